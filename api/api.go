@@ -1,0 +1,141 @@
+// Package api assembles Atrium's HTTP surface: the GraphQL endpoint, the
+// Playground, health checks, and the middleware every request passes through
+// (request id, access log, CORS, body limit, authentication).
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/rs/cors"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"atrium/auth"
+	"atrium/graph"
+	"atrium/requestid"
+	"atrium/service"
+)
+
+// Limits applied to every GraphQL request.
+const (
+	MaxBodyBytes    = 1 << 20 // 1 MiB
+	ComplexityLimit = 1000
+	DepthLimit      = 10
+)
+
+// Options configure the handler.
+type Options struct {
+	Service       *service.Service
+	Authenticator *auth.Authenticator
+	Log           *slog.Logger
+	Introspection bool
+	CORSOrigins   []string
+	// Ready reports whether the store answers; /readyz calls it.
+	Ready func(context.Context) error
+}
+
+// New returns Atrium's HTTP handler.
+func New(o Options) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", graphQL(o))
+	mux.Handle("GET /{$}", playground.Handler("Atrium", "/graphql"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := o.Ready(ctx); err != nil {
+			o.Log.WarnContext(ctx, "not ready", "error", err.Error())
+			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+
+	var h http.Handler = mux
+	h = o.Authenticator.Middleware(h)
+	h = limitBody(h)
+	h = corsHandler(o.CORSOrigins).Handler(h)
+	h = accessLog(o.Log, h)
+	return requestid.Middleware(h)
+}
+
+func graphQL(o Options) http.Handler {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &graph.Resolver{Service: o.Service},
+		Directives: graph.Directives(o.Service),
+	}))
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if o.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(extension.FixedComplexityLimit(ComplexityLimit))
+	srv.Use(graph.DepthLimit{Max: DepthLimit})
+	srv.SetErrorPresenter(graph.ErrorPresenter(o.Log))
+	srv.SetRecoverFunc(graph.Recover(o.Log))
+	return srv
+}
+
+// corsHandler allows the configured origins to call the API from a browser
+// with the headers Atrium reads.
+func corsHandler(origins []string) *cors.Cors {
+	return cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders: []string{"Authorization", "Content-Type", auth.ProjectHeader, auth.LegacyProjectHeader, requestid.Header},
+		ExposedHeaders: []string{requestid.Header},
+		MaxAge:         600,
+	})
+}
+
+// limitBody refuses request bodies over MaxBodyBytes.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > MaxBodyBytes {
+			http.Error(w, "request body too large (limit 1 MiB)", http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// accessLog writes one line per request. It never logs headers or bodies,
+// which carry credentials.
+func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status),
+			slog.Duration("duration", time.Since(start)),
+		)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

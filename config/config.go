@@ -1,0 +1,190 @@
+// Package config reads Atrium's settings from the environment. Every setting
+// has a default that works on a laptop; an invalid value stops start-up with a
+// message naming the variable.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is Atrium's configuration.
+type Config struct {
+	Addr          string        // ATRIUM_ADDR: listen address
+	MongoURI      string        // MONGODB_URI: empty means the embedded engine
+	Database      string        // MONGODB_DATABASE
+	DataDir       string        // ATRIUM_DATA_DIR: embedded engine data and generated secrets
+	AdminSecret   string        // ATRIUM_ADMIN_SECRET: the operator credential
+	CORSOrigins   []string      // ATRIUM_CORS_ORIGINS: comma-separated origins
+	PublicURL     string        // ATRIUM_PUBLIC_URL: base of the links Atrium hands out
+	Introspection bool          // ATRIUM_INTROSPECTION
+	LogLevel      slog.Level    // ATRIUM_LOG_LEVEL: debug, info, warn, error
+	ShutdownGrace time.Duration // ATRIUM_SHUTDOWN_TIMEOUT: how long in-flight requests may finish
+}
+
+// Embedded reports whether Atrium runs on its embedded engine.
+func (c Config) Embedded() bool { return c.MongoURI == "" }
+
+// Load reads the configuration through getenv (os.Getenv in production).
+func Load(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		Addr:          r.str("ATRIUM_ADDR", ":8080"),
+		MongoURI:      r.str("MONGODB_URI", ""),
+		Database:      r.str("MONGODB_DATABASE", "atrium"),
+		DataDir:       r.str("ATRIUM_DATA_DIR", "./data"),
+		AdminSecret:   r.str("ATRIUM_ADMIN_SECRET", ""),
+		CORSOrigins:   r.list("ATRIUM_CORS_ORIGINS"),
+		Introspection: r.boolean("ATRIUM_INTROSPECTION", true),
+		LogLevel:      r.level("ATRIUM_LOG_LEVEL", slog.LevelInfo),
+		ShutdownGrace: r.duration("ATRIUM_SHUTDOWN_TIMEOUT", 15*time.Second),
+	}
+	r.check("ATRIUM_ADDR", validAddr(c.Addr))
+	if c.MongoURI != "" {
+		r.check("MONGODB_URI", validURL(c.MongoURI, "mongodb", "mongodb+srv"))
+	}
+	if strings.ContainsAny(c.Database, "/\\. \"$") || c.Database == "" {
+		r.fail("MONGODB_DATABASE", fmt.Errorf("%q is not a valid database name", c.Database))
+	}
+	if c.AdminSecret != "" && len(c.AdminSecret) < 16 {
+		r.fail("ATRIUM_ADMIN_SECRET", fmt.Errorf("must be at least 16 characters"))
+	}
+	for _, o := range c.CORSOrigins {
+		r.check("ATRIUM_CORS_ORIGINS", ValidOrigin(o))
+	}
+	c.PublicURL = strings.TrimRight(r.str("ATRIUM_PUBLIC_URL", defaultPublicURL(c.Addr)), "/")
+	r.check("ATRIUM_PUBLIC_URL", validURL(c.PublicURL, "http", "https"))
+	return c, r.err
+}
+
+// reader collects the first error, naming the variable.
+type reader struct {
+	getenv func(string) string
+	err    error
+}
+
+func (r *reader) fail(name string, err error) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s: %w", name, err)
+	}
+}
+
+func (r *reader) check(name string, err error) {
+	if err != nil {
+		r.fail(name, err)
+	}
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) list(name string) []string {
+	var out []string
+	for _, p := range strings.Split(r.getenv(name), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, fmt.Errorf("%q is not true or false", v))
+	}
+	return b
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, fmt.Errorf("%q is not a positive duration such as 30s or 168h", v))
+	}
+	return d
+}
+
+func (r *reader) level(name string, def slog.Level) slog.Level {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.fail(name, fmt.Errorf("%q is not one of debug, info, warn, error", v))
+	}
+	return l
+}
+
+func validAddr(addr string) error {
+	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+		return fmt.Errorf("%q is not host:port (for example :8080)", addr)
+	}
+	return nil
+}
+
+func validURL(s string, schemes ...string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", redactURL(s))
+	}
+	for _, sc := range schemes {
+		if u.Scheme == sc {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q: scheme must be one of %s", redactURL(s), strings.Join(schemes, ", "))
+}
+
+// ValidOrigin checks a web origin: scheme and host, no path, query or fragment.
+func ValidOrigin(o string) error {
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("%q is not an origin such as https://app.example.com", o)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("%q: an origin has no path, query or credentials", o)
+	}
+	return nil
+}
+
+// redactURL keeps passwords out of error messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		if strings.Contains(s, "@") {
+			return "(a URL with credentials)"
+		}
+		return s
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
+}
+
+func defaultPublicURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://localhost:8080"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

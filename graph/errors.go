@@ -1,0 +1,61 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"atrium/iam"
+)
+
+// ErrorPresenter maps every error to a top-level GraphQL error whose
+// extensions.code comes from iam's closed set (plus gqlgen's own
+// GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED for malformed documents).
+// Errors that are not *iam.Error are internal: their detail goes to the log
+// with the request id, the client sees a generic message.
+func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		var e *iam.Error
+		switch {
+		case errors.As(err, &e):
+			gerr.Message = e.Message
+			gerr.Extensions = map[string]any{"code": string(e.Code)}
+			if e.Field != "" {
+				gerr.Extensions["field"] = e.Field
+			}
+		case gerr.Extensions["code"] != nil:
+			// gqlgen's parse and validation errors keep their code.
+		case isInputError(err):
+			// Argument coercion failed (a value of the wrong type or an
+			// unknown enum value): gqlgen's message says which.
+			gerr.Extensions = map[string]any{"code": string(iam.BadUserInput)}
+		default:
+			log.ErrorContext(ctx, "internal error", "error", err.Error(), "path", gerr.Path.String())
+			gerr.Message = "internal server error"
+			gerr.Extensions = map[string]any{"code": string(iam.Internal)}
+		}
+		return gerr
+	}
+}
+
+// isInputError tells gqlgen's own errors (arguments that do not coerce) from
+// errors returned by resolvers: gqlgen reports the former as *gqlerror.Error,
+// while resolvers never return one.
+func isInputError(err error) bool {
+	var g *gqlerror.Error
+	return errors.As(err, &g) && g.Err == nil
+}
+
+// Recover turns a panic in a resolver into an internal error and logs it.
+func Recover(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		return iam.Errorf(iam.Internal, "internal server error")
+	}
+}

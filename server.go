@@ -1,0 +1,146 @@
+// Command atrium serves the Atrium GraphQL API: the Project service and the
+// User service of a healthcare platform. Configuration comes from the
+// environment (see README.md); with no MONGODB_URI it runs on an embedded
+// engine and needs nothing else.
+package main
+
+//go:generate go tool gqlgen generate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"atrium/api"
+	"atrium/auth"
+	"atrium/config"
+	"atrium/iam"
+	"atrium/requestid"
+	"atrium/service"
+	"atrium/store"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "atrium:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(requestid.LogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// The embedded engine logs only when Atrium itself is at debug level.
+	engineLog := slog.New(slog.DiscardHandler)
+	if cfg.LogLevel <= slog.LevelDebug {
+		engineLog = log.With("component", "ferretdb")
+	}
+	db, err := store.Open(ctx, store.Options{URI: cfg.MongoURI, Database: cfg.Database, DataDir: cfg.DataDir, EngineLogger: engineLog})
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.Background())
+
+	adminSecret, generated, err := operatorSecret(cfg)
+	if err != nil {
+		return err
+	}
+	svc := service.New(db, log)
+	first, created, err := svc.Bootstrap(ctx)
+	if err != nil {
+		return fmt.Errorf("creating the Sandbox project: %w", err)
+	}
+
+	srv := &http.Server{
+		Addr: cfg.Addr,
+		Handler: api.New(api.Options{
+			Service:       svc,
+			Authenticator: auth.NewAuthenticator(adminSecret),
+			Log:           log,
+			Introspection: cfg.Introspection,
+			CORSOrigins:   cfg.CORSOrigins,
+			Ready:         db.Ping,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("ATRIUM_ADDR: %w", err)
+	}
+	welcome(cfg, generated, first, created)
+	log.Info("listening", "addr", ln.Addr().String(), "store", storeName(db), "introspection", cfg.Introspection)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", cfg.ShutdownGrace.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("in-flight requests did not finish in time", "error", err.Error())
+	}
+	return nil
+}
+
+// operatorSecret returns the operator credential: ATRIUM_ADMIN_SECRET, or on
+// the embedded default a secret generated once and kept under the data dir.
+// With an external MongoDB and no secret the operator credential is off.
+func operatorSecret(cfg config.Config) (secret string, generated bool, err error) {
+	if cfg.AdminSecret != "" || !cfg.Embedded() {
+		return cfg.AdminSecret, false, nil
+	}
+	secret, _, err = auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "admin-secret"))
+	return secret, true, err
+}
+
+func storeName(db *store.DB) string {
+	if db.Embedded() {
+		return "embedded"
+	}
+	return "mongodb"
+}
+
+// welcome tells a newcomer how to make the first call. It never prints a
+// secret: it says where the generated one is kept.
+func welcome(cfg config.Config, generated bool, first *iam.Project, created bool) {
+	w := os.Stdout
+	fmt.Fprintf(w, "\nAtrium is listening.\n  Playground: %s/\n  GraphQL:    %s/graphql\n", cfg.PublicURL, cfg.PublicURL)
+	if created {
+		fmt.Fprintf(w, "  Created the %s project: %s\n", first.Name, first.ID)
+	} else {
+		fmt.Fprintf(w, "  Oldest project: %s (%s)\n", first.ID, first.Name)
+	}
+	switch {
+	case generated:
+		fmt.Fprintf(w, "  Operator secret: generated and kept in %s (print it with: cat %s)\n",
+			filepath.Join(cfg.DataDir, "admin-secret"), filepath.Join(cfg.DataDir, "admin-secret"))
+	case cfg.AdminSecret != "":
+		fmt.Fprintln(w, "  Operator secret: the value of ATRIUM_ADMIN_SECRET")
+	default:
+		fmt.Fprintln(w, "  Operator secret: off (set ATRIUM_ADMIN_SECRET to turn it on)")
+	}
+	fmt.Fprintf(w, "  In the Playground's Headers pane, paste:\n    {\"Authorization\": \"Bearer <operator secret>\", \"x-oystehr-project-id\": \"%s\"}\n  then run:  { project { id name fhirVersion } }\n\n", first.ID)
+}

@@ -1,0 +1,183 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"atrium/access"
+	"atrium/iam"
+	"atrium/store"
+)
+
+// Role returns one role of the project in scope.
+func (s *Service) Role(ctx context.Context, id string) (*iam.Role, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.role(ctx, sc.tenant, id, "id")
+}
+
+// role loads a role of the tenant; field names the input that gave the id.
+func (s *Service) role(ctx context.Context, t *store.Tenant, id, field string) (*iam.Role, error) {
+	r, err := t.Roles().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("role %q not found in this project", id), Field: field}
+	}
+	return r, err
+}
+
+// ProjectRole resolves a role referenced by a project (its default roles):
+// nil when id is empty or the role no longer exists.
+func (s *Service) ProjectRole(ctx context.Context, p *iam.Project, id string) (*iam.Role, error) {
+	if id == "" {
+		return nil, nil
+	}
+	r, err := s.db.Tenant(p.ID).Roles().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return r, err
+}
+
+// Roles lists the roles of the project in scope.
+func (s *Service) Roles(ctx context.Context) ([]iam.Role, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sc.tenant.ListRoles(ctx)
+}
+
+// MemberCount counts the holders of a role.
+func (s *Service) MemberCount(ctx context.Context, r *iam.Role) (int64, error) {
+	return s.db.Tenant(r.ProjectID).RoleMemberCount(ctx, r.ID)
+}
+
+// NewRole is the input of CreateRole.
+type NewRole struct {
+	Name         string
+	Description  string
+	AccessPolicy *access.Policy
+}
+
+// CreateRole creates a role in the project in scope.
+func (s *Service) CreateRole(ctx context.Context, in NewRole) (*iam.Role, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &iam.Role{ID: uuid.NewString(), AccessPolicy: access.Policy{Rule: []access.Rule{}}}
+	if r.Name, err = checkName("input.name", in.Name); err != nil {
+		return nil, err
+	}
+	if r.Description, err = checkDescription("input.description", in.Description); err != nil {
+		return nil, err
+	}
+	if in.AccessPolicy != nil {
+		if err := checkPolicy("input.accessPolicy", *in.AccessPolicy); err != nil {
+			return nil, err
+		}
+		r.AccessPolicy = *in.AccessPolicy
+	}
+	if err := sc.tenant.Roles().Insert(ctx, r); err != nil {
+		return nil, roleWriteError(err, r.Name, 0)
+	}
+	return r, nil
+}
+
+// RoleChanges is the input of UpdateRole; nil fields stay unchanged.
+type RoleChanges struct {
+	Name            *string
+	Description     *string
+	AccessPolicy    *access.Policy
+	ExpectedVersion int64
+}
+
+// UpdateRole changes a role of the project in scope.
+func (s *Service) UpdateRole(ctx context.Context, id string, in RoleChanges) (*iam.Role, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var name, desc string
+	if in.Name != nil {
+		if name, err = checkName("input.name", *in.Name); err != nil {
+			return nil, err
+		}
+	}
+	if in.Description != nil {
+		if desc, err = checkDescription("input.description", *in.Description); err != nil {
+			return nil, err
+		}
+	}
+	if in.AccessPolicy != nil {
+		if err := checkPolicy("input.accessPolicy", *in.AccessPolicy); err != nil {
+			return nil, err
+		}
+	}
+	r, err := sc.tenant.Roles().Update(ctx, id, in.ExpectedVersion, func(r *iam.Role) error {
+		if in.Name != nil {
+			r.Name = name
+		}
+		if in.Description != nil {
+			r.Description = desc
+		}
+		if in.AccessPolicy != nil {
+			r.AccessPolicy = *in.AccessPolicy
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("role %q not found in this project", id), Field: "input.id"}
+	}
+	return r, roleWriteError(err, name, in.ExpectedVersion)
+}
+
+// DeleteRole deletes a role that is neither a default role of the project nor
+// held by anyone.
+func (s *Service) DeleteRole(ctx context.Context, id string) error {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := s.role(ctx, sc.tenant, id, "input.id")
+	if err != nil {
+		return err
+	}
+	// Re-read the project: the scope's copy may predate a concurrent update.
+	p, err := sc.tenant.Project(ctx)
+	if err != nil {
+		return err
+	}
+	switch id {
+	case p.DefaultPatientRoleID:
+		return iam.Errorf(iam.Conflict, "role %q is the project's default patient role; set defaultPatientRoleId to another role or null first", r.Name)
+	case p.DefaultSSOUserRoleID:
+		return iam.Errorf(iam.Conflict, "role %q is the project's default SSO user role; set defaultSSOUserRoleId to another role or null first", r.Name)
+	}
+	n, err := sc.tenant.RoleMemberCount(ctx, id)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return iam.Errorf(iam.Conflict, "role %q is held by %d member(s); take it away from them first", r.Name, n)
+	}
+	if err := sc.tenant.Roles().Delete(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+func roleWriteError(err error, name string, expected int64) error {
+	switch {
+	case errors.Is(err, store.ErrDuplicate):
+		return &iam.Error{Code: iam.Conflict, Message: fmt.Sprintf("a role named %q already exists in this project", name), Field: "input.name"}
+	case errors.Is(err, store.ErrStale):
+		return iam.Errorf(iam.Conflict, "the role was changed since version %d; read it again and retry", expected)
+	}
+	return err
+}

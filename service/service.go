@@ -1,0 +1,87 @@
+// Package service holds Atrium's use cases and their rules: projects, roles
+// and (later) users, applications and developers. Transports (GraphQL today)
+// call it; it calls the store. Every operation runs inside a Scope obtained
+// from Authorize, which is the only way to reach a project's data, so an
+// operation cannot forget the project or the access check.
+package service
+
+import (
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"atrium/access"
+	"atrium/iam"
+	"atrium/store"
+)
+
+// Service is the entry point of every use case.
+type Service struct {
+	db  *store.DB
+	log *slog.Logger
+	now func() time.Time
+}
+
+// New returns a Service over db.
+func New(db *store.DB, log *slog.Logger) *Service {
+	return &Service{db: db, log: log, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Optional is an input field that may be absent (Set false), or present with
+// a value; for nullable fields Value is a pointer and nil means an explicit
+// null.
+type Optional[T any] struct {
+	Set   bool
+	Value T
+}
+
+// Limits on free text.
+const (
+	maxNameLen        = 100
+	maxDescriptionLen = 1000
+)
+
+// checkName trims and checks a required name.
+func checkName(field, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0:
+		return "", iam.Invalid(field, "must not be empty")
+	case n > maxNameLen:
+		return "", iam.Invalid(field, "must be at most %d characters (got %d)", maxNameLen, n)
+	}
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return "", iam.Invalid(field, "must not contain control characters")
+	}
+	return name, nil
+}
+
+// checkDescription checks optional free text.
+func checkDescription(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if n := utf8.RuneCountInString(s); n > maxDescriptionLen {
+		return "", iam.Invalid(field, "must be at most %d characters (got %d)", maxDescriptionLen, n)
+	}
+	return s, nil
+}
+
+// checkPolicy validates an access policy and names the failing input path.
+func checkPolicy(field string, p access.Policy) error {
+	err := access.Validate(p)
+	var ve *access.ValidationError
+	if errors.As(err, &ve) {
+		path := field
+		if ve.Rule >= 0 {
+			path = field + ".rule[" + strconv.Itoa(ve.Rule) + "]"
+			if ve.Field != "" {
+				path += "." + ve.Field
+			}
+		}
+		return iam.Invalid(path, "%s", ve.Error())
+	}
+	return err
+}

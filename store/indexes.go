@@ -1,0 +1,28 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// indexes lists every index Atrium needs, per collection. Creating an index
+// that already exists with the same definition is a no-op, so ensureIndexes
+// runs at every start-up.
+var indexes = map[string][]mongo.IndexModel{
+	rolesColl: {
+		{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "name", Value: 1}}, Options: options.Index().SetName("project_name").SetUnique(true)},
+	},
+}
+
+func (d *DB) ensureIndexes(ctx context.Context) error {
+	for coll, models := range indexes {
+		if _, err := d.db.Collection(coll).Indexes().CreateMany(ctx, models); err != nil {
+			return fmt.Errorf("store: indexes of %s: %w", coll, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package store
+
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"atrium/iam"
+)
+
+// Roles of this tenant.
+func (t *Tenant) Roles() Repo[iam.Role, *iam.Role] {
+	return repo[iam.Role](t, rolesColl)
+}
+
+// ListRoles returns the project's roles ordered by name.
+func (t *Tenant) ListRoles(ctx context.Context) ([]iam.Role, error) {
+	out := []iam.Role{}
+	err := t.collection(rolesColl).find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}), &out)
+	return out, err
+}
+
+// RolesByID returns the roles with the given ids that belong to the project,
+// in no particular order; ids of other projects are simply absent.
+func (t *Tenant) RolesByID(ctx context.Context, ids []string) ([]iam.Role, error) {
+	out := []iam.Role{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := t.collection(rolesColl).find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, nil, &out)
+	return out, err
+}
+
+// roleHolders are the collections whose documents hold roles in a roleIds
+// array; memberCount sums over them.
+var roleHolders []string
+
+// RoleMemberCount counts the principals of the project that hold the role.
+func (t *Tenant) RoleMemberCount(ctx context.Context, roleID string) (int64, error) {
+	var total int64
+	for _, coll := range roleHolders {
+		n, err := t.collection(coll).count(ctx, bson.D{{Key: "roleIds", Value: roleID}})
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}

@@ -1,0 +1,128 @@
+// Package store keeps Atrium's documents in MongoDB. Every document belongs
+// to one project and carries its projectId; code outside this package reaches
+// documents only through a Tenant, the handle of one project, which adds the
+// projectId to every filter and every document it writes. When no MongoDB URI
+// is configured, Open starts the embedded engine (package store/embedded) and
+// the same driver code talks to it.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"atrium/store/embedded"
+)
+
+// Errors the store returns; the service layer turns them into iam errors with
+// a message that fits the operation.
+var (
+	ErrNotFound  = errors.New("store: document not found")
+	ErrDuplicate = errors.New("store: duplicate key")
+	ErrStale     = errors.New("store: stale version")
+)
+
+// Options say where the data lives.
+type Options struct {
+	// URI of a MongoDB deployment; empty starts the embedded engine.
+	URI string
+	// Database name.
+	Database string
+	// DataDir holds the embedded engine's files (unused with URI).
+	DataDir string
+	// EngineLogger receives the embedded engine's own logs.
+	EngineLogger *slog.Logger
+	// Monitor, when set, observes every command the driver sends (tests use
+	// it to count round trips).
+	Monitor *event.CommandMonitor
+}
+
+// DB is an open connection to Atrium's database.
+type DB struct {
+	client *mongo.Client
+	db     *mongo.Database
+	engine *embedded.Engine
+}
+
+// Open connects to MongoDB, or starts the embedded engine when opts.URI is
+// empty, and makes sure the indexes exist.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	var engine *embedded.Engine
+	uri := opts.URI
+	if uri == "" {
+		logger := opts.EngineLogger
+		if logger == nil {
+			logger = slog.New(slog.DiscardHandler)
+		}
+		var err error
+		if engine, err = embedded.Start(opts.DataDir, logger); err != nil {
+			return nil, err
+		}
+		uri = engine.URI()
+	}
+	d, err := connect(ctx, uri, opts.Database, opts.Monitor)
+	if err != nil {
+		if engine != nil {
+			engine.Stop()
+		}
+		return nil, err
+	}
+	d.engine = engine
+	if err := d.ensureIndexes(ctx); err != nil {
+		d.Close(context.Background())
+		return nil, err
+	}
+	return d, nil
+}
+
+func connect(ctx context.Context, uri, database string, monitor *event.CommandMonitor) (*DB, error) {
+	opts := options.Client().ApplyURI(uri).SetTimeout(30 * time.Second)
+	if monitor != nil {
+		opts.SetMonitor(monitor)
+	}
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	d := &DB{client: client, db: client.Database(database)}
+	if err := d.Ping(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("store: %s does not answer: %w", redact(uri), err)
+	}
+	return d, nil
+}
+
+// Embedded reports whether this DB runs on the embedded engine.
+func (d *DB) Embedded() bool { return d.engine != nil }
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	return d.client.Ping(ctx, nil)
+}
+
+// Close disconnects the driver and stops the embedded engine, if any.
+func (d *DB) Close(ctx context.Context) {
+	_ = d.client.Disconnect(ctx)
+	if d.engine != nil {
+		d.engine.Stop()
+	}
+}
+
+// redact hides the credentials of a connection string so it can be logged.
+func redact(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "the database"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"atrium/iam"
+)
+
+// Collection names.
+const (
+	projectsColl = "projects"
+	rolesColl    = "roles"
+)
+
+// Tenant is the store seen from one project: everything it reads or writes is
+// confined to that project's documents.
+type Tenant struct {
+	db        *DB
+	projectID string
+}
+
+// Tenant returns the handle of one project.
+func (d *DB) Tenant(projectID string) *Tenant {
+	return &Tenant{db: d, projectID: projectID}
+}
+
+// ProjectID is the project this handle is confined to.
+func (t *Tenant) ProjectID() string { return t.projectID }
+
+// scoped is one collection restricted to one project.
+type scoped struct {
+	c         *mongo.Collection
+	projectID string
+}
+
+func (t *Tenant) collection(name string) scoped {
+	return scoped{c: t.db.db.Collection(name), projectID: t.projectID}
+}
+
+// where prefixes a filter with the project condition.
+func (s scoped) where(filter bson.D) bson.D {
+	return append(bson.D{{Key: "projectId", Value: s.projectID}}, filter...)
+}
+
+// document encodes v and stamps it with the project id.
+func (s scoped) document(v any) (bson.D, error) {
+	raw, err := bson.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode %T: %w", v, err)
+	}
+	var d bson.D
+	if err := bson.Unmarshal(raw, &d); err != nil {
+		return nil, fmt.Errorf("store: encode %T: %w", v, err)
+	}
+	out := make(bson.D, 0, len(d)+1)
+	for _, e := range d {
+		if e.Key != "projectId" {
+			out = append(out, e)
+		}
+	}
+	return append(out, bson.E{Key: "projectId", Value: s.projectID}), nil
+}
+
+func (s scoped) findOne(ctx context.Context, filter bson.D, out any) error {
+	err := s.c.FindOne(ctx, s.where(filter)).Decode(out)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return ErrNotFound
+	}
+	return err
+}
+
+func (s scoped) find(ctx context.Context, filter bson.D, opts *options.FindOptionsBuilder, out any) error {
+	cur, err := s.c.Find(ctx, s.where(filter), opts)
+	if err != nil {
+		return err
+	}
+	return cur.All(ctx, out)
+}
+
+func (s scoped) count(ctx context.Context, filter bson.D) (int64, error) {
+	return s.c.CountDocuments(ctx, s.where(filter))
+}
+
+// entity is what the generic repository needs of a stored type: a pointer
+// with Meta.
+type entity[T any] interface {
+	*T
+	Stamp() *iam.Meta
+}
+
+// Repo is the generic create/read/update/delete of one entity type inside one
+// project.
+type Repo[T any, P entity[T]] struct {
+	s   scoped
+	now func() time.Time
+}
+
+func repo[T any, P entity[T]](t *Tenant, collection string) Repo[T, P] {
+	return Repo[T, P]{s: t.collection(collection), now: now}
+}
+
+// now is the store's clock, truncated to what BSON dates keep.
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// Get returns the entity with the id, or ErrNotFound.
+func (r Repo[T, P]) Get(ctx context.Context, id string) (*T, error) {
+	var v T
+	if err := r.s.findOne(ctx, bson.D{{Key: "_id", Value: id}}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// Insert stores a new entity (version 1). A unique index violation is
+// ErrDuplicate.
+func (r Repo[T, P]) Insert(ctx context.Context, v *T) error {
+	m := P(v).Stamp()
+	m.CreatedAt, m.UpdatedAt, m.Version = r.now(), r.now(), 1
+	doc, err := r.s.document(v)
+	if err != nil {
+		return err
+	}
+	_, err = r.s.c.InsertOne(ctx, doc)
+	return mapWriteError(err)
+}
+
+// Update reads the entity, lets mutate change it and writes it back only if
+// nobody wrote it in between (compare-and-swap on the version). With expected
+// > 0 the stored version must equal expected, else ErrStale and nothing
+// changes; with expected == 0 a concurrent write makes Update read again and
+// re-apply mutate, so no update is silently lost. Errors from mutate are
+// returned unchanged.
+func (r Repo[T, P]) Update(ctx context.Context, id string, expected int64, mutate func(*T) error) (*T, error) {
+	const attempts = 5
+	for range attempts {
+		v, err := r.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		m := P(v).Stamp()
+		if expected > 0 && m.Version != expected {
+			return nil, ErrStale
+		}
+		if err := mutate(v); err != nil {
+			return nil, err
+		}
+		old := m.Version
+		m.Version, m.UpdatedAt = old+1, r.now()
+		doc, err := r.s.document(v)
+		if err != nil {
+			return nil, err
+		}
+		res, err := r.s.c.ReplaceOne(ctx, r.s.where(bson.D{{Key: "_id", Value: id}, {Key: "version", Value: old}}), doc)
+		if err != nil {
+			return nil, mapWriteError(err)
+		}
+		if res.MatchedCount == 1 {
+			return v, nil
+		}
+		if expected > 0 {
+			return nil, ErrStale
+		}
+	}
+	return nil, ErrStale
+}
+
+// Delete removes the entity, or returns ErrNotFound.
+func (r Repo[T, P]) Delete(ctx context.Context, id string) error {
+	res, err := r.s.c.DeleteOne(ctx, r.s.where(bson.D{{Key: "_id", Value: id}}))
+	if err != nil {
+		return err
+	}
+	if res.DeletedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func mapWriteError(err error) error {
+	if mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("%w: %v", ErrDuplicate, err)
+	}
+	return err
+}
