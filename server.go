@@ -23,6 +23,7 @@ import (
 	"atrium/auth"
 	"atrium/config"
 	"atrium/iam"
+	"atrium/mail"
 	"atrium/requestid"
 	"atrium/service"
 	"atrium/store"
@@ -60,7 +61,18 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	svc := service.New(db, log)
+	jwtKey, err := signingKey(cfg, log)
+	if err != nil {
+		return err
+	}
+	mailCfg, err := mail.ParseConfig(cfg.SMTPURL, cfg.MailFrom)
+	if err != nil {
+		return fmt.Errorf("ATRIUM_SMTP_URL / ATRIUM_MAIL_FROM: %w", err)
+	}
+	outbox := mail.NewOutbox(mailCfg, log)
+	defer outbox.Close(context.Background())
+	tokens := auth.NewTokens(jwtKey, cfg.TokenTTL)
+	svc := service.New(db, log, service.Options{Tokens: tokens, Mailer: outbox, PublicURL: cfg.PublicURL, InviteTTL: cfg.InviteTTL})
 	first, created, err := svc.Bootstrap(ctx)
 	if err != nil {
 		return fmt.Errorf("creating the Sandbox project: %w", err)
@@ -70,7 +82,7 @@ func run() error {
 		Addr: cfg.Addr,
 		Handler: api.New(api.Options{
 			Service:       svc,
-			Authenticator: auth.NewAuthenticator(adminSecret),
+			Authenticator: auth.NewAuthenticator(adminSecret, tokens),
 			Log:           log,
 			Introspection: cfg.Introspection,
 			CORSOrigins:   cfg.CORSOrigins,
@@ -114,6 +126,22 @@ func operatorSecret(cfg config.Config) (secret string, generated bool, err error
 	}
 	secret, _, err = auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "admin-secret"))
 	return secret, true, err
+}
+
+// signingKey returns the key that signs access tokens: ATRIUM_JWT_SECRET, or
+// on the embedded default a key generated once and kept under the data dir.
+// With an external MongoDB and no secret, a key lives only as long as the
+// process, which the log says.
+func signingKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
+	switch {
+	case cfg.JWTSecret != "":
+		return []byte(cfg.JWTSecret), nil
+	case cfg.Embedded():
+		key, _, err := auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "jwt-secret"))
+		return []byte(key), err
+	}
+	log.Warn("ATRIUM_JWT_SECRET is not set: access tokens are signed with a key made for this process, so they stop working at restart and are not accepted by other instances")
+	return []byte(auth.NewSecret()), nil
 }
 
 func storeName(db *store.DB) string {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -21,6 +22,7 @@ import (
 	"atrium/graph"
 	"atrium/requestid"
 	"atrium/service"
+	"atrium/web"
 )
 
 // Limits applied to every GraphQL request.
@@ -46,6 +48,7 @@ func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphQL(o))
 	mux.Handle("GET /{$}", playground.Handler("Atrium", "/graphql"))
+	mux.Handle(service.InvitationPath, web.InvitationHandler(o.Service, o.Log))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("ok\n"))
@@ -62,9 +65,10 @@ func New(o Options) http.Handler {
 	})
 
 	var h http.Handler = mux
+	h = withLoaders(o.Service, h)
 	h = o.Authenticator.Middleware(h)
 	h = limitBody(h)
-	h = corsHandler(o.CORSOrigins).Handler(h)
+	h = corsHandler(o.Service, o.CORSOrigins).Handler(h)
 	h = accessLog(o.Log, h)
 	return requestid.Middleware(h)
 }
@@ -88,15 +92,25 @@ func graphQL(o Options) http.Handler {
 	return srv
 }
 
-// corsHandler allows the configured origins to call the API from a browser
-// with the headers Atrium reads.
-func corsHandler(origins []string) *cors.Cors {
+// corsHandler allows the configured origins, and those of every
+// application's allowedCORSOriginsUrls, to call the API from a browser with
+// the headers Atrium reads.
+func corsHandler(svc *service.Service, origins []string) *cors.Cors {
 	return cors.New(cors.Options{
-		AllowedOrigins: origins,
+		AllowOriginRequestFunc: func(r *http.Request, origin string) bool {
+			return slices.Contains(origins, origin) || svc.OriginAllowed(r.Context(), origin)
+		},
 		AllowedMethods: []string{http.MethodGet, http.MethodPost},
 		AllowedHeaders: []string{"Authorization", "Content-Type", auth.ProjectHeader, auth.LegacyProjectHeader, requestid.Header},
 		ExposedHeaders: []string{requestid.Header},
 		MaxAge:         600,
+	})
+}
+
+// withLoaders gives every request its own batch loaders.
+func withLoaders(svc *service.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(svc.WithLoaders(r.Context())))
 	})
 }
 

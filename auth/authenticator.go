@@ -10,12 +10,13 @@ import (
 // Authenticator recognises credentials.
 type Authenticator struct {
 	operatorSecret []byte
+	tokens         *Tokens
 }
 
 // NewAuthenticator returns an Authenticator. An empty operatorSecret turns the
 // operator credential off.
-func NewAuthenticator(operatorSecret string) *Authenticator {
-	return &Authenticator{operatorSecret: []byte(operatorSecret)}
+func NewAuthenticator(operatorSecret string, tokens *Tokens) *Authenticator {
+	return &Authenticator{operatorSecret: []byte(operatorSecret), tokens: tokens}
 }
 
 var errBadCredential = iam.Errorf(iam.Unauthenticated, "the access token is invalid or has expired")
@@ -41,5 +42,9 @@ func (a *Authenticator) authenticate(token string) (*Principal, error) {
 	if len(a.operatorSecret) > 0 && subtle.ConstantTimeCompare([]byte(token), a.operatorSecret) == 1 {
 		return &Principal{Kind: Operator}, nil
 	}
-	return nil, errBadCredential
+	p, err := a.tokens.Verify(token)
+	if err != nil {
+		return nil, errBadCredential
+	}
+	return p, nil
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"atrium/iam"
 )
 
 // Config is Atrium's configuration.
@@ -25,6 +27,11 @@ type Config struct {
 	Introspection bool          // ATRIUM_INTROSPECTION
 	LogLevel      slog.Level    // ATRIUM_LOG_LEVEL: debug, info, warn, error
 	ShutdownGrace time.Duration // ATRIUM_SHUTDOWN_TIMEOUT: how long in-flight requests may finish
+	JWTSecret     string        // ATRIUM_JWT_SECRET: key that signs access tokens
+	TokenTTL      time.Duration // ATRIUM_TOKEN_TTL: lifetime of access tokens
+	InviteTTL     time.Duration // ATRIUM_INVITE_TTL: lifetime of invitation links
+	SMTPURL       string        // ATRIUM_SMTP_URL: smtp://user:pass@host:587; empty turns mail off
+	MailFrom      string        // ATRIUM_MAIL_FROM: sender of Atrium's emails
 }
 
 // Embedded reports whether Atrium runs on its embedded engine.
@@ -43,6 +50,14 @@ func Load(getenv func(string) string) (Config, error) {
 		Introspection: r.boolean("ATRIUM_INTROSPECTION", true),
 		LogLevel:      r.level("ATRIUM_LOG_LEVEL", slog.LevelInfo),
 		ShutdownGrace: r.duration("ATRIUM_SHUTDOWN_TIMEOUT", 15*time.Second),
+		JWTSecret:     r.str("ATRIUM_JWT_SECRET", ""),
+		TokenTTL:      r.duration("ATRIUM_TOKEN_TTL", time.Hour),
+		InviteTTL:     r.duration("ATRIUM_INVITE_TTL", 7*24*time.Hour),
+		SMTPURL:       r.str("ATRIUM_SMTP_URL", ""),
+		MailFrom:      r.str("ATRIUM_MAIL_FROM", ""),
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		r.fail("ATRIUM_JWT_SECRET", fmt.Errorf("must be at least 32 characters"))
 	}
 	r.check("ATRIUM_ADDR", validAddr(c.Addr))
 	if c.MongoURI != "" {
@@ -55,7 +70,7 @@ func Load(getenv func(string) string) (Config, error) {
 		r.fail("ATRIUM_ADMIN_SECRET", fmt.Errorf("must be at least 16 characters"))
 	}
 	for _, o := range c.CORSOrigins {
-		r.check("ATRIUM_CORS_ORIGINS", ValidOrigin(o))
+		r.check("ATRIUM_CORS_ORIGINS", iam.ValidOrigin(o))
 	}
 	c.PublicURL = strings.TrimRight(r.str("ATRIUM_PUBLIC_URL", defaultPublicURL(c.Addr)), "/")
 	r.check("ATRIUM_PUBLIC_URL", validURL(c.PublicURL, "http", "https"))
@@ -151,18 +166,6 @@ func validURL(s string, schemes ...string) error {
 		}
 	}
 	return fmt.Errorf("%q: scheme must be one of %s", redactURL(s), strings.Join(schemes, ", "))
-}
-
-// ValidOrigin checks a web origin: scheme and host, no path, query or fragment.
-func ValidOrigin(o string) error {
-	u, err := url.Parse(o)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return fmt.Errorf("%q is not an origin such as https://app.example.com", o)
-	}
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("%q: an origin has no path, query or credentials", o)
-	}
-	return nil
 }
 
 // redactURL keeps passwords out of error messages.

@@ -1,9 +1,14 @@
 package graph
 
 import (
+	"errors"
+
 	"github.com/99designs/gqlgen/graphql"
 
+	"atrium/graph/model"
+	"atrium/iam"
 	"atrium/service"
+	"atrium/store"
 )
 
 // deref returns the value of an optional argument, or its zero value.
@@ -19,4 +24,65 @@ func deref[T any](p *T) T {
 func optional[T any](o graphql.Omittable[T]) service.Optional[T] {
 	v, set := o.ValueOK()
 	return service.Optional[T]{Set: set, Value: v}
+}
+
+// nonEmpty maps "" to null.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// nonNil keeps a required list present even when empty.
+func nonNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
+}
+
+func inviteInput(in model.InviteUserInput) service.InviteInput {
+	return service.InviteInput{
+		Email:                 in.Email,
+		PhoneNumber:           in.PhoneNumber,
+		Username:              in.Username,
+		ApplicationID:         in.ApplicationID,
+		Roles:                 in.Roles,
+		AccessPolicy:          in.AccessPolicy,
+		Resource:              in.Resource,
+		Profile:               in.Profile,
+		ShouldSendInviteEmail: in.ShouldSendInviteEmail,
+	}
+}
+
+// rowError reports the error of one batch row the way the error presenter
+// reports a top-level one.
+func rowError(err error) *model.RowError {
+	var e *iam.Error
+	if !errors.As(err, &e) {
+		e = iam.Errorf(iam.Internal, "internal server error")
+	}
+	return &model.RowError{Code: string(e.Code), Message: e.Message, Field: nonEmpty(e.Field)}
+}
+
+func session(s *service.Session, err error) (*model.SignInPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.SignInPayload{AccessToken: s.AccessToken, ExpiresAt: s.ExpiresAt, User: s.User}, nil
+}
+
+func userOrder(o *model.UserOrder) (store.UserOrder, bool) {
+	if o == nil {
+		return store.ByCreatedAt, false
+	}
+	desc := o.Direction != nil && *o.Direction == model.OrderDirectionDesc
+	switch o.Field {
+	case model.UserOrderFieldName:
+		return store.ByName, desc
+	case model.UserOrderFieldEmail:
+		return store.ByEmail, desc
+	}
+	return store.ByCreatedAt, desc
 }

@@ -15,13 +15,17 @@ import (
 // place where every operation is guarded.
 func Directives(svc *service.Service) DirectiveRoot {
 	return DirectiveRoot{
-		Guard: func(ctx context.Context, _ any, next graphql.Resolver, action, resource string, id *string) (any, error) {
+		Guard: func(ctx context.Context, _ any, next graphql.Resolver, action, resource string, id, orAction, orResource *string) (any, error) {
 			if id != nil {
 				if v := argument(graphql.GetFieldContext(ctx).Args, *id); v != "" {
 					resource += ":" + v
 				}
 			}
-			sc, err := svc.Authorize(ctx, action, resource)
+			grants := []service.Grant{{Action: action, Resource: resource}}
+			if orAction != nil && orResource != nil {
+				grants = append(grants, service.Grant{Action: *orAction, Resource: *orResource})
+			}
+			sc, err := svc.Authorize(ctx, grants...)
 			if err != nil {
 				return nil, err
 			}

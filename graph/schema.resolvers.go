@@ -12,6 +12,11 @@ import (
 	"context"
 )
 
+// LoginRedirectURI is the resolver for the loginRedirectUri field.
+func (r *applicationResolver) LoginRedirectURI(ctx context.Context, obj *iam.Application) (*string, error) {
+	return nonEmpty(obj.LoginRedirectURI), nil
+}
+
 // CreateProject is the resolver for the createProject field.
 func (r *mutationResolver) CreateProject(ctx context.Context, input model.CreateProjectInput) (*model.CreateProjectPayload, error) {
 	p, err := r.Service.CreateProject(ctx, service.NewProject{
@@ -78,6 +83,152 @@ func (r *mutationResolver) DeleteRole(ctx context.Context, input model.DeleteRol
 	return &model.DeleteRolePayload{DeletedRoleID: input.ID}, nil
 }
 
+// CreateApplication is the resolver for the createApplication field.
+func (r *mutationResolver) CreateApplication(ctx context.Context, input model.CreateApplicationInput) (*model.CreateApplicationPayload, error) {
+	a, err := r.Service.CreateApplication(ctx, service.ApplicationInput{
+		Name:                   &input.Name,
+		Description:            input.Description,
+		LoginRedirectURI:       input.LoginRedirectURI,
+		LoginWithEmailEnabled:  input.LoginWithEmailEnabled,
+		AllowedCallbackURLs:    nonNil(input.AllowedCallbackUrls),
+		AllowedCORSOriginsURLs: input.AllowedCORSOriginsUrls,
+		ShouldSendInviteEmail:  input.ShouldSendInviteEmail,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateApplicationPayload{Application: a}, nil
+}
+
+// UpdateApplication is the resolver for the updateApplication field.
+func (r *mutationResolver) UpdateApplication(ctx context.Context, input model.UpdateApplicationInput) (*model.UpdateApplicationPayload, error) {
+	a, err := r.Service.UpdateApplication(ctx, input.ID, service.ApplicationInput{
+		Name:                   input.Name,
+		Description:            input.Description,
+		LoginRedirectURI:       input.LoginRedirectURI,
+		LoginWithEmailEnabled:  input.LoginWithEmailEnabled,
+		AllowedCallbackURLs:    input.AllowedCallbackUrls,
+		AllowedCORSOriginsURLs: input.AllowedCORSOriginsUrls,
+		ShouldSendInviteEmail:  input.ShouldSendInviteEmail,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateApplicationPayload{Application: a}, nil
+}
+
+// DeleteApplication is the resolver for the deleteApplication field.
+func (r *mutationResolver) DeleteApplication(ctx context.Context, input model.DeleteApplicationInput) (*model.DeleteApplicationPayload, error) {
+	if err := r.Service.DeleteApplication(ctx, input.ID); err != nil {
+		return nil, err
+	}
+	return &model.DeleteApplicationPayload{DeletedApplicationID: input.ID}, nil
+}
+
+// InviteUser is the resolver for the inviteUser field.
+func (r *mutationResolver) InviteUser(ctx context.Context, input model.InviteUserInput) (*model.InviteUserPayload, error) {
+	inv, err := r.Service.InviteUser(ctx, inviteInput(input))
+	if err != nil {
+		return nil, err
+	}
+	return &model.InviteUserPayload{User: inv.User, InvitationURL: inv.InvitationURL}, nil
+}
+
+// InviteUsers is the resolver for the inviteUsers field.
+func (r *mutationResolver) InviteUsers(ctx context.Context, input []model.InviteUserInput) (*model.InviteUsersPayload, error) {
+	rows := make([]service.InviteInput, len(input))
+	for i, in := range input {
+		rows[i] = inviteInput(in)
+	}
+	results, err := r.Service.InviteUsers(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.InviteUsersPayload{Results: make([]model.InviteUserResult, len(results))}
+	for i, res := range results {
+		if res.Err != nil {
+			out.Results[i].Error = rowError(res.Err)
+			continue
+		}
+		out.Results[i].User, out.Results[i].InvitationURL = res.Invited.User, &res.Invited.InvitationURL
+	}
+	return out, nil
+}
+
+// ResendInvitation is the resolver for the resendInvitation field.
+func (r *mutationResolver) ResendInvitation(ctx context.Context, input model.ResendInvitationInput) (*model.InviteUserPayload, error) {
+	inv, err := r.Service.ResendInvitation(ctx, input.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.InviteUserPayload{User: inv.User, InvitationURL: inv.InvitationURL}, nil
+}
+
+// AcceptInvitation is the resolver for the acceptInvitation field.
+func (r *mutationResolver) AcceptInvitation(ctx context.Context, input model.AcceptInvitationInput) (*model.AcceptInvitationPayload, error) {
+	inv, err := r.Service.AcceptInvitation(ctx, input.Ticket, input.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AcceptInvitationPayload{User: inv.User}, nil
+}
+
+// SignIn is the resolver for the signIn field.
+func (r *mutationResolver) SignIn(ctx context.Context, input model.SignInInput) (*model.SignInPayload, error) {
+	return session(r.Service.SignIn(ctx, input.ApplicationID, input.Email, input.Password))
+}
+
+// SignUp is the resolver for the signUp field.
+func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.SignInPayload, error) {
+	return session(r.Service.SignUp(ctx, service.SignUpInput{
+		ApplicationID: input.ApplicationID,
+		Email:         input.Email,
+		Password:      input.Password,
+		Resource:      input.Resource,
+	}))
+}
+
+// UpdateUser is the resolver for the updateUser field.
+func (r *mutationResolver) UpdateUser(ctx context.Context, input model.UpdateUserInput) (*model.UpdateUserPayload, error) {
+	u, err := r.Service.UpdateUser(ctx, input.ID, service.UserChanges{
+		Name:            optional(input.Name),
+		Roles:           optional(input.Roles),
+		AccessPolicy:    optional(input.AccessPolicy),
+		Profile:         optional(input.Profile),
+		ExpectedVersion: deref(input.ExpectedVersion),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateUserPayload{User: u}, nil
+}
+
+// DeleteUser is the resolver for the deleteUser field.
+func (r *mutationResolver) DeleteUser(ctx context.Context, input model.DeleteUserInput) (*model.DeleteUserPayload, error) {
+	if err := r.Service.DeleteUser(ctx, input.ID); err != nil {
+		return nil, err
+	}
+	return &model.DeleteUserPayload{DeletedUserID: input.ID}, nil
+}
+
+// DisableUser is the resolver for the disableUser field.
+func (r *mutationResolver) DisableUser(ctx context.Context, input model.DisableUserInput) (*model.UpdateUserPayload, error) {
+	u, err := r.Service.SetUserDisabled(ctx, input.ID, true)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateUserPayload{User: u}, nil
+}
+
+// EnableUser is the resolver for the enableUser field.
+func (r *mutationResolver) EnableUser(ctx context.Context, input model.EnableUserInput) (*model.UpdateUserPayload, error) {
+	u, err := r.Service.SetUserDisabled(ctx, input.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateUserPayload{User: u}, nil
+}
+
 // DefaultPatientRole is the resolver for the defaultPatientRole field.
 func (r *projectResolver) DefaultPatientRole(ctx context.Context, obj *iam.Project) (*iam.Role, error) {
 	return r.Service.ProjectRole(ctx, obj, obj.DefaultPatientRoleID)
@@ -108,10 +259,82 @@ func (r *queryResolver) Roles(ctx context.Context) ([]iam.Role, error) {
 	return r.Service.Roles(ctx)
 }
 
+// Application is the resolver for the application field.
+func (r *queryResolver) Application(ctx context.Context, id string) (*iam.Application, error) {
+	return r.Service.Application(ctx, id)
+}
+
+// Applications is the resolver for the applications field.
+func (r *queryResolver) Applications(ctx context.Context) ([]iam.Application, error) {
+	return r.Service.Applications(ctx)
+}
+
+// User is the resolver for the user field.
+func (r *queryResolver) User(ctx context.Context, id string) (*iam.User, error) {
+	return r.Service.User(ctx, id)
+}
+
+// Users is the resolver for the users field.
+func (r *queryResolver) Users(ctx context.Context, first *int64, after *string, filter *model.UserFilter, orderBy *model.UserOrder) (*service.UserPage, error) {
+	var f service.UserFilter
+	if filter != nil {
+		f = service.UserFilter{Name: deref(filter.Name), Email: deref(filter.Email), Profile: deref(filter.Profile), RoleID: deref(filter.RoleID), Status: deref(filter.Status)}
+	}
+	order, desc := userOrder(orderBy)
+	return r.Service.Users(ctx, first, deref(after), f, order, desc)
+}
+
+// Me is the resolver for the me field.
+func (r *queryResolver) Me(ctx context.Context) (*iam.User, error) {
+	return r.Service.Me(ctx)
+}
+
 // MemberCount is the resolver for the memberCount field.
 func (r *roleResolver) MemberCount(ctx context.Context, obj *iam.Role) (int64, error) {
 	return r.Service.MemberCount(ctx, obj)
 }
+
+// Email is the resolver for the email field.
+func (r *userResolver) Email(ctx context.Context, obj *iam.User) (*string, error) {
+	return nonEmpty(obj.Email), nil
+}
+
+// PhoneNumber is the resolver for the phoneNumber field.
+func (r *userResolver) PhoneNumber(ctx context.Context, obj *iam.User) (*string, error) {
+	return nonEmpty(obj.PhoneNumber), nil
+}
+
+// Roles is the resolver for the roles field.
+func (r *userResolver) Roles(ctx context.Context, obj *iam.User) ([]iam.Role, error) {
+	return r.Service.UserRoles(ctx, obj)
+}
+
+// Edges is the resolver for the edges field.
+func (r *userConnectionResolver) Edges(ctx context.Context, obj *service.UserPage) ([]model.UserEdge, error) {
+	edges := make([]model.UserEdge, len(obj.Users))
+	for i := range obj.Users {
+		edges[i] = model.UserEdge{Cursor: obj.Cursor(&obj.Users[i]), Node: &obj.Users[i]}
+	}
+	return edges, nil
+}
+
+// PageInfo is the resolver for the pageInfo field.
+func (r *userConnectionResolver) PageInfo(ctx context.Context, obj *service.UserPage) (*model.PageInfo, error) {
+	info := &model.PageInfo{HasNextPage: obj.HasNextPage}
+	if n := len(obj.Users); n > 0 {
+		c := obj.Cursor(&obj.Users[n-1])
+		info.EndCursor = &c
+	}
+	return info, nil
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *userConnectionResolver) TotalCount(ctx context.Context, obj *service.UserPage) (int64, error) {
+	return obj.TotalCount(ctx)
+}
+
+// Application returns ApplicationResolver implementation.
+func (r *Resolver) Application() ApplicationResolver { return &applicationResolver{r} }
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
@@ -125,9 +348,18 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Role returns RoleResolver implementation.
 func (r *Resolver) Role() RoleResolver { return &roleResolver{r} }
 
+// User returns UserResolver implementation.
+func (r *Resolver) User() UserResolver { return &userResolver{r} }
+
+// UserConnection returns UserConnectionResolver implementation.
+func (r *Resolver) UserConnection() UserConnectionResolver { return &userConnectionResolver{r} }
+
 type (
-	mutationResolver struct{ *Resolver }
-	projectResolver  struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
-	roleResolver     struct{ *Resolver }
+	applicationResolver    struct{ *Resolver }
+	mutationResolver       struct{ *Resolver }
+	projectResolver        struct{ *Resolver }
+	queryResolver          struct{ *Resolver }
+	roleResolver           struct{ *Resolver }
+	userResolver           struct{ *Resolver }
+	userConnectionResolver struct{ *Resolver }
 )

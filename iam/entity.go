@@ -39,3 +39,73 @@ type Role struct {
 
 // Stamp gives the store access to an entity's bookkeeping, whatever its type.
 func (m *Meta) Stamp() *Meta { return m }
+
+// Application is what users sign in to.
+type Application struct {
+	ID                     string   `bson:"_id"`
+	ProjectID              string   `bson:"projectId"`
+	Name                   string   `bson:"name"`
+	ClientID               string   `bson:"clientId"`
+	Description            string   `bson:"description"`
+	LoginRedirectURI       string   `bson:"loginRedirectUri"`
+	LoginWithEmailEnabled  bool     `bson:"loginWithEmailEnabled"`
+	AllowedCallbackURLs    []string `bson:"allowedCallbackUrls"`
+	AllowedCORSOriginsURLs []string `bson:"allowedCORSOriginsUrls"`
+	ShouldSendInviteEmail  bool     `bson:"shouldSendInviteEmail"`
+	Meta                   `bson:",inline"`
+}
+
+// UserStatus is where a user is in its life cycle.
+type UserStatus string
+
+// The user statuses.
+const (
+	Invited  UserStatus = "INVITED"
+	Active   UserStatus = "ACTIVE"
+	Disabled UserStatus = "DISABLED"
+)
+
+// User is a person who signs in to a project's applications.
+type User struct {
+	ID        string `bson:"_id"`
+	ProjectID string `bson:"projectId"`
+	Name      string `bson:"name"`
+	// Email is normalised (trimmed, lower case); "" for users who sign in
+	// by phone.
+	Email       string `bson:"email"`
+	PhoneNumber string `bson:"phoneNumber"`
+	// AuthenticationMethod is "email" or "sms".
+	AuthenticationMethod string         `bson:"authenticationMethod"`
+	Profile              string         `bson:"profile"`
+	AccessPolicy         *access.Policy `bson:"accessPolicy,omitempty"`
+	RoleIDs              []string       `bson:"roleIds"`
+	Status               UserStatus     `bson:"status"`
+	// ApplicationID is the application the user was invited to or signed up
+	// with.
+	ApplicationID string     `bson:"applicationId"`
+	PasswordHash  string     `bson:"passwordHash,omitempty"`
+	LastSignInAt  *time.Time `bson:"lastSignInAt,omitempty"`
+	// Invitation is the open invitation ticket, if any.
+	Invitation *Ticket `bson:"invitation,omitempty"`
+	Meta       `bson:",inline"`
+}
+
+// Ticket is a single-use secret handed out as a link. Only its hash is
+// stored; a new ticket replaces the old one, so older links stop working.
+type Ticket struct {
+	Hash      string    `bson:"hash"`
+	ExpiresAt time.Time `bson:"expiresAt"`
+}
+
+// Profile is the FHIR resource that represents a principal (Patient,
+// Practitioner or Device), stored as given.
+type Profile struct {
+	ID           string         `bson:"_id"`
+	ProjectID    string         `bson:"projectId"`
+	ResourceType string         `bson:"resourceType"`
+	Resource     map[string]any `bson:"resource"`
+	Meta         `bson:",inline"`
+}
+
+// Reference is the profile's relative FHIR reference, e.g. "Patient/<id>".
+func (p *Profile) Reference() string { return p.ResourceType + "/" + p.ID }

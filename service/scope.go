@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"atrium/access"
 	"atrium/auth"
@@ -64,11 +65,14 @@ func (s *Service) Authenticate(ctx context.Context, kinds ...auth.Kind) (*auth.P
 	return nil, iam.Errorf(iam.Forbidden, "this operation is not available to a %s credential", kindName(p.Kind))
 }
 
-// Authorize establishes the scope of an operation guarded by action on
-// resource: the caller must be authenticated, the project must exist and be
-// visible to the caller, and the caller's effective policy must allow the
-// action on the resource.
-func (s *Service) Authorize(ctx context.Context, action, resource string) (*Scope, error) {
+// Grant is an action on a resource, e.g. IAM:GetRole on IAM:Role:<id>.
+type Grant struct{ Action, Resource string }
+
+// Authorize establishes the scope of a guarded operation: the caller must be
+// authenticated, the project must exist and be visible to the caller, and
+// the caller's effective policy must allow the first grant (or, failing
+// that, one of the alternatives that follow it).
+func (s *Service) Authorize(ctx context.Context, grants ...Grant) (*Scope, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err
@@ -98,18 +102,42 @@ func (s *Service) Authorize(ctx context.Context, action, resource string) (*Scop
 		if err != nil {
 			return nil, err
 		}
-		if !access.Can(policy, action, resource).Allowed {
-			return nil, iam.Errorf(iam.Forbidden, "%s on %s is not allowed by your access policy", action, resource)
+		if !slices.ContainsFunc(grants, func(g Grant) bool { return access.Can(policy, g.Action, g.Resource).Allowed }) {
+			return nil, iam.Errorf(iam.Forbidden, "%s on %s is not allowed by your access policy", grants[0].Action, grants[0].Resource)
 		}
 	}
 	return &Scope{Principal: *p, Project: project, tenant: t}, nil
 }
 
 // effectivePolicy is the union of the principal's roles' policies and its
-// inline policy. Principals other than the operator arrive with the User
-// service; until then they have no policy and are denied everything.
+// inline policy. The principal is read afresh on every request, so a
+// disabled user or a changed role takes effect at once.
 func (s *Service) effectivePolicy(ctx context.Context, t *store.Tenant, p *auth.Principal) (access.Policy, error) {
+	switch p.Kind {
+	case auth.User:
+		u, err := s.activeUser(ctx, t.ProjectID(), p.ID)
+		if err != nil {
+			return access.Policy{}, err
+		}
+		return s.merge(ctx, t, u.RoleIDs, u.AccessPolicy)
+	}
 	return access.Policy{}, nil
+}
+
+// merge unions the policies of roles (in the order held) and an inline policy.
+func (s *Service) merge(ctx context.Context, t *store.Tenant, roleIDs []string, inline *access.Policy) (access.Policy, error) {
+	roles, err := t.RolesByID(ctx, roleIDs)
+	if err != nil {
+		return access.Policy{}, err
+	}
+	policies := make([]access.Policy, 0, len(roles)+1)
+	for _, r := range roles {
+		policies = append(policies, r.AccessPolicy)
+	}
+	if inline != nil {
+		policies = append(policies, *inline)
+	}
+	return access.Merge(policies...), nil
 }
 
 func projectNotFound(id string) error {

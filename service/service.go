@@ -15,20 +15,53 @@ import (
 	"unicode/utf8"
 
 	"atrium/access"
+	"atrium/auth"
 	"atrium/iam"
+	"atrium/mail"
 	"atrium/store"
 )
 
 // Service is the entry point of every use case.
 type Service struct {
-	db  *store.DB
-	log *slog.Logger
-	now func() time.Time
+	db       *store.DB
+	log      *slog.Logger
+	now      func() time.Time
+	tokens   *auth.Tokens
+	mailer   Mailer
+	throttle *auth.Throttle
+	origins  *originCache
+	// publicURL is the base of the links Atrium hands out.
+	publicURL string
+	inviteTTL time.Duration
+}
+
+// Mailer sends emails off the request path.
+type Mailer interface {
+	SendInvitation(mail.Invitation)
+}
+
+// Options are the Service's collaborators and settings.
+type Options struct {
+	Tokens    *auth.Tokens
+	Mailer    Mailer
+	PublicURL string
+	InviteTTL time.Duration
 }
 
 // New returns a Service over db.
-func New(db *store.DB, log *slog.Logger) *Service {
-	return &Service{db: db, log: log, now: func() time.Time { return time.Now().UTC() }}
+func New(db *store.DB, log *slog.Logger, o Options) *Service {
+	s := &Service{
+		db:        db,
+		log:       log,
+		now:       func() time.Time { return time.Now().UTC() },
+		tokens:    o.Tokens,
+		mailer:    o.Mailer,
+		throttle:  auth.NewThrottle(5, 15*time.Minute),
+		publicURL: strings.TrimRight(o.PublicURL, "/"),
+		inviteTTL: o.InviteTTL,
+	}
+	s.origins = newOriginCache(db, log)
+	return s
 }
 
 // Optional is an input field that may be absent (Set false), or present with

@@ -16,6 +16,19 @@ var indexes = map[string][]mongo.IndexModel{
 	rolesColl: {
 		{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "name", Value: 1}}, Options: options.Index().SetName("project_name").SetUnique(true)},
 	},
+	usersColl: {
+		// "Unique when present": see uniqueKeys.
+		{Keys: bson.D{{Key: "emailKey", Value: 1}}, Options: options.Index().SetName("email_key").SetUnique(true).SetSparse(true)},
+		{Keys: bson.D{{Key: "phoneKey", Value: 1}}, Options: options.Index().SetName("phone_key").SetUnique(true).SetSparse(true)},
+		{Keys: bson.D{{Key: "invitation.hash", Value: 1}}, Options: options.Index().SetName("invitation").SetSparse(true)},
+		{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "roleIds", Value: 1}}, Options: options.Index().SetName("project_roles")},
+		{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_created")},
+		{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "name", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_name")},
+		{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "email", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_email")},
+	},
+	applicationsColl: {
+		{Keys: bson.D{{Key: "clientId", Value: 1}}, Options: options.Index().SetName("client_id").SetUnique(true)},
+	},
 }
 
 func (d *DB) ensureIndexes(ctx context.Context) error {

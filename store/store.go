@@ -126,3 +126,8 @@ func redact(uri string) string {
 	}
 	return u.String()
 }
+
+// Drop deletes the whole database (tests use it to clean up).
+func (d *DB) Drop(ctx context.Context) error {
+	return d.db.Drop(ctx)
+}

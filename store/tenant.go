@@ -15,8 +15,11 @@ import (
 
 // Collection names.
 const (
-	projectsColl = "projects"
-	rolesColl    = "roles"
+	projectsColl     = "projects"
+	rolesColl        = "roles"
+	usersColl        = "users"
+	applicationsColl = "applications"
+	profilesColl     = "profiles"
 )
 
 // Tenant is the store seen from one project: everything it reads or writes is
@@ -59,13 +62,14 @@ func (s scoped) document(v any) (bson.D, error) {
 	if err := bson.Unmarshal(raw, &d); err != nil {
 		return nil, fmt.Errorf("store: encode %T: %w", v, err)
 	}
-	out := make(bson.D, 0, len(d)+1)
+	out := make(bson.D, 0, len(d)+3)
 	for _, e := range d {
 		if e.Key != "projectId" {
 			out = append(out, e)
 		}
 	}
-	return append(out, bson.E{Key: "projectId", Value: s.projectID}), nil
+	out = append(out, bson.E{Key: "projectId", Value: s.projectID})
+	return append(out, uniqueKeys(s.projectID, v)...), nil
 }
 
 func (s scoped) findOne(ctx context.Context, filter bson.D, out any) error {

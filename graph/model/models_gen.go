@@ -5,9 +5,44 @@ package model
 import (
 	"atrium/access"
 	"atrium/iam"
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 )
+
+type AcceptInvitationInput struct {
+	// The ticket query parameter of the invitation link.
+	Ticket string `json:"ticket"`
+	// 8 to 128 characters, not the email address.
+	Password string `json:"password"`
+}
+
+type AcceptInvitationPayload struct {
+	User *iam.User `json:"user"`
+}
+
+type CreateApplicationInput struct {
+	// 1 to 100 characters.
+	Name             string  `json:"name"`
+	Description      *string `json:"description,omitempty"`
+	LoginRedirectURI *string `json:"loginRedirectUri,omitempty"`
+	// Default true.
+	LoginWithEmailEnabled *bool `json:"loginWithEmailEnabled,omitempty"`
+	// Absolute http(s) URLs; may be empty.
+	AllowedCallbackUrls []string `json:"allowedCallbackUrls"`
+	// Origins (scheme://host[:port], no path).
+	AllowedCORSOriginsUrls []string `json:"allowedCORSOriginsUrls,omitempty"`
+	// Default false.
+	ShouldSendInviteEmail *bool `json:"shouldSendInviteEmail,omitempty"`
+}
+
+type CreateApplicationPayload struct {
+	Application *iam.Application `json:"application"`
+}
 
 type CreateProjectInput struct {
 	// 1 to 100 characters.
@@ -37,6 +72,14 @@ type CreateRolePayload struct {
 	Role *iam.Role `json:"role"`
 }
 
+type DeleteApplicationInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteApplicationPayload struct {
+	DeletedApplicationID string `json:"deletedApplicationId"`
+}
+
 type DeleteRoleInput struct {
 	ID string `json:"id"`
 }
@@ -46,10 +89,117 @@ type DeleteRolePayload struct {
 	DeletedRoleID string `json:"deletedRoleId"`
 }
 
+type DeleteUserInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteUserPayload struct {
+	DeletedUserID string `json:"deletedUserId"`
+}
+
+type DisableUserInput struct {
+	ID string `json:"id"`
+}
+
+type EnableUserInput struct {
+	ID string `json:"id"`
+}
+
+type InviteUserInput struct {
+	// Null for a user who signs in by SMS (then phoneNumber is required).
+	Email       *string `json:"email,omitempty"`
+	PhoneNumber *string `json:"phoneNumber,omitempty"`
+	// Becomes the user's name; defaults to the email or phone number.
+	Username *string `json:"username,omitempty"`
+	// An application of this project.
+	ApplicationID string `json:"applicationId"`
+	// Role ids of this project. Give a non-empty roles, or an accessPolicy, or both (merged).
+	Roles        []string       `json:"roles,omitempty"`
+	AccessPolicy *access.Policy `json:"accessPolicy,omitempty"`
+	// A FHIR Patient or Practitioner resource (JSON); it becomes the user's profile.
+	Resource map[string]any `json:"resource,omitempty"`
+	// Instead of resource: an existing Patient/<uuid>, Practitioner/<uuid> or Device/<uuid> of this project.
+	Profile *string `json:"profile,omitempty"`
+	// Overrides the application's shouldSendInviteEmail for this call.
+	ShouldSendInviteEmail *bool `json:"shouldSendInviteEmail,omitempty"`
+}
+
+type InviteUserPayload struct {
+	User *iam.User `json:"user"`
+	// Where the invitee sets a password. Valid for 7 days (ATRIUM_INVITE_TTL) and once.
+	InvitationURL string `json:"invitationUrl"`
+}
+
+// One row of inviteUsers: a user and its link, or the row's error.
+type InviteUserResult struct {
+	User          *iam.User `json:"user,omitempty"`
+	InvitationURL *string   `json:"invitationUrl,omitempty"`
+	Error         *RowError `json:"error,omitempty"`
+}
+
+type InviteUsersPayload struct {
+	// In the order of the input.
+	Results []InviteUserResult `json:"results"`
+}
+
 type Mutation struct {
 }
 
+type PageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor,omitempty"`
+}
+
 type Query struct {
+}
+
+type ResendInvitationInput struct {
+	UserID string `json:"userId"`
+}
+
+// The error of one row of a batch: the same code and field as a top-level error.
+type RowError struct {
+	Code    string  `json:"code"`
+	Message string  `json:"message"`
+	Field   *string `json:"field,omitempty"`
+}
+
+type SignInInput struct {
+	ApplicationID string `json:"applicationId"`
+	Email         string `json:"email"`
+	Password      string `json:"password"`
+}
+
+type SignInPayload struct {
+	// A bearer token for this project (1 hour by default).
+	AccessToken string    `json:"accessToken"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+	User        *iam.User `json:"user"`
+}
+
+type SignUpInput struct {
+	ApplicationID string `json:"applicationId"`
+	Email         string `json:"email"`
+	// 8 to 128 characters, not the email address.
+	Password string `json:"password"`
+	// The user's FHIR Patient resource; a bare Patient when absent.
+	Resource map[string]any `json:"resource,omitempty"`
+}
+
+type UpdateApplicationInput struct {
+	ID          string  `json:"id"`
+	Name        *string `json:"name,omitempty"`
+	Description *string `json:"description,omitempty"`
+	// An empty string removes it.
+	LoginRedirectURI       *string  `json:"loginRedirectUri,omitempty"`
+	LoginWithEmailEnabled  *bool    `json:"loginWithEmailEnabled,omitempty"`
+	AllowedCallbackUrls    []string `json:"allowedCallbackUrls,omitempty"`
+	AllowedCORSOriginsUrls []string `json:"allowedCORSOriginsUrls,omitempty"`
+	ShouldSendInviteEmail  *bool    `json:"shouldSendInviteEmail,omitempty"`
+}
+
+type UpdateApplicationPayload struct {
+	Application *iam.Application `json:"application"`
 }
 
 // Partial update: a field left out stays as it is. fhirVersion is not here because it is fixed
@@ -84,4 +234,156 @@ type UpdateRoleInput struct {
 
 type UpdateRolePayload struct {
 	Role *iam.Role `json:"role"`
+}
+
+type UpdateUserInput struct {
+	ID   string                     `json:"id"`
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// Role ids; replace the whole set.
+	Roles graphql.Omittable[[]string] `json:"roles,omitempty"`
+	// Replaces the inline policy; null removes it.
+	AccessPolicy graphql.Omittable[*access.Policy] `json:"accessPolicy,omitempty"`
+	// An existing Patient/<uuid>, Practitioner/<uuid> or Device/<uuid> of this project.
+	Profile graphql.Omittable[*string] `json:"profile,omitempty"`
+	// When given, the update is applied only if the user's version still equals it (else CONFLICT).
+	ExpectedVersion *int64 `json:"expectedVersion,omitempty"`
+}
+
+type UpdateUserPayload struct {
+	User *iam.User `json:"user"`
+}
+
+type UserEdge struct {
+	Cursor string    `json:"cursor"`
+	Node   *iam.User `json:"node"`
+}
+
+type UserFilter struct {
+	// Case-insensitive part of the name.
+	Name *string `json:"name,omitempty"`
+	// The whole email address.
+	Email *string `json:"email,omitempty"`
+	// A profile reference, e.g. Patient/<uuid>.
+	Profile *string `json:"profile,omitempty"`
+	// Users holding this role.
+	RoleID *string         `json:"roleId,omitempty"`
+	Status *iam.UserStatus `json:"status,omitempty"`
+}
+
+// Default: CREATED_AT ASC. Ties are broken by id.
+type UserOrder struct {
+	Field     UserOrderField  `json:"field"`
+	Direction *OrderDirection `json:"direction,omitempty"`
+}
+
+type OrderDirection string
+
+const (
+	OrderDirectionAsc  OrderDirection = "ASC"
+	OrderDirectionDesc OrderDirection = "DESC"
+)
+
+var AllOrderDirection = []OrderDirection{
+	OrderDirectionAsc,
+	OrderDirectionDesc,
+}
+
+func (e OrderDirection) IsValid() bool {
+	switch e {
+	case OrderDirectionAsc, OrderDirectionDesc:
+		return true
+	}
+	return false
+}
+
+func (e OrderDirection) String() string {
+	return string(e)
+}
+
+func (e *OrderDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderDirection", str)
+	}
+	return nil
+}
+
+func (e OrderDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type UserOrderField string
+
+const (
+	UserOrderFieldCreatedAt UserOrderField = "CREATED_AT"
+	UserOrderFieldName      UserOrderField = "NAME"
+	UserOrderFieldEmail     UserOrderField = "EMAIL"
+)
+
+var AllUserOrderField = []UserOrderField{
+	UserOrderFieldCreatedAt,
+	UserOrderFieldName,
+	UserOrderFieldEmail,
+}
+
+func (e UserOrderField) IsValid() bool {
+	switch e {
+	case UserOrderFieldCreatedAt, UserOrderFieldName, UserOrderFieldEmail:
+		return true
+	}
+	return false
+}
+
+func (e UserOrderField) String() string {
+	return string(e)
+}
+
+func (e *UserOrderField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = UserOrderField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid UserOrderField", str)
+	}
+	return nil
+}
+
+func (e UserOrderField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *UserOrderField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e UserOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -1,0 +1,9 @@
+package api_test
+
+import (
+	"testing"
+
+	"atrium/atriumtest"
+)
+
+func TestMain(m *testing.M) { atriumtest.Main(m) }

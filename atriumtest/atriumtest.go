@@ -1,0 +1,264 @@
+// Package atriumtest runs a real Atrium for tests, in the shape of
+// net/http/httptest: one embedded engine per test binary (started by Main
+// from TestMain), one fresh database per test, the real HTTP handler, and a
+// small GraphQL client.
+package atriumtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/event"
+
+	"atrium/api"
+	"atrium/auth"
+	"atrium/service"
+	"atrium/store"
+	"atrium/store/embedded"
+)
+
+var (
+	engineURI string
+	dbCounter atomic.Int64
+)
+
+// Main starts the embedded engine, runs the tests and stops it. Call it from
+// TestMain. MONGODB_URI, when set, points the tests at a real MongoDB instead.
+func Main(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if uri := os.Getenv("MONGODB_URI"); uri != "" {
+		engineURI = uri
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "atrium-engine-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	e, err := embedded.Start(dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer e.Stop()
+	engineURI = e.URI()
+	return m.Run()
+}
+
+// AdminSecret is the operator credential of every test server.
+const AdminSecret = "test-operator-secret-0123456789"
+
+// Server is a running Atrium on a fresh database.
+type Server struct {
+	*httptest.Server
+	DB      *store.DB
+	Service *service.Service
+	// Sandbox is the id of the project created on start.
+	Sandbox string
+	Log     *LogBuffer
+}
+
+// Option changes how NewServer builds the server.
+type Option func(*options)
+
+type options struct {
+	monitor   *event.CommandMonitor
+	mailer    service.Mailer
+	inviteTTL time.Duration
+}
+
+// WithMonitor observes every command the server's driver sends.
+func WithMonitor(m *event.CommandMonitor) Option {
+	return func(o *options) { o.monitor = m }
+}
+
+// WithMailer sends invitation emails through m.
+func WithMailer(m service.Mailer) Option {
+	return func(o *options) { o.mailer = m }
+}
+
+// WithInviteTTL sets how long invitation links stay valid.
+func WithInviteTTL(d time.Duration) Option {
+	return func(o *options) { o.inviteTTL = d }
+}
+
+// NewServer starts an Atrium on a database of its own; it is closed when the
+// test ends.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	if engineURI == "" {
+		t.Fatal("atriumtest: call atriumtest.Main from TestMain")
+	}
+	o := options{inviteTTL: 7 * 24 * time.Hour}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	ctx := context.Background()
+	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbCounter.Add(1))
+	db, err := store.Open(ctx, store.Options{URI: engineURI, Database: name, Monitor: o.monitor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &LogBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tokens := auth.NewTokens([]byte("test-signing-key-0123456789abcdef"), time.Hour)
+	svc := service.New(db, log, service.Options{Tokens: tokens, Mailer: o.mailer, PublicURL: "http://atrium.test", InviteTTL: o.inviteTTL})
+	first, _, err := svc.Bootstrap(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := api.New(api.Options{
+		Service:       svc,
+		Authenticator: auth.NewAuthenticator(AdminSecret, tokens),
+		Log:           log,
+		Introspection: true,
+		CORSOrigins:   []string{"https://app.example.com"},
+		Ready:         db.Ping,
+	})
+	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Sandbox: first.ID, Log: logs}
+	t.Cleanup(func() {
+		s.Close()
+		_ = db.Drop(context.Background())
+		db.Close(context.Background())
+	})
+	return s
+}
+
+// Operator returns a client acting as the operator in project.
+func (s *Server) Operator(project string) *Client {
+	return s.Client(AdminSecret, project)
+}
+
+// Client returns a client sending token (may be empty) and the project
+// header (when project is not empty).
+func (s *Server) Client(token, project string) *Client {
+	return &Client{url: s.URL + "/graphql", token: token, project: project, http: s.Server.Client()}
+}
+
+// Client is a small GraphQL-over-HTTP client.
+type Client struct {
+	url, token, project string
+	http                *http.Client
+}
+
+// Response is a decoded GraphQL response.
+type Response struct {
+	Data   json.RawMessage `json:"data"`
+	Errors []GraphQLError  `json:"errors"`
+}
+
+// GraphQLError is one entry of "errors".
+type GraphQLError struct {
+	Message    string `json:"message"`
+	Path       []any  `json:"path"`
+	Extensions struct {
+		Code  string `json:"code"`
+		Field string `json:"field"`
+	} `json:"extensions"`
+}
+
+// Code returns the code of the first error, "" when there is none.
+func (r *Response) Code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	return r.Errors[0].Extensions.Code
+}
+
+// Do posts a query and decodes the response.
+func (c *Client) Do(t testing.TB, query string, vars map[string]any) *Response {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.project != "" {
+		req.Header.Set(auth.ProjectHeader, c.project)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out Response
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("response %d is not GraphQL JSON: %s", res.StatusCode, raw)
+	}
+	return &out
+}
+
+// MustDo is Do that fails the test on any GraphQL error and decodes data
+// into out (when out is not nil).
+func (c *Client) MustDo(t testing.TB, query string, vars map[string]any, out any) {
+	t.Helper()
+	r := c.Do(t, query, vars)
+	if len(r.Errors) > 0 {
+		t.Fatalf("unexpected errors: %+v", r.Errors)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Fails runs a query that must fail with code (and, when field is not empty,
+// that input field) and returns the response.
+func (c *Client) Fails(t testing.TB, code, field, query string, vars map[string]any) *Response {
+	t.Helper()
+	r := c.Do(t, query, vars)
+	if len(r.Errors) == 0 {
+		t.Fatalf("expected %s, got data %s", code, r.Data)
+	}
+	if got := r.Errors[0].Extensions; got.Code != code || (field != "" && got.Field != field) {
+		t.Fatalf("expected %s (field %q), got %s (field %q): %s", code, field, got.Code, got.Field, r.Errors[0].Message)
+	}
+	return r
+}
+
+// LogBuffer collects a server's log lines, safe for concurrent writes.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// String returns everything logged so far.
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}

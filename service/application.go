@@ -1,0 +1,226 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"atrium/iam"
+	"atrium/store"
+)
+
+// ApplicationInput creates or changes an application; nil fields are absent
+// (on create: defaults; on update: unchanged).
+type ApplicationInput struct {
+	Name                   *string
+	Description            *string
+	LoginRedirectURI       *string
+	LoginWithEmailEnabled  *bool
+	AllowedCallbackURLs    []string
+	AllowedCORSOriginsURLs []string
+	ShouldSendInviteEmail  *bool
+}
+
+// check validates the fields that are present.
+func (in ApplicationInput) check() error {
+	if in.Name != nil {
+		if _, err := checkName("input.name", *in.Name); err != nil {
+			return err
+		}
+	}
+	if in.Description != nil {
+		if _, err := checkDescription("input.description", *in.Description); err != nil {
+			return err
+		}
+	}
+	if in.LoginRedirectURI != nil && *in.LoginRedirectURI != "" {
+		if err := iam.ValidWebURL(*in.LoginRedirectURI); err != nil {
+			return iam.Invalid("input.loginRedirectUri", "%v", err)
+		}
+	}
+	if err := checkList("input.allowedCallbackUrls", in.AllowedCallbackURLs, iam.ValidWebURL); err != nil {
+		return err
+	}
+	return checkList("input.allowedCORSOriginsUrls", in.AllowedCORSOriginsURLs, iam.ValidOrigin)
+}
+
+const maxURLs = 50
+
+func checkList(field string, list []string, valid func(string) error) error {
+	if len(list) > maxURLs {
+		return iam.Invalid(field, "at most %d entries", maxURLs)
+	}
+	for i, v := range list {
+		if err := valid(v); err != nil {
+			return iam.Invalid(fmt.Sprintf("%s[%d]", field, i), "%v", err)
+		}
+	}
+	return nil
+}
+
+// apply copies the present fields onto a.
+func (in ApplicationInput) apply(a *iam.Application) {
+	if in.Name != nil {
+		a.Name, _ = checkName("", *in.Name)
+	}
+	if in.Description != nil {
+		a.Description, _ = checkDescription("", *in.Description)
+	}
+	if in.LoginRedirectURI != nil {
+		a.LoginRedirectURI = *in.LoginRedirectURI
+	}
+	if in.LoginWithEmailEnabled != nil {
+		a.LoginWithEmailEnabled = *in.LoginWithEmailEnabled
+	}
+	if in.AllowedCallbackURLs != nil {
+		a.AllowedCallbackURLs = in.AllowedCallbackURLs
+	}
+	if in.AllowedCORSOriginsURLs != nil {
+		a.AllowedCORSOriginsURLs = in.AllowedCORSOriginsURLs
+	}
+	if in.ShouldSendInviteEmail != nil {
+		a.ShouldSendInviteEmail = *in.ShouldSendInviteEmail
+	}
+}
+
+// Application returns one application of the project in scope.
+func (s *Service) Application(ctx context.Context, id string) (*iam.Application, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.application(ctx, sc.tenant, id, "id")
+}
+
+func (s *Service) application(ctx context.Context, t *store.Tenant, id, field string) (*iam.Application, error) {
+	a, err := t.Applications().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("application %q not found in this project", id), Field: field}
+	}
+	return a, err
+}
+
+// Applications lists the applications of the project in scope.
+func (s *Service) Applications(ctx context.Context) ([]iam.Application, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sc.tenant.ListApplications(ctx)
+}
+
+// CreateApplication creates an application; name and allowedCallbackUrls
+// (possibly empty) are required. Email sign-in is on unless turned off.
+func (s *Service) CreateApplication(ctx context.Context, in ApplicationInput) (*iam.Application, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in.Name == nil {
+		return nil, iam.Invalid("input.name", "is required")
+	}
+	if in.AllowedCallbackURLs == nil {
+		return nil, iam.Invalid("input.allowedCallbackUrls", "is required (it may be an empty list)")
+	}
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	a := &iam.Application{ID: uuid.NewString(), ClientID: newClientID(), LoginWithEmailEnabled: true, AllowedCORSOriginsURLs: []string{}}
+	in.apply(a)
+	if err := sc.tenant.Applications().Insert(ctx, a); err != nil {
+		return nil, err
+	}
+	s.origins.invalidate()
+	return a, nil
+}
+
+// UpdateApplication changes the present fields of an application.
+func (s *Service) UpdateApplication(ctx context.Context, id string, in ApplicationInput) (*iam.Application, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	a, err := sc.tenant.Applications().Update(ctx, id, 0, func(a *iam.Application) error {
+		in.apply(a)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("application %q not found in this project", id), Field: "input.id"}
+	}
+	s.origins.invalidate()
+	return a, err
+}
+
+// DeleteApplication deletes an application. Its users stay; they can no
+// longer sign in through it.
+func (s *Service) DeleteApplication(ctx context.Context, id string) error {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return err
+	}
+	err = sc.tenant.Applications().Delete(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("application %q not found in this project", id), Field: "input.id"}
+	}
+	s.origins.invalidate()
+	return err
+}
+
+func newClientID() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// OriginAllowed reports whether some application allows origin for CORS.
+// The set is cached for a few seconds and refreshed at once after this
+// process changes an application, so no restart is needed.
+func (s *Service) OriginAllowed(ctx context.Context, origin string) bool {
+	return s.origins.allowed(ctx, origin)
+}
+
+type originCache struct {
+	db  *store.DB
+	log *slog.Logger
+
+	mu      sync.Mutex
+	origins []string
+	loaded  time.Time
+}
+
+const originCacheTTL = 5 * time.Second
+
+func newOriginCache(db *store.DB, log *slog.Logger) *originCache {
+	return &originCache{db: db, log: log}
+}
+
+func (c *originCache) invalidate() {
+	c.mu.Lock()
+	c.loaded = time.Time{}
+	c.mu.Unlock()
+}
+
+func (c *originCache) allowed(ctx context.Context, origin string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Since(c.loaded) > originCacheTTL {
+		origins, err := c.db.ApplicationOrigins(ctx)
+		if err != nil {
+			c.log.WarnContext(ctx, "loading application CORS origins", "error", err.Error())
+		} else {
+			c.origins, c.loaded = origins, time.Now()
+		}
+	}
+	return slices.Contains(c.origins, origin)
+}

@@ -1,0 +1,353 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"atrium/access"
+	"atrium/auth"
+	"atrium/iam"
+	"atrium/mail"
+	"atrium/store"
+)
+
+// InvitationPath is where invitation links point; the ticket is the query
+// parameter "ticket".
+const InvitationPath = "/invitation"
+
+// InviteInput is one invitation.
+type InviteInput struct {
+	Email                 *string
+	PhoneNumber           *string
+	Username              *string
+	ApplicationID         string
+	Roles                 []string
+	AccessPolicy          *access.Policy
+	Resource              map[string]any
+	Profile               *string
+	ShouldSendInviteEmail *bool
+}
+
+// Invited is a new user and the link where it sets its password.
+type Invited struct {
+	User          *iam.User
+	InvitationURL string
+}
+
+// InviteUser invites one user to the project in scope.
+func (s *Service) InviteUser(ctx context.Context, in InviteInput) (*Invited, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.invite(ctx, sc, "input", in)
+}
+
+// MaxInviteBatch bounds InviteUsers.
+const MaxInviteBatch = 100
+
+// InviteResult is the outcome of one row of InviteUsers.
+type InviteResult struct {
+	Invited *Invited
+	Err     error
+}
+
+// InviteUsers invites each row on its own: a bad row fails alone.
+func (s *Service) InviteUsers(ctx context.Context, rows []InviteInput) ([]InviteResult, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 || len(rows) > MaxInviteBatch {
+		return nil, iam.Invalid("input", "give between 1 and %d invitations", MaxInviteBatch)
+	}
+	out := make([]InviteResult, len(rows))
+	for i, in := range rows {
+		inv, err := s.invite(ctx, sc, fmt.Sprintf("input[%d]", i), in)
+		if iam.ErrorCode(err) == iam.Internal && err != nil {
+			s.log.ErrorContext(ctx, "invitation row failed", "row", i, "error", err.Error())
+			err = iam.Errorf(iam.Internal, "internal server error")
+		}
+		out[i] = InviteResult{Invited: inv, Err: err}
+	}
+	return out, nil
+}
+
+func (s *Service) invite(ctx context.Context, sc *Scope, at string, in InviteInput) (*Invited, error) {
+	t := sc.tenant
+	u := &iam.User{ID: uuid.NewString(), Status: iam.Invited, RoleIDs: []string{}}
+	var err error
+	if in.Email != nil && strings.TrimSpace(*in.Email) != "" {
+		if u.Email, err = normaliseEmail(at+".email", *in.Email); err != nil {
+			return nil, err
+		}
+	}
+	if in.PhoneNumber != nil && strings.TrimSpace(*in.PhoneNumber) != "" {
+		if u.PhoneNumber, err = checkPhone(at+".phoneNumber", *in.PhoneNumber); err != nil {
+			return nil, err
+		}
+	}
+	key := u.Email
+	u.AuthenticationMethod = "email"
+	if u.Email == "" {
+		if u.PhoneNumber == "" {
+			return nil, iam.Invalid(at+".email", "give an email, or a phoneNumber for a user who signs in by SMS")
+		}
+		key, u.AuthenticationMethod = u.PhoneNumber, "sms"
+	}
+	name := key
+	if in.Username != nil && strings.TrimSpace(*in.Username) != "" {
+		name = *in.Username
+	}
+	if u.Name, err = checkName(at+".username", name); err != nil {
+		return nil, err
+	}
+	if err := needsAccess(at+".roles", in.Roles, in.AccessPolicy); err != nil {
+		return nil, err
+	}
+	if in.AccessPolicy != nil {
+		if err := checkPolicy(at+".accessPolicy", *in.AccessPolicy); err != nil {
+			return nil, err
+		}
+		u.AccessPolicy = in.AccessPolicy
+	}
+	if u.RoleIDs, err = s.rolesOf(ctx, t, at+".roles", in.Roles); err != nil {
+		return nil, err
+	}
+	app, err := s.application(ctx, t, in.ApplicationID, at+".applicationId")
+	if err != nil {
+		return nil, err
+	}
+	u.ApplicationID = app.ID
+	if err := s.notMember(ctx, t, u); err != nil {
+		return nil, err
+	}
+
+	// The profile: an existing one, or the given resource written first, and
+	// removed again if the user cannot be written.
+	var profile *iam.Profile
+	switch {
+	case in.Profile != nil && in.Resource != nil:
+		return nil, iam.Invalid(at+".profile", "give either resource (a new profile) or profile (an existing one), not both")
+	case in.Profile != nil:
+		if u.Profile, err = s.existingProfile(ctx, t, at+".profile", *in.Profile); err != nil {
+			return nil, err
+		}
+	case in.Resource != nil:
+		if profile, err = newProfile(at+".resource", in.Resource, []string{"Patient", "Practitioner"}, t.ProjectID(), key); err != nil {
+			return nil, err
+		}
+		u.Profile = profile.Reference()
+	default:
+		return nil, iam.Invalid(at+".resource", "give the user's FHIR resource (Patient or Practitioner) or an existing profile reference")
+	}
+
+	ticket, hash := newTicket()
+	u.Invitation = &iam.Ticket{Hash: hash, ExpiresAt: s.now().Add(s.inviteTTL)}
+	if profile != nil {
+		created, err := putProfile(ctx, t, profile)
+		if err != nil {
+			return nil, err
+		}
+		if err := t.Users().Insert(ctx, u); err != nil {
+			if created {
+				if derr := t.Profiles().Delete(context.WithoutCancel(ctx), profile.ID); derr != nil {
+					s.log.ErrorContext(ctx, "removing the profile of a failed invitation", "profile", profile.ID, "error", derr.Error())
+				}
+			}
+			return nil, s.memberError(ctx, t, u, err)
+		}
+	} else if err := t.Users().Insert(ctx, u); err != nil {
+		return nil, s.memberError(ctx, t, u, err)
+	}
+	link := s.invitationURL(ticket)
+	send := app.ShouldSendInviteEmail
+	if in.ShouldSendInviteEmail != nil {
+		send = *in.ShouldSendInviteEmail
+	}
+	s.sendInvitation(ctx, send, sc.Project, app, u, link)
+	return &Invited{User: u, InvitationURL: link}, nil
+}
+
+// notMember refuses to invite an email or phone number that already belongs
+// to a user of the project.
+func (s *Service) notMember(ctx context.Context, t *store.Tenant, u *iam.User) error {
+	if u.Email == "" {
+		return nil
+	}
+	existing, err := t.UserByEmail(ctx, u.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return alreadyMember(u.Email, existing.ID)
+}
+
+// memberError explains a duplicate-key failure of a user write, which a
+// concurrent invitation of the same person can cause after notMember passed.
+func (s *Service) memberError(ctx context.Context, t *store.Tenant, u *iam.User, err error) error {
+	if !errors.Is(err, store.ErrDuplicate) {
+		return err
+	}
+	if existing, lerr := t.UserByEmail(ctx, u.Email); lerr == nil && u.Email != "" {
+		return alreadyMember(u.Email, existing.ID)
+	}
+	return iam.Errorf(iam.Conflict, "%s is already a member of this project", firstNonEmpty(u.Email, u.PhoneNumber))
+}
+
+func alreadyMember(who, id string) error {
+	return iam.Errorf(iam.Conflict, "%s is already a member of this project (user %s); use resendInvitation or updateUser instead", who, id)
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// newTicket returns 32 random bytes as a URL-safe string, and the hash that
+// is stored in its place.
+func newTicket() (ticket, hash string) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	ticket = base64.RawURLEncoding.EncodeToString(b)
+	return ticket, hashTicket(ticket)
+}
+
+func hashTicket(ticket string) string {
+	sum := sha256.Sum256([]byte(ticket))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Service) invitationURL(ticket string) string {
+	return s.publicURL + InvitationPath + "?" + url.Values{"ticket": {ticket}}.Encode()
+}
+
+// sendInvitation hands the email to the mailer, which sends it off the
+// request path. It never logs the link.
+func (s *Service) sendInvitation(ctx context.Context, send bool, p *iam.Project, app *iam.Application, u *iam.User, link string) {
+	if !send || u.Email == "" || s.mailer == nil {
+		return
+	}
+	s.mailer.SendInvitation(mail.Invitation{To: u.Email, URL: link, ProjectName: p.Name, ApplicationName: app.Name})
+	s.log.InfoContext(ctx, "invitation email queued", "user", u.ID)
+}
+
+// ResendInvitation gives a user who has not accepted yet a fresh link (and
+// email, when the application sends them); older links stop working.
+func (s *Service) ResendInvitation(ctx context.Context, userID string) (*Invited, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ticket, hash := newTicket()
+	u, err := sc.tenant.Users().Update(ctx, userID, 0, func(u *iam.User) error {
+		if u.Status != iam.Invited {
+			return iam.Errorf(iam.Conflict, "user %q has already accepted the invitation", userID)
+		}
+		u.Invitation = &iam.Ticket{Hash: hash, ExpiresAt: s.now().Add(s.inviteTTL)}
+		return nil
+	})
+	if err != nil {
+		return nil, userWriteError(err, userID, 0)
+	}
+	link := s.invitationURL(ticket)
+	if app, err := sc.tenant.Applications().Get(ctx, u.ApplicationID); err == nil {
+		s.sendInvitation(ctx, app.ShouldSendInviteEmail, sc.Project, app, u, link)
+	}
+	return &Invited{User: u, InvitationURL: link}, nil
+}
+
+// Invitation is what an invitation link shows: who is invited, to what.
+type Invitation struct {
+	User        *iam.User
+	ProjectName string
+	Application *iam.Application // nil if it was deleted since
+}
+
+var errBadTicket = iam.Errorf(iam.NotFound, "this invitation link is not valid: it may have expired, been used already, or been replaced by a newer one")
+
+// OpenInvitation looks an invitation ticket up without using it.
+func (s *Service) OpenInvitation(ctx context.Context, ticket string) (*Invitation, error) {
+	if ticket == "" {
+		return nil, errBadTicket
+	}
+	u, err := s.db.UserByInvitation(ctx, hashTicket(ticket), s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errBadTicket
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.describeInvitation(ctx, u)
+}
+
+func (s *Service) describeInvitation(ctx context.Context, u *iam.User) (*Invitation, error) {
+	t := s.db.Tenant(u.ProjectID)
+	p, err := t.Project(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inv := &Invitation{User: u, ProjectName: p.Name}
+	if app, err := t.Applications().Get(ctx, u.ApplicationID); err == nil {
+		inv.Application = app
+	}
+	return inv, nil
+}
+
+// Password rules.
+const (
+	minPasswordLen = 8
+	maxPasswordLen = 128
+)
+
+// checkPassword applies the password policy: 8 to 128 characters, not the
+// email address.
+func checkPassword(field, password, email string) error {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case n < minPasswordLen:
+		return iam.Invalid(field, "the password must be at least %d characters", minPasswordLen)
+	case n > maxPasswordLen:
+		return iam.Invalid(field, "the password must be at most %d characters", maxPasswordLen)
+	case email != "" && strings.EqualFold(strings.TrimSpace(password), email):
+		return iam.Invalid(field, "the password must not be your email address")
+	}
+	return nil
+}
+
+// AcceptInvitation sets the invitee's password and activates the user. The
+// ticket is consumed by one conditional update: of concurrent calls with the
+// same ticket exactly one succeeds.
+func (s *Service) AcceptInvitation(ctx context.Context, ticket, password string) (*Invitation, error) {
+	inv, err := s.OpenInvitation(ctx, ticket)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPassword("input.password", password, inv.User.Email); err != nil {
+		return nil, err
+	}
+	u, err := s.db.AcceptInvitation(ctx, hashTicket(ticket), auth.HashPassword(password), s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errBadTicket
+	}
+	if err != nil {
+		return nil, err
+	}
+	inv.User = u
+	s.log.InfoContext(ctx, "invitation accepted", "project", u.ProjectID, "user", u.ID)
+	return inv, nil
+}

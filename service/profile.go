@@ -1,0 +1,72 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/google/uuid"
+
+	"atrium/iam"
+	"atrium/store"
+)
+
+var profileRef = regexp.MustCompile(`^(Patient|Practitioner|Device)/([0-9a-fA-F-]{36})$`)
+
+// existingProfile checks a reference such as "Practitioner/<uuid>" to a
+// profile of this project and returns it.
+func (s *Service) existingProfile(ctx context.Context, t *store.Tenant, field, ref string) (string, error) {
+	m := profileRef.FindStringSubmatch(ref)
+	if m == nil {
+		return "", iam.Invalid(field, "%q is not a reference such as Patient/<uuid> (Patient, Practitioner or Device)", ref)
+	}
+	p, err := t.Profiles().Get(ctx, m[2])
+	if errors.Is(err, store.ErrNotFound) || (err == nil && p.ResourceType != m[1]) {
+		return "", &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("profile %q not found in this project", ref), Field: field}
+	}
+	if err != nil {
+		return "", err
+	}
+	return ref, nil
+}
+
+// profileNamespace seeds the deterministic ids of profiles made by
+// invitations.
+var profileNamespace = uuid.MustParse("6f1c8a52-3c1e-4e0a-9b7e-2f0d4c7b9a11")
+
+// newProfile validates a FHIR resource given with an invitation. Its id is
+// derived from the project and the invitee's key (email or phone), so a
+// retried invitation writes the same profile instead of a second one.
+func newProfile(field string, resource map[string]any, allowed []string, projectID, key string) (*iam.Profile, error) {
+	rt, _ := resource["resourceType"].(string)
+	ok := false
+	for _, a := range allowed {
+		ok = ok || rt == a
+	}
+	if !ok {
+		return nil, iam.Invalid(field+".resourceType", "must be one of %v (got %q)", allowed, rt)
+	}
+	id := uuid.NewSHA1(profileNamespace, []byte(projectID+"/"+key)).String()
+	res := make(map[string]any, len(resource)+1)
+	for k, v := range resource {
+		res[k] = v
+	}
+	res["id"] = id
+	return &iam.Profile{ID: id, ResourceType: rt, Resource: res}, nil
+}
+
+// putProfile stores a profile, replacing the resource of one left behind by
+// an earlier attempt. It reports whether it created the document, so a
+// failed invitation can remove it again.
+func putProfile(ctx context.Context, t *store.Tenant, p *iam.Profile) (created bool, err error) {
+	err = t.Profiles().Insert(ctx, p)
+	if !errors.Is(err, store.ErrDuplicate) {
+		return err == nil, err
+	}
+	_, err = t.Profiles().Update(ctx, p.ID, 0, func(old *iam.Profile) error {
+		old.ResourceType, old.Resource = p.ResourceType, p.Resource
+		return nil
+	})
+	return false, err
+}

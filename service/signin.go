@@ -1,0 +1,155 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"atrium/auth"
+	"atrium/iam"
+	"atrium/store"
+)
+
+// Session is the result of a successful sign-in.
+type Session struct {
+	AccessToken string
+	ExpiresAt   time.Time
+	User        *iam.User
+}
+
+var errSignIn = iam.Errorf(iam.Unauthenticated, "wrong email or password")
+
+// publicApplication finds the application a public operation names; its
+// project is the one the operation acts in.
+func (s *Service) publicApplication(ctx context.Context, id string) (*iam.Application, error) {
+	app, err := s.db.Application(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &iam.Error{Code: iam.NotFound, Message: "application not found", Field: "input.applicationId"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !app.LoginWithEmailEnabled {
+		return nil, iam.Errorf(iam.Forbidden, "email and password sign-in is turned off for application %q", app.Name)
+	}
+	return app, nil
+}
+
+// SignIn checks a user's email and password and issues an access token bound
+// to the user's project. An unknown email and a wrong password fail the same
+// way after the same work, and repeated failures for one email are refused
+// for a while.
+func (s *Service) SignIn(ctx context.Context, applicationID, email, password string) (*Session, error) {
+	app, err := s.publicApplication(ctx, applicationID)
+	if err != nil {
+		return nil, err
+	}
+	email, err = normaliseEmail("input.email", email)
+	if err != nil {
+		return nil, err
+	}
+	t := s.db.Tenant(app.ProjectID)
+	key := app.ProjectID + "/" + email
+	if !s.throttle.Allowed(key) {
+		return nil, iam.Errorf(iam.RateLimited, "too many failed sign-ins for this email; try again later")
+	}
+	u, err := t.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	var hash string
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	// CheckPassword does the full work even without a hash.
+	if !auth.CheckPassword(password, hash) || u == nil {
+		s.throttle.Fail(key)
+		return nil, errSignIn
+	}
+	if u.Status != iam.Active {
+		return nil, iam.Errorf(iam.Unauthenticated, "this account is disabled")
+	}
+	s.throttle.Reset(key)
+	now := s.now().Truncate(time.Millisecond)
+	u, err = t.Users().Update(ctx, u.ID, 0, func(u *iam.User) error {
+		u.LastSignInAt = &now
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.session(u)
+}
+
+func (s *Service) session(u *iam.User) (*Session, error) {
+	token, exp, err := s.tokens.Issue(auth.Principal{Kind: auth.User, ID: u.ID, ProjectID: u.ProjectID})
+	if err != nil {
+		return nil, err
+	}
+	return &Session{AccessToken: token, ExpiresAt: exp, User: u}, nil
+}
+
+// SignUpInput registers a user without an invitation.
+type SignUpInput struct {
+	ApplicationID string
+	Email         string
+	Password      string
+	// Resource is the user's Patient resource; a bare Patient when nil.
+	Resource map[string]any
+}
+
+// SignUp registers an active user with the project's default patient role,
+// when the project allows self-registration, and signs it in.
+func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Session, error) {
+	app, err := s.publicApplication(ctx, in.ApplicationID)
+	if err != nil {
+		return nil, err
+	}
+	t := s.db.Tenant(app.ProjectID)
+	p, err := t.Project(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !p.SignupEnabled {
+		return nil, iam.Errorf(iam.Forbidden, "self-registration is turned off for this project; ask for an invitation")
+	}
+	email, err := normaliseEmail("input.email", in.Email)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPassword("input.password", in.Password, email); err != nil {
+		return nil, err
+	}
+	resource := in.Resource
+	if resource == nil {
+		resource = map[string]any{"resourceType": "Patient"}
+	}
+	profile, err := newProfile("input.resource", resource, []string{"Patient"}, p.ID, email)
+	if err != nil {
+		return nil, err
+	}
+	u := &iam.User{
+		ID: uuid.NewString(), Name: email, Email: email, AuthenticationMethod: "email",
+		Profile: profile.Reference(), RoleIDs: []string{}, Status: iam.Active,
+		ApplicationID: app.ID, PasswordHash: auth.HashPassword(in.Password),
+	}
+	if p.DefaultPatientRoleID != "" {
+		u.RoleIDs = []string{p.DefaultPatientRoleID}
+	}
+	if err := s.notMember(ctx, t, u); err != nil {
+		return nil, err
+	}
+	created, err := putProfile(ctx, t, profile)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Users().Insert(ctx, u); err != nil {
+		if created {
+			_ = t.Profiles().Delete(context.WithoutCancel(ctx), profile.ID)
+		}
+		return nil, s.memberError(ctx, t, u, err)
+	}
+	return s.session(u)
+}

@@ -1,0 +1,292 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strings"
+
+	"atrium/access"
+	"atrium/iam"
+	"atrium/store"
+)
+
+// normaliseEmail trims and lower-cases an email and checks its form.
+func normaliseEmail(field, email string) (string, error) {
+	e := strings.ToLower(strings.TrimSpace(email))
+	addr, err := mail.ParseAddress(e)
+	if err != nil || addr.Address != e || len(e) > 254 {
+		return "", iam.Invalid(field, "%q is not an email address", email)
+	}
+	return e, nil
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// checkPhone accepts E.164 numbers such as +15555550123.
+func checkPhone(field, phone string) (string, error) {
+	p := strings.TrimSpace(phone)
+	if !e164.MatchString(p) {
+		return "", iam.Invalid(field, "%q is not a phone number in E.164 form, such as +15555550123", phone)
+	}
+	return p, nil
+}
+
+// User returns one user of the project in scope.
+func (s *Service) User(ctx context.Context, id string) (*iam.User, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.user(ctx, sc.tenant, id, "id")
+}
+
+func (s *Service) user(ctx context.Context, t *store.Tenant, id, field string) (*iam.User, error) {
+	u, err := t.Users().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, userNotFound(id, field)
+	}
+	return u, err
+}
+
+func userNotFound(id, field string) error {
+	return &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("user %q not found in this project", id), Field: field}
+}
+
+// rolesOf checks that every id names a role of the tenant and returns the ids
+// without duplicates.
+func (s *Service) rolesOf(ctx context.Context, t *store.Tenant, field string, ids []string) ([]string, error) {
+	ids = dedupe(ids)
+	if len(ids) > 100 {
+		return nil, iam.Invalid(field, "at most 100 roles")
+	}
+	found, err := t.RolesByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		if !slices.ContainsFunc(found, func(r iam.Role) bool { return r.ID == id }) {
+			return nil, &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("role %q not found in this project", id), Field: fmt.Sprintf("%s[%d]", field, i)}
+		}
+	}
+	return ids, nil
+}
+
+func dedupe(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// needsAccess enforces the platform's rule for users and machine clients:
+// at least one role or an inline access policy.
+func needsAccess(field string, roles []string, policy *access.Policy) error {
+	if len(roles) == 0 && policy == nil {
+		return iam.Invalid(field, "give at least one role or an accessPolicy (or both)")
+	}
+	return nil
+}
+
+// UserRoles resolves the roles a user holds, batched per request.
+func (s *Service) UserRoles(ctx context.Context, u *iam.User) ([]iam.Role, error) {
+	return loadRoles(ctx, s, u.ProjectID, u.RoleIDs)
+}
+
+// UserFilter selects users; empty fields select everything.
+type UserFilter struct {
+	Name, Email, Profile, RoleID string
+	Status                       iam.UserStatus
+}
+
+// UserPage is one page of a user listing.
+type UserPage struct {
+	Users       []iam.User
+	HasNextPage bool
+	order       store.UserOrder
+	query       store.UserQuery
+	tenant      *store.Tenant
+}
+
+// Cursor returns the opaque cursor after u.
+func (p *UserPage) Cursor(u *iam.User) string { return store.UserCursor(u, p.order) }
+
+// TotalCount counts every user matching the filter (one more round trip, made
+// only when asked for).
+func (p *UserPage) TotalCount(ctx context.Context) (int64, error) {
+	return p.tenant.CountUsers(ctx, p.query)
+}
+
+// Page sizes of user listings.
+const (
+	DefaultPageSize = 25
+	MaxPageSize     = 100
+)
+
+// Users lists a page of the project's users in a stable order.
+func (s *Service) Users(ctx context.Context, first *int64, after string, f UserFilter, order store.UserOrder, desc bool) (*UserPage, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	limit := DefaultPageSize
+	if first != nil {
+		if *first < 1 || *first > MaxPageSize {
+			return nil, iam.Invalid("first", "must be between 1 and %d", MaxPageSize)
+		}
+		limit = int(*first)
+	}
+	q := store.UserQuery{Name: f.Name, Profile: f.Profile, RoleID: f.RoleID, Status: f.Status, Order: order, Desc: desc, After: after, Limit: limit + 1}
+	if q.Order == "" {
+		q.Order = store.ByCreatedAt
+	}
+	if f.Email != "" {
+		q.Email = strings.ToLower(strings.TrimSpace(f.Email))
+	}
+	users, err := sc.tenant.ListUsers(ctx, q)
+	if errors.Is(err, store.ErrBadCursor) {
+		return nil, iam.Invalid("after", "%v", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	page := &UserPage{Users: users, order: q.Order, query: q, tenant: sc.tenant}
+	if len(users) > limit {
+		page.Users, page.HasNextPage = users[:limit], true
+	}
+	return page, nil
+}
+
+// UserChanges is the input of UpdateUser; unset fields stay unchanged.
+type UserChanges struct {
+	Name         Optional[*string]
+	Roles        Optional[[]string]
+	AccessPolicy Optional[*access.Policy]
+	Profile      Optional[*string]
+	// ExpectedVersion, when > 0, must equal the stored version.
+	ExpectedVersion int64
+}
+
+// UpdateUser changes a user. Roles replace the whole set; the user must keep
+// at least one role or an inline policy.
+func (s *Service) UpdateUser(ctx context.Context, id string, in UserChanges) (*iam.User, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var name, profile string
+	if in.Name.Set {
+		if in.Name.Value == nil {
+			return nil, iam.Invalid("input.name", "must not be null")
+		}
+		if name, err = checkName("input.name", *in.Name.Value); err != nil {
+			return nil, err
+		}
+	}
+	var roles []string
+	if in.Roles.Set {
+		if roles, err = s.rolesOf(ctx, sc.tenant, "input.roles", in.Roles.Value); err != nil {
+			return nil, err
+		}
+	}
+	if in.AccessPolicy.Set && in.AccessPolicy.Value != nil {
+		if err := checkPolicy("input.accessPolicy", *in.AccessPolicy.Value); err != nil {
+			return nil, err
+		}
+	}
+	if in.Profile.Set {
+		if in.Profile.Value == nil {
+			return nil, iam.Invalid("input.profile", "must not be null: every user has a profile")
+		}
+		if profile, err = s.existingProfile(ctx, sc.tenant, "input.profile", *in.Profile.Value); err != nil {
+			return nil, err
+		}
+	}
+	u, err := sc.tenant.Users().Update(ctx, id, in.ExpectedVersion, func(u *iam.User) error {
+		if in.Name.Set {
+			u.Name = name
+		}
+		if in.Roles.Set {
+			u.RoleIDs = roles
+		}
+		if in.AccessPolicy.Set {
+			u.AccessPolicy = in.AccessPolicy.Value
+		}
+		if in.Profile.Set {
+			u.Profile = profile
+		}
+		return needsAccess("input.roles", u.RoleIDs, u.AccessPolicy)
+	})
+	return u, userWriteError(err, id, in.ExpectedVersion)
+}
+
+func userWriteError(err error, id string, expected int64) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return userNotFound(id, "input.id")
+	case errors.Is(err, store.ErrStale):
+		return iam.Errorf(iam.Conflict, "the user was changed since version %d; read it again and retry", expected)
+	}
+	return err
+}
+
+// DeleteUser deletes a user. Its FHIR profile stays: it is clinical data.
+func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return err
+	}
+	return userWriteError(sc.tenant.Users().Delete(ctx, id), id, 0)
+}
+
+// SetUserDisabled disables or re-enables a user. A disabled user cannot sign
+// in, and its tokens stop working at once (every request re-reads the user).
+func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool) (*iam.User, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := sc.tenant.Users().Update(ctx, id, 0, func(u *iam.User) error {
+		switch {
+		case disabled && u.Status == iam.Active:
+			u.Status = iam.Disabled
+		case !disabled && u.Status == iam.Disabled:
+			u.Status = iam.Active
+		case u.Status == iam.Invited:
+			return iam.Errorf(iam.Conflict, "user %q has not accepted the invitation yet; delete it or resend the invitation instead", id)
+		}
+		return nil
+	})
+	return u, userWriteError(err, id, 0)
+}
+
+// Me returns the signed-in user.
+func (s *Service) Me(ctx context.Context) (*iam.User, error) {
+	p, err := s.Authenticate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.activeUser(ctx, p.ProjectID, p.ID)
+}
+
+// activeUser loads the user behind a token; a deleted or disabled user is no
+// longer authenticated.
+func (s *Service) activeUser(ctx context.Context, projectID, id string) (*iam.User, error) {
+	u, err := s.db.Tenant(projectID).Users().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, iam.Errorf(iam.Unauthenticated, "this account no longer exists")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != iam.Active {
+		return nil, iam.Errorf(iam.Unauthenticated, "this account is disabled")
+	}
+	return u, nil
+}

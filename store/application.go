@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"atrium/iam"
+)
+
+// Applications of this tenant.
+func (t *Tenant) Applications() Repo[iam.Application, *iam.Application] {
+	return repo[iam.Application](t, applicationsColl)
+}
+
+// ListApplications returns the project's applications ordered by name.
+func (t *Tenant) ListApplications(ctx context.Context) ([]iam.Application, error) {
+	out := []iam.Application{}
+	err := t.collection(applicationsColl).find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}), &out)
+	return out, err
+}
+
+// Application finds an application by its id, whatever its project: sign-in
+// and sign-up name only the application, and the application names its
+// project.
+func (d *DB) Application(ctx context.Context, id string) (*iam.Application, error) {
+	var a iam.Application
+	err := d.db.Collection(applicationsColl).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&a)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, ErrNotFound
+	}
+	return &a, err
+}
+
+// ApplicationOrigins returns every origin any application allows for CORS.
+func (d *DB) ApplicationOrigins(ctx context.Context) ([]string, error) {
+	cur, err := d.db.Collection(applicationsColl).Find(ctx, bson.D{}, options.Find().SetProjection(bson.D{{Key: "allowedCORSOriginsUrls", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var apps []struct {
+		Origins []string `bson:"allowedCORSOriginsUrls"`
+	}
+	if err := cur.All(ctx, &apps); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range apps {
+		out = append(out, a.Origins...)
+	}
+	return out, nil
+}

@@ -1,0 +1,118 @@
+// Package web serves the pages a person opens in a browser: today the
+// invitation page, where an invited user sets a password. Pages are
+// self-contained (no external assets) and work offline.
+package web
+
+import (
+	"context"
+	_ "embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+
+	"atrium/iam"
+	"atrium/service"
+)
+
+//go:embed invitation.html
+var invitationHTML string
+
+var invitationPage = template.Must(template.New("invitation").Parse(invitationHTML))
+
+// Invitations is the service behind the invitation page.
+type Invitations interface {
+	OpenInvitation(ctx context.Context, ticket string) (*service.Invitation, error)
+	AcceptInvitation(ctx context.Context, ticket, password string) (*service.Invitation, error)
+}
+
+// InvitationHandler serves GET (the form) and POST (set the password) on
+// service.InvitationPath.
+func InvitationHandler(svc Invitations, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secure(w)
+		switch r.Method {
+		case http.MethodGet:
+			ticket := r.URL.Query().Get("ticket")
+			inv, err := svc.OpenInvitation(r.Context(), ticket)
+			render(w, r, log, pageFor(inv, ticket, err))
+		case http.MethodPost:
+			ticket, password := r.PostFormValue("ticket"), r.PostFormValue("password")
+			inv, err := svc.OpenInvitation(r.Context(), ticket)
+			if err != nil {
+				render(w, r, log, pageFor(nil, ticket, err))
+				return
+			}
+			if password != r.PostFormValue("confirm") {
+				p := pageFor(inv, ticket, nil)
+				p.Error = "The two passwords are not the same."
+				render(w, r, log, p)
+				return
+			}
+			done, err := svc.AcceptInvitation(r.Context(), ticket, password)
+			p := pageFor(inv, ticket, err)
+			if err == nil {
+				p = pageFor(done, "", nil)
+				p.Done = true
+			}
+			render(w, r, log, p)
+		default:
+			w.Header().Set("Allow", "GET, POST")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		}
+	})
+}
+
+// page is what the template shows.
+type page struct {
+	Title, ProjectName, AppName, Email, Ticket, Action string
+	LoginURL                                           template.URL
+	Error, Invalid                                     string
+	Done                                               bool
+	status                                             int
+}
+
+// pageFor builds the page for an invitation, or for the error that stopped
+// it: a bad ticket gets the "link does not work" page, a bad password the
+// form again with the message, anything else a generic failure.
+func pageFor(inv *service.Invitation, ticket string, err error) page {
+	p := page{Title: "Set your password", Ticket: ticket, Action: service.InvitationPath, status: http.StatusOK}
+	if inv != nil {
+		p.ProjectName, p.Email = inv.ProjectName, inv.User.Email
+		if a := inv.Application; a != nil {
+			p.AppName = a.Name
+			if iam.ValidWebURL(a.LoginRedirectURI) == nil {
+				p.LoginURL = template.URL(a.LoginRedirectURI)
+			}
+		}
+	}
+	switch code := iam.ErrorCode(err); {
+	case err == nil:
+	case code == iam.NotFound:
+		p.Title, p.Invalid, p.status = "Invitation link not valid", "This invitation link is not valid: it may have expired, been used already, or been replaced by a newer one.", http.StatusNotFound
+	case code == iam.BadUserInput:
+		p.Error, p.status = err.(*iam.Error).Message, http.StatusUnprocessableEntity
+	default:
+		p.Title, p.Invalid, p.status = "Something went wrong", "Something went wrong on our side. Please try again in a moment.", http.StatusInternalServerError
+	}
+	return p
+}
+
+func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, p page) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(p.status)
+	if err := invitationPage.Execute(w, p); err != nil {
+		log.ErrorContext(r.Context(), "rendering the invitation page", "error", err.Error())
+	}
+}
+
+// secure sets the headers of every page: no referrer (the URL holds a
+// ticket), no framing, no caching, and a policy that allows only the page's
+// own inline style and posting the form back to Atrium.
+func secure(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+}
