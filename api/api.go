@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -49,6 +50,8 @@ func New(o Options) http.Handler {
 	mux.Handle("/graphql", graphQL(o))
 	mux.Handle("GET /{$}", playground.Handler("Atrium", "/graphql"))
 	mux.Handle(service.InvitationPath, web.InvitationHandler(o.Service, o.Log))
+	mux.Handle("POST /oauth/token", tokenEndpoint(o.Service, o.Log))
+	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("ok\n"))
@@ -87,6 +90,7 @@ func graphQL(o Options) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(extension.FixedComplexityLimit(ComplexityLimit))
 	srv.Use(graph.DepthLimit{Max: DepthLimit})
+	srv.AroundFields(graph.AuditMutations(o.Service))
 	srv.SetErrorPresenter(graph.ErrorPresenter(o.Log))
 	srv.SetRecoverFunc(graph.Recover(o.Log))
 	return srv

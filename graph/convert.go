@@ -8,7 +8,6 @@ import (
 	"atrium/graph/model"
 	"atrium/iam"
 	"atrium/service"
-	"atrium/store"
 )
 
 // deref returns the value of an optional argument, or its zero value.
@@ -73,16 +72,35 @@ func session(s *service.Session, err error) (*model.SignInPayload, error) {
 	return &model.SignInPayload{AccessToken: s.AccessToken, ExpiresAt: s.ExpiresAt, User: s.User}, nil
 }
 
-func userOrder(o *model.UserOrder) (store.UserOrder, bool) {
+func userOrder(o *model.UserOrder) (string, bool) {
 	if o == nil {
-		return store.ByCreatedAt, false
+		return service.OrderCreatedAt, false
 	}
 	desc := o.Direction != nil && *o.Direction == model.OrderDirectionDesc
 	switch o.Field {
 	case model.UserOrderFieldName:
-		return store.ByName, desc
+		return service.OrderName, desc
 	case model.UserOrderFieldEmail:
-		return store.ByEmail, desc
+		return service.OrderEmail, desc
 	}
-	return store.ByCreatedAt, desc
+	return service.OrderCreatedAt, desc
+}
+
+// edges builds the edges of a connection page.
+func edges[T, E any](items []T, cursor func(*T) string, edge func(string, *T) E) []E {
+	out := make([]E, len(items))
+	for i := range items {
+		out[i] = edge(cursor(&items[i]), &items[i])
+	}
+	return out
+}
+
+// pageInfo describes a connection page.
+func pageInfo[T any](items []T, hasNext bool, cursor func(*T) string) *model.PageInfo {
+	info := &model.PageInfo{HasNextPage: hasNext}
+	if n := len(items); n > 0 {
+		c := cursor(&items[n-1])
+		info.EndCursor = &c
+	}
+	return info
 }

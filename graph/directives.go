@@ -31,13 +31,13 @@ func Directives(svc *service.Service) DirectiveRoot {
 			}
 			return next(service.WithScope(ctx, sc))
 		},
-		Authenticated: func(ctx context.Context, _ any, next graphql.Resolver, as []auth.Kind) (any, error) {
+		Authenticated: func(ctx context.Context, _ any, next graphql.Resolver, as []auth.Kind, _ *string) (any, error) {
 			if _, err := svc.Authenticate(ctx, as...); err != nil {
 				return nil, err
 			}
 			return next(ctx)
 		},
-		Public: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+		Public: func(ctx context.Context, _ any, next graphql.Resolver, _ string) (any, error) {
 			return next(ctx)
 		},
 	}

@@ -34,7 +34,15 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Application() ApplicationResolver
+	AuditEvent() AuditEventResolver
+	AuditEventConnection() AuditEventConnectionResolver
+	DecidingRule() DecidingRuleResolver
+	Developer() DeveloperResolver
+	DeveloperConnection() DeveloperConnectionResolver
+	M2MClient() M2MClientResolver
+	M2MClientConnection() M2MClientConnectionResolver
 	Mutation() MutationResolver
+	PolicySource() PolicySourceResolver
 	Project() ProjectResolver
 	Query() QueryResolver
 	Role() RoleResolver
@@ -43,14 +51,15 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
-	Authenticated func(ctx context.Context, obj any, next graphql.Resolver, as []auth.Kind) (res any, err error)
+	Authenticated func(ctx context.Context, obj any, next graphql.Resolver, as []auth.Kind, action *string) (res any, err error)
 	Guard         func(ctx context.Context, obj any, next graphql.Resolver, action string, resource string, id *string, orAction *string, orResource *string) (res any, err error)
-	Public        func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
+	Public        func(ctx context.Context, obj any, next graphql.Resolver, action string) (res any, err error)
 }
 
 type ComplexityRoot struct {
 	AcceptInvitationPayload struct {
-		User func(childComplexity int) int
+		Developer func(childComplexity int) int
+		User      func(childComplexity int) int
 	}
 
 	AccessPolicy struct {
@@ -78,8 +87,49 @@ type ComplexityRoot struct {
 		UpdatedAt              func(childComplexity int) int
 	}
 
+	AuditActor struct {
+		ID   func(childComplexity int) int
+		Kind func(childComplexity int) int
+	}
+
+	AuditEvent struct {
+		Action    func(childComplexity int) int
+		Actor     func(childComplexity int) int
+		Fields    func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Outcome   func(childComplexity int) int
+		RequestID func(childComplexity int) int
+		Target    func(childComplexity int) int
+		Time      func(childComplexity int) int
+	}
+
+	AuditEventConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	AuditEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AuditTarget struct {
+		ID   func(childComplexity int) int
+		Type func(childComplexity int) int
+	}
+
+	CheckAccessPayload struct {
+		Allowed func(childComplexity int) int
+		Reason  func(childComplexity int) int
+		Rule    func(childComplexity int) int
+	}
+
 	CreateApplicationPayload struct {
 		Application func(childComplexity int) int
+	}
+
+	CreateM2MClientPayload struct {
+		M2mClient func(childComplexity int) int
 	}
 
 	CreateProjectPayload struct {
@@ -90,8 +140,20 @@ type ComplexityRoot struct {
 		Role func(childComplexity int) int
 	}
 
+	DecidingRule struct {
+		Action   func(childComplexity int) int
+		Effect   func(childComplexity int) int
+		Index    func(childComplexity int) int
+		Resource func(childComplexity int) int
+		Source   func(childComplexity int) int
+	}
+
 	DeleteApplicationPayload struct {
 		DeletedApplicationID func(childComplexity int) int
+	}
+
+	DeleteM2MClientPayload struct {
+		DeletedM2MClientID func(childComplexity int) int
 	}
 
 	DeleteRolePayload struct {
@@ -100,6 +162,32 @@ type ComplexityRoot struct {
 
 	DeleteUserPayload struct {
 		DeletedUserID func(childComplexity int) int
+	}
+
+	Developer struct {
+		AccessPolicy func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		DeveloperID  func(childComplexity int) int
+		Email        func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Profile      func(childComplexity int) int
+		Roles        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	DeveloperConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	DeveloperEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	InviteDeveloperPayload struct {
+		Developer     func(childComplexity int) int
+		InvitationURL func(childComplexity int) int
 	}
 
 	InviteUserPayload struct {
@@ -117,30 +205,68 @@ type ComplexityRoot struct {
 		Results func(childComplexity int) int
 	}
 
+	M2MClient struct {
+		AccessPolicy func(childComplexity int) int
+		ClientID     func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Description  func(childComplexity int) int
+		ID           func(childComplexity int) int
+		JwksURL      func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Profile      func(childComplexity int) int
+		Roles        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	M2MClientConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	M2MClientEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Mutation struct {
-		AcceptInvitation  func(childComplexity int, input model.AcceptInvitationInput) int
-		CreateApplication func(childComplexity int, input model.CreateApplicationInput) int
-		CreateProject     func(childComplexity int, input model.CreateProjectInput) int
-		CreateRole        func(childComplexity int, input model.CreateRoleInput) int
-		DeleteApplication func(childComplexity int, input model.DeleteApplicationInput) int
-		DeleteRole        func(childComplexity int, input model.DeleteRoleInput) int
-		DeleteUser        func(childComplexity int, input model.DeleteUserInput) int
-		DisableUser       func(childComplexity int, input model.DisableUserInput) int
-		EnableUser        func(childComplexity int, input model.EnableUserInput) int
-		InviteUser        func(childComplexity int, input model.InviteUserInput) int
-		InviteUsers       func(childComplexity int, input []model.InviteUserInput) int
-		ResendInvitation  func(childComplexity int, input model.ResendInvitationInput) int
-		SignIn            func(childComplexity int, input model.SignInInput) int
-		SignUp            func(childComplexity int, input model.SignUpInput) int
-		UpdateApplication func(childComplexity int, input model.UpdateApplicationInput) int
-		UpdateProject     func(childComplexity int, input model.UpdateProjectInput) int
-		UpdateRole        func(childComplexity int, input model.UpdateRoleInput) int
-		UpdateUser        func(childComplexity int, input model.UpdateUserInput) int
+		AcceptInvitation      func(childComplexity int, input model.AcceptInvitationInput) int
+		CheckAccess           func(childComplexity int, input model.CheckAccessInput) int
+		CreateApplication     func(childComplexity int, input model.CreateApplicationInput) int
+		CreateM2MClient       func(childComplexity int, input model.CreateM2MClientInput) int
+		CreateProject         func(childComplexity int, input model.CreateProjectInput) int
+		CreateRole            func(childComplexity int, input model.CreateRoleInput) int
+		DeleteApplication     func(childComplexity int, input model.DeleteApplicationInput) int
+		DeleteM2MClient       func(childComplexity int, input model.DeleteM2MClientInput) int
+		DeleteRole            func(childComplexity int, input model.DeleteRoleInput) int
+		DeleteUser            func(childComplexity int, input model.DeleteUserInput) int
+		DisableUser           func(childComplexity int, input model.DisableUserInput) int
+		EnableUser            func(childComplexity int, input model.EnableUserInput) int
+		InviteDeveloper       func(childComplexity int, input model.InviteDeveloperInput) int
+		InviteUser            func(childComplexity int, input model.InviteUserInput) int
+		InviteUsers           func(childComplexity int, input []model.InviteUserInput) int
+		RemoveDeveloper       func(childComplexity int, input model.RemoveDeveloperInput) int
+		ResendInvitation      func(childComplexity int, input model.ResendInvitationInput) int
+		RotateM2MClientSecret func(childComplexity int, input model.RotateM2MClientSecretInput) int
+		SignIn                func(childComplexity int, input model.SignInInput) int
+		SignInDeveloper       func(childComplexity int, input model.SignInDeveloperInput) int
+		SignUp                func(childComplexity int, input model.SignUpInput) int
+		UpdateApplication     func(childComplexity int, input model.UpdateApplicationInput) int
+		UpdateDeveloper       func(childComplexity int, input model.UpdateDeveloperInput) int
+		UpdateM2MClient       func(childComplexity int, input model.UpdateM2MClientInput) int
+		UpdateProject         func(childComplexity int, input model.UpdateProjectInput) int
+		UpdateRole            func(childComplexity int, input model.UpdateRoleInput) int
+		UpdateUser            func(childComplexity int, input model.UpdateUserInput) int
 	}
 
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
+	}
+
+	PolicySource struct {
+		Kind     func(childComplexity int) int
+		RoleID   func(childComplexity int) int
+		RoleName func(childComplexity int) int
 	}
 
 	Project struct {
@@ -160,6 +286,12 @@ type ComplexityRoot struct {
 	Query struct {
 		Application  func(childComplexity int, id string) int
 		Applications func(childComplexity int) int
+		AuditEvents  func(childComplexity int, first *int64, after *string, filter *model.AuditEventFilter) int
+		Developer    func(childComplexity int, id string) int
+		Developers   func(childComplexity int, first *int64, after *string, filter *model.DeveloperFilter) int
+		M2mClient    func(childComplexity int, id string) int
+		M2mClients   func(childComplexity int, first *int64, after *string, filter *model.M2MClientFilter) int
+		M2mMe        func(childComplexity int) int
 		Me           func(childComplexity int) int
 		Project      func(childComplexity int) int
 		Projects     func(childComplexity int) int
@@ -167,6 +299,10 @@ type ComplexityRoot struct {
 		Roles        func(childComplexity int) int
 		User         func(childComplexity int, id string) int
 		Users        func(childComplexity int, first *int64, after *string, filter *model.UserFilter, orderBy *model.UserOrder) int
+	}
+
+	RemoveDeveloperPayload struct {
+		RemovedDeveloperID func(childComplexity int) int
 	}
 
 	Role struct {
@@ -180,10 +316,20 @@ type ComplexityRoot struct {
 		Version      func(childComplexity int) int
 	}
 
+	RotateM2MClientSecretPayload struct {
+		Secret func(childComplexity int) int
+	}
+
 	RowError struct {
 		Code    func(childComplexity int) int
 		Field   func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	SignInDeveloperPayload struct {
+		AccessToken func(childComplexity int) int
+		DeveloperID func(childComplexity int) int
+		ExpiresAt   func(childComplexity int) int
 	}
 
 	SignInPayload struct {
@@ -194,6 +340,14 @@ type ComplexityRoot struct {
 
 	UpdateApplicationPayload struct {
 		Application func(childComplexity int) int
+	}
+
+	UpdateDeveloperPayload struct {
+		Developer func(childComplexity int) int
+	}
+
+	UpdateM2MClientPayload struct {
+		M2mClient func(childComplexity int) int
 	}
 
 	UpdateProjectPayload struct {
@@ -243,6 +397,36 @@ type ComplexityRoot struct {
 type ApplicationResolver interface {
 	LoginRedirectURI(ctx context.Context, obj *iam.Application) (*string, error)
 }
+type AuditEventResolver interface {
+	Actor(ctx context.Context, obj *iam.AuditEvent) (*model.AuditActor, error)
+
+	Target(ctx context.Context, obj *iam.AuditEvent) (*model.AuditTarget, error)
+}
+type AuditEventConnectionResolver interface {
+	Edges(ctx context.Context, obj *service.AuditPage) ([]model.AuditEventEdge, error)
+	PageInfo(ctx context.Context, obj *service.AuditPage) (*model.PageInfo, error)
+}
+type DecidingRuleResolver interface {
+	Effect(ctx context.Context, obj *service.DecidingRule) (access.Effect, error)
+	Resource(ctx context.Context, obj *service.DecidingRule) ([]string, error)
+	Action(ctx context.Context, obj *service.DecidingRule) ([]string, error)
+}
+type DeveloperResolver interface {
+	Roles(ctx context.Context, obj *iam.Membership) ([]iam.Role, error)
+}
+type DeveloperConnectionResolver interface {
+	Edges(ctx context.Context, obj *service.DeveloperPage) ([]model.DeveloperEdge, error)
+	PageInfo(ctx context.Context, obj *service.DeveloperPage) (*model.PageInfo, error)
+}
+type M2MClientResolver interface {
+	JwksURL(ctx context.Context, obj *iam.M2MClient) (*string, error)
+
+	Roles(ctx context.Context, obj *iam.M2MClient) ([]iam.Role, error)
+}
+type M2MClientConnectionResolver interface {
+	Edges(ctx context.Context, obj *service.M2MPage) ([]model.M2MClientEdge, error)
+	PageInfo(ctx context.Context, obj *service.M2MPage) (*model.PageInfo, error)
+}
 type MutationResolver interface {
 	CreateProject(ctx context.Context, input model.CreateProjectInput) (*model.CreateProjectPayload, error)
 	UpdateProject(ctx context.Context, input model.UpdateProjectInput) (*model.UpdateProjectPayload, error)
@@ -262,6 +446,19 @@ type MutationResolver interface {
 	DeleteUser(ctx context.Context, input model.DeleteUserInput) (*model.DeleteUserPayload, error)
 	DisableUser(ctx context.Context, input model.DisableUserInput) (*model.UpdateUserPayload, error)
 	EnableUser(ctx context.Context, input model.EnableUserInput) (*model.UpdateUserPayload, error)
+	InviteDeveloper(ctx context.Context, input model.InviteDeveloperInput) (*model.InviteDeveloperPayload, error)
+	UpdateDeveloper(ctx context.Context, input model.UpdateDeveloperInput) (*model.UpdateDeveloperPayload, error)
+	RemoveDeveloper(ctx context.Context, input model.RemoveDeveloperInput) (*model.RemoveDeveloperPayload, error)
+	SignInDeveloper(ctx context.Context, input model.SignInDeveloperInput) (*model.SignInDeveloperPayload, error)
+	CreateM2MClient(ctx context.Context, input model.CreateM2MClientInput) (*model.CreateM2MClientPayload, error)
+	UpdateM2MClient(ctx context.Context, input model.UpdateM2MClientInput) (*model.UpdateM2MClientPayload, error)
+	DeleteM2MClient(ctx context.Context, input model.DeleteM2MClientInput) (*model.DeleteM2MClientPayload, error)
+	RotateM2MClientSecret(ctx context.Context, input model.RotateM2MClientSecretInput) (*model.RotateM2MClientSecretPayload, error)
+	CheckAccess(ctx context.Context, input model.CheckAccessInput) (*service.AccessCheck, error)
+}
+type PolicySourceResolver interface {
+	RoleID(ctx context.Context, obj *service.PolicySource) (*string, error)
+	RoleName(ctx context.Context, obj *service.PolicySource) (*string, error)
 }
 type ProjectResolver interface {
 	DefaultPatientRole(ctx context.Context, obj *iam.Project) (*iam.Role, error)
@@ -277,6 +474,12 @@ type QueryResolver interface {
 	User(ctx context.Context, id string) (*iam.User, error)
 	Users(ctx context.Context, first *int64, after *string, filter *model.UserFilter, orderBy *model.UserOrder) (*service.UserPage, error)
 	Me(ctx context.Context) (*iam.User, error)
+	Developer(ctx context.Context, id string) (*iam.Membership, error)
+	Developers(ctx context.Context, first *int64, after *string, filter *model.DeveloperFilter) (*service.DeveloperPage, error)
+	M2mClient(ctx context.Context, id string) (*iam.M2MClient, error)
+	M2mClients(ctx context.Context, first *int64, after *string, filter *model.M2MClientFilter) (*service.M2MPage, error)
+	M2mMe(ctx context.Context) (*iam.M2MClient, error)
+	AuditEvents(ctx context.Context, first *int64, after *string, filter *model.AuditEventFilter) (*service.AuditPage, error)
 }
 type RoleResolver interface {
 	MemberCount(ctx context.Context, obj *iam.Role) (int64, error)
@@ -311,6 +514,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "AcceptInvitationPayload.developer":
+		if e.ComplexityRoot.AcceptInvitationPayload.Developer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AcceptInvitationPayload.Developer(childComplexity), true
 	case "AcceptInvitationPayload.user":
 		if e.ComplexityRoot.AcceptInvitationPayload.User == nil {
 			break
@@ -417,12 +626,139 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Application.UpdatedAt(childComplexity), true
 
+	case "AuditActor.id":
+		if e.ComplexityRoot.AuditActor.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditActor.ID(childComplexity), true
+	case "AuditActor.kind":
+		if e.ComplexityRoot.AuditActor.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditActor.Kind(childComplexity), true
+
+	case "AuditEvent.action":
+		if e.ComplexityRoot.AuditEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Action(childComplexity), true
+	case "AuditEvent.actor":
+		if e.ComplexityRoot.AuditEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Actor(childComplexity), true
+	case "AuditEvent.changedFields":
+		if e.ComplexityRoot.AuditEvent.Fields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Fields(childComplexity), true
+	case "AuditEvent.id":
+		if e.ComplexityRoot.AuditEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.ID(childComplexity), true
+	case "AuditEvent.outcome":
+		if e.ComplexityRoot.AuditEvent.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Outcome(childComplexity), true
+	case "AuditEvent.requestId":
+		if e.ComplexityRoot.AuditEvent.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.RequestID(childComplexity), true
+	case "AuditEvent.target":
+		if e.ComplexityRoot.AuditEvent.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Target(childComplexity), true
+	case "AuditEvent.time":
+		if e.ComplexityRoot.AuditEvent.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEvent.Time(childComplexity), true
+
+	case "AuditEventConnection.edges":
+		if e.ComplexityRoot.AuditEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.Edges(childComplexity), true
+	case "AuditEventConnection.pageInfo":
+		if e.ComplexityRoot.AuditEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventConnection.PageInfo(childComplexity), true
+
+	case "AuditEventEdge.cursor":
+		if e.ComplexityRoot.AuditEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventEdge.Cursor(childComplexity), true
+	case "AuditEventEdge.node":
+		if e.ComplexityRoot.AuditEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
+
+	case "AuditTarget.id":
+		if e.ComplexityRoot.AuditTarget.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditTarget.ID(childComplexity), true
+	case "AuditTarget.type":
+		if e.ComplexityRoot.AuditTarget.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditTarget.Type(childComplexity), true
+
+	case "CheckAccessPayload.allowed":
+		if e.ComplexityRoot.CheckAccessPayload.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckAccessPayload.Allowed(childComplexity), true
+	case "CheckAccessPayload.reason":
+		if e.ComplexityRoot.CheckAccessPayload.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckAccessPayload.Reason(childComplexity), true
+	case "CheckAccessPayload.decidingRule":
+		if e.ComplexityRoot.CheckAccessPayload.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckAccessPayload.Rule(childComplexity), true
+
 	case "CreateApplicationPayload.application":
 		if e.ComplexityRoot.CreateApplicationPayload.Application == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CreateApplicationPayload.Application(childComplexity), true
+
+	case "CreateM2MClientPayload.m2mClient":
+		if e.ComplexityRoot.CreateM2MClientPayload.M2mClient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateM2MClientPayload.M2mClient(childComplexity), true
 
 	case "CreateProjectPayload.project":
 		if e.ComplexityRoot.CreateProjectPayload.Project == nil {
@@ -438,12 +774,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateRolePayload.Role(childComplexity), true
 
+	case "DecidingRule.action":
+		if e.ComplexityRoot.DecidingRule.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DecidingRule.Action(childComplexity), true
+	case "DecidingRule.effect":
+		if e.ComplexityRoot.DecidingRule.Effect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DecidingRule.Effect(childComplexity), true
+	case "DecidingRule.index":
+		if e.ComplexityRoot.DecidingRule.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DecidingRule.Index(childComplexity), true
+	case "DecidingRule.resource":
+		if e.ComplexityRoot.DecidingRule.Resource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DecidingRule.Resource(childComplexity), true
+	case "DecidingRule.source":
+		if e.ComplexityRoot.DecidingRule.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DecidingRule.Source(childComplexity), true
+
 	case "DeleteApplicationPayload.deletedApplicationId":
 		if e.ComplexityRoot.DeleteApplicationPayload.DeletedApplicationID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.DeleteApplicationPayload.DeletedApplicationID(childComplexity), true
+
+	case "DeleteM2MClientPayload.deletedM2MClientId":
+		if e.ComplexityRoot.DeleteM2MClientPayload.DeletedM2MClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteM2MClientPayload.DeletedM2MClientID(childComplexity), true
 
 	case "DeleteRolePayload.deletedRoleId":
 		if e.ComplexityRoot.DeleteRolePayload.DeletedRoleID == nil {
@@ -458,6 +832,94 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteUserPayload.DeletedUserID(childComplexity), true
+
+	case "Developer.accessPolicy":
+		if e.ComplexityRoot.Developer.AccessPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.AccessPolicy(childComplexity), true
+	case "Developer.createdAt":
+		if e.ComplexityRoot.Developer.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.CreatedAt(childComplexity), true
+	case "Developer.id":
+		if e.ComplexityRoot.Developer.DeveloperID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.DeveloperID(childComplexity), true
+	case "Developer.email":
+		if e.ComplexityRoot.Developer.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.Email(childComplexity), true
+	case "Developer.name":
+		if e.ComplexityRoot.Developer.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.Name(childComplexity), true
+	case "Developer.profile":
+		if e.ComplexityRoot.Developer.Profile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.Profile(childComplexity), true
+	case "Developer.roles":
+		if e.ComplexityRoot.Developer.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.Roles(childComplexity), true
+	case "Developer.updatedAt":
+		if e.ComplexityRoot.Developer.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.UpdatedAt(childComplexity), true
+
+	case "DeveloperConnection.edges":
+		if e.ComplexityRoot.DeveloperConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeveloperConnection.Edges(childComplexity), true
+	case "DeveloperConnection.pageInfo":
+		if e.ComplexityRoot.DeveloperConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeveloperConnection.PageInfo(childComplexity), true
+
+	case "DeveloperEdge.cursor":
+		if e.ComplexityRoot.DeveloperEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeveloperEdge.Cursor(childComplexity), true
+	case "DeveloperEdge.node":
+		if e.ComplexityRoot.DeveloperEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeveloperEdge.Node(childComplexity), true
+
+	case "InviteDeveloperPayload.developer":
+		if e.ComplexityRoot.InviteDeveloperPayload.Developer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteDeveloperPayload.Developer(childComplexity), true
+	case "InviteDeveloperPayload.invitationUrl":
+		if e.ComplexityRoot.InviteDeveloperPayload.InvitationURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteDeveloperPayload.InvitationURL(childComplexity), true
 
 	case "InviteUserPayload.invitationUrl":
 		if e.ComplexityRoot.InviteUserPayload.InvitationURL == nil {
@@ -498,6 +960,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InviteUsersPayload.Results(childComplexity), true
 
+	case "M2MClient.accessPolicy":
+		if e.ComplexityRoot.M2MClient.AccessPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.AccessPolicy(childComplexity), true
+	case "M2MClient.clientId":
+		if e.ComplexityRoot.M2MClient.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.ClientID(childComplexity), true
+	case "M2MClient.createdAt":
+		if e.ComplexityRoot.M2MClient.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.CreatedAt(childComplexity), true
+	case "M2MClient.description":
+		if e.ComplexityRoot.M2MClient.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.Description(childComplexity), true
+	case "M2MClient.id":
+		if e.ComplexityRoot.M2MClient.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.ID(childComplexity), true
+	case "M2MClient.jwksUrl":
+		if e.ComplexityRoot.M2MClient.JwksURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.JwksURL(childComplexity), true
+	case "M2MClient.name":
+		if e.ComplexityRoot.M2MClient.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.Name(childComplexity), true
+	case "M2MClient.profile":
+		if e.ComplexityRoot.M2MClient.Profile == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.Profile(childComplexity), true
+	case "M2MClient.roles":
+		if e.ComplexityRoot.M2MClient.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.Roles(childComplexity), true
+	case "M2MClient.updatedAt":
+		if e.ComplexityRoot.M2MClient.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.UpdatedAt(childComplexity), true
+
+	case "M2MClientConnection.edges":
+		if e.ComplexityRoot.M2MClientConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClientConnection.Edges(childComplexity), true
+	case "M2MClientConnection.pageInfo":
+		if e.ComplexityRoot.M2MClientConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClientConnection.PageInfo(childComplexity), true
+
+	case "M2MClientEdge.cursor":
+		if e.ComplexityRoot.M2MClientEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClientEdge.Cursor(childComplexity), true
+	case "M2MClientEdge.node":
+		if e.ComplexityRoot.M2MClientEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClientEdge.Node(childComplexity), true
+
 	case "Mutation.acceptInvitation":
 		if e.ComplexityRoot.Mutation.AcceptInvitation == nil {
 			break
@@ -509,6 +1058,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptInvitation(childComplexity, args["input"].(model.AcceptInvitationInput)), true
+	case "Mutation.checkAccess":
+		if e.ComplexityRoot.Mutation.CheckAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckAccess(childComplexity, args["input"].(model.CheckAccessInput)), true
 	case "Mutation.createApplication":
 		if e.ComplexityRoot.Mutation.CreateApplication == nil {
 			break
@@ -520,6 +1080,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateApplication(childComplexity, args["input"].(model.CreateApplicationInput)), true
+	case "Mutation.createM2MClient":
+		if e.ComplexityRoot.Mutation.CreateM2MClient == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createM2MClient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateM2MClient(childComplexity, args["input"].(model.CreateM2MClientInput)), true
 	case "Mutation.createProject":
 		if e.ComplexityRoot.Mutation.CreateProject == nil {
 			break
@@ -553,6 +1124,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteApplication(childComplexity, args["input"].(model.DeleteApplicationInput)), true
+	case "Mutation.deleteM2MClient":
+		if e.ComplexityRoot.Mutation.DeleteM2MClient == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteM2MClient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteM2MClient(childComplexity, args["input"].(model.DeleteM2MClientInput)), true
 	case "Mutation.deleteRole":
 		if e.ComplexityRoot.Mutation.DeleteRole == nil {
 			break
@@ -597,6 +1179,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EnableUser(childComplexity, args["input"].(model.EnableUserInput)), true
+	case "Mutation.inviteDeveloper":
+		if e.ComplexityRoot.Mutation.InviteDeveloper == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inviteDeveloper_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InviteDeveloper(childComplexity, args["input"].(model.InviteDeveloperInput)), true
 	case "Mutation.inviteUser":
 		if e.ComplexityRoot.Mutation.InviteUser == nil {
 			break
@@ -619,6 +1212,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.InviteUsers(childComplexity, args["input"].([]model.InviteUserInput)), true
+	case "Mutation.removeDeveloper":
+		if e.ComplexityRoot.Mutation.RemoveDeveloper == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeDeveloper_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveDeveloper(childComplexity, args["input"].(model.RemoveDeveloperInput)), true
 	case "Mutation.resendInvitation":
 		if e.ComplexityRoot.Mutation.ResendInvitation == nil {
 			break
@@ -630,6 +1234,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResendInvitation(childComplexity, args["input"].(model.ResendInvitationInput)), true
+	case "Mutation.rotateM2MClientSecret":
+		if e.ComplexityRoot.Mutation.RotateM2MClientSecret == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateM2MClientSecret_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateM2MClientSecret(childComplexity, args["input"].(model.RotateM2MClientSecretInput)), true
 	case "Mutation.signIn":
 		if e.ComplexityRoot.Mutation.SignIn == nil {
 			break
@@ -641,6 +1256,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignIn(childComplexity, args["input"].(model.SignInInput)), true
+	case "Mutation.signInDeveloper":
+		if e.ComplexityRoot.Mutation.SignInDeveloper == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signInDeveloper_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignInDeveloper(childComplexity, args["input"].(model.SignInDeveloperInput)), true
 	case "Mutation.signUp":
 		if e.ComplexityRoot.Mutation.SignUp == nil {
 			break
@@ -663,6 +1289,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateApplication(childComplexity, args["input"].(model.UpdateApplicationInput)), true
+	case "Mutation.updateDeveloper":
+		if e.ComplexityRoot.Mutation.UpdateDeveloper == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDeveloper_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDeveloper(childComplexity, args["input"].(model.UpdateDeveloperInput)), true
+	case "Mutation.updateM2MClient":
+		if e.ComplexityRoot.Mutation.UpdateM2MClient == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateM2MClient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateM2MClient(childComplexity, args["input"].(model.UpdateM2MClientInput)), true
 	case "Mutation.updateProject":
 		if e.ComplexityRoot.Mutation.UpdateProject == nil {
 			break
@@ -709,6 +1357,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "PolicySource.kind":
+		if e.ComplexityRoot.PolicySource.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicySource.Kind(childComplexity), true
+	case "PolicySource.roleId":
+		if e.ComplexityRoot.PolicySource.RoleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicySource.RoleID(childComplexity), true
+	case "PolicySource.roleName":
+		if e.ComplexityRoot.PolicySource.RoleName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicySource.RoleName(childComplexity), true
 
 	case "Project.createdAt":
 		if e.ComplexityRoot.Project.CreatedAt == nil {
@@ -794,7 +1461,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Applications(childComplexity), true
+	case "Query.auditEvents":
+		if e.ComplexityRoot.Query.AuditEvents == nil {
+			break
+		}
 
+		args, err := ec.field_Query_auditEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["first"].(*int64), args["after"].(*string), args["filter"].(*model.AuditEventFilter)), true
+	case "Query.developer":
+		if e.ComplexityRoot.Query.Developer == nil {
+			break
+		}
+
+		args, err := ec.field_Query_developer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Developer(childComplexity, args["id"].(string)), true
+	case "Query.developers":
+		if e.ComplexityRoot.Query.Developers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_developers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Developers(childComplexity, args["first"].(*int64), args["after"].(*string), args["filter"].(*model.DeveloperFilter)), true
+
+	case "Query.m2mClient":
+		if e.ComplexityRoot.Query.M2mClient == nil {
+			break
+		}
+
+		args, err := ec.field_Query_m2mClient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.M2mClient(childComplexity, args["id"].(string)), true
+	case "Query.m2mClients":
+		if e.ComplexityRoot.Query.M2mClients == nil {
+			break
+		}
+
+		args, err := ec.field_Query_m2mClients_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.M2mClients(childComplexity, args["first"].(*int64), args["after"].(*string), args["filter"].(*model.M2MClientFilter)), true
+	case "Query.m2mMe":
+		if e.ComplexityRoot.Query.M2mMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.M2mMe(childComplexity), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -853,6 +1581,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["first"].(*int64), args["after"].(*string), args["filter"].(*model.UserFilter), args["orderBy"].(*model.UserOrder)), true
 
+	case "RemoveDeveloperPayload.removedDeveloperId":
+		if e.ComplexityRoot.RemoveDeveloperPayload.RemovedDeveloperID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveDeveloperPayload.RemovedDeveloperID(childComplexity), true
+
 	case "Role.accessPolicy":
 		if e.ComplexityRoot.Role.AccessPolicy == nil {
 			break
@@ -902,6 +1637,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Role.Version(childComplexity), true
 
+	case "RotateM2MClientSecretPayload.secret":
+		if e.ComplexityRoot.RotateM2MClientSecretPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotateM2MClientSecretPayload.Secret(childComplexity), true
+
 	case "RowError.code":
 		if e.ComplexityRoot.RowError.Code == nil {
 			break
@@ -920,6 +1662,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RowError.Message(childComplexity), true
+
+	case "SignInDeveloperPayload.accessToken":
+		if e.ComplexityRoot.SignInDeveloperPayload.AccessToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInDeveloperPayload.AccessToken(childComplexity), true
+	case "SignInDeveloperPayload.developerId":
+		if e.ComplexityRoot.SignInDeveloperPayload.DeveloperID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInDeveloperPayload.DeveloperID(childComplexity), true
+	case "SignInDeveloperPayload.expiresAt":
+		if e.ComplexityRoot.SignInDeveloperPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInDeveloperPayload.ExpiresAt(childComplexity), true
 
 	case "SignInPayload.accessToken":
 		if e.ComplexityRoot.SignInPayload.AccessToken == nil {
@@ -946,6 +1707,20 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdateApplicationPayload.Application(childComplexity), true
+
+	case "UpdateDeveloperPayload.developer":
+		if e.ComplexityRoot.UpdateDeveloperPayload.Developer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateDeveloperPayload.Developer(childComplexity), true
+
+	case "UpdateM2MClientPayload.m2mClient":
+		if e.ComplexityRoot.UpdateM2MClientPayload.M2mClient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateM2MClientPayload.M2mClient(childComplexity), true
 
 	case "UpdateProjectPayload.project":
 		if e.ComplexityRoot.UpdateProjectPayload.Project == nil {
@@ -1091,19 +1866,32 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AcceptInvitationInput", ec.unmarshalInputAcceptInvitationInput),
 			graphql.NewInputUnmarshaler("AccessPolicyInput", ec.unmarshalInputAccessPolicyInput),
 			graphql.NewInputUnmarshaler("AccessPolicyRuleInput", ec.unmarshalInputAccessPolicyRuleInput),
+			graphql.NewInputUnmarshaler("AuditEventFilter", ec.unmarshalInputAuditEventFilter),
+			graphql.NewInputUnmarshaler("CheckAccessInput", ec.unmarshalInputCheckAccessInput),
 			graphql.NewInputUnmarshaler("CreateApplicationInput", ec.unmarshalInputCreateApplicationInput),
+			graphql.NewInputUnmarshaler("CreateM2MClientInput", ec.unmarshalInputCreateM2MClientInput),
 			graphql.NewInputUnmarshaler("CreateProjectInput", ec.unmarshalInputCreateProjectInput),
 			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
 			graphql.NewInputUnmarshaler("DeleteApplicationInput", ec.unmarshalInputDeleteApplicationInput),
+			graphql.NewInputUnmarshaler("DeleteM2MClientInput", ec.unmarshalInputDeleteM2MClientInput),
 			graphql.NewInputUnmarshaler("DeleteRoleInput", ec.unmarshalInputDeleteRoleInput),
 			graphql.NewInputUnmarshaler("DeleteUserInput", ec.unmarshalInputDeleteUserInput),
+			graphql.NewInputUnmarshaler("DeveloperFilter", ec.unmarshalInputDeveloperFilter),
 			graphql.NewInputUnmarshaler("DisableUserInput", ec.unmarshalInputDisableUserInput),
 			graphql.NewInputUnmarshaler("EnableUserInput", ec.unmarshalInputEnableUserInput),
+			graphql.NewInputUnmarshaler("InviteDeveloperInput", ec.unmarshalInputInviteDeveloperInput),
 			graphql.NewInputUnmarshaler("InviteUserInput", ec.unmarshalInputInviteUserInput),
+			graphql.NewInputUnmarshaler("M2MClientFilter", ec.unmarshalInputM2MClientFilter),
+			graphql.NewInputUnmarshaler("PrincipalInput", ec.unmarshalInputPrincipalInput),
+			graphql.NewInputUnmarshaler("RemoveDeveloperInput", ec.unmarshalInputRemoveDeveloperInput),
 			graphql.NewInputUnmarshaler("ResendInvitationInput", ec.unmarshalInputResendInvitationInput),
+			graphql.NewInputUnmarshaler("RotateM2MClientSecretInput", ec.unmarshalInputRotateM2MClientSecretInput),
+			graphql.NewInputUnmarshaler("SignInDeveloperInput", ec.unmarshalInputSignInDeveloperInput),
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("UpdateApplicationInput", ec.unmarshalInputUpdateApplicationInput),
+			graphql.NewInputUnmarshaler("UpdateDeveloperInput", ec.unmarshalInputUpdateDeveloperInput),
+			graphql.NewInputUnmarshaler("UpdateM2MClientInput", ec.unmarshalInputUpdateM2MClientInput),
 			graphql.NewInputUnmarshaler("UpdateProjectInput", ec.unmarshalInputUpdateProjectInput),
 			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
@@ -1194,13 +1982,14 @@ var sources = []*ast.Source{
 #                                 project named by the x-oystehr-project-id header
 #                                 (or bound to the principal's token); orAction on
 #                                 orResource, when given, is accepted instead;
-#   @authenticated(as)            needs any signed-in principal (of the kinds in
+#   @authenticated(as, action)    needs any signed-in principal (of the kinds in
 #                                 ` + "`" + `as` + "`" + `, when given) and no project policy;
-#   @public                       needs nothing.
+#   @public(action)               needs nothing.
+# The action of a mutation is the one its audit events record.
 
 directive @guard(action: String!, resource: String!, id: String, orAction: String, orResource: String) on FIELD_DEFINITION
-directive @authenticated(as: [PrincipalKind!]) on FIELD_DEFINITION
-directive @public on FIELD_DEFINITION
+directive @authenticated(as: [PrincipalKind!], action: String) on FIELD_DEFINITION
+directive @public(action: String!) on FIELD_DEFINITION
 
 directive @goField(forceResolver: Boolean, name: String, omittable: Boolean, type: String) on INPUT_FIELD_DEFINITION | FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
@@ -1255,11 +2044,32 @@ type Query {
     @guard(action: "Project:ListAllUsers", resource: "Project:Settings", orAction: "App:ListAllUsers", orResource: "App:User")
   "The signed-in user."
   me: User! @authenticated(as: [USER])
+
+  "One developer of the project in scope."
+  developer(id: ID!): Developer! @guard(action: "IAM:GetDeveloper", resource: "IAM:Developer", id: "id")
+  "A page of the project's developers, in the order they joined. first: 1 to 100 (default 25)."
+  developers(first: Int, after: String, filter: DeveloperFilter): DeveloperConnection!
+    @guard(action: "Project:ListAllUsers", resource: "Project:Settings", orAction: "IAM:ListAllDevelopers", orResource: "IAM:Developer")
+
+  "One machine client of the project in scope."
+  m2mClient(id: ID!): M2MClient! @guard(action: "App:GetM2MClient", resource: "IAM:M2MClient", id: "id")
+  "A page of the project's machine clients, oldest first. first: 1 to 100 (default 25)."
+  m2mClients(first: Int, after: String, filter: M2MClientFilter): M2MClientConnection!
+    @guard(action: "App:ListAllM2MClients", resource: "IAM:M2MClient")
+  "The calling machine client."
+  m2mMe: M2MClient! @authenticated(as: [M2M_CLIENT])
+
+  "The project's audit trail, newest first. first: 1 to 100 (default 25)."
+  auditEvents(first: Int, after: String, filter: AuditEventFilter): AuditEventConnection!
+    @guard(action: "Project:ListAuditEvents", resource: "Project:Settings")
 }
 
 type Mutation {
-  "Creates a project. Its fhirVersion is fixed from then on."
-  createProject(input: CreateProjectInput!): CreateProjectPayload! @authenticated(as: [OPERATOR])
+  """
+  Creates a project with a machine client that has full access. A developer who creates a project
+  becomes its first developer, with full access. Its fhirVersion is fixed from then on.
+  """
+  createProject(input: CreateProjectInput!): CreateProjectPayload! @authenticated(as: [OPERATOR, DEVELOPER], action: "Project:CreateProject")
   "Changes the settings of the project in scope. Absent fields stay unchanged."
   updateProject(input: UpdateProjectInput!): UpdateProjectPayload! @guard(action: "Project:UpdateProjectInfo", resource: "Project:Settings")
 
@@ -1284,11 +2094,11 @@ type Mutation {
   "A fresh invitation link for a user who has not accepted yet; older links stop working."
   resendInvitation(input: ResendInvitationInput!): InviteUserPayload! @guard(action: "App:CreateUser", resource: "App:User")
   "Sets the password of an invited user (the ticket is the one in its invitation link) and activates it."
-  acceptInvitation(input: AcceptInvitationInput!): AcceptInvitationPayload! @public
+  acceptInvitation(input: AcceptInvitationInput!): AcceptInvitationPayload! @public(action: "App:AcceptInvitation")
   "Signs a user in with email and password."
-  signIn(input: SignInInput!): SignInPayload! @public
+  signIn(input: SignInInput!): SignInPayload! @public(action: "App:SignIn")
   "Registers a user (a Patient with the project's defaultPatientRole), when the project's signupEnabled is true."
-  signUp(input: SignUpInput!): SignInPayload! @public
+  signUp(input: SignUpInput!): SignInPayload! @public(action: "App:SignUp")
 
   "Changes a user. Absent fields stay unchanged; roles replace the whole set; accessPolicy null removes the inline policy."
   updateUser(input: UpdateUserInput!): UpdateUserPayload! @guard(action: "App:UpdateUser", resource: "App:User", id: "input.id")
@@ -1298,6 +2108,32 @@ type Mutation {
   disableUser(input: DisableUserInput!): UpdateUserPayload! @guard(action: "App:UpdateUser", resource: "App:User", id: "input.id")
   "Re-enables a disabled user."
   enableUser(input: EnableUserInput!): UpdateUserPayload! @guard(action: "App:UpdateUser", resource: "App:User", id: "input.id")
+
+  """
+  Adds a developer to the project in scope, creating its account when the email is new; a developer
+  without a password gets an invitationUrl.
+  """
+  inviteDeveloper(input: InviteDeveloperInput!): InviteDeveloperPayload! @guard(action: "IAM:InviteDeveloper", resource: "IAM:Developer")
+  "Changes a developer's roles and inline policy in this project."
+  updateDeveloper(input: UpdateDeveloperInput!): UpdateDeveloperPayload! @guard(action: "IAM:UpdateDeveloper", resource: "IAM:Developer", id: "input.id")
+  "Removes a developer from this project only; its account and other projects stay."
+  removeDeveloper(input: RemoveDeveloperInput!): RemoveDeveloperPayload! @guard(action: "IAM:RemoveDeveloper", resource: "IAM:Developer", id: "input.id")
+  "Signs a developer in. The token is not bound to a project: send x-oystehr-project-id with each request."
+  signInDeveloper(input: SignInDeveloperInput!): SignInDeveloperPayload! @public(action: "IAM:SignInDeveloper")
+
+  "Creates a machine client. Its secret is only shown by rotateM2MClientSecret."
+  createM2MClient(input: CreateM2MClientInput!): CreateM2MClientPayload! @guard(action: "App:CreateM2MClient", resource: "IAM:M2MClient")
+  "Changes a machine client. Absent fields stay unchanged; roles replace the set."
+  updateM2MClient(input: UpdateM2MClientInput!): UpdateM2MClientPayload! @guard(action: "App:UpdateM2MClient", resource: "IAM:M2MClient", id: "input.id")
+  deleteM2MClient(input: DeleteM2MClientInput!): DeleteM2MClientPayload! @guard(action: "App:DeleteM2MClient", resource: "IAM:M2MClient", id: "input.id")
+  "A new secret, shown only here; the old one stops working at once."
+  rotateM2MClientSecret(input: RotateM2MClientSecretInput!): RotateM2MClientSecretPayload! @guard(action: "App:RotateM2MClientSecret", resource: "IAM:M2MClient", id: "input.id")
+
+  """
+  The access simulator: may this principal do action on resource, and which rule decides? Changes
+  nothing (and records no audit event of its own beyond the call).
+  """
+  checkAccess(input: CheckAccessInput!): CheckAccessPayload! @guard(action: "IAM:SimulateAccess", resource: "IAM:Role")
 }
 
 "A project: an isolated tenant with its own users, roles and applications."
@@ -1590,7 +2426,10 @@ input AcceptInvitationInput {
 }
 
 type AcceptInvitationPayload {
-  user: User!
+  "The user who accepted (null when the invitation was a developer's)."
+  user: User
+  "The developer who accepted (null when the invitation was a user's)."
+  developer: Developer
 }
 
 input SignInInput {
@@ -1693,6 +2532,256 @@ input DisableUserInput {
 input EnableUserInput {
   id: ID!
 }
+
+"A developer, as a member of the project in scope."
+type Developer {
+  "The developer's id (the same in every project it belongs to)."
+  id: ID!
+  email: String!
+  name: String!
+  "Its Practitioner in this project, e.g. Practitioner/<uuid>."
+  profile: String!
+  roles: [Role!]!
+  accessPolicy: AccessPolicy
+  "When it joined this project."
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+input InviteDeveloperInput {
+  email: String!
+  "Role ids of this project. Give a non-empty roles, or an accessPolicy, or both."
+  roles: [ID!]
+  accessPolicy: AccessPolicyInput
+  "A FHIR Practitioner resource: the developer's profile in this project. A bare Practitioner when absent."
+  practitioner: JSON
+}
+
+type InviteDeveloperPayload {
+  developer: Developer!
+  "Where a developer without a password sets one; null for a developer who already has an account."
+  invitationUrl: String
+}
+
+input UpdateDeveloperInput {
+  id: ID!
+  "Role ids; replace the whole set."
+  roles: [ID!] @goField(omittable: true)
+  "Replaces the inline policy; null removes it."
+  accessPolicy: AccessPolicyInput @goField(omittable: true)
+}
+
+type UpdateDeveloperPayload {
+  developer: Developer!
+}
+
+input RemoveDeveloperInput {
+  id: ID!
+}
+
+type RemoveDeveloperPayload {
+  removedDeveloperId: ID!
+}
+
+input SignInDeveloperInput {
+  email: String!
+  password: String!
+}
+
+type SignInDeveloperPayload {
+  accessToken: String!
+  expiresAt: Time!
+  developerId: ID!
+}
+
+input DeveloperFilter {
+  "The whole email address."
+  email: String
+  "Developers holding this role."
+  roleId: ID
+}
+
+type DeveloperConnection {
+  edges: [DeveloperEdge!]!
+  pageInfo: PageInfo!
+}
+
+type DeveloperEdge {
+  cursor: String!
+  node: Developer!
+}
+
+"A machine client (backend) of one project; it gets tokens with the client-credentials grant at POST /oauth/token."
+type M2MClient {
+  id: ID!
+  "OAuth 2.0 client id."
+  clientId: String!
+  name: String!
+  description: String!
+  "Its Device (or other) profile, e.g. Device/<uuid>."
+  profile: String!
+  jwksUrl: String
+  accessPolicy: AccessPolicy
+  roles: [Role!]!
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+input CreateM2MClientInput {
+  name: String!
+  description: String
+  "Role ids of this project. Give a non-empty roles, or an accessPolicy, or both."
+  roles: [ID!]
+  accessPolicy: AccessPolicyInput
+  jwksUrl: String
+  "An existing Patient/<uuid>, Practitioner/<uuid> or Device/<uuid>; a new Device when absent."
+  profile: String
+}
+
+type CreateM2MClientPayload {
+  m2mClient: M2MClient!
+}
+
+input UpdateM2MClientInput {
+  id: ID!
+  name: String
+  description: String
+  "Role ids; replace the whole set."
+  roles: [ID!] @goField(omittable: true)
+  "Replaces the inline policy; null removes it."
+  accessPolicy: AccessPolicyInput @goField(omittable: true)
+  "An empty string removes it."
+  jwksUrl: String
+  profile: String
+}
+
+type UpdateM2MClientPayload {
+  m2mClient: M2MClient!
+}
+
+input DeleteM2MClientInput {
+  id: ID!
+}
+
+type DeleteM2MClientPayload {
+  deletedM2MClientId: ID!
+}
+
+input RotateM2MClientSecretInput {
+  id: ID!
+}
+
+type RotateM2MClientSecretPayload {
+  "Shown once; store it now."
+  secret: String!
+}
+
+input M2MClientFilter {
+  "Case-insensitive part of the name."
+  name: String
+  roleId: ID
+}
+
+type M2MClientConnection {
+  edges: [M2MClientEdge!]!
+  pageInfo: PageInfo!
+}
+
+type M2MClientEdge {
+  cursor: String!
+  node: M2MClient!
+}
+
+"Exactly one id."
+input PrincipalInput {
+  userId: ID
+  developerId: ID
+  m2mClientId: ID
+}
+
+input CheckAccessInput {
+  principal: PrincipalInput!
+  "e.g. Project:UpdateProjectInfo"
+  action: String!
+  "e.g. Project:Settings"
+  resource: String!
+}
+
+enum PolicySourceKind {
+  "A role the principal holds."
+  ROLE
+  "The principal's own accessPolicy."
+  INLINE
+}
+
+type PolicySource {
+  kind: PolicySourceKind!
+  roleId: ID
+  roleName: String
+}
+
+type DecidingRule {
+  source: PolicySource!
+  "Position of the rule in its source's policy."
+  index: Int!
+  effect: Effect!
+  resource: [String!]!
+  action: [String!]!
+}
+
+type CheckAccessPayload {
+  allowed: Boolean!
+  "Null when no rule matches: denied by default."
+  decidingRule: DecidingRule
+  "One sentence saying why."
+  reason: String!
+}
+
+"One state-changing operation."
+type AuditEvent {
+  id: ID!
+  time: Time!
+  actor: AuditActor!
+  "The operation's action, e.g. IAM:CreateRole or App:SignIn."
+  action: String!
+  target: AuditTarget!
+  "success, denied, or the error code."
+  outcome: String!
+  requestId: String!
+  "Names of the input fields the operation was given (never their values)."
+  changedFields: [String!]!
+}
+
+type AuditActor {
+  "OPERATOR, USER, DEVELOPER, M2M_CLIENT; empty for an anonymous caller."
+  kind: String!
+  id: String!
+}
+
+type AuditTarget {
+  type: String!
+  id: String!
+}
+
+input AuditEventFilter {
+  actorId: ID
+  targetId: ID
+  action: String
+  "Events at or after."
+  since: Time
+  "Events before."
+  until: Time
+}
+
+type AuditEventConnection {
+  edges: [AuditEventEdge!]!
+  pageInfo: PageInfo!
+}
+
+type AuditEventEdge {
+  cursor: String!
+  node: AuditEvent!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1705,6 +2794,8 @@ func (ec *executionContext) childFields_AcceptInvitationPayload(ctx context.Cont
 	switch field.Name {
 	case "user":
 		return ec.fieldContext_AcceptInvitationPayload_user(ctx, field)
+	case "developer":
+		return ec.fieldContext_AcceptInvitationPayload_developer(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AcceptInvitationPayload", field.Name)
 }
@@ -1759,12 +2850,94 @@ func (ec *executionContext) childFields_Application(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type Application", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditActor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_AuditActor_kind(ctx, field)
+	case "id":
+		return ec.fieldContext_AuditActor_id(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditActor", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditEvent_id(ctx, field)
+	case "time":
+		return ec.fieldContext_AuditEvent_time(ctx, field)
+	case "actor":
+		return ec.fieldContext_AuditEvent_actor(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEvent_action(ctx, field)
+	case "target":
+		return ec.fieldContext_AuditEvent_target(ctx, field)
+	case "outcome":
+		return ec.fieldContext_AuditEvent_outcome(ctx, field)
+	case "requestId":
+		return ec.fieldContext_AuditEvent_requestId(ctx, field)
+	case "changedFields":
+		return ec.fieldContext_AuditEvent_changedFields(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditTarget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_AuditTarget_type(ctx, field)
+	case "id":
+		return ec.fieldContext_AuditTarget_id(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditTarget", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckAccessPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allowed":
+		return ec.fieldContext_CheckAccessPayload_allowed(ctx, field)
+	case "decidingRule":
+		return ec.fieldContext_CheckAccessPayload_decidingRule(ctx, field)
+	case "reason":
+		return ec.fieldContext_CheckAccessPayload_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckAccessPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateApplicationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "application":
 		return ec.fieldContext_CreateApplicationPayload_application(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateApplicationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateM2MClientPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "m2mClient":
+		return ec.fieldContext_CreateM2MClientPayload_m2mClient(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateM2MClientPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateProjectPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1783,12 +2956,36 @@ func (ec *executionContext) childFields_CreateRolePayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type CreateRolePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DecidingRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_DecidingRule_source(ctx, field)
+	case "index":
+		return ec.fieldContext_DecidingRule_index(ctx, field)
+	case "effect":
+		return ec.fieldContext_DecidingRule_effect(ctx, field)
+	case "resource":
+		return ec.fieldContext_DecidingRule_resource(ctx, field)
+	case "action":
+		return ec.fieldContext_DecidingRule_action(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DecidingRule", field.Name)
+}
+
 func (ec *executionContext) childFields_DeleteApplicationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedApplicationId":
 		return ec.fieldContext_DeleteApplicationPayload_deletedApplicationId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteApplicationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteM2MClientPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedM2MClientId":
+		return ec.fieldContext_DeleteM2MClientPayload_deletedM2MClientId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteM2MClientPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DeleteRolePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1805,6 +3002,58 @@ func (ec *executionContext) childFields_DeleteUserPayload(ctx context.Context, f
 		return ec.fieldContext_DeleteUserPayload_deletedUserId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteUserPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Developer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Developer_id(ctx, field)
+	case "email":
+		return ec.fieldContext_Developer_email(ctx, field)
+	case "name":
+		return ec.fieldContext_Developer_name(ctx, field)
+	case "profile":
+		return ec.fieldContext_Developer_profile(ctx, field)
+	case "roles":
+		return ec.fieldContext_Developer_roles(ctx, field)
+	case "accessPolicy":
+		return ec.fieldContext_Developer_accessPolicy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Developer_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Developer_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Developer", field.Name)
+}
+
+func (ec *executionContext) childFields_DeveloperConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DeveloperConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DeveloperConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeveloperConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DeveloperEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DeveloperEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DeveloperEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeveloperEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InviteDeveloperPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "developer":
+		return ec.fieldContext_InviteDeveloperPayload_developer(ctx, field)
+	case "invitationUrl":
+		return ec.fieldContext_InviteDeveloperPayload_invitationUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InviteDeveloperPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_InviteUserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1837,6 +3086,52 @@ func (ec *executionContext) childFields_InviteUsersPayload(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type InviteUsersPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_M2MClient(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_M2MClient_id(ctx, field)
+	case "clientId":
+		return ec.fieldContext_M2MClient_clientId(ctx, field)
+	case "name":
+		return ec.fieldContext_M2MClient_name(ctx, field)
+	case "description":
+		return ec.fieldContext_M2MClient_description(ctx, field)
+	case "profile":
+		return ec.fieldContext_M2MClient_profile(ctx, field)
+	case "jwksUrl":
+		return ec.fieldContext_M2MClient_jwksUrl(ctx, field)
+	case "accessPolicy":
+		return ec.fieldContext_M2MClient_accessPolicy(ctx, field)
+	case "roles":
+		return ec.fieldContext_M2MClient_roles(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_M2MClient_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_M2MClient_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type M2MClient", field.Name)
+}
+
+func (ec *executionContext) childFields_M2MClientConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_M2MClientConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_M2MClientConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type M2MClientConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_M2MClientEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_M2MClientEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_M2MClientEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type M2MClientEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -1845,6 +3140,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicySource(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_PolicySource_kind(ctx, field)
+	case "roleId":
+		return ec.fieldContext_PolicySource_roleId(ctx, field)
+	case "roleName":
+		return ec.fieldContext_PolicySource_roleName(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicySource", field.Name)
 }
 
 func (ec *executionContext) childFields_Project(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1875,6 +3182,14 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
 
+func (ec *executionContext) childFields_RemoveDeveloperPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removedDeveloperId":
+		return ec.fieldContext_RemoveDeveloperPayload_removedDeveloperId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoveDeveloperPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1897,6 +3212,14 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Role", field.Name)
 }
 
+func (ec *executionContext) childFields_RotateM2MClientSecretPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "secret":
+		return ec.fieldContext_RotateM2MClientSecretPayload_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RotateM2MClientSecretPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RowError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -1907,6 +3230,18 @@ func (ec *executionContext) childFields_RowError(ctx context.Context, field grap
 		return ec.fieldContext_RowError_field(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RowError", field.Name)
+}
+
+func (ec *executionContext) childFields_SignInDeveloperPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accessToken":
+		return ec.fieldContext_SignInDeveloperPayload_accessToken(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_SignInDeveloperPayload_expiresAt(ctx, field)
+	case "developerId":
+		return ec.fieldContext_SignInDeveloperPayload_developerId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignInDeveloperPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SignInPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1927,6 +3262,22 @@ func (ec *executionContext) childFields_UpdateApplicationPayload(ctx context.Con
 		return ec.fieldContext_UpdateApplicationPayload_application(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateApplicationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateDeveloperPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "developer":
+		return ec.fieldContext_UpdateDeveloperPayload_developer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateDeveloperPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateM2MClientPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "m2mClient":
+		return ec.fieldContext_UpdateM2MClientPayload_m2mClient(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateM2MClientPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateProjectPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2134,6 +3485,14 @@ func (ec *executionContext) dir_authenticated_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["as"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg1
 	return args, nil
 }
 
@@ -2183,6 +3542,20 @@ func (ec *executionContext) dir_guard_args(ctx context.Context, rawArgs map[stri
 	return args, nil
 }
 
+func (ec *executionContext) dir_public_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_acceptInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2197,12 +3570,40 @@ func (ec *executionContext) field_Mutation_acceptInvitation_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_checkAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CheckAccessInput, error) {
+			return ec.unmarshalNCheckAccessInput2atriumᚋgraphᚋmodelᚐCheckAccessInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateApplicationInput, error) {
 			return ec.unmarshalNCreateApplicationInput2atriumᚋgraphᚋmodelᚐCreateApplicationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createM2MClient_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateM2MClientInput, error) {
+			return ec.unmarshalNCreateM2MClientInput2atriumᚋgraphᚋmodelᚐCreateM2MClientInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2245,6 +3646,20 @@ func (ec *executionContext) field_Mutation_deleteApplication_args(ctx context.Co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.DeleteApplicationInput, error) {
 			return ec.unmarshalNDeleteApplicationInput2atriumᚋgraphᚋmodelᚐDeleteApplicationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteM2MClient_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteM2MClientInput, error) {
+			return ec.unmarshalNDeleteM2MClientInput2atriumᚋgraphᚋmodelᚐDeleteM2MClientInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2309,6 +3724,20 @@ func (ec *executionContext) field_Mutation_enableUser_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_inviteDeveloper_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InviteDeveloperInput, error) {
+			return ec.unmarshalNInviteDeveloperInput2atriumᚋgraphᚋmodelᚐInviteDeveloperInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_inviteUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2337,12 +3766,54 @@ func (ec *executionContext) field_Mutation_inviteUsers_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_removeDeveloper_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemoveDeveloperInput, error) {
+			return ec.unmarshalNRemoveDeveloperInput2atriumᚋgraphᚋmodelᚐRemoveDeveloperInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_resendInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ResendInvitationInput, error) {
 			return ec.unmarshalNResendInvitationInput2atriumᚋgraphᚋmodelᚐResendInvitationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rotateM2MClientSecret_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RotateM2MClientSecretInput, error) {
+			return ec.unmarshalNRotateM2MClientSecretInput2atriumᚋgraphᚋmodelᚐRotateM2MClientSecretInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_signInDeveloper_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInDeveloperInput, error) {
+			return ec.unmarshalNSignInDeveloperInput2atriumᚋgraphᚋmodelᚐSignInDeveloperInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2385,6 +3856,34 @@ func (ec *executionContext) field_Mutation_updateApplication_args(ctx context.Co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateApplicationInput, error) {
 			return ec.unmarshalNUpdateApplicationInput2atriumᚋgraphᚋmodelᚐUpdateApplicationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateDeveloper_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateDeveloperInput, error) {
+			return ec.unmarshalNUpdateDeveloperInput2atriumᚋgraphᚋmodelᚐUpdateDeveloperInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateM2MClient_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateM2MClientInput, error) {
+			return ec.unmarshalNUpdateM2MClientInput2atriumᚋgraphᚋmodelᚐUpdateM2MClientInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2460,6 +3959,124 @@ func (ec *executionContext) field_Query_application_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.AuditEventFilter, error) {
+			return ec.unmarshalOAuditEventFilter2ᚖatriumᚋgraphᚋmodelᚐAuditEventFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_developer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_developers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.DeveloperFilter, error) {
+			return ec.unmarshalODeveloperFilter2ᚖatriumᚋgraphᚋmodelᚐDeveloperFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_m2mClient_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_m2mClients_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.M2MClientFilter, error) {
+			return ec.unmarshalOM2MClientFilter2ᚖatriumᚋgraphᚋmodelᚐM2MClientFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
 	return args, nil
 }
 
@@ -2616,10 +4233,10 @@ func (ec *executionContext) _AcceptInvitationPayload_user(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *iam.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖatriumᚋiamᚐUser(ctx, selections, v)
+			return ec.marshalOUser2ᚖatriumᚋiamᚐUser(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_AcceptInvitationPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -2630,6 +4247,38 @@ func (ec *executionContext) fieldContext_AcceptInvitationPayload_user(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AcceptInvitationPayload_developer(ctx context.Context, field graphql.CollectedField, obj *model.AcceptInvitationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AcceptInvitationPayload_developer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Developer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.Membership) graphql.Marshaler {
+			return ec.marshalODeveloper2ᚖatriumᚋiamᚐMembership(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AcceptInvitationPayload_developer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AcceptInvitationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Developer(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3012,6 +4661,497 @@ func (ec *executionContext) fieldContext_Application_updatedAt(_ context.Context
 	return graphql.NewScalarFieldContext("Application", field, false, false, "Time")
 }
 
+func (ec *executionContext) _AuditActor_kind(ctx context.Context, field graphql.CollectedField, obj *model.AuditActor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditActor_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditActor_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditActor", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditActor_id(ctx context.Context, field graphql.CollectedField, obj *model.AuditActor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditActor_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditActor_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditActor", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *iam.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEvent_time(ctx context.Context, field graphql.CollectedField, obj *iam.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AuditEvent_actor(ctx context.Context, field graphql.CollectedField, obj *iam.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEvent().Actor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditActor) graphql.Marshaler {
+			return ec.marshalNAuditActor2ᚖatriumᚋgraphᚋmodelᚐAuditActor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditActor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEvent_action(ctx context.Context, field graphql.CollectedField, obj *iam.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_target(ctx context.Context, field graphql.CollectedField, obj *iam.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEvent().Target(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditTarget) graphql.Marshaler {
+			return ec.marshalNAuditTarget2ᚖatriumᚋgraphᚋmodelᚐAuditTarget(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditTarget(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEvent_outcome(ctx context.Context, field graphql.CollectedField, obj *iam.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_requestId(ctx context.Context, field graphql.CollectedField, obj *iam.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEvent_changedFields(ctx context.Context, field graphql.CollectedField, obj *iam.AuditEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEvent_changedFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fields, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEvent_changedFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *service.AuditPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEventConnection().Edges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AuditEventEdge) graphql.Marshaler {
+			return ec.marshalNAuditEventEdge2ᚕatriumᚋgraphᚋmodelᚐAuditEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *service.AuditPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEventConnection().PageInfo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖatriumᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.AuditEvent) graphql.Marshaler {
+			return ec.marshalNAuditEvent2ᚖatriumᚋiamᚐAuditEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditTarget_type(ctx context.Context, field graphql.CollectedField, obj *model.AuditTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditTarget_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditTarget_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditTarget", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditTarget_id(ctx context.Context, field graphql.CollectedField, obj *model.AuditTarget) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditTarget_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditTarget_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditTarget", field, false, false, "String")
+}
+
+func (ec *executionContext) _CheckAccessPayload_allowed(ctx context.Context, field graphql.CollectedField, obj *service.AccessCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckAccessPayload_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckAccessPayload_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckAccessPayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CheckAccessPayload_decidingRule(ctx context.Context, field graphql.CollectedField, obj *service.AccessCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckAccessPayload_decidingRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *service.DecidingRule) graphql.Marshaler {
+			return ec.marshalODecidingRule2ᚖatriumᚋserviceᚐDecidingRule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CheckAccessPayload_decidingRule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CheckAccessPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DecidingRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CheckAccessPayload_reason(ctx context.Context, field graphql.CollectedField, obj *service.AccessCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckAccessPayload_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckAccessPayload_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckAccessPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _CreateApplicationPayload_application(ctx context.Context, field graphql.CollectedField, obj *model.CreateApplicationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3039,6 +5179,38 @@ func (ec *executionContext) fieldContext_CreateApplicationPayload_application(_ 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateM2MClientPayload_m2mClient(ctx context.Context, field graphql.CollectedField, obj *model.CreateM2MClientPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateM2MClientPayload_m2mClient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.M2mClient, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.M2MClient) graphql.Marshaler {
+			return ec.marshalNM2MClient2ᚖatriumᚋiamᚐM2MClient(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateM2MClientPayload_m2mClient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateM2MClientPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_M2MClient(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3108,6 +5280,130 @@ func (ec *executionContext) fieldContext_CreateRolePayload_role(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _DecidingRule_source(ctx context.Context, field graphql.CollectedField, obj *service.DecidingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DecidingRule_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v service.PolicySource) graphql.Marshaler {
+			return ec.marshalNPolicySource2atriumᚋserviceᚐPolicySource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DecidingRule_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DecidingRule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicySource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DecidingRule_index(ctx context.Context, field graphql.CollectedField, obj *service.DecidingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DecidingRule_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DecidingRule_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DecidingRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DecidingRule_effect(ctx context.Context, field graphql.CollectedField, obj *service.DecidingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DecidingRule_effect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DecidingRule().Effect(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v access.Effect) graphql.Marshaler {
+			return ec.marshalNEffect2atriumᚋaccessᚐEffect(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DecidingRule_effect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DecidingRule", field, true, true, "Effect")
+}
+
+func (ec *executionContext) _DecidingRule_resource(ctx context.Context, field graphql.CollectedField, obj *service.DecidingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DecidingRule_resource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DecidingRule().Resource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DecidingRule_resource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DecidingRule", field, true, true, "String")
+}
+
+func (ec *executionContext) _DecidingRule_action(ctx context.Context, field graphql.CollectedField, obj *service.DecidingRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DecidingRule_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DecidingRule().Action(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DecidingRule_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DecidingRule", field, true, true, "String")
+}
+
 func (ec *executionContext) _DeleteApplicationPayload_deletedApplicationId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteApplicationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3129,6 +5425,29 @@ func (ec *executionContext) _DeleteApplicationPayload_deletedApplicationId(ctx c
 }
 func (ec *executionContext) fieldContext_DeleteApplicationPayload_deletedApplicationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeleteApplicationPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DeleteM2MClientPayload_deletedM2MClientId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteM2MClientPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteM2MClientPayload_deletedM2MClientId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedM2MClientID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteM2MClientPayload_deletedM2MClientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteM2MClientPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _DeleteRolePayload_deletedRoleId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteRolePayload) (ret graphql.Marshaler) {
@@ -3175,6 +5494,382 @@ func (ec *executionContext) _DeleteUserPayload_deletedUserId(ctx context.Context
 }
 func (ec *executionContext) fieldContext_DeleteUserPayload_deletedUserId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeleteUserPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Developer_id(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeveloperID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Developer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Developer_email(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Developer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Developer_name(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Developer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Developer_profile(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_profile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Profile, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_profile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Developer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Developer_roles(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Developer().Roles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []iam.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕatriumᚋiamᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Developer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Role(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Developer_accessPolicy(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_accessPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccessPolicy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *access.Policy) graphql.Marshaler {
+			return ec.marshalOAccessPolicy2ᚖatriumᚋaccessᚐPolicy(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_accessPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Developer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccessPolicy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Developer_createdAt(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Developer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Developer_updatedAt(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Developer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DeveloperConnection_edges(ctx context.Context, field graphql.CollectedField, obj *service.DeveloperPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeveloperConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DeveloperConnection().Edges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.DeveloperEdge) graphql.Marshaler {
+			return ec.marshalNDeveloperEdge2ᚕatriumᚋgraphᚋmodelᚐDeveloperEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeveloperConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeveloperConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeveloperEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeveloperConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *service.DeveloperPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeveloperConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DeveloperConnection().PageInfo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖatriumᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeveloperConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeveloperConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeveloperEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DeveloperEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeveloperEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeveloperEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeveloperEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _DeveloperEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DeveloperEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeveloperEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.Membership) graphql.Marshaler {
+			return ec.marshalNDeveloper2ᚖatriumᚋiamᚐMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeveloperEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeveloperEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Developer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InviteDeveloperPayload_developer(ctx context.Context, field graphql.CollectedField, obj *model.InviteDeveloperPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteDeveloperPayload_developer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Developer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.Membership) graphql.Marshaler {
+			return ec.marshalNDeveloper2ᚖatriumᚋiamᚐMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteDeveloperPayload_developer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InviteDeveloperPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Developer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InviteDeveloperPayload_invitationUrl(ctx context.Context, field graphql.CollectedField, obj *model.InviteDeveloperPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteDeveloperPayload_invitationUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InvitationURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InviteDeveloperPayload_invitationUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteDeveloperPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _InviteUserPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.InviteUserPayload) (ret graphql.Marshaler) {
@@ -3351,6 +6046,373 @@ func (ec *executionContext) fieldContext_InviteUsersPayload_results(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _M2MClient_id(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("M2MClient", field, false, false, "ID")
+}
+
+func (ec *executionContext) _M2MClient_clientId(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_clientId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("M2MClient", field, false, false, "String")
+}
+
+func (ec *executionContext) _M2MClient_name(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("M2MClient", field, false, false, "String")
+}
+
+func (ec *executionContext) _M2MClient_description(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("M2MClient", field, false, false, "String")
+}
+
+func (ec *executionContext) _M2MClient_profile(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_profile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Profile, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_profile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("M2MClient", field, false, false, "String")
+}
+
+func (ec *executionContext) _M2MClient_jwksUrl(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_jwksUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.M2MClient().JwksURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_jwksUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("M2MClient", field, true, true, "String")
+}
+
+func (ec *executionContext) _M2MClient_accessPolicy(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_accessPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccessPolicy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *access.Policy) graphql.Marshaler {
+			return ec.marshalOAccessPolicy2ᚖatriumᚋaccessᚐPolicy(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_accessPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "M2MClient",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AccessPolicy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _M2MClient_roles(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.M2MClient().Roles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []iam.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚕatriumᚋiamᚐRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "M2MClient",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Role(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _M2MClient_createdAt(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("M2MClient", field, false, false, "Time")
+}
+
+func (ec *executionContext) _M2MClient_updatedAt(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("M2MClient", field, false, false, "Time")
+}
+
+func (ec *executionContext) _M2MClientConnection_edges(ctx context.Context, field graphql.CollectedField, obj *service.M2MPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClientConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.M2MClientConnection().Edges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.M2MClientEdge) graphql.Marshaler {
+			return ec.marshalNM2MClientEdge2ᚕatriumᚋgraphᚋmodelᚐM2MClientEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClientConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "M2MClientConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_M2MClientEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _M2MClientConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *service.M2MPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClientConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.M2MClientConnection().PageInfo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖatriumᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClientConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "M2MClientConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _M2MClientEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.M2MClientEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClientEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClientEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("M2MClientEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _M2MClientEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.M2MClientEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClientEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.M2MClient) graphql.Marshaler {
+			return ec.marshalNM2MClient2ᚖatriumᚋiamᚐM2MClient(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClientEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "M2MClientEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_M2MClient(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createProject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3367,7 +6429,12 @@ func (ec *executionContext) _Mutation_createProject(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				as, err := ec.unmarshalOPrincipalKind2ᚕatriumᚋauthᚐKindᚄ(ctx, []any{"OPERATOR"})
+				as, err := ec.unmarshalOPrincipalKind2ᚕatriumᚋauthᚐKindᚄ(ctx, []any{"OPERATOR", "DEVELOPER"})
+				if err != nil {
+					var zeroVal *model.CreateProjectPayload
+					return zeroVal, err
+				}
+				action, err := ec.unmarshalOString2ᚖstring(ctx, "Project:CreateProject")
 				if err != nil {
 					var zeroVal *model.CreateProjectPayload
 					return zeroVal, err
@@ -3376,7 +6443,7 @@ func (ec *executionContext) _Mutation_createProject(ctx context.Context, field g
 					var zeroVal *model.CreateProjectPayload
 					return zeroVal, errors.New("directive authenticated is not implemented")
 				}
-				return ec.Directives.Authenticated(ctx, nil, directive0, as)
+				return ec.Directives.Authenticated(ctx, nil, directive0, as, action)
 			}
 
 			next = directive1
@@ -4119,11 +7186,16 @@ func (ec *executionContext) _Mutation_acceptInvitation(ctx context.Context, fiel
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:AcceptInvitation")
+				if err != nil {
+					var zeroVal *model.AcceptInvitationPayload
+					return zeroVal, err
+				}
 				if ec.Directives.Public == nil {
 					var zeroVal *model.AcceptInvitationPayload
 					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.Public(ctx, nil, directive0)
+				return ec.Directives.Public(ctx, nil, directive0, action)
 			}
 
 			next = directive1
@@ -4176,11 +7248,16 @@ func (ec *executionContext) _Mutation_signIn(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:SignIn")
+				if err != nil {
+					var zeroVal *model.SignInPayload
+					return zeroVal, err
+				}
 				if ec.Directives.Public == nil {
 					var zeroVal *model.SignInPayload
 					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.Public(ctx, nil, directive0)
+				return ec.Directives.Public(ctx, nil, directive0, action)
 			}
 
 			next = directive1
@@ -4233,11 +7310,16 @@ func (ec *executionContext) _Mutation_signUp(ctx context.Context, field graphql.
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:SignUp")
+				if err != nil {
+					var zeroVal *model.SignInPayload
+					return zeroVal, err
+				}
 				if ec.Directives.Public == nil {
 					var zeroVal *model.SignInPayload
 					return zeroVal, errors.New("directive public is not implemented")
 				}
-				return ec.Directives.Public(ctx, nil, directive0)
+				return ec.Directives.Public(ctx, nil, directive0, action)
 			}
 
 			next = directive1
@@ -4562,6 +7644,629 @@ func (ec *executionContext) fieldContext_Mutation_enableUser(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_inviteDeveloper(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_inviteDeveloper(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InviteDeveloper(ctx, fc.Args["input"].(model.InviteDeveloperInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "IAM:InviteDeveloper")
+				if err != nil {
+					var zeroVal *model.InviteDeveloperPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "IAM:Developer")
+				if err != nil {
+					var zeroVal *model.InviteDeveloperPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.InviteDeveloperPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InviteDeveloperPayload) graphql.Marshaler {
+			return ec.marshalNInviteDeveloperPayload2ᚖatriumᚋgraphᚋmodelᚐInviteDeveloperPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_inviteDeveloper(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InviteDeveloperPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_inviteDeveloper_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateDeveloper(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateDeveloper(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateDeveloper(ctx, fc.Args["input"].(model.UpdateDeveloperInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "IAM:UpdateDeveloper")
+				if err != nil {
+					var zeroVal *model.UpdateDeveloperPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "IAM:Developer")
+				if err != nil {
+					var zeroVal *model.UpdateDeveloperPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.UpdateDeveloperPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.UpdateDeveloperPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateDeveloperPayload) graphql.Marshaler {
+			return ec.marshalNUpdateDeveloperPayload2ᚖatriumᚋgraphᚋmodelᚐUpdateDeveloperPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateDeveloper(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateDeveloperPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateDeveloper_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeDeveloper(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeDeveloper(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveDeveloper(ctx, fc.Args["input"].(model.RemoveDeveloperInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "IAM:RemoveDeveloper")
+				if err != nil {
+					var zeroVal *model.RemoveDeveloperPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "IAM:Developer")
+				if err != nil {
+					var zeroVal *model.RemoveDeveloperPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.RemoveDeveloperPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.RemoveDeveloperPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveDeveloperPayload) graphql.Marshaler {
+			return ec.marshalNRemoveDeveloperPayload2ᚖatriumᚋgraphᚋmodelᚐRemoveDeveloperPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeDeveloper(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoveDeveloperPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeDeveloper_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_signInDeveloper(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_signInDeveloper(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SignInDeveloper(ctx, fc.Args["input"].(model.SignInDeveloperInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "IAM:SignInDeveloper")
+				if err != nil {
+					var zeroVal *model.SignInDeveloperPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.SignInDeveloperPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInDeveloperPayload) graphql.Marshaler {
+			return ec.marshalNSignInDeveloperPayload2ᚖatriumᚋgraphᚋmodelᚐSignInDeveloperPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_signInDeveloper(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInDeveloperPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_signInDeveloper_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createM2MClient(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createM2MClient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateM2MClient(ctx, fc.Args["input"].(model.CreateM2MClientInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:CreateM2MClient")
+				if err != nil {
+					var zeroVal *model.CreateM2MClientPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "IAM:M2MClient")
+				if err != nil {
+					var zeroVal *model.CreateM2MClientPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.CreateM2MClientPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateM2MClientPayload) graphql.Marshaler {
+			return ec.marshalNCreateM2MClientPayload2ᚖatriumᚋgraphᚋmodelᚐCreateM2MClientPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createM2MClient(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateM2MClientPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createM2MClient_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateM2MClient(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateM2MClient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateM2MClient(ctx, fc.Args["input"].(model.UpdateM2MClientInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:UpdateM2MClient")
+				if err != nil {
+					var zeroVal *model.UpdateM2MClientPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "IAM:M2MClient")
+				if err != nil {
+					var zeroVal *model.UpdateM2MClientPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.UpdateM2MClientPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.UpdateM2MClientPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateM2MClientPayload) graphql.Marshaler {
+			return ec.marshalNUpdateM2MClientPayload2ᚖatriumᚋgraphᚋmodelᚐUpdateM2MClientPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateM2MClient(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateM2MClientPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateM2MClient_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteM2MClient(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteM2MClient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteM2MClient(ctx, fc.Args["input"].(model.DeleteM2MClientInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:DeleteM2MClient")
+				if err != nil {
+					var zeroVal *model.DeleteM2MClientPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "IAM:M2MClient")
+				if err != nil {
+					var zeroVal *model.DeleteM2MClientPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.DeleteM2MClientPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.DeleteM2MClientPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteM2MClientPayload) graphql.Marshaler {
+			return ec.marshalNDeleteM2MClientPayload2ᚖatriumᚋgraphᚋmodelᚐDeleteM2MClientPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteM2MClient(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteM2MClientPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteM2MClient_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateM2MClientSecret(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateM2MClientSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateM2MClientSecret(ctx, fc.Args["input"].(model.RotateM2MClientSecretInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:RotateM2MClientSecret")
+				if err != nil {
+					var zeroVal *model.RotateM2MClientSecretPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "IAM:M2MClient")
+				if err != nil {
+					var zeroVal *model.RotateM2MClientSecretPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.RotateM2MClientSecretPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.RotateM2MClientSecretPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RotateM2MClientSecretPayload) graphql.Marshaler {
+			return ec.marshalNRotateM2MClientSecretPayload2ᚖatriumᚋgraphᚋmodelᚐRotateM2MClientSecretPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateM2MClientSecret(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RotateM2MClientSecretPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateM2MClientSecret_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_checkAccess(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_checkAccess(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CheckAccess(ctx, fc.Args["input"].(model.CheckAccessInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "IAM:SimulateAccess")
+				if err != nil {
+					var zeroVal *service.AccessCheck
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "IAM:Role")
+				if err != nil {
+					var zeroVal *service.AccessCheck
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *service.AccessCheck
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *service.AccessCheck) graphql.Marshaler {
+			return ec.marshalNCheckAccessPayload2ᚖatriumᚋserviceᚐAccessCheck(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_checkAccess(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckAccessPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_checkAccess_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4606,6 +8311,75 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicySource_kind(ctx context.Context, field graphql.CollectedField, obj *service.PolicySource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicySource_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNPolicySourceKind2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicySource_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicySource", field, false, false, "PolicySourceKind")
+}
+
+func (ec *executionContext) _PolicySource_roleId(ctx context.Context, field graphql.CollectedField, obj *service.PolicySource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicySource_roleId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PolicySource().RoleID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicySource_roleId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicySource", field, true, true, "ID")
+}
+
+func (ec *executionContext) _PolicySource_roleName(ctx context.Context, field graphql.CollectedField, obj *service.PolicySource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicySource_roleName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PolicySource().RoleName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicySource_roleName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicySource", field, true, true, "String")
 }
 
 func (ec *executionContext) _Project_id(ctx context.Context, field graphql.CollectedField, obj *iam.Project) (ret graphql.Marshaler) {
@@ -4953,7 +8727,7 @@ func (ec *executionContext) _Query_projects(ctx context.Context, field graphql.C
 					var zeroVal []iam.Project
 					return zeroVal, errors.New("directive authenticated is not implemented")
 				}
-				return ec.Directives.Authenticated(ctx, nil, directive0, nil)
+				return ec.Directives.Authenticated(ctx, nil, directive0, nil, nil)
 			}
 
 			next = directive1
@@ -5406,7 +9180,7 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 					var zeroVal *iam.User
 					return zeroVal, errors.New("directive authenticated is not implemented")
 				}
-				return ec.Directives.Authenticated(ctx, nil, directive0, as)
+				return ec.Directives.Authenticated(ctx, nil, directive0, as, nil)
 			}
 
 			next = directive1
@@ -5428,6 +9202,411 @@ func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graph
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_developer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_developer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Developer(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "IAM:GetDeveloper")
+				if err != nil {
+					var zeroVal *iam.Membership
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "IAM:Developer")
+				if err != nil {
+					var zeroVal *iam.Membership
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "id")
+				if err != nil {
+					var zeroVal *iam.Membership
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *iam.Membership
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.Membership) graphql.Marshaler {
+			return ec.marshalNDeveloper2ᚖatriumᚋiamᚐMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_developer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Developer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_developer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_developers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_developers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Developers(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["filter"].(*model.DeveloperFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "Project:ListAllUsers")
+				if err != nil {
+					var zeroVal *service.DeveloperPage
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "Project:Settings")
+				if err != nil {
+					var zeroVal *service.DeveloperPage
+					return zeroVal, err
+				}
+				orAction, err := ec.unmarshalOString2ᚖstring(ctx, "IAM:ListAllDevelopers")
+				if err != nil {
+					var zeroVal *service.DeveloperPage
+					return zeroVal, err
+				}
+				orResource, err := ec.unmarshalOString2ᚖstring(ctx, "IAM:Developer")
+				if err != nil {
+					var zeroVal *service.DeveloperPage
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *service.DeveloperPage
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, orAction, orResource)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *service.DeveloperPage) graphql.Marshaler {
+			return ec.marshalNDeveloperConnection2ᚖatriumᚋserviceᚐDeveloperPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_developers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeveloperConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_developers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_m2mClient(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_m2mClient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().M2mClient(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:GetM2MClient")
+				if err != nil {
+					var zeroVal *iam.M2MClient
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "IAM:M2MClient")
+				if err != nil {
+					var zeroVal *iam.M2MClient
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "id")
+				if err != nil {
+					var zeroVal *iam.M2MClient
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *iam.M2MClient
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.M2MClient) graphql.Marshaler {
+			return ec.marshalNM2MClient2ᚖatriumᚋiamᚐM2MClient(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_m2mClient(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_M2MClient(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_m2mClient_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_m2mClients(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_m2mClients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().M2mClients(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["filter"].(*model.M2MClientFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:ListAllM2MClients")
+				if err != nil {
+					var zeroVal *service.M2MPage
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "IAM:M2MClient")
+				if err != nil {
+					var zeroVal *service.M2MPage
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *service.M2MPage
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *service.M2MPage) graphql.Marshaler {
+			return ec.marshalNM2MClientConnection2ᚖatriumᚋserviceᚐM2MPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_m2mClients(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_M2MClientConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_m2mClients_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_m2mMe(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_m2mMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().M2mMe(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				as, err := ec.unmarshalOPrincipalKind2ᚕatriumᚋauthᚐKindᚄ(ctx, []any{"M2M_CLIENT"})
+				if err != nil {
+					var zeroVal *iam.M2MClient
+					return zeroVal, err
+				}
+				if ec.Directives.Authenticated == nil {
+					var zeroVal *iam.M2MClient
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0, as, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.M2MClient) graphql.Marshaler {
+			return ec.marshalNM2MClient2ᚖatriumᚋiamᚐM2MClient(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_m2mMe(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_M2MClient(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["filter"].(*model.AuditEventFilter))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "Project:ListAuditEvents")
+				if err != nil {
+					var zeroVal *service.AuditPage
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "Project:Settings")
+				if err != nil {
+					var zeroVal *service.AuditPage
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *service.AuditPage
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *service.AuditPage) graphql.Marshaler {
+			return ec.marshalNAuditEventConnection2ᚖatriumᚋserviceᚐAuditPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -5506,6 +9685,29 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RemoveDeveloperPayload_removedDeveloperId(ctx context.Context, field graphql.CollectedField, obj *model.RemoveDeveloperPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveDeveloperPayload_removedDeveloperId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedDeveloperID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveDeveloperPayload_removedDeveloperId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoveDeveloperPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Role_id(ctx context.Context, field graphql.CollectedField, obj *iam.Role) (ret graphql.Marshaler) {
@@ -5701,6 +9903,29 @@ func (ec *executionContext) fieldContext_Role_version(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Role", field, false, false, "Int")
 }
 
+func (ec *executionContext) _RotateM2MClientSecretPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.RotateM2MClientSecretPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotateM2MClientSecretPayload_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RotateM2MClientSecretPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RotateM2MClientSecretPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _RowError_code(ctx context.Context, field graphql.CollectedField, obj *model.RowError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5768,6 +9993,75 @@ func (ec *executionContext) _RowError_field(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_RowError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RowError", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignInDeveloperPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.SignInDeveloperPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInDeveloperPayload_accessToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccessToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInDeveloperPayload_accessToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInDeveloperPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignInDeveloperPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.SignInDeveloperPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInDeveloperPayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInDeveloperPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInDeveloperPayload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SignInDeveloperPayload_developerId(ctx context.Context, field graphql.CollectedField, obj *model.SignInDeveloperPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInDeveloperPayload_developerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeveloperID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInDeveloperPayload_developerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInDeveloperPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _SignInPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.SignInPayload) (ret graphql.Marshaler) {
@@ -5875,6 +10169,70 @@ func (ec *executionContext) fieldContext_UpdateApplicationPayload_application(_ 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateDeveloperPayload_developer(ctx context.Context, field graphql.CollectedField, obj *model.UpdateDeveloperPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateDeveloperPayload_developer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Developer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.Membership) graphql.Marshaler {
+			return ec.marshalNDeveloper2ᚖatriumᚋiamᚐMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateDeveloperPayload_developer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateDeveloperPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Developer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateM2MClientPayload_m2mClient(ctx context.Context, field graphql.CollectedField, obj *model.UpdateM2MClientPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateM2MClientPayload_m2mClient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.M2mClient, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.M2MClient) graphql.Marshaler {
+			return ec.marshalNM2MClient2ᚖatriumᚋiamᚐM2MClient(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateM2MClientPayload_m2mClient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateM2MClientPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_M2MClient(ctx, field)
 		},
 	}
 	return fc, nil
@@ -7662,6 +12020,132 @@ func UnmarshalAccessPolicyRuleInput(ctx context.Context, raw any) (access.Rule, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAuditEventFilter(ctx context.Context, obj any) (model.AuditEventFilter, error) {
+	var it model.AuditEventFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"actorId", "targetId", "action", "since", "until"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "actorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorID = data
+		case "targetId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetID = data
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "since":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("since"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Since = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuditEventFilter unmarshals raw into the AuditEventFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuditEventFilter(ctx context.Context, raw any) (model.AuditEventFilter, error) {
+	var out model.AuditEventFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditEventFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCheckAccessInput(ctx context.Context, obj any) (model.CheckAccessInput, error) {
+	var it model.CheckAccessInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"principal", "action", "resource"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "principal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("principal"))
+			data, err := ec.unmarshalNPrincipalInput2ᚖatriumᚋgraphᚋmodelᚐPrincipalInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Principal = data
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "resource":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resource"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Resource = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCheckAccessInput unmarshals raw into the CheckAccessInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCheckAccessInput(ctx context.Context, raw any) (model.CheckAccessInput, error) {
+	var out model.CheckAccessInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CheckAccessInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Context, obj any) (model.CreateApplicationInput, error) {
 	var it model.CreateApplicationInput
 	if obj == nil {
@@ -7743,6 +12227,83 @@ func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Con
 func UnmarshalCreateApplicationInput(ctx context.Context, raw any) (model.CreateApplicationInput, error) {
 	var out model.CreateApplicationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateApplicationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateM2MClientInput(ctx context.Context, obj any) (model.CreateM2MClientInput, error) {
+	var it model.CreateM2MClientInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "roles", "accessPolicy", "jwksUrl", "profile"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = data
+		case "accessPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accessPolicy"))
+			data, err := ec.unmarshalOAccessPolicyInput2ᚖatriumᚋaccessᚐPolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccessPolicy = data
+		case "jwksUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jwksUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JwksURL = data
+		case "profile":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("profile"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Profile = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateM2MClientInput unmarshals raw into the CreateM2MClientInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateM2MClientInput(ctx context.Context, raw any) (model.CreateM2MClientInput, error) {
+	var out model.CreateM2MClientInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateM2MClientInput", raw, &out)
 	return out, err
 }
 
@@ -7914,6 +12475,48 @@ func UnmarshalDeleteApplicationInput(ctx context.Context, raw any) (model.Delete
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDeleteM2MClientInput(ctx context.Context, obj any) (model.DeleteM2MClientInput, error) {
+	var it model.DeleteM2MClientInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteM2MClientInput unmarshals raw into the DeleteM2MClientInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteM2MClientInput(ctx context.Context, raw any) (model.DeleteM2MClientInput, error) {
+	var out model.DeleteM2MClientInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteM2MClientInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDeleteRoleInput(ctx context.Context, obj any) (model.DeleteRoleInput, error) {
 	var it model.DeleteRoleInput
 	if obj == nil {
@@ -7998,6 +12601,55 @@ func UnmarshalDeleteUserInput(ctx context.Context, raw any) (model.DeleteUserInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDeveloperFilter(ctx context.Context, obj any) (model.DeveloperFilter, error) {
+	var it model.DeveloperFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "roleId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "roleId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeveloperFilter unmarshals raw into the DeveloperFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeveloperFilter(ctx context.Context, raw any) (model.DeveloperFilter, error) {
+	var out model.DeveloperFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeveloperFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDisableUserInput(ctx context.Context, obj any) (model.DisableUserInput, error) {
 	var it model.DisableUserInput
 	if obj == nil {
@@ -8079,6 +12731,69 @@ func (ec *executionContext) unmarshalInputEnableUserInput(ctx context.Context, o
 func UnmarshalEnableUserInput(ctx context.Context, raw any) (model.EnableUserInput, error) {
 	var out model.EnableUserInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "EnableUserInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInviteDeveloperInput(ctx context.Context, obj any) (model.InviteDeveloperInput, error) {
+	var it model.InviteDeveloperInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "roles", "accessPolicy", "practitioner"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = data
+		case "accessPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accessPolicy"))
+			data, err := ec.unmarshalOAccessPolicyInput2ᚖatriumᚋaccessᚐPolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccessPolicy = data
+		case "practitioner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("practitioner"))
+			data, err := ec.unmarshalOJSON2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Practitioner = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInviteDeveloperInput unmarshals raw into the InviteDeveloperInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInviteDeveloperInput(ctx context.Context, raw any) (model.InviteDeveloperInput, error) {
+	var out model.InviteDeveloperInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InviteDeveloperInput", raw, &out)
 	return out, err
 }
 
@@ -8180,6 +12895,153 @@ func UnmarshalInviteUserInput(ctx context.Context, raw any) (model.InviteUserInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputM2MClientFilter(ctx context.Context, obj any) (model.M2MClientFilter, error) {
+	var it model.M2MClientFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "roleId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "roleId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalM2MClientFilter unmarshals raw into the M2MClientFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalM2MClientFilter(ctx context.Context, raw any) (model.M2MClientFilter, error) {
+	var out model.M2MClientFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "M2MClientFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPrincipalInput(ctx context.Context, obj any) (model.PrincipalInput, error) {
+	var it model.PrincipalInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "developerId", "m2mClientId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "developerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("developerId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeveloperID = data
+		case "m2mClientId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("m2mClientId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.M2mClientID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPrincipalInput unmarshals raw into the PrincipalInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPrincipalInput(ctx context.Context, raw any) (model.PrincipalInput, error) {
+	var out model.PrincipalInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PrincipalInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRemoveDeveloperInput(ctx context.Context, obj any) (model.RemoveDeveloperInput, error) {
+	var it model.RemoveDeveloperInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRemoveDeveloperInput unmarshals raw into the RemoveDeveloperInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRemoveDeveloperInput(ctx context.Context, raw any) (model.RemoveDeveloperInput, error) {
+	var out model.RemoveDeveloperInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveDeveloperInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputResendInvitationInput(ctx context.Context, obj any) (model.ResendInvitationInput, error) {
 	var it model.ResendInvitationInput
 	if obj == nil {
@@ -8219,6 +13081,97 @@ func (ec *executionContext) unmarshalInputResendInvitationInput(ctx context.Cont
 func UnmarshalResendInvitationInput(ctx context.Context, raw any) (model.ResendInvitationInput, error) {
 	var out model.ResendInvitationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResendInvitationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRotateM2MClientSecretInput(ctx context.Context, obj any) (model.RotateM2MClientSecretInput, error) {
+	var it model.RotateM2MClientSecretInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRotateM2MClientSecretInput unmarshals raw into the RotateM2MClientSecretInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRotateM2MClientSecretInput(ctx context.Context, raw any) (model.RotateM2MClientSecretInput, error) {
+	var out model.RotateM2MClientSecretInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RotateM2MClientSecretInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSignInDeveloperInput(ctx context.Context, obj any) (model.SignInDeveloperInput, error) {
+	var it model.SignInDeveloperInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "password"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignInDeveloperInput unmarshals raw into the SignInDeveloperInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignInDeveloperInput(ctx context.Context, raw any) (model.SignInDeveloperInput, error) {
+	var out model.SignInDeveloperInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignInDeveloperInput", raw, &out)
 	return out, err
 }
 
@@ -8429,6 +13382,146 @@ func (ec *executionContext) unmarshalInputUpdateApplicationInput(ctx context.Con
 func UnmarshalUpdateApplicationInput(ctx context.Context, raw any) (model.UpdateApplicationInput, error) {
 	var out model.UpdateApplicationInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateApplicationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateDeveloperInput(ctx context.Context, obj any) (model.UpdateDeveloperInput, error) {
+	var it model.UpdateDeveloperInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "roles", "accessPolicy"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = graphql.OmittableOf(data)
+		case "accessPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accessPolicy"))
+			data, err := ec.unmarshalOAccessPolicyInput2ᚖatriumᚋaccessᚐPolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccessPolicy = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateDeveloperInput unmarshals raw into the UpdateDeveloperInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateDeveloperInput(ctx context.Context, raw any) (model.UpdateDeveloperInput, error) {
+	var out model.UpdateDeveloperInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateDeveloperInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateM2MClientInput(ctx context.Context, obj any) (model.UpdateM2MClientInput, error) {
+	var it model.UpdateM2MClientInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "description", "roles", "accessPolicy", "jwksUrl", "profile"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = graphql.OmittableOf(data)
+		case "accessPolicy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accessPolicy"))
+			data, err := ec.unmarshalOAccessPolicyInput2ᚖatriumᚋaccessᚐPolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccessPolicy = graphql.OmittableOf(data)
+		case "jwksUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jwksUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JwksURL = data
+		case "profile":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("profile"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Profile = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateM2MClientInput unmarshals raw into the UpdateM2MClientInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateM2MClientInput(ctx context.Context, raw any) (model.UpdateM2MClientInput, error) {
+	var out model.UpdateM2MClientInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateM2MClientInput", raw, &out)
 	return out, err
 }
 
@@ -8796,7 +13889,12 @@ func (ec *executionContext) _AcceptInvitationPayload(ctx context.Context, sel as
 			out.Values[i] = graphql.MarshalString("AcceptInvitationPayload")
 		case "user":
 			out.Values[i] = ec._AcceptInvitationPayload_user(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "developer":
+			out.Values[i] = ec._AcceptInvitationPayload_developer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -8981,6 +14079,273 @@ func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var auditActorImplementors = []string{"AuditActor"}
+
+func (ec *executionContext) _AuditActor(ctx context.Context, sel ast.SelectionSet, obj *model.AuditActor) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditActorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditActor")
+		case "kind":
+			out.Values[i] = ec._AuditActor_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "id":
+			out.Values[i] = ec._AuditActor_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEventImplementors = []string{"AuditEvent"}
+
+func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *iam.AuditEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEvent")
+		case "id":
+			out.Values[i] = ec._AuditEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "time":
+			out.Values[i] = ec._AuditEvent_time(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEvent_actor(ctx, field, obj)
+				})
+		case "action":
+			out.Values[i] = ec._AuditEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "target":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEvent_target(ctx, field, obj)
+				})
+		case "outcome":
+			out.Values[i] = ec._AuditEvent_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestId":
+			out.Values[i] = ec._AuditEvent_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changedFields":
+			out.Values[i] = ec._AuditEvent_changedFields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEventConnectionImplementors = []string{"AuditEventConnection"}
+
+func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.SelectionSet, obj *service.AuditPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEventConnection")
+		case "edges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEventConnection_edges(ctx, field, obj)
+				})
+		case "pageInfo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEventConnection_pageInfo(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEventEdgeImplementors = []string{"AuditEventEdge"}
+
+func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEventEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditTargetImplementors = []string{"AuditTarget"}
+
+func (ec *executionContext) _AuditTarget(ctx context.Context, sel ast.SelectionSet, obj *model.AuditTarget) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditTargetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditTarget")
+		case "type":
+			out.Values[i] = ec._AuditTarget_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "id":
+			out.Values[i] = ec._AuditTarget_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var checkAccessPayloadImplementors = []string{"CheckAccessPayload"}
+
+func (ec *executionContext) _CheckAccessPayload(ctx context.Context, sel ast.SelectionSet, obj *service.AccessCheck) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, checkAccessPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CheckAccessPayload")
+		case "allowed":
+			out.Values[i] = ec._CheckAccessPayload_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decidingRule":
+			out.Values[i] = ec._CheckAccessPayload_decidingRule(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._CheckAccessPayload_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createApplicationPayloadImplementors = []string{"CreateApplicationPayload"}
 
 func (ec *executionContext) _CreateApplicationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateApplicationPayload) graphql.Marshaler {
@@ -8994,6 +14359,39 @@ func (ec *executionContext) _CreateApplicationPayload(ctx context.Context, sel a
 			out.Values[i] = graphql.MarshalString("CreateApplicationPayload")
 		case "application":
 			out.Values[i] = ec._CreateApplicationPayload_application(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createM2MClientPayloadImplementors = []string{"CreateM2MClientPayload"}
+
+func (ec *executionContext) _CreateM2MClientPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateM2MClientPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createM2MClientPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateM2MClientPayload")
+		case "m2mClient":
+			out.Values[i] = ec._CreateM2MClientPayload_m2mClient(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9080,6 +14478,62 @@ func (ec *executionContext) _CreateRolePayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var decidingRuleImplementors = []string{"DecidingRule"}
+
+func (ec *executionContext) _DecidingRule(ctx context.Context, sel ast.SelectionSet, obj *service.DecidingRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, decidingRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DecidingRule")
+		case "source":
+			out.Values[i] = ec._DecidingRule_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "index":
+			out.Values[i] = ec._DecidingRule_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "effect":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DecidingRule_effect(ctx, field, obj)
+				})
+		case "resource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DecidingRule_resource(ctx, field, obj)
+				})
+		case "action":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DecidingRule_action(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var deleteApplicationPayloadImplementors = []string{"DeleteApplicationPayload"}
 
 func (ec *executionContext) _DeleteApplicationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteApplicationPayload) graphql.Marshaler {
@@ -9093,6 +14547,39 @@ func (ec *executionContext) _DeleteApplicationPayload(ctx context.Context, sel a
 			out.Values[i] = graphql.MarshalString("DeleteApplicationPayload")
 		case "deletedApplicationId":
 			out.Values[i] = ec._DeleteApplicationPayload_deletedApplicationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteM2MClientPayloadImplementors = []string{"DeleteM2MClientPayload"}
+
+func (ec *executionContext) _DeleteM2MClientPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteM2MClientPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteM2MClientPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteM2MClientPayload")
+		case "deletedM2MClientId":
+			out.Values[i] = ec._DeleteM2MClientPayload_deletedM2MClientId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9160,6 +14647,191 @@ func (ec *executionContext) _DeleteUserPayload(ctx context.Context, sel ast.Sele
 		case "deletedUserId":
 			out.Values[i] = ec._DeleteUserPayload_deletedUserId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var developerImplementors = []string{"Developer"}
+
+func (ec *executionContext) _Developer(ctx context.Context, sel ast.SelectionSet, obj *iam.Membership) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, developerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Developer")
+		case "id":
+			out.Values[i] = ec._Developer_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "email":
+			out.Values[i] = ec._Developer_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._Developer_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "profile":
+			out.Values[i] = ec._Developer_profile(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "roles":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Developer_roles(ctx, field, obj)
+				})
+		case "accessPolicy":
+			out.Values[i] = ec._Developer_accessPolicy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Developer_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Developer_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var developerConnectionImplementors = []string{"DeveloperConnection"}
+
+func (ec *executionContext) _DeveloperConnection(ctx context.Context, sel ast.SelectionSet, obj *service.DeveloperPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, developerConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeveloperConnection")
+		case "edges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DeveloperConnection_edges(ctx, field, obj)
+				})
+		case "pageInfo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DeveloperConnection_pageInfo(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var developerEdgeImplementors = []string{"DeveloperEdge"}
+
+func (ec *executionContext) _DeveloperEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DeveloperEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, developerEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeveloperEdge")
+		case "cursor":
+			out.Values[i] = ec._DeveloperEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._DeveloperEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inviteDeveloperPayloadImplementors = []string{"InviteDeveloperPayload"}
+
+func (ec *executionContext) _InviteDeveloperPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InviteDeveloperPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inviteDeveloperPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InviteDeveloperPayload")
+		case "developer":
+			out.Values[i] = ec._InviteDeveloperPayload_developer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "invitationUrl":
+			out.Values[i] = ec._InviteDeveloperPayload_invitationUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -9273,6 +14945,164 @@ func (ec *executionContext) _InviteUsersPayload(ctx context.Context, sel ast.Sel
 			out.Values[i] = graphql.MarshalString("InviteUsersPayload")
 		case "results":
 			out.Values[i] = ec._InviteUsersPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var m2MClientImplementors = []string{"M2MClient"}
+
+func (ec *executionContext) _M2MClient(ctx context.Context, sel ast.SelectionSet, obj *iam.M2MClient) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, m2MClientImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("M2MClient")
+		case "id":
+			out.Values[i] = ec._M2MClient_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clientId":
+			out.Values[i] = ec._M2MClient_clientId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._M2MClient_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._M2MClient_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "profile":
+			out.Values[i] = ec._M2MClient_profile(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "jwksUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._M2MClient_jwksUrl(ctx, field, obj)
+				})
+		case "accessPolicy":
+			out.Values[i] = ec._M2MClient_accessPolicy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "roles":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._M2MClient_roles(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._M2MClient_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._M2MClient_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var m2MClientConnectionImplementors = []string{"M2MClientConnection"}
+
+func (ec *executionContext) _M2MClientConnection(ctx context.Context, sel ast.SelectionSet, obj *service.M2MPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, m2MClientConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("M2MClientConnection")
+		case "edges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._M2MClientConnection_edges(ctx, field, obj)
+				})
+		case "pageInfo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._M2MClientConnection_pageInfo(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var m2MClientEdgeImplementors = []string{"M2MClientEdge"}
+
+func (ec *executionContext) _M2MClientEdge(ctx context.Context, sel ast.SelectionSet, obj *model.M2MClientEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, m2MClientEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("M2MClientEdge")
+		case "cursor":
+			out.Values[i] = ec._M2MClientEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._M2MClientEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9438,6 +15268,69 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "inviteDeveloper":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_inviteDeveloper(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateDeveloper":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateDeveloper(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeDeveloper":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeDeveloper(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signInDeveloper":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_signInDeveloper(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createM2MClient":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createM2MClient(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateM2MClient":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateM2MClient(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteM2MClient":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteM2MClient(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateM2MClientSecret":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateM2MClientSecret(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkAccess":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_checkAccess(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9476,6 +15369,51 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var policySourceImplementors = []string{"PolicySource"}
+
+func (ec *executionContext) _PolicySource(ctx context.Context, sel ast.SelectionSet, obj *service.PolicySource) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policySourceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PolicySource")
+		case "kind":
+			out.Values[i] = ec._PolicySource_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "roleId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PolicySource_roleId(ctx, field, obj)
+				})
+		case "roleName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PolicySource_roleName(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9651,6 +15589,42 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_me(ctx, field)
 				})
+		case "developer":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_developer(ctx, field)
+				})
+		case "developers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_developers(ctx, field)
+				})
+		case "m2mClient":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_m2mClient(ctx, field)
+				})
+		case "m2mClients":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_m2mClients(ctx, field)
+				})
+		case "m2mMe":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_m2mMe(ctx, field)
+				})
+		case "auditEvents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditEvents(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -9664,6 +15638,39 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var removeDeveloperPayloadImplementors = []string{"RemoveDeveloperPayload"}
+
+func (ec *executionContext) _RemoveDeveloperPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveDeveloperPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removeDeveloperPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoveDeveloperPayload")
+		case "removedDeveloperId":
+			out.Values[i] = ec._RemoveDeveloperPayload_removedDeveloperId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9751,6 +15758,39 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
+var rotateM2MClientSecretPayloadImplementors = []string{"RotateM2MClientSecretPayload"}
+
+func (ec *executionContext) _RotateM2MClientSecretPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RotateM2MClientSecretPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rotateM2MClientSecretPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RotateM2MClientSecretPayload")
+		case "secret":
+			out.Values[i] = ec._RotateM2MClientSecretPayload_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var rowErrorImplementors = []string{"RowError"}
 
 func (ec *executionContext) _RowError(ctx context.Context, sel ast.SelectionSet, obj *model.RowError) graphql.Marshaler {
@@ -9775,6 +15815,49 @@ func (ec *executionContext) _RowError(ctx context.Context, sel ast.SelectionSet,
 		case "field":
 			out.Values[i] = ec._RowError_field(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var signInDeveloperPayloadImplementors = []string{"SignInDeveloperPayload"}
+
+func (ec *executionContext) _SignInDeveloperPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SignInDeveloperPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signInDeveloperPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignInDeveloperPayload")
+		case "accessToken":
+			out.Values[i] = ec._SignInDeveloperPayload_accessToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._SignInDeveloperPayload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "developerId":
+			out.Values[i] = ec._SignInDeveloperPayload_developerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -9850,6 +15933,72 @@ func (ec *executionContext) _UpdateApplicationPayload(ctx context.Context, sel a
 			out.Values[i] = graphql.MarshalString("UpdateApplicationPayload")
 		case "application":
 			out.Values[i] = ec._UpdateApplicationPayload_application(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateDeveloperPayloadImplementors = []string{"UpdateDeveloperPayload"}
+
+func (ec *executionContext) _UpdateDeveloperPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateDeveloperPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateDeveloperPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateDeveloperPayload")
+		case "developer":
+			out.Values[i] = ec._UpdateDeveloperPayload_developer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateM2MClientPayloadImplementors = []string{"UpdateM2MClientPayload"}
+
+func (ec *executionContext) _UpdateM2MClientPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateM2MClientPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateM2MClientPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateM2MClientPayload")
+		case "m2mClient":
+			out.Values[i] = ec._UpdateM2MClientPayload_m2mClient(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10595,6 +16744,58 @@ func (ec *executionContext) marshalNApplication2ᚖatriumᚋiamᚐApplication(ct
 	return ec._Application(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAuditActor2ᚖatriumᚋgraphᚋmodelᚐAuditActor(ctx context.Context, sel ast.SelectionSet, v *model.AuditActor) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditActor!")
+		return graphql.Null
+	}
+	return ec._AuditActor(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEvent2ᚖatriumᚋiamᚐAuditEvent(ctx context.Context, sel ast.SelectionSet, v *iam.AuditEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEvent!")
+		return graphql.Null
+	}
+	return ec._AuditEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEventConnection2ᚖatriumᚋserviceᚐAuditPage(ctx context.Context, sel ast.SelectionSet, v *service.AuditPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEventConnection!")
+		return graphql.Null
+	}
+	return ec._AuditEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEventEdge2atriumᚋgraphᚋmodelᚐAuditEventEdge(ctx context.Context, sel ast.SelectionSet, v model.AuditEventEdge) graphql.Marshaler {
+	return ec._AuditEventEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAuditEventEdge2ᚕatriumᚋgraphᚋmodelᚐAuditEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AuditEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEventEdge2atriumᚋgraphᚋmodelᚐAuditEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditTarget2ᚖatriumᚋgraphᚋmodelᚐAuditTarget(ctx context.Context, sel ast.SelectionSet, v *model.AuditTarget) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditTarget!")
+		return graphql.Null
+	}
+	return ec._AuditTarget(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10609,6 +16810,19 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCheckAccessInput2atriumᚋgraphᚋmodelᚐCheckAccessInput(ctx context.Context, v any) (model.CheckAccessInput, error) {
+	res, err := ec.unmarshalInputCheckAccessInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCheckAccessPayload2ᚖatriumᚋserviceᚐAccessCheck(ctx context.Context, sel ast.SelectionSet, v *service.AccessCheck) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CheckAccessPayload!")
+		return graphql.Null
+	}
+	return ec._CheckAccessPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateApplicationInput2atriumᚋgraphᚋmodelᚐCreateApplicationInput(ctx context.Context, v any) (model.CreateApplicationInput, error) {
 	res, err := ec.unmarshalInputCreateApplicationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10620,6 +16834,19 @@ func (ec *executionContext) marshalNCreateApplicationPayload2ᚖatriumᚋgraph�
 		return graphql.Null
 	}
 	return ec._CreateApplicationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateM2MClientInput2atriumᚋgraphᚋmodelᚐCreateM2MClientInput(ctx context.Context, v any) (model.CreateM2MClientInput, error) {
+	res, err := ec.unmarshalInputCreateM2MClientInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateM2MClientPayload2ᚖatriumᚋgraphᚋmodelᚐCreateM2MClientPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateM2MClientPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateM2MClientPayload!")
+		return graphql.Null
+	}
+	return ec._CreateM2MClientPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCreateProjectInput2atriumᚋgraphᚋmodelᚐCreateProjectInput(ctx context.Context, v any) (model.CreateProjectInput, error) {
@@ -10661,6 +16888,19 @@ func (ec *executionContext) marshalNDeleteApplicationPayload2ᚖatriumᚋgraph�
 	return ec._DeleteApplicationPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDeleteM2MClientInput2atriumᚋgraphᚋmodelᚐDeleteM2MClientInput(ctx context.Context, v any) (model.DeleteM2MClientInput, error) {
+	res, err := ec.unmarshalInputDeleteM2MClientInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteM2MClientPayload2ᚖatriumᚋgraphᚋmodelᚐDeleteM2MClientPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteM2MClientPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteM2MClientPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteM2MClientPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDeleteRoleInput2atriumᚋgraphᚋmodelᚐDeleteRoleInput(ctx context.Context, v any) (model.DeleteRoleInput, error) {
 	res, err := ec.unmarshalInputDeleteRoleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10685,6 +16925,42 @@ func (ec *executionContext) marshalNDeleteUserPayload2ᚖatriumᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._DeleteUserPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeveloper2ᚖatriumᚋiamᚐMembership(ctx context.Context, sel ast.SelectionSet, v *iam.Membership) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Developer!")
+		return graphql.Null
+	}
+	return ec._Developer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeveloperConnection2ᚖatriumᚋserviceᚐDeveloperPage(ctx context.Context, sel ast.SelectionSet, v *service.DeveloperPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeveloperConnection!")
+		return graphql.Null
+	}
+	return ec._DeveloperConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeveloperEdge2atriumᚋgraphᚋmodelᚐDeveloperEdge(ctx context.Context, sel ast.SelectionSet, v model.DeveloperEdge) graphql.Marshaler {
+	return ec._DeveloperEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDeveloperEdge2ᚕatriumᚋgraphᚋmodelᚐDeveloperEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.DeveloperEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDeveloperEdge2atriumᚋgraphᚋmodelᚐDeveloperEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNDisableUserInput2atriumᚋgraphᚋmodelᚐDisableUserInput(ctx context.Context, v any) (model.DisableUserInput, error) {
@@ -10763,6 +17039,20 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
 	res, err := graphql.UnmarshalInt64(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10775,6 +17065,19 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNInviteDeveloperInput2atriumᚋgraphᚋmodelᚐInviteDeveloperInput(ctx context.Context, v any) (model.InviteDeveloperInput, error) {
+	res, err := ec.unmarshalInputInviteDeveloperInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInviteDeveloperPayload2ᚖatriumᚋgraphᚋmodelᚐInviteDeveloperPayload(ctx context.Context, sel ast.SelectionSet, v *model.InviteDeveloperPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InviteDeveloperPayload!")
+		return graphql.Null
+	}
+	return ec._InviteDeveloperPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNInviteUserInput2atriumᚋgraphᚋmodelᚐInviteUserInput(ctx context.Context, v any) (model.InviteUserInput, error) {
@@ -10832,12 +17135,71 @@ func (ec *executionContext) marshalNInviteUsersPayload2ᚖatriumᚋgraphᚋmodel
 	return ec._InviteUsersPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNM2MClient2ᚖatriumᚋiamᚐM2MClient(ctx context.Context, sel ast.SelectionSet, v *iam.M2MClient) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "M2MClient!")
+		return graphql.Null
+	}
+	return ec._M2MClient(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNM2MClientConnection2ᚖatriumᚋserviceᚐM2MPage(ctx context.Context, sel ast.SelectionSet, v *service.M2MPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "M2MClientConnection!")
+		return graphql.Null
+	}
+	return ec._M2MClientConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNM2MClientEdge2atriumᚋgraphᚋmodelᚐM2MClientEdge(ctx context.Context, sel ast.SelectionSet, v model.M2MClientEdge) graphql.Marshaler {
+	return ec._M2MClientEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNM2MClientEdge2ᚕatriumᚋgraphᚋmodelᚐM2MClientEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.M2MClientEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNM2MClientEdge2atriumᚋgraphᚋmodelᚐM2MClientEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖatriumᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPolicySource2atriumᚋserviceᚐPolicySource(ctx context.Context, sel ast.SelectionSet, v service.PolicySource) graphql.Marshaler {
+	return ec._PolicySource(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNPolicySourceKind2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPolicySourceKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "PolicySourceKind!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNPrincipalInput2ᚖatriumᚋgraphᚋmodelᚐPrincipalInput(ctx context.Context, v any) (*model.PrincipalInput, error) {
+	res, err := ec.unmarshalInputPrincipalInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNPrincipalKind2atriumᚋauthᚐKind(ctx context.Context, v any) (auth.Kind, error) {
@@ -10898,6 +17260,19 @@ func (ec *executionContext) marshalNProject2ᚖatriumᚋiamᚐProject(ctx contex
 	return ec._Project(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRemoveDeveloperInput2atriumᚋgraphᚋmodelᚐRemoveDeveloperInput(ctx context.Context, v any) (model.RemoveDeveloperInput, error) {
+	res, err := ec.unmarshalInputRemoveDeveloperInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemoveDeveloperPayload2ᚖatriumᚋgraphᚋmodelᚐRemoveDeveloperPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveDeveloperPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RemoveDeveloperPayload!")
+		return graphql.Null
+	}
+	return ec._RemoveDeveloperPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNResendInvitationInput2atriumᚋgraphᚋmodelᚐResendInvitationInput(ctx context.Context, v any) (model.ResendInvitationInput, error) {
 	res, err := ec.unmarshalInputResendInvitationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10929,6 +17304,32 @@ func (ec *executionContext) marshalNRole2ᚖatriumᚋiamᚐRole(ctx context.Cont
 		return graphql.Null
 	}
 	return ec._Role(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRotateM2MClientSecretInput2atriumᚋgraphᚋmodelᚐRotateM2MClientSecretInput(ctx context.Context, v any) (model.RotateM2MClientSecretInput, error) {
+	res, err := ec.unmarshalInputRotateM2MClientSecretInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRotateM2MClientSecretPayload2ᚖatriumᚋgraphᚋmodelᚐRotateM2MClientSecretPayload(ctx context.Context, sel ast.SelectionSet, v *model.RotateM2MClientSecretPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RotateM2MClientSecretPayload!")
+		return graphql.Null
+	}
+	return ec._RotateM2MClientSecretPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSignInDeveloperInput2atriumᚋgraphᚋmodelᚐSignInDeveloperInput(ctx context.Context, v any) (model.SignInDeveloperInput, error) {
+	res, err := ec.unmarshalInputSignInDeveloperInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSignInDeveloperPayload2ᚖatriumᚋgraphᚋmodelᚐSignInDeveloperPayload(ctx context.Context, sel ast.SelectionSet, v *model.SignInDeveloperPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SignInDeveloperPayload!")
+		return graphql.Null
+	}
+	return ec._SignInDeveloperPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSignInInput2atriumᚋgraphᚋmodelᚐSignInInput(ctx context.Context, v any) (model.SignInInput, error) {
@@ -11017,6 +17418,32 @@ func (ec *executionContext) marshalNUpdateApplicationPayload2ᚖatriumᚋgraph�
 		return graphql.Null
 	}
 	return ec._UpdateApplicationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateDeveloperInput2atriumᚋgraphᚋmodelᚐUpdateDeveloperInput(ctx context.Context, v any) (model.UpdateDeveloperInput, error) {
+	res, err := ec.unmarshalInputUpdateDeveloperInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateDeveloperPayload2ᚖatriumᚋgraphᚋmodelᚐUpdateDeveloperPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateDeveloperPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateDeveloperPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateDeveloperPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateM2MClientInput2atriumᚋgraphᚋmodelᚐUpdateM2MClientInput(ctx context.Context, v any) (model.UpdateM2MClientInput, error) {
+	res, err := ec.unmarshalInputUpdateM2MClientInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateM2MClientPayload2ᚖatriumᚋgraphᚋmodelᚐUpdateM2MClientPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateM2MClientPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateM2MClientPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateM2MClientPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateProjectInput2atriumᚋgraphᚋmodelᚐUpdateProjectInput(ctx context.Context, v any) (model.UpdateProjectInput, error) {
@@ -11289,6 +17716,14 @@ func (ec *executionContext) unmarshalOAccessPolicyInput2ᚖatriumᚋaccessᚐPol
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOAuditEventFilter2ᚖatriumᚋgraphᚋmodelᚐAuditEventFilter(ctx context.Context, v any) (*model.AuditEventFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuditEventFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11317,6 +17752,28 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalODecidingRule2ᚖatriumᚋserviceᚐDecidingRule(ctx context.Context, sel ast.SelectionSet, v *service.DecidingRule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DecidingRule(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODeveloper2ᚖatriumᚋiamᚐMembership(ctx context.Context, sel ast.SelectionSet, v *iam.Membership) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Developer(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODeveloperFilter2ᚖatriumᚋgraphᚋmodelᚐDeveloperFilter(ctx context.Context, v any) (*model.DeveloperFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDeveloperFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
@@ -11406,6 +17863,14 @@ func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.Select
 	_ = ctx
 	res := graphql.MarshalMap(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOM2MClientFilter2ᚖatriumᚋgraphᚋmodelᚐM2MClientFilter(ctx context.Context, v any) (*model.M2MClientFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputM2MClientFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOOrderDirection2ᚖatriumᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (*model.OrderDirection, error) {

@@ -95,6 +95,9 @@ type User struct {
 type Ticket struct {
 	Hash      string    `bson:"hash"`
 	ExpiresAt time.Time `bson:"expiresAt"`
+	// ProjectID is the project that issued it (for developers, who are
+	// above projects).
+	ProjectID string `bson:"projectId,omitempty"`
 }
 
 // Profile is the FHIR resource that represents a principal (Patient,
@@ -109,3 +112,63 @@ type Profile struct {
 
 // Reference is the profile's relative FHIR reference, e.g. "Patient/<id>".
 func (p *Profile) Reference() string { return p.ResourceType + "/" + p.ID }
+
+// Developer is a person who builds apps; it lives above projects and joins
+// them through memberships.
+type Developer struct {
+	ID           string     `bson:"_id"`
+	Email        string     `bson:"email"`
+	Name         string     `bson:"name"`
+	PasswordHash string     `bson:"passwordHash,omitempty"`
+	Invitation   *Ticket    `bson:"invitation,omitempty"`
+	LastSignInAt *time.Time `bson:"lastSignInAt,omitempty"`
+	Meta         `bson:",inline"`
+}
+
+// Membership is a developer's place in one project: its profile there and
+// its access.
+type Membership struct {
+	// ID is "<projectId>/<developerId>": a developer joins a project once.
+	ID           string         `bson:"_id"`
+	ProjectID    string         `bson:"projectId"`
+	DeveloperID  string         `bson:"developerId"`
+	Email        string         `bson:"email"`
+	Name         string         `bson:"name"`
+	Profile      string         `bson:"profile"`
+	AccessPolicy *access.Policy `bson:"accessPolicy,omitempty"`
+	RoleIDs      []string       `bson:"roleIds"`
+	Meta         `bson:",inline"`
+}
+
+// M2MClient is a machine client of one project (a backend), authenticated
+// with the OAuth 2.0 client-credentials grant.
+type M2MClient struct {
+	ID           string         `bson:"_id"`
+	ProjectID    string         `bson:"projectId"`
+	ClientID     string         `bson:"clientId"`
+	Name         string         `bson:"name"`
+	Description  string         `bson:"description"`
+	Profile      string         `bson:"profile"`
+	JWKSURL      string         `bson:"jwksUrl"`
+	AccessPolicy *access.Policy `bson:"accessPolicy,omitempty"`
+	RoleIDs      []string       `bson:"roleIds"`
+	SecretHash   string         `bson:"secretHash,omitempty"`
+	Meta         `bson:",inline"`
+}
+
+// AuditEvent records one state-changing operation. It names the fields an
+// operation was given, never their values.
+type AuditEvent struct {
+	ID        string    `bson:"_id"`
+	ProjectID string    `bson:"projectId"`
+	Time      time.Time `bson:"time"`
+	ActorKind string    `bson:"actorKind"`
+	ActorID   string    `bson:"actorId"`
+	Action    string    `bson:"action"`
+	Target    string    `bson:"target"`
+	TargetID  string    `bson:"targetId"`
+	Outcome   string    `bson:"outcome"`
+	RequestID string    `bson:"requestId"`
+	Fields    []string  `bson:"fields"`
+	Meta      `bson:",inline"`
+}

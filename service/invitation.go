@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"atrium/access"
+	"atrium/audit"
 	"atrium/auth"
 	"atrium/iam"
 	"atrium/mail"
@@ -272,10 +273,16 @@ func (s *Service) ResendInvitation(ctx context.Context, userID string) (*Invited
 }
 
 // Invitation is what an invitation link shows: who is invited, to what.
+// Exactly one of User and Developer is set.
 type Invitation struct {
-	User        *iam.User
+	Email       string
 	ProjectName string
-	Application *iam.Application // nil if it was deleted since
+	Application *iam.Application // nil for developers, or if it was deleted since
+	User        *iam.User
+	Developer   *iam.Developer
+	// Membership is the developer's place in the inviting project.
+	Membership *iam.Membership
+	hash       string
 }
 
 var errBadTicket = iam.Errorf(iam.NotFound, "this invitation link is not valid: it may have expired, been used already, or been replaced by a newer one")
@@ -285,27 +292,50 @@ func (s *Service) OpenInvitation(ctx context.Context, ticket string) (*Invitatio
 	if ticket == "" {
 		return nil, errBadTicket
 	}
-	u, err := s.db.UserByInvitation(ctx, hashTicket(ticket), s.now())
+	inv := &Invitation{hash: hashTicket(ticket)}
+	var u iam.User
+	err := s.db.ByInvitation(ctx, store.InvitedUser, inv.hash, s.now(), &u)
+	if errors.Is(err, store.ErrNotFound) {
+		var d iam.Developer
+		if err = s.db.ByInvitation(ctx, store.InvitedDeveloper, inv.hash, s.now(), &d); err == nil {
+			inv.Developer, inv.Email = &d, d.Email
+			return inv, s.describeInvitation(ctx, inv, d.Invitation.ProjectID, "")
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errBadTicket
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s.describeInvitation(ctx, u)
+	inv.User, inv.Email = &u, u.Email
+	return inv, s.describeInvitation(ctx, inv, u.ProjectID, u.ApplicationID)
 }
 
-func (s *Service) describeInvitation(ctx context.Context, u *iam.User) (*Invitation, error) {
-	t := s.db.Tenant(u.ProjectID)
+// describeInvitation adds the names the page shows.
+func (s *Service) describeInvitation(ctx context.Context, inv *Invitation, projectID, applicationID string) error {
+	t := s.db.Tenant(projectID)
 	p, err := t.Project(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	inv := &Invitation{User: u, ProjectName: p.Name}
-	if app, err := t.Applications().Get(ctx, u.ApplicationID); err == nil {
-		inv.Application = app
+	inv.ProjectName = p.Name
+	if inv.Developer != nil {
+		inv.Membership, err = t.Memberships().Get(ctx, store.MembershipID(projectID, inv.Developer.ID))
+		if errors.Is(err, store.ErrNotFound) {
+			return errBadTicket // removed from the project since the invitation
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return inv, nil
+	if applicationID != "" {
+		if app, err := t.Applications().Get(ctx, applicationID); err == nil {
+			inv.Application = app
+		}
+	}
+	audit.Project(ctx, projectID)
+	return nil
 }
 
 // Password rules.
@@ -329,7 +359,7 @@ func checkPassword(field, password, email string) error {
 	return nil
 }
 
-// AcceptInvitation sets the invitee's password and activates the user. The
+// AcceptInvitation sets the invitee's password (and activates a user). The
 // ticket is consumed by one conditional update: of concurrent calls with the
 // same ticket exactly one succeeds.
 func (s *Service) AcceptInvitation(ctx context.Context, ticket, password string) (*Invitation, error) {
@@ -337,17 +367,28 @@ func (s *Service) AcceptInvitation(ctx context.Context, ticket, password string)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPassword("input.password", password, inv.User.Email); err != nil {
+	if err := checkPassword("input.password", password, inv.Email); err != nil {
 		return nil, err
 	}
-	u, err := s.db.AcceptInvitation(ctx, hashTicket(ticket), auth.HashPassword(password), s.now())
+	hash := auth.HashPassword(password)
+	if inv.User != nil {
+		audit.Target(ctx, "User", inv.User.ID)
+		err = s.db.AcceptInvitation(ctx, store.InvitedUser, inv.hash, hash, s.now(), inv.User)
+	} else {
+		audit.Target(ctx, "Developer", inv.Developer.ID)
+		err = s.db.AcceptInvitation(ctx, store.InvitedDeveloper, inv.hash, hash, s.now(), inv.Developer)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errBadTicket
 	}
 	if err != nil {
 		return nil, err
 	}
-	inv.User = u
-	s.log.InfoContext(ctx, "invitation accepted", "project", u.ProjectID, "user", u.ID)
+	s.log.InfoContext(ctx, "invitation accepted", "email_domain", domainOf(inv.Email))
 	return inv, nil
+}
+
+func domainOf(email string) string {
+	_, d, _ := strings.Cut(email, "@")
+	return d
 }

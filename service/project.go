@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"atrium/access"
 	"atrium/auth"
 	"atrium/iam"
 	"atrium/store"
@@ -26,13 +27,17 @@ func (s *Service) Projects(ctx context.Context) ([]iam.Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.Kind == auth.Operator {
+	switch {
+	case p.Kind == auth.Operator:
 		return s.db.AllProjects(ctx)
+	case p.Kind == auth.Developer:
+		ids, err := s.db.ProjectsOfDeveloper(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		return s.db.ProjectsByID(ctx, ids)
 	}
-	if p.ProjectID != "" {
-		return s.db.ProjectsByID(ctx, []string{p.ProjectID})
-	}
-	return []iam.Project{}, nil
+	return s.db.ProjectsByID(ctx, []string{p.ProjectID})
 }
 
 // NewProject is the input of CreateProject.
@@ -44,9 +49,24 @@ type NewProject struct {
 	Sandbox       bool
 }
 
-// CreateProject creates a project. The caller's right to do so is checked by
-// the transport's guard (operator only, for now).
+// CreateProject creates a project with a machine client that has full
+// access (so a backend can be wired before anyone signs in). A developer who
+// creates a project becomes its first developer, with full access.
 func (s *Service) CreateProject(ctx context.Context, in NewProject) (*iam.Project, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var creator *iam.Developer
+	if p.Kind == auth.Developer {
+		if creator, err = s.db.Developers().Get(ctx, p.ID); err != nil {
+			return nil, iam.Errorf(iam.Unauthenticated, "this developer account no longer exists")
+		}
+	}
+	return s.createProject(ctx, in, creator)
+}
+
+func (s *Service) createProject(ctx context.Context, in NewProject, creator *iam.Developer) (*iam.Project, error) {
 	name, err := checkName("input.name", in.Name)
 	if err != nil {
 		return nil, err
@@ -66,11 +86,38 @@ func (s *Service) CreateProject(ctx context.Context, in NewProject) (*iam.Projec
 		Sandbox:       in.Sandbox,
 		FHIRVersion:   in.FHIRVersion,
 	}
-	if err := s.db.Tenant(p.ID).Projects().Insert(ctx, p); err != nil {
+	t := s.db.Tenant(p.ID)
+	if err := t.Projects().Insert(ctx, p); err != nil {
+		return nil, err
+	}
+	if err := s.furnish(ctx, t, creator); err != nil {
+		// Without its machine client or creator the project is unusable:
+		// take it away again rather than leave it half made.
+		if derr := t.Projects().Delete(context.WithoutCancel(ctx), p.ID); derr != nil {
+			s.log.ErrorContext(ctx, "removing a half-made project", "project", p.ID, "error", derr.Error())
+		}
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "project created", "project", p.ID)
 	return p, nil
+}
+
+// furnish gives a new project its default machine client and, when a
+// developer created it, that developer's membership.
+func (s *Service) furnish(ctx context.Context, t *store.Tenant, creator *iam.Developer) error {
+	name, policy := "Default", fullAccess
+	if _, err := s.newM2MClient(ctx, t, M2MInput{Name: &name, AccessPolicy: Optional[*access.Policy]{Set: true, Value: &policy}}); err != nil {
+		return err
+	}
+	if creator == nil {
+		return nil
+	}
+	profile, err := newProfile("", map[string]any{"resourceType": "Practitioner"}, []string{"Practitioner"}, t.ProjectID(), "developer/"+creator.Email)
+	if err != nil {
+		return err
+	}
+	_, err = s.join(ctx, t, creator, profile, nil, &policy)
+	return err
 }
 
 // ProjectChanges is the input of UpdateProject; unset fields stay unchanged.
@@ -153,12 +200,12 @@ func (s *Service) Bootstrap(ctx context.Context) (first *iam.Project, created bo
 	if len(all) > 0 {
 		return &all[0], false, nil
 	}
-	p, err := s.CreateProject(ctx, NewProject{
+	p, err := s.createProject(ctx, NewProject{
 		Name:        "Sandbox",
 		Description: "Created on first start, for trying Atrium out",
 		FHIRVersion: iam.R4,
 		Sandbox:     true,
-	})
+	}, nil)
 	return p, err == nil, err
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"atrium/access"
+	"atrium/audit"
 	"atrium/auth"
 	"atrium/iam"
 	"atrium/store"
@@ -54,6 +55,7 @@ func (s *Service) Authenticate(ctx context.Context, kinds ...auth.Kind) (*auth.P
 	if err != nil {
 		return nil, err
 	}
+	audit.Actor(ctx, string(p.Kind), p.ID)
 	if len(kinds) == 0 {
 		return p, nil
 	}
@@ -77,6 +79,7 @@ func (s *Service) Authorize(ctx context.Context, grants ...Grant) (*Scope, error
 	if err != nil {
 		return nil, err
 	}
+	audit.Actor(ctx, string(p.Kind), p.ID)
 	projectID := auth.FromContext(ctx).ProjectID
 	switch {
 	case p.ProjectID != "":
@@ -97,6 +100,7 @@ func (s *Service) Authorize(ctx context.Context, grants ...Grant) (*Scope, error
 	if err != nil {
 		return nil, err
 	}
+	audit.Project(ctx, project.ID)
 	if p.Kind != auth.Operator {
 		policy, err := s.effectivePolicy(ctx, t, p)
 		if err != nil {
@@ -120,6 +124,22 @@ func (s *Service) effectivePolicy(ctx context.Context, t *store.Tenant, p *auth.
 			return access.Policy{}, err
 		}
 		return s.merge(ctx, t, u.RoleIDs, u.AccessPolicy)
+	case auth.Developer:
+		// Not a member: the project is not revealed to exist.
+		m, err := t.Memberships().Get(ctx, store.MembershipID(t.ProjectID(), p.ID))
+		if errors.Is(err, store.ErrNotFound) {
+			return access.Policy{}, projectNotFound(t.ProjectID())
+		}
+		if err != nil {
+			return access.Policy{}, err
+		}
+		return s.merge(ctx, t, m.RoleIDs, m.AccessPolicy)
+	case auth.M2MClient:
+		c, err := s.activeM2M(ctx, t.ProjectID(), p.ID)
+		if err != nil {
+			return access.Policy{}, err
+		}
+		return s.merge(ctx, t, c.RoleIDs, c.AccessPolicy)
 	}
 	return access.Policy{}, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"atrium/audit"
 	"atrium/auth"
 	"atrium/iam"
 	"atrium/store"
@@ -51,6 +52,7 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 		return nil, err
 	}
 	t := s.db.Tenant(app.ProjectID)
+	audit.Project(ctx, app.ProjectID)
 	key := app.ProjectID + "/" + email
 	if !s.throttle.Allowed(key) {
 		return nil, iam.Errorf(iam.RateLimited, "too many failed sign-ins for this email; try again later")
@@ -62,6 +64,7 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	var hash string
 	if u != nil {
 		hash = u.PasswordHash
+		audit.Target(ctx, "User", u.ID)
 	}
 	// CheckPassword does the full work even without a hash.
 	if !auth.CheckPassword(password, hash) || u == nil {
@@ -72,6 +75,7 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 		return nil, iam.Errorf(iam.Unauthenticated, "this account is disabled")
 	}
 	s.throttle.Reset(key)
+	audit.Actor(ctx, string(auth.User), u.ID)
 	now := s.now().Truncate(time.Millisecond)
 	u, err = t.Users().Update(ctx, u.ID, 0, func(u *iam.User) error {
 		u.LastSignInAt = &now
@@ -108,6 +112,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Session, error) 
 		return nil, err
 	}
 	t := s.db.Tenant(app.ProjectID)
+	audit.Project(ctx, app.ProjectID)
 	p, err := t.Project(ctx)
 	if err != nil {
 		return nil, err

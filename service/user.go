@@ -100,17 +100,21 @@ func (s *Service) UserRoles(ctx context.Context, u *iam.User) ([]iam.Role, error
 }
 
 // UserFilter selects users; empty fields select everything.
-type UserFilter struct {
-	Name, Email, Profile, RoleID string
-	Status                       iam.UserStatus
-}
+type UserFilter = store.UserFilter
+
+// The orders users can be listed in; ties are broken by id.
+const (
+	OrderCreatedAt = store.ByCreatedAt
+	OrderName      = store.ByName
+	OrderEmail     = store.ByEmail
+)
 
 // UserPage is one page of a user listing.
 type UserPage struct {
 	Users       []iam.User
 	HasNextPage bool
-	order       store.UserOrder
-	query       store.UserQuery
+	order       string
+	filter      UserFilter
 	tenant      *store.Tenant
 }
 
@@ -120,47 +124,60 @@ func (p *UserPage) Cursor(u *iam.User) string { return store.UserCursor(u, p.ord
 // TotalCount counts every user matching the filter (one more round trip, made
 // only when asked for).
 func (p *UserPage) TotalCount(ctx context.Context) (int64, error) {
-	return p.tenant.CountUsers(ctx, p.query)
+	return p.tenant.CountUsers(ctx, p.filter)
 }
 
-// Page sizes of user listings.
+// Page sizes of listings.
 const (
 	DefaultPageSize = 25
 	MaxPageSize     = 100
 )
 
+// pageOf checks a page request; it asks the store for one item more than the
+// page holds, to learn whether another page follows.
+func pageOf(first *int64, after, field string, desc bool) (store.Page, error) {
+	limit := int64(DefaultPageSize)
+	if first != nil {
+		if *first < 1 || *first > MaxPageSize {
+			return store.Page{}, iam.Invalid("first", "must be between 1 and %d", MaxPageSize)
+		}
+		limit = *first
+	}
+	return store.Page{Field: field, Desc: desc, After: after, Limit: int(limit) + 1}, nil
+}
+
+// trim cuts the extra item pageOf asked for and reports whether there was one.
+func trim[T any](items []T, p store.Page, err error) ([]T, bool, error) {
+	if errors.Is(err, store.ErrBadCursor) {
+		return nil, false, iam.Invalid("after", "%v", err)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if len(items) >= p.Limit {
+		return items[:p.Limit-1], true, nil
+	}
+	return items, false, nil
+}
+
 // Users lists a page of the project's users in a stable order.
-func (s *Service) Users(ctx context.Context, first *int64, after string, f UserFilter, order store.UserOrder, desc bool) (*UserPage, error) {
+func (s *Service) Users(ctx context.Context, first *int64, after string, f UserFilter, order string, desc bool) (*UserPage, error) {
 	sc, err := scopeOf(ctx)
 	if err != nil {
 		return nil, err
 	}
-	limit := DefaultPageSize
-	if first != nil {
-		if *first < 1 || *first > MaxPageSize {
-			return nil, iam.Invalid("first", "must be between 1 and %d", MaxPageSize)
-		}
-		limit = int(*first)
+	if order == "" {
+		order = OrderCreatedAt
 	}
-	q := store.UserQuery{Name: f.Name, Profile: f.Profile, RoleID: f.RoleID, Status: f.Status, Order: order, Desc: desc, After: after, Limit: limit + 1}
-	if q.Order == "" {
-		q.Order = store.ByCreatedAt
-	}
-	if f.Email != "" {
-		q.Email = strings.ToLower(strings.TrimSpace(f.Email))
-	}
-	users, err := sc.tenant.ListUsers(ctx, q)
-	if errors.Is(err, store.ErrBadCursor) {
-		return nil, iam.Invalid("after", "%v", err)
-	}
+	p, err := pageOf(first, after, order, desc)
 	if err != nil {
 		return nil, err
 	}
-	page := &UserPage{Users: users, order: q.Order, query: q, tenant: sc.tenant}
-	if len(users) > limit {
-		page.Users, page.HasNextPage = users[:limit], true
-	}
-	return page, nil
+	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
+	users, err := sc.tenant.ListUsers(ctx, f, p)
+	page := &UserPage{order: order, filter: f, tenant: sc.tenant}
+	page.Users, page.HasNextPage, err = trim(users, p, err)
+	return page, err
 }
 
 // UserChanges is the input of UpdateUser; unset fields stay unchanged.

@@ -26,6 +26,21 @@ var indexes = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "name", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_name")},
 		{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "email", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_email")},
 	},
+	auditColl: {
+		{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "time", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("project_time")},
+	},
+	m2mColl: {
+		{Keys: bson.D{{Key: "clientId", Value: 1}}, Options: options.Index().SetName("client_id").SetUnique(true)},
+		{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "roleIds", Value: 1}}, Options: options.Index().SetName("project_roles")},
+	},
+	membershipsColl: {
+		{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "roleIds", Value: 1}}, Options: options.Index().SetName("project_roles")},
+		{Keys: bson.D{{Key: "developerId", Value: 1}}, Options: options.Index().SetName("developer")},
+	},
+	developersColl: {
+		{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetName("email").SetUnique(true)},
+		{Keys: bson.D{{Key: "invitation.hash", Value: 1}}, Options: options.Index().SetName("invitation").SetSparse(true)},
+	},
 	applicationsColl: {
 		{Keys: bson.D{{Key: "clientId", Value: 1}}, Options: options.Index().SetName("client_id").SetUnique(true)},
 	},

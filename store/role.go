@@ -34,7 +34,7 @@ func (t *Tenant) RolesByID(ctx context.Context, ids []string) ([]iam.Role, error
 
 // roleHolders are the collections whose documents hold roles in a roleIds
 // array; memberCount sums over them.
-var roleHolders = []string{usersColl}
+var roleHolders = []string{usersColl, membershipsColl, m2mColl}
 
 // RoleMemberCount counts the principals of the project that hold the role.
 func (t *Tenant) RoleMemberCount(ctx context.Context, roleID string) (int64, error) {

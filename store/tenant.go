@@ -20,6 +20,10 @@ const (
 	usersColl        = "users"
 	applicationsColl = "applications"
 	profilesColl     = "profiles"
+	auditColl        = "auditEvents"
+	m2mColl          = "m2mClients"
+	membershipsColl  = "memberships"
+	developersColl   = "developers"
 )
 
 // Tenant is the store seen from one project: everything it reads or writes is

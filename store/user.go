@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"regexp"
 	"time"
 
@@ -50,176 +47,114 @@ func (t *Tenant) UserByEmail(ctx context.Context, email string) (*iam.User, erro
 	return &u, nil
 }
 
-// invitationFilter selects the invited user holding an unexpired ticket.
+// invitationFilter selects the holder of an unexpired invitation ticket.
 func invitationFilter(hash string, now time.Time) bson.D {
 	return bson.D{
 		{Key: "invitation.hash", Value: hash},
 		{Key: "invitation.expiresAt", Value: bson.D{{Key: "$gt", Value: now}}},
-		{Key: "status", Value: iam.Invited},
 	}
 }
 
-// UserByInvitation finds the user an open invitation ticket belongs to. The
-// ticket is a secret that names its user, so this is one of the few reads
-// that is not confined to a project up front; the user it returns says which
-// project it is in.
-func (d *DB) UserByInvitation(ctx context.Context, hash string, now time.Time) (*iam.User, error) {
-	var u iam.User
-	err := d.db.Collection(usersColl).FindOne(ctx, invitationFilter(hash, now)).Decode(&u)
+// invitees are the collections whose documents hold invitation tickets.
+var invitees = map[Invitee]string{InvitedUser: usersColl, InvitedDeveloper: developersColl}
+
+// Invitee is who an invitation ticket can belong to.
+type Invitee int
+
+// The invitees.
+const (
+	InvitedUser Invitee = iota
+	InvitedDeveloper
+)
+
+// ByInvitation finds the holder of an open invitation ticket and decodes it
+// into out (an *iam.User or *iam.Developer). The ticket is a secret that
+// names its holder, so this is one of the few reads that is not confined to
+// a project up front; the holder says which project it is in.
+func (d *DB) ByInvitation(ctx context.Context, kind Invitee, hash string, now time.Time, out any) error {
+	err := d.db.Collection(invitees[kind]).FindOne(ctx, invitationFilter(hash, now)).Decode(out)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, ErrNotFound
+		return ErrNotFound
 	}
-	return &u, err
+	return err
 }
 
-// AcceptInvitation consumes an invitation ticket and activates its user with
-// the password hash, in one conditional update: of any number of concurrent
-// calls with the same ticket exactly one succeeds; the others, and any later
-// call, get ErrNotFound.
-func (d *DB) AcceptInvitation(ctx context.Context, hash, passwordHash string, now time.Time) (*iam.User, error) {
-	t := now.UTC().Truncate(time.Millisecond)
+// AcceptInvitation consumes an invitation ticket, sets the holder's password
+// hash (and, for users, activates them) in one conditional update: of any
+// number of concurrent calls with the same ticket exactly one succeeds; the
+// others, and any later call, get ErrNotFound. out receives the holder as
+// updated.
+func (d *DB) AcceptInvitation(ctx context.Context, kind Invitee, hash, passwordHash string, now time.Time, out any) error {
+	set := bson.D{{Key: "passwordHash", Value: passwordHash}, {Key: "updatedAt", Value: now.UTC().Truncate(time.Millisecond)}}
+	if kind == InvitedUser {
+		set = append(set, bson.E{Key: "status", Value: iam.Active})
+	}
 	update := bson.D{
-		{Key: "$set", Value: bson.D{{Key: "passwordHash", Value: passwordHash}, {Key: "status", Value: iam.Active}, {Key: "updatedAt", Value: t}}},
+		{Key: "$set", Value: set},
 		{Key: "$unset", Value: bson.D{{Key: "invitation", Value: ""}}},
 		{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
 	}
-	var u iam.User
-	err := d.db.Collection(usersColl).FindOneAndUpdate(ctx, invitationFilter(hash, now), update,
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&u)
+	err := d.db.Collection(invitees[kind]).FindOneAndUpdate(ctx, invitationFilter(hash, now), update,
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(out)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, ErrNotFound
+		return ErrNotFound
 	}
-	return &u, err
+	return err
 }
 
-// UserOrder is the sort key of a user listing.
-type UserOrder string
-
-// The orders users can be listed in; ties are broken by id.
+// Orders of user listings; ties are broken by id.
 const (
-	ByCreatedAt UserOrder = "createdAt"
-	ByName      UserOrder = "name"
-	ByEmail     UserOrder = "email"
+	ByCreatedAt = "createdAt"
+	ByName      = "name"
+	ByEmail     = "email"
 )
 
-// UserQuery selects a page of users.
-type UserQuery struct {
+// UserFilter selects users; empty fields select everything.
+type UserFilter struct {
 	Name    string // case-insensitive substring
 	Email   string // exact, normalised
 	Profile string // exact reference
 	RoleID  string
 	Status  iam.UserStatus
-	Order   UserOrder
-	Desc    bool
-	After   string // cursor of the last user of the previous page
-	Limit   int
 }
 
-func (q UserQuery) filter() bson.D {
-	var f bson.D
-	if q.Name != "" {
-		f = append(f, bson.E{Key: "name", Value: bson.D{{Key: "$regex", Value: regexp.QuoteMeta(q.Name)}, {Key: "$options", Value: "i"}}})
+func (f UserFilter) filter() bson.D {
+	var d bson.D
+	if f.Name != "" {
+		d = append(d, bson.E{Key: "name", Value: bson.D{{Key: "$regex", Value: regexp.QuoteMeta(f.Name)}, {Key: "$options", Value: "i"}}})
 	}
-	if q.Email != "" {
-		f = append(f, bson.E{Key: "email", Value: q.Email})
+	if f.Email != "" {
+		d = append(d, bson.E{Key: "email", Value: f.Email})
 	}
-	if q.Profile != "" {
-		f = append(f, bson.E{Key: "profile", Value: q.Profile})
+	if f.Profile != "" {
+		d = append(d, bson.E{Key: "profile", Value: f.Profile})
 	}
-	if q.RoleID != "" {
-		f = append(f, bson.E{Key: "roleIds", Value: q.RoleID})
+	if f.RoleID != "" {
+		d = append(d, bson.E{Key: "roleIds", Value: f.RoleID})
 	}
-	if q.Status != "" {
-		f = append(f, bson.E{Key: "status", Value: q.Status})
+	if f.Status != "" {
+		d = append(d, bson.E{Key: "status", Value: f.Status})
 	}
-	return f
+	return d
 }
 
-// ErrBadCursor is returned for a cursor this store did not make.
-var ErrBadCursor = errors.New("store: malformed cursor")
-
-// cursor is the position after a user in a given order.
-type cursor struct {
-	Order UserOrder `json:"o"`
-	Key   string    `json:"k"`
-	ID    string    `json:"i"`
-}
-
-// sortKey is the value of the order's field, as a string that sorts the same
-// way (dates in a fixed-width RFC 3339 form).
-func sortKey(u *iam.User, o UserOrder) any {
-	switch o {
+// UserCursor returns the cursor after u in a listing ordered by field.
+func UserCursor(u *iam.User, field string) string {
+	switch field {
 	case ByName:
-		return u.Name
+		return Cursor(field, u.Name, u.ID)
 	case ByEmail:
-		return u.Email
+		return Cursor(field, u.Email, u.ID)
 	}
-	return u.CreatedAt
+	return Cursor(field, u.CreatedAt, u.ID)
 }
 
-// UserCursor returns the opaque cursor after u.
-func UserCursor(u *iam.User, o UserOrder) string {
-	c := cursor{Order: o, ID: u.ID}
-	switch k := sortKey(u, o).(type) {
-	case string:
-		c.Key = k
-	case time.Time:
-		c.Key = k.UTC().Format(time.RFC3339Nano)
-	}
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
+// ListUsers returns one page of the users matching f.
+func (t *Tenant) ListUsers(ctx context.Context, f UserFilter, p Page) ([]iam.User, error) {
+	return list[iam.User](ctx, t.collection(usersColl), f.filter(), p)
 }
 
-func (q UserQuery) after() (bson.D, error) {
-	if q.After == "" {
-		return nil, nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(q.After)
-	var c cursor
-	if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" {
-		return nil, ErrBadCursor
-	}
-	if c.Order != q.Order {
-		return nil, fmt.Errorf("%w: it was made for another order", ErrBadCursor)
-	}
-	var key any = c.Key
-	if q.Order == ByCreatedAt {
-		t, err := time.Parse(time.RFC3339Nano, c.Key)
-		if err != nil {
-			return nil, ErrBadCursor
-		}
-		key = t
-	}
-	op := "$gt"
-	if q.Desc {
-		op = "$lt"
-	}
-	field := string(q.Order)
-	return bson.D{{Key: "$or", Value: bson.A{
-		bson.D{{Key: field, Value: bson.D{{Key: op, Value: key}}}},
-		bson.D{{Key: field, Value: key}, {Key: "_id", Value: bson.D{{Key: op, Value: c.ID}}}},
-	}}}, nil
-}
-
-// ListUsers returns up to q.Limit users after the cursor, in a stable order.
-func (t *Tenant) ListUsers(ctx context.Context, q UserQuery) ([]iam.User, error) {
-	after, err := q.after()
-	if err != nil {
-		return nil, err
-	}
-	dir := 1
-	if q.Desc {
-		dir = -1
-	}
-	opts := options.Find().
-		SetSort(bson.D{{Key: string(q.Order), Value: dir}, {Key: "_id", Value: dir}}).
-		SetLimit(int64(q.Limit))
-	out := []iam.User{}
-	err = t.collection(usersColl).find(ctx, append(q.filter(), after...), opts, &out)
-	return out, err
-}
-
-// CountUsers counts the users matching the query's filters.
-func (t *Tenant) CountUsers(ctx context.Context, q UserQuery) (int64, error) {
-	return t.collection(usersColl).count(ctx, q.filter())
+// CountUsers counts the users matching f.
+func (t *Tenant) CountUsers(ctx context.Context, f UserFilter) (int64, error) {
+	return t.collection(usersColl).count(ctx, f.filter())
 }

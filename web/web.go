@@ -77,7 +77,7 @@ type page struct {
 func pageFor(inv *service.Invitation, ticket string, err error) page {
 	p := page{Title: "Set your password", Ticket: ticket, Action: service.InvitationPath, status: http.StatusOK}
 	if inv != nil {
-		p.ProjectName, p.Email = inv.ProjectName, inv.User.Email
+		p.ProjectName, p.Email = inv.ProjectName, inv.Email
 		if a := inv.Application; a != nil {
 			p.AppName = a.Name
 			if iam.ValidWebURL(a.LoginRedirectURI) == nil {

@@ -22,7 +22,44 @@ type AcceptInvitationInput struct {
 }
 
 type AcceptInvitationPayload struct {
-	User *iam.User `json:"user"`
+	// The user who accepted (null when the invitation was a developer's).
+	User *iam.User `json:"user,omitempty"`
+	// The developer who accepted (null when the invitation was a user's).
+	Developer *iam.Membership `json:"developer,omitempty"`
+}
+
+type AuditActor struct {
+	// OPERATOR, USER, DEVELOPER, M2M_CLIENT; empty for an anonymous caller.
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+}
+
+type AuditEventEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *iam.AuditEvent `json:"node"`
+}
+
+type AuditEventFilter struct {
+	ActorID  *string `json:"actorId,omitempty"`
+	TargetID *string `json:"targetId,omitempty"`
+	Action   *string `json:"action,omitempty"`
+	// Events at or after.
+	Since *time.Time `json:"since,omitempty"`
+	// Events before.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+type AuditTarget struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+type CheckAccessInput struct {
+	Principal *PrincipalInput `json:"principal"`
+	// e.g. Project:UpdateProjectInfo
+	Action string `json:"action"`
+	// e.g. Project:Settings
+	Resource string `json:"resource"`
 }
 
 type CreateApplicationInput struct {
@@ -42,6 +79,21 @@ type CreateApplicationInput struct {
 
 type CreateApplicationPayload struct {
 	Application *iam.Application `json:"application"`
+}
+
+type CreateM2MClientInput struct {
+	Name        string  `json:"name"`
+	Description *string `json:"description,omitempty"`
+	// Role ids of this project. Give a non-empty roles, or an accessPolicy, or both.
+	Roles        []string       `json:"roles,omitempty"`
+	AccessPolicy *access.Policy `json:"accessPolicy,omitempty"`
+	JwksURL      *string        `json:"jwksUrl,omitempty"`
+	// An existing Patient/<uuid>, Practitioner/<uuid> or Device/<uuid>; a new Device when absent.
+	Profile *string `json:"profile,omitempty"`
+}
+
+type CreateM2MClientPayload struct {
+	M2mClient *iam.M2MClient `json:"m2mClient"`
 }
 
 type CreateProjectInput struct {
@@ -80,6 +132,14 @@ type DeleteApplicationPayload struct {
 	DeletedApplicationID string `json:"deletedApplicationId"`
 }
 
+type DeleteM2MClientInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteM2MClientPayload struct {
+	DeletedM2MClientID string `json:"deletedM2MClientId"`
+}
+
 type DeleteRoleInput struct {
 	ID string `json:"id"`
 }
@@ -97,12 +157,39 @@ type DeleteUserPayload struct {
 	DeletedUserID string `json:"deletedUserId"`
 }
 
+type DeveloperEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *iam.Membership `json:"node"`
+}
+
+type DeveloperFilter struct {
+	// The whole email address.
+	Email *string `json:"email,omitempty"`
+	// Developers holding this role.
+	RoleID *string `json:"roleId,omitempty"`
+}
+
 type DisableUserInput struct {
 	ID string `json:"id"`
 }
 
 type EnableUserInput struct {
 	ID string `json:"id"`
+}
+
+type InviteDeveloperInput struct {
+	Email string `json:"email"`
+	// Role ids of this project. Give a non-empty roles, or an accessPolicy, or both.
+	Roles        []string       `json:"roles,omitempty"`
+	AccessPolicy *access.Policy `json:"accessPolicy,omitempty"`
+	// A FHIR Practitioner resource: the developer's profile in this project. A bare Practitioner when absent.
+	Practitioner map[string]any `json:"practitioner,omitempty"`
+}
+
+type InviteDeveloperPayload struct {
+	Developer *iam.Membership `json:"developer"`
+	// Where a developer without a password sets one; null for a developer who already has an account.
+	InvitationURL *string `json:"invitationUrl,omitempty"`
 }
 
 type InviteUserInput struct {
@@ -142,6 +229,17 @@ type InviteUsersPayload struct {
 	Results []InviteUserResult `json:"results"`
 }
 
+type M2MClientEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *iam.M2MClient `json:"node"`
+}
+
+type M2MClientFilter struct {
+	// Case-insensitive part of the name.
+	Name   *string `json:"name,omitempty"`
+	RoleID *string `json:"roleId,omitempty"`
+}
+
 type Mutation struct {
 }
 
@@ -150,11 +248,35 @@ type PageInfo struct {
 	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
+// Exactly one id.
+type PrincipalInput struct {
+	UserID      *string `json:"userId,omitempty"`
+	DeveloperID *string `json:"developerId,omitempty"`
+	M2mClientID *string `json:"m2mClientId,omitempty"`
+}
+
 type Query struct {
+}
+
+type RemoveDeveloperInput struct {
+	ID string `json:"id"`
+}
+
+type RemoveDeveloperPayload struct {
+	RemovedDeveloperID string `json:"removedDeveloperId"`
 }
 
 type ResendInvitationInput struct {
 	UserID string `json:"userId"`
+}
+
+type RotateM2MClientSecretInput struct {
+	ID string `json:"id"`
+}
+
+type RotateM2MClientSecretPayload struct {
+	// Shown once; store it now.
+	Secret string `json:"secret"`
 }
 
 // The error of one row of a batch: the same code and field as a top-level error.
@@ -162,6 +284,17 @@ type RowError struct {
 	Code    string  `json:"code"`
 	Message string  `json:"message"`
 	Field   *string `json:"field,omitempty"`
+}
+
+type SignInDeveloperInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type SignInDeveloperPayload struct {
+	AccessToken string    `json:"accessToken"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+	DeveloperID string    `json:"developerId"`
 }
 
 type SignInInput struct {
@@ -200,6 +333,35 @@ type UpdateApplicationInput struct {
 
 type UpdateApplicationPayload struct {
 	Application *iam.Application `json:"application"`
+}
+
+type UpdateDeveloperInput struct {
+	ID string `json:"id"`
+	// Role ids; replace the whole set.
+	Roles graphql.Omittable[[]string] `json:"roles,omitempty"`
+	// Replaces the inline policy; null removes it.
+	AccessPolicy graphql.Omittable[*access.Policy] `json:"accessPolicy,omitempty"`
+}
+
+type UpdateDeveloperPayload struct {
+	Developer *iam.Membership `json:"developer"`
+}
+
+type UpdateM2MClientInput struct {
+	ID          string  `json:"id"`
+	Name        *string `json:"name,omitempty"`
+	Description *string `json:"description,omitempty"`
+	// Role ids; replace the whole set.
+	Roles graphql.Omittable[[]string] `json:"roles,omitempty"`
+	// Replaces the inline policy; null removes it.
+	AccessPolicy graphql.Omittable[*access.Policy] `json:"accessPolicy,omitempty"`
+	// An empty string removes it.
+	JwksURL *string `json:"jwksUrl,omitempty"`
+	Profile *string `json:"profile,omitempty"`
+}
+
+type UpdateM2MClientPayload struct {
+	M2mClient *iam.M2MClient `json:"m2mClient"`
 }
 
 // Partial update: a field left out stays as it is. fhirVersion is not here because it is fixed

@@ -1,0 +1,282 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"atrium/access"
+	"atrium/audit"
+	"atrium/auth"
+	"atrium/iam"
+	"atrium/store"
+)
+
+// fullAccess is the policy of a project's creator and of its default machine
+// client, as on the platform.
+var fullAccess = access.Policy{Rule: []access.Rule{{Resource: []string{"*"}, Action: []string{"*"}, Effect: access.Allow}}}
+
+// DeveloperInput invites a developer into the project in scope.
+type DeveloperInput struct {
+	Email        string
+	Roles        []string
+	AccessPolicy *access.Policy
+	// Practitioner is the FHIR resource that becomes the developer's profile
+	// in this project; a bare Practitioner when nil.
+	Practitioner map[string]any
+}
+
+// InvitedDeveloper is a developer's membership and, for a developer who has
+// no password yet, the link where it sets one ("" otherwise).
+type InvitedDeveloper struct {
+	Developer     *iam.Membership
+	InvitationURL string
+}
+
+// InviteDeveloper adds a developer to the project in scope, creating its
+// account when the email is new. A developer who already has an account
+// gets a membership and no invitation link.
+func (s *Service) InviteDeveloper(ctx context.Context, in DeveloperInput) (*InvitedDeveloper, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	email, err := normaliseEmail("input.email", in.Email)
+	if err != nil {
+		return nil, err
+	}
+	if err := needsAccess("input.roles", in.Roles, in.AccessPolicy); err != nil {
+		return nil, err
+	}
+	if in.AccessPolicy != nil {
+		if err := checkPolicy("input.accessPolicy", *in.AccessPolicy); err != nil {
+			return nil, err
+		}
+	}
+	roles, err := s.rolesOf(ctx, sc.tenant, "input.roles", in.Roles)
+	if err != nil {
+		return nil, err
+	}
+	practitioner := in.Practitioner
+	if practitioner == nil {
+		practitioner = map[string]any{"resourceType": "Practitioner"}
+	}
+	profile, err := newProfile("input.practitioner", practitioner, []string{"Practitioner"}, sc.Project.ID, "developer/"+email)
+	if err != nil {
+		return nil, err
+	}
+	dev, created, err := s.developerAccount(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.join(ctx, sc.tenant, dev, profile, roles, in.AccessPolicy)
+	if err != nil {
+		return nil, err
+	}
+	out := &InvitedDeveloper{Developer: m}
+	if created || dev.PasswordHash == "" {
+		ticket, hash := newTicket()
+		t := &iam.Ticket{Hash: hash, ExpiresAt: s.now().Add(s.inviteTTL), ProjectID: sc.Project.ID}
+		if err := s.db.Developers().SetInvitation(ctx, dev.ID, t); err != nil {
+			return nil, err
+		}
+		out.InvitationURL = s.invitationURL(ticket)
+	}
+	return out, nil
+}
+
+// developerAccount finds the developer with email or creates it.
+func (s *Service) developerAccount(ctx context.Context, email string) (dev *iam.Developer, created bool, err error) {
+	dev, err = s.db.Developers().ByEmail(ctx, email)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return dev, false, err
+	}
+	dev = &iam.Developer{ID: uuid.NewString(), Email: email, Name: email}
+	err = s.db.Developers().Insert(ctx, dev)
+	if errors.Is(err, store.ErrDuplicate) { // invited concurrently elsewhere
+		dev, err = s.db.Developers().ByEmail(ctx, email)
+		return dev, false, err
+	}
+	return dev, err == nil, err
+}
+
+// join makes dev a member of the tenant's project with a profile there.
+func (s *Service) join(ctx context.Context, t *store.Tenant, dev *iam.Developer, profile *iam.Profile, roles []string, policy *access.Policy) (*iam.Membership, error) {
+	m := &iam.Membership{
+		ID: store.MembershipID(t.ProjectID(), dev.ID), DeveloperID: dev.ID, Email: dev.Email, Name: dev.Name,
+		Profile: profile.Reference(), RoleIDs: roles, AccessPolicy: policy,
+	}
+	if m.RoleIDs == nil {
+		m.RoleIDs = []string{}
+	}
+	if _, err := t.Memberships().Get(ctx, m.ID); err == nil {
+		return nil, iam.Errorf(iam.Conflict, "%s is already a developer of this project (developer %s)", dev.Email, dev.ID)
+	}
+	created, err := putProfile(ctx, t, profile)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.Memberships().Insert(ctx, m); err != nil {
+		if created {
+			_ = t.Profiles().Delete(context.WithoutCancel(ctx), profile.ID)
+		}
+		if errors.Is(err, store.ErrDuplicate) {
+			return nil, iam.Errorf(iam.Conflict, "%s is already a developer of this project (developer %s)", dev.Email, dev.ID)
+		}
+		return nil, err
+	}
+	return m, nil
+}
+
+// Developer returns a developer of the project in scope.
+func (s *Service) Developer(ctx context.Context, id string) (*iam.Membership, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.membership(ctx, sc.tenant, id, "id")
+}
+
+func (s *Service) membership(ctx context.Context, t *store.Tenant, developerID, field string) (*iam.Membership, error) {
+	m, err := t.Memberships().Get(ctx, store.MembershipID(t.ProjectID(), developerID))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, developerNotFound(developerID, field)
+	}
+	return m, err
+}
+
+func developerNotFound(id, field string) error {
+	return &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("developer %q not found in this project", id), Field: field}
+}
+
+// DeveloperFilter selects developers.
+type DeveloperFilter = store.MembershipFilter
+
+// DeveloperPage is one page of a project's developers.
+type DeveloperPage struct {
+	Developers  []iam.Membership
+	HasNextPage bool
+}
+
+// Cursor returns the opaque cursor after m.
+func (p *DeveloperPage) Cursor(m *iam.Membership) string {
+	return store.Cursor(store.ByCreatedAt, m.CreatedAt, m.ID)
+}
+
+// Developers lists the project's developers in the order they joined.
+func (s *Service) Developers(ctx context.Context, first *int64, after string, f DeveloperFilter) (*DeveloperPage, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := pageOf(first, after, store.ByCreatedAt, false)
+	if err != nil {
+		return nil, err
+	}
+	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
+	ms, err := sc.tenant.ListMemberships(ctx, f, p)
+	page := &DeveloperPage{}
+	page.Developers, page.HasNextPage, err = trim(ms, p, err)
+	return page, err
+}
+
+// UpdateDeveloper changes a developer's roles and inline policy in the
+// project in scope.
+func (s *Service) UpdateDeveloper(ctx context.Context, id string, roles Optional[[]string], policy Optional[*access.Policy]) (*iam.Membership, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var roleIDs []string
+	if roles.Set {
+		if roleIDs, err = s.rolesOf(ctx, sc.tenant, "input.roles", roles.Value); err != nil {
+			return nil, err
+		}
+	}
+	if policy.Set && policy.Value != nil {
+		if err := checkPolicy("input.accessPolicy", *policy.Value); err != nil {
+			return nil, err
+		}
+	}
+	m, err := sc.tenant.Memberships().Update(ctx, store.MembershipID(sc.Project.ID, id), 0, func(m *iam.Membership) error {
+		if roles.Set {
+			m.RoleIDs = roleIDs
+		}
+		if policy.Set {
+			m.AccessPolicy = policy.Value
+		}
+		return needsAccess("input.roles", m.RoleIDs, m.AccessPolicy)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, developerNotFound(id, "input.id")
+	}
+	return m, err
+}
+
+// RemoveDeveloper ends a developer's membership of the project in scope; its
+// account and other memberships stay.
+func (s *Service) RemoveDeveloper(ctx context.Context, id string) error {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return err
+	}
+	err = sc.tenant.Memberships().Delete(ctx, store.MembershipID(sc.Project.ID, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return developerNotFound(id, "input.id")
+	}
+	return err
+}
+
+// DeveloperRoles resolves the roles a developer holds in its membership's
+// project.
+func (s *Service) DeveloperRoles(ctx context.Context, m *iam.Membership) ([]iam.Role, error) {
+	return loadRoles(ctx, s, m.ProjectID, m.RoleIDs)
+}
+
+// SignInDeveloper checks a developer's email and password and issues a token
+// that is not bound to a project: each request names its project, and the
+// developer's membership there decides. Failures behave as for users.
+func (s *Service) SignInDeveloper(ctx context.Context, email, password string) (*DeveloperSession, error) {
+	email, err := normaliseEmail("input.email", email)
+	if err != nil {
+		return nil, err
+	}
+	key := "developer/" + email
+	if !s.throttle.Allowed(key) {
+		return nil, iam.Errorf(iam.RateLimited, "too many failed sign-ins for this email; try again later")
+	}
+	dev, err := s.db.Developers().ByEmail(ctx, email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	var hash string
+	if dev != nil {
+		hash = dev.PasswordHash
+	}
+	if !auth.CheckPassword(password, hash) || dev == nil {
+		s.throttle.Fail(key)
+		return nil, errSignIn
+	}
+	s.throttle.Reset(key)
+	audit.Actor(ctx, string(auth.Developer), dev.ID)
+	if err := s.db.Developers().SetLastSignIn(ctx, dev.ID, s.now().Truncate(time.Millisecond)); err != nil {
+		return nil, err
+	}
+	token, exp, err := s.tokens.Issue(auth.Principal{Kind: auth.Developer, ID: dev.ID})
+	if err != nil {
+		return nil, err
+	}
+	return &DeveloperSession{AccessToken: token, ExpiresAt: exp, DeveloperID: dev.ID, Email: dev.Email}, nil
+}
+
+// DeveloperSession is the result of a developer's sign-in.
+type DeveloperSession struct {
+	AccessToken string
+	ExpiresAt   time.Time
+	DeveloperID string
+	Email       string
+}

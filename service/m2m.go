@@ -1,0 +1,297 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"atrium/access"
+	"atrium/audit"
+	"atrium/auth"
+	"atrium/iam"
+	"atrium/store"
+)
+
+// M2MInput creates or changes a machine client; unset fields are absent.
+type M2MInput struct {
+	Name         *string
+	Description  *string
+	JWKSURL      *string
+	Roles        Optional[[]string]
+	AccessPolicy Optional[*access.Policy]
+	// Profile is an existing Patient, Practitioner or Device reference; on
+	// create a new Device is made when it is absent.
+	Profile *string
+}
+
+// M2MClient returns one machine client of the project in scope.
+func (s *Service) M2MClient(ctx context.Context, id string) (*iam.M2MClient, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.m2mClient(ctx, sc.tenant, id, "id")
+}
+
+func (s *Service) m2mClient(ctx context.Context, t *store.Tenant, id, field string) (*iam.M2MClient, error) {
+	c, err := t.M2MClients().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, m2mNotFound(id, field)
+	}
+	return c, err
+}
+
+func m2mNotFound(id, field string) error {
+	return &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("machine client %q not found in this project", id), Field: field}
+}
+
+// M2MFilter selects machine clients.
+type M2MFilter = store.M2MFilter
+
+// M2MPage is one page of machine clients.
+type M2MPage struct {
+	Clients     []iam.M2MClient
+	HasNextPage bool
+}
+
+// Cursor returns the opaque cursor after c.
+func (p *M2MPage) Cursor(c *iam.M2MClient) string {
+	return store.Cursor(store.ByCreatedAt, c.CreatedAt, c.ID)
+}
+
+// M2MClients lists the project's machine clients, oldest first.
+func (s *Service) M2MClients(ctx context.Context, first *int64, after string, f M2MFilter) (*M2MPage, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := pageOf(first, after, store.ByCreatedAt, false)
+	if err != nil {
+		return nil, err
+	}
+	clients, err := sc.tenant.ListM2MClients(ctx, f, p)
+	page := &M2MPage{}
+	page.Clients, page.HasNextPage, err = trim(clients, p, err)
+	return page, err
+}
+
+// CreateM2MClient creates a machine client with a Device profile (unless an
+// existing profile is given). Its secret is only ever shown by
+// RotateM2MClientSecret.
+func (s *Service) CreateM2MClient(ctx context.Context, in M2MInput) (*iam.M2MClient, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in.Name == nil {
+		return nil, iam.Invalid("input.name", "is required")
+	}
+	return s.newM2MClient(ctx, sc.tenant, in)
+}
+
+func (s *Service) newM2MClient(ctx context.Context, t *store.Tenant, in M2MInput) (*iam.M2MClient, error) {
+	c := &iam.M2MClient{ID: uuid.NewString(), ClientID: newClientID(), RoleIDs: []string{}}
+	if err := s.applyM2M(ctx, t, c, in); err != nil {
+		return nil, err
+	}
+	if err := needsAccess("input.roles", c.RoleIDs, c.AccessPolicy); err != nil {
+		return nil, err
+	}
+	var profile *iam.Profile
+	if in.Profile == nil {
+		device := map[string]any{"resourceType": "Device", "deviceName": []any{map[string]any{"name": c.Name, "type": "user-friendly-name"}}}
+		profile, _ = newProfile("input.profile", device, []string{"Device"}, t.ProjectID(), "m2m/"+c.ClientID)
+		if _, err := putProfile(ctx, t, profile); err != nil {
+			return nil, err
+		}
+		c.Profile = profile.Reference()
+	}
+	if err := t.M2MClients().Insert(ctx, c); err != nil {
+		if profile != nil {
+			_ = t.Profiles().Delete(context.WithoutCancel(ctx), profile.ID)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// applyM2M checks the present fields of in and copies them onto c.
+func (s *Service) applyM2M(ctx context.Context, t *store.Tenant, c *iam.M2MClient, in M2MInput) error {
+	var err error
+	if in.Name != nil {
+		if c.Name, err = checkName("input.name", *in.Name); err != nil {
+			return err
+		}
+	}
+	if in.Description != nil {
+		if c.Description, err = checkDescription("input.description", *in.Description); err != nil {
+			return err
+		}
+	}
+	if in.JWKSURL != nil {
+		if *in.JWKSURL != "" {
+			if err := iam.ValidWebURL(*in.JWKSURL); err != nil {
+				return iam.Invalid("input.jwksUrl", "%v", err)
+			}
+		}
+		c.JWKSURL = *in.JWKSURL
+	}
+	if in.Roles.Set {
+		if c.RoleIDs, err = s.rolesOf(ctx, t, "input.roles", in.Roles.Value); err != nil {
+			return err
+		}
+	}
+	if in.AccessPolicy.Set {
+		if in.AccessPolicy.Value != nil {
+			if err := checkPolicy("input.accessPolicy", *in.AccessPolicy.Value); err != nil {
+				return err
+			}
+		}
+		c.AccessPolicy = in.AccessPolicy.Value
+	}
+	if in.Profile != nil {
+		if c.Profile, err = s.existingProfile(ctx, t, "input.profile", *in.Profile); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpdateM2MClient changes the present fields of a machine client; it must
+// keep a role or an inline policy.
+func (s *Service) UpdateM2MClient(ctx context.Context, id string, in M2MInput) (*iam.M2MClient, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Check references before the compare-and-swap loop, which may re-run.
+	probe := &iam.M2MClient{}
+	if err := s.applyM2M(ctx, sc.tenant, probe, in); err != nil {
+		return nil, err
+	}
+	c, err := sc.tenant.M2MClients().Update(ctx, id, 0, func(c *iam.M2MClient) error {
+		mergeM2M(c, probe, in)
+		return needsAccess("input.roles", c.RoleIDs, c.AccessPolicy)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, m2mNotFound(id, "input.id")
+	}
+	return c, err
+}
+
+// mergeM2M copies the fields in sets from the checked probe onto c.
+func mergeM2M(c, probe *iam.M2MClient, in M2MInput) {
+	if in.Name != nil {
+		c.Name = probe.Name
+	}
+	if in.Description != nil {
+		c.Description = probe.Description
+	}
+	if in.JWKSURL != nil {
+		c.JWKSURL = probe.JWKSURL
+	}
+	if in.Roles.Set {
+		c.RoleIDs = probe.RoleIDs
+	}
+	if in.AccessPolicy.Set {
+		c.AccessPolicy = probe.AccessPolicy
+	}
+	if in.Profile != nil {
+		c.Profile = probe.Profile
+	}
+}
+
+// DeleteM2MClient deletes a machine client; its tokens stop working at once.
+func (s *Service) DeleteM2MClient(ctx context.Context, id string) error {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return err
+	}
+	err = sc.tenant.M2MClients().Delete(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return m2mNotFound(id, "input.id")
+	}
+	return err
+}
+
+// RotateM2MClientSecret gives a machine client a new secret, returned only
+// here; the old one stops working at once.
+func (s *Service) RotateM2MClientSecret(ctx context.Context, id string) (string, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return "", err
+	}
+	secret := auth.NewSecret()
+	_, err = sc.tenant.M2MClients().Update(ctx, id, 0, func(c *iam.M2MClient) error {
+		c.SecretHash = hashSecret(secret)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", m2mNotFound(id, "input.id")
+	}
+	return secret, err
+}
+
+// M2M secrets are 32 random bytes: a fast hash is enough to keep them from
+// being read back out of the store (no dictionary to guess from).
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// M2MClientRoles resolves the roles a machine client holds.
+func (s *Service) M2MClientRoles(ctx context.Context, c *iam.M2MClient) ([]iam.Role, error) {
+	return loadRoles(ctx, s, c.ProjectID, c.RoleIDs)
+}
+
+// M2MMe returns the calling machine client.
+func (s *Service) M2MMe(ctx context.Context) (*iam.M2MClient, error) {
+	p, err := s.Authenticate(ctx, auth.M2MClient)
+	if err != nil {
+		return nil, err
+	}
+	return s.activeM2M(ctx, p.ProjectID, p.ID)
+}
+
+func (s *Service) activeM2M(ctx context.Context, projectID, id string) (*iam.M2MClient, error) {
+	c, err := s.db.Tenant(projectID).M2MClients().Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, iam.Errorf(iam.Unauthenticated, "this machine client no longer exists")
+	}
+	return c, err
+}
+
+// ErrInvalidClient is the client-credentials failure (RFC 6749 §5.2
+// invalid_client): unknown client or wrong secret, indistinguishably.
+var ErrInvalidClient = iam.Errorf(iam.Unauthenticated, "unknown client or wrong secret")
+
+// ClientCredentials checks a machine client's id and secret (the OAuth 2.0
+// client-credentials grant) and issues an access token bound to its project.
+func (s *Service) ClientCredentials(ctx context.Context, clientID, secret string) (token string, expiresIn time.Duration, err error) {
+	ctx, entry := audit.Begin(ctx)
+	defer func() {
+		project, _, actorID, _, _ := entry.Facts()
+		s.Record(ctx, iam.AuditEvent{ProjectID: project, ActorKind: string(auth.M2MClient), ActorID: actorID,
+			Action: "IAM:IssueM2MClientToken", Target: "M2MClient", TargetID: actorID, Outcome: Outcome(err), Fields: []string{"client_id", "client_secret"}})
+	}()
+	c, err := s.db.M2MClientByClientID(ctx, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", 0, ErrInvalidClient
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	audit.Project(ctx, c.ProjectID)
+	audit.Actor(ctx, string(auth.M2MClient), c.ID)
+	if c.SecretHash == "" || subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(c.SecretHash)) != 1 {
+		return "", 0, ErrInvalidClient
+	}
+	token, exp, err := s.tokens.Issue(auth.Principal{Kind: auth.M2MClient, ID: c.ID, ProjectID: c.ProjectID})
+	return token, time.Until(exp).Round(time.Second), err
+}

@@ -1,0 +1,137 @@
+package service
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"atrium/access"
+	"atrium/iam"
+	"atrium/store"
+)
+
+// Subject names the principal whose access is simulated: exactly one id.
+type Subject struct {
+	UserID, DeveloperID, M2MClientID string
+}
+
+// PolicySource is where a rule of an effective policy comes from: a role
+// (with its id and name) or the principal's inline policy.
+type PolicySource struct {
+	Kind     string // "ROLE" or "INLINE"
+	RoleID   string
+	RoleName string
+}
+
+// DecidingRule is the rule that decided a simulated check.
+type DecidingRule struct {
+	Source PolicySource
+	// Index is the rule's position in its source's policy.
+	Index int
+	Rule  access.Rule
+}
+
+// AccessCheck is the answer of the access simulator.
+type AccessCheck struct {
+	Allowed bool
+	// Rule is nil when nothing matched (default deny).
+	Rule   *DecidingRule
+	Reason string
+}
+
+// CheckAccess answers whether a principal of the project in scope may do
+// action on resource, and which rule decides it.
+func (s *Service) CheckAccess(ctx context.Context, who Subject, action, resource string) (*AccessCheck, error) {
+	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	action, resource = strings.TrimSpace(action), strings.TrimSpace(resource)
+	if action == "" {
+		return nil, iam.Invalid("input.action", "must not be empty")
+	}
+	if resource == "" {
+		return nil, iam.Invalid("input.resource", "must not be empty")
+	}
+	roleIDs, inline, err := s.subjectAccess(ctx, sc.tenant, who)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := sc.tenant.RolesByID(ctx, roleIDs)
+	if err != nil {
+		return nil, err
+	}
+	// Merge in the principal's role order, remembering where each rule came
+	// from.
+	var policies []access.Policy
+	var sources []PolicySource
+	var offsets []int
+	n := 0
+	add := func(p access.Policy, src PolicySource) {
+		policies, sources, offsets = append(policies, p), append(sources, src), append(offsets, n)
+		n += len(p.Rule)
+	}
+	for _, id := range roleIDs {
+		for _, r := range roles {
+			if r.ID == id {
+				add(r.AccessPolicy, PolicySource{Kind: "ROLE", RoleID: r.ID, RoleName: r.Name})
+			}
+		}
+	}
+	if inline != nil {
+		add(*inline, PolicySource{Kind: "INLINE"})
+	}
+	d := access.Can(access.Merge(policies...), action, resource)
+	out := &AccessCheck{Allowed: d.Allowed}
+	if d.Rule == nil {
+		out.Reason = "no rule matches " + action + " on " + resource + ": denied by default"
+		return out, nil
+	}
+	i := len(offsets) - 1
+	for offsets[i] > d.Index {
+		i--
+	}
+	out.Rule = &DecidingRule{Source: sources[i], Index: d.Index - offsets[i], Rule: *d.Rule}
+	where := "the inline policy"
+	if sources[i].Kind == "ROLE" {
+		where = "role " + sources[i].RoleName
+	}
+	verb := "allows"
+	if !d.Allowed {
+		verb = "denies"
+	}
+	out.Reason = where + ", rule " + strconv.Itoa(out.Rule.Index) + ", " + verb + " " + action + " on " + resource
+	return out, nil
+}
+
+// subjectAccess loads the roles and inline policy of the simulated principal.
+func (s *Service) subjectAccess(ctx context.Context, t *store.Tenant, who Subject) ([]string, *access.Policy, error) {
+	given := 0
+	for _, id := range []string{who.UserID, who.DeveloperID, who.M2MClientID} {
+		if id != "" {
+			given++
+		}
+	}
+	if given != 1 {
+		return nil, nil, iam.Invalid("input.principal", "give exactly one of userId, developerId and m2mClientId")
+	}
+	switch {
+	case who.UserID != "":
+		u, err := s.user(ctx, t, who.UserID, "input.principal.userId")
+		if err != nil {
+			return nil, nil, err
+		}
+		return u.RoleIDs, u.AccessPolicy, nil
+	case who.DeveloperID != "":
+		m, err := s.membership(ctx, t, who.DeveloperID, "input.principal.developerId")
+		if err != nil {
+			return nil, nil, err
+		}
+		return m.RoleIDs, m.AccessPolicy, nil
+	}
+	c, err := s.m2mClient(ctx, t, who.M2MClientID, "input.principal.m2mClientId")
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.RoleIDs, c.AccessPolicy, nil
+}

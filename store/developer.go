@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"atrium/iam"
+)
+
+// Developers are above projects: their accounts are the one kind of
+// document not owned by a project. What a developer may do in a project
+// lives in that project's Membership.
+type Developers struct{ db *DB }
+
+// Developers returns the developer accounts.
+func (d *DB) Developers() Developers { return Developers{db: d} }
+
+func (ds Developers) coll() *mongo.Collection { return ds.db.db.Collection(developersColl) }
+
+func (ds Developers) one(ctx context.Context, filter bson.D) (*iam.Developer, error) {
+	var dev iam.Developer
+	err := ds.coll().FindOne(ctx, filter).Decode(&dev)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, ErrNotFound
+	}
+	return &dev, err
+}
+
+// Get returns a developer by id.
+func (ds Developers) Get(ctx context.Context, id string) (*iam.Developer, error) {
+	return ds.one(ctx, bson.D{{Key: "_id", Value: id}})
+}
+
+// ByEmail returns a developer by normalised email.
+func (ds Developers) ByEmail(ctx context.Context, email string) (*iam.Developer, error) {
+	return ds.one(ctx, bson.D{{Key: "email", Value: email}})
+}
+
+// Insert stores a new developer; an email already taken is ErrDuplicate.
+func (ds Developers) Insert(ctx context.Context, dev *iam.Developer) error {
+	dev.CreatedAt, dev.UpdatedAt, dev.Version = now(), now(), 1
+	_, err := ds.coll().InsertOne(ctx, dev)
+	return mapWriteError(err)
+}
+
+// Set changes fields of a developer (its invitation ticket, its last
+// sign-in) without a version check: they are single-field facts.
+func (ds Developers) Set(ctx context.Context, id string, fields bson.D) error {
+	fields = append(fields, bson.E{Key: "updatedAt", Value: now()})
+	res, err := ds.coll().UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: fields}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+	if err == nil && res.MatchedCount == 0 {
+		return ErrNotFound
+	}
+	return err
+}
+
+// SetInvitation replaces the developer's invitation ticket.
+func (ds Developers) SetInvitation(ctx context.Context, id string, t *iam.Ticket) error {
+	return ds.Set(ctx, id, bson.D{{Key: "invitation", Value: t}})
+}
+
+// SetLastSignIn records a sign-in.
+func (ds Developers) SetLastSignIn(ctx context.Context, id string, at time.Time) error {
+	return ds.Set(ctx, id, bson.D{{Key: "lastSignInAt", Value: at}})
+}
+
+// Memberships of this tenant.
+func (t *Tenant) Memberships() Repo[iam.Membership, *iam.Membership] {
+	return repo[iam.Membership](t, membershipsColl)
+}
+
+// MembershipID is the id of a developer's membership in a project.
+func MembershipID(projectID, developerID string) string { return projectID + "/" + developerID }
+
+// MembershipFilter selects developers of a project.
+type MembershipFilter struct {
+	Email  string
+	RoleID string
+}
+
+// ListMemberships returns one page of the project's developers by the time
+// they joined.
+func (t *Tenant) ListMemberships(ctx context.Context, f MembershipFilter, p Page) ([]iam.Membership, error) {
+	var d bson.D
+	if f.Email != "" {
+		d = append(d, bson.E{Key: "email", Value: f.Email})
+	}
+	if f.RoleID != "" {
+		d = append(d, bson.E{Key: "roleIds", Value: f.RoleID})
+	}
+	p.Field = ByCreatedAt
+	return list[iam.Membership](ctx, t.collection(membershipsColl), d, p)
+}
+
+// ProjectsOfDeveloper returns the ids of the projects a developer belongs
+// to (a read across projects, by the developer's own id).
+func (d *DB) ProjectsOfDeveloper(ctx context.Context, developerID string) ([]string, error) {
+	cur, err := d.db.Collection(membershipsColl).Find(ctx, bson.D{{Key: "developerId", Value: developerID}},
+		options.Find().SetProjection(bson.D{{Key: "projectId", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var ms []struct {
+		ProjectID string `bson:"projectId"`
+	}
+	if err := cur.All(ctx, &ms); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ProjectID
+	}
+	return ids, nil
+}
