@@ -5,6 +5,7 @@
 package main
 
 //go:generate go tool gqlgen generate
+//go:generate go tool genqlient client/genqlient.yaml
 
 import (
 	"context"
