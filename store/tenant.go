@@ -76,6 +76,24 @@ func (s scoped) document(v any) (bson.D, error) {
 	return append(out, uniqueKeys(s.projectID, v)...), nil
 }
 
+// get reads the document with the id into out, if it belongs to the
+// project. It filters on _id alone so that the embedded engine, which
+// pushes down only a filter on _id, reads one row instead of scanning the
+// collection; the project is then checked here, before anything is decoded.
+func (s scoped) get(ctx context.Context, id string, out any) error {
+	raw, err := s.c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Raw()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if p, ok := raw.Lookup("projectId").StringValueOK(); !ok || p != s.projectID {
+		return ErrNotFound
+	}
+	return bson.Unmarshal(raw, out)
+}
+
 func (s scoped) findOne(ctx context.Context, filter bson.D, out any) error {
 	err := s.c.FindOne(ctx, s.where(filter)).Decode(out)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -120,7 +138,7 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 // Get returns the entity with the id, or ErrNotFound.
 func (r Repo[T, P]) Get(ctx context.Context, id string) (*T, error) {
 	var v T
-	if err := r.s.findOne(ctx, bson.D{{Key: "_id", Value: id}}, &v); err != nil {
+	if err := r.s.get(ctx, id, &v); err != nil {
 		return nil, err
 	}
 	return &v, nil
