@@ -101,12 +101,18 @@ func pct(d []time.Duration, p int) time.Duration {
 // role, and one signed-in user; it returns the project id and that user's
 // token.
 func prepare(c *caller, secret string, n int) (string, string) {
-	var p struct{ CreateProject struct{ Project struct{ ID string } } }
+	var p struct {
+		CreateProject struct{ Project struct{ ID string } }
+	}
 	c.must(secret, "", `mutation { createProject(input: {name: "Load", fhirVersion: R4}) { project { id } } }`, nil, &p)
 	project := p.CreateProject.Project.ID
-	var r struct{ CreateRole struct{ Role struct{ ID string } } }
+	var r struct {
+		CreateRole struct{ Role struct{ ID string } }
+	}
 	c.must(secret, project, `mutation { createRole(input: {name: "Staff", accessPolicy: {rule: [{resource: "*", action: "*", effect: Allow}]}}) { role { id } } }`, nil, &r)
-	var a struct{ CreateApplication struct{ Application struct{ ID string } } }
+	var a struct {
+		CreateApplication struct{ Application struct{ ID string } }
+	}
 	c.must(secret, project, `mutation { createApplication(input: {name: "Load", allowedCallbackUrls: []}) { application { id } } }`, nil, &a)
 	var first string
 	for i := 0; i < n; i += 100 {
@@ -116,7 +122,9 @@ func prepare(c *caller, secret string, n int) (string, string) {
 				"roles": []string{r.CreateRole.Role.ID}, "resource": map[string]any{"resourceType": "Patient"}})
 		}
 		var out struct {
-			InviteUsers struct{ Results []struct{ InvitationURL string } }
+			InviteUsers struct {
+				Results []struct{ InvitationURL string }
+			}
 		}
 		c.must(secret, project, `mutation($in: [InviteUserInput!]!) { inviteUsers(input: $in) { results { invitationUrl } } }`, map[string]any{"in": rows}, &out)
 		if first == "" {
