@@ -1,10 +1,5 @@
 package iam
 
-import (
-	"fmt"
-	"strings"
-)
-
 // FHIRVersion is the FHIR release a project uses, fixed when the project is
 // created. Its stored and JSON form is the platform's ("r4", "r5"); GraphQL
 // shows it as the enum values R4 and R5 (mapped in gqlgen.yml).
@@ -15,12 +10,3 @@ const (
 	R4 FHIRVersion = "r4"
 	R5 FHIRVersion = "r5"
 )
-
-// ParseFHIRVersion accepts either spelling, in any case.
-func ParseFHIRVersion(s string) (FHIRVersion, error) {
-	switch v := FHIRVersion(strings.ToLower(s)); v {
-	case R4, R5:
-		return v, nil
-	}
-	return "", fmt.Errorf("%q is not a FHIR version (R4 or R5)", s)
-}

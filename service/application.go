@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,13 +67,13 @@ func checkList(field string, list []string, valid func(string) error) error {
 	return nil
 }
 
-// apply copies the present fields onto a.
+// apply copies the present fields onto a; check has accepted them.
 func (in ApplicationInput) apply(a *iam.Application) {
 	if in.Name != nil {
-		a.Name, _ = checkName("", *in.Name)
+		a.Name = strings.TrimSpace(*in.Name)
 	}
 	if in.Description != nil {
-		a.Description, _ = checkDescription("", *in.Description)
+		a.Description = strings.TrimSpace(*in.Description)
 	}
 	if in.LoginRedirectURI != nil {
 		a.LoginRedirectURI = *in.LoginRedirectURI

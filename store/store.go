@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/event"
@@ -94,7 +93,7 @@ func connect(ctx context.Context, uri, database string, monitor *event.CommandMo
 	d := &DB{client: client, db: client.Database(database)}
 	if err := d.Ping(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
-		return nil, fmt.Errorf("store: %s does not answer: %w", redact(uri), err)
+		return nil, fmt.Errorf("store: the database does not answer: %w", err)
 	}
 	return d, nil
 }
@@ -113,18 +112,6 @@ func (d *DB) Close(ctx context.Context) {
 	if d.engine != nil {
 		d.engine.Stop()
 	}
-}
-
-// redact hides the credentials of a connection string so it can be logged.
-func redact(uri string) string {
-	u, err := url.Parse(uri)
-	if err != nil {
-		return "the database"
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
 }
 
 // Drop deletes the whole database (tests use it to clean up).
