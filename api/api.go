@@ -4,7 +4,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -118,14 +121,26 @@ func withLoaders(svc *service.Service, next http.Handler) http.Handler {
 	})
 }
 
-// limitBody refuses request bodies over MaxBodyBytes.
+// limitBody refuses request bodies over MaxBodyBytes with 413. A body of
+// unknown length (chunked) is read here, under the limit, so that the
+// answer is the same whether or not the client declared the length.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tooLarge := func() { http.Error(w, "request body too large (limit 1 MiB)", http.StatusRequestEntityTooLarge) }
 		if r.ContentLength > MaxBodyBytes {
-			http.Error(w, "request body too large (limit 1 MiB)", http.StatusRequestEntityTooLarge)
+			tooLarge()
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		if r.ContentLength < 0 {
+			body, err := io.ReadAll(r.Body)
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				tooLarge()
+				return
+			}
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -24,6 +24,7 @@ import (
 
 	"atrium/api"
 	"atrium/auth"
+	"atrium/requestid"
 	"atrium/service"
 	"atrium/store"
 	"atrium/store/embedded"
@@ -116,7 +117,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		t.Fatal(err)
 	}
 	logs := &LogBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(requestid.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	tokens := auth.NewTokens([]byte("test-signing-key-0123456789abcdef"), time.Hour)
 	svc := service.New(db, log, service.Options{Tokens: tokens, Mailer: o.mailer, PublicURL: "http://atrium.test", InviteTTL: o.inviteTTL})
 	first, _, err := svc.Bootstrap(ctx)

@@ -69,8 +69,10 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.AdminSecret != "" && len(c.AdminSecret) < 16 {
 		r.fail("ATRIUM_ADMIN_SECRET", fmt.Errorf("must be at least 16 characters"))
 	}
-	for _, o := range c.CORSOrigins {
-		r.check("ATRIUM_CORS_ORIGINS", iam.ValidOrigin(o))
+	for i, o := range c.CORSOrigins {
+		var err error
+		c.CORSOrigins[i], err = iam.NormalOrigin(o)
+		r.check("ATRIUM_CORS_ORIGINS", err)
 	}
 	c.PublicURL = strings.TrimRight(r.str("ATRIUM_PUBLIC_URL", defaultPublicURL(c.Addr)), "/")
 	r.check("ATRIUM_PUBLIC_URL", validURL(c.PublicURL, "http", "https"))

@@ -29,6 +29,8 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if e.Field != "" {
 				gerr.Extensions["field"] = e.Field
 			}
+		case gerr.Extensions["code"] == "COMPLEXITY_LIMIT_EXCEEDED":
+			gerr.Extensions["code"] = string(iam.BadUserInput)
 		case gerr.Extensions["code"] != nil:
 			// gqlgen's parse and validation errors keep their code.
 		case isInputError(err):

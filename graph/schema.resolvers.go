@@ -113,7 +113,7 @@ func (r *mutationResolver) UpdateProject(ctx context.Context, input model.Update
 		SignupEnabled:        optional(input.SignupEnabled),
 		DefaultPatientRoleID: optional(input.DefaultPatientRoleID),
 		DefaultSSOUserRoleID: optional(input.DefaultSSOUserRoleID),
-		ExpectedVersion:      deref(input.ExpectedVersion),
+		ExpectedVersion:      input.ExpectedVersion,
 	})
 	if err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func (r *mutationResolver) UpdateRole(ctx context.Context, input model.UpdateRol
 		Name:            input.Name,
 		Description:     input.Description,
 		AccessPolicy:    input.AccessPolicy,
-		ExpectedVersion: deref(input.ExpectedVersion),
+		ExpectedVersion: input.ExpectedVersion,
 	})
 	if err != nil {
 		return nil, err
@@ -268,7 +268,7 @@ func (r *mutationResolver) UpdateUser(ctx context.Context, input model.UpdateUse
 		Roles:           optional(input.Roles),
 		AccessPolicy:    optional(input.AccessPolicy),
 		Profile:         optional(input.Profile),
-		ExpectedVersion: deref(input.ExpectedVersion),
+		ExpectedVersion: input.ExpectedVersion,
 	})
 	if err != nil {
 		return nil, err

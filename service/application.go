@@ -85,7 +85,10 @@ func (in ApplicationInput) apply(a *iam.Application) {
 		a.AllowedCallbackURLs = in.AllowedCallbackURLs
 	}
 	if in.AllowedCORSOriginsURLs != nil {
-		a.AllowedCORSOriginsURLs = in.AllowedCORSOriginsURLs
+		a.AllowedCORSOriginsURLs = make([]string, len(in.AllowedCORSOriginsURLs))
+		for i, o := range in.AllowedCORSOriginsURLs {
+			a.AllowedCORSOriginsURLs[i], _ = iam.NormalOrigin(o) // check accepted it
+		}
 	}
 	if in.ShouldSendInviteEmail != nil {
 		a.ShouldSendInviteEmail = *in.ShouldSendInviteEmail

@@ -128,8 +128,8 @@ type ProjectChanges struct {
 	SignupEnabled        Optional[*bool]
 	DefaultPatientRoleID Optional[*string]
 	DefaultSSOUserRoleID Optional[*string]
-	// ExpectedVersion, when > 0, must equal the stored version.
-	ExpectedVersion int64
+	// ExpectedVersion, when given, must equal the stored version.
+	ExpectedVersion *int64
 }
 
 // UpdateProject changes the settings of the project in scope.
@@ -139,6 +139,10 @@ func (s *Service) UpdateProject(ctx context.Context, in ProjectChanges) (*iam.Pr
 		return nil, err
 	}
 	// Check every input before touching anything.
+	expected, err := expectedVersion(in.ExpectedVersion)
+	if err != nil {
+		return nil, err
+	}
 	var name, desc string
 	if in.Name.Set {
 		if in.Name.Value == nil {
@@ -166,7 +170,7 @@ func (s *Service) UpdateProject(ctx context.Context, in ProjectChanges) (*iam.Pr
 			}
 		}
 	}
-	p, err := sc.tenant.Projects().Update(ctx, sc.Project.ID, in.ExpectedVersion, func(p *iam.Project) error {
+	p, err := sc.tenant.Projects().Update(ctx, sc.Project.ID, expected, func(p *iam.Project) error {
 		if in.Name.Set {
 			p.Name = name
 		}
@@ -185,7 +189,7 @@ func (s *Service) UpdateProject(ctx context.Context, in ProjectChanges) (*iam.Pr
 		return nil
 	})
 	if errors.Is(err, store.ErrStale) {
-		return nil, iam.Errorf(iam.Conflict, "the project was changed since version %d; read it again and retry", in.ExpectedVersion)
+		return nil, staleVersion("project", expected)
 	}
 	return p, err
 }

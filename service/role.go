@@ -94,12 +94,17 @@ type RoleChanges struct {
 	Name            *string
 	Description     *string
 	AccessPolicy    *access.Policy
-	ExpectedVersion int64
+	// ExpectedVersion, when given, must equal the stored version.
+	ExpectedVersion *int64
 }
 
 // UpdateRole changes a role of the project in scope.
 func (s *Service) UpdateRole(ctx context.Context, id string, in RoleChanges) (*iam.Role, error) {
 	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	expected, err := expectedVersion(in.ExpectedVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +124,7 @@ func (s *Service) UpdateRole(ctx context.Context, id string, in RoleChanges) (*i
 			return nil, err
 		}
 	}
-	r, err := sc.tenant.Roles().Update(ctx, id, in.ExpectedVersion, func(r *iam.Role) error {
+	r, err := sc.tenant.Roles().Update(ctx, id, expected, func(r *iam.Role) error {
 		if in.Name != nil {
 			r.Name = name
 		}
@@ -134,7 +139,7 @@ func (s *Service) UpdateRole(ctx context.Context, id string, in RoleChanges) (*i
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("role %q not found in this project", id), Field: "input.id"}
 	}
-	return r, roleWriteError(err, name, in.ExpectedVersion)
+	return r, roleWriteError(err, name, expected)
 }
 
 // DeleteRole deletes a role that is neither a default role of the project nor
@@ -177,7 +182,7 @@ func roleWriteError(err error, name string, expected int64) error {
 	case errors.Is(err, store.ErrDuplicate):
 		return &iam.Error{Code: iam.Conflict, Message: fmt.Sprintf("a role named %q already exists in this project", name), Field: "input.name"}
 	case errors.Is(err, store.ErrStale):
-		return iam.Errorf(iam.Conflict, "the role was changed since version %d; read it again and retry", expected)
+		return staleVersion("role", expected)
 	}
 	return err
 }

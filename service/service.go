@@ -118,3 +118,19 @@ func checkPolicy(field string, p access.Policy) error {
 	}
 	return err
 }
+
+// expectedVersion checks an optional expectedVersion input: absent is 0 (no
+// check), a given value must be a version (≥ 1).
+func expectedVersion(v *int64) (int64, error) {
+	if v == nil {
+		return 0, nil
+	}
+	if *v < 1 {
+		return 0, iam.Invalid("input.expectedVersion", "must be a version (1 or more); leave it out to skip the check")
+	}
+	return *v, nil
+}
+
+func staleVersion(what string, expected int64) error {
+	return iam.Errorf(iam.Conflict, "the %s is no longer at version %d: it was changed meanwhile; read it again and retry", what, expected)
+}

@@ -186,14 +186,18 @@ type UserChanges struct {
 	Roles        Optional[[]string]
 	AccessPolicy Optional[*access.Policy]
 	Profile      Optional[*string]
-	// ExpectedVersion, when > 0, must equal the stored version.
-	ExpectedVersion int64
+	// ExpectedVersion, when given, must equal the stored version.
+	ExpectedVersion *int64
 }
 
 // UpdateUser changes a user. Roles replace the whole set; the user must keep
 // at least one role or an inline policy.
 func (s *Service) UpdateUser(ctx context.Context, id string, in UserChanges) (*iam.User, error) {
 	sc, err := scopeOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	expected, err := expectedVersion(in.ExpectedVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +229,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserChanges) (*i
 			return nil, err
 		}
 	}
-	u, err := sc.tenant.Users().Update(ctx, id, in.ExpectedVersion, func(u *iam.User) error {
+	u, err := sc.tenant.Users().Update(ctx, id, expected, func(u *iam.User) error {
 		if in.Name.Set {
 			u.Name = name
 		}
@@ -240,7 +244,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserChanges) (*i
 		}
 		return needsAccess("input.roles", u.RoleIDs, u.AccessPolicy)
 	})
-	return u, userWriteError(err, id, in.ExpectedVersion)
+	return u, userWriteError(err, id, expected)
 }
 
 func userWriteError(err error, id string, expected int64) error {
@@ -248,7 +252,7 @@ func userWriteError(err error, id string, expected int64) error {
 	case errors.Is(err, store.ErrNotFound):
 		return userNotFound(id, "input.id")
 	case errors.Is(err, store.ErrStale):
-		return iam.Errorf(iam.Conflict, "the user was changed since version %d; read it again and retry", expected)
+		return staleVersion("user", expected)
 	}
 	return err
 }

@@ -51,6 +51,7 @@ func (ds Developers) Insert(ctx context.Context, dev *iam.Developer) error {
 // Set changes fields of a developer (its invitation ticket, its last
 // sign-in) without a version check: they are single-field facts.
 func (ds Developers) Set(ctx context.Context, id string, fields bson.D) error {
+	defer locks.lock(developersColl, id)()
 	fields = append(fields, bson.E{Key: "updatedAt", Value: now()})
 	res, err := ds.coll().UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: fields}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
 	if err == nil && res.MatchedCount == 0 {

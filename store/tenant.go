@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -164,6 +165,7 @@ func (r Repo[T, P]) Insert(ctx context.Context, v *T) error {
 // re-apply mutate, so no update is silently lost. Errors from mutate are
 // returned unchanged.
 func (r Repo[T, P]) Update(ctx context.Context, id string, expected int64, mutate func(*T) error) (*T, error) {
+	defer locks.lock(r.s.c.Name(), id)()
 	const attempts = 5
 	for range attempts {
 		v, err := r.Get(ctx, id)
@@ -210,7 +212,9 @@ func (r Repo[T, P]) Delete(ctx context.Context, id string) error {
 }
 
 func mapWriteError(err error) error {
-	if mongo.IsDuplicateKeyError(err) {
+	// The embedded engine reports a unique index violated by an update as
+	// an internal error from SQLite rather than as error 11000.
+	if mongo.IsDuplicateKeyError(err) || (err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")) {
 		return fmt.Errorf("%w: %v", ErrDuplicate, err)
 	}
 	return err

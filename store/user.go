@@ -85,6 +85,18 @@ func (d *DB) ByInvitation(ctx context.Context, kind Invitee, hash string, now ti
 // others, and any later call, get ErrNotFound. out receives the holder as
 // updated.
 func (d *DB) AcceptInvitation(ctx context.Context, kind Invitee, hash, passwordHash string, now time.Time, out any) error {
+	// Find the holder first, to take the same document lock as Update: the
+	// conditional update below is not atomic on the embedded engine.
+	coll := d.db.Collection(invitees[kind])
+	raw, err := coll.FindOne(ctx, invitationFilter(hash, now)).Raw()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	id, _ := raw.Lookup("_id").StringValueOK()
+	defer locks.lock(coll.Name(), id)()
 	set := bson.D{{Key: "passwordHash", Value: passwordHash}, {Key: "updatedAt", Value: now.UTC().Truncate(time.Millisecond)}}
 	if kind == InvitedUser {
 		set = append(set, bson.E{Key: "status", Value: iam.Active})
@@ -94,8 +106,8 @@ func (d *DB) AcceptInvitation(ctx context.Context, kind Invitee, hash, passwordH
 		{Key: "$unset", Value: bson.D{{Key: "invitation", Value: ""}}},
 		{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
 	}
-	err := d.db.Collection(invitees[kind]).FindOneAndUpdate(ctx, invitationFilter(hash, now), update,
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(out)
+	filter := append(bson.D{{Key: "_id", Value: id}}, invitationFilter(hash, now)...)
+	err = coll.FindOneAndUpdate(ctx, filter, update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(out)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return ErrNotFound
 	}
