@@ -91,9 +91,9 @@ func (s *Service) CreateRole(ctx context.Context, in NewRole) (*iam.Role, error)
 
 // RoleChanges is the input of UpdateRole; nil fields stay unchanged.
 type RoleChanges struct {
-	Name            *string
-	Description     *string
-	AccessPolicy    *access.Policy
+	Name         *string
+	Description  *string
+	AccessPolicy *access.Policy
 	// ExpectedVersion, when given, must equal the stored version.
 	ExpectedVersion *int64
 }
