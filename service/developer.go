@@ -116,14 +116,7 @@ func (s *Service) join(ctx context.Context, t *store.Tenant, dev *iam.Developer,
 	if _, err := t.Memberships().Get(ctx, m.ID); err == nil {
 		return nil, iam.Errorf(iam.Conflict, "%s is already a developer of this project (developer %s)", dev.Email, dev.ID)
 	}
-	created, err := putProfile(ctx, t, profile)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.Memberships().Insert(ctx, m); err != nil {
-		if created {
-			_ = t.Profiles().Delete(context.WithoutCancel(ctx), profile.ID)
-		}
+	if err := s.withProfile(ctx, t, profile, func() error { return t.Memberships().Insert(ctx, m) }); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
 			return nil, iam.Errorf(iam.Conflict, "%s is already a developer of this project (developer %s)", dev.Email, dev.ID)
 		}

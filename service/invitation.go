@@ -155,20 +155,7 @@ func (s *Service) invite(ctx context.Context, sc *Scope, at string, in InviteInp
 
 	ticket, hash := newTicket()
 	u.Invitation = &iam.Ticket{Hash: hash, ExpiresAt: s.now().Add(s.inviteTTL)}
-	if profile != nil {
-		created, err := putProfile(ctx, t, profile)
-		if err != nil {
-			return nil, err
-		}
-		if err := t.Users().Insert(ctx, u); err != nil {
-			if created {
-				if derr := t.Profiles().Delete(context.WithoutCancel(ctx), profile.ID); derr != nil {
-					s.log.ErrorContext(ctx, "removing the profile of a failed invitation", "profile", profile.ID, "error", derr.Error())
-				}
-			}
-			return nil, s.memberError(ctx, t, u, err)
-		}
-	} else if err := t.Users().Insert(ctx, u); err != nil {
+	if err := s.withProfile(ctx, t, profile, func() error { return t.Users().Insert(ctx, u) }); err != nil {
 		return nil, s.memberError(ctx, t, u, err)
 	}
 	link := s.invitationURL(ticket)
@@ -183,17 +170,22 @@ func (s *Service) invite(ctx context.Context, sc *Scope, at string, in InviteInp
 // notMember refuses to invite an email or phone number that already belongs
 // to a user of the project.
 func (s *Service) notMember(ctx context.Context, t *store.Tenant, u *iam.User) error {
-	if u.Email == "" {
-		return nil
+	for _, key := range []struct {
+		value string
+		find  func(context.Context, string) (*iam.User, error)
+	}{{u.Email, t.UserByEmail}, {u.PhoneNumber, t.UserByPhone}} {
+		if key.value == "" {
+			continue
+		}
+		existing, err := key.find(ctx, key.value)
+		if err == nil {
+			return alreadyMember(key.value, existing.ID)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 	}
-	existing, err := t.UserByEmail(ctx, u.Email)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return alreadyMember(u.Email, existing.ID)
+	return nil
 }
 
 // memberError explains a duplicate-key failure of a user write, which a
@@ -202,8 +194,8 @@ func (s *Service) memberError(ctx context.Context, t *store.Tenant, u *iam.User,
 	if !errors.Is(err, store.ErrDuplicate) {
 		return err
 	}
-	if existing, lerr := t.UserByEmail(ctx, u.Email); lerr == nil && u.Email != "" {
-		return alreadyMember(u.Email, existing.ID)
+	if merr := s.notMember(ctx, t, u); merr != nil {
+		return merr
 	}
 	return iam.Errorf(iam.Conflict, "%s is already a member of this project", firstNonEmpty(u.Email, u.PhoneNumber))
 }
@@ -263,7 +255,7 @@ func (s *Service) ResendInvitation(ctx context.Context, userID string) (*Invited
 		return nil
 	})
 	if err != nil {
-		return nil, userWriteError(err, userID, 0)
+		return nil, userWriteError(err, userID, "input.userId", 0)
 	}
 	link := s.invitationURL(ticket)
 	if app, err := sc.tenant.Applications().Get(ctx, u.ApplicationID); err == nil {

@@ -107,15 +107,9 @@ func (s *Service) newM2MClient(ctx context.Context, t *store.Tenant, in M2MInput
 	if in.Profile == nil {
 		device := map[string]any{"resourceType": "Device", "deviceName": []any{map[string]any{"name": c.Name, "type": "user-friendly-name"}}}
 		profile, _ = newProfile("input.profile", device, []string{"Device"}, t.ProjectID(), "m2m/"+c.ClientID)
-		if _, err := putProfile(ctx, t, profile); err != nil {
-			return nil, err
-		}
 		c.Profile = profile.Reference()
 	}
-	if err := t.M2MClients().Insert(ctx, c); err != nil {
-		if profile != nil {
-			_ = t.Profiles().Delete(context.WithoutCancel(ctx), profile.ID)
-		}
+	if err := s.withProfile(ctx, t, profile, func() error { return t.M2MClients().Insert(ctx, c) }); err != nil {
 		return nil, err
 	}
 	return c, nil

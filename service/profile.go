@@ -56,17 +56,45 @@ func newProfile(field string, resource map[string]any, allowed []string, project
 	return &iam.Profile{ID: id, ResourceType: rt, Resource: res}, nil
 }
 
-// putProfile stores a profile, replacing the resource of one left behind by
-// an earlier attempt. It reports whether it created the document, so a
-// failed invitation can remove it again.
-func putProfile(ctx context.Context, t *store.Tenant, p *iam.Profile) (created bool, err error) {
-	err = t.Profiles().Insert(ctx, p)
-	if !errors.Is(err, store.ErrDuplicate) {
-		return err == nil, err
+// withProfile writes a new principal's profile (when profile is not nil),
+// then the principal itself with insert. No transaction covers the two
+// writes, so a failed insert is compensated: a profile this call created is
+// removed again. Not after a duplicate-key failure, though: then another
+// request for the same person won, and the profile (its id is derived from
+// the person) is the winner's.
+func (s *Service) withProfile(ctx context.Context, t *store.Tenant, profile *iam.Profile, insert func() error) error {
+	if profile == nil {
+		return insert()
 	}
-	_, err = t.Profiles().Update(ctx, p.ID, 0, func(old *iam.Profile) error {
-		old.ResourceType, old.Resource = p.ResourceType, p.Resource
-		return nil
-	})
+	created, err := putProfile(ctx, t, profile)
+	if err != nil {
+		return err
+	}
+	err = insert()
+	if err != nil && created && !errors.Is(err, store.ErrDuplicate) {
+		if derr := t.Profiles().Delete(context.WithoutCancel(ctx), profile.ID); derr != nil {
+			s.log.ErrorContext(ctx, "removing the profile of a failed write", "profile", profile.ID, "error", derr.Error())
+		}
+	}
+	return err
+}
+
+// putProfile stores a profile, replacing the resource of one left behind by
+// an earlier attempt (or by a principal since deleted). It reports whether
+// it created the document.
+func putProfile(ctx context.Context, t *store.Tenant, p *iam.Profile) (created bool, err error) {
+	for range 3 { // a concurrent compensation may remove the one we found
+		err = t.Profiles().Insert(ctx, p)
+		if !errors.Is(err, store.ErrDuplicate) {
+			return err == nil, err
+		}
+		_, err = t.Profiles().Update(ctx, p.ID, 0, func(old *iam.Profile) error {
+			old.ResourceType, old.Resource = p.ResourceType, p.Resource
+			return nil
+		})
+		if !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+	}
 	return false, err
 }

@@ -146,14 +146,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Session, error) 
 	if err := s.notMember(ctx, t, u); err != nil {
 		return nil, err
 	}
-	created, err := putProfile(ctx, t, profile)
-	if err != nil {
-		return nil, err
-	}
-	if err := t.Users().Insert(ctx, u); err != nil {
-		if created {
-			_ = t.Profiles().Delete(context.WithoutCancel(ctx), profile.ID)
-		}
+	if err := s.withProfile(ctx, t, profile, func() error { return t.Users().Insert(ctx, u) }); err != nil {
 		return nil, s.memberError(ctx, t, u, err)
 	}
 	return s.session(u)

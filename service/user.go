@@ -59,11 +59,11 @@ func userNotFound(id, field string) error {
 // rolesOf checks that every id names a role of the tenant and returns the ids
 // without duplicates.
 func (s *Service) rolesOf(ctx context.Context, t *store.Tenant, field string, ids []string) ([]string, error) {
-	ids = dedupe(ids)
-	if len(ids) > 100 {
+	unique := dedupe(ids)
+	if len(unique) > 100 {
 		return nil, iam.Invalid(field, "at most 100 roles")
 	}
-	found, err := t.RolesByID(ctx, ids)
+	found, err := t.RolesByID(ctx, unique)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (s *Service) rolesOf(ctx context.Context, t *store.Tenant, field string, id
 			return nil, &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("role %q not found in this project", id), Field: fmt.Sprintf("%s[%d]", field, i)}
 		}
 	}
-	return ids, nil
+	return unique, nil
 }
 
 func dedupe(ids []string) []string {
@@ -244,13 +244,13 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserChanges) (*i
 		}
 		return needsAccess("input.roles", u.RoleIDs, u.AccessPolicy)
 	})
-	return u, userWriteError(err, id, expected)
+	return u, userWriteError(err, id, "input.id", expected)
 }
 
-func userWriteError(err error, id string, expected int64) error {
+func userWriteError(err error, id, field string, expected int64) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return userNotFound(id, "input.id")
+		return userNotFound(id, field)
 	case errors.Is(err, store.ErrStale):
 		return staleVersion("user", expected)
 	}
@@ -263,7 +263,7 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return userWriteError(sc.tenant.Users().Delete(ctx, id), id, 0)
+	return userWriteError(sc.tenant.Users().Delete(ctx, id), id, "input.id", 0)
 }
 
 // SetUserDisabled disables or re-enables a user. A disabled user cannot sign
@@ -284,7 +284,7 @@ func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool)
 		}
 		return nil
 	})
-	return u, userWriteError(err, id, 0)
+	return u, userWriteError(err, id, "input.id", 0)
 }
 
 // Me returns the signed-in user.

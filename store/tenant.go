@@ -154,8 +154,15 @@ func (r Repo[T, P]) Insert(ctx context.Context, v *T) error {
 	if err != nil {
 		return err
 	}
-	_, err = r.s.c.InsertOne(ctx, doc)
-	return mapWriteError(err)
+	if _, err = r.s.c.InsertOne(ctx, doc); err != nil {
+		return mapWriteError(err)
+	}
+	// Give v what the store stamped on it (its projectId), as a read would.
+	raw, err := bson.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	return bson.Unmarshal(raw, v)
 }
 
 // Update reads the entity, lets mutate change it and writes it back only if

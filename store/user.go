@@ -47,6 +47,15 @@ func (t *Tenant) UserByEmail(ctx context.Context, email string) (*iam.User, erro
 	return &u, nil
 }
 
+// UserByPhone finds the user with a phone number, or ErrNotFound.
+func (t *Tenant) UserByPhone(ctx context.Context, phone string) (*iam.User, error) {
+	var u iam.User
+	if err := t.collection(usersColl).findOne(ctx, bson.D{{Key: "phoneKey", Value: t.projectID + "/" + phone}}, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
 // invitationFilter selects the holder of an unexpired invitation ticket.
 func invitationFilter(hash string, now time.Time) bson.D {
 	return bson.D{

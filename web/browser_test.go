@@ -1,0 +1,162 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// browserGuard bounds the whole browser session so a hung browser fails the
+// test instead of hanging it; no assertion depends on it.
+const browserGuard = 2 * time.Minute
+
+// findChromium returns the Chromium binary, or skips the test (fails it
+// when ATRIUM_REQUIRE_BROWSER=1, as in CI).
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("ATRIUM_REQUIRE_BROWSER") == "1" {
+		t.Fatal("Chromium not found (looked for /usr/bin/chromium, chromium, chromium-browser) and ATRIUM_REQUIRE_BROWSER=1; install it: apt-get install -y chromium")
+	}
+	t.Skip("browser test skipped: Chromium not found (install Debian's chromium, or set ATRIUM_REQUIRE_BROWSER=1 to make this a failure)")
+	return ""
+}
+
+// syncBuffer collects the browser's output, written from another goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newBrowser starts a headless Chromium with a fresh profile and no
+// background networking; it is stopped when the test ends.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := findChromium(t)
+	profile := t.TempDir()
+	out := &syncBuffer{}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profile),
+		chromedp.CombinedOutput(out),
+	)
+	ctx, cancelGuard := context.WithTimeout(context.Background(), browserGuard)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	// Cleanups run last-registered first: the browser stops before its
+	// profile directory is removed.
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+		cancelGuard()
+		if t.Failed() {
+			t.Logf("browser output:\n%s", out.String())
+		}
+	})
+	return bctx
+}
+
+func TestBrowserAcceptsInvitation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	const email, password = "browser@example.com", "typed-in-chromium-1"
+	inv := f.invite(t, f.app, email, nil)
+	ctx := newBrowser(t)
+
+	// The link's host is ATRIUM_PUBLIC_URL, which does not resolve here.
+	if err := chromedp.Do(ctx, chromedp.Navigate(local(t, f.s, inv.URL))); err != nil {
+		t.Fatalf("open the invitation: %v", err)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("email")))
+	if err != nil {
+		t.Fatalf("read the invitee: %v", err)
+	}
+	if strings.TrimSpace(shown) != email {
+		t.Fatalf("the page shows %q, want %q", shown, email)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.SendKeys(chromedp.ID("confirm"), password),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.CSS("p.ok")),
+	); err != nil {
+		t.Fatalf("fill in and submit the form: %v", err)
+	}
+	result, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("result")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(result, "Your password is set") || !strings.Contains(result, email) {
+		t.Fatalf("result after submitting: %q", result)
+	}
+	href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("continue"), "href"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !href.Exists || href.Value != loginURL {
+		t.Fatalf("continue link %+v, want %s", href, loginURL)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err != nil {
+		t.Logf("screenshot: %v", err)
+	} else {
+		name := filepath.Join(t.TempDir(), "invitation-accepted.png")
+		if err := os.WriteFile(name, shot, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s (%d bytes)", name, len(shot))
+	}
+
+	// The password typed in the browser signs the user in.
+	var signedIn struct {
+		SignIn struct {
+			AccessToken string
+			User        struct{ ID string }
+		}
+	}
+	f.s.Client("", "").MustDo(t, signInMut, map[string]any{"a": f.app, "e": email, "p": password}, &signedIn)
+	if signedIn.SignIn.User.ID != inv.UserID {
+		t.Fatalf("signIn: %+v", signedIn)
+	}
+	var me struct {
+		Me struct {
+			ID, Status string
+			Email      *string
+		}
+	}
+	f.s.Client(signedIn.SignIn.AccessToken, "").MustDo(t, `{ me { id status email } }`, nil, &me)
+	if me.Me.ID != inv.UserID || me.Me.Status != "ACTIVE" || me.Me.Email == nil || *me.Me.Email != email {
+		t.Fatalf("me: %+v", me.Me)
+	}
+}

@@ -1,0 +1,207 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"atrium/atriumtest"
+)
+
+// wantSecure checks the headers every invitation page must carry.
+func wantSecure(t *testing.T, p page) {
+	t.Helper()
+	h := p.header
+	if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	csp := h.Get("Content-Security-Policy")
+	for _, d := range []string{"frame-ancestors 'none'", "default-src 'none'", "form-action 'self'"} {
+		if !strings.Contains(csp, d) {
+			t.Errorf("Content-Security-Policy %q lacks %q", csp, d)
+		}
+	}
+	for name, want := range map[string]string{
+		"Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+	} {
+		if got := h.Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// wantClean checks that an error page leaks nothing of the implementation.
+func wantClean(t *testing.T, p page) {
+	t.Helper()
+	p.wantNot(t, "goroutine", "panic", ".go:", "runtime error", "store:", "mongo", "document not found", "NOT_FOUND", "BAD_USER_INPUT")
+}
+
+func TestInvitationPageShowsTheInvitation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	inv := f.invite(t, f.app, "Jon.Snow@Example.com", nil)
+	p := get(t, f.s, local(t, f.s, inv.URL))
+	if p.status != http.StatusOK {
+		t.Fatalf("GET invitation: %d\n%s", p.status, p.body)
+	}
+	wantSecure(t, p)
+	p.want(t, "Sandbox", appName, "jon.snow@example.com", `method="post"`, `action="/invitation"`,
+		`name="password"`, `name="confirm"`, `type="submit"`, `name="ticket" value="`+inv.Ticket+`"`)
+	if n := strings.Count(p.body, `type="password"`); n != 2 {
+		t.Fatalf("%d password inputs, want 2", n)
+	}
+	// Offline: no external assets or scripts.
+	p.wantNot(t, "<script", "http://", "https://", "<link")
+	if f.status(t, inv.UserID) != "INVITED" {
+		t.Fatal("opening the page changed the user")
+	}
+}
+
+func TestInvitationPageEscapesNames(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	app := f.createApp(t, `<b>Evil</b> & "Co"`, "", false)
+	inv := f.invite(t, app, "escape@example.com", nil)
+	p := get(t, f.s, local(t, f.s, inv.URL))
+	p.want(t, "&lt;b&gt;Evil&lt;/b&gt; &amp;")
+	p.wantNot(t, "<b>Evil")
+}
+
+func TestInvitationPagePasswordsMustMatch(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	inv := f.invite(t, f.app, "mismatch@example.com", nil)
+	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"first-secret-1"}, "confirm": {"other-secret-2"}})
+	wantSecure(t, p)
+	p.want(t, `role="alert"`, "not the same", `name="ticket" value="`+inv.Ticket+`"`, `type="password"`)
+	p.wantNot(t, "first-secret-1", "other-secret-2", "Password set")
+	if s := f.status(t, inv.UserID); s != "INVITED" {
+		t.Fatalf("status after mismatching passwords: %s", s)
+	}
+}
+
+func TestInvitationPageRefusesWeakPasswords(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	inv := f.invite(t, f.app, "weak@example.com", nil)
+	for name, tc := range map[string]struct{ password, message string }{
+		"short":     {"short77", "at least 8"},
+		"too long":  {strings.Repeat("x", 129), "at most 128"},
+		"the email": {"WEAK@example.com", "email"},
+	} {
+		p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {tc.password}, "confirm": {tc.password}})
+		if p.status == http.StatusOK && strings.Contains(p.body, "Password set") {
+			t.Fatalf("%s: accepted", name)
+		}
+		wantSecure(t, p)
+		p.want(t, `role="alert"`, tc.message, `name="ticket" value="`+inv.Ticket+`"`)
+		p.wantNot(t, "value=\""+tc.password)
+		wantClean(t, p)
+	}
+	if s := f.status(t, inv.UserID); s != "INVITED" {
+		t.Fatalf("status after weak passwords: %s", s)
+	}
+	// The ticket still works.
+	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"strong-enough-1"}, "confirm": {"strong-enough-1"}})
+	if p.status != http.StatusOK {
+		t.Fatalf("good password after weak ones: %d\n%s", p.status, p.body)
+	}
+	p.want(t, "Your password is set")
+}
+
+func TestInvitationPageSetsThePassword(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	inv := f.invite(t, f.app, "done@example.com", nil)
+	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"finally-set-1"}, "confirm": {"finally-set-1"}})
+	if p.status != http.StatusOK {
+		t.Fatalf("POST: %d\n%s", p.status, p.body)
+	}
+	wantSecure(t, p)
+	p.want(t, "Password set", "Your password is set", "done@example.com", `href="`+loginURL+`"`, appName)
+	p.wantNot(t, `type="password"`, inv.Ticket)
+	if s := f.status(t, inv.UserID); s != "ACTIVE" {
+		t.Fatalf("status after setting the password: %s", s)
+	}
+	f.s.Client("", "").MustDo(t, signInMut, map[string]any{"a": f.app, "e": "done@example.com", "p": "finally-set-1"}, nil)
+
+	// The link is used up: a clear page, by GET and by POST.
+	for name, p := range map[string]page{
+		"GET":  get(t, f.s, local(t, f.s, inv.URL)),
+		"POST": submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"another-one-2"}, "confirm": {"another-one-2"}}),
+	} {
+		if p.status != http.StatusNotFound {
+			t.Fatalf("%s of a used link: %d", name, p.status)
+		}
+		wantSecure(t, p)
+		p.want(t, "This link does not work", "not valid")
+		p.wantNot(t, `type="password"`)
+		wantClean(t, p)
+	}
+}
+
+func TestInvitationPageWithoutLoginRedirect(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	app := f.createApp(t, "No Redirect", "", false)
+	inv := f.invite(t, app, "nolink@example.com", nil)
+	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"no-link-pass"}, "confirm": {"no-link-pass"}})
+	p.want(t, "Your password is set", "No Redirect")
+	p.wantNot(t, "<a ")
+}
+
+func TestInvitationPageBadLinks(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	f.invite(t, f.app, "someone@example.com", nil)
+	for name, p := range map[string]page{
+		"unknown ticket":      get(t, f.s, f.s.URL+"/invitation?ticket="+strings.Repeat("A", 43)),
+		"no ticket":           get(t, f.s, f.s.URL+"/invitation"),
+		"empty ticket":        get(t, f.s, f.s.URL+"/invitation?ticket="),
+		"garbage ticket":      get(t, f.s, f.s.URL+"/invitation?ticket=%00%ff%3Cscript%3E"),
+		"POST unknown ticket": submit(t, f.s, url.Values{"ticket": {"nope"}, "password": {"whatever-1"}, "confirm": {"whatever-1"}}),
+		"POST no ticket":      submit(t, f.s, url.Values{"password": {"whatever-1"}, "confirm": {"whatever-1"}}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if p.status != http.StatusNotFound {
+				t.Fatalf("status %d, want 404\n%s", p.status, p.body)
+			}
+			wantSecure(t, p)
+			p.want(t, "This link does not work", "not valid", "expired", "Ask the person who invited you")
+			p.wantNot(t, `type="password"`, "<script")
+			wantClean(t, p)
+		})
+	}
+}
+
+func TestInvitationPageExpiredLink(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false, atriumtest.WithInviteTTL(time.Millisecond))
+	inv := f.invite(t, f.app, "late@example.com", nil)
+	time.Sleep(20 * time.Millisecond) // let the 1 ms ticket expire; nothing is timed
+	p := get(t, f.s, local(t, f.s, inv.URL))
+	if p.status != http.StatusNotFound {
+		t.Fatalf("expired link: %d", p.status)
+	}
+	p.want(t, "This link does not work", "expired")
+	wantClean(t, p)
+}
+
+func TestInvitationPageOtherMethods(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	inv := f.invite(t, f.app, "method@example.com", nil)
+	req, err := http.NewRequest(http.MethodPut, local(t, f.s, inv.URL), strings.NewReader("password=x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := fetch(t, f.s, req)
+	if p.status != http.StatusMethodNotAllowed || !strings.Contains(p.header.Get("Allow"), "POST") {
+		t.Fatalf("PUT: %d, Allow %q", p.status, p.header.Get("Allow"))
+	}
+	if s := f.status(t, inv.UserID); s != "INVITED" {
+		t.Fatalf("status after PUT: %s", s)
+	}
+}

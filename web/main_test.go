@@ -1,0 +1,9 @@
+package web_test
+
+import (
+	"testing"
+
+	"atrium/atriumtest"
+)
+
+func TestMain(m *testing.M) { atriumtest.Main(m) }
