@@ -95,9 +95,6 @@ type User struct {
 type Ticket struct {
 	Hash      string    `bson:"hash"`
 	ExpiresAt time.Time `bson:"expiresAt"`
-	// ProjectID is the project that issued it (for developers, who are
-	// above projects).
-	ProjectID string `bson:"projectId,omitempty"`
 }
 
 // Profile is the FHIR resource that represents a principal (Patient,
@@ -120,7 +117,6 @@ type Developer struct {
 	Email        string     `bson:"email"`
 	Name         string     `bson:"name"`
 	PasswordHash string     `bson:"passwordHash,omitempty"`
-	Invitation   *Ticket    `bson:"invitation,omitempty"`
 	LastSignInAt *time.Time `bson:"lastSignInAt,omitempty"`
 	Meta         `bson:",inline"`
 }
@@ -137,7 +133,10 @@ type Membership struct {
 	Profile      string         `bson:"profile"`
 	AccessPolicy *access.Policy `bson:"accessPolicy,omitempty"`
 	RoleIDs      []string       `bson:"roleIds"`
-	Meta         `bson:",inline"`
+	// Invitation is the open invitation ticket of a developer who has no
+	// password yet: one per project that invited it, each valid on its own.
+	Invitation *Ticket `bson:"invitation,omitempty"`
+	Meta       `bson:",inline"`
 }
 
 // M2MClient is a machine client of one project (a backend), authenticated

@@ -16,9 +16,12 @@ import (
 	"atrium/store"
 )
 
-// fullAccess is the policy of a project's creator and of its default machine
-// client, as on the platform.
-var fullAccess = access.Policy{Rule: []access.Rule{{Resource: []string{"*"}, Action: []string{"*"}, Effect: access.Allow}}}
+// fullAccess returns the policy of a project's creator and of its default
+// machine client, as on the platform (a fresh value each time: stored
+// entities own their policies).
+func fullAccess() access.Policy {
+	return access.Policy{Rule: []access.Rule{{Resource: []string{"*"}, Action: []string{"*"}, Effect: access.Allow}}}
+}
 
 // DeveloperInput invites a developer into the project in scope.
 type DeveloperInput struct {
@@ -69,46 +72,49 @@ func (s *Service) InviteDeveloper(ctx context.Context, in DeveloperInput) (*Invi
 	if err != nil {
 		return nil, err
 	}
-	dev, created, err := s.developerAccount(ctx, email)
+	dev, err := s.developerAccount(ctx, email)
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.join(ctx, sc.tenant, dev, profile, roles, in.AccessPolicy)
+	// A developer without a password gets a link, kept on this membership so
+	// that invitations from other projects do not retire it.
+	var ticket string
+	var invitation *iam.Ticket
+	if dev.PasswordHash == "" {
+		var hash string
+		ticket, hash = newTicket()
+		invitation = &iam.Ticket{Hash: hash, ExpiresAt: s.now().Add(s.inviteTTL)}
+	}
+	m, err := s.join(ctx, sc.tenant, dev, profile, roles, in.AccessPolicy, invitation)
 	if err != nil {
 		return nil, err
 	}
 	out := &InvitedDeveloper{Developer: m}
-	if created || dev.PasswordHash == "" {
-		ticket, hash := newTicket()
-		t := &iam.Ticket{Hash: hash, ExpiresAt: s.now().Add(s.inviteTTL), ProjectID: sc.Project.ID}
-		if err := s.db.Developers().SetInvitation(ctx, dev.ID, t); err != nil {
-			return nil, err
-		}
+	if ticket != "" {
 		out.InvitationURL = s.invitationURL(ticket)
 	}
 	return out, nil
 }
 
 // developerAccount finds the developer with email or creates it.
-func (s *Service) developerAccount(ctx context.Context, email string) (dev *iam.Developer, created bool, err error) {
-	dev, err = s.db.Developers().ByEmail(ctx, email)
+func (s *Service) developerAccount(ctx context.Context, email string) (*iam.Developer, error) {
+	dev, err := s.db.Developers().ByEmail(ctx, email)
 	if err == nil || !errors.Is(err, store.ErrNotFound) {
-		return dev, false, err
+		return dev, err
 	}
 	dev = &iam.Developer{ID: uuid.NewString(), Email: email, Name: email}
 	err = s.db.Developers().Insert(ctx, dev)
 	if errors.Is(err, store.ErrDuplicate) { // invited concurrently elsewhere
-		dev, err = s.db.Developers().ByEmail(ctx, email)
-		return dev, false, err
+		return s.db.Developers().ByEmail(ctx, email)
 	}
-	return dev, err == nil, err
+	return dev, err
 }
 
 // join makes dev a member of the tenant's project with a profile there.
-func (s *Service) join(ctx context.Context, t *store.Tenant, dev *iam.Developer, profile *iam.Profile, roles []string, policy *access.Policy) (*iam.Membership, error) {
+func (s *Service) join(ctx context.Context, t *store.Tenant, dev *iam.Developer, profile *iam.Profile, roles []string, policy *access.Policy, invitation *iam.Ticket) (*iam.Membership, error) {
 	m := &iam.Membership{
 		ID: store.MembershipID(t.ProjectID(), dev.ID), DeveloperID: dev.ID, Email: dev.Email, Name: dev.Name,
-		Profile: profile.Reference(), RoleIDs: roles, AccessPolicy: policy,
+		Profile: profile.Reference(), RoleIDs: roles, AccessPolicy: policy, Invitation: invitation,
 	}
 	if m.RoleIDs == nil {
 		m.RoleIDs = []string{}

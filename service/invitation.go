@@ -288,10 +288,9 @@ func (s *Service) OpenInvitation(ctx context.Context, ticket string) (*Invitatio
 	var u iam.User
 	err := s.db.ByInvitation(ctx, store.InvitedUser, inv.hash, s.now(), &u)
 	if errors.Is(err, store.ErrNotFound) {
-		var d iam.Developer
-		if err = s.db.ByInvitation(ctx, store.InvitedDeveloper, inv.hash, s.now(), &d); err == nil {
-			inv.Developer, inv.Email = &d, d.Email
-			return inv, s.describeInvitation(ctx, inv, d.Invitation.ProjectID, "")
+		var m iam.Membership
+		if err = s.db.ByInvitation(ctx, store.InvitedDeveloper, inv.hash, s.now(), &m); err == nil {
+			return s.developerInvitation(ctx, inv, &m)
 		}
 	}
 	if errors.Is(err, store.ErrNotFound) {
@@ -304,6 +303,21 @@ func (s *Service) OpenInvitation(ctx context.Context, ticket string) (*Invitatio
 	return inv, s.describeInvitation(ctx, inv, u.ProjectID, u.ApplicationID)
 }
 
+// developerInvitation describes the invitation of a developer's membership.
+// Once the developer has set a password (with another project's link) the
+// link has nothing left to do.
+func (s *Service) developerInvitation(ctx context.Context, inv *Invitation, m *iam.Membership) (*Invitation, error) {
+	dev, err := s.db.Developers().Get(ctx, m.DeveloperID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && dev.PasswordHash != "") {
+		return nil, errBadTicket
+	}
+	if err != nil {
+		return nil, err
+	}
+	inv.Developer, inv.Membership, inv.Email = dev, m, dev.Email
+	return inv, s.describeInvitation(ctx, inv, m.ProjectID, "")
+}
+
 // describeInvitation adds the names the page shows.
 func (s *Service) describeInvitation(ctx context.Context, inv *Invitation, projectID, applicationID string) error {
 	t := s.db.Tenant(projectID)
@@ -312,15 +326,6 @@ func (s *Service) describeInvitation(ctx context.Context, inv *Invitation, proje
 		return err
 	}
 	inv.ProjectName = p.Name
-	if inv.Developer != nil {
-		inv.Membership, err = t.Memberships().Get(ctx, store.MembershipID(projectID, inv.Developer.ID))
-		if errors.Is(err, store.ErrNotFound) {
-			return errBadTicket // removed from the project since the invitation
-		}
-		if err != nil {
-			return err
-		}
-	}
 	if applicationID != "" {
 		if app, err := t.Applications().Get(ctx, applicationID); err == nil {
 			inv.Application = app
@@ -368,7 +373,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, ticket, password string)
 		err = s.db.AcceptInvitation(ctx, store.InvitedUser, inv.hash, hash, s.now(), inv.User)
 	} else {
 		audit.Target(ctx, "Developer", inv.Developer.ID)
-		err = s.db.AcceptInvitation(ctx, store.InvitedDeveloper, inv.hash, hash, s.now(), inv.Developer)
+		err = s.db.AcceptInvitation(ctx, store.InvitedDeveloper, inv.hash, hash, s.now(), inv.Membership)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errBadTicket

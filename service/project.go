@@ -105,7 +105,7 @@ func (s *Service) createProject(ctx context.Context, in NewProject, creator *iam
 // furnish gives a new project its default machine client and, when a
 // developer created it, that developer's membership.
 func (s *Service) furnish(ctx context.Context, t *store.Tenant, creator *iam.Developer) error {
-	name, policy := "Default", fullAccess
+	name, policy := "Default", fullAccess()
 	if _, err := s.newM2MClient(ctx, t, M2MInput{Name: &name, AccessPolicy: Optional[*access.Policy]{Set: true, Value: &policy}}); err != nil {
 		return err
 	}
@@ -116,7 +116,8 @@ func (s *Service) furnish(ctx context.Context, t *store.Tenant, creator *iam.Dev
 	if err != nil {
 		return err
 	}
-	_, err = s.join(ctx, t, creator, profile, nil, &policy)
+	creatorPolicy := fullAccess()
+	_, err = s.join(ctx, t, creator, profile, nil, &creatorPolicy, nil)
 	return err
 }
 

@@ -100,12 +100,16 @@ func (s *Service) Authorize(ctx context.Context, grants ...Grant) (*Scope, error
 	if err != nil {
 		return nil, err
 	}
-	audit.Project(ctx, project.ID)
-	if p.Kind != auth.Operator {
+	if p.Kind == auth.Operator {
+		audit.Project(ctx, project.ID)
+	} else {
 		policy, err := s.effectivePolicy(ctx, t, p)
 		if err != nil {
 			return nil, err
 		}
+		// Only now is the caller known to belong to the project: attempts
+		// of outsiders are not written into its audit trail.
+		audit.Project(ctx, project.ID)
 		if !slices.ContainsFunc(grants, func(g Grant) bool { return access.Can(policy, g.Action, g.Resource).Allowed }) {
 			return nil, iam.Errorf(iam.Forbidden, "%s on %s is not allowed by your access policy", grants[0].Action, grants[0].Resource)
 		}

@@ -48,8 +48,8 @@ func (ds Developers) Insert(ctx context.Context, dev *iam.Developer) error {
 	return mapWriteError(err)
 }
 
-// Set changes fields of a developer (its invitation ticket, its last
-// sign-in) without a version check: they are single-field facts.
+// Set changes fields of a developer (its last sign-in) without a version
+// check: they are single-field facts.
 func (ds Developers) Set(ctx context.Context, id string, fields bson.D) error {
 	defer locks.lock(developersColl, id)()
 	fields = append(fields, bson.E{Key: "updatedAt", Value: now()})
@@ -60,9 +60,13 @@ func (ds Developers) Set(ctx context.Context, id string, fields bson.D) error {
 	return err
 }
 
-// SetInvitation replaces the developer's invitation ticket.
-func (ds Developers) SetInvitation(ctx context.Context, id string, t *iam.Ticket) error {
-	return ds.Set(ctx, id, bson.D{{Key: "invitation", Value: t}})
+// setFirstPassword gives an account its password, unless it has one: a
+// developer invited by several projects sets it with the first link used.
+func (ds Developers) setFirstPassword(ctx context.Context, id, passwordHash string) error {
+	_, err := ds.coll().UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "passwordHash", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "passwordHash", Value: passwordHash}, {Key: "updatedAt", Value: now()}}}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+	return err
 }
 
 // SetLastSignIn records a sign-in.

@@ -36,10 +36,10 @@ var indexes = map[string][]mongo.IndexModel{
 	membershipsColl: {
 		{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "roleIds", Value: 1}}, Options: options.Index().SetName("project_roles")},
 		{Keys: bson.D{{Key: "developerId", Value: 1}}, Options: options.Index().SetName("developer")},
+		{Keys: bson.D{{Key: "invitation.hash", Value: 1}}, Options: options.Index().SetName("invitation").SetSparse(true)},
 	},
 	developersColl: {
 		{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetName("email").SetUnique(true)},
-		{Keys: bson.D{{Key: "invitation.hash", Value: 1}}, Options: options.Index().SetName("invitation").SetSparse(true)},
 	},
 	applicationsColl: {
 		{Keys: bson.D{{Key: "clientId", Value: 1}}, Options: options.Index().SetName("client_id").SetUnique(true)},

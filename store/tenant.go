@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -157,12 +158,12 @@ func (r Repo[T, P]) Insert(ctx context.Context, v *T) error {
 	if _, err = r.s.c.InsertOne(ctx, doc); err != nil {
 		return mapWriteError(err)
 	}
-	// Give v what the store stamped on it (its projectId), as a read would.
-	raw, err := bson.Marshal(doc)
-	if err != nil {
-		return err
+	// Give v the projectId the store stamped on the document, as a read
+	// would (entities that have the field).
+	if f := reflect.ValueOf(v).Elem().FieldByName("ProjectID"); f.IsValid() && f.Kind() == reflect.String {
+		f.SetString(r.s.projectID)
 	}
-	return bson.Unmarshal(raw, v)
+	return nil
 }
 
 // Update reads the entity, lets mutate change it and writes it back only if

@@ -65,7 +65,7 @@ func invitationFilter(hash string, now time.Time) bson.D {
 }
 
 // invitees are the collections whose documents hold invitation tickets.
-var invitees = map[Invitee]string{InvitedUser: usersColl, InvitedDeveloper: developersColl}
+var invitees = map[Invitee]string{InvitedUser: usersColl, InvitedDeveloper: membershipsColl}
 
 // Invitee is who an invitation ticket can belong to.
 type Invitee int
@@ -77,7 +77,7 @@ const (
 )
 
 // ByInvitation finds the holder of an open invitation ticket and decodes it
-// into out (an *iam.User or *iam.Developer). The ticket is a secret that
+// into out (an *iam.User, or the *iam.Membership of an invited developer). The ticket is a secret that
 // names its holder, so this is one of the few reads that is not confined to
 // a project up front; the holder says which project it is in.
 func (d *DB) ByInvitation(ctx context.Context, kind Invitee, hash string, now time.Time, out any) error {
@@ -88,10 +88,12 @@ func (d *DB) ByInvitation(ctx context.Context, kind Invitee, hash string, now ti
 	return err
 }
 
-// AcceptInvitation consumes an invitation ticket, sets the holder's password
-// hash (and, for users, activates them) in one conditional update: of any
-// number of concurrent calls with the same ticket exactly one succeeds; the
-// others, and any later call, get ErrNotFound. out receives the holder as
+// AcceptInvitation consumes an invitation ticket in one conditional update:
+// of any number of concurrent calls with the same ticket exactly one
+// succeeds; the others, and any later call, get ErrNotFound. A user gets the
+// password hash and becomes active in the same update; a developer's
+// membership gives up its ticket, and the developer's account then gets the
+// password hash unless it already has one. out receives the holder as
 // updated.
 func (d *DB) AcceptInvitation(ctx context.Context, kind Invitee, hash, passwordHash string, now time.Time, out any) error {
 	// Find the holder first, to take the same document lock as Update: the
@@ -106,9 +108,9 @@ func (d *DB) AcceptInvitation(ctx context.Context, kind Invitee, hash, passwordH
 	}
 	id, _ := raw.Lookup("_id").StringValueOK()
 	defer locks.lock(coll.Name(), id)()
-	set := bson.D{{Key: "passwordHash", Value: passwordHash}, {Key: "updatedAt", Value: now.UTC().Truncate(time.Millisecond)}}
+	set := bson.D{{Key: "updatedAt", Value: now.UTC().Truncate(time.Millisecond)}}
 	if kind == InvitedUser {
-		set = append(set, bson.E{Key: "status", Value: iam.Active})
+		set = append(set, bson.E{Key: "passwordHash", Value: passwordHash}, bson.E{Key: "status", Value: iam.Active})
 	}
 	update := bson.D{
 		{Key: "$set", Value: set},
@@ -120,7 +122,11 @@ func (d *DB) AcceptInvitation(ctx context.Context, kind Invitee, hash, passwordH
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return ErrNotFound
 	}
-	return err
+	if err != nil || kind != InvitedDeveloper {
+		return err
+	}
+	developerID, _ := raw.Lookup("developerId").StringValueOK()
+	return d.Developers().setFirstPassword(ctx, developerID, passwordHash)
 }
 
 // Orders of user listings; ties are broken by id.
