@@ -105,6 +105,9 @@ func graphQL(o Options) http.Handler {
 func corsHandler(svc *service.Service, origins []string) *cors.Cors {
 	return cors.New(cors.Options{
 		AllowOriginRequestFunc: func(r *http.Request, origin string) bool {
+			if origin == "" { // not a cross-origin request: nothing to look up
+				return false
+			}
 			return slices.Contains(origins, origin) || svc.OriginAllowed(r.Context(), origin)
 		},
 		AllowedMethods: []string{http.MethodGet, http.MethodPost},

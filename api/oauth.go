@@ -24,6 +24,10 @@ func tokenEndpoint(svc *service.Service, log *slog.Logger) http.Handler {
 			oauthError(w, http.StatusBadRequest, "invalid_request", err.Error())
 			return
 		}
+		if req.GrantType == "" {
+			oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type is required")
+			return
+		}
 		if req.GrantType != "client_credentials" {
 			oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "only the client_credentials grant is supported")
 			return

@@ -37,8 +37,11 @@ func AuditMutations(svc *service.Service) graphql.FieldMiddleware {
 				targetType = typeOf(d.Arguments.ForName("resource").Value.Raw)
 			}
 		}
-		if project == "" && targetType == "Project" {
+		switch {
+		case targetType == "Project" && project == "":
 			project = targetID // a new project records its own creation
+		case targetType == "Project" && targetID == "":
+			targetID = project
 		}
 		svc.Record(ctx, iam.AuditEvent{
 			ProjectID: project,
@@ -93,6 +96,11 @@ func targetOf(res any) (string, string) {
 		f := v.Field(i)
 		if f.Kind() != reflect.Pointer || f.IsNil() || f.Elem().Kind() != reflect.Struct {
 			continue
+		}
+		// A developer appears as its membership of the project; the
+		// developer's own id is what the audit trail names.
+		if id := f.Elem().FieldByName("DeveloperID"); id.IsValid() && id.Kind() == reflect.String {
+			return "Developer", id.String()
 		}
 		if id := f.Elem().FieldByName("ID"); id.IsValid() && id.Kind() == reflect.String {
 			return f.Elem().Type().Name(), id.String()

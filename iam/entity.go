@@ -104,7 +104,10 @@ type Profile struct {
 	ProjectID    string         `bson:"projectId"`
 	ResourceType string         `bson:"resourceType"`
 	Resource     map[string]any `bson:"resource"`
-	Meta         `bson:",inline"`
+	// Retired marks the profile of a principal since deleted: it stays, as
+	// clinical data, and is never reused for someone new.
+	Retired bool `bson:"retired,omitempty"`
+	Meta    `bson:",inline"`
 }
 
 // Reference is the profile's relative FHIR reference, e.g. "Patient/<id>".

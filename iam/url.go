@@ -23,7 +23,11 @@ func NormalOrigin(o string) (string, error) {
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.Opaque != "" {
 		return "", fmt.Errorf("%q: an origin has no path, query or credentials", o)
 	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+	host := strings.ToLower(u.Host)
+	scheme := strings.ToLower(u.Scheme)
+	// Browsers leave the scheme's default port out of the Origin header.
+	host = strings.TrimSuffix(host, map[string]string{"http": ":80", "https": ":443"}[scheme])
+	return scheme + "://" + host, nil
 }
 
 // ValidWebURL checks an absolute http(s) URL without credentials.

@@ -114,7 +114,7 @@ func (s *Service) developerAccount(ctx context.Context, email string) (*iam.Deve
 func (s *Service) join(ctx context.Context, t *store.Tenant, dev *iam.Developer, profile *iam.Profile, roles []string, policy *access.Policy, invitation *iam.Ticket) (*iam.Membership, error) {
 	m := &iam.Membership{
 		ID: store.MembershipID(t.ProjectID(), dev.ID), DeveloperID: dev.ID, Email: dev.Email, Name: dev.Name,
-		Profile: profile.Reference(), RoleIDs: roles, AccessPolicy: policy, Invitation: invitation,
+		RoleIDs: roles, AccessPolicy: policy, Invitation: invitation,
 	}
 	if m.RoleIDs == nil {
 		m.RoleIDs = []string{}
@@ -122,7 +122,7 @@ func (s *Service) join(ctx context.Context, t *store.Tenant, dev *iam.Developer,
 	if _, err := t.Memberships().Get(ctx, m.ID); err == nil {
 		return nil, iam.Errorf(iam.Conflict, "%s is already a developer of this project (developer %s)", dev.Email, dev.ID)
 	}
-	if err := s.withProfile(ctx, t, profile, func() error { return t.Memberships().Insert(ctx, m) }); err != nil {
+	if err := s.withProfile(ctx, t, profile, &m.Profile, func() error { return t.Memberships().Insert(ctx, m) }); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
 			return nil, iam.Errorf(iam.Conflict, "%s is already a developer of this project (developer %s)", dev.Email, dev.ID)
 		}
@@ -223,9 +223,16 @@ func (s *Service) RemoveDeveloper(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	err = sc.tenant.Memberships().Delete(ctx, store.MembershipID(sc.Project.ID, id))
+	m, err := s.membership(ctx, sc.tenant, id, "input.id")
+	if err != nil {
+		return err
+	}
+	err = sc.tenant.Memberships().Delete(ctx, m.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return developerNotFound(id, "input.id")
+	}
+	if err == nil {
+		s.retireProfile(ctx, sc.tenant, m.Profile)
 	}
 	return err
 }

@@ -148,14 +148,13 @@ func (s *Service) invite(ctx context.Context, sc *Scope, at string, in InviteInp
 		if profile, err = newProfile(at+".resource", in.Resource, []string{"Patient", "Practitioner"}, t.ProjectID(), key); err != nil {
 			return nil, err
 		}
-		u.Profile = profile.Reference()
 	default:
 		return nil, iam.Invalid(at+".resource", "give the user's FHIR resource (Patient or Practitioner) or an existing profile reference")
 	}
 
 	ticket, hash := newTicket()
 	u.Invitation = &iam.Ticket{Hash: hash, ExpiresAt: s.now().Add(s.inviteTTL)}
-	if err := s.withProfile(ctx, t, profile, func() error { return t.Users().Insert(ctx, u) }); err != nil {
+	if err := s.withProfile(ctx, t, profile, &u.Profile, func() error { return t.Users().Insert(ctx, u) }); err != nil {
 		return nil, s.memberError(ctx, t, u, err)
 	}
 	link := s.invitationURL(ticket)

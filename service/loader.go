@@ -41,11 +41,16 @@ func (s *Service) fetchRoles(ctx context.Context, keys []roleKey) (map[roleKey]i
 	return out, nil
 }
 
+func loaderOf(ctx context.Context) *dataloadgen.Loader[roleKey, iam.Role] {
+	l, _ := ctx.Value(loadersKey{}).(*dataloadgen.Loader[roleKey, iam.Role])
+	return l
+}
+
 // loadRoles returns the roles with the ids in project, skipping ids whose
 // role no longer exists, batched when the context carries loaders.
 func loadRoles(ctx context.Context, s *Service, project string, ids []string) ([]iam.Role, error) {
-	l, ok := ctx.Value(loadersKey{}).(*dataloadgen.Loader[roleKey, iam.Role])
-	if !ok {
+	l := loaderOf(ctx)
+	if l == nil {
 		return s.db.Tenant(project).RolesByID(ctx, ids)
 	}
 	out := make([]iam.Role, 0, len(ids))

@@ -107,9 +107,8 @@ func (s *Service) newM2MClient(ctx context.Context, t *store.Tenant, in M2MInput
 	if in.Profile == nil {
 		device := map[string]any{"resourceType": "Device", "deviceName": []any{map[string]any{"name": c.Name, "type": "user-friendly-name"}}}
 		profile, _ = newProfile("input.profile", device, []string{"Device"}, t.ProjectID(), "m2m/"+c.ClientID)
-		c.Profile = profile.Reference()
 	}
-	if err := s.withProfile(ctx, t, profile, func() error { return t.M2MClients().Insert(ctx, c) }); err != nil {
+	if err := s.withProfile(ctx, t, profile, &c.Profile, func() error { return t.M2MClients().Insert(ctx, c) }); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -207,9 +206,16 @@ func (s *Service) DeleteM2MClient(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	c, err := s.m2mClient(ctx, sc.tenant, id, "input.id")
+	if err != nil {
+		return err
+	}
 	err = sc.tenant.M2MClients().Delete(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return m2mNotFound(id, "input.id")
+	}
+	if err == nil {
+		s.retireProfile(ctx, sc.tenant, c.Profile)
 	}
 	return err
 }

@@ -57,12 +57,12 @@ func newProfile(field string, resource map[string]any, allowed []string, project
 }
 
 // withProfile writes a new principal's profile (when profile is not nil),
-// then the principal itself with insert. No transaction covers the two
-// writes, so a failed insert is compensated: a profile this call created is
-// removed again. Not after a duplicate-key failure, though: then another
-// request for the same person won, and the profile (its id is derived from
-// the person) is the winner's.
-func (s *Service) withProfile(ctx context.Context, t *store.Tenant, profile *iam.Profile, insert func() error) error {
+// stores its reference in *ref, then writes the principal itself with
+// insert. No transaction covers the two writes, so a failed insert is
+// compensated: a profile this call created is removed again. Not after a
+// duplicate-key failure, though: then another request for the same person
+// won, and the profile (its id is derived from the person) is the winner's.
+func (s *Service) withProfile(ctx context.Context, t *store.Tenant, profile *iam.Profile, ref *string, insert func() error) error {
 	if profile == nil {
 		return insert()
 	}
@@ -70,6 +70,7 @@ func (s *Service) withProfile(ctx context.Context, t *store.Tenant, profile *iam
 	if err != nil {
 		return err
 	}
+	*ref = profile.Reference()
 	err = insert()
 	if err != nil && created && !errors.Is(err, store.ErrDuplicate) {
 		if derr := t.Profiles().Delete(context.WithoutCancel(ctx), profile.ID); derr != nil {
@@ -79,9 +80,11 @@ func (s *Service) withProfile(ctx context.Context, t *store.Tenant, profile *iam
 	return err
 }
 
-// putProfile stores a profile, replacing the resource of one left behind by
-// an earlier attempt (or by a principal since deleted). It reports whether
-// it created the document.
+// putProfile stores a profile. Its id is derived from the person, so a
+// profile left behind by an earlier failed attempt is found and rewritten
+// instead of a second one made; the retired profile of a principal since
+// deleted is kept, and the new one gets a fresh id. It reports whether it
+// created a document.
 func putProfile(ctx context.Context, t *store.Tenant, p *iam.Profile) (created bool, err error) {
 	for range 3 { // a concurrent compensation may remove the one we found
 		err = t.Profiles().Insert(ctx, p)
@@ -89,12 +92,38 @@ func putProfile(ctx context.Context, t *store.Tenant, p *iam.Profile) (created b
 			return err == nil, err
 		}
 		_, err = t.Profiles().Update(ctx, p.ID, 0, func(old *iam.Profile) error {
+			if old.Retired {
+				return errRetired
+			}
 			old.ResourceType, old.Resource = p.ResourceType, p.Resource
 			return nil
 		})
+		if errors.Is(err, errRetired) {
+			p.ID = uuid.NewString()
+			p.Resource["id"] = p.ID
+			continue
+		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return false, err
 		}
 	}
 	return false, err
+}
+
+var errRetired = errors.New("profile retired")
+
+// retireProfile marks the profile a deleted principal referenced, so that it
+// stays as it is.
+func (s *Service) retireProfile(ctx context.Context, t *store.Tenant, ref string) {
+	m := profileRef.FindStringSubmatch(ref)
+	if m == nil {
+		return
+	}
+	_, err := t.Profiles().Update(context.WithoutCancel(ctx), m[2], 0, func(p *iam.Profile) error {
+		p.Retired = true
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.ErrorContext(ctx, "retiring a profile", "profile", ref, "error", err.Error())
+	}
 }

@@ -36,6 +36,14 @@ func (s *Service) Projects(ctx context.Context) ([]iam.Project, error) {
 			return nil, err
 		}
 		return s.db.ProjectsByID(ctx, ids)
+	case p.Kind == auth.User:
+		if _, err := s.activeUser(ctx, p.ProjectID, p.ID); err != nil {
+			return nil, err
+		}
+	case p.Kind == auth.M2MClient:
+		if _, err := s.activeM2M(ctx, p.ProjectID, p.ID); err != nil {
+			return nil, err
+		}
 	}
 	return s.db.ProjectsByID(ctx, []string{p.ProjectID})
 }

@@ -120,6 +120,11 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Session, error) 
 	if !p.SignupEnabled {
 		return nil, iam.Errorf(iam.Forbidden, "self-registration is turned off for this project; ask for an invitation")
 	}
+	if p.DefaultPatientRoleID == "" {
+		// A user must hold a role or a policy; self-registered users get theirs
+		// from the project.
+		return nil, iam.Errorf(iam.Forbidden, "self-registration needs the project's defaultPatientRole; ask the project's developers to set it")
+	}
 	email, err := normaliseEmail("input.email", in.Email)
 	if err != nil {
 		return nil, err
@@ -137,17 +142,22 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Session, error) 
 	}
 	u := &iam.User{
 		ID: uuid.NewString(), Name: email, Email: email, AuthenticationMethod: "email",
-		Profile: profile.Reference(), RoleIDs: []string{}, Status: iam.Active,
+		RoleIDs: []string{p.DefaultPatientRoleID}, Status: iam.Active,
 		ApplicationID: app.ID, PasswordHash: auth.HashPassword(in.Password),
 	}
-	if p.DefaultPatientRoleID != "" {
-		u.RoleIDs = []string{p.DefaultPatientRoleID}
-	}
-	if err := s.notMember(ctx, t, u); err != nil {
+	// An anonymous caller learns only that the email is taken, nothing of
+	// the account.
+	errTaken := iam.Errorf(iam.Conflict, "an account with this email already exists; sign in instead")
+	if err := s.notMember(ctx, t, u); iam.ErrorCode(err) == iam.Conflict {
+		return nil, errTaken
+	} else if err != nil {
 		return nil, err
 	}
-	if err := s.withProfile(ctx, t, profile, func() error { return t.Users().Insert(ctx, u) }); err != nil {
-		return nil, s.memberError(ctx, t, u, err)
+	if err := s.withProfile(ctx, t, profile, &u.Profile, func() error { return t.Users().Insert(ctx, u) }); err != nil {
+		if errors.Is(err, store.ErrDuplicate) {
+			return nil, errTaken
+		}
+		return nil, err
 	}
 	return s.session(u)
 }

@@ -53,9 +53,12 @@ func (s *Service) CheckAccess(ctx context.Context, who Subject, action, resource
 	if resource == "" {
 		return nil, iam.Invalid("input.resource", "must not be empty")
 	}
-	roleIDs, inline, err := s.subjectAccess(ctx, sc.tenant, who)
+	roleIDs, inline, inactive, err := s.subjectAccess(ctx, sc.tenant, who)
 	if err != nil {
 		return nil, err
+	}
+	if inactive != "" {
+		return &AccessCheck{Reason: inactive}, nil
 	}
 	roles, err := sc.tenant.RolesByID(ctx, roleIDs)
 	if err != nil {
@@ -104,8 +107,9 @@ func (s *Service) CheckAccess(ctx context.Context, who Subject, action, resource
 	return out, nil
 }
 
-// subjectAccess loads the roles and inline policy of the simulated principal.
-func (s *Service) subjectAccess(ctx context.Context, t *store.Tenant, who Subject) ([]string, *access.Policy, error) {
+// subjectAccess loads the roles and inline policy of the simulated
+// principal; inactive says why a user is refused whatever its policy.
+func (s *Service) subjectAccess(ctx context.Context, t *store.Tenant, who Subject) (roleIDs []string, inline *access.Policy, inactive string, err error) {
 	given := 0
 	for _, id := range []string{who.UserID, who.DeveloperID, who.M2MClientID} {
 		if id != "" {
@@ -113,25 +117,28 @@ func (s *Service) subjectAccess(ctx context.Context, t *store.Tenant, who Subjec
 		}
 	}
 	if given != 1 {
-		return nil, nil, iam.Invalid("input.principal", "give exactly one of userId, developerId and m2mClientId")
+		return nil, nil, "", iam.Invalid("input.principal", "give exactly one of userId, developerId and m2mClientId")
 	}
 	switch {
 	case who.UserID != "":
 		u, err := s.user(ctx, t, who.UserID, "input.principal.userId")
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
-		return u.RoleIDs, u.AccessPolicy, nil
+		if u.Status == iam.Disabled {
+			inactive = "the user is disabled: every request it makes is refused, whatever its policy"
+		}
+		return u.RoleIDs, u.AccessPolicy, inactive, nil
 	case who.DeveloperID != "":
 		m, err := s.membership(ctx, t, who.DeveloperID, "input.principal.developerId")
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
-		return m.RoleIDs, m.AccessPolicy, nil
+		return m.RoleIDs, m.AccessPolicy, "", nil
 	}
 	c, err := s.m2mClient(ctx, t, who.M2MClientID, "input.principal.m2mClientId")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
-	return c.RoleIDs, c.AccessPolicy, nil
+	return c.RoleIDs, c.AccessPolicy, "", nil
 }

@@ -176,8 +176,33 @@ func (s *Service) Users(ctx context.Context, first *int64, after string, f UserF
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
 	users, err := sc.tenant.ListUsers(ctx, f, p)
 	page := &UserPage{order: order, filter: f, tenant: sc.tenant}
-	page.Users, page.HasNextPage, err = trim(users, p, err)
-	return page, err
+	if page.Users, page.HasNextPage, err = trim(users, p, err); err != nil {
+		return nil, err
+	}
+	return page, s.primeRoles(ctx, sc.tenant, page.Users)
+}
+
+// primeRoles loads the roles of a whole page of users in one round trip and
+// hands them to the request's loader, so resolving roles{...} on the page
+// costs one read whatever the page size and however the resolvers are
+// scheduled.
+func (s *Service) primeRoles(ctx context.Context, t *store.Tenant, users []iam.User) error {
+	l := loaderOf(ctx)
+	if l == nil {
+		return nil
+	}
+	var ids []string
+	for _, u := range users {
+		ids = append(ids, u.RoleIDs...)
+	}
+	roles, err := t.RolesByID(ctx, dedupe(ids))
+	if err != nil {
+		return err
+	}
+	for _, r := range roles {
+		l.Prime(roleKey{t.ProjectID(), r.ID}, r)
+	}
+	return nil
 }
 
 // UserChanges is the input of UpdateUser; unset fields stay unchanged.
@@ -263,7 +288,15 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return userWriteError(sc.tenant.Users().Delete(ctx, id), id, "input.id", 0)
+	u, err := s.user(ctx, sc.tenant, id, "input.id")
+	if err != nil {
+		return err
+	}
+	if err := sc.tenant.Users().Delete(ctx, id); err != nil {
+		return userWriteError(err, id, "input.id", 0)
+	}
+	s.retireProfile(ctx, sc.tenant, u.Profile)
+	return nil
 }
 
 // SetUserDisabled disables or re-enables a user. A disabled user cannot sign

@@ -87,7 +87,10 @@ func list[T any](ctx context.Context, s scoped, filter bson.D, p Page) ([]T, err
 	if p.Desc {
 		dir = -1
 	}
-	opts := options.Find().SetSort(bson.D{{Key: p.Field, Value: dir}, {Key: "_id", Value: dir}}).SetLimit(int64(p.Limit))
+	// One batch holds the whole page (one more than the limit, so that the
+	// engine closes the cursor instead of leaving a getMore to make).
+	opts := options.Find().SetSort(bson.D{{Key: p.Field, Value: dir}, {Key: "_id", Value: dir}}).
+		SetLimit(int64(p.Limit)).SetBatchSize(int32(p.Limit) + 1)
 	out := []T{}
 	return out, s.find(ctx, append(filter, after...), opts, &out)
 }

@@ -1,0 +1,380 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Khan/genqlient/graphql"
+
+	"atrium/atriumtest"
+	"atrium/client"
+)
+
+type i4Event = client.AuditEventsAuditEventsAuditEventConnectionEdgesAuditEventEdgeNodeAuditEvent
+
+// i4Events lists every audit event c may see with filter, newest first, in
+// one page.
+func i4Events(t testing.TB, c graphql.Client, filter *client.AuditEventFilter) []i4Event {
+	t.Helper()
+	res, err := client.AuditEvents(t.Context(), c, i4Ptr(100), nil, filter)
+	i4Must(t, err)
+	if res.AuditEvents.PageInfo.HasNextPage {
+		t.Fatal("more than 100 audit events")
+	}
+	out := make([]i4Event, 0, len(res.AuditEvents.Edges))
+	for _, e := range res.AuditEvents.Edges {
+		out = append(out, e.Node)
+	}
+	return out
+}
+
+func i4EventIDs(es []i4Event) []string {
+	ids := make([]string, 0, len(es))
+	for _, e := range es {
+		ids = append(ids, e.Id)
+	}
+	return ids
+}
+
+func i4ShowEvent(e i4Event) string {
+	return fmt.Sprintf("%s %s by %s/%q on %s/%q -> %s %v (request %q)", e.Time.Format(time.RFC3339Nano), e.Action,
+		e.Actor.Kind, e.Actor.Id, e.Target.Type, e.Target.Id, e.Outcome, e.ChangedFields, e.RequestId)
+}
+
+// i4WantEvent is one expected audit event.
+type i4WantEvent struct {
+	action             string
+	actorKind, actorID string
+	targetType         string
+	targetID           string
+	outcome            string
+	fields             []string // nil: not checked
+	requestID          string   // "": any non-empty
+}
+
+func (w i4WantEvent) matches(e i4Event) bool {
+	return e.Action == w.action && e.Actor.Kind == w.actorKind && e.Actor.Id == w.actorID &&
+		e.Target.Type == w.targetType && e.Target.Id == w.targetID && e.Outcome == w.outcome &&
+		(w.fields == nil || slices.Equal(e.ChangedFields, w.fields)) &&
+		(w.requestID == "" || e.RequestId == w.requestID)
+}
+
+func (w i4WantEvent) String() string {
+	return fmt.Sprintf("%s by %s/%q on %s/%q -> %s %v", w.action, w.actorKind, w.actorID, w.targetType, w.targetID, w.outcome, w.fields)
+}
+
+// i4WithHeaders is a typed client of s that sends fixed headers.
+func i4WithHeaders(s *atriumtest.Server, h i4Headers) graphql.Client {
+	return graphql.NewClient(s.URL+"/graphql", &http.Client{Transport: h.wrap(s.Server.Client().Transport)})
+}
+
+// One audit event per state-changing operation, with the right action,
+// actor, target, outcome, request id and changed fields, and no secret; the
+// filters, paging, and the project boundary.
+func TestAuditTrail(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	ctx := t.Context()
+	p := i4Project(t, s, "Audited")
+	op := i4Operator(s, p)
+	anon := i4Client(s, "", "")
+	var want []i4WantEvent
+	secrets := []string{i4Password}
+	expect := func(w i4WantEvent) { want = append(want, w) }
+	expect(i4WantEvent{"Project:CreateProject", "OPERATOR", "", "Project", p, "success", nil, ""})
+
+	// Roles: create (with a request id of our own), update, delete.
+	opReq := i4WithHeaders(s, i4Headers{"Authorization": "Bearer " + atriumtest.AdminSecret, "X-Oystehr-Project-Id": p, "X-Request-Id": "i4-create-role-request"})
+	cr, err := client.CreateRole(ctx, opReq, client.CreateRoleInput{
+		Name: "Editor", Description: i4Ptr("edits the project"),
+		AccessPolicy: i4Policy(i4Allow("Project:Settings", "Project:GetProjectInfo", "Project:UpdateProjectInfo")),
+	})
+	i4Must(t, err)
+	role := cr.CreateRole.Role.Id
+	expect(i4WantEvent{"IAM:CreateRole", "OPERATOR", "", "Role", role, "success", []string{"accessPolicy", "description", "name"}, "i4-create-role-request"})
+	s.Operator(p).MustDo(t, `mutation($id: ID!) { updateRole(input: {id: $id, name: "Project editor", accessPolicy: {rule: [{resource: "Project:Settings", action: ["Project:GetProjectInfo", "Project:UpdateProjectInfo"], effect: Allow}]}}) { role { id } } }`,
+		map[string]any{"id": role}, nil)
+	expect(i4WantEvent{"IAM:UpdateRole", "OPERATOR", "", "Role", role, "success", []string{"accessPolicy", "id", "name"}, ""})
+	temp := i4Role(t, op, "Temporary", i4Allow("IAM:Role", "IAM:GetRole"))
+	expect(i4WantEvent{"IAM:CreateRole", "OPERATOR", "", "Role", temp, "success", []string{"accessPolicy", "description", "name"}, ""})
+	s.Operator(p).MustDo(t, `mutation($id: ID!) { deleteRole(input: {id: $id}) { deletedRoleId } }`, map[string]any{"id": temp}, nil)
+	expect(i4WantEvent{"IAM:DeleteRole", "OPERATOR", "", "Role", temp, "success", []string{"id"}, ""})
+	// A refused input records its error code.
+	_, err = client.CreateRole(ctx, op, client.CreateRoleInput{Name: ""})
+	i4Fails(t, err, "BAD_USER_INPUT")
+	expect(i4WantEvent{"IAM:CreateRole", "OPERATOR", "", "Role", "", "BAD_USER_INPUT", []string{"accessPolicy", "description", "name"}, ""})
+
+	// An application and a user, who accepts and signs in (and fails once).
+	app := i4App(t, op, "Portal")
+	expect(i4WantEvent{"App:CreateApplication", "OPERATOR", "", "Application", app, "success",
+		[]string{"allowedCORSOriginsUrls", "allowedCallbackUrls", "description", "loginRedirectUri", "loginWithEmailEnabled", "name", "shouldSendInviteEmail"}, ""})
+	user, ticket := i4InviteUser(t, op, app, "audited.user@example.com", []string{role}, nil)
+	secrets = append(secrets, ticket)
+	expect(i4WantEvent{"App:CreateUser", "OPERATOR", "", "User", user, "success",
+		[]string{"accessPolicy", "applicationId", "email", "phoneNumber", "profile", "resource", "roles", "shouldSendInviteEmail", "username"}, ""})
+	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: ticket, Password: i4Password})
+	i4Must(t, err)
+	expect(i4WantEvent{"App:AcceptInvitation", "", "", "User", user, "success", []string{"password", "ticket"}, ""})
+	si, err := client.SignIn(ctx, anon, client.SignInInput{ApplicationId: app, Email: "audited.user@example.com", Password: i4Password})
+	i4Must(t, err)
+	userTok := si.SignIn.AccessToken
+	secrets = append(secrets, userTok)
+	expect(i4WantEvent{"App:SignIn", "USER", user, "User", user, "success", []string{"applicationId", "email", "password"}, ""})
+	const wrongPassword = "i4-Wrong-Pass-Phrase-3d2f"
+	secrets = append(secrets, wrongPassword)
+	_, err = client.SignIn(ctx, anon, client.SignInInput{ApplicationId: app, Email: "audited.user@example.com", Password: wrongPassword})
+	i4Fails(t, err, "UNAUTHENTICATED")
+	expect(i4WantEvent{"App:SignIn", "", "", "User", user, "denied", []string{"applicationId", "email", "password"}, ""})
+
+	// The operator and the user change the project; the user is refused a
+	// role.
+	_, err = client.UpdateProject(ctx, op, client.UpdateProjectInput{Name: i4Ptr("Audited, renamed")})
+	i4Must(t, err)
+	expect(i4WantEvent{"Project:UpdateProjectInfo", "OPERATOR", "", "Project", p, "success", []string{"name"}, ""})
+	asUser := i4Client(s, userTok, "")
+	_, err = client.UpdateProject(ctx, asUser, client.UpdateProjectInput{Description: i4Ptr("by the user")})
+	i4Must(t, err)
+	expect(i4WantEvent{"Project:UpdateProjectInfo", "USER", user, "Project", p, "success", []string{"description"}, ""})
+	_, err = client.CreateRole(ctx, asUser, client.CreateRoleInput{Name: "Escalation", AccessPolicy: i4Policy(i4Allow("*", "*"))})
+	i4Fails(t, err, "FORBIDDEN")
+	expect(i4WantEvent{"IAM:CreateRole", "USER", user, "Role", "", "denied", []string{"accessPolicy", "description", "name"}, ""})
+
+	// The default machine client: a new secret, a token, a wrong secret, and
+	// a change made with the machine token.
+	ms, err := client.M2MClients(ctx, op, nil, nil, nil)
+	i4Must(t, err)
+	def := ms.M2mClients.Edges[0].Node
+	secret := i4Rotate(t, op, def.Id)
+	secrets = append(secrets, secret)
+	expect(i4WantEvent{"App:RotateM2MClientSecret", "OPERATOR", "", "M2MClient", def.Id, "success", []string{"id"}, ""})
+	machineTok := i4M2MToken(t, s, def.ClientId, secret)
+	secrets = append(secrets, machineTok)
+	expect(i4WantEvent{"IAM:IssueM2MClientToken", "M2M_CLIENT", def.Id, "M2MClient", def.Id, "success", []string{"client_id", "client_secret"}, ""})
+	wrongSecret := secret[:len(secret)-4] + "zzzz"
+	secrets = append(secrets, wrongSecret)
+	i4WantOAuthError(t, i4FormToken(t, s, def.ClientId, wrongSecret), http.StatusUnauthorized, "invalid_client")
+	expect(i4WantEvent{"IAM:IssueM2MClientToken", "M2M_CLIENT", def.Id, "M2MClient", def.Id, "denied", []string{"client_id", "client_secret"}, ""})
+	// An unknown client reaches no project: nothing to record here.
+	i4WantOAuthError(t, i4FormToken(t, s, "no-such-client", secret), http.StatusUnauthorized, "invalid_client")
+	byMachine := i4Role(t, i4Client(s, machineTok, ""), "Made by a machine", i4Allow("IAM:Role", "IAM:GetRole"))
+	expect(i4WantEvent{"IAM:CreateRole", "M2M_CLIENT", def.Id, "Role", byMachine, "success", []string{"accessPolicy", "description", "name"}, ""})
+
+	// Queries record nothing, whoever asks and whatever the answer.
+	before := i4Events(t, op, nil)
+	_, err = client.Project(ctx, op)
+	i4Must(t, err)
+	_, err = client.Roles(ctx, op)
+	i4Must(t, err)
+	_, err = client.Users(ctx, op, nil, nil, nil)
+	i4Must(t, err)
+	_, err = client.M2MClient(ctx, op, def.Id)
+	i4Must(t, err)
+	_, err = client.Me(ctx, asUser)
+	i4Must(t, err)
+	_, err = client.AuditEvents(ctx, asUser, nil, nil, nil)
+	i4Fails(t, err, "FORBIDDEN") // Project:ListAuditEvents is not the user's
+	_, err = client.Roles(ctx, asUser)
+	i4Fails(t, err, "FORBIDDEN")
+	_, err = client.M2MMe(ctx, i4Client(s, machineTok, ""))
+	i4Must(t, err)
+	all := i4Events(t, op, nil)
+	if !slices.Equal(i4EventIDs(all), i4EventIDs(before)) {
+		t.Fatalf("queries recorded events: %d before, %d after", len(before), len(all))
+	}
+
+	// Exactly one event per operation, as expected.
+	if len(all) != len(want) {
+		for _, e := range all {
+			t.Log(i4ShowEvent(e))
+		}
+		t.Fatalf("%d events for %d operations", len(all), len(want))
+	}
+	used := map[string]bool{}
+	var times []time.Time
+	for _, w := range want {
+		var hits []i4Event
+		for _, e := range all {
+			if w.matches(e) && !used[e.Id] {
+				hits = append(hits, e)
+			}
+		}
+		if len(hits) == 0 {
+			for _, e := range all {
+				t.Log(i4ShowEvent(e))
+			}
+			t.Fatalf("no event %s", w)
+		}
+		used[hits[0].Id] = true
+		times = append(times, hits[0].Time)
+	}
+	// The operations ran one after another: their events' times never go
+	// backwards, and the list is newest first.
+	for i := 1; i < len(times); i++ {
+		if times[i].Before(times[i-1]) {
+			t.Errorf("event %d (%s) is older than event %d", i, want[i], i-1)
+		}
+	}
+	for i, e := range all {
+		if !i4UUID.MatchString(e.Id) || e.RequestId == "" || e.Time.IsZero() {
+			t.Errorf("event %s has no id, request id or time", i4ShowEvent(e))
+		}
+		if i > 0 && e.Time.After(all[i-1].Time) {
+			t.Errorf("events are not newest first: %s after %s", i4ShowEvent(e), i4ShowEvent(all[i-1]))
+		}
+	}
+	// Each request has its own id.
+	reqs := map[string]int{}
+	for _, e := range all {
+		reqs[e.RequestId]++
+	}
+	for id, n := range reqs {
+		if n > 1 {
+			t.Errorf("request id %q on %d events", id, n)
+		}
+	}
+
+	// No secret in any event.
+	raw, err := json.Marshal(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range append(secrets, "passwordHash", "secretHash", "$argon2") {
+		if strings.Contains(string(raw), secret) {
+			t.Errorf("the audit events contain %q", secret)
+		}
+	}
+	// Nor in the server's log.
+	logs := s.Log.String()
+	for _, secret := range secrets {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the server log contains the secret %q", secret)
+		}
+	}
+
+	// Filters: each selects what it says, in the same order.
+	where := func(keep func(i4Event) bool) []string {
+		var ids []string
+		for _, e := range all {
+			if keep(e) {
+				ids = append(ids, e.Id)
+			}
+		}
+		return ids
+	}
+	mid := all[len(all)/2].Time
+	for _, tc := range []struct {
+		name   string
+		filter client.AuditEventFilter
+		keep   func(i4Event) bool
+		least  int
+	}{
+		{"actorId user", client.AuditEventFilter{ActorId: &user}, func(e i4Event) bool { return e.Actor.Id == user }, 3},
+		{"actorId machine", client.AuditEventFilter{ActorId: &def.Id}, func(e i4Event) bool { return e.Actor.Id == def.Id }, 3},
+		{"targetId role", client.AuditEventFilter{TargetId: &role}, func(e i4Event) bool { return e.Target.Id == role }, 2},
+		{"targetId user", client.AuditEventFilter{TargetId: &user}, func(e i4Event) bool { return e.Target.Id == user }, 4},
+		{"action App:SignIn", client.AuditEventFilter{Action: i4Ptr("App:SignIn")}, func(e i4Event) bool { return e.Action == "App:SignIn" }, 2},
+		{"action IAM:CreateRole by user", client.AuditEventFilter{Action: i4Ptr("IAM:CreateRole"), ActorId: &user},
+			func(e i4Event) bool { return e.Action == "IAM:CreateRole" && e.Actor.Id == user }, 1},
+		{"since", client.AuditEventFilter{Since: &mid}, func(e i4Event) bool { return !e.Time.Before(mid) }, 1},
+		{"until", client.AuditEventFilter{Until: &mid}, func(e i4Event) bool { return e.Time.Before(mid) }, 1},
+		{"since and until", client.AuditEventFilter{Since: &all[len(all)-1].Time, Until: &mid},
+			func(e i4Event) bool { return !e.Time.Before(all[len(all)-1].Time) && e.Time.Before(mid) }, 1},
+		{"nothing", client.AuditEventFilter{Action: i4Ptr("IAM:NoSuchAction")}, func(i4Event) bool { return false }, 0},
+	} {
+		wantIDs := where(tc.keep)
+		if len(wantIDs) < tc.least {
+			t.Fatalf("%s: the events hold only %d matches", tc.name, len(wantIDs))
+		}
+		if got := i4EventIDs(i4Events(t, op, &tc.filter)); !slices.Equal(got, wantIDs) {
+			t.Errorf("%s: %d events %v, want %d %v", tc.name, len(got), got, len(wantIDs), wantIDs)
+		}
+	}
+	_, err = client.AuditEvents(ctx, op, nil, nil, &client.AuditEventFilter{Since: &mid, Until: &mid})
+	i4Fails(t, err, "BAD_USER_INPUT")
+
+	// Paging by 2: the same events, newest first, none twice.
+	var paged []string
+	var after *string
+	for range len(all) {
+		res, err := client.AuditEvents(ctx, op, i4Ptr(2), after, nil)
+		i4Must(t, err)
+		conn := res.AuditEvents
+		if len(conn.Edges) == 0 || len(conn.Edges) > 2 {
+			t.Fatalf("a page of %d events", len(conn.Edges))
+		}
+		for _, e := range conn.Edges {
+			paged = append(paged, e.Node.Id)
+		}
+		if !conn.PageInfo.HasNextPage {
+			break
+		}
+		after = conn.PageInfo.EndCursor
+	}
+	if !slices.Equal(paged, i4EventIDs(all)) {
+		t.Fatalf("paged by 2: %v\nin one page: %v", paged, i4EventIDs(all))
+	}
+
+	// Events live in their project: B's trail has its own creation only.
+	b := i4Project(t, s, "Elsewhere")
+	bEvents := i4Events(t, i4Operator(s, b), nil)
+	if len(bEvents) != 1 || bEvents[0].Action != "Project:CreateProject" || bEvents[0].Target.Id != b {
+		for _, e := range bEvents {
+			t.Log(i4ShowEvent(e))
+		}
+		t.Fatalf("project B has %d events", len(bEvents))
+	}
+	for _, e := range i4Events(t, i4Operator(s, s.Sandbox), nil) {
+		if slices.Contains(i4EventIDs(all), e.Id) || e.Target.Id == p || e.Actor.Id == user {
+			t.Errorf("the sandbox shows an event of project A: %s", i4ShowEvent(e))
+		}
+	}
+	// The machine token of A cannot read B's trail.
+	_, err = client.AuditEvents(ctx, i4Client(s, machineTok, b), nil, nil, nil)
+	i4Fails(t, err, "NOT_FOUND")
+	// ... but reads its own with full access.
+	if got := i4Events(t, i4Client(s, machineTok, ""), nil); !slices.Equal(i4EventIDs(got), i4EventIDs(all)) {
+		t.Fatalf("the machine client sees %d events, the operator %d", len(got), len(all))
+	}
+}
+
+// Developer operations name the developer as their target, as
+// removeDeveloper and acceptInvitation do, so that targetId finds them all.
+func TestAuditDeveloperTargets(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	ctx := t.Context()
+	op := i4Operator(s, s.Sandbox)
+	role := i4Role(t, op, "Staff", i4Allow("Project:Settings", "Project:GetProjectInfo"))
+	inv, err := client.InviteDeveloper(ctx, op, client.InviteDeveloperInput{Email: "audit.dev@example.com", Roles: []string{role}})
+	i4Must(t, err)
+	dev := inv.InviteDeveloper.Developer.Id
+	_, err = client.UpdateDeveloper(ctx, op, client.UpdateDeveloperInput{Id: dev, AccessPolicy: i4Policy(i4Allow("IAM:Role", "IAM:GetRole"))})
+	i4Must(t, err)
+	_, err = client.RemoveDeveloper(ctx, op, client.RemoveDeveloperInput{Id: dev})
+	i4Must(t, err)
+
+	var got []string
+	for _, e := range i4Events(t, op, nil) {
+		if strings.HasPrefix(e.Action, "IAM:") && strings.Contains(e.Action, "Developer") {
+			got = append(got, e.Action+" "+e.Target.Type+"/"+e.Target.Id)
+		}
+	}
+	slices.Reverse(got) // oldest first
+	wantRemove := "IAM:RemoveDeveloper Developer/" + dev
+	if len(got) != 3 || got[2] != wantRemove {
+		t.Fatalf("developer events: %q", got)
+	}
+	if byTarget := i4Events(t, op, &client.AuditEventFilter{TargetId: &dev}); len(byTarget) != 3 {
+		t.Errorf("%s", fmt.Sprintf("graph/audit.go targetOf takes the target of inviteDeveloper/updateDeveloper from the payload's *iam.Membership: type %q and id \"<projectId>/<developerId>\" instead of Developer/<developerId> (removeDeveloper and acceptInvitation use the latter), so targetId=<developer id> finds %d of 3 events: %q",
+			"Membership", len(byTarget), got))
+	}
+	want := []string{"IAM:InviteDeveloper Developer/" + dev, "IAM:UpdateDeveloper Developer/" + dev, wantRemove}
+	if !slices.Equal(got, want) {
+		t.Fatalf("developer events: %q, want %q", got, want)
+	}
+}

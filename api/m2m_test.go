@@ -1,0 +1,397 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"atrium/atriumtest"
+	"atrium/client"
+)
+
+var i4DeviceRef = regexp.MustCompile(`^Device/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// i4M2MRoleIDs returns the ids of a machine client's roles.
+func i4M2MRoleIDs(c client.M2MClientParts) []string {
+	var ids []string
+	for _, r := range c.Roles {
+		ids = append(ids, r.Id)
+	}
+	return ids
+}
+
+// i4FullAccess reports whether a policy is exactly the full-access one.
+func i4FullAccess(p *client.M2MClientPartsAccessPolicy) bool {
+	return p != nil && len(p.Rule) == 1 && p.Rule[0].Effect == client.EffectAllow &&
+		slices.Equal(p.Rule[0].Resource, []string{"*"}) && slices.Equal(p.Rule[0].Action, []string{"*"})
+}
+
+// A new project's default machine client, the token endpoint (form, JSON,
+// HTTP Basic, RFC 6749 §5.2 errors), the machine token in its own project
+// and nowhere else, and secret rotation.
+func TestM2MDefaultClientAndTokenEndpoint(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	ctx := t.Context()
+	p := i4Project(t, s, "Backend")
+	op := i4Operator(s, p)
+
+	list, err := client.M2MClients(ctx, op, nil, nil, nil)
+	i4Must(t, err)
+	if len(list.M2mClients.Edges) != 1 || list.M2mClients.PageInfo.HasNextPage {
+		t.Fatalf("a new project has machine clients %+v", list.M2mClients)
+	}
+	def := list.M2mClients.Edges[0].Node
+	if def.Name != "Default" || !i4FullAccess(def.AccessPolicy) || len(def.Roles) != 0 || !i4DeviceRef.MatchString(def.Profile) ||
+		def.ClientId == "" || def.ClientId == def.Id {
+		t.Fatalf("default machine client: %+v", def)
+	}
+	// Another project's default client is its own.
+	other, err := client.M2MClients(ctx, i4Operator(s, s.Sandbox), nil, nil, nil)
+	i4Must(t, err)
+	if len(other.M2mClients.Edges) != 1 || other.M2mClients.Edges[0].Node.Id == def.Id || other.M2mClients.Edges[0].Node.ClientId == def.ClientId {
+		t.Fatalf("sandbox machine clients: %+v", other.M2mClients.Edges)
+	}
+	_, err = client.M2MClient(ctx, i4Operator(s, s.Sandbox), def.Id)
+	i4Fails(t, err, "NOT_FOUND")
+
+	// Until a secret is made, no secret works.
+	i4WantOAuthError(t, i4FormToken(t, s, def.ClientId, ""), http.StatusUnauthorized, "invalid_client")
+	i4WantOAuthError(t, i4FormToken(t, s, def.ClientId, "guess"), http.StatusUnauthorized, "invalid_client")
+
+	secret := i4Rotate(t, op, def.Id)
+
+	// Form-encoded (RFC 6749 §4.4.2).
+	ok := i4FormToken(t, s, def.ClientId, secret)
+	tok, _ := ok.Body["access_token"].(string)
+	exp, _ := ok.Body["expires_in"].(float64)
+	if ok.Status != http.StatusOK || tok == "" || ok.Body["token_type"] != "Bearer" || exp < 3590 || exp > 3600 {
+		t.Fatalf("form grant: %d %s", ok.Status, ok.Raw)
+	}
+	if ok.Header.Get("Cache-Control") != "no-store" || ok.Header.Get("Pragma") != "no-cache" {
+		t.Errorf("token answer headers: Cache-Control %q, Pragma %q", ok.Header.Get("Cache-Control"), ok.Header.Get("Pragma"))
+	}
+	// JSON body.
+	body, _ := json.Marshal(map[string]string{"grant_type": "client_credentials", "client_id": def.ClientId, "client_secret": secret})
+	js := i4TokenRequest(t, s, "application/json; charset=utf-8", string(body), "", "")
+	if js.Status != http.StatusOK || js.Body["access_token"] == "" || js.Body["token_type"] != "Bearer" {
+		t.Fatalf("JSON grant: %d %s", js.Status, js.Raw)
+	}
+	// HTTP Basic client authentication (§2.3.1).
+	basic := i4TokenRequest(t, s, "application/x-www-form-urlencoded", "grant_type=client_credentials", def.ClientId, secret)
+	if basic.Status != http.StatusOK || basic.Body["token_type"] != "Bearer" {
+		t.Fatalf("Basic grant: %d %s", basic.Status, basic.Raw)
+	}
+
+	// Errors (§5.2).
+	wrong := i4FormToken(t, s, def.ClientId, secret+"x")
+	i4WantOAuthError(t, wrong, http.StatusUnauthorized, "invalid_client")
+	unknown := i4FormToken(t, s, "no-such-client", secret)
+	i4WantOAuthError(t, unknown, http.StatusUnauthorized, "invalid_client")
+	if wrong.Body["error_description"] != unknown.Body["error_description"] {
+		t.Errorf("a wrong secret (%v) and an unknown client (%v) are told apart", wrong.Body["error_description"], unknown.Body["error_description"])
+	}
+	basicWrong := i4TokenRequest(t, s, "application/x-www-form-urlencoded", "grant_type=client_credentials", def.ClientId, "wrong")
+	i4WantOAuthError(t, basicWrong, http.StatusUnauthorized, "invalid_client")
+	if basicWrong.Header.Get("WWW-Authenticate") == "" {
+		t.Error("a failed Basic authentication has no WWW-Authenticate header")
+	}
+	form := func(v url.Values) i4TokenResponse {
+		return i4TokenRequest(t, s, "application/x-www-form-urlencoded", v.Encode(), "", "")
+	}
+	i4WantOAuthError(t, form(url.Values{"grant_type": {"password"}, "client_id": {def.ClientId}, "client_secret": {secret}}), http.StatusBadRequest, "unsupported_grant_type")
+	i4WantOAuthError(t, form(url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}), http.StatusBadRequest, "unsupported_grant_type")
+	i4WantOAuthError(t, form(url.Values{"grant_type": {"client_credentials"}, "client_id": {def.ClientId}}), http.StatusUnauthorized, "invalid_client")
+	i4WantOAuthError(t, i4TokenRequest(t, s, "", "", "", ""), http.StatusBadRequest, "invalid_request")
+	i4WantOAuthError(t, i4TokenRequest(t, s, "text/plain", "grant_type=client_credentials", "", ""), http.StatusBadRequest, "invalid_request")
+	i4WantOAuthError(t, i4TokenRequest(t, s, "application/json", `{"grant_type":`, "", ""), http.StatusBadRequest, "invalid_request")
+
+	// The machine token acts in its own project, with or without the header.
+	me, err := client.M2MMe(ctx, i4Client(s, tok, ""))
+	i4Must(t, err)
+	if me.M2mMe.Id != def.Id || me.M2mMe.ClientId != def.ClientId || me.M2mMe.Name != "Default" {
+		t.Fatalf("m2mMe: %+v", me.M2mMe)
+	}
+	for _, header := range []string{"", p} {
+		if id, err := i4ProjectID(t, i4Client(s, tok, header)); err != nil || id != p {
+			t.Fatalf("project with header %q: %q, %v", header, id, err)
+		}
+	}
+	if got := i4ProjectIDs(t, i4Client(s, tok, "")); !slices.Equal(got, []string{p}) {
+		t.Fatalf("projects of a machine client: %v", got)
+	}
+	// Another project's header finds nothing, as if it did not exist.
+	_, errOther := i4ProjectID(t, i4Client(s, tok, s.Sandbox))
+	const ghost = "00000000-0000-4000-8000-000000000000"
+	_, errGhost := i4ProjectID(t, i4Client(s, tok, ghost))
+	if a, b := i4NotFoundShape(t, errOther, s.Sandbox), i4NotFoundShape(t, errGhost, ghost); a != b {
+		t.Errorf("another project: %q; no such project: %q", a, b)
+	}
+	_, err = client.M2MClients(ctx, i4Client(s, tok, s.Sandbox), nil, nil, nil)
+	i4Fails(t, err, "NOT_FOUND")
+	// A machine client is not a user.
+	_, err = client.Me(ctx, i4Client(s, tok, ""))
+	i4Fails(t, err, "FORBIDDEN")
+
+	// Rotating again: the old secret fails at once, the new one works.
+	secret2 := i4Rotate(t, i4Client(s, tok, ""), def.Id) // full access: it may rotate itself
+	if secret2 == secret {
+		t.Fatal("rotation returned the same secret")
+	}
+	i4WantOAuthError(t, i4FormToken(t, s, def.ClientId, secret), http.StatusUnauthorized, "invalid_client")
+	tok2 := i4M2MToken(t, s, def.ClientId, secret2)
+	if me, err := client.M2MMe(ctx, i4Client(s, tok2, "")); err != nil || me.M2mMe.Id != def.Id {
+		t.Fatalf("m2mMe with the new secret's token: %+v, %v", me, err)
+	}
+	// The secret is never readable back: no field of the client holds it.
+	raw := s.Operator(p).Do(t, `query($id: ID!) { m2mClient(id: $id) { id clientId name description profile jwksUrl createdAt updatedAt } }`, map[string]any{"id": def.Id})
+	if len(raw.Errors) > 0 || strings.Contains(string(raw.Data), secret) || strings.Contains(string(raw.Data), secret2) {
+		t.Fatalf("m2mClient(id): %s %+v", raw.Data, raw.Errors)
+	}
+}
+
+// Creating, listing, updating and deleting machine clients.
+func TestM2MClientLifecycle(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	ctx := t.Context()
+	p := i4Project(t, s, "Machines")
+	op := i4Operator(s, p)
+	reader := i4Role(t, op, "Reader", i4Allow("Project:Settings", "Project:GetProjectInfo"))
+	roleLister := i4Role(t, op, "Role lister", i4Allow("IAM:Role", "IAM:ListAllRoles"))
+
+	// Roles-or-policy.
+	for _, in := range []client.CreateM2MClientInput{{Name: "Nothing"}, {Name: "Empty roles", Roles: []string{}}} {
+		_, err := client.CreateM2MClient(ctx, op, in)
+		i4Fails(t, err, "BAD_USER_INPUT")
+		if f := i4Field(err); f != "input.roles" {
+			t.Errorf("%s: error names field %q", in.Name, f)
+		}
+	}
+	_, err := client.CreateM2MClient(ctx, op, client.CreateM2MClientInput{Name: "Foreign role", Roles: []string{"00000000-0000-4000-8000-000000000000"}})
+	i4Fails(t, err, "NOT_FOUND")
+
+	cr, err := client.CreateM2MClient(ctx, op, client.CreateM2MClientInput{Name: "Lab Sync", Description: i4Ptr("pulls lab results"), Roles: []string{reader}})
+	i4Must(t, err)
+	m := cr.CreateM2MClient.M2mClient
+	if m.Name != "Lab Sync" || m.Description != "pulls lab results" || !i4DeviceRef.MatchString(m.Profile) || m.ClientId == "" || m.AccessPolicy != nil {
+		t.Fatalf("created machine client: %+v", m)
+	}
+	got, err := client.M2MClient(ctx, op, m.Id)
+	i4Must(t, err)
+	if got.M2mClient.ClientId != m.ClientId || got.M2mClient.Profile != m.Profile || !slices.Equal(i4M2MRoleIDs(got.M2mClient.M2MClientParts), []string{reader}) {
+		t.Fatalf("m2mClient(id): %+v", got.M2mClient)
+	}
+	pol, err := client.CreateM2MClient(ctx, op, client.CreateM2MClientInput{Name: "Policy only", AccessPolicy: i4Policy(i4Allow("IAM:Role", "IAM:ListAllRoles"))})
+	i4Must(t, err)
+	if pm := pol.CreateM2MClient.M2mClient; pm.AccessPolicy == nil || len(pm.Roles) != 0 || pm.Profile == m.Profile || pm.ClientId == m.ClientId {
+		t.Fatalf("policy-only machine client: %+v", pm)
+	}
+
+	// Listing: oldest first (Default, Lab Sync, Policy only); filters.
+	names := func(f *client.M2MClientFilter) []string {
+		t.Helper()
+		res, err := client.M2MClients(ctx, op, nil, nil, f)
+		i4Must(t, err)
+		var out []string
+		for _, e := range res.M2mClients.Edges {
+			out = append(out, e.Node.Name)
+		}
+		return out
+	}
+	if got := names(nil); !slices.Equal(got, []string{"Default", "Lab Sync", "Policy only"}) {
+		t.Fatalf("m2mClients = %v", got)
+	}
+	if got := names(&client.M2MClientFilter{Name: i4Ptr("lab")}); !slices.Equal(got, []string{"Lab Sync"}) {
+		t.Errorf("filter name lab = %v", got)
+	}
+	if got := names(&client.M2MClientFilter{RoleId: &reader}); !slices.Equal(got, []string{"Lab Sync"}) {
+		t.Errorf("filter role reader = %v", got)
+	}
+	page1, err := client.M2MClients(ctx, op, i4Ptr(2), nil, nil)
+	i4Must(t, err)
+	page2, err := client.M2MClients(ctx, op, i4Ptr(2), page1.M2mClients.PageInfo.EndCursor, nil)
+	i4Must(t, err)
+	if len(page1.M2mClients.Edges) != 2 || !page1.M2mClients.PageInfo.HasNextPage || len(page2.M2mClients.Edges) != 1 ||
+		page2.M2mClients.PageInfo.HasNextPage || page2.M2mClients.Edges[0].Node.Name != "Policy only" {
+		t.Fatalf("paging by 2: %+v / %+v", page1.M2mClients, page2.M2mClients)
+	}
+
+	// Its token can do what Reader allows and nothing else.
+	secret := i4Rotate(t, op, m.Id)
+	tok := i4M2MToken(t, s, m.ClientId, secret)
+	mc := i4Client(s, tok, "")
+	if id, err := i4ProjectID(t, mc); err != nil || id != p {
+		t.Fatalf("project: %q, %v", id, err)
+	}
+	i4Fails(t, i4CanListRoles(t, mc), "FORBIDDEN")
+	_, err = client.M2MClients(ctx, mc, nil, nil, nil)
+	i4Fails(t, err, "FORBIDDEN")
+
+	// updateM2MClient: present fields change, roles replace the set; the
+	// change applies to the live token at once.
+	up, err := client.UpdateM2MClient(ctx, op, client.UpdateM2MClientInput{Id: m.Id, Name: i4Ptr("Lab Sync v2"), Roles: []string{roleLister}, JwksUrl: i4Ptr("https://lab.example.com/jwks.json")})
+	i4Must(t, err)
+	u := up.UpdateM2MClient.M2mClient
+	if u.Name != "Lab Sync v2" || u.Description != "pulls lab results" || u.ClientId != m.ClientId || u.Profile != m.Profile ||
+		!slices.Equal(i4M2MRoleIDs(u.M2MClientParts), []string{roleLister}) {
+		t.Fatalf("updated machine client: %+v", u)
+	}
+	i4Must(t, i4CanListRoles(t, mc))
+	_, err = i4ProjectID(t, mc)
+	i4Fails(t, err, "FORBIDDEN")
+	// Roles-or-policy holds on update.
+	r := s.Operator(p).Do(t, `mutation($id: ID!) { updateM2MClient(input: {id: $id, roles: []}) { m2mClient { id } } }`, map[string]any{"id": m.Id})
+	if r.Code() != "BAD_USER_INPUT" {
+		t.Fatalf("updateM2MClient to no roles and no policy: %+v", r.Errors)
+	}
+	_, err = client.UpdateM2MClient(ctx, op, client.UpdateM2MClientInput{Id: m.Id, JwksUrl: i4Ptr("not a url")})
+	i4Fails(t, err, "BAD_USER_INPUT")
+	_, err = client.UpdateM2MClient(ctx, i4Operator(s, s.Sandbox), client.UpdateM2MClientInput{Id: m.Id, Name: i4Ptr("hijacked")})
+	i4Fails(t, err, "NOT_FOUND")
+
+	// deleteM2MClient: its token stops working at once, and its secret.
+	del, err := client.DeleteM2MClient(ctx, op, client.DeleteM2MClientInput{Id: m.Id})
+	i4Must(t, err)
+	if del.DeleteM2MClient.DeletedM2MClientId != m.Id {
+		t.Fatalf("deleteM2MClient: %+v", del.DeleteM2MClient)
+	}
+	_, err = client.M2MMe(ctx, mc)
+	i4Fails(t, err, "UNAUTHENTICATED")
+	i4Fails(t, i4CanListRoles(t, mc), "UNAUTHENTICATED")
+	i4WantOAuthError(t, i4FormToken(t, s, m.ClientId, secret), http.StatusUnauthorized, "invalid_client")
+	_, err = client.M2MClient(ctx, op, m.Id)
+	i4Fails(t, err, "NOT_FOUND")
+	_, err = client.DeleteM2MClient(ctx, op, client.DeleteM2MClientInput{Id: m.Id})
+	i4Fails(t, err, "NOT_FOUND")
+	_, err = client.RotateM2MClientSecret(ctx, op, client.RotateM2MClientSecretInput{Id: m.Id})
+	i4Fails(t, err, "NOT_FOUND")
+	if got := names(nil); !slices.Equal(got, []string{"Default", "Policy only"}) {
+		t.Fatalf("m2mClients after the delete = %v", got)
+	}
+}
+
+// The createM2MClient payload shows the roles the client was given, as a
+// later read does.
+func TestCreateM2MClientResponseListsRoles(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	op := i4Operator(s, s.Sandbox)
+	role := i4Role(t, op, "Reader", i4Allow("Project:Settings", "Project:GetProjectInfo"))
+	res, err := client.CreateM2MClient(t.Context(), op, client.CreateM2MClientInput{Name: "Backend", Roles: []string{role}})
+	i4Must(t, err)
+	read, err := client.M2MClient(t.Context(), op, res.CreateM2MClient.M2mClient.Id)
+	i4Must(t, err)
+	if got := i4M2MRoleIDs(read.M2mClient.M2MClientParts); !slices.Equal(got, []string{role}) {
+		t.Fatalf("stored client's roles: %v", got)
+	}
+	if got := res.CreateM2MClient.M2mClient.Roles; len(got) != 1 || got[0].Id != role || got[0].Name != "Reader" {
+		t.Fatalf("createM2MClient payload roles: %+v, want [Reader]", got)
+	}
+}
+
+// A missing grant_type is a missing required parameter: RFC 6749 §5.2 names
+// that invalid_request, not unsupported_grant_type.
+func TestTokenEndpointMissingGrantType(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	r := i4TokenRequest(t, s, "application/x-www-form-urlencoded", url.Values{"client_id": {"x"}, "client_secret": {"y"}}.Encode(), "", "")
+	if r.Status != http.StatusBadRequest {
+		t.Fatalf("missing grant_type: %d %s", r.Status, r.Raw)
+	}
+	if r.Body["error"] == "unsupported_grant_type" {
+		t.Error("api/oauth.go tokenEndpoint answers a request without grant_type with unsupported_grant_type; RFC 6749 §5.2 says a missing required parameter is invalid_request")
+	}
+	i4WantOAuthError(t, r, http.StatusBadRequest, "invalid_request")
+}
+
+// Both spellings of the machine client actions (App:* as the guard names
+// them, IAM:* as real policies do) grant the same, to users and developers.
+func TestM2MActionSpellings(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	ctx := t.Context()
+	p := i4Project(t, s, "Spellings")
+	op := i4Operator(s, p)
+	list, err := client.M2MClients(ctx, op, nil, nil, nil)
+	i4Must(t, err)
+	def := list.M2mClients.Edges[0].Node.Id
+	other, err := client.CreateM2MClient(ctx, op, client.CreateM2MClientInput{Name: "Other", AccessPolicy: i4Policy(i4Allow("IAM:Role", "IAM:GetRole"))})
+	i4Must(t, err)
+	otherID := other.CreateM2MClient.M2mClient.Id
+
+	type want struct{ getDef, getOther, list bool }
+	cases := []struct {
+		name string
+		rule client.AccessPolicyRuleInput
+		want want
+	}{
+		{"App:GetM2MClient", i4Allow("IAM:M2MClient:*", "App:GetM2MClient"), want{true, true, false}},
+		{"IAM:GetM2MClient", i4Allow("IAM:M2MClient:*", "IAM:GetM2MClient"), want{true, true, false}},
+		{"IAM:GetM2MClient on one id", i4Allow("IAM:M2MClient:"+def, "IAM:GetM2MClient"), want{true, false, false}},
+		{"App:ListAllM2MClients", i4Allow("IAM:M2MClient", "App:ListAllM2MClients"), want{false, false, true}},
+		{"IAM:ListAllM2MClients", i4Allow("IAM:M2MClient", "IAM:ListAllM2MClients"), want{false, false, true}},
+		{"IAM:* on IAM:M2MClient:*", i4Allow("IAM:M2MClient:*", "IAM:*"), want{true, true, true}},
+		{"IAM:GetRole only", i4Allow("IAM:Role", "IAM:GetRole"), want{false, false, false}},
+	}
+	roles := make([]string, len(cases))
+	for i, tc := range cases {
+		roles[i] = i4Role(t, op, tc.name, tc.rule)
+	}
+
+	// One user and one developer, signed in once each; their roles change
+	// between cases (effective at once, on the same token).
+	app := i4App(t, op, "Console")
+	userID, ticket := i4InviteUser(t, op, app, "spell.user@example.com", []string{roles[len(roles)-1]}, nil)
+	anon := i4Client(s, "", "")
+	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: ticket, Password: i4Password})
+	i4Must(t, err)
+	us, err := client.SignIn(ctx, anon, client.SignInInput{ApplicationId: app, Email: "spell.user@example.com", Password: i4Password})
+	i4Must(t, err)
+	dinv, err := client.InviteDeveloper(ctx, op, client.InviteDeveloperInput{Email: "spell.dev@example.com", Roles: []string{roles[len(roles)-1]}})
+	i4Must(t, err)
+	devID := dinv.InviteDeveloper.Developer.Id
+	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: i4Ticket(t, *dinv.InviteDeveloper.InvitationUrl), Password: i4Password})
+	i4Must(t, err)
+	ds, err := client.SignInDeveloper(ctx, anon, client.SignInDeveloperInput{Email: "spell.dev@example.com", Password: i4Password})
+	i4Must(t, err)
+
+	principals := []struct {
+		kind  string
+		token string
+		setTo func(role string)
+	}{
+		{"user", us.SignIn.AccessToken, func(role string) {
+			s.Operator(p).MustDo(t, `mutation($id: ID!, $r: [ID!]) { updateUser(input: {id: $id, roles: $r}) { user { id } } }`, map[string]any{"id": userID, "r": []string{role}}, nil)
+		}},
+		{"developer", ds.SignInDeveloper.AccessToken, func(role string) {
+			_, err := client.UpdateDeveloper(ctx, op, client.UpdateDeveloperInput{Id: devID, Roles: []string{role}})
+			i4Must(t, err)
+		}},
+	}
+	for _, pr := range principals {
+		c := i4Client(s, pr.token, p)
+		for i, tc := range cases {
+			pr.setTo(roles[i])
+			check := func(what string, err error, allowed bool) {
+				t.Helper()
+				switch {
+				case allowed && err != nil:
+					t.Errorf("%s with %s: %s refused: %v", pr.kind, tc.name, what, err)
+				case !allowed && i4Code(err) != "FORBIDDEN":
+					t.Errorf("%s with %s: %s gave %v, want FORBIDDEN", pr.kind, tc.name, what, err)
+				}
+			}
+			_, err := client.M2MClient(ctx, c, def)
+			check("m2mClient(default)", err, tc.want.getDef)
+			_, err = client.M2MClient(ctx, c, otherID)
+			check("m2mClient(other)", err, tc.want.getOther)
+			_, err = client.M2MClients(ctx, c, nil, nil, nil)
+			check("m2mClients", err, tc.want.list)
+		}
+	}
+}
