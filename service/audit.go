@@ -69,12 +69,9 @@ func (s *Service) AuditEvents(ctx context.Context, first *int64, after string, f
 	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
 		return nil, iam.Invalid("filter.since", "must be before filter.until")
 	}
-	p, err := pageOf(first, after, "time", true)
-	if err != nil {
-		return nil, err
-	}
-	events, err := sc.tenant.ListAuditEvents(ctx, f, p)
 	page := &AuditPage{}
-	page.Events, page.HasNextPage, err = trim(events, p, err)
+	page.Events, page.HasNextPage, err = listPage(first, after, "time", true, func(p store.Page) ([]iam.AuditEvent, error) {
+		return sc.tenant.ListAuditEvents(ctx, f, p)
+	})
 	return page, err
 }

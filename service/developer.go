@@ -172,14 +172,11 @@ func (s *Service) Developers(ctx context.Context, first *int64, after string, f 
 	if err != nil {
 		return nil, err
 	}
-	p, err := pageOf(first, after, store.ByCreatedAt, false)
-	if err != nil {
-		return nil, err
-	}
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
-	ms, err := sc.tenant.ListMemberships(ctx, f, p)
 	page := &DeveloperPage{}
-	page.Developers, page.HasNextPage, err = trim(ms, p, err)
+	page.Developers, page.HasNextPage, err = listPage(first, after, store.ByCreatedAt, false, func(p store.Page) ([]iam.Membership, error) {
+		return sc.tenant.ListMemberships(ctx, f, p)
+	})
 	return page, err
 }
 

@@ -71,13 +71,10 @@ func (s *Service) M2MClients(ctx context.Context, first *int64, after string, f 
 	if err != nil {
 		return nil, err
 	}
-	p, err := pageOf(first, after, store.ByCreatedAt, false)
-	if err != nil {
-		return nil, err
-	}
-	clients, err := sc.tenant.ListM2MClients(ctx, f, p)
 	page := &M2MPage{}
-	page.Clients, page.HasNextPage, err = trim(clients, p, err)
+	page.Clients, page.HasNextPage, err = listPage(first, after, store.ByCreatedAt, false, func(p store.Page) ([]iam.M2MClient, error) {
+		return sc.tenant.ListM2MClients(ctx, f, p)
+	})
 	return page, err
 }
 

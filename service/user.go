@@ -133,29 +133,24 @@ const (
 	MaxPageSize     = 100
 )
 
-// pageOf checks a page request; it asks the store for one item more than the
-// page holds, to learn whether another page follows.
-func pageOf(first *int64, after, field string, desc bool) (store.Page, error) {
+// listPage checks a page request and reads the page through list. It asks
+// for one item more than the page holds, to learn whether another follows.
+func listPage[T any](first *int64, after, field string, desc bool, list func(store.Page) ([]T, error)) (items []T, hasNext bool, err error) {
 	limit := int64(DefaultPageSize)
 	if first != nil {
 		if *first < 1 || *first > MaxPageSize {
-			return store.Page{}, iam.Invalid("first", "must be between 1 and %d", MaxPageSize)
+			return nil, false, iam.Invalid("first", "must be between 1 and %d", MaxPageSize)
 		}
 		limit = *first
 	}
-	return store.Page{Field: field, Desc: desc, After: after, Limit: int(limit) + 1}, nil
-}
-
-// trim cuts the extra item pageOf asked for and reports whether there was one.
-func trim[T any](items []T, p store.Page, err error) ([]T, bool, error) {
-	if errors.Is(err, store.ErrBadCursor) {
+	items, err = list(store.Page{Field: field, Desc: desc, After: after, Limit: int(limit) + 1})
+	switch {
+	case errors.Is(err, store.ErrBadCursor):
 		return nil, false, iam.Invalid("after", "%v", err)
-	}
-	if err != nil {
+	case err != nil:
 		return nil, false, err
-	}
-	if len(items) >= p.Limit {
-		return items[:p.Limit-1], true, nil
+	case int64(len(items)) > limit:
+		return items[:limit], true, nil
 	}
 	return items, false, nil
 }
@@ -169,14 +164,12 @@ func (s *Service) Users(ctx context.Context, first *int64, after string, f UserF
 	if order == "" {
 		order = OrderCreatedAt
 	}
-	p, err := pageOf(first, after, order, desc)
-	if err != nil {
-		return nil, err
-	}
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
-	users, err := sc.tenant.ListUsers(ctx, f, p)
 	page := &UserPage{order: order, filter: f, tenant: sc.tenant}
-	if page.Users, page.HasNextPage, err = trim(users, p, err); err != nil {
+	page.Users, page.HasNextPage, err = listPage(first, after, order, desc, func(p store.Page) ([]iam.User, error) {
+		return sc.tenant.ListUsers(ctx, f, p)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return page, s.primeRoles(ctx, sc.tenant, page.Users)
