@@ -378,3 +378,37 @@ func TestAuditDeveloperTargets(t *testing.T) {
 		t.Fatalf("developer events: %q, want %q", got, want)
 	}
 }
+
+// A developer is above projects: its sign-ins, and failed attempts at its
+// account, are recorded in every project it belongs to.
+func TestAuditDeveloperSignIn(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	ctx := t.Context()
+	a, b := s.Sandbox, i4Project(t, s, "Second")
+	policy := i4Policy(i4Allow("*", "*"))
+	inv, err := client.InviteDeveloper(ctx, i4Operator(s, a), client.InviteDeveloperInput{Email: "audited@example.com", AccessPolicy: policy})
+	i4Must(t, err)
+	_, err = client.InviteDeveloper(ctx, i4Operator(s, b), client.InviteDeveloperInput{Email: "audited@example.com", AccessPolicy: policy})
+	i4Must(t, err)
+	anon := i4Client(s, "", "")
+	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: i4Ticket(t, *inv.InviteDeveloper.InvitationUrl), Password: i4Password})
+	i4Must(t, err)
+	dev := inv.InviteDeveloper.Developer.Id
+	_, err = client.SignInDeveloper(ctx, anon, client.SignInDeveloperInput{Email: "audited@example.com", Password: "not-the-password"})
+	i4Fails(t, err, "UNAUTHENTICATED")
+	_, err = client.SignInDeveloper(ctx, anon, client.SignInDeveloperInput{Email: "audited@example.com", Password: i4Password})
+	i4Must(t, err)
+
+	for _, project := range []string{a, b} {
+		events := i4Events(t, i4Operator(s, project), &client.AuditEventFilter{Action: i4Ptr("IAM:SignInDeveloper")})
+		var got []string
+		for _, e := range events {
+			got = append(got, e.Outcome+" by "+e.Actor.Kind+"/"+e.Actor.Id+" on "+e.Target.Type+"/"+e.Target.Id)
+		}
+		want := []string{"success by DEVELOPER/" + dev + " on Developer/" + dev, "denied by / on Developer/" + dev}
+		if !slices.Equal(got, want) {
+			t.Errorf("project %s: sign-in events %q, want %q (newest first)", project, got, want)
+		}
+	}
+}

@@ -243,8 +243,8 @@ func (s *Service) DeveloperRoles(ctx context.Context, m *iam.Membership) ([]iam.
 // SignInDeveloper checks a developer's email and password and issues a token
 // that is not bound to a project: each request names its project, and the
 // developer's membership there decides. Failures behave as for users.
-func (s *Service) SignInDeveloper(ctx context.Context, email, password string) (*DeveloperSession, error) {
-	email, err := normaliseEmail("input.email", email)
+func (s *Service) SignInDeveloper(ctx context.Context, email, password string) (_ *DeveloperSession, err error) {
+	email, err = normaliseEmail("input.email", email)
 	if err != nil {
 		return nil, err
 	}
@@ -259,6 +259,7 @@ func (s *Service) SignInDeveloper(ctx context.Context, email, password string) (
 	var hash string
 	if dev != nil {
 		hash = dev.PasswordHash
+		defer func() { s.recordDeveloperSignIn(ctx, dev.ID, err) }()
 	}
 	if !auth.CheckPassword(password, hash) || dev == nil {
 		s.throttle.Fail(key)
@@ -274,6 +275,33 @@ func (s *Service) SignInDeveloper(ctx context.Context, email, password string) (
 		return nil, err
 	}
 	return &DeveloperSession{AccessToken: token, ExpiresAt: exp, DeveloperID: dev.ID, Email: dev.Email}, nil
+}
+
+// recordDeveloperSignIn writes a developer's sign-in (or failed attempt)
+// into the audit trail of every project it belongs to: a developer is above
+// projects, and each of them has a stake in who holds its keys.
+func (s *Service) recordDeveloperSignIn(ctx context.Context, developerID string, err error) {
+	projects, lerr := s.db.ProjectsOfDeveloper(context.WithoutCancel(ctx), developerID)
+	if lerr != nil {
+		s.log.ErrorContext(ctx, "listing a developer's projects for the audit trail", "error", lerr.Error())
+		return
+	}
+	actor := ""
+	if err == nil {
+		actor = developerID
+	}
+	for _, p := range projects {
+		s.Record(ctx, iam.AuditEvent{ProjectID: p, ActorKind: kindIf(actor, auth.Developer), ActorID: actor,
+			Action: "IAM:SignInDeveloper", Target: "Developer", TargetID: developerID, Outcome: Outcome(err), Fields: []string{"email", "password"}})
+	}
+}
+
+// kindIf is the actor kind of an identified actor, "" for an anonymous one.
+func kindIf(id string, k auth.Kind) string {
+	if id == "" {
+		return ""
+	}
+	return string(k)
 }
 
 // DeveloperSession is the result of a developer's sign-in.
