@@ -2097,7 +2097,7 @@ type Mutation {
   acceptInvitation(input: AcceptInvitationInput!): AcceptInvitationPayload! @public(action: "App:AcceptInvitation")
   "Signs a user in with email and password."
   signIn(input: SignInInput!): SignInPayload! @public(action: "App:SignIn")
-  "Registers a user (a Patient with the project's defaultPatientRole), when the project's signupEnabled is true."
+  "Registers a user (a Patient holding the project's defaultPatientRole), when the project's signupEnabled is true and its defaultPatientRole is set."
   signUp(input: SignUpInput!): SignInPayload! @public(action: "App:SignUp")
 
   "Changes a user. Absent fields stay unchanged; roles replace the whole set; accessPolicy null removes the inline policy."
