@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -106,10 +105,7 @@ func (s *Service) Application(ctx context.Context, id string) (*iam.Application,
 
 func (s *Service) application(ctx context.Context, t *store.Tenant, id, field string) (*iam.Application, error) {
 	a, err := t.Applications().Get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("application %q not found in this project", id), Field: field}
-	}
-	return a, err
+	return a, asNotFound(err, "application", id, field)
 }
 
 // Applications lists the applications of the project in scope.
@@ -159,11 +155,8 @@ func (s *Service) UpdateApplication(ctx context.Context, id string, in Applicati
 		in.apply(a)
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("application %q not found in this project", id), Field: "input.id"}
-	}
 	s.origins.invalidate()
-	return a, err
+	return a, asNotFound(err, "application", id, "input.id")
 }
 
 // DeleteApplication deletes an application. Its users stay; they can no
@@ -174,11 +167,8 @@ func (s *Service) DeleteApplication(ctx context.Context, id string) error {
 		return err
 	}
 	err = sc.tenant.Applications().Delete(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("application %q not found in this project", id), Field: "input.id"}
-	}
 	s.origins.invalidate()
-	return err
+	return asNotFound(err, "application", id, "input.id")
 }
 
 func newClientID() string {

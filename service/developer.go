@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -142,14 +141,7 @@ func (s *Service) Developer(ctx context.Context, id string) (*iam.Membership, er
 
 func (s *Service) membership(ctx context.Context, t *store.Tenant, developerID, field string) (*iam.Membership, error) {
 	m, err := t.Memberships().Get(ctx, store.MembershipID(t.ProjectID(), developerID))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, developerNotFound(developerID, field)
-	}
-	return m, err
-}
-
-func developerNotFound(id, field string) error {
-	return &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("developer %q not found in this project", id), Field: field}
+	return m, asNotFound(err, "developer", developerID, field)
 }
 
 // DeveloperFilter selects developers.
@@ -207,10 +199,7 @@ func (s *Service) UpdateDeveloper(ctx context.Context, id string, roles Optional
 		}
 		return needsAccess("input.roles", m.RoleIDs, m.AccessPolicy)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, developerNotFound(id, "input.id")
-	}
-	return m, err
+	return m, asNotFound(err, "developer", id, "input.id")
 }
 
 // RemoveDeveloper ends a developer's membership of the project in scope; its
@@ -225,8 +214,8 @@ func (s *Service) RemoveDeveloper(ctx context.Context, id string) error {
 		return err
 	}
 	err = sc.tenant.Memberships().Delete(ctx, m.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return developerNotFound(id, "input.id")
+	if err != nil {
+		return asNotFound(err, "developer", id, "input.id")
 	}
 	if err == nil {
 		s.retireProfile(ctx, sc.tenant, m.Profile)

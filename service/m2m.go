@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,14 +40,7 @@ func (s *Service) M2MClient(ctx context.Context, id string) (*iam.M2MClient, err
 
 func (s *Service) m2mClient(ctx context.Context, t *store.Tenant, id, field string) (*iam.M2MClient, error) {
 	c, err := t.M2MClients().Get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, m2mNotFound(id, field)
-	}
-	return c, err
-}
-
-func m2mNotFound(id, field string) error {
-	return &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("machine client %q not found in this project", id), Field: field}
+	return c, asNotFound(err, "machine client", id, field)
 }
 
 // M2MFilter selects machine clients.
@@ -169,10 +161,7 @@ func (s *Service) UpdateM2MClient(ctx context.Context, id string, in M2MInput) (
 		mergeM2M(c, probe, in)
 		return needsAccess("input.roles", c.RoleIDs, c.AccessPolicy)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, m2mNotFound(id, "input.id")
-	}
-	return c, err
+	return c, asNotFound(err, "machine client", id, "input.id")
 }
 
 // mergeM2M copies the fields in sets from the checked probe onto c.
@@ -208,8 +197,8 @@ func (s *Service) DeleteM2MClient(ctx context.Context, id string) error {
 		return err
 	}
 	err = sc.tenant.M2MClients().Delete(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return m2mNotFound(id, "input.id")
+	if err != nil {
+		return asNotFound(err, "machine client", id, "input.id")
 	}
 	if err == nil {
 		s.retireProfile(ctx, sc.tenant, c.Profile)
@@ -229,10 +218,7 @@ func (s *Service) RotateM2MClientSecret(ctx context.Context, id string) (string,
 		c.SecretHash = hashSecret(secret)
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return "", m2mNotFound(id, "input.id")
-	}
-	return secret, err
+	return secret, asNotFound(err, "machine client", id, "input.id")
 }
 
 // M2M secrets are 32 random bytes: a fast hash is enough to keep them from

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 
 	"github.com/google/uuid"
@@ -23,7 +22,7 @@ func (s *Service) existingProfile(ctx context.Context, t *store.Tenant, field, r
 	}
 	p, err := t.Profiles().Get(ctx, m[2])
 	if errors.Is(err, store.ErrNotFound) || (err == nil && p.ResourceType != m[1]) {
-		return "", &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("profile %q not found in this project", ref), Field: field}
+		return "", notFound("profile", ref, field)
 	}
 	if err != nil {
 		return "", err

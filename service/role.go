@@ -24,10 +24,7 @@ func (s *Service) Role(ctx context.Context, id string) (*iam.Role, error) {
 // role loads a role of the tenant; field names the input that gave the id.
 func (s *Service) role(ctx context.Context, t *store.Tenant, id, field string) (*iam.Role, error) {
 	r, err := t.Roles().Get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("role %q not found in this project", id), Field: field}
-	}
-	return r, err
+	return r, asNotFound(err, "role", id, field)
 }
 
 // ProjectRole resolves a role referenced by a project (its default roles):
@@ -136,10 +133,7 @@ func (s *Service) UpdateRole(ctx context.Context, id string, in RoleChanges) (*i
 		}
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("role %q not found in this project", id), Field: "input.id"}
-	}
-	return r, roleWriteError(err, name, expected)
+	return r, roleWriteError(asNotFound(err, "role", id, "input.id"), name, expected)
 }
 
 // DeleteRole deletes a role that is neither a default role of the project nor

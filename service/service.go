@@ -7,6 +7,7 @@ package service
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -115,6 +116,21 @@ func checkPolicy(field string, p access.Policy) error {
 			}
 		}
 		return iam.Invalid(path, "%s", ve.Error())
+	}
+	return err
+}
+
+// notFound is the answer for an id that names nothing in the project in
+// scope, whether it exists nowhere or in another project.
+func notFound(what, id, field string) error {
+	return &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("%s %q not found in this project", what, id), Field: field}
+}
+
+// asNotFound turns the store's ErrNotFound into notFound and passes any
+// other error through.
+func asNotFound(err error, what, id, field string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound(what, id, field)
 	}
 	return err
 }

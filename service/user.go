@@ -46,14 +46,7 @@ func (s *Service) User(ctx context.Context, id string) (*iam.User, error) {
 
 func (s *Service) user(ctx context.Context, t *store.Tenant, id, field string) (*iam.User, error) {
 	u, err := t.Users().Get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, userNotFound(id, field)
-	}
-	return u, err
-}
-
-func userNotFound(id, field string) error {
-	return &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("user %q not found in this project", id), Field: field}
+	return u, asNotFound(err, "user", id, field)
 }
 
 // rolesOf checks that every id names a role of the tenant and returns the ids
@@ -69,7 +62,7 @@ func (s *Service) rolesOf(ctx context.Context, t *store.Tenant, field string, id
 	}
 	for i, id := range ids {
 		if !slices.ContainsFunc(found, func(r iam.Role) bool { return r.ID == id }) {
-			return nil, &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("role %q not found in this project", id), Field: fmt.Sprintf("%s[%d]", field, i)}
+			return nil, notFound("role", id, fmt.Sprintf("%s[%d]", field, i))
 		}
 	}
 	return unique, nil
@@ -268,7 +261,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UserChanges) (*i
 func userWriteError(err error, id, field string, expected int64) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return userNotFound(id, field)
+		return notFound("user", id, field)
 	case errors.Is(err, store.ErrStale):
 		return staleVersion("user", expected)
 	}
