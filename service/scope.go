@@ -148,20 +148,51 @@ func (s *Service) effectivePolicy(ctx context.Context, t *store.Tenant, p *auth.
 	return access.Policy{}, nil
 }
 
-// merge unions the policies of roles (in the order held) and an inline policy.
+// merge unions the policies of roles and an inline policy.
 func (s *Service) merge(ctx context.Context, t *store.Tenant, roleIDs []string, inline *access.Policy) (access.Policy, error) {
+	ep, err := s.effective(ctx, t, roleIDs, inline)
+	return ep.Policy, err
+}
+
+// sourcedPolicy is a principal's merged policy, and where each of its
+// rules comes from.
+type sourcedPolicy struct {
+	access.Policy
+	sources []PolicySource
+	offsets []int // index in Policy.Rule of each source's first rule
+}
+
+// effective merges the policies of roles (in the order the principal holds
+// them; ids of deleted roles are skipped) and the inline policy.
+func (s *Service) effective(ctx context.Context, t *store.Tenant, roleIDs []string, inline *access.Policy) (sourcedPolicy, error) {
 	roles, err := t.RolesByID(ctx, roleIDs)
 	if err != nil {
-		return access.Policy{}, err
+		return sourcedPolicy{}, err
 	}
-	policies := make([]access.Policy, 0, len(roles)+1)
-	for _, r := range roles {
-		policies = append(policies, r.AccessPolicy)
+	var ep sourcedPolicy
+	add := func(p access.Policy, src PolicySource) {
+		ep.sources, ep.offsets = append(ep.sources, src), append(ep.offsets, len(ep.Rule))
+		ep.Rule = append(ep.Rule, p.Rule...)
+	}
+	for _, id := range roleIDs {
+		if i := slices.IndexFunc(roles, func(r iam.Role) bool { return r.ID == id }); i >= 0 {
+			add(roles[i].AccessPolicy, PolicySource{Kind: "ROLE", RoleID: id, RoleName: roles[i].Name})
+		}
 	}
 	if inline != nil {
-		policies = append(policies, *inline)
+		add(*inline, PolicySource{Kind: "INLINE"})
 	}
-	return access.Merge(policies...), nil
+	return ep, nil
+}
+
+// source says where the rule at index i of the merged policy comes from and
+// its index there.
+func (ep sourcedPolicy) source(i int) (PolicySource, int) {
+	j := len(ep.offsets) - 1
+	for ep.offsets[j] > i {
+		j--
+	}
+	return ep.sources[j], i - ep.offsets[j]
 }
 
 func projectNotFound(id string) error {

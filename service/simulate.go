@@ -60,44 +60,21 @@ func (s *Service) CheckAccess(ctx context.Context, who Subject, action, resource
 	if inactive != "" {
 		return &AccessCheck{Reason: inactive}, nil
 	}
-	roles, err := sc.tenant.RolesByID(ctx, roleIDs)
+	ep, err := s.effective(ctx, sc.tenant, roleIDs, inline)
 	if err != nil {
 		return nil, err
 	}
-	// Merge in the principal's role order, remembering where each rule came
-	// from.
-	var policies []access.Policy
-	var sources []PolicySource
-	var offsets []int
-	n := 0
-	add := func(p access.Policy, src PolicySource) {
-		policies, sources, offsets = append(policies, p), append(sources, src), append(offsets, n)
-		n += len(p.Rule)
-	}
-	for _, id := range roleIDs {
-		for _, r := range roles {
-			if r.ID == id {
-				add(r.AccessPolicy, PolicySource{Kind: "ROLE", RoleID: r.ID, RoleName: r.Name})
-			}
-		}
-	}
-	if inline != nil {
-		add(*inline, PolicySource{Kind: "INLINE"})
-	}
-	d := access.Can(access.Merge(policies...), action, resource)
+	d := access.Can(ep.Policy, action, resource)
 	out := &AccessCheck{Allowed: d.Allowed}
 	if d.Rule == nil {
 		out.Reason = "no rule matches " + action + " on " + resource + ": denied by default"
 		return out, nil
 	}
-	i := len(offsets) - 1
-	for offsets[i] > d.Index {
-		i--
-	}
-	out.Rule = &DecidingRule{Source: sources[i], Index: d.Index - offsets[i], Rule: *d.Rule}
+	src, index := ep.source(d.Index)
+	out.Rule = &DecidingRule{Source: src, Index: index, Rule: *d.Rule}
 	where := "the inline policy"
-	if sources[i].Kind == "ROLE" {
-		where = "role " + sources[i].RoleName
+	if src.Kind == "ROLE" {
+		where = "role " + src.RoleName
 	}
 	verb := "allows"
 	if !d.Allowed {
