@@ -1,17 +1,17 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"atrium/atriumtest"
 )
 
 // browserGuard bounds the whole browser session so a hung browser fails the
@@ -34,31 +34,13 @@ func findChromium(t *testing.T) string {
 	return ""
 }
 
-// syncBuffer collects the browser's output, written from another goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newBrowser starts a headless Chromium with a fresh profile and no
 // background networking; it is stopped when the test ends.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := findChromium(t)
 	profile := t.TempDir()
-	out := &syncBuffer{}
+	out := &atriumtest.LogBuffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Headless,

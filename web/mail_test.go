@@ -14,7 +14,6 @@ import (
 	netmail "net/mail"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -99,29 +98,11 @@ func (ts *smtpServer) next(t *testing.T) received {
 	}
 }
 
-// logSink is a concurrency-safe log destination.
-type logSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logSink) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logSink) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // newOutbox returns a real outbox sending to ts, closed (drained) when the
 // test ends, and its log.
-func newOutbox(t *testing.T, ts *smtpServer, attempts int) (*mail.Outbox, *logSink) {
+func newOutbox(t *testing.T, ts *smtpServer, attempts int) (*mail.Outbox, *atriumtest.LogBuffer) {
 	t.Helper()
-	logs := &logSink{}
+	logs := &atriumtest.LogBuffer{}
 	cfg := mail.Config{
 		SMTPURL:  fmt.Sprintf("smtp://127.0.0.1:%d", ts.port),
 		From:     "atrium@example.com",
