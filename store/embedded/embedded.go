@@ -39,7 +39,7 @@ type Engine struct {
 	tempDir string // holds the socket when the data dir's path is too long for one
 }
 
-// Start runs FerretDB with its data under dir (created 0700 if missing),
+// Start runs FerretDB with its data under dir (made 0700, created if missing),
 // listening on a Unix socket inside dir. It refuses at once when another
 // process has dir open. FerretDB logs through logger; pass a logger with a
 // high level to keep it quiet.
@@ -49,6 +49,12 @@ func Start(dir string, logger *slog.Logger) (*Engine, error) {
 		return nil, fmt.Errorf("embedded engine: data dir %q: %w", dir, err)
 	}
 	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("embedded engine: data dir %q: %w", dir, err)
+	}
+	// The data dir holds every project's data, password hashes included,
+	// and the engine's socket: only Atrium's user may enter it, also when it
+	// existed before.
+	if err := os.Chmod(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("embedded engine: data dir %q: %w", dir, err)
 	}
 	e := &Engine{done: make(chan struct{})}
@@ -85,6 +91,12 @@ func Start(dir string, logger *slog.Logger) (*Engine, error) {
 		defer close(e.done)
 		_ = f.Run(ctx) // returns once ctx is cancelled and the backend is closed
 	}()
+	// Connecting needs write permission on the socket; only the owner has it
+	// (the directory already keeps everyone else out).
+	if err := os.Chmod(sock, 0o600); err != nil {
+		e.Stop()
+		return nil, fmt.Errorf("embedded engine: %w", err)
+	}
 	return e, nil
 }
 
