@@ -147,21 +147,35 @@ func listIndexes(ctx context.Context, view mongo.IndexView) ([]indexDef, error) 
 // rawDef reads one document of listIndexes.
 func rawDef(doc bson.Raw) (indexDef, error) {
 	var spec struct {
-		Name   string `bson:"name"`
-		Key    bson.D `bson:"key"`
-		Unique bool   `bson:"unique"`
-		Sparse bool   `bson:"sparse"`
+		Name string `bson:"name"`
+		Key  bson.D `bson:"key"`
 	}
 	if err := bson.Unmarshal(doc, &spec); err != nil {
 		return indexDef{}, fmt.Errorf("reading an index definition: %w", err)
 	}
-	def := indexDef{name: spec.Name, keys: normalKeys(spec.Key), unique: spec.Unique, sparse: spec.Sparse}
+	def := indexDef{name: spec.Name, keys: normalKeys(spec.Key), unique: flag(doc, "unique"), sparse: flag(doc, "sparse")}
 	for _, opt := range []string{"partialFilterExpression", "expireAfterSeconds", "collation", "hidden"} {
 		if _, err := doc.LookupErr(opt); err == nil {
 			def.extra = append(def.extra, opt)
 		}
 	}
 	return def, nil
+}
+
+// flag reads a boolean option of an index document; indexes made by old
+// servers or shells may carry it as a number (unique: 1).
+func flag(doc bson.Raw, name string) bool {
+	v, err := doc.LookupErr(name)
+	if err != nil {
+		return false
+	}
+	if b, ok := v.BooleanOK(); ok {
+		return b
+	}
+	if f, ok := v.AsFloat64OK(); ok {
+		return f != 0
+	}
+	return false
 }
 
 // modelDef is the definition of a wanted index model.
