@@ -87,7 +87,7 @@ func (s *Service) InviteUsers(ctx context.Context, rows []InviteInput) (_ []Invi
 	return out, nil
 }
 
-func (s *Service) invite(ctx context.Context, sc *Scope, at string, in InviteInput) (*Invited, error) {
+func (s *Service) invite(ctx context.Context, sc *scope, at string, in InviteInput) (*Invited, error) {
 	t := sc.tenant
 	u := &iam.User{ID: uuid.NewString(), Status: iam.Invited, RoleIDs: []string{}}
 	var err error

@@ -3,7 +3,7 @@
 // the access simulator and the audit trail. Transports (GraphQL, the
 // invitation page, the token endpoint) decode, call it and encode; it calls
 // the store. Every exported method starts by running its entry of the table
-// of use cases (usecases.go): begin checks the caller and yields the Scope,
+// of use cases (usecases.go): begin checks the caller and yields its scope,
 // the only way to reach a project's data, and the deferred end records the
 // audit event, so no transport and no method can forget either.
 package service
