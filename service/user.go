@@ -3,10 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/mail"
-	"regexp"
-	"slices"
 	"strings"
 
 	"atrium/access"
@@ -14,30 +10,10 @@ import (
 	"atrium/store"
 )
 
-// normaliseEmail trims and lower-cases an email and checks its form.
-func normaliseEmail(field, email string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(email))
-	addr, err := mail.ParseAddress(e)
-	if err != nil || addr.Address != e || len(e) > 254 {
-		return "", iam.Invalid(field, "%q is not an email address", email)
-	}
-	return e, nil
-}
-
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-
-// checkPhone accepts E.164 numbers such as +15555550123.
-func checkPhone(field, phone string) (string, error) {
-	p := strings.TrimSpace(phone)
-	if !e164.MatchString(p) {
-		return "", iam.Invalid(field, "%q is not a phone number in E.164 form, such as +15555550123", phone)
-	}
-	return p, nil
-}
-
 // User returns one user of the project in scope.
-func (s *Service) User(ctx context.Context, id string) (*iam.User, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) User(ctx context.Context, id string) (_ *iam.User, err error) {
+	sc, op, err := s.begin(ctx, ucUser, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -49,118 +25,39 @@ func (s *Service) user(ctx context.Context, t *store.Tenant, id, field string) (
 	return u, asNotFound(err, "user", id, field)
 }
 
-// rolesOf checks that every id names a role of the tenant and returns the ids
-// without duplicates.
-func (s *Service) rolesOf(ctx context.Context, t *store.Tenant, field string, ids []string) ([]string, error) {
-	unique := dedupe(ids)
-	if len(unique) > 100 {
-		return nil, iam.Invalid(field, "at most 100 roles")
-	}
-	found, err := t.RolesByID(ctx, unique)
-	if err != nil {
-		return nil, err
-	}
-	for i, id := range ids {
-		if !slices.ContainsFunc(found, func(r iam.Role) bool { return r.ID == id }) {
-			return nil, notFound("role", id, fmt.Sprintf("%s[%d]", field, i))
-		}
-	}
-	return unique, nil
-}
-
-func dedupe(ids []string) []string {
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// needsAccess enforces the platform's rule for users and machine clients:
-// at least one role or an inline access policy.
-func needsAccess(field string, roles []string, policy *access.Policy) error {
-	if len(roles) == 0 && policy == nil {
-		return iam.Invalid(field, "give at least one role or an accessPolicy (or both)")
-	}
-	return nil
-}
-
 // UserRoles resolves the roles a user holds, batched per request.
 func (s *Service) UserRoles(ctx context.Context, u *iam.User) ([]iam.Role, error) {
 	return loadRoles(ctx, s, u.ProjectID, u.RoleIDs)
 }
 
-// UserFilter selects users; empty fields select everything.
-type UserFilter = store.UserFilter
-
-// The orders users can be listed in; ties are broken by id.
-const (
-	OrderCreatedAt = store.ByCreatedAt
-	OrderName      = store.ByName
-	OrderEmail     = store.ByEmail
-)
-
-// UserPage is one page of a user listing.
+// UserPage is one page of a user listing: the users, the cursor after
+// each, and whether another page follows.
 type UserPage struct {
 	Users       []iam.User
+	Cursors     []string
 	HasNextPage bool
-	order       string
-	filter      UserFilter
+	filter      iam.UserFilter
 	tenant      *store.Tenant
 }
-
-// Cursor returns the opaque cursor after u.
-func (p *UserPage) Cursor(u *iam.User) string { return store.UserCursor(u, p.order) }
 
 // TotalCount counts every user matching the filter (one more round trip, made
 // only when asked for).
 func (p *UserPage) TotalCount(ctx context.Context) (int64, error) {
-	return p.tenant.CountUsers(ctx, p.filter)
-}
-
-// Page sizes of listings.
-const (
-	DefaultPageSize = 25
-	MaxPageSize     = 100
-)
-
-// listPage checks a page request and reads the page through list. It asks
-// for one item more than the page holds, to learn whether another follows.
-func listPage[T any](first *int64, after, field string, desc bool, list func(store.Page) ([]T, error)) (items []T, hasNext bool, err error) {
-	limit := int64(DefaultPageSize)
-	if first != nil {
-		if *first < 1 || *first > MaxPageSize {
-			return nil, false, iam.Invalid("first", "must be between 1 and %d", MaxPageSize)
-		}
-		limit = *first
-	}
-	items, err = list(store.Page{Field: field, Desc: desc, After: after, Limit: int(limit) + 1})
-	switch {
-	case errors.Is(err, store.ErrBadCursor):
-		return nil, false, iam.Invalid("after", "%v", err)
-	case err != nil:
-		return nil, false, err
-	case int64(len(items)) > limit:
-		return items[:limit], true, nil
-	}
-	return items, false, nil
+	n, err := p.tenant.CountUsers(ctx, p.filter)
+	return n, domainError(err)
 }
 
 // Users lists a page of the project's users in a stable order.
-func (s *Service) Users(ctx context.Context, first *int64, after string, f UserFilter, order string, desc bool) (*UserPage, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Users(ctx context.Context, first *int64, after string, f iam.UserFilter, order iam.UserOrder, desc bool) (_ *UserPage, err error) {
+	sc, op, err := s.begin(ctx, ucUsers, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
-	if order == "" {
-		order = OrderCreatedAt
-	}
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
-	page := &UserPage{order: order, filter: f, tenant: sc.tenant}
-	page.Users, page.HasNextPage, err = listPage(first, after, order, desc, func(p store.Page) ([]iam.User, error) {
-		return sc.tenant.ListUsers(ctx, f, p)
+	page := &UserPage{filter: f, tenant: sc.tenant}
+	page.Users, page.Cursors, page.HasNextPage, err = listPage(first, after, desc, func(p store.Page) ([]iam.User, []string, error) {
+		return sc.tenant.ListUsers(ctx, f, order, p)
 	})
 	if err != nil {
 		return nil, err
@@ -203,8 +100,9 @@ type UserChanges struct {
 
 // UpdateUser changes a user. Roles replace the whole set; the user must keep
 // at least one role or an inline policy.
-func (s *Service) UpdateUser(ctx context.Context, id string, in UserChanges) (*iam.User, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) UpdateUser(ctx context.Context, id string, in UserChanges) (_ *iam.User, err error) {
+	sc, op, err := s.begin(ctx, ucUpdateUser, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -269,8 +167,9 @@ func userWriteError(err error, id, field string, expected int64) error {
 }
 
 // DeleteUser deletes a user. Its FHIR profile stays: it is clinical data.
-func (s *Service) DeleteUser(ctx context.Context, id string) error {
-	sc, err := scopeOf(ctx)
+func (s *Service) DeleteUser(ctx context.Context, id string) (err error) {
+	sc, op, err := s.begin(ctx, ucDeleteUser, id)
+	defer op.end(&err)
 	if err != nil {
 		return err
 	}
@@ -287,8 +186,13 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 
 // SetUserDisabled disables or re-enables a user. A disabled user cannot sign
 // in, and its tokens stop working at once (every request re-reads the user).
-func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool) (*iam.User, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool) (_ *iam.User, err error) {
+	uc := ucEnableUser
+	if disabled {
+		uc = ucDisableUser
+	}
+	sc, op, err := s.begin(ctx, uc, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -307,12 +211,13 @@ func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool)
 }
 
 // Me returns the signed-in user.
-func (s *Service) Me(ctx context.Context) (*iam.User, error) {
-	p, err := s.Authenticate(ctx)
+func (s *Service) Me(ctx context.Context) (_ *iam.User, err error) {
+	sc, op, err := s.begin(ctx, ucMe, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
-	return s.activeUser(ctx, p.ProjectID, p.ID)
+	return s.activeUser(ctx, sc.Principal.ProjectID, sc.Principal.ID)
 }
 
 // activeUser loads the user behind a token; a deleted or disabled user is no
@@ -325,8 +230,8 @@ func (s *Service) activeUser(ctx context.Context, projectID, id string) (*iam.Us
 	if err != nil {
 		return nil, err
 	}
-	if u.Status != iam.Active {
-		return nil, iam.Errorf(iam.Unauthenticated, "this account is disabled")
+	if why := refusedUser(u); why != "" {
+		return nil, cannotAct(why)
 	}
 	return u, nil
 }
