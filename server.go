@@ -156,7 +156,7 @@ func storeName(db *store.DB) string {
 // secret: it says where the generated one is kept.
 func welcome(cfg config.Config, generated bool, first *iam.Project, created bool) {
 	w := os.Stdout
-	fmt.Fprintf(w, "\nAtrium is listening.\n  Playground: %s/\n  GraphQL:    %s/graphql\n", cfg.PublicURL, cfg.PublicURL)
+	fmt.Fprintf(w, "\nAtrium is listening.\n  GraphiQL: %s/\n  GraphQL:  %s/graphql\n", cfg.PublicURL, cfg.PublicURL)
 	if created {
 		fmt.Fprintf(w, "  Created the %s project: %s\n", first.Name, first.ID)
 	} else {
@@ -171,5 +171,5 @@ func welcome(cfg config.Config, generated bool, first *iam.Project, created bool
 	default:
 		fmt.Fprintln(w, "  Operator secret: off (set ATRIUM_ADMIN_SECRET to turn it on)")
 	}
-	fmt.Fprintf(w, "  In the Playground's Headers pane, paste:\n    {\"Authorization\": \"Bearer <operator secret>\", \"x-oystehr-project-id\": \"%s\"}\n  then run:  { project { id name fhirVersion } }\n\n", first.ID)
+	fmt.Fprintf(w, "  In GraphiQL's Headers pane, paste:\n    {\"Authorization\": \"Bearer <operator secret>\", \"x-oystehr-project-id\": \"%s\"}\n  then run:  { project { id name fhirVersion } }\n\n", first.ID)
 }

@@ -1,5 +1,5 @@
-// Package api assembles Atrium's HTTP surface: the GraphQL endpoint, the
-// Playground, health checks, and the middleware every request passes through
+// Package api assembles Atrium's HTTP surface: the GraphQL endpoint,
+// GraphiQL, health checks, and the middleware every request passes through
 // (request id, access log, CORS, body limit, authentication).
 package api
 
@@ -17,7 +17,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -51,7 +50,9 @@ type Options struct {
 func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphQL(o))
-	mux.Handle("GET /{$}", playground.Handler("Atrium", "/graphql"))
+	mux.Handle("GET /{$}", web.GraphiQL())
+	mux.Handle("GET /graphiql/", web.GraphiQL())
+	mux.Handle("GET /favicon.ico", web.GraphiQL())
 	mux.Handle(service.InvitationPath, web.InvitationHandler(o.Service, o.Log))
 	mux.Handle("POST /oauth/token", tokenEndpoint(o.Service, o.Log))
 	mux.Handle("GET /metrics", promhttp.Handler())
