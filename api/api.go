@@ -100,9 +100,19 @@ func graphQL(o Options) http.Handler {
 	return srv
 }
 
+// clientHeaders are headers that common GraphQL and REST clients add to
+// every request (Apollo Client's client awareness, Sentry's and W3C trace
+// context, the platform SDK's request id). Atrium does not act on them, but
+// a preflight that refused them would stop the client's request.
+var clientHeaders = []string{
+	"apollographql-client-name", "apollographql-client-version",
+	"sentry-trace", "baggage", "traceparent", "tracestate",
+	"x-oystehr-request-id",
+}
+
 // corsHandler allows the configured origins, and those of every
 // application's allowedCORSOriginsUrls, to call the API from a browser with
-// the headers Atrium reads.
+// the headers Atrium reads and those clients commonly add.
 func corsHandler(svc *service.Service, origins []string) *cors.Cors {
 	return cors.New(cors.Options{
 		AllowOriginRequestFunc: func(r *http.Request, origin string) bool {
@@ -111,8 +121,8 @@ func corsHandler(svc *service.Service, origins []string) *cors.Cors {
 			}
 			return slices.Contains(origins, origin) || svc.OriginAllowed(r.Context(), origin)
 		},
-		AllowedMethods: []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders: []string{"Authorization", "Content-Type", auth.ProjectHeader, auth.LegacyProjectHeader, requestid.Header},
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
+		AllowedHeaders: append([]string{"Authorization", "Content-Type", auth.ProjectHeader, auth.LegacyProjectHeader, requestid.Header}, clientHeaders...),
 		ExposedHeaders: []string{requestid.Header},
 		MaxAge:         600,
 	})
