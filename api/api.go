@@ -22,8 +22,10 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"atrium/auth"
+	"atrium/client"
 	"atrium/graph"
 	"atrium/requestid"
+	"atrium/requestlog"
 	"atrium/service"
 	"atrium/web"
 )
@@ -73,6 +75,7 @@ func New(o Options) http.Handler {
 
 	var h http.Handler = mux
 	h = withLoaders(o.Service, h)
+	h = noteCaller(h)
 	h = o.Authenticator.Middleware(h)
 	h = limitBody(h)
 	h = corsHandler(o.Service, o.CORSOrigins).Handler(h)
@@ -94,6 +97,7 @@ func graphQL(o Options) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(extension.FixedComplexityLimit(ComplexityLimit))
 	srv.Use(graph.DepthLimit{Max: DepthLimit})
+	srv.Use(&graph.Operations{Known: client.Operations})
 	srv.AroundFields(graph.AuditMutations(o.Service))
 	srv.SetErrorPresenter(graph.ErrorPresenter(o.Log))
 	srv.SetRecoverFunc(graph.Recover(o.Log))
@@ -159,19 +163,22 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// accessLog writes one line per request. It never logs headers or bodies,
-// which carry credentials.
+// accessLog writes one line per request: method, path, status, duration_ms
+// and what the inner layers noted in requestlog.Facts (operation, project,
+// principal). It never logs headers or bodies, which carry credentials.
 func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		ctx, facts := requestlog.With(r.Context())
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		attrs := append([]slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)),
-		)
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		}, facts.Attrs()...)
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }
 
