@@ -28,6 +28,7 @@ import (
 	"atrium/requestid"
 	"atrium/service"
 	"atrium/store"
+	"atrium/telemetry"
 )
 
 func main() {
@@ -52,7 +53,20 @@ func run() error {
 	if cfg.LogLevel <= slog.LevelDebug {
 		engineLog = log.With("component", "ferretdb")
 	}
-	db, err := store.Open(ctx, store.Options{URI: cfg.MongoURI, Database: cfg.Database, DataDir: cfg.DataDir, EngineLogger: engineLog})
+	// Tracing is off unless the OTEL_* variables name an exporter.
+	tracer, stopTracing, err := telemetry.Setup(ctx, os.Getenv)
+	if err != nil {
+		return err
+	}
+	defer func() { // after the store closes: flush what is left
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(flushCtx); err != nil {
+			log.Warn("flushing traces", "error", err.Error())
+		}
+	}()
+	db, err := store.Open(ctx, store.Options{URI: cfg.MongoURI, Database: cfg.Database, DataDir: cfg.DataDir, EngineLogger: engineLog,
+		Monitor: telemetry.CommandMonitor(tracer)})
 	if err != nil {
 		return err
 	}
@@ -82,12 +96,13 @@ func run() error {
 	srv := &http.Server{
 		Addr: cfg.Addr,
 		Handler: api.New(api.Options{
-			Service:       svc,
-			Authenticator: auth.NewAuthenticator(adminSecret, tokens),
-			Log:           log,
-			Introspection: cfg.Introspection,
-			CORSOrigins:   cfg.CORSOrigins,
-			Ready:         db.Ping,
+			Service:        svc,
+			Authenticator:  auth.NewAuthenticator(adminSecret, tokens),
+			Log:            log,
+			Introspection:  cfg.Introspection,
+			CORSOrigins:    cfg.CORSOrigins,
+			Ready:          db.Ping,
+			TracerProvider: tracer,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -100,7 +115,7 @@ func run() error {
 		return fmt.Errorf("ATRIUM_ADDR: %w", err)
 	}
 	welcome(cfg, generated, first, created)
-	log.Info("listening", "addr", ln.Addr().String(), "store", storeName(db), "introspection", cfg.Introspection)
+	log.Info("listening", "addr", ln.Addr().String(), "store", storeName(db), "introspection", cfg.Introspection, "tracing", tracer != nil)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

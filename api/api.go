@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"atrium/auth"
 	"atrium/client"
@@ -46,6 +47,8 @@ type Options struct {
 	CORSOrigins   []string
 	// Ready reports whether the store answers; /readyz calls it.
 	Ready func(context.Context) error
+	// TracerProvider, when set, traces every request (tracing.go).
+	TracerProvider trace.TracerProvider
 }
 
 // New returns Atrium's HTTP handler.
@@ -80,7 +83,7 @@ func New(o Options) http.Handler {
 	h = limitBody(h)
 	h = corsHandler(o.Service, o.CORSOrigins).Handler(h)
 	h = accessLog(o.Log, h)
-	return requestid.Middleware(h)
+	return traceHTTP(o, requestid.Middleware(h))
 }
 
 func graphQL(o Options) http.Handler {
@@ -99,6 +102,7 @@ func graphQL(o Options) http.Handler {
 	srv.Use(graph.DepthLimit{Max: DepthLimit})
 	srv.Use(&graph.Operations{Known: client.Operations})
 	srv.AroundFields(graph.AuditMutations(o.Service))
+	traceGraphQL(o, srv)
 	srv.SetErrorPresenter(graph.ErrorPresenter(o.Log))
 	srv.SetRecoverFunc(graph.Recover(o.Log))
 	return srv
