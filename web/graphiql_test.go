@@ -8,7 +8,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -28,9 +31,19 @@ func TestGraphiQLOffline(t *testing.T) {
 	s := atriumtest.NewServer(t)
 	ctx := newBrowser(t, offline, chromedp.WindowSize(1280, 900))
 
+	// Every request the page makes, and every error it logs (a script
+	// error, a load that failed, a Content-Security-Policy violation).
 	var mu sync.Mutex
-	var requested []string
+	var requested, errs []string
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
 	requests := chromedp.Events(ctx, network.RequestWillBeSent)
+	logged := chromedp.Events(ctx, cdplog.EntryAdded)
+	thrown := chromedp.Events(ctx, runtime.ExceptionThrown)
 	go func() {
 		for ev, err := range requests {
 			if err != nil {
@@ -38,6 +51,28 @@ func TestGraphiQLOffline(t *testing.T) {
 			}
 			mu.Lock()
 			requested = append(requested, ev.Request.URL)
+			mu.Unlock()
+		}
+	}()
+	go func() {
+		for ev, err := range logged {
+			if err != nil {
+				return
+			}
+			if ev.Entry.Level == cdplog.EntryLevelError {
+				mu.Lock()
+				errs = append(errs, fmt.Sprintf("%s: %s (%s)", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
+				mu.Unlock()
+			}
+		}
+	}()
+	go func() {
+		for ev, err := range thrown {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			errs = append(errs, fmt.Sprintf("exception: %s (%s:%d)", ev.ExceptionDetails.Text, ev.ExceptionDetails.URL, ev.ExceptionDetails.LineNumber))
 			mu.Unlock()
 		}
 	}()
@@ -120,6 +155,9 @@ func TestGraphiQLOffline(t *testing.T) {
 	}
 	if !sawGraphQL {
 		t.Fatalf("no request to /graphql among %q: the request log is not working", requested)
+	}
+	for _, e := range errs {
+		t.Errorf("the page logged an error: %s", e)
 	}
 }
 
