@@ -1,5 +1,5 @@
-// Package api assembles Atrium's HTTP surface: the GraphQL endpoint, the
-// Playground, health checks, and the middleware every request passes through
+// Package api assembles Atrium's HTTP surface: the GraphQL endpoint,
+// GraphiQL, health checks, and the middleware every request passes through
 // (request id, access log, CORS, body limit, authentication).
 package api
 
@@ -17,14 +17,16 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"atrium/auth"
+	"atrium/client"
 	"atrium/graph"
 	"atrium/requestid"
+	"atrium/requestlog"
 	"atrium/service"
 	"atrium/web"
 )
@@ -45,13 +47,17 @@ type Options struct {
 	CORSOrigins   []string
 	// Ready reports whether the store answers; /readyz calls it.
 	Ready func(context.Context) error
+	// TracerProvider, when set, traces every request (tracing.go).
+	TracerProvider trace.TracerProvider
 }
 
 // New returns Atrium's HTTP handler.
 func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphQL(o))
-	mux.Handle("GET /{$}", playground.Handler("Atrium", "/graphql"))
+	mux.Handle("GET /{$}", web.GraphiQL())
+	mux.Handle("GET /graphiql/", web.GraphiQL())
+	mux.Handle("GET /favicon.ico", web.GraphiQL())
 	mux.Handle(service.InvitationPath, web.InvitationHandler(o.Service, o.Log))
 	mux.Handle("POST /oauth/token", tokenEndpoint(o.Service, o.Log))
 	mux.Handle("GET /metrics", promhttp.Handler())
@@ -72,11 +78,12 @@ func New(o Options) http.Handler {
 
 	var h http.Handler = mux
 	h = withLoaders(o.Service, h)
+	h = noteCaller(h)
 	h = o.Authenticator.Middleware(h)
 	h = limitBody(h)
 	h = corsHandler(o.Service, o.CORSOrigins).Handler(h)
 	h = accessLog(o.Log, h)
-	return requestid.Middleware(h)
+	return traceHTTP(o, requestid.Middleware(h))
 }
 
 func graphQL(o Options) http.Handler {
@@ -93,15 +100,27 @@ func graphQL(o Options) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(extension.FixedComplexityLimit(ComplexityLimit))
 	srv.Use(graph.DepthLimit{Max: DepthLimit})
+	srv.Use(&graph.Operations{Known: client.Operations})
 	srv.AroundFields(graph.InputFields)
+	traceGraphQL(o, srv)
 	srv.SetErrorPresenter(graph.ErrorPresenter(o.Log))
 	srv.SetRecoverFunc(graph.Recover(o.Log))
 	return srv
 }
 
+// clientHeaders are headers that common GraphQL and REST clients add to
+// every request (Apollo Client's client awareness, Sentry's and W3C trace
+// context, the platform SDK's request id). Atrium does not act on them, but
+// a preflight that refused them would stop the client's request.
+var clientHeaders = []string{
+	"apollographql-client-name", "apollographql-client-version",
+	"sentry-trace", "baggage", "traceparent", "tracestate",
+	"x-oystehr-request-id",
+}
+
 // corsHandler allows the configured origins, and those of every
 // application's allowedCORSOriginsUrls, to call the API from a browser with
-// the headers Atrium reads.
+// the headers Atrium reads and those clients commonly add.
 func corsHandler(svc *service.Service, origins []string) *cors.Cors {
 	return cors.New(cors.Options{
 		AllowOriginRequestFunc: func(r *http.Request, origin string) bool {
@@ -110,8 +129,8 @@ func corsHandler(svc *service.Service, origins []string) *cors.Cors {
 			}
 			return slices.Contains(origins, origin) || svc.OriginAllowed(r.Context(), origin)
 		},
-		AllowedMethods: []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders: []string{"Authorization", "Content-Type", auth.ProjectHeader, auth.LegacyProjectHeader, requestid.Header},
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
+		AllowedHeaders: append([]string{"Authorization", "Content-Type", auth.ProjectHeader, auth.LegacyProjectHeader, requestid.Header}, clientHeaders...),
 		ExposedHeaders: []string{requestid.Header},
 		MaxAge:         600,
 	})
@@ -148,19 +167,22 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// accessLog writes one line per request. It never logs headers or bodies,
-// which carry credentials.
+// accessLog writes one line per request: method, path, status, duration_ms
+// and what the inner layers noted in requestlog.Facts (operation, project,
+// principal). It never logs headers or bodies, which carry credentials.
 func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		ctx, facts := requestlog.With(r.Context())
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		attrs := append([]slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)),
-		)
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		}, facts.Attrs()...)
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }
 
