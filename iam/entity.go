@@ -155,7 +155,11 @@ type M2MClient struct {
 	AccessPolicy *access.Policy `bson:"accessPolicy,omitempty"`
 	RoleIDs      []string       `bson:"roleIds"`
 	SecretHash   string         `bson:"secretHash,omitempty"`
-	Meta         `bson:",inline"`
+	// SecretVersion grows with every rotation of the secret; a token names
+	// the version it was issued under, so a rotation retires the tokens of
+	// the old secret too.
+	SecretVersion int64 `bson:"secretVersion,omitempty"`
+	Meta          `bson:",inline"`
 }
 
 // AuditEvent records one state-changing operation. It names the fields an

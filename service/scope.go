@@ -139,7 +139,7 @@ func (s *Service) effectivePolicy(ctx context.Context, t *store.Tenant, p *auth.
 		}
 		return s.merge(ctx, t, m.RoleIDs, m.AccessPolicy)
 	case auth.M2MClient:
-		c, err := s.activeM2M(ctx, t.ProjectID(), p.ID)
+		c, err := s.activeM2M(ctx, p)
 		if err != nil {
 			return access.Policy{}, err
 		}
