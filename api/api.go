@@ -88,7 +88,7 @@ func New(o Options) http.Handler {
 func graphQL(o Options) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &graph.Resolver{Service: o.Service},
-		Directives: graph.Directives(o.Service),
+		Directives: graph.Directives(),
 	}))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -100,7 +100,7 @@ func graphQL(o Options) http.Handler {
 	srv.Use(documentLimits) // after APQ, which puts the query text in place
 	srv.Use(extension.FixedComplexityLimit(ComplexityLimit))
 	srv.Use(graph.DepthLimit{Max: DepthLimit})
-	srv.AroundFields(graph.AuditMutations(o.Service))
+	srv.AroundFields(graph.InputFields)
 	srv.SetErrorPresenter(graph.ErrorPresenter(o.Log))
 	srv.SetRecoverFunc(graph.Recover(o.Log))
 	return srv

@@ -79,7 +79,7 @@ func isTokenLimit(err error, limit int) bool {
 
 func refuse(format string, args ...any) *gqlerror.Error {
 	err := gqlerror.Errorf(format, args...)
-	err.Extensions = map[string]any{"code": string(iam.BadUserInput)}
+	err.Extensions = map[string]any{"code": iam.BadUserInput.GraphQL()}
 	return err
 }
 
