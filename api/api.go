@@ -38,6 +38,12 @@ const (
 	DepthLimit      = 10
 )
 
+// documentLimits bound what a document may cost before it is validated
+// (see graph.DocumentLimits). GraphiQL's introspection query, the largest
+// document a tool sends unasked, has 184 tokens, 230 fields once expanded
+// and 8 spreads (graph's TestIntrospectionQueryFitsTheLimits).
+var documentLimits = graph.DocumentLimits{Tokens: 10_000, Fields: 1_000, Spreads: 100, Aliases: 200}
+
 // Options configure the handler.
 type Options struct {
 	Service       *service.Service
@@ -98,6 +104,7 @@ func graphQL(o Options) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(documentLimits) // after APQ, which puts the query text in place
 	srv.Use(extension.FixedComplexityLimit(ComplexityLimit))
 	srv.Use(graph.DepthLimit{Max: DepthLimit})
 	srv.Use(&graph.Operations{Known: client.Operations})
