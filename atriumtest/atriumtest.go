@@ -44,6 +44,9 @@ func Main(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	if dir := os.Getenv(engineProcessEnv); dir != "" {
+		return serveEngine(dir) // this process is a test's engine (see StartEngineProcess)
+	}
 	if uri := os.Getenv("MONGODB_URI"); uri != "" {
 		engineURI = uri
 		return m.Run()

@@ -81,19 +81,47 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	return d, nil
 }
 
+// How long the store waits for the database. A request whose database does
+// not answer fails within about selectTimeout (UNAVAILABLE, see Unavailable)
+// instead of hanging for the driver's default of 30 s, and one operation
+// may take at most operationTimeout; only start-up waits longer, up to
+// startupWait, for a database that is still coming up. A URI that sets
+// serverSelectionTimeoutMS or timeoutMS overrides the first two.
+const (
+	selectTimeout    = 2 * time.Second
+	operationTimeout = 10 * time.Second
+	startupWait      = 30 * time.Second
+)
+
 func connect(ctx context.Context, uri, database string, monitor *event.CommandMonitor) (*DB, error) {
-	opts := options.Client().ApplyURI(uri).SetTimeout(30 * time.Second).
-		SetMonitor(measured(monitor)).SetPoolMonitor(poolMetrics)
+	opts := options.Client().SetServerSelectionTimeout(selectTimeout).SetTimeout(operationTimeout).
+		ApplyURI(uri).SetMonitor(measured(monitor)).SetPoolMonitor(poolMetrics)
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	d := &DB{client: client, db: client.Database(database)}
-	if err := d.Ping(ctx); err != nil {
+	if err := d.awaitAnswer(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("store: the database does not answer: %w", err)
 	}
 	return d, nil
+}
+
+// awaitAnswer pings the database until it answers, for up to startupWait.
+func (d *DB) awaitAnswer(ctx context.Context) error {
+	deadline := time.Now().Add(startupWait)
+	for {
+		err := d.Ping(ctx)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // Embedded reports whether this DB runs on the embedded engine.
