@@ -1,6 +1,7 @@
 // Package api assembles Atrium's HTTP surface: the GraphQL endpoint, the
 // Playground, health checks, and the middleware every request passes through
-// (request id, access log, CORS, body limit, authentication).
+// (request id, access log, CORS, body limit, authentication), and mounts the
+// platform's REST API (package rest) under /v1.
 package api
 
 import (
@@ -25,6 +26,7 @@ import (
 	"atrium/auth"
 	"atrium/graph"
 	"atrium/requestid"
+	"atrium/rest"
 	"atrium/service"
 	"atrium/web"
 )
@@ -55,6 +57,7 @@ func New(o Options) http.Handler {
 	mux.Handle(service.InvitationPath, web.InvitationHandler(o.Service, o.Log))
 	mux.Handle("POST /oauth/token", tokenEndpoint(o.Service, o.Log))
 	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.Handle("/v1/", http.StripPrefix("/v1", rest.Handler(rest.Options{Service: o.Service, Log: o.Log})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("ok\n"))
@@ -110,8 +113,8 @@ func corsHandler(svc *service.Service, origins []string) *cors.Cors {
 			}
 			return slices.Contains(origins, origin) || svc.OriginAllowed(r.Context(), origin)
 		},
-		AllowedMethods: []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders: []string{"Authorization", "Content-Type", auth.ProjectHeader, auth.LegacyProjectHeader, requestid.Header},
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
+		AllowedHeaders: []string{"Authorization", "Content-Type", auth.ProjectHeader, auth.LegacyProjectHeader, requestid.Header, rest.RequestIDHeader},
 		ExposedHeaders: []string{requestid.Header},
 		MaxAge:         600,
 	})

@@ -1,0 +1,164 @@
+package rest
+
+// /application: the applications users sign in to.
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+
+	"atrium/iam"
+	"atrium/service"
+)
+
+// applicationJSON is the SDK's Application (the fields Atrium has).
+type applicationJSON struct {
+	ID                     string   `json:"id"`
+	Name                   string   `json:"name"`
+	ClientID               string   `json:"clientId"`
+	Description            string   `json:"description,omitempty"`
+	LoginRedirectURI       string   `json:"loginRedirectUri,omitempty"`
+	LoginWithEmailEnabled  bool     `json:"loginWithEmailEnabled"`
+	AllowedCallbackURLs    []string `json:"allowedCallbackUrls"`
+	AllowedCORSOriginsURLs []string `json:"allowedCORSOriginsUrls"`
+	ShouldSendInviteEmail  bool     `json:"shouldSendInviteEmail"`
+}
+
+func (a applicationJSON) auditID() string { return a.ID }
+
+func toApplication(a *iam.Application) applicationJSON {
+	return applicationJSON{ID: a.ID, Name: a.Name, ClientID: a.ClientID, Description: a.Description,
+		LoginRedirectURI: a.LoginRedirectURI, LoginWithEmailEnabled: a.LoginWithEmailEnabled,
+		AllowedCallbackURLs: nonNil(a.AllowedCallbackURLs), AllowedCORSOriginsURLs: nonNil(a.AllowedCORSOriginsURLs),
+		ShouldSendInviteEmail: a.ShouldSendInviteEmail}
+}
+
+// applicationListItem is the SDK's ApplicationListItem.
+type applicationListItem struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	ClientID    string `json:"clientId"`
+	Description string `json:"description,omitempty"`
+}
+
+// applicationInput is the SDK's ApplicationCreateParams and
+// ApplicationUpdateParams, as far as Atrium has the fields.
+type applicationInput struct {
+	Name                   *string  `json:"name"`
+	Description            *string  `json:"description"`
+	LoginRedirectURI       *string  `json:"loginRedirectUri"`
+	LoginWithEmailEnabled  *bool    `json:"loginWithEmailEnabled"`
+	AllowedCallbackURLs    []string `json:"allowedCallbackUrls"`
+	AllowedCORSOriginsURLs []string `json:"allowedCORSOriginsUrls"`
+	ShouldSendInviteEmail  *bool    `json:"shouldSendInviteEmail"`
+}
+
+func (in applicationInput) service() service.ApplicationInput {
+	return service.ApplicationInput{Name: in.Name, Description: in.Description, LoginRedirectURI: in.LoginRedirectURI,
+		LoginWithEmailEnabled: in.LoginWithEmailEnabled, AllowedCallbackURLs: in.AllowedCallbackURLs,
+		AllowedCORSOriginsURLs: in.AllowedCORSOriginsURLs, ShouldSendInviteEmail: in.ShouldSendInviteEmail}
+}
+
+// tokenInput is the body of the revoke endpoints.
+type tokenInput struct {
+	Token *string `json:"token"`
+}
+
+var (
+	ucApplications      = useCase{name: "applications", action: "App:ListAllApplications", resource: "App:Application"}
+	ucCreateApplication = useCase{name: "createApplication", action: "App:CreateApplication", resource: "App:Application"}
+	ucApplication       = useCase{name: "application", action: "App:GetApplication", resource: "App:Application", id: "id"}
+	ucUpdateApplication = useCase{name: "updateApplication", action: "App:UpdateApplication", resource: "App:Application", id: "id"}
+	ucDeleteApplication = useCase{name: "deleteApplication", action: "App:DeleteApplication", resource: "App:Application", id: "id"}
+	// Not in Atrium yet: applications get secrets and tokens with the login
+	// issue. The grants are the platform's.
+	ucRotateApplicationSecret = useCase{name: "rotateApplicationSecret", action: "App:RotateApplicationSecret", resource: "App:Application", id: "id", pending: true}
+	ucRevokeRefreshToken      = useCase{name: "revokeRefreshToken", action: "App:RevokeRefreshToken", resource: "App:Application", id: "id", pending: true}
+	ucRevokeAccessToken       = useCase{name: "revokeAccessToken", action: "App:RevokeAccessToken", resource: "App:Application", id: "id", pending: true}
+)
+
+func applicationRoutes() []route {
+	return []route{
+		{method: http.MethodGet, path: "/application", useCase: ucApplications, status: http.StatusOK,
+			summary: "The project's applications",
+			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
+				apps, err := s.Applications(ctx)
+				if err != nil {
+					return nil, err
+				}
+				out := make([]applicationListItem, len(apps))
+				for i, a := range apps {
+					out[i] = applicationListItem{ID: a.ID, Name: a.Name, ClientID: a.ClientID, Description: a.Description}
+				}
+				return out, nil
+			}},
+		{method: http.MethodPost, path: "/application", useCase: ucCreateApplication, status: http.StatusOK, body: applicationInput{},
+			summary: "Create an application (name and allowedCallbackUrls are required)",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				var in applicationInput
+				if err := q.decode(&in); err != nil {
+					return nil, err
+				}
+				a, err := s.CreateApplication(ctx, in.service())
+				if err != nil {
+					return nil, err
+				}
+				return toApplication(a), nil
+			}},
+		{method: http.MethodGet, path: "/application/{id}", useCase: ucApplication, status: http.StatusOK,
+			summary: "One application",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				a, err := s.Application(ctx, q.path("id"))
+				if err != nil {
+					return nil, err
+				}
+				return toApplication(a), nil
+			}},
+		{method: http.MethodPatch, path: "/application/{id}", useCase: ucUpdateApplication, status: http.StatusOK, body: applicationInput{},
+			summary: "Change an application",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				var in applicationInput
+				if err := q.decode(&in); err != nil {
+					return nil, err
+				}
+				a, err := s.UpdateApplication(ctx, q.path("id"), in.service())
+				if err != nil {
+					return nil, err
+				}
+				return toApplication(a), nil
+			}},
+		{method: http.MethodDelete, path: "/application/{id}", useCase: ucDeleteApplication, status: http.StatusNoContent,
+			summary: "Delete an application (its users stay)",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				return nil, s.DeleteApplication(ctx, q.path("id"))
+			}},
+		notAvailable(http.MethodPost, "/application/{id}/rotate-secret", ucRotateApplicationSecret, nil,
+			"Rotate an application's client secret (not available yet: applications are public clients until Atrium's login issue)"),
+		notAvailable(http.MethodPost, "/application/{id}/revoke-refresh-token", ucRevokeRefreshToken, tokenInput{},
+			"Revoke a refresh token (not available yet: Atrium issues refresh tokens with its login issue)"),
+		notAvailable(http.MethodPost, "/application/{id}/revoke-access-token", ucRevokeAccessToken, tokenInput{},
+			"Revoke an access token (not available yet: comes with Atrium's login issue)"),
+	}
+}
+
+// notAvailable is a route of the platform whose use case Atrium does not
+// have yet: it is guarded like the platform's, then answers 501.
+func notAvailable(method, path string, uc useCase, body any, summary string) route {
+	return route{method: method, path: path, useCase: uc, status: http.StatusOK, body: body, summary: summary,
+		handle: func(ctx context.Context, _ *service.Service, q *request) (any, error) {
+			if body != nil {
+				if err := q.decode(reflect.New(reflect.TypeOf(body)).Interface()); err != nil {
+					return nil, err
+				}
+			}
+			return nil, &notAvailableError{msg: method + " /v1" + path + " is not available in Atrium yet: " + summary}
+		}}
+}
+
+// nonNil keeps a list present in JSON even when empty.
+func nonNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
+}

@@ -1,0 +1,191 @@
+package rest
+
+// /m2m: the project's machine clients.
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"atrium/access"
+	"atrium/auth"
+	"atrium/iam"
+	"atrium/service"
+)
+
+// m2mJSON is the SDK's M2m; the v1 listing leaves out roles.
+type m2mJSON struct {
+	ID           string         `json:"id"`
+	ClientID     string         `json:"clientId"`
+	Profile      string         `json:"profile"`
+	JWKSURL      string         `json:"jwksUrl,omitempty"`
+	Name         string         `json:"name"`
+	Description  string         `json:"description,omitempty"`
+	AccessPolicy *access.Policy `json:"accessPolicy,omitempty"`
+	Roles        []roleStub     `json:"roles,omitempty"`
+}
+
+func (m m2mJSON) auditID() string { return m.ID }
+
+func toM2MListItem(c *iam.M2MClient) m2mJSON {
+	return m2mJSON{ID: c.ID, ClientID: c.ClientID, Profile: c.Profile, JWKSURL: c.JWKSURL, Name: c.Name,
+		Description: c.Description, AccessPolicy: c.AccessPolicy}
+}
+
+func toM2M(ctx context.Context, s *service.Service, c *iam.M2MClient) (*m2mJSON, error) {
+	roles, err := stubs(s.M2MClientRoles(ctx, c))
+	if err != nil {
+		return nil, err
+	}
+	out := toM2MListItem(c)
+	out.Roles = roles
+	return &out, nil
+}
+
+// m2mListV2Item is the SDK's M2mListV2Item.
+type m2mListV2Item struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// m2mInput is the SDK's M2mCreateParams and M2mUpdateParams.
+type m2mInput struct {
+	Name         *string                 `json:"name"`
+	Description  *string                 `json:"description"`
+	AccessPolicy optional[access.Policy] `json:"accessPolicy"`
+	Roles        optional[[]string]      `json:"roles"`
+	JWKSURL      *string                 `json:"jwksUrl"`
+	Profile      *string                 `json:"profile"`
+}
+
+func (in m2mInput) service() service.M2MInput {
+	return service.M2MInput{Name: in.Name, Description: in.Description, JWKSURL: in.JWKSURL, Profile: in.Profile,
+		Roles:        service.Optional[[]string]{Set: in.Roles.set, Value: in.Roles.v},
+		AccessPolicy: nullable(in.AccessPolicy)}
+}
+
+// secretJSON is the SDK's M2mRotateSecretResponse.
+type secretJSON struct {
+	Secret string `json:"secret"`
+}
+
+var (
+	m2mFilters = []string{"name", "id", "profile", "roleId"}
+	// The SDK's sort enum for machine clients is the users' one.
+	m2mSorts = userSorts
+)
+
+var (
+	ucM2MClients   = useCase{name: "m2mClients", action: "App:ListAllM2MClients", resource: "IAM:M2MClient"}
+	ucCreateM2M    = useCase{name: "createM2MClient", action: "App:CreateM2MClient", resource: "IAM:M2MClient"}
+	ucM2MMe        = useCase{name: "m2mMe", kinds: []auth.Kind{auth.M2MClient}}
+	ucM2MClient    = useCase{name: "m2mClient", action: "App:GetM2MClient", resource: "IAM:M2MClient", id: "id"}
+	ucUpdateM2M    = useCase{name: "updateM2MClient", action: "App:UpdateM2MClient", resource: "IAM:M2MClient", id: "id"}
+	ucDeleteM2M    = useCase{name: "deleteM2MClient", action: "App:DeleteM2MClient", resource: "IAM:M2MClient", id: "id"}
+	ucRotateSecret = useCase{name: "rotateM2MClientSecret", action: "App:RotateM2MClientSecret", resource: "IAM:M2MClient", id: "id"}
+)
+
+func m2mRoutes() []route {
+	return []route{
+		{method: http.MethodGet, path: "/m2m", useCase: ucM2MClients, status: http.StatusOK,
+			summary: "Every machine client (deprecated: use /m2m/v2/list; refused above 1000)",
+			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
+				clients, err := everything("machine clients", "/m2m/v2/list", func(first *int64, after string) ([]iam.M2MClient, bool, func(*iam.M2MClient) string, error) {
+					p, err := s.M2MClients(ctx, first, after, service.M2MFilter{})
+					if err != nil {
+						return nil, false, nil, err
+					}
+					return p.Clients, p.HasNextPage, p.Cursor, nil
+				})
+				if err != nil {
+					return nil, err
+				}
+				out := make([]m2mJSON, len(clients))
+				for i := range clients {
+					out[i] = toM2MListItem(&clients[i])
+				}
+				return out, nil
+			}},
+		{method: http.MethodPost, path: "/m2m", useCase: ucCreateM2M, status: http.StatusOK, body: m2mInput{},
+			summary: "Create a machine client (roles or accessPolicy required); its secret comes from rotate-secret",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				var in m2mInput
+				if err := q.decode(&in); err != nil {
+					return nil, err
+				}
+				c, err := s.CreateM2MClient(ctx, in.service())
+				if err != nil {
+					return nil, err
+				}
+				return toM2M(ctx, s, c)
+			}},
+		{method: http.MethodGet, path: "/m2m/me", useCase: ucM2MMe, status: http.StatusOK,
+			summary: "The calling machine client (machine tokens only)",
+			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
+				c, err := s.M2MMe(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return toM2M(ctx, s, c)
+			}},
+		{method: http.MethodGet, path: "/m2m/v2/list", useCase: ucM2MClients, status: http.StatusOK,
+			query:   slices.Concat(m2mFilters, pageParams),
+			summary: "A page of machine clients, oldest first, filtered",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				lq, err := q.listQuery(m2mFilters, []string{"name", "roleId"}, m2mSorts, []string{"createdAt"})
+				if err != nil {
+					return nil, err
+				}
+				if lq.desc {
+					return nil, iam.Invalid("sortOrder", "Atrium lists machine clients oldest first (asc) only, yet")
+				}
+				p, err := s.M2MClients(ctx, lq.first, lq.after, service.M2MFilter{Name: lq.filter["name"], RoleID: lq.filter["roleId"]})
+				if err != nil {
+					return nil, pageErr(err)
+				}
+				return page(p.Clients, p.HasNextPage, p.Cursor, func(c *iam.M2MClient) m2mListV2Item {
+					return m2mListV2Item{ID: c.ID, Name: c.Name, Description: c.Description}
+				}), nil
+			}},
+		{method: http.MethodGet, path: "/m2m/{id}", useCase: ucM2MClient, status: http.StatusOK,
+			summary: "One machine client",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				c, err := s.M2MClient(ctx, q.path("id"))
+				if err != nil {
+					return nil, err
+				}
+				return toM2M(ctx, s, c)
+			}},
+		{method: http.MethodPatch, path: "/m2m/{id}", useCase: ucUpdateM2M, status: http.StatusOK, body: m2mInput{},
+			summary: "Change a machine client",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				var in m2mInput
+				if err := q.decode(&in); err != nil {
+					return nil, err
+				}
+				c, err := s.UpdateM2MClient(ctx, q.path("id"), in.service())
+				if err != nil {
+					return nil, err
+				}
+				return toM2M(ctx, s, c)
+			}},
+		{method: http.MethodDelete, path: "/m2m/{id}", useCase: ucDeleteM2M, status: http.StatusNoContent,
+			summary: "Delete a machine client",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				return nil, s.DeleteM2MClient(ctx, q.path("id"))
+			}},
+		{method: http.MethodPost, path: "/m2m/{id}/rotate-secret", useCase: ucRotateSecret, status: http.StatusOK,
+			summary: "A new client secret, shown once; the old one stops working",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				if err := q.decode(&struct{}{}); err != nil {
+					return nil, err
+				}
+				secret, err := s.RotateM2MClientSecret(ctx, q.path("id"))
+				if err != nil {
+					return nil, err
+				}
+				return secretJSON{Secret: secret}, nil
+			}},
+	}
+}

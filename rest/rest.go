@@ -1,0 +1,134 @@
+// Package rest is the platform's REST API (the Oystehr project API) over
+// Atrium's domain, mounted under /v1, so that the official @oystehr/sdk runs
+// against Atrium unchanged: the same verbs, paths, parameters, JSON shapes
+// and error bodies as the platform.
+//
+// It is a transport like graph/: every handler decodes the request, calls
+// one service use case and encodes the answer. The routes are one table
+// (routes, gathered from one file per resource); the OpenAPI document
+// served at /v1/openapi.json is generated from it, and a test proves that
+// every route names a use case of the domain.
+package rest
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"atrium/service"
+)
+
+// route is one endpoint of /v1.
+type route struct {
+	method string
+	// path is relative to /v1, in net/http pattern syntax ("/iam/role/{roleId}").
+	path string
+	// useCase is the domain operation the route calls ("" only for routes
+	// outside the domain: the version and the API description).
+	useCase useCase
+	summary string
+	// status is the answer on success: 200, or 204 with no body.
+	status int
+	// body describes the JSON body the route reads (nil: none), for the
+	// API description.
+	body any
+	// query lists the query parameters the route reads.
+	query []string
+	// handle decodes the request, calls the use case and returns what is
+	// encoded as the answer.
+	handle func(ctx context.Context, s *service.Service, q *request) (any, error)
+}
+
+// routes is the whole API, resource by resource.
+func routes() []route {
+	return slices.Concat(versionRoutes(), projectRoutes(), roleRoutes(), applicationRoutes(),
+		userRoutes(), m2mRoutes(), developerRoutes())
+}
+
+// Options configure the handler.
+type Options struct {
+	Service *service.Service
+	Log     *slog.Logger
+}
+
+// Handler serves the API; mount it with the /v1 prefix stripped.
+func Handler(o Options) http.Handler {
+	var doc map[string]any
+	all := append(routes(), route{method: http.MethodGet, path: "/openapi.json", status: http.StatusOK,
+		summary: "This description of the API (OpenAPI 3.1)",
+		handle:  func(context.Context, *service.Service, *request) (any, error) { return doc, nil }})
+	doc = openAPI(all)
+	mux := http.NewServeMux()
+	for _, rt := range all {
+		mux.Handle(rt.method+" "+rt.path, serve(o, rt))
+	}
+	return jsonMisses(mux)
+}
+
+// serve runs one route: decode, call, encode.
+func serve(o Options, rt route) http.Handler {
+	h := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := &request{r: r}
+		res, err := call(r.Context(), o.Service, rt, q)
+		if err != nil {
+			writeError(r.Context(), o.Log, w, err)
+			return
+		}
+		if rt.status == http.StatusNoContent {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		writeJSON(w, rt.status, res)
+	}))
+	if rt.method == http.MethodPost {
+		h = idempotent(o, h)
+	}
+	return h
+}
+
+// jsonMisses answers unknown paths (404) and known paths with another verb
+// (405, with Allow) in the API's JSON error shape instead of net/http's text.
+func jsonMisses(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r) // sets the path values
+			return
+		}
+		// Let the mux decide between 404 and 405 (and list the verbs).
+		rec := &missRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		switch rec.status {
+		case http.StatusMethodNotAllowed:
+			allow := rec.header.Get("Allow")
+			w.Header().Set("Allow", allow)
+			writeProblem(w, http.StatusMethodNotAllowed, codeMethodNotAllowed,
+				r.Method+" is not allowed on /v1"+r.URL.Path+"; use "+strings.ReplaceAll(allow, ", ", " or "), "")
+		case http.StatusNotFound, 0:
+			writeProblem(w, http.StatusNotFound, codeNotFound, "no endpoint /v1"+r.URL.Path+" (the API is described at /v1/openapi.json)", "")
+		default: // a redirect to a cleaned path
+			for k, v := range rec.header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.status)
+		}
+	})
+}
+
+// missRecorder captures the status and headers of the mux's own answer.
+type missRecorder struct {
+	header http.Header
+	status int
+}
+
+func (m *missRecorder) Header() http.Header         { return m.header }
+func (m *missRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (m *missRecorder) WriteHeader(code int)        { m.status = code }
+
+// notAvailableError is the answer of endpoints whose use case Atrium does
+// not have yet.
+type notAvailableError struct{ msg string }
+
+func (e *notAvailableError) Error() string { return e.msg }

@@ -1,0 +1,137 @@
+package rest
+
+// /iam/role: the project's roles.
+
+import (
+	"context"
+	"net/http"
+
+	"atrium/access"
+	"atrium/iam"
+	"atrium/service"
+)
+
+// roleStub is the SDK's RoleStub, how other entities name their roles.
+type roleStub struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// stubs names roles.
+func stubs(roles []iam.Role, err error) ([]roleStub, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]roleStub, len(roles))
+	for i, r := range roles {
+		out[i] = roleStub{ID: r.ID, Name: r.Name}
+	}
+	return out, nil
+}
+
+// roleJSON is the SDK's Role.
+type roleJSON struct {
+	ID           string        `json:"id"`
+	Name         string        `json:"name"`
+	Description  string        `json:"description,omitempty"`
+	AccessPolicy access.Policy `json:"accessPolicy"`
+}
+
+func (r roleJSON) auditID() string { return r.ID }
+
+func toRole(r *iam.Role) roleJSON {
+	return roleJSON{ID: r.ID, Name: r.Name, Description: r.Description, AccessPolicy: r.AccessPolicy}
+}
+
+// roleListItem is the SDK's RoleListItem.
+type roleListItem struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	MemberCount int64  `json:"memberCount"`
+}
+
+// roleInput is the SDK's RoleCreateParams and RoleUpdateParams.
+type roleInput struct {
+	Name         *string        `json:"name"`
+	Description  *string        `json:"description"`
+	AccessPolicy *access.Policy `json:"accessPolicy"`
+}
+
+var (
+	ucRoles      = useCase{name: "roles", action: "IAM:ListAllRoles", resource: "IAM:Role"}
+	ucCreateRole = useCase{name: "createRole", action: "IAM:CreateRole", resource: "IAM:Role"}
+	ucRole       = useCase{name: "role", action: "IAM:GetRole", resource: "IAM:Role", id: "roleId"}
+	ucUpdateRole = useCase{name: "updateRole", action: "IAM:UpdateRole", resource: "IAM:Role", id: "roleId"}
+	ucDeleteRole = useCase{name: "deleteRole", action: "IAM:DeleteRole", resource: "IAM:Role", id: "roleId"}
+)
+
+func roleRoutes() []route {
+	return []route{
+		{method: http.MethodGet, path: "/iam/role", useCase: ucRoles, status: http.StatusOK,
+			summary: "The project's roles and how many principals hold each",
+			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
+				roles, err := s.Roles(ctx)
+				if err != nil {
+					return nil, err
+				}
+				out := make([]roleListItem, len(roles))
+				for i := range roles {
+					n, err := s.MemberCount(ctx, &roles[i])
+					if err != nil {
+						return nil, err
+					}
+					out[i] = roleListItem{ID: roles[i].ID, Name: roles[i].Name, MemberCount: n}
+				}
+				return out, nil
+			}},
+		{method: http.MethodPost, path: "/iam/role", useCase: ucCreateRole, status: http.StatusOK, body: roleInput{},
+			summary: "Create a role",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				var in roleInput
+				if err := q.decode(&in); err != nil {
+					return nil, err
+				}
+				r, err := s.CreateRole(ctx, service.NewRole{Name: deref(in.Name), Description: deref(in.Description), AccessPolicy: in.AccessPolicy})
+				if err != nil {
+					return nil, err
+				}
+				return toRole(r), nil
+			}},
+		{method: http.MethodGet, path: "/iam/role/{roleId}", useCase: ucRole, status: http.StatusOK,
+			summary: "One role",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				r, err := s.Role(ctx, q.path("roleId"))
+				if err != nil {
+					return nil, err
+				}
+				return toRole(r), nil
+			}},
+		{method: http.MethodPatch, path: "/iam/role/{roleId}", useCase: ucUpdateRole, status: http.StatusOK, body: roleInput{},
+			summary: "Change a role",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				var in roleInput
+				if err := q.decode(&in); err != nil {
+					return nil, err
+				}
+				r, err := s.UpdateRole(ctx, q.path("roleId"), service.RoleChanges{Name: in.Name, Description: in.Description, AccessPolicy: in.AccessPolicy})
+				if err != nil {
+					return nil, err
+				}
+				return toRole(r), nil
+			}},
+		{method: http.MethodDelete, path: "/iam/role/{roleId}", useCase: ucDeleteRole, status: http.StatusNoContent,
+			summary: "Delete a role no one holds and no project default names",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				return nil, s.DeleteRole(ctx, q.path("roleId"))
+			}},
+	}
+}
+
+// deref is the value of an optional body field, or its zero value.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
