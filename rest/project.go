@@ -12,13 +12,13 @@ import (
 
 // projectJSON is the SDK's Project.
 type projectJSON struct {
-	ID                 string      `json:"id"`
-	Name               string      `json:"name"`
-	Description        string      `json:"description"`
-	SignupEnabled      bool        `json:"signupEnabled"`
-	Sandbox            bool        `json:"sandbox"`
-	DefaultPatientRole *roleStub   `json:"defaultPatientRole,omitempty"`
-	DefaultSSOUserRole *roleStub   `json:"defaultSSOUserRole,omitempty"`
+	ID                 string          `json:"id"`
+	Name               string          `json:"name"`
+	Description        string          `json:"description"`
+	SignupEnabled      bool            `json:"signupEnabled"`
+	Sandbox            bool            `json:"sandbox"`
+	DefaultPatientRole *roleStub       `json:"defaultPatientRole,omitempty"`
+	DefaultSSOUserRole *roleStub       `json:"defaultSSOUserRole,omitempty"`
 	FHIRVersion        iam.FHIRVersion `json:"fhirVersion"`
 }
 

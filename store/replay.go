@@ -17,8 +17,8 @@ const replaysColl = "replays"
 
 // Replay is one request's reservation and, once done, its answer.
 type Replay struct {
-	ID        string    `bson:"_id"`
-	ProjectID string    `bson:"projectId"`
+	ID        string `bson:"_id"`
+	ProjectID string `bson:"projectId"`
 	// Fingerprint identifies the request (verb, path, body) the id was
 	// first used for.
 	Fingerprint string    `bson:"fingerprint"`
