@@ -1,7 +1,6 @@
 // Package api assembles Atrium's HTTP surface: the GraphQL endpoint, the
 // Playground, health checks, and the middleware every request passes through
-// (request id, access log, CORS, body limit, authentication), and mounts the
-// platform's REST API (package rest) under /v1.
+// (request id, access log, CORS, body limit, authentication).
 package api
 
 import (
@@ -102,9 +101,19 @@ func graphQL(o Options) http.Handler {
 	return srv
 }
 
+// clientHeaders are headers that common GraphQL and REST clients add to
+// every request (Apollo Client's client awareness, Sentry's and W3C trace
+// context, the platform SDK's request id). Atrium does not act on them, but
+// a preflight that refused them would stop the client's request.
+var clientHeaders = []string{
+	"apollographql-client-name", "apollographql-client-version",
+	"sentry-trace", "baggage", "traceparent", "tracestate",
+	"x-oystehr-request-id",
+}
+
 // corsHandler allows the configured origins, and those of every
 // application's allowedCORSOriginsUrls, to call the API from a browser with
-// the headers Atrium reads.
+// the headers Atrium reads and those clients commonly add.
 func corsHandler(svc *service.Service, origins []string) *cors.Cors {
 	return cors.New(cors.Options{
 		AllowOriginRequestFunc: func(r *http.Request, origin string) bool {
@@ -114,7 +123,7 @@ func corsHandler(svc *service.Service, origins []string) *cors.Cors {
 			return slices.Contains(origins, origin) || svc.OriginAllowed(r.Context(), origin)
 		},
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
-		AllowedHeaders: []string{"Authorization", "Content-Type", auth.ProjectHeader, auth.LegacyProjectHeader, requestid.Header, rest.RequestIDHeader},
+		AllowedHeaders: append([]string{"Authorization", "Content-Type", auth.ProjectHeader, auth.LegacyProjectHeader, requestid.Header}, clientHeaders...),
 		ExposedHeaders: []string{requestid.Header},
 		MaxAge:         600,
 	})
