@@ -24,8 +24,6 @@ type applicationJSON struct {
 	ShouldSendInviteEmail  bool     `json:"shouldSendInviteEmail"`
 }
 
-func (a applicationJSON) auditID() string { return a.ID }
-
 func toApplication(a *iam.Application) applicationJSON {
 	return applicationJSON{ID: a.ID, Name: a.Name, ClientID: a.ClientID, Description: a.Description,
 		LoginRedirectURI: a.LoginRedirectURI, LoginWithEmailEnabled: a.LoginWithEmailEnabled,
@@ -64,22 +62,9 @@ type tokenInput struct {
 	Token *string `json:"token"`
 }
 
-var (
-	ucApplications      = useCase{name: "applications", action: "App:ListAllApplications", resource: "App:Application"}
-	ucCreateApplication = useCase{name: "createApplication", action: "App:CreateApplication", resource: "App:Application"}
-	ucApplication       = useCase{name: "application", action: "App:GetApplication", resource: "App:Application", id: "id"}
-	ucUpdateApplication = useCase{name: "updateApplication", action: "App:UpdateApplication", resource: "App:Application", id: "id"}
-	ucDeleteApplication = useCase{name: "deleteApplication", action: "App:DeleteApplication", resource: "App:Application", id: "id"}
-	// Not in Atrium yet: applications get secrets and tokens with the login
-	// issue. The grants are the platform's.
-	ucRotateApplicationSecret = useCase{name: "rotateApplicationSecret", action: "App:RotateApplicationSecret", resource: "App:Application", id: "id", pending: true}
-	ucRevokeRefreshToken      = useCase{name: "revokeRefreshToken", action: "App:RevokeRefreshToken", resource: "App:Application", id: "id", pending: true}
-	ucRevokeAccessToken       = useCase{name: "revokeAccessToken", action: "App:RevokeAccessToken", resource: "App:Application", id: "id", pending: true}
-)
-
 func applicationRoutes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/application", useCase: ucApplications, status: http.StatusOK,
+		{method: http.MethodGet, path: "/application", useCase: "applications", status: http.StatusOK,
 			summary: "The project's applications",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				apps, err := s.Applications(ctx)
@@ -92,7 +77,7 @@ func applicationRoutes() []route {
 				}
 				return out, nil
 			}},
-		{method: http.MethodPost, path: "/application", useCase: ucCreateApplication, status: http.StatusOK, body: applicationInput{},
+		{method: http.MethodPost, path: "/application", useCase: "createApplication", status: http.StatusOK, body: applicationInput{},
 			summary: "Create an application (name and allowedCallbackUrls are required)",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				var in applicationInput
@@ -105,7 +90,7 @@ func applicationRoutes() []route {
 				}
 				return toApplication(a), nil
 			}},
-		{method: http.MethodGet, path: "/application/{id}", useCase: ucApplication, status: http.StatusOK,
+		{method: http.MethodGet, path: "/application/{id}", useCase: "application", status: http.StatusOK,
 			summary: "One application",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				a, err := s.Application(ctx, q.path("id"))
@@ -114,7 +99,7 @@ func applicationRoutes() []route {
 				}
 				return toApplication(a), nil
 			}},
-		{method: http.MethodPatch, path: "/application/{id}", useCase: ucUpdateApplication, status: http.StatusOK, body: applicationInput{},
+		{method: http.MethodPatch, path: "/application/{id}", useCase: "updateApplication", status: http.StatusOK, body: applicationInput{},
 			summary: "Change an application",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				var in applicationInput
@@ -127,31 +112,32 @@ func applicationRoutes() []route {
 				}
 				return toApplication(a), nil
 			}},
-		{method: http.MethodDelete, path: "/application/{id}", useCase: ucDeleteApplication, status: http.StatusNoContent,
+		{method: http.MethodDelete, path: "/application/{id}", useCase: "deleteApplication", status: http.StatusNoContent,
 			summary: "Delete an application (its users stay)",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				return nil, s.DeleteApplication(ctx, q.path("id"))
 			}},
-		notAvailable(http.MethodPost, "/application/{id}/rotate-secret", ucRotateApplicationSecret, nil,
-			"Rotate an application's client secret (not available yet: applications are public clients until Atrium's login issue)"),
-		notAvailable(http.MethodPost, "/application/{id}/revoke-refresh-token", ucRevokeRefreshToken, tokenInput{},
-			"Revoke a refresh token (not available yet: Atrium issues refresh tokens with its login issue)"),
-		notAvailable(http.MethodPost, "/application/{id}/revoke-access-token", ucRevokeAccessToken, tokenInput{},
-			"Revoke an access token (not available yet: comes with Atrium's login issue)"),
+		notAvailable(http.MethodPost, "/application/{id}/rotate-secret", nil,
+			"Rotating an application's client secret", "applications are public clients until Atrium's login issue"),
+		notAvailable(http.MethodPost, "/application/{id}/revoke-refresh-token", tokenInput{},
+			"Revoking a refresh token", "Atrium issues refresh tokens with its login issue"),
+		notAvailable(http.MethodPost, "/application/{id}/revoke-access-token", tokenInput{},
+			"Revoking an access token", "token revocation comes with Atrium's login issue"),
 	}
 }
 
 // notAvailable is a route of the platform whose use case Atrium does not
-// have yet: it is guarded like the platform's, then answers 501.
-func notAvailable(method, path string, uc useCase, body any, summary string) route {
-	return route{method: method, path: path, useCase: uc, status: http.StatusOK, body: body, summary: summary,
+// have yet: it checks the body's shape, then answers 501 NOT_IMPLEMENTED.
+func notAvailable(method, path string, body any, what, why string) route {
+	return route{method: method, path: path, notYet: true, status: http.StatusNotImplemented, body: body,
+		summary: what + " (not available yet: " + why + ")",
 		handle: func(ctx context.Context, _ *service.Service, q *request) (any, error) {
 			if body != nil {
 				if err := q.decode(reflect.New(reflect.TypeOf(body)).Interface()); err != nil {
 					return nil, err
 				}
 			}
-			return nil, &notAvailableError{msg: method + " /v1" + path + " is not available in Atrium yet: " + summary}
+			return nil, &notAvailableError{msg: what + " (" + method + " /v1" + path + ") is not available in Atrium yet: " + why}
 		}}
 }
 

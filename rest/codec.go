@@ -23,9 +23,6 @@ import (
 // request is one call being decoded.
 type request struct {
 	r *http.Request
-	// fields are the names of the body's top-level fields (for the audit
-	// trail, which records names, never values).
-	fields []string
 }
 
 // path returns a path parameter.
@@ -52,13 +49,6 @@ func (q *request) decode(v any) error {
 	}
 	if dec.More() {
 		return iam.Invalid("body", "the body must hold one JSON object, with nothing after it")
-	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(raw, &top) == nil {
-		for k := range top {
-			q.fields = append(q.fields, k)
-		}
-		slices.Sort(q.fields)
 	}
 	return nil
 }
@@ -177,10 +167,11 @@ func writeError(ctx context.Context, log *slog.Logger, w http.ResponseWriter, er
 		writeProblem(w, http.StatusNotImplemented, codeNotImplemented, na.msg, "")
 		return
 	}
-	e, status := domainError(err)
-	if e.Code == iam.Internal {
+	e, internal := iam.Public(err)
+	if internal {
 		log.ErrorContext(ctx, "internal error", "error", err.Error())
 	}
+	status := e.Code.HTTPStatus()
 	field := strings.TrimPrefix(e.Field, "input.")
 	msg := e.Message
 	if field != "" {

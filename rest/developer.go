@@ -41,8 +41,6 @@ type developerInvited struct {
 	InvitationURL  string     `json:"invitationUrl,omitempty"`
 }
 
-func (d developerInvited) auditID() string { return d.ID }
-
 // developerListItem is the SDK's DeveloperListItem (v1).
 type developerListItem struct {
 	ID   string `json:"id"`
@@ -73,17 +71,9 @@ type developerUpdate struct {
 
 var developerFilters = []string{"name", "id", "email", "profile", "roleId"}
 
-var (
-	ucDevelopers      = useCase{name: "developers", action: "Project:ListAllUsers", resource: "Project:Settings", orAction: "IAM:ListAllDevelopers", orResource: "IAM:Developer"}
-	ucInviteDeveloper = useCase{name: "inviteDeveloper", action: "IAM:InviteDeveloper", resource: "IAM:Developer"}
-	ucDeveloper       = useCase{name: "developer", action: "IAM:GetDeveloper", resource: "IAM:Developer", id: "id"}
-	ucUpdateDeveloper = useCase{name: "updateDeveloper", action: "IAM:UpdateDeveloper", resource: "IAM:Developer", id: "id"}
-	ucRemoveDeveloper = useCase{name: "removeDeveloper", action: "IAM:RemoveDeveloper", resource: "IAM:Developer", id: "id"}
-)
-
 func developerRoutes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/developer", useCase: ucDevelopers, status: http.StatusOK,
+		{method: http.MethodGet, path: "/developer", useCase: "developers", status: http.StatusOK,
 			summary: "Every developer of the project (deprecated: use /developer/v2/list; refused above 1000)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				devs, err := everything("developers", "/developer/v2/list", func(first *int64, after string) ([]iam.Membership, bool, func(*iam.Membership) string, error) {
@@ -102,7 +92,7 @@ func developerRoutes() []route {
 				}
 				return out, nil
 			}},
-		{method: http.MethodPost, path: "/developer/invite", useCase: ucInviteDeveloper, status: http.StatusOK, body: developerInviteInput{},
+		{method: http.MethodPost, path: "/developer/invite", useCase: "inviteDeveloper", status: http.StatusOK, body: developerInviteInput{},
 			summary: "Add a developer to the project (roles or accessPolicy required)",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				var in developerInviteInput
@@ -121,7 +111,7 @@ func developerRoutes() []route {
 				return developerInvited{ID: m.DeveloperID, Email: m.Email, Roles: roles, InvitationURL: inv.InvitationURL,
 					PractitionerID: strings.TrimPrefix(m.Profile, "Practitioner/")}, nil
 			}},
-		{method: http.MethodGet, path: "/developer/v2/list", useCase: ucDevelopers, status: http.StatusOK,
+		{method: http.MethodGet, path: "/developer/v2/list", useCase: "developers", status: http.StatusOK,
 			query:   slices.Concat(developerFilters, pageParams),
 			summary: "A page of the project's developers, in the order they joined, filtered",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
@@ -140,7 +130,7 @@ func developerRoutes() []route {
 					return developerListV2Item{ID: m.DeveloperID, Email: m.Email, Name: m.Name, Profile: m.Profile}
 				}), nil
 			}},
-		{method: http.MethodGet, path: "/developer/{id}", useCase: ucDeveloper, status: http.StatusOK,
+		{method: http.MethodGet, path: "/developer/{id}", useCase: "developer", status: http.StatusOK,
 			summary: "One developer of the project",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				m, err := s.Developer(ctx, q.path("id"))
@@ -149,7 +139,7 @@ func developerRoutes() []route {
 				}
 				return toDeveloper(ctx, s, m)
 			}},
-		{method: http.MethodPatch, path: "/developer/{id}", useCase: ucUpdateDeveloper, status: http.StatusOK, body: developerUpdate{},
+		{method: http.MethodPatch, path: "/developer/{id}", useCase: "updateDeveloper", status: http.StatusOK, body: developerUpdate{},
 			summary: "Change a developer's roles or inline policy in this project",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				var in developerUpdate
@@ -162,7 +152,7 @@ func developerRoutes() []route {
 				}
 				return toDeveloper(ctx, s, m)
 			}},
-		{method: http.MethodDelete, path: "/developer/{id}", useCase: ucRemoveDeveloper, status: http.StatusNoContent,
+		{method: http.MethodDelete, path: "/developer/{id}", useCase: "removeDeveloper", status: http.StatusNoContent,
 			summary: "Remove a developer from this project (its account and other projects stay)",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				return nil, s.RemoveDeveloper(ctx, q.path("id"))

@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"atrium/access"
-	"atrium/auth"
 	"atrium/iam"
 	"atrium/service"
 )
@@ -24,8 +23,6 @@ type m2mJSON struct {
 	AccessPolicy *access.Policy `json:"accessPolicy,omitempty"`
 	Roles        []roleStub     `json:"roles,omitempty"`
 }
-
-func (m m2mJSON) auditID() string { return m.ID }
 
 func toM2MListItem(c *iam.M2MClient) m2mJSON {
 	return m2mJSON{ID: c.ID, ClientID: c.ClientID, Profile: c.Profile, JWKSURL: c.JWKSURL, Name: c.Name,
@@ -76,19 +73,9 @@ var (
 	m2mSorts = userSorts
 )
 
-var (
-	ucM2MClients   = useCase{name: "m2mClients", action: "App:ListAllM2MClients", resource: "IAM:M2MClient"}
-	ucCreateM2M    = useCase{name: "createM2MClient", action: "App:CreateM2MClient", resource: "IAM:M2MClient"}
-	ucM2MMe        = useCase{name: "m2mMe", kinds: []auth.Kind{auth.M2MClient}}
-	ucM2MClient    = useCase{name: "m2mClient", action: "App:GetM2MClient", resource: "IAM:M2MClient", id: "id"}
-	ucUpdateM2M    = useCase{name: "updateM2MClient", action: "App:UpdateM2MClient", resource: "IAM:M2MClient", id: "id"}
-	ucDeleteM2M    = useCase{name: "deleteM2MClient", action: "App:DeleteM2MClient", resource: "IAM:M2MClient", id: "id"}
-	ucRotateSecret = useCase{name: "rotateM2MClientSecret", action: "App:RotateM2MClientSecret", resource: "IAM:M2MClient", id: "id"}
-)
-
 func m2mRoutes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/m2m", useCase: ucM2MClients, status: http.StatusOK,
+		{method: http.MethodGet, path: "/m2m", useCase: "m2mClients", status: http.StatusOK,
 			summary: "Every machine client (deprecated: use /m2m/v2/list; refused above 1000)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				clients, err := everything("machine clients", "/m2m/v2/list", func(first *int64, after string) ([]iam.M2MClient, bool, func(*iam.M2MClient) string, error) {
@@ -107,7 +94,7 @@ func m2mRoutes() []route {
 				}
 				return out, nil
 			}},
-		{method: http.MethodPost, path: "/m2m", useCase: ucCreateM2M, status: http.StatusOK, body: m2mInput{},
+		{method: http.MethodPost, path: "/m2m", useCase: "createM2MClient", status: http.StatusOK, body: m2mInput{},
 			summary: "Create a machine client (roles or accessPolicy required); its secret comes from rotate-secret",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				var in m2mInput
@@ -120,7 +107,7 @@ func m2mRoutes() []route {
 				}
 				return toM2M(ctx, s, c)
 			}},
-		{method: http.MethodGet, path: "/m2m/me", useCase: ucM2MMe, status: http.StatusOK,
+		{method: http.MethodGet, path: "/m2m/me", useCase: "m2mMe", status: http.StatusOK,
 			summary: "The calling machine client (machine tokens only)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				c, err := s.M2MMe(ctx)
@@ -129,7 +116,7 @@ func m2mRoutes() []route {
 				}
 				return toM2M(ctx, s, c)
 			}},
-		{method: http.MethodGet, path: "/m2m/v2/list", useCase: ucM2MClients, status: http.StatusOK,
+		{method: http.MethodGet, path: "/m2m/v2/list", useCase: "m2mClients", status: http.StatusOK,
 			query:   slices.Concat(m2mFilters, pageParams),
 			summary: "A page of machine clients, oldest first, filtered",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
@@ -148,7 +135,7 @@ func m2mRoutes() []route {
 					return m2mListV2Item{ID: c.ID, Name: c.Name, Description: c.Description}
 				}), nil
 			}},
-		{method: http.MethodGet, path: "/m2m/{id}", useCase: ucM2MClient, status: http.StatusOK,
+		{method: http.MethodGet, path: "/m2m/{id}", useCase: "m2mClient", status: http.StatusOK,
 			summary: "One machine client",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				c, err := s.M2MClient(ctx, q.path("id"))
@@ -157,7 +144,7 @@ func m2mRoutes() []route {
 				}
 				return toM2M(ctx, s, c)
 			}},
-		{method: http.MethodPatch, path: "/m2m/{id}", useCase: ucUpdateM2M, status: http.StatusOK, body: m2mInput{},
+		{method: http.MethodPatch, path: "/m2m/{id}", useCase: "updateM2MClient", status: http.StatusOK, body: m2mInput{},
 			summary: "Change a machine client",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				var in m2mInput
@@ -170,12 +157,12 @@ func m2mRoutes() []route {
 				}
 				return toM2M(ctx, s, c)
 			}},
-		{method: http.MethodDelete, path: "/m2m/{id}", useCase: ucDeleteM2M, status: http.StatusNoContent,
+		{method: http.MethodDelete, path: "/m2m/{id}", useCase: "deleteM2MClient", status: http.StatusNoContent,
 			summary: "Delete a machine client",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				return nil, s.DeleteM2MClient(ctx, q.path("id"))
 			}},
-		{method: http.MethodPost, path: "/m2m/{id}/rotate-secret", useCase: ucRotateSecret, status: http.StatusOK,
+		{method: http.MethodPost, path: "/m2m/{id}/rotate-secret", useCase: "rotateM2MClientSecret", status: http.StatusOK,
 			summary: "A new client secret, shown once; the old one stops working",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				if err := q.decode(&struct{}{}); err != nil {

@@ -31,7 +31,7 @@ func openAPI(all []route) map[string]any {
 		for _, name := range rt.query {
 			params = append(params, map[string]any{"name": name, "in": "query", "required": false, "schema": map[string]any{"type": "string"}})
 		}
-		if rt.useCase.name != "" {
+		if rt.useCase != "" || rt.notYet {
 			params = append(params, map[string]any{"$ref": "#/components/parameters/project"})
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
 		}
@@ -74,19 +74,22 @@ func openAPI(all []route) map[string]any {
 }
 
 func operationID(rt route) string {
-	if rt.useCase.name != "" {
-		return rt.useCase.name + "_" + strings.ToLower(rt.method) + strings.NewReplacer("/", "_", "{", "", "}", "", "-", "_").Replace(rt.path)
+	if rt.useCase != "" {
+		return rt.useCase + "_" + strings.ToLower(rt.method) + strings.NewReplacer("/", "_", "{", "", "}", "", "-", "_").Replace(rt.path)
 	}
 	return strings.ToLower(rt.method) + strings.NewReplacer("/", "_", ".", "_").Replace(rt.path)
 }
 
 func responses(rt route) map[string]any {
+	errRef := map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{
+		"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+	if rt.notYet {
+		return map[string]any{"501": map[string]any{"description": "Not available in Atrium yet", "content": errRef["content"]}, "default": errRef}
+	}
 	ok := map[string]any{"description": "Success"}
 	if rt.status != http.StatusNoContent {
 		ok["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{}}}
 	}
-	errRef := map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{
-		"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
 	return map[string]any{strconv.Itoa(rt.status): ok, "default": errRef}
 }
 

@@ -32,14 +32,9 @@ type projectUpdate struct {
 	DefaultSSOUserRoleID optional[string] `json:"defaultSSOUserRoleId"`
 }
 
-var (
-	ucProject       = useCase{name: "project", action: "Project:GetProjectInfo", resource: "Project:Settings"}
-	ucUpdateProject = useCase{name: "updateProject", action: "Project:UpdateProjectInfo", resource: "Project:Settings"}
-)
-
 func projectRoutes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/project", useCase: ucProject, status: http.StatusOK,
+		{method: http.MethodGet, path: "/project", useCase: "project", status: http.StatusOK,
 			summary: "The project in scope",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				p, err := s.Project(ctx)
@@ -48,7 +43,7 @@ func projectRoutes() []route {
 				}
 				return toProject(ctx, s, p)
 			}},
-		{method: http.MethodPatch, path: "/project", useCase: ucUpdateProject, status: http.StatusOK, body: projectUpdate{},
+		{method: http.MethodPatch, path: "/project", useCase: "updateProject", status: http.StatusOK, body: projectUpdate{},
 			summary: "Change the project's settings",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				var in projectUpdate

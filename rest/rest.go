@@ -25,9 +25,14 @@ type route struct {
 	method string
 	// path is relative to /v1, in net/http pattern syntax ("/iam/role/{roleId}").
 	path string
-	// useCase is the domain operation the route calls ("" only for routes
-	// outside the domain: the version and the API description).
-	useCase useCase
+	// useCase names the entry of the domain's use-case table
+	// (service.UseCases) the route calls; "" only for routes outside the
+	// domain (the version, the API description) and for those not in
+	// Atrium yet (notYet).
+	useCase string
+	// notYet marks an endpoint of the platform whose use case Atrium does
+	// not have yet: it answers 501.
+	notYet  bool
 	summary string
 	// status is the answer on success: 200, or 204 with no body.
 	status int

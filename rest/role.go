@@ -37,8 +37,6 @@ type roleJSON struct {
 	AccessPolicy access.Policy `json:"accessPolicy"`
 }
 
-func (r roleJSON) auditID() string { return r.ID }
-
 func toRole(r *iam.Role) roleJSON {
 	return roleJSON{ID: r.ID, Name: r.Name, Description: r.Description, AccessPolicy: r.AccessPolicy}
 }
@@ -57,17 +55,9 @@ type roleInput struct {
 	AccessPolicy *access.Policy `json:"accessPolicy"`
 }
 
-var (
-	ucRoles      = useCase{name: "roles", action: "IAM:ListAllRoles", resource: "IAM:Role"}
-	ucCreateRole = useCase{name: "createRole", action: "IAM:CreateRole", resource: "IAM:Role"}
-	ucRole       = useCase{name: "role", action: "IAM:GetRole", resource: "IAM:Role", id: "roleId"}
-	ucUpdateRole = useCase{name: "updateRole", action: "IAM:UpdateRole", resource: "IAM:Role", id: "roleId"}
-	ucDeleteRole = useCase{name: "deleteRole", action: "IAM:DeleteRole", resource: "IAM:Role", id: "roleId"}
-)
-
 func roleRoutes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/iam/role", useCase: ucRoles, status: http.StatusOK,
+		{method: http.MethodGet, path: "/iam/role", useCase: "roles", status: http.StatusOK,
 			summary: "The project's roles and how many principals hold each",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				roles, err := s.Roles(ctx)
@@ -84,7 +74,7 @@ func roleRoutes() []route {
 				}
 				return out, nil
 			}},
-		{method: http.MethodPost, path: "/iam/role", useCase: ucCreateRole, status: http.StatusOK, body: roleInput{},
+		{method: http.MethodPost, path: "/iam/role", useCase: "createRole", status: http.StatusOK, body: roleInput{},
 			summary: "Create a role",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				var in roleInput
@@ -97,7 +87,7 @@ func roleRoutes() []route {
 				}
 				return toRole(r), nil
 			}},
-		{method: http.MethodGet, path: "/iam/role/{roleId}", useCase: ucRole, status: http.StatusOK,
+		{method: http.MethodGet, path: "/iam/role/{roleId}", useCase: "role", status: http.StatusOK,
 			summary: "One role",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				r, err := s.Role(ctx, q.path("roleId"))
@@ -106,7 +96,7 @@ func roleRoutes() []route {
 				}
 				return toRole(r), nil
 			}},
-		{method: http.MethodPatch, path: "/iam/role/{roleId}", useCase: ucUpdateRole, status: http.StatusOK, body: roleInput{},
+		{method: http.MethodPatch, path: "/iam/role/{roleId}", useCase: "updateRole", status: http.StatusOK, body: roleInput{},
 			summary: "Change a role",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				var in roleInput
@@ -119,7 +109,7 @@ func roleRoutes() []route {
 				}
 				return toRole(r), nil
 			}},
-		{method: http.MethodDelete, path: "/iam/role/{roleId}", useCase: ucDeleteRole, status: http.StatusNoContent,
+		{method: http.MethodDelete, path: "/iam/role/{roleId}", useCase: "deleteRole", status: http.StatusNoContent,
 			summary: "Delete a role no one holds and no project default names",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				return nil, s.DeleteRole(ctx, q.path("roleId"))

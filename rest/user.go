@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"atrium/access"
-	"atrium/auth"
 	"atrium/iam"
 	"atrium/service"
 )
@@ -40,8 +39,6 @@ type invitedJSON struct {
 	*userJSON
 	InvitationURL string `json:"invitationUrl"`
 }
-
-func (i invitedJSON) auditID() string { return i.ID }
 
 // userListItem is the SDK's UserListItem.
 type userListItem struct {
@@ -86,21 +83,9 @@ var (
 	userSorts   = []string{"id", "name", "email", "phoneNumber", "createdAt"}
 )
 
-var (
-	ucMe         = useCase{name: "me", kinds: []auth.Kind{auth.User}}
-	ucUser       = useCase{name: "user", action: "App:GetUser", resource: "App:User", id: "id"}
-	ucUpdateUser = useCase{name: "updateUser", action: "App:UpdateUser", resource: "App:User", id: "id"}
-	ucDeleteUser = useCase{name: "deleteUser", action: "App:DeleteUser", resource: "App:User", id: "id"}
-	ucInviteUser = useCase{name: "inviteUser", action: "App:CreateUser", resource: "App:User"}
-	ucUsers      = useCase{name: "users", action: "Project:ListAllUsers", resource: "Project:Settings", orAction: "App:ListAllUsers", orResource: "App:User"}
-	// Not in Atrium yet (they come with the login issue).
-	ucResetMFA          = useCase{name: "resetUserMfa", action: "App:ResetUserMFA", resource: "App:User", id: "id", pending: true}
-	ucPasswordResetLink = useCase{name: "userPasswordResetLink", action: "App:GetUserPasswordResetLink", resource: "App:User", id: "id", pending: true}
-)
-
 func userRoutes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/user/me", useCase: ucMe, status: http.StatusOK,
+		{method: http.MethodGet, path: "/user/me", useCase: "me", status: http.StatusOK,
 			summary: "The signed-in user (user tokens only; machine clients use /m2m/me)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				u, err := s.Me(ctx)
@@ -109,7 +94,7 @@ func userRoutes() []route {
 				}
 				return toUser(ctx, s, u)
 			}},
-		{method: http.MethodGet, path: "/user/{id}", useCase: ucUser, status: http.StatusOK,
+		{method: http.MethodGet, path: "/user/{id}", useCase: "user", status: http.StatusOK,
 			summary: "One user",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				u, err := s.User(ctx, q.path("id"))
@@ -118,7 +103,7 @@ func userRoutes() []route {
 				}
 				return toUser(ctx, s, u)
 			}},
-		{method: http.MethodPatch, path: "/user/{id}", useCase: ucUpdateUser, status: http.StatusOK, body: userUpdate{},
+		{method: http.MethodPatch, path: "/user/{id}", useCase: "updateUser", status: http.StatusOK, body: userUpdate{},
 			summary: "Change a user's roles (the whole set), inline policy or profile",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				var in userUpdate
@@ -135,16 +120,16 @@ func userRoutes() []route {
 				}
 				return toUser(ctx, s, u)
 			}},
-		{method: http.MethodDelete, path: "/user/{id}", useCase: ucDeleteUser, status: http.StatusNoContent,
+		{method: http.MethodDelete, path: "/user/{id}", useCase: "deleteUser", status: http.StatusNoContent,
 			summary: "Delete a user (its FHIR profile stays)",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				return nil, s.DeleteUser(ctx, q.path("id"))
 			}},
-		notAvailable(http.MethodPost, "/user/{id}/reset-mfa", ucResetMFA, nil,
-			"Reset a user's second factor (not available yet: multi-factor sign-in comes with Atrium's login issue)"),
-		notAvailable(http.MethodPost, "/user/{id}/reset-password-link", ucPasswordResetLink, resetLinkInput{},
-			"A link where a user sets a new password (not available yet: comes with Atrium's login issue)"),
-		{method: http.MethodPost, path: "/user/invite", useCase: ucInviteUser, status: http.StatusOK, body: inviteInput{},
+		notAvailable(http.MethodPost, "/user/{id}/reset-mfa", nil,
+			"Resetting a user's second factor", "multi-factor sign-in comes with Atrium's login issue"),
+		notAvailable(http.MethodPost, "/user/{id}/reset-password-link", resetLinkInput{},
+			"A password reset link", "password reset comes with Atrium's login issue"),
+		{method: http.MethodPost, path: "/user/invite", useCase: "inviteUser", status: http.StatusOK, body: inviteInput{},
 			summary: "Invite a user; the answer carries the invitationUrl where the user sets a password",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				var in inviteInput
@@ -164,7 +149,7 @@ func userRoutes() []route {
 				}
 				return invitedJSON{userJSON: u, InvitationURL: inv.InvitationURL}, nil
 			}},
-		{method: http.MethodGet, path: "/user", useCase: ucUsers, status: http.StatusOK,
+		{method: http.MethodGet, path: "/user", useCase: "users", status: http.StatusOK,
 			summary: "Every user (deprecated: use /user/v2/list; refused above 1000 users)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				users, err := everything("users", "/user/v2/list", func(first *int64, after string) ([]iam.User, bool, func(*iam.User) string, error) {
@@ -183,7 +168,7 @@ func userRoutes() []route {
 				}
 				return out, nil
 			}},
-		{method: http.MethodGet, path: "/user/v2/list", useCase: ucUsers, status: http.StatusOK,
+		{method: http.MethodGet, path: "/user/v2/list", useCase: "users", status: http.StatusOK,
 			query:   slices.Concat(userFilters, pageParams),
 			summary: "A page of users, filtered and sorted",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
