@@ -79,6 +79,7 @@ type Server struct {
 type Option func(*options)
 
 type options struct {
+	storeURI  func(string) string
 	monitor   *event.CommandMonitor
 	mailer    service.Mailer
 	inviteTTL time.Duration
@@ -87,6 +88,13 @@ type options struct {
 // WithMonitor observes every command the server's driver sends.
 func WithMonitor(m *event.CommandMonitor) Option {
 	return func(o *options) { o.monitor = m }
+}
+
+// WithStoreURI makes the server reach its store through a URI of the
+// test's own (e.g. a proxy it can cut): route gets the engine's URI and
+// returns the one to connect to.
+func WithStoreURI(route func(engineURI string) string) Option {
+	return func(o *options) { o.storeURI = route }
 }
 
 // WithMailer sends invitation emails through m.
@@ -112,7 +120,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	ctx := context.Background()
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbCounter.Add(1))
-	db, err := store.Open(ctx, store.Options{URI: engineURI, Database: name, Monitor: o.monitor})
+	uri := engineURI
+	if o.storeURI != nil {
+		uri = o.storeURI(uri)
+	}
+	db, err := store.Open(ctx, store.Options{URI: uri, Database: name, Monitor: o.monitor})
 	if err != nil {
 		t.Fatal(err)
 	}

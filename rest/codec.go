@@ -68,7 +68,7 @@ func bodyError(err error) error {
 		return iam.Invalid("body", "the body is not valid JSON (it ends too early)")
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return iam.Invalid("body", "the body must be a JSON %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
+			return iam.Invalid("body", "the body must be a JSON object, not %s", typ.Value)
 		}
 		return iam.Invalid(typ.Field, "must be %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

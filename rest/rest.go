@@ -46,11 +46,16 @@ type route struct {
 	handle func(ctx context.Context, s *service.Service, q *request) (any, error)
 }
 
-// routes is the whole API, resource by resource.
+// routes is the whole API, resource by resource, and its description.
 func routes() []route {
 	return slices.Concat(versionRoutes(), projectRoutes(), roleRoutes(), applicationRoutes(),
-		userRoutes(), m2mRoutes(), developerRoutes())
+		userRoutes(), m2mRoutes(), developerRoutes(), []route{{method: http.MethodGet, path: openAPIPath,
+			status: http.StatusOK, summary: "This description of the API (OpenAPI 3.1)"}})
 }
+
+// openAPIPath is where the API's description is served (Handler gives the
+// route its handler, which answers the description of every route).
+const openAPIPath = "/openapi.json"
 
 // Options configure the handler.
 type Options struct {
@@ -60,11 +65,13 @@ type Options struct {
 
 // Handler serves the API; mount it with the /v1 prefix stripped.
 func Handler(o Options) http.Handler {
-	var doc map[string]any
-	all := append(routes(), route{method: http.MethodGet, path: "/openapi.json", status: http.StatusOK,
-		summary: "This description of the API (OpenAPI 3.1)",
-		handle:  func(context.Context, *service.Service, *request) (any, error) { return doc, nil }})
-	doc = openAPI(all)
+	all := routes()
+	doc := openAPI(all)
+	for i := range all {
+		if all[i].path == openAPIPath {
+			all[i].handle = func(context.Context, *service.Service, *request) (any, error) { return doc, nil }
+		}
+	}
 	mux := http.NewServeMux()
 	for _, rt := range all {
 		mux.Handle(rt.method+" "+rt.path, serve(o, rt))

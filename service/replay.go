@@ -64,7 +64,7 @@ func (s *Service) Once(ctx context.Context, requestID, fingerprint string, do fu
 		return Answer{}, false, iam.Errorf(iam.Conflict, "a request with the id %q is being handled; retry shortly", requestID)
 	}
 	if err != nil {
-		return Answer{}, false, err
+		return Answer{}, false, domainError(err)
 	}
 	switch {
 	case prev == nil:
