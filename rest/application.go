@@ -79,39 +79,19 @@ func applicationRoutes() []route {
 			}},
 		{method: http.MethodPost, path: "/application", useCase: "createApplication", status: http.StatusOK, body: applicationInput{},
 			summary: "Create an application (name and allowedCallbackUrls are required)",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				var in applicationInput
-				if err := q.decode(&in); err != nil {
-					return nil, err
-				}
-				a, err := s.CreateApplication(ctx, in.service())
-				if err != nil {
-					return nil, err
-				}
-				return toApplication(a), nil
-			}},
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *applicationInput) (any, error) {
+				return answer(toApplication)(s.CreateApplication(ctx, in.service()))
+			})},
 		{method: http.MethodGet, path: "/application/{id}", useCase: "application", status: http.StatusOK,
 			summary: "One application",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				a, err := s.Application(ctx, q.path("id"))
-				if err != nil {
-					return nil, err
-				}
-				return toApplication(a), nil
+				return answer(toApplication)(s.Application(ctx, q.path("id")))
 			}},
 		{method: http.MethodPatch, path: "/application/{id}", useCase: "updateApplication", status: http.StatusOK, body: applicationInput{},
 			summary: "Change an application",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				var in applicationInput
-				if err := q.decode(&in); err != nil {
-					return nil, err
-				}
-				a, err := s.UpdateApplication(ctx, q.path("id"), in.service())
-				if err != nil {
-					return nil, err
-				}
-				return toApplication(a), nil
-			}},
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *applicationInput) (any, error) {
+				return answer(toApplication)(s.UpdateApplication(ctx, q.path("id"), in.service()))
+			})},
 		{method: http.MethodDelete, path: "/application/{id}", useCase: "deleteApplication", status: http.StatusNoContent,
 			summary: "Delete an application (its users stay)",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {

@@ -47,6 +47,10 @@ type developerListItem struct {
 	Name string `json:"name"`
 }
 
+func toDeveloperListItem(m *iam.Membership) developerListItem {
+	return developerListItem{ID: m.DeveloperID, Name: m.Name}
+}
+
 // developerListV2Item is an item of the SDK's DeveloperListV2Response.
 type developerListV2Item struct {
 	ID      string `json:"id"`
@@ -76,29 +80,17 @@ func developerRoutes() []route {
 		{method: http.MethodGet, path: "/developer", useCase: "developers", status: http.StatusOK,
 			summary: "Every developer of the project (deprecated: use /developer/v2/list; refused above 1000)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
-				devs, err := everything("developers", "/developer/v2/list", func(first *int64, after string) ([]iam.Membership, bool, func(*iam.Membership) string, error) {
+				return everything("developers", "/developer/v2/list", func(first *int64, after string) ([]iam.Membership, bool, func(*iam.Membership) string, error) {
 					p, err := s.Developers(ctx, first, after, service.DeveloperFilter{})
 					if err != nil {
 						return nil, false, nil, err
 					}
 					return p.Developers, p.HasNextPage, p.Cursor, nil
-				})
-				if err != nil {
-					return nil, err
-				}
-				out := make([]developerListItem, len(devs))
-				for i, m := range devs {
-					out[i] = developerListItem{ID: m.DeveloperID, Name: m.Name}
-				}
-				return out, nil
+				}, toDeveloperListItem)
 			}},
 		{method: http.MethodPost, path: "/developer/invite", useCase: "inviteDeveloper", status: http.StatusOK, body: developerInviteInput{},
 			summary: "Add a developer to the project (roles or accessPolicy required)",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				var in developerInviteInput
-				if err := q.decode(&in); err != nil {
-					return nil, err
-				}
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *developerInviteInput) (any, error) {
 				inv, err := s.InviteDeveloper(ctx, service.DeveloperInput{Email: in.Email, Roles: in.Roles, AccessPolicy: in.AccessPolicy, Practitioner: in.Practitioner})
 				if err != nil {
 					return nil, err
@@ -110,7 +102,7 @@ func developerRoutes() []route {
 				m := inv.Developer
 				return developerInvited{ID: m.DeveloperID, Email: m.Email, Roles: roles, InvitationURL: inv.InvitationURL,
 					PractitionerID: strings.TrimPrefix(m.Profile, "Practitioner/")}, nil
-			}},
+			})},
 		{method: http.MethodGet, path: "/developer/v2/list", useCase: "developers", status: http.StatusOK,
 			query:   slices.Concat(developerFilters, pageParams),
 			summary: "A page of the project's developers, in the order they joined, filtered",
@@ -133,25 +125,13 @@ func developerRoutes() []route {
 		{method: http.MethodGet, path: "/developer/{id}", useCase: "developer", status: http.StatusOK,
 			summary: "One developer of the project",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				m, err := s.Developer(ctx, q.path("id"))
-				if err != nil {
-					return nil, err
-				}
-				return toDeveloper(ctx, s, m)
+				return answerIn(ctx, s, toDeveloper)(s.Developer(ctx, q.path("id")))
 			}},
 		{method: http.MethodPatch, path: "/developer/{id}", useCase: "updateDeveloper", status: http.StatusOK, body: developerUpdate{},
 			summary: "Change a developer's roles or inline policy in this project",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				var in developerUpdate
-				if err := q.decode(&in); err != nil {
-					return nil, err
-				}
-				m, err := s.UpdateDeveloper(ctx, q.path("id"), service.Optional[[]string]{Set: in.Roles.set, Value: in.Roles.v}, nullable(in.AccessPolicy))
-				if err != nil {
-					return nil, err
-				}
-				return toDeveloper(ctx, s, m)
-			}},
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *developerUpdate) (any, error) {
+				return answerIn(ctx, s, toDeveloper)(s.UpdateDeveloper(ctx, q.path("id"), service.Optional[[]string]{Set: in.Roles.set, Value: in.Roles.v}, nullable(in.AccessPolicy)))
+			})},
 		{method: http.MethodDelete, path: "/developer/{id}", useCase: "removeDeveloper", status: http.StatusNoContent,
 			summary: "Remove a developer from this project (its account and other projects stay)",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {

@@ -117,16 +117,19 @@ func page[E, T any](items []E, hasNext bool, cursor func(*E) string, conv func(*
 // bounded they read at most this many items, and refuse larger projects.
 const maxV1Items = 1000
 
-// everything reads a deprecated listing page by page, up to maxV1Items.
-func everything[E any](what, v2 string, read func(first *int64, after string) ([]E, bool, func(*E) string, error)) ([]E, error) {
-	var all []E
+// everything reads a deprecated listing page by page, up to maxV1Items,
+// and converts each item with conv.
+func everything[E, T any](what, v2 string, read func(first *int64, after string) ([]E, bool, func(*E) string, error), conv func(*E) T) (any, error) {
+	all := []T{}
 	size, after := int64(100), ""
 	for {
 		items, hasNext, cursor, err := read(&size, after)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, items...)
+		for i := range items {
+			all = append(all, conv(&items[i]))
+		}
 		if !hasNext || len(items) == 0 {
 			return all, nil
 		}

@@ -78,43 +78,23 @@ func m2mRoutes() []route {
 		{method: http.MethodGet, path: "/m2m", useCase: "m2mClients", status: http.StatusOK,
 			summary: "Every machine client (deprecated: use /m2m/v2/list; refused above 1000)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
-				clients, err := everything("machine clients", "/m2m/v2/list", func(first *int64, after string) ([]iam.M2MClient, bool, func(*iam.M2MClient) string, error) {
+				return everything("machine clients", "/m2m/v2/list", func(first *int64, after string) ([]iam.M2MClient, bool, func(*iam.M2MClient) string, error) {
 					p, err := s.M2MClients(ctx, first, after, service.M2MFilter{})
 					if err != nil {
 						return nil, false, nil, err
 					}
 					return p.Clients, p.HasNextPage, p.Cursor, nil
-				})
-				if err != nil {
-					return nil, err
-				}
-				out := make([]m2mJSON, len(clients))
-				for i := range clients {
-					out[i] = toM2MListItem(&clients[i])
-				}
-				return out, nil
+				}, toM2MListItem)
 			}},
 		{method: http.MethodPost, path: "/m2m", useCase: "createM2MClient", status: http.StatusOK, body: m2mInput{},
 			summary: "Create a machine client (roles or accessPolicy required); its secret comes from rotate-secret",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				var in m2mInput
-				if err := q.decode(&in); err != nil {
-					return nil, err
-				}
-				c, err := s.CreateM2MClient(ctx, in.service())
-				if err != nil {
-					return nil, err
-				}
-				return toM2M(ctx, s, c)
-			}},
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *m2mInput) (any, error) {
+				return answerIn(ctx, s, toM2M)(s.CreateM2MClient(ctx, in.service()))
+			})},
 		{method: http.MethodGet, path: "/m2m/me", useCase: "m2mMe", status: http.StatusOK,
 			summary: "The calling machine client (machine tokens only)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
-				c, err := s.M2MMe(ctx)
-				if err != nil {
-					return nil, err
-				}
-				return toM2M(ctx, s, c)
+				return answerIn(ctx, s, toM2M)(s.M2MMe(ctx))
 			}},
 		{method: http.MethodGet, path: "/m2m/v2/list", useCase: "m2mClients", status: http.StatusOK,
 			query:   slices.Concat(m2mFilters, pageParams),
@@ -138,25 +118,13 @@ func m2mRoutes() []route {
 		{method: http.MethodGet, path: "/m2m/{id}", useCase: "m2mClient", status: http.StatusOK,
 			summary: "One machine client",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				c, err := s.M2MClient(ctx, q.path("id"))
-				if err != nil {
-					return nil, err
-				}
-				return toM2M(ctx, s, c)
+				return answerIn(ctx, s, toM2M)(s.M2MClient(ctx, q.path("id")))
 			}},
 		{method: http.MethodPatch, path: "/m2m/{id}", useCase: "updateM2MClient", status: http.StatusOK, body: m2mInput{},
 			summary: "Change a machine client",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				var in m2mInput
-				if err := q.decode(&in); err != nil {
-					return nil, err
-				}
-				c, err := s.UpdateM2MClient(ctx, q.path("id"), in.service())
-				if err != nil {
-					return nil, err
-				}
-				return toM2M(ctx, s, c)
-			}},
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *m2mInput) (any, error) {
+				return answerIn(ctx, s, toM2M)(s.UpdateM2MClient(ctx, q.path("id"), in.service()))
+			})},
 		{method: http.MethodDelete, path: "/m2m/{id}", useCase: "deleteM2MClient", status: http.StatusNoContent,
 			summary: "Delete a machine client",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {

@@ -37,19 +37,11 @@ func projectRoutes() []route {
 		{method: http.MethodGet, path: "/project", useCase: "project", status: http.StatusOK,
 			summary: "The project in scope",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
-				p, err := s.Project(ctx)
-				if err != nil {
-					return nil, err
-				}
-				return toProject(ctx, s, p)
+				return answerIn(ctx, s, toProject)(s.Project(ctx))
 			}},
 		{method: http.MethodPatch, path: "/project", useCase: "updateProject", status: http.StatusOK, body: projectUpdate{},
 			summary: "Change the project's settings",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				var in projectUpdate
-				if err := q.decode(&in); err != nil {
-					return nil, err
-				}
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *projectUpdate) (any, error) {
 				p, err := s.UpdateProject(ctx, service.ProjectChanges{
 					Name:                 nullable(in.Name),
 					Description:          nullable(in.Description),
@@ -61,7 +53,7 @@ func projectRoutes() []route {
 					return nil, err
 				}
 				return toProject(ctx, s, p)
-			}},
+			})},
 	}
 }
 

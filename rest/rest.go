@@ -43,7 +43,7 @@ type route struct {
 	query []string
 	// handle decodes the request, calls the use case and returns what is
 	// encoded as the answer.
-	handle func(ctx context.Context, s *service.Service, q *request) (any, error)
+	handle handler
 }
 
 // routes is the whole API, resource by resource, and its description.
@@ -144,3 +144,38 @@ func (m *missRecorder) WriteHeader(code int)        { m.status = code }
 type notAvailableError struct{ msg string }
 
 func (e *notAvailableError) Error() string { return e.msg }
+
+// handler is what a route runs.
+type handler = func(ctx context.Context, s *service.Service, q *request) (any, error)
+
+// withBody decodes the JSON body into a fresh B, then runs h with it.
+func withBody[B any](h func(ctx context.Context, s *service.Service, q *request, in *B) (any, error)) handler {
+	return func(ctx context.Context, s *service.Service, q *request) (any, error) {
+		var in B
+		if err := q.decode(&in); err != nil {
+			return nil, err
+		}
+		return h(ctx, s, q, &in)
+	}
+}
+
+// answer encodes a use case's result with conv, or passes its error on.
+func answer[E, T any](conv func(*E) T) func(*E, error) (any, error) {
+	return func(e *E, err error) (any, error) {
+		if err != nil {
+			return nil, err
+		}
+		return conv(e), nil
+	}
+}
+
+// answerIn is answer for a conversion that reads more through the service
+// (the roles an entity holds).
+func answerIn[E, T any](ctx context.Context, s *service.Service, conv func(context.Context, *service.Service, *E) (T, error)) func(*E, error) (any, error) {
+	return func(e *E, err error) (any, error) {
+		if err != nil {
+			return nil, err
+		}
+		return conv(ctx, s, e)
+	}
+}

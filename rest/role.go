@@ -76,39 +76,19 @@ func roleRoutes() []route {
 			}},
 		{method: http.MethodPost, path: "/iam/role", useCase: "createRole", status: http.StatusOK, body: roleInput{},
 			summary: "Create a role",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				var in roleInput
-				if err := q.decode(&in); err != nil {
-					return nil, err
-				}
-				r, err := s.CreateRole(ctx, service.NewRole{Name: deref(in.Name), Description: deref(in.Description), AccessPolicy: in.AccessPolicy})
-				if err != nil {
-					return nil, err
-				}
-				return toRole(r), nil
-			}},
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *roleInput) (any, error) {
+				return answer(toRole)(s.CreateRole(ctx, service.NewRole{Name: deref(in.Name), Description: deref(in.Description), AccessPolicy: in.AccessPolicy}))
+			})},
 		{method: http.MethodGet, path: "/iam/role/{roleId}", useCase: "role", status: http.StatusOK,
 			summary: "One role",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				r, err := s.Role(ctx, q.path("roleId"))
-				if err != nil {
-					return nil, err
-				}
-				return toRole(r), nil
+				return answer(toRole)(s.Role(ctx, q.path("roleId")))
 			}},
 		{method: http.MethodPatch, path: "/iam/role/{roleId}", useCase: "updateRole", status: http.StatusOK, body: roleInput{},
 			summary: "Change a role",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				var in roleInput
-				if err := q.decode(&in); err != nil {
-					return nil, err
-				}
-				r, err := s.UpdateRole(ctx, q.path("roleId"), service.RoleChanges{Name: in.Name, Description: in.Description, AccessPolicy: in.AccessPolicy})
-				if err != nil {
-					return nil, err
-				}
-				return toRole(r), nil
-			}},
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *roleInput) (any, error) {
+				return answer(toRole)(s.UpdateRole(ctx, q.path("roleId"), service.RoleChanges{Name: in.Name, Description: in.Description, AccessPolicy: in.AccessPolicy}))
+			})},
 		{method: http.MethodDelete, path: "/iam/role/{roleId}", useCase: "deleteRole", status: http.StatusNoContent,
 			summary: "Delete a role no one holds and no project default names",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {

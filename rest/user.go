@@ -88,28 +88,16 @@ func userRoutes() []route {
 		{method: http.MethodGet, path: "/user/me", useCase: "me", status: http.StatusOK,
 			summary: "The signed-in user (user tokens only; machine clients use /m2m/me)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
-				u, err := s.Me(ctx)
-				if err != nil {
-					return nil, err
-				}
-				return toUser(ctx, s, u)
+				return answerIn(ctx, s, toUser)(s.Me(ctx))
 			}},
 		{method: http.MethodGet, path: "/user/{id}", useCase: "user", status: http.StatusOK,
 			summary: "One user",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				u, err := s.User(ctx, q.path("id"))
-				if err != nil {
-					return nil, err
-				}
-				return toUser(ctx, s, u)
+				return answerIn(ctx, s, toUser)(s.User(ctx, q.path("id")))
 			}},
 		{method: http.MethodPatch, path: "/user/{id}", useCase: "updateUser", status: http.StatusOK, body: userUpdate{},
 			summary: "Change a user's roles (the whole set), inline policy or profile",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				var in userUpdate
-				if err := q.decode(&in); err != nil {
-					return nil, err
-				}
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *userUpdate) (any, error) {
 				u, err := s.UpdateUser(ctx, q.path("id"), service.UserChanges{
 					Roles:        service.Optional[[]string]{Set: in.Roles.set, Value: in.Roles.v},
 					AccessPolicy: nullable(in.AccessPolicy),
@@ -119,7 +107,7 @@ func userRoutes() []route {
 					return nil, err
 				}
 				return toUser(ctx, s, u)
-			}},
+			})},
 		{method: http.MethodDelete, path: "/user/{id}", useCase: "deleteUser", status: http.StatusNoContent,
 			summary: "Delete a user (its FHIR profile stays)",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
@@ -131,11 +119,7 @@ func userRoutes() []route {
 			"A password reset link", "password reset comes with Atrium's login issue"),
 		{method: http.MethodPost, path: "/user/invite", useCase: "inviteUser", status: http.StatusOK, body: inviteInput{},
 			summary: "Invite a user; the answer carries the invitationUrl where the user sets a password",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				var in inviteInput
-				if err := q.decode(&in); err != nil {
-					return nil, err
-				}
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *inviteInput) (any, error) {
 				inv, err := s.InviteUser(ctx, service.InviteInput{
 					Email: in.Email, PhoneNumber: in.PhoneNumber, Username: in.Username, ApplicationID: in.ApplicationID,
 					Roles: in.Roles, AccessPolicy: in.AccessPolicy, Resource: in.Resource, Profile: in.Profile,
@@ -148,25 +132,17 @@ func userRoutes() []route {
 					return nil, err
 				}
 				return invitedJSON{userJSON: u, InvitationURL: inv.InvitationURL}, nil
-			}},
+			})},
 		{method: http.MethodGet, path: "/user", useCase: "users", status: http.StatusOK,
 			summary: "Every user (deprecated: use /user/v2/list; refused above 1000 users)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
-				users, err := everything("users", "/user/v2/list", func(first *int64, after string) ([]iam.User, bool, func(*iam.User) string, error) {
+				return everything("users", "/user/v2/list", func(first *int64, after string) ([]iam.User, bool, func(*iam.User) string, error) {
 					p, err := s.Users(ctx, first, after, service.UserFilter{}, service.OrderCreatedAt, false)
 					if err != nil {
 						return nil, false, nil, err
 					}
 					return p.Users, p.HasNextPage, p.Cursor, nil
-				})
-				if err != nil {
-					return nil, err
-				}
-				out := make([]userListItem, len(users))
-				for i := range users {
-					out[i] = toUserListItem(&users[i])
-				}
-				return out, nil
+				}, toUserListItem)
 			}},
 		{method: http.MethodGet, path: "/user/v2/list", useCase: "users", status: http.StatusOK,
 			query:   slices.Concat(userFilters, pageParams),
