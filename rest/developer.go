@@ -107,14 +107,14 @@ func developerRoutes() []route {
 			query:   slices.Concat(developerFilters, pageParams),
 			summary: "A page of the project's developers, in the order they joined, filtered",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				lq, err := q.listQuery(developerFilters, []string{"email", "roleId"}, userSorts, []string{"createdAt"})
+				lq, err := q.listQuery(developerFilters, developerFilters, userSorts, []string{"createdAt"})
 				if err != nil {
 					return nil, err
 				}
 				if lq.desc {
 					return nil, iam.Invalid("sortOrder", "Atrium lists developers in the order they joined (asc) only, yet")
 				}
-				p, err := s.Developers(ctx, lq.first, lq.after, service.DeveloperFilter{Email: lq.filter["email"], RoleID: lq.filter["roleId"]})
+				p, err := s.Developers(ctx, lq.first, lq.after, service.DeveloperFilter{DeveloperID: lq.filter["id"], Name: lq.filter["name"], Email: lq.filter["email"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]})
 				if err != nil {
 					return nil, pageErr(err)
 				}

@@ -100,14 +100,14 @@ func m2mRoutes() []route {
 			query:   slices.Concat(m2mFilters, pageParams),
 			summary: "A page of machine clients, oldest first, filtered",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				lq, err := q.listQuery(m2mFilters, []string{"name", "roleId"}, m2mSorts, []string{"createdAt"})
+				lq, err := q.listQuery(m2mFilters, m2mFilters, m2mSorts, []string{"createdAt"})
 				if err != nil {
 					return nil, err
 				}
 				if lq.desc {
 					return nil, iam.Invalid("sortOrder", "Atrium lists machine clients oldest first (asc) only, yet")
 				}
-				p, err := s.M2MClients(ctx, lq.first, lq.after, service.M2MFilter{Name: lq.filter["name"], RoleID: lq.filter["roleId"]})
+				p, err := s.M2MClients(ctx, lq.first, lq.after, service.M2MFilter{ID: lq.filter["id"], Name: lq.filter["name"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]})
 				if err != nil {
 					return nil, pageErr(err)
 				}

@@ -80,7 +80,10 @@ type resetLinkInput struct {
 // userFilters are the v2 listing's filters and sort keys (the SDK's).
 var (
 	userFilters = []string{"name", "id", "email", "profile", "roleId"}
-	userSorts   = []string{"id", "name", "email", "phoneNumber", "createdAt"}
+	userSorts   = []string{"createdAt", "id", "name", "email", "phoneNumber"}
+	// userOrders are the domain's orders of the sort keys.
+	userOrders = map[string]string{"createdAt": service.OrderCreatedAt, "id": service.OrderID, "name": service.OrderName,
+		"email": service.OrderEmail, "phoneNumber": service.OrderPhoneNumber}
 )
 
 func userRoutes() []route {
@@ -148,12 +151,12 @@ func userRoutes() []route {
 			query:   slices.Concat(userFilters, pageParams),
 			summary: "A page of users, filtered and sorted",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				lq, err := q.listQuery(userFilters, []string{"name", "email", "profile", "roleId"}, userSorts, []string{"createdAt", "name", "email"})
+				lq, err := q.listQuery(userFilters, userFilters, userSorts, userSorts)
 				if err != nil {
 					return nil, err
 				}
-				f := service.UserFilter{Name: lq.filter["name"], Email: lq.filter["email"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]}
-				p, err := s.Users(ctx, lq.first, lq.after, f, lq.sort, lq.desc)
+				f := service.UserFilter{ID: lq.filter["id"], Name: lq.filter["name"], Email: lq.filter["email"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]}
+				p, err := s.Users(ctx, lq.first, lq.after, f, userOrders[lq.sort], lq.desc)
 				if err != nil {
 					return nil, pageErr(err)
 				}

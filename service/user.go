@@ -98,9 +98,11 @@ type UserFilter = store.UserFilter
 
 // The orders users can be listed in; ties are broken by id.
 const (
-	OrderCreatedAt = store.ByCreatedAt
-	OrderName      = store.ByName
-	OrderEmail     = store.ByEmail
+	OrderCreatedAt   = store.ByCreatedAt
+	OrderName        = store.ByName
+	OrderEmail       = store.ByEmail
+	OrderPhoneNumber = store.ByPhoneNumber
+	OrderID          = store.ByID
 )
 
 // UserPage is one page of a user listing.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"regexp"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -84,16 +85,28 @@ func MembershipID(projectID, developerID string) string { return projectID + "/"
 
 // MembershipFilter selects developers of a project.
 type MembershipFilter struct {
-	Email  string
-	RoleID string
+	DeveloperID string
+	Name        string // case-insensitive substring
+	Email       string
+	Profile     string // exact reference
+	RoleID      string
 }
 
 // ListMemberships returns one page of the project's developers by the time
 // they joined.
 func (t *Tenant) ListMemberships(ctx context.Context, f MembershipFilter, p Page) ([]iam.Membership, error) {
 	var d bson.D
+	if f.DeveloperID != "" {
+		d = append(d, bson.E{Key: "developerId", Value: f.DeveloperID})
+	}
+	if f.Name != "" {
+		d = append(d, bson.E{Key: "name", Value: bson.D{{Key: "$regex", Value: regexp.QuoteMeta(f.Name)}, {Key: "$options", Value: "i"}}})
+	}
 	if f.Email != "" {
 		d = append(d, bson.E{Key: "email", Value: f.Email})
+	}
+	if f.Profile != "" {
+		d = append(d, bson.E{Key: "profile", Value: f.Profile})
 	}
 	if f.RoleID != "" {
 		d = append(d, bson.E{Key: "roleIds", Value: f.RoleID})

@@ -18,12 +18,20 @@ func (t *Tenant) M2MClients() Repo[iam.M2MClient, *iam.M2MClient] {
 
 // M2MFilter selects machine clients.
 type M2MFilter struct {
-	Name   string // case-insensitive substring
-	RoleID string
+	ID      string
+	Name    string // case-insensitive substring
+	Profile string // exact reference
+	RoleID  string
 }
 
 func (f M2MFilter) filter() bson.D {
 	var d bson.D
+	if f.ID != "" {
+		d = append(d, bson.E{Key: "_id", Value: f.ID})
+	}
+	if f.Profile != "" {
+		d = append(d, bson.E{Key: "profile", Value: f.Profile})
+	}
 	if f.Name != "" {
 		d = append(d, bson.E{Key: "name", Value: bson.D{{Key: "$regex", Value: regexp.QuoteMeta(f.Name)}, {Key: "$options", Value: "i"}}})
 	}

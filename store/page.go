@@ -71,6 +71,9 @@ func (p Page) after() (bson.D, error) {
 	if p.Desc {
 		op = "$lt"
 	}
+	if p.Field == "_id" { // the id is the whole key
+		return bson.D{{Key: "_id", Value: bson.D{{Key: op, Value: c.ID}}}}, nil
+	}
 	return bson.D{{Key: "$or", Value: bson.A{
 		bson.D{{Key: p.Field, Value: bson.D{{Key: op, Value: key}}}},
 		bson.D{{Key: p.Field, Value: key}, {Key: "_id", Value: bson.D{{Key: op, Value: c.ID}}}},
@@ -89,7 +92,11 @@ func list[T any](ctx context.Context, s scoped, filter bson.D, p Page) ([]T, err
 	}
 	// One batch holds the whole page (one more than the limit, so that the
 	// engine closes the cursor instead of leaving a getMore to make).
-	opts := options.Find().SetSort(bson.D{{Key: p.Field, Value: dir}, {Key: "_id", Value: dir}}).
+	sort := bson.D{{Key: p.Field, Value: dir}, {Key: "_id", Value: dir}}
+	if p.Field == "_id" {
+		sort = sort[1:]
+	}
+	opts := options.Find().SetSort(sort).
 		SetLimit(int64(p.Limit)).SetBatchSize(int32(p.Limit) + 1)
 	out := []T{}
 	return out, s.find(ctx, append(filter, after...), opts, &out)

@@ -131,13 +131,16 @@ func (d *DB) AcceptInvitation(ctx context.Context, kind Invitee, hash, passwordH
 
 // Orders of user listings; ties are broken by id.
 const (
-	ByCreatedAt = "createdAt"
-	ByName      = "name"
-	ByEmail     = "email"
+	ByCreatedAt   = "createdAt"
+	ByName        = "name"
+	ByEmail       = "email"
+	ByPhoneNumber = "phoneNumber"
+	ByID          = "_id"
 )
 
 // UserFilter selects users; empty fields select everything.
 type UserFilter struct {
+	ID      string
 	Name    string // case-insensitive substring
 	Email   string // exact, normalised
 	Profile string // exact reference
@@ -147,6 +150,9 @@ type UserFilter struct {
 
 func (f UserFilter) filter() bson.D {
 	var d bson.D
+	if f.ID != "" {
+		d = append(d, bson.E{Key: "_id", Value: f.ID})
+	}
 	if f.Name != "" {
 		d = append(d, bson.E{Key: "name", Value: bson.D{{Key: "$regex", Value: regexp.QuoteMeta(f.Name)}, {Key: "$options", Value: "i"}}})
 	}
@@ -172,6 +178,10 @@ func UserCursor(u *iam.User, field string) string {
 		return Cursor(field, u.Name, u.ID)
 	case ByEmail:
 		return Cursor(field, u.Email, u.ID)
+	case ByPhoneNumber:
+		return Cursor(field, u.PhoneNumber, u.ID)
+	case ByID:
+		return Cursor(field, u.ID, u.ID)
 	}
 	return Cursor(field, u.CreatedAt, u.ID)
 }

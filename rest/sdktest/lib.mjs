@@ -9,7 +9,8 @@ export const Oystehr = sdk.default;
 
 export const baseUrl = process.env.ATRIUM_URL;
 
-// client builds the SDK exactly as the README tells users to.
+// client builds the SDK exactly as the README tells users to ('' leaves
+// the token or the project out).
 export function client(accessToken = process.env.ATRIUM_TOKEN, projectId = process.env.ATRIUM_PROJECT, extra = {}) {
   return new Oystehr({ projectApiUrl: `${baseUrl}/v1`, accessToken, projectId, ...extra });
 }

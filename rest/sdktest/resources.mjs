@@ -15,7 +15,7 @@ const ctx = {};
 // --- version, project ---
 await step('version.get (public, no token)', async () => {
   used('version.get');
-  shape(await client(undefined, undefined).version.get(), Version, 'version.get');
+  shape(await client('', '').version.get(), Version, 'version.get');
 });
 await step('project.get', async () => {
   used('project.get');
@@ -133,6 +133,19 @@ await step('user.listV2 pages with cursor=undefined first, then nextCursor until
   assert(JSON.stringify(seen) === JSON.stringify(['u3@example.com', 'u2@example.com', email]), JSON.stringify(seen));
   const one = await oy.user.listV2({ email, roleId: ctx.role.id });
   assert(one.data.length === 1 && one.data[0].id === ctx.user.id && one.metadata.nextCursor === null, JSON.stringify(one));
+  const byId = await oy.user.listV2({ id: ctx.user.id, profile: ctx.user.profile });
+  assert(byId.data.length === 1 && byId.data[0].email === email, JSON.stringify(byId));
+  for (const sort of ['id', 'name', 'phoneNumber', 'createdAt']) {
+    const all = [];
+    let c;
+    do {
+      const page = await oy.user.listV2({ sort, sortOrder: 'asc', limit: 2, cursor: c });
+      all.push(...page.data.map((u) => u.id));
+      c = page.metadata.nextCursor;
+    } while (c !== null);
+    assert(all.length === 3 && new Set(all).size === 3, `sort ${sort}: ${JSON.stringify(all)}`);
+    if (sort === 'id') assert(JSON.stringify(all) === JSON.stringify([...all].sort()), `by id: ${all}`);
+  }
   const none = await oy.user.listV2({ name: 'nobody' });
   assert(none.data.length === 0 && none.metadata.nextCursor === null, JSON.stringify(none));
   await rejects(oy.user.listV2({ limit: 101 }), 400, /limit/);
@@ -143,7 +156,7 @@ await step('user.me with a user token', async () => {
   await graphql('mutation($t: String!) { acceptInvitation(input: {ticket: $t, password: "correct horse battery"}) { user { id } } }', { t: ticket }, '', '');
   const s = await graphql('mutation($a: ID!, $e: String!) { signIn(input: {applicationId: $a, email: $e, password: "correct horse battery"}) { accessToken } }',
     { a: ctx.app.id, e: email }, '', '');
-  const me = shape(await client(s.signIn.accessToken, undefined).user.me(), User, 'user.me');
+  const me = shape(await client(s.signIn.accessToken, '').user.me(), User, 'user.me');
   assert(me.id === ctx.user.id, JSON.stringify(me));
   await rejects(oy.user.me(), 403);
 });
@@ -171,6 +184,12 @@ await step('m2m.listV2', async () => {
   used('m2m.listV2');
   const page = shape(await oy.m2m.listV2({ name: 'back' }), listV2(M2mListV2Item), 'm2m.listV2');
   assert(page.data.length === 1 && page.data[0].id === ctx.m2m.id && page.metadata.nextCursor === null, JSON.stringify(page));
+  const byProfile = await oy.m2m.listV2({ id: ctx.m2m.id, profile: ctx.m2m.profile, roleId: ctx.role.id });
+  assert(byProfile.data.length === 1, JSON.stringify(byProfile));
+  const first = await oy.m2m.listV2({ limit: 1, cursor: undefined });
+  assert(first.data.length === 1 && typeof first.metadata.nextCursor === 'string', JSON.stringify(first));
+  const second = await oy.m2m.listV2({ limit: 1, cursor: first.metadata.nextCursor });
+  assert(second.data.length === 1 && second.data[0].id !== first.data[0].id && second.metadata.nextCursor === null, JSON.stringify(second));
 });
 await step('m2m.get', async () => {
   used('m2m.get');
@@ -191,7 +210,7 @@ await step('m2m.rotateSecret, then m2m.me with its token', async () => {
   });
   const tok = await res.json();
   assert(res.ok, JSON.stringify(tok));
-  const me = shape(await client(tok.access_token, undefined).m2m.me(), M2m, 'm2m.me');
+  const me = shape(await client(tok.access_token, '').m2m.me(), M2m, 'm2m.me');
   assert(me.id === ctx.m2m.id, JSON.stringify(me));
 });
 
@@ -212,6 +231,20 @@ await step('developer.listV2', async () => {
   used('developer.listV2');
   const page = shape(await oy.developer.listV2({ email: 'dev@example.com' }), listV2(DeveloperListV2Item), 'developer.listV2');
   assert(page.data.length === 1 && page.data[0].profile === `Practitioner/${ctx.dev.practitionerId}`, JSON.stringify(page));
+  const byAll = await oy.developer.listV2({ id: ctx.dev.id, name: 'DEV@', profile: page.data[0].profile, roleId: ctx.role.id });
+  assert(byAll.data.length === 1, JSON.stringify(byAll));
+});
+await step('a developer token (the same as GraphQL\'s) with the project in the SDK\'s headers', async () => {
+  const ticket = new URL(ctx.dev.invitationUrl).searchParams.get('ticket');
+  await graphql('mutation($t: String!) { acceptInvitation(input: {ticket: $t, password: "correct horse battery"}) { developer { id } } }', { t: ticket }, '', '');
+  const s = await graphql('mutation { signInDeveloper(input: {email: "dev@example.com", password: "correct horse battery"}) { accessToken } }', {}, '', '');
+  const dev = client(s.signInDeveloper.accessToken, process.env.ATRIUM_PROJECT);
+  const p = shape(await dev.project.get(), Project, 'project.get as a developer');
+  assert(p.id === process.env.ATRIUM_PROJECT, JSON.stringify(p));
+  // Without the project the developer's token names none.
+  await rejects(client(s.signInDeveloper.accessToken, '').project.get(), 400, /x-oystehr-project-id/);
+  // Its policy decides: the Staff role allows the project, not roles.
+  await rejects(dev.role.list(), 403, /IAM:ListAllRoles/);
 });
 await step('developer.get', async () => {
   used('developer.get');
@@ -222,6 +255,16 @@ await step('developer.update', async () => {
   used('developer.update');
   const d = shape(await oy.developer.update({ id: ctx.dev.id, roles: [], accessPolicy: policy }), Developer, 'developer.update');
   assert(d.roles.length === 0, JSON.stringify(d));
+});
+
+await step('a retried call with the same request id is answered once', async () => {
+  const params = { name: 'Once', roles: [ctx.role.id] };
+  const a = await oy.m2m.create(params, { requestId: 'sdk-retry-0001' });
+  const b = await oy.m2m.create(params, { requestId: 'sdk-retry-0001' });
+  assert(a.id === b.id && a.clientId === b.clientId, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  const named = (await oy.m2m.listV2({ name: 'Once' })).data;
+  assert(named.length === 1, JSON.stringify(named));
+  assert(await oy.m2m.delete({ id: a.id }) === null, 'm2m.delete');
 });
 
 // --- deletes: 204, then 404 ---
