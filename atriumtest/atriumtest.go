@@ -83,6 +83,7 @@ type options struct {
 	monitor   *event.CommandMonitor
 	mailer    service.Mailer
 	inviteTTL time.Duration
+	storeURI  func(string) string
 }
 
 // WithMonitor observes every command the server's driver sends.
@@ -105,6 +106,13 @@ func WithMailer(m service.Mailer) Option {
 // WithInviteTTL sets how long invitation links stay valid.
 func WithInviteTTL(d time.Duration) Option {
 	return func(o *options) { o.inviteTTL = d }
+}
+
+// WithStoreURI lets the test choose how the server reaches its store: via
+// returns the URI to use in place of the engine's (e.g. that of a proxy the
+// test can cut).
+func WithStoreURI(via func(engineURI string) string) Option {
+	return func(o *options) { o.storeURI = via }
 }
 
 // NewServer starts an Atrium on a database of its own; it is closed when the

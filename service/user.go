@@ -120,7 +120,8 @@ func (p *UserPage) Cursor(u *iam.User) string { return store.UserCursor(u, p.ord
 // TotalCount counts every user matching the filter (one more round trip, made
 // only when asked for).
 func (p *UserPage) TotalCount(ctx context.Context) (int64, error) {
-	return p.tenant.CountUsers(ctx, p.filter)
+	n, err := p.tenant.CountUsers(ctx, p.filter)
+	return n, domainError(err)
 }
 
 // Page sizes of listings.
