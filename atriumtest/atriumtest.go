@@ -79,7 +79,6 @@ type Server struct {
 type Option func(*options)
 
 type options struct {
-	storeURI  func(string) string
 	monitor   *event.CommandMonitor
 	mailer    service.Mailer
 	inviteTTL time.Duration
@@ -89,13 +88,6 @@ type options struct {
 // WithMonitor observes every command the server's driver sends.
 func WithMonitor(m *event.CommandMonitor) Option {
 	return func(o *options) { o.monitor = m }
-}
-
-// WithStoreURI makes the server reach its store through a URI of the
-// test's own (e.g. a proxy it can cut): route gets the engine's URI and
-// returns the one to connect to.
-func WithStoreURI(route func(engineURI string) string) Option {
-	return func(o *options) { o.storeURI = route }
 }
 
 // WithMailer sends invitation emails through m.
