@@ -1,18 +1,16 @@
 package rest_test
 
 // What the SDK cannot produce: malformed bodies, wrong verbs, unknown paths,
-// missing credentials, another project's ids, a store that does not answer,
-// retried POSTs; and the API description against the routes.
+// missing credentials, another project's ids, retried POSTs; and the API
+// description against the routes. (A store that does not answer: see
+// api/unavailable_test.go, which cuts it for every transport.)
 
 import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"atrium/atriumtest"
@@ -192,81 +190,6 @@ func TestListingParameters(t *testing.T) {
 			t.Fatalf("%q: data %v", q, body["data"])
 		}
 	}
-}
-
-// TestStoreDown cuts the connection to the store: 503 UNAVAILABLE, which
-// the SDK retries (its body's code is the status).
-func TestStoreDown(t *testing.T) {
-	p := &proxy{}
-	s := atriumtest.NewServer(t, atriumtest.WithStoreURI(p.start(t)))
-	if status, _, _ := call(t, s, http.MethodGet, "/iam/role", "", ""); status != http.StatusOK {
-		t.Fatalf("before the cut: %d", status)
-	}
-	p.cut()
-	status, _, body := call(t, s, http.MethodGet, "/iam/role", "", "")
-	problem(t, status, body, http.StatusServiceUnavailable, "UNAVAILABLE")
-	status, _, body = call(t, s, http.MethodPost, "/iam/role", jsonType, `{"name": "Staff"}`, "X-Oystehr-Request-Id", "req-during-the-cut-01")
-	problem(t, status, body, http.StatusServiceUnavailable, "UNAVAILABLE")
-}
-
-// proxy forwards TCP connections to the store until cut.
-type proxy struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-// start returns the route for WithStoreURI: the engine's URI with its
-// address replaced by the proxy's, and a short server selection timeout.
-func (p *proxy) start(t *testing.T) func(string) string {
-	return func(engineURI string) string {
-		u, err := url.Parse(engineURI)
-		if err != nil {
-			t.Fatal(err)
-		}
-		target := u.Host
-		if p.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(p.cut)
-		go func() {
-			for {
-				c, err := p.ln.Accept()
-				if err != nil {
-					return
-				}
-				up, err := net.Dial("tcp", target)
-				if err != nil {
-					c.Close()
-					continue
-				}
-				p.mu.Lock()
-				p.conns = append(p.conns, c, up)
-				p.mu.Unlock()
-				go func() { _, _ = io.Copy(up, c); up.Close() }()
-				go func() { _, _ = io.Copy(c, up); c.Close() }()
-			}
-		}()
-		u.Host = p.ln.Addr().String()
-		q := u.Query()
-		q.Set("serverSelectionTimeoutMS", "1000")
-		q.Set("connectTimeoutMS", "1000")
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-}
-
-// cut closes the listener and every connection.
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
 }
 
 // TestRetriedInvite sends the same invitation twice with one request id,
