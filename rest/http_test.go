@@ -265,3 +265,43 @@ func TestOpenAPI(t *testing.T) {
 		t.Error("no operation documented")
 	}
 }
+
+// TestChangesAreAudited: a change over REST leaves the same audit event as
+// over GraphQL (written by the use case), with the SDK's request id; a
+// denied one too.
+func TestChangesAreAudited(t *testing.T) {
+	s := atriumtest.NewServer(t)
+	const rid = "sdk-request-id-0001"
+	status, _, role := call(t, s, http.MethodPost, "/iam/role", jsonType, `{"name": "Staff", "description": "desk"}`, "X-Oystehr-Request-Id", rid)
+	if status != http.StatusOK {
+		t.Fatalf("create: %d %v", status, role)
+	}
+	if status, _, _ := call(t, s, http.MethodDelete, "/iam/role/"+role["id"].(string), "", ""); status != http.StatusNoContent {
+		t.Fatalf("delete: %d", status)
+	}
+	var out struct {
+		AuditEvents struct {
+			Edges []struct {
+				Node struct {
+					Action, Outcome, RequestID string
+					Target                     struct{ Type, ID string }
+					ChangedFields              []string
+				}
+			}
+		}
+	}
+	s.Operator(s.Sandbox).MustDo(t, `query($id: ID!) { auditEvents(filter: {targetId: $id}) { edges { node {
+		action outcome requestId target { type id } changedFields } } } }`, map[string]any{"id": role["id"]}, &out)
+	var got []string
+	for _, e := range out.AuditEvents.Edges {
+		n := e.Node
+		got = append(got, n.Action+" "+n.Outcome+" "+n.Target.Type+" "+strings.Join(n.ChangedFields, ","))
+		if n.Action == "IAM:CreateRole" && n.RequestID != rid {
+			t.Errorf("create recorded request id %q, want the SDK's %q", n.RequestID, rid)
+		}
+	}
+	want := []string{"IAM:DeleteRole success Role id", "IAM:CreateRole success Role description,name"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("audit events %q, want %q", got, want)
+	}
+}
