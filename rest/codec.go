@@ -75,6 +75,11 @@ func bodyError(err error) error {
 		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
 		return iam.Invalid(name, "is not a field of this request, or one Atrium does not support")
 	}
+	if !strings.HasPrefix(err.Error(), "json:") {
+		// Our own decoders' messages (e.g. an access policy's rule) are
+		// meant for the client; encoding/json's other ones name Go types.
+		return iam.Invalid("body", "%v", err)
+	}
 	return iam.Invalid("body", "the body could not be read as this request's JSON")
 }
 

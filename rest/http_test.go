@@ -88,6 +88,7 @@ func TestMalformedBodies(t *testing.T) {
 		{"a string", jsonType, `"Staff"`, []string{"JSON object"}},
 		{"wrong type", jsonType, `{"name": 5}`, []string{"name", "a string"}},
 		{"wrong type deep", jsonType, `{"name": "x", "accessPolicy": {"rule": 3}}`, []string{"accessPolicy"}},
+		{"rule of the wrong shape", jsonType, `{"name": "x", "accessPolicy": {"rule": [{"resource": 5, "action": "*", "effect": "Allow"}]}}`, []string{"resource", "string or an array of strings"}},
 		{"unknown field", jsonType, `{"name": "x", "colour": "red"}`, []string{"colour"}},
 		{"two objects", jsonType, `{"name": "x"} {"name": "y"}`, []string{"one JSON object"}},
 		{"missing name", jsonType, `{}`, []string{"name"}},
@@ -102,8 +103,11 @@ func TestMalformedBodies(t *testing.T) {
 	if status, _, body := call(t, s, http.MethodPatch, "/project", jsonType, ""); status != http.StatusOK || body["id"] != s.Sandbox {
 		t.Fatalf("empty PATCH: %d %v", status, body)
 	}
+	// Fields of PATCH semantics (absent, null or a value) are named too.
+	status, _, body := call(t, s, http.MethodPatch, "/project", jsonType, `{"signupEnabled": "yes"}`)
+	problem(t, status, body, http.StatusBadRequest, "BAD_USER_INPUT", "signupEnabled", "true or false")
 	// Field names in nested input.
-	status, _, body := call(t, s, http.MethodPost, "/iam/role", jsonType,
+	status, _, body = call(t, s, http.MethodPost, "/iam/role", jsonType,
 		`{"name": "x", "accessPolicy": {"rule": [{"resource": "*", "action": "Nope", "effect": "Allow"}]}}`)
 	problem(t, status, body, http.StatusBadRequest, "BAD_USER_INPUT", "accessPolicy.rule[0].action")
 	if body["field"] != "accessPolicy.rule[0].action" {
