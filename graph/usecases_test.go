@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"atrium/auth"
+	"atrium/iam"
 	"atrium/service"
 )
 
@@ -166,5 +167,26 @@ enum PrincipalKind { OPERATOR USER DEVELOPER M2M_CLIENT }
 				t.Errorf("problems = %q; want one containing %q", problems, tc.want)
 			}
 		})
+	}
+}
+
+// The schema's UserStatus is the domain's list of statuses, which the
+// service's tests walk.
+func TestUserStatusesAreTheDomains(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("../schema.graphqls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema []string
+	for _, v := range loadSchema(t, string(src)).Types["UserStatus"].EnumValues {
+		schema = append(schema, v.Name)
+	}
+	var domain []string
+	for _, s := range iam.UserStatuses() {
+		domain = append(domain, string(s))
+	}
+	if !slices.Equal(schema, domain) {
+		t.Errorf("UserStatus in the schema %q, in iam %q", schema, domain)
 	}
 }

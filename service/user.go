@@ -338,8 +338,8 @@ func (s *Service) activeUser(ctx context.Context, projectID, id string) (*iam.Us
 	if err != nil {
 		return nil, err
 	}
-	if u.Status != iam.Active {
-		return nil, iam.Errorf(iam.Unauthenticated, "this account is disabled")
+	if why := refusedUser(u); why != "" {
+		return nil, cannotAct(why)
 	}
 	return u, nil
 }
