@@ -4,7 +4,9 @@ package service
 // included, with the same request id (x-oystehr-request-id); Once makes a
 // retry of a completed change get the first answer again instead of acting
 // twice (inviting twice, creating two roles). Answers are kept in the store,
-// so every instance of Atrium sees them, for ReplayTTL.
+// so every instance of Atrium sees them, for ReplayTTL; sealed, since they
+// may carry secrets (an invitation link, a new client secret), with a key
+// that needs the token key and the caller's request id.
 
 import (
 	"context"
@@ -45,7 +47,7 @@ var lastSweep atomic.Int64
 func (s *Service) Once(ctx context.Context, requestID, fingerprint string, do func() Answer) (Answer, bool, error) {
 	req := auth.FromContext(ctx)
 	p := req.Principal
-	if requestID == "" || p == nil || req.Err != nil {
+	if requestID == "" || p == nil || req.Err != nil || s.tokens == nil {
 		return do(), false, nil
 	}
 	project := p.ProjectID
@@ -56,7 +58,8 @@ func (s *Service) Once(ctx context.Context, requestID, fingerprint string, do fu
 		return do(), false, nil
 	}
 	s.sweepReplays(ctx)
-	sum := sha256.Sum256([]byte(string(p.Kind) + ":" + p.ID + "/" + requestID))
+	caller := string(p.Kind) + ":" + p.ID + "/" + requestID
+	sum := sha256.Sum256([]byte(caller))
 	key := hex.EncodeToString(sum[:])
 	t := s.db.Tenant(project)
 	prev, err := t.ReserveReplay(ctx, key, fingerprint, ReplayTTL)
@@ -73,12 +76,20 @@ func (s *Service) Once(ctx context.Context, requestID, fingerprint string, do fu
 	case !prev.Done:
 		return Answer{}, false, iam.Errorf(iam.Conflict, "a request with the id %q is being handled; retry shortly", requestID)
 	default:
-		return Answer{Status: prev.Status, Body: prev.Body}, true, nil
+		body, err := s.tokens.Open(caller, prev.Body)
+		if err != nil { // sealed under another token key
+			return Answer{}, false, iam.Errorf(iam.Conflict, "the request id %q was used before and its answer can no longer be read; send a new id", requestID)
+		}
+		return Answer{Status: prev.Status, Body: body}, true, nil
 	}
 	a := do()
 	bg := context.WithoutCancel(ctx)
+	var sealed []byte
 	if a.Status >= 200 && a.Status < 300 && len(a.Body) <= MaxReplayBody {
-		err = t.CompleteReplay(bg, key, a.Status, a.Body)
+		sealed, err = s.tokens.Seal(caller, a.Body)
+	}
+	if sealed != nil && err == nil {
+		err = t.CompleteReplay(bg, key, a.Status, sealed)
 	} else {
 		err = t.ReleaseReplay(bg, key)
 	}
