@@ -64,7 +64,7 @@ type tokenInput struct {
 
 func applicationRoutes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/application", useCase: "applications", status: http.StatusOK,
+		{method: http.MethodGet, path: "/application", useCase: "applications", status: http.StatusOK, answer: []applicationListItem{},
 			summary: "The project's applications",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				apps, err := s.Applications(ctx)
@@ -77,17 +77,17 @@ func applicationRoutes() []route {
 				}
 				return out, nil
 			}},
-		{method: http.MethodPost, path: "/application", useCase: "createApplication", status: http.StatusOK, body: applicationInput{},
+		{method: http.MethodPost, path: "/application", useCase: "createApplication", status: http.StatusOK, answer: applicationJSON{}, body: applicationInput{},
 			summary: "Create an application (name and allowedCallbackUrls are required)",
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *applicationInput) (any, error) {
 				return answer(toApplication)(s.CreateApplication(ctx, in.service()))
 			})},
-		{method: http.MethodGet, path: "/application/{id}", useCase: "application", status: http.StatusOK,
+		{method: http.MethodGet, path: "/application/{id}", useCase: "application", status: http.StatusOK, answer: applicationJSON{},
 			summary: "One application",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				return answer(toApplication)(s.Application(ctx, q.path("id")))
 			}},
-		{method: http.MethodPatch, path: "/application/{id}", useCase: "updateApplication", status: http.StatusOK, body: applicationInput{},
+		{method: http.MethodPatch, path: "/application/{id}", useCase: "updateApplication", status: http.StatusOK, answer: applicationJSON{}, body: applicationInput{},
 			summary: "Change an application",
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *applicationInput) (any, error) {
 				return answer(toApplication)(s.UpdateApplication(ctx, q.path("id"), in.service()))

@@ -77,7 +77,7 @@ var developerFilters = []string{"name", "id", "email", "profile", "roleId"}
 
 func developerRoutes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/developer", useCase: "developers", status: http.StatusOK,
+		{method: http.MethodGet, path: "/developer", useCase: "developers", status: http.StatusOK, answer: []developerListItem{},
 			summary: "Every developer of the project (deprecated: use /developer/v2/list; refused above 1000)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				return everything("developers", "/developer/v2/list", func(first *int64, after string) ([]iam.Membership, bool, func(*iam.Membership) string, error) {
@@ -88,7 +88,7 @@ func developerRoutes() []route {
 					return p.Developers, p.HasNextPage, p.Cursor, nil
 				}, toDeveloperListItem)
 			}},
-		{method: http.MethodPost, path: "/developer/invite", useCase: "inviteDeveloper", status: http.StatusOK, body: developerInviteInput{},
+		{method: http.MethodPost, path: "/developer/invite", useCase: "inviteDeveloper", status: http.StatusOK, answer: developerInvited{}, body: developerInviteInput{},
 			summary: "Add a developer to the project (roles or accessPolicy required)",
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *developerInviteInput) (any, error) {
 				inv, err := s.InviteDeveloper(ctx, service.DeveloperInput{Email: in.Email, Roles: in.Roles, AccessPolicy: in.AccessPolicy, Practitioner: in.Practitioner})
@@ -103,7 +103,7 @@ func developerRoutes() []route {
 				return developerInvited{ID: m.DeveloperID, Email: m.Email, Roles: roles, InvitationURL: inv.InvitationURL,
 					PractitionerID: strings.TrimPrefix(m.Profile, "Practitioner/")}, nil
 			})},
-		{method: http.MethodGet, path: "/developer/v2/list", useCase: "developers", status: http.StatusOK,
+		{method: http.MethodGet, path: "/developer/v2/list", useCase: "developers", status: http.StatusOK, answer: listPage[developerListV2Item]{},
 			query:   slices.Concat(developerFilters, pageParams),
 			summary: "A page of the project's developers, in the order they joined, filtered",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
@@ -122,12 +122,12 @@ func developerRoutes() []route {
 					return developerListV2Item{ID: m.DeveloperID, Email: m.Email, Name: m.Name, Profile: m.Profile}
 				}), nil
 			}},
-		{method: http.MethodGet, path: "/developer/{id}", useCase: "developer", status: http.StatusOK,
+		{method: http.MethodGet, path: "/developer/{id}", useCase: "developer", status: http.StatusOK, answer: developerJSON{},
 			summary: "One developer of the project",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				return answerIn(ctx, s, toDeveloper)(s.Developer(ctx, q.path("id")))
 			}},
-		{method: http.MethodPatch, path: "/developer/{id}", useCase: "updateDeveloper", status: http.StatusOK, body: developerUpdate{},
+		{method: http.MethodPatch, path: "/developer/{id}", useCase: "updateDeveloper", status: http.StatusOK, answer: developerJSON{}, body: developerUpdate{},
 			summary: "Change a developer's roles or inline policy in this project",
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *developerUpdate) (any, error) {
 				return answerIn(ctx, s, toDeveloper)(s.UpdateDeveloper(ctx, q.path("id"), service.Optional[[]string]{Set: in.Roles.set, Value: in.Roles.v}, nullable(in.AccessPolicy)))

@@ -75,7 +75,7 @@ var (
 
 func m2mRoutes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/m2m", useCase: "m2mClients", status: http.StatusOK,
+		{method: http.MethodGet, path: "/m2m", useCase: "m2mClients", status: http.StatusOK, answer: []m2mJSON{},
 			summary: "Every machine client (deprecated: use /m2m/v2/list; refused above 1000)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				return everything("machine clients", "/m2m/v2/list", func(first *int64, after string) ([]iam.M2MClient, bool, func(*iam.M2MClient) string, error) {
@@ -86,17 +86,17 @@ func m2mRoutes() []route {
 					return p.Clients, p.HasNextPage, p.Cursor, nil
 				}, toM2MListItem)
 			}},
-		{method: http.MethodPost, path: "/m2m", useCase: "createM2MClient", status: http.StatusOK, body: m2mInput{},
+		{method: http.MethodPost, path: "/m2m", useCase: "createM2MClient", status: http.StatusOK, answer: m2mJSON{}, body: m2mInput{},
 			summary: "Create a machine client (roles or accessPolicy required); its secret comes from rotate-secret",
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *m2mInput) (any, error) {
 				return answerIn(ctx, s, toM2M)(s.CreateM2MClient(ctx, in.service()))
 			})},
-		{method: http.MethodGet, path: "/m2m/me", useCase: "m2mMe", status: http.StatusOK,
+		{method: http.MethodGet, path: "/m2m/me", useCase: "m2mMe", status: http.StatusOK, answer: m2mJSON{},
 			summary: "The calling machine client (machine tokens only)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				return answerIn(ctx, s, toM2M)(s.M2MMe(ctx))
 			}},
-		{method: http.MethodGet, path: "/m2m/v2/list", useCase: "m2mClients", status: http.StatusOK,
+		{method: http.MethodGet, path: "/m2m/v2/list", useCase: "m2mClients", status: http.StatusOK, answer: listPage[m2mListV2Item]{},
 			query:   slices.Concat(m2mFilters, pageParams),
 			summary: "A page of machine clients, oldest first, filtered",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
@@ -115,12 +115,12 @@ func m2mRoutes() []route {
 					return m2mListV2Item{ID: c.ID, Name: c.Name, Description: c.Description}
 				}), nil
 			}},
-		{method: http.MethodGet, path: "/m2m/{id}", useCase: "m2mClient", status: http.StatusOK,
+		{method: http.MethodGet, path: "/m2m/{id}", useCase: "m2mClient", status: http.StatusOK, answer: m2mJSON{},
 			summary: "One machine client",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				return answerIn(ctx, s, toM2M)(s.M2MClient(ctx, q.path("id")))
 			}},
-		{method: http.MethodPatch, path: "/m2m/{id}", useCase: "updateM2MClient", status: http.StatusOK, body: m2mInput{},
+		{method: http.MethodPatch, path: "/m2m/{id}", useCase: "updateM2MClient", status: http.StatusOK, answer: m2mJSON{}, body: m2mInput{},
 			summary: "Change a machine client",
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *m2mInput) (any, error) {
 				return answerIn(ctx, s, toM2M)(s.UpdateM2MClient(ctx, q.path("id"), in.service()))
@@ -130,7 +130,7 @@ func m2mRoutes() []route {
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				return nil, s.DeleteM2MClient(ctx, q.path("id"))
 			}},
-		{method: http.MethodPost, path: "/m2m/{id}/rotate-secret", useCase: "rotateM2MClientSecret", status: http.StatusOK,
+		{method: http.MethodPost, path: "/m2m/{id}/rotate-secret", useCase: "rotateM2MClientSecret", status: http.StatusOK, answer: secretJSON{},
 			summary: "A new client secret, shown once; the old one stops working",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				if err := q.decode(&struct{}{}); err != nil {

@@ -40,7 +40,7 @@ func openAPI(all []route) map[string]any {
 		}
 		if rt.body != nil {
 			op["requestBody"] = map[string]any{"required": false, "content": map[string]any{
-				"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(rt.body))}}}
+				"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(rt.body), false)}}}
 		}
 		if paths[rt.path] == nil {
 			paths[rt.path] = map[string]any{}
@@ -88,15 +88,22 @@ func responses(rt route) map[string]any {
 	}
 	ok := map[string]any{"description": "Success"}
 	if rt.status != http.StatusNoContent {
-		ok["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{}}}
+		schema := map[string]any{"type": "object"}
+		if rt.answer != nil {
+			schema = schemaOf(reflect.TypeOf(rt.answer), true)
+		}
+		ok["content"] = map[string]any{"application/json": map[string]any{"schema": schema}}
 	}
 	return map[string]any{strconv.Itoa(rt.status): ok, "default": errRef}
 }
 
 var policyType = reflect.TypeOf(access.Policy{})
 
-// schemaOf is the JSON schema of a body type, from its json tags.
-func schemaOf(t reflect.Type) map[string]any {
+// schemaOf is the JSON schema of a body or answer type, from its json
+// tags. In an answer, fields without omitempty are required (always
+// present, possibly null); a body's fields are all optional to the decoder,
+// the use case says which it needs.
+func schemaOf(t reflect.Type, answer bool) map[string]any {
 	nullable := false
 	for t.Kind() == reflect.Pointer {
 		t, nullable = t.Elem(), true
@@ -109,20 +116,16 @@ func schemaOf(t reflect.Type) map[string]any {
 	case t == policyType:
 		s = map[string]any{"$ref": "#/components/schemas/AccessPolicy"}
 	case t.Kind() == reflect.Struct:
-		props := map[string]any{}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "" || name == "-" {
-				continue
-			}
-			props[name] = schemaOf(f.Type)
-		}
+		props, required := map[string]any{}, []any{}
+		fields(t, answer, props, &required)
 		s = map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+		if len(required) > 0 {
+			s["required"] = required
+		}
 	case t.Kind() == reflect.Map:
 		s = map[string]any{"type": "object"}
 	case t.Kind() == reflect.Slice:
-		s = map[string]any{"type": "array", "items": schemaOf(t.Elem())}
+		s = map[string]any{"type": "array", "items": schemaOf(t.Elem(), answer)}
 	case t.Kind() == reflect.Bool:
 		s = map[string]any{"type": "boolean"}
 	case t.Kind() == reflect.String:
@@ -134,6 +137,30 @@ func schemaOf(t reflect.Type) map[string]any {
 		return map[string]any{"anyOf": []any{s, map[string]any{"type": "null"}}}
 	}
 	return s
+}
+
+// fields adds the JSON fields of struct type t (and of the structs it
+// embeds) to props, and to required those an answer always has.
+func fields(t reflect.Type, answer bool, props map[string]any, required *[]any) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			et := f.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			fields(et, answer, props, required)
+			continue
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		props[name] = schemaOf(f.Type, answer)
+		if answer && !strings.Contains(opts, "omitempty") {
+			*required = append(*required, name)
+		}
+	}
 }
 
 // policySchema is the access-policy grammar's shape.

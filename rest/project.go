@@ -34,12 +34,12 @@ type projectUpdate struct {
 
 func projectRoutes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/project", useCase: "project", status: http.StatusOK,
+		{method: http.MethodGet, path: "/project", useCase: "project", status: http.StatusOK, answer: projectJSON{},
 			summary: "The project in scope",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				return answerIn(ctx, s, toProject)(s.Project(ctx))
 			}},
-		{method: http.MethodPatch, path: "/project", useCase: "updateProject", status: http.StatusOK, body: projectUpdate{},
+		{method: http.MethodPatch, path: "/project", useCase: "updateProject", status: http.StatusOK, answer: projectJSON{}, body: projectUpdate{},
 			summary: "Change the project's settings",
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *projectUpdate) (any, error) {
 				p, err := s.UpdateProject(ctx, service.ProjectChanges{

@@ -36,9 +36,9 @@ type route struct {
 	summary string
 	// status is the answer on success: 200, or 204 with no body.
 	status int
-	// body describes the JSON body the route reads (nil: none), for the
-	// API description.
-	body any
+	// body and answer are the types of the JSON the route reads (nil:
+	// none) and answers, for the API description.
+	body, answer any
 	// query lists the query parameters the route reads.
 	query []string
 	// handle decodes the request, calls the use case and returns what is

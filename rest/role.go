@@ -57,7 +57,7 @@ type roleInput struct {
 
 func roleRoutes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/iam/role", useCase: "roles", status: http.StatusOK,
+		{method: http.MethodGet, path: "/iam/role", useCase: "roles", status: http.StatusOK, answer: []roleListItem{},
 			summary: "The project's roles and how many principals hold each",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				roles, err := s.Roles(ctx)
@@ -74,17 +74,17 @@ func roleRoutes() []route {
 				}
 				return out, nil
 			}},
-		{method: http.MethodPost, path: "/iam/role", useCase: "createRole", status: http.StatusOK, body: roleInput{},
+		{method: http.MethodPost, path: "/iam/role", useCase: "createRole", status: http.StatusOK, answer: roleJSON{}, body: roleInput{},
 			summary: "Create a role",
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *roleInput) (any, error) {
 				return answer(toRole)(s.CreateRole(ctx, service.NewRole{Name: deref(in.Name), Description: deref(in.Description), AccessPolicy: in.AccessPolicy}))
 			})},
-		{method: http.MethodGet, path: "/iam/role/{roleId}", useCase: "role", status: http.StatusOK,
+		{method: http.MethodGet, path: "/iam/role/{roleId}", useCase: "role", status: http.StatusOK, answer: roleJSON{},
 			summary: "One role",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				return answer(toRole)(s.Role(ctx, q.path("roleId")))
 			}},
-		{method: http.MethodPatch, path: "/iam/role/{roleId}", useCase: "updateRole", status: http.StatusOK, body: roleInput{},
+		{method: http.MethodPatch, path: "/iam/role/{roleId}", useCase: "updateRole", status: http.StatusOK, answer: roleJSON{}, body: roleInput{},
 			summary: "Change a role",
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *roleInput) (any, error) {
 				return answer(toRole)(s.UpdateRole(ctx, q.path("roleId"), service.RoleChanges{Name: in.Name, Description: in.Description, AccessPolicy: in.AccessPolicy}))

@@ -88,17 +88,17 @@ var (
 
 func userRoutes() []route {
 	return []route{
-		{method: http.MethodGet, path: "/user/me", useCase: "me", status: http.StatusOK,
+		{method: http.MethodGet, path: "/user/me", useCase: "me", status: http.StatusOK, answer: userJSON{},
 			summary: "The signed-in user (user tokens only; machine clients use /m2m/me)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				return answerIn(ctx, s, toUser)(s.Me(ctx))
 			}},
-		{method: http.MethodGet, path: "/user/{id}", useCase: "user", status: http.StatusOK,
+		{method: http.MethodGet, path: "/user/{id}", useCase: "user", status: http.StatusOK, answer: userJSON{},
 			summary: "One user",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
 				return answerIn(ctx, s, toUser)(s.User(ctx, q.path("id")))
 			}},
-		{method: http.MethodPatch, path: "/user/{id}", useCase: "updateUser", status: http.StatusOK, body: userUpdate{},
+		{method: http.MethodPatch, path: "/user/{id}", useCase: "updateUser", status: http.StatusOK, answer: userJSON{}, body: userUpdate{},
 			summary: "Change a user's roles (the whole set), inline policy or profile",
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *userUpdate) (any, error) {
 				u, err := s.UpdateUser(ctx, q.path("id"), service.UserChanges{
@@ -120,7 +120,7 @@ func userRoutes() []route {
 			"Resetting a user's second factor", "multi-factor sign-in comes with Atrium's login issue"),
 		notAvailable(http.MethodPost, "/user/{id}/reset-password-link", resetLinkInput{},
 			"A password reset link", "password reset comes with Atrium's login issue"),
-		{method: http.MethodPost, path: "/user/invite", useCase: "inviteUser", status: http.StatusOK, body: inviteInput{},
+		{method: http.MethodPost, path: "/user/invite", useCase: "inviteUser", status: http.StatusOK, answer: invitedJSON{userJSON: &userJSON{}}, body: inviteInput{},
 			summary: "Invite a user; the answer carries the invitationUrl where the user sets a password",
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *inviteInput) (any, error) {
 				inv, err := s.InviteUser(ctx, service.InviteInput{
@@ -136,7 +136,7 @@ func userRoutes() []route {
 				}
 				return invitedJSON{userJSON: u, InvitationURL: inv.InvitationURL}, nil
 			})},
-		{method: http.MethodGet, path: "/user", useCase: "users", status: http.StatusOK,
+		{method: http.MethodGet, path: "/user", useCase: "users", status: http.StatusOK, answer: []userListItem{},
 			summary: "Every user (deprecated: use /user/v2/list; refused above 1000 users)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				return everything("users", "/user/v2/list", func(first *int64, after string) ([]iam.User, bool, func(*iam.User) string, error) {
@@ -147,7 +147,7 @@ func userRoutes() []route {
 					return p.Users, p.HasNextPage, p.Cursor, nil
 				}, toUserListItem)
 			}},
-		{method: http.MethodGet, path: "/user/v2/list", useCase: "users", status: http.StatusOK,
+		{method: http.MethodGet, path: "/user/v2/list", useCase: "users", status: http.StatusOK, answer: listPage[userListItem]{},
 			query:   slices.Concat(userFilters, pageParams),
 			summary: "A page of users, filtered and sorted",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {

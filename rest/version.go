@@ -19,7 +19,7 @@ type versionResponse struct {
 
 func versionRoutes() []route {
 	return []route{{
-		method: http.MethodGet, path: "/version", status: http.StatusOK,
+		method: http.MethodGet, path: "/version", status: http.StatusOK, answer: versionResponse{},
 		summary: "The API and the version of Atrium serving it (public)",
 		handle: func(context.Context, *service.Service, *request) (any, error) {
 			return versionResponse{API: "project", Version: buildVersion(), Environment: "production"}, nil
