@@ -31,6 +31,10 @@ func openAPI(all []route) map[string]any {
 		for _, name := range rt.query {
 			params = append(params, map[string]any{"name": name, "in": "query", "required": false, "schema": map[string]any{"type": "string"}})
 		}
+		if rt.useCase != "" {
+			// The domain's use case the operation runs (service.UseCases).
+			op["x-atrium-use-case"] = rt.useCase
+		}
 		if rt.useCase != "" || rt.notYet {
 			params = append(params, map[string]any{"$ref": "#/components/parameters/project"})
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
