@@ -5,6 +5,7 @@ package rest
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -83,5 +84,34 @@ func TestOpenAPIDocumentsTheRoutes(t *testing.T) {
 	}
 	if doc["openapi"] != "3.1.0" {
 		t.Errorf("openapi = %v", doc["openapi"])
+	}
+}
+
+// TestEverythingIsBounded: a deprecated listing reads page after page, and
+// refuses a listing longer than maxV1Items instead of reading on.
+func TestEverythingIsBounded(t *testing.T) {
+	read := func(total int) (func(*int64, string) ([]int, bool, func(*int) string, error), *int) {
+		calls := 0
+		return func(first *int64, after string) ([]int, bool, func(*int) string, error) {
+			calls++
+			start := 0
+			if after != "" {
+				start, _ = strconv.Atoi(after)
+			}
+			var page []int
+			for i := start; i < total && len(page) < int(*first); i++ {
+				page = append(page, i+1)
+			}
+			return page, start+len(page) < total, func(i *int) string { return strconv.Itoa(*i) }, nil
+		}, &calls
+	}
+	f, calls := read(250)
+	got, err := everything("items", "/x/v2/list", f, func(i *int) int { return *i })
+	if list, _ := got.([]int); err != nil || len(list) != 250 || list[249] != 250 || *calls != 3 {
+		t.Fatalf("250 items: %d items, %v, %d reads", len(list), err, *calls)
+	}
+	f, calls = read(5000)
+	if _, err := everything("items", "/x/v2/list", f, func(i *int) int { return *i }); err == nil || !strings.Contains(err.Error(), "/v1/x/v2/list") || *calls != maxV1Items/100 {
+		t.Fatalf("5000 items: %v after %d reads", err, *calls)
 	}
 }
