@@ -80,12 +80,12 @@ func developerRoutes() []route {
 		{method: http.MethodGet, path: "/developer", useCase: "developers", status: http.StatusOK, answer: []developerListItem{},
 			summary: "Every developer of the project (deprecated: use /developer/v2/list; refused above 1000)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
-				return everything("developers", "/developer/v2/list", func(first *int64, after string) ([]iam.Membership, bool, func(*iam.Membership) string, error) {
-					p, err := s.Developers(ctx, first, after, service.DeveloperFilter{})
+				return everything("developers", "/developer/v2/list", func(first *int64, after string) ([]iam.Membership, []string, bool, error) {
+					p, err := s.Developers(ctx, first, after, iam.DeveloperFilter{})
 					if err != nil {
-						return nil, false, nil, err
+						return nil, nil, false, err
 					}
-					return p.Developers, p.HasNextPage, p.Cursor, nil
+					return p.Developers, p.Cursors, p.HasNextPage, nil
 				}, toDeveloperListItem)
 			}},
 		{method: http.MethodPost, path: "/developer/invite", useCase: "inviteDeveloper", status: http.StatusOK, answer: developerInvited{}, body: developerInviteInput{},
@@ -114,11 +114,11 @@ func developerRoutes() []route {
 				if lq.desc {
 					return nil, iam.Invalid("sortOrder", "Atrium lists developers in the order they joined (asc) only, yet")
 				}
-				p, err := s.Developers(ctx, lq.first, lq.after, service.DeveloperFilter{DeveloperID: lq.filter["id"], Name: lq.filter["name"], Email: lq.filter["email"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]})
+				p, err := s.Developers(ctx, lq.first, lq.after, iam.DeveloperFilter{DeveloperID: lq.filter["id"], Name: lq.filter["name"], Email: lq.filter["email"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]})
 				if err != nil {
 					return nil, pageErr(err)
 				}
-				return page(p.Developers, p.HasNextPage, p.Cursor, func(m *iam.Membership) developerListV2Item {
+				return page(p.Developers, p.Cursors, p.HasNextPage, func(m *iam.Membership) developerListV2Item {
 					return developerListV2Item{ID: m.DeveloperID, Email: m.Email, Name: m.Name, Profile: m.Profile}
 				}), nil
 			}},

@@ -100,15 +100,15 @@ type pageMetadata struct {
 	NextCursor *string `json:"nextCursor"`
 }
 
-// page builds a listing's answer from a domain page.
-func page[E, T any](items []E, hasNext bool, cursor func(*E) string, conv func(*E) T) listPage[T] {
+// page builds a listing's answer from a domain page (its items, the
+// cursor after each, and whether more follow).
+func page[E, T any](items []E, cursors []string, hasNext bool, conv func(*E) T) listPage[T] {
 	out := listPage[T]{Data: make([]T, len(items))}
 	for i := range items {
 		out.Data[i] = conv(&items[i])
 	}
-	if hasNext && len(items) > 0 {
-		c := cursor(&items[len(items)-1])
-		out.Metadata.NextCursor = &c
+	if hasNext && len(cursors) > 0 {
+		out.Metadata.NextCursor = &cursors[len(cursors)-1]
 	}
 	return out
 }
@@ -119,11 +119,11 @@ const maxV1Items = 1000
 
 // everything reads a deprecated listing page by page, up to maxV1Items,
 // and converts each item with conv.
-func everything[E, T any](what, v2 string, read func(first *int64, after string) ([]E, bool, func(*E) string, error), conv func(*E) T) (any, error) {
+func everything[E, T any](what, v2 string, read func(first *int64, after string) ([]E, []string, bool, error), conv func(*E) T) (any, error) {
 	all := []T{}
 	size, after := int64(100), ""
 	for {
-		items, hasNext, cursor, err := read(&size, after)
+		items, cursors, hasNext, err := read(&size, after)
 		if err != nil {
 			return nil, err
 		}
@@ -136,6 +136,6 @@ func everything[E, T any](what, v2 string, read func(first *int64, after string)
 		if len(all) >= maxV1Items {
 			return nil, iam.Invalid("limit", "this project has more than %d %s, more than the deprecated listing answers: use GET /v1%s, which pages", maxV1Items, what, v2)
 		}
-		after = cursor(&items[len(items)-1])
+		after = cursors[len(cursors)-1]
 	}
 }

@@ -78,12 +78,12 @@ func m2mRoutes() []route {
 		{method: http.MethodGet, path: "/m2m", useCase: "m2mClients", status: http.StatusOK, answer: []m2mJSON{},
 			summary: "Every machine client (deprecated: use /m2m/v2/list; refused above 1000)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
-				return everything("machine clients", "/m2m/v2/list", func(first *int64, after string) ([]iam.M2MClient, bool, func(*iam.M2MClient) string, error) {
-					p, err := s.M2MClients(ctx, first, after, service.M2MFilter{})
+				return everything("machine clients", "/m2m/v2/list", func(first *int64, after string) ([]iam.M2MClient, []string, bool, error) {
+					p, err := s.M2MClients(ctx, first, after, iam.M2MFilter{})
 					if err != nil {
-						return nil, false, nil, err
+						return nil, nil, false, err
 					}
-					return p.Clients, p.HasNextPage, p.Cursor, nil
+					return p.Clients, p.Cursors, p.HasNextPage, nil
 				}, toM2MListItem)
 			}},
 		{method: http.MethodPost, path: "/m2m", useCase: "createM2MClient", status: http.StatusOK, answer: m2mJSON{}, body: m2mInput{},
@@ -107,11 +107,11 @@ func m2mRoutes() []route {
 				if lq.desc {
 					return nil, iam.Invalid("sortOrder", "Atrium lists machine clients oldest first (asc) only, yet")
 				}
-				p, err := s.M2MClients(ctx, lq.first, lq.after, service.M2MFilter{ID: lq.filter["id"], Name: lq.filter["name"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]})
+				p, err := s.M2MClients(ctx, lq.first, lq.after, iam.M2MFilter{ID: lq.filter["id"], Name: lq.filter["name"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]})
 				if err != nil {
 					return nil, pageErr(err)
 				}
-				return page(p.Clients, p.HasNextPage, p.Cursor, func(c *iam.M2MClient) m2mListV2Item {
+				return page(p.Clients, p.Cursors, p.HasNextPage, func(c *iam.M2MClient) m2mListV2Item {
 					return m2mListV2Item{ID: c.ID, Name: c.Name, Description: c.Description}
 				}), nil
 			}},

@@ -90,19 +90,20 @@ func TestOpenAPIDocumentsTheRoutes(t *testing.T) {
 // TestEverythingIsBounded: a deprecated listing reads page after page, and
 // refuses a listing longer than maxV1Items instead of reading on.
 func TestEverythingIsBounded(t *testing.T) {
-	read := func(total int) (func(*int64, string) ([]int, bool, func(*int) string, error), *int) {
+	read := func(total int) (func(*int64, string) ([]int, []string, bool, error), *int) {
 		calls := 0
-		return func(first *int64, after string) ([]int, bool, func(*int) string, error) {
+		return func(first *int64, after string) ([]int, []string, bool, error) {
 			calls++
 			start := 0
 			if after != "" {
 				start, _ = strconv.Atoi(after)
 			}
 			var page []int
+			var cursors []string
 			for i := start; i < total && len(page) < int(*first); i++ {
-				page = append(page, i+1)
+				page, cursors = append(page, i+1), append(cursors, strconv.Itoa(i+1))
 			}
-			return page, start+len(page) < total, func(i *int) string { return strconv.Itoa(*i) }, nil
+			return page, cursors, start+len(page) < total, nil
 		}, &calls
 	}
 	f, calls := read(250)

@@ -82,8 +82,8 @@ var (
 	userFilters = []string{"name", "id", "email", "profile", "roleId"}
 	userSorts   = []string{"createdAt", "id", "name", "email", "phoneNumber"}
 	// userOrders are the domain's orders of the sort keys.
-	userOrders = map[string]string{"createdAt": service.OrderCreatedAt, "id": service.OrderID, "name": service.OrderName,
-		"email": service.OrderEmail, "phoneNumber": service.OrderPhoneNumber}
+	userOrders = map[string]iam.UserOrder{"createdAt": iam.UsersByCreatedAt, "id": iam.UsersByID, "name": iam.UsersByName,
+		"email": iam.UsersByEmail, "phoneNumber": iam.UsersByPhone}
 )
 
 func userRoutes() []route {
@@ -139,12 +139,12 @@ func userRoutes() []route {
 		{method: http.MethodGet, path: "/user", useCase: "users", status: http.StatusOK, answer: []userListItem{},
 			summary: "Every user (deprecated: use /user/v2/list; refused above 1000 users)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
-				return everything("users", "/user/v2/list", func(first *int64, after string) ([]iam.User, bool, func(*iam.User) string, error) {
-					p, err := s.Users(ctx, first, after, service.UserFilter{}, service.OrderCreatedAt, false)
+				return everything("users", "/user/v2/list", func(first *int64, after string) ([]iam.User, []string, bool, error) {
+					p, err := s.Users(ctx, first, after, iam.UserFilter{}, iam.UsersByCreatedAt, false)
 					if err != nil {
-						return nil, false, nil, err
+						return nil, nil, false, err
 					}
-					return p.Users, p.HasNextPage, p.Cursor, nil
+					return p.Users, p.Cursors, p.HasNextPage, nil
 				}, toUserListItem)
 			}},
 		{method: http.MethodGet, path: "/user/v2/list", useCase: "users", status: http.StatusOK, answer: listPage[userListItem]{},
@@ -155,12 +155,12 @@ func userRoutes() []route {
 				if err != nil {
 					return nil, err
 				}
-				f := service.UserFilter{ID: lq.filter["id"], Name: lq.filter["name"], Email: lq.filter["email"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]}
+				f := iam.UserFilter{ID: lq.filter["id"], Name: lq.filter["name"], Email: lq.filter["email"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]}
 				p, err := s.Users(ctx, lq.first, lq.after, f, userOrders[lq.sort], lq.desc)
 				if err != nil {
 					return nil, pageErr(err)
 				}
-				return page(p.Users, p.HasNextPage, p.Cursor, toUserListItem), nil
+				return page(p.Users, p.Cursors, p.HasNextPage, toUserListItem), nil
 			}},
 	}
 }

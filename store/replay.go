@@ -17,10 +17,19 @@ const replaysColl = "replays"
 
 // Replay is one request's reservation and, once done, its answer.
 type Replay struct {
-	ID        string `bson:"_id"`
-	ProjectID string `bson:"projectId"`
 	// Fingerprint identifies the request (verb, path, body) the id was
 	// first used for.
+	Fingerprint string
+	Done        bool
+	Status      int
+	Body        []byte
+	ExpiresAt   time.Time
+}
+
+// replayDoc is a Replay as stored.
+type replayDoc struct {
+	ID          string    `bson:"_id"`
+	ProjectID   string    `bson:"projectId"`
 	Fingerprint string    `bson:"fingerprint"`
 	Done        bool      `bson:"done"`
 	Status      int       `bson:"status"`
@@ -36,7 +45,7 @@ func (t *Tenant) ReserveReplay(ctx context.Context, key, fingerprint string, ttl
 	id := t.projectID + "/" + key
 	for range 2 {
 		at := now()
-		doc, err := s.document(Replay{ID: id, Fingerprint: fingerprint, CreatedAt: at, ExpiresAt: at.Add(ttl)})
+		doc, err := s.document(replayDoc{ID: id, Fingerprint: fingerprint, CreatedAt: at, ExpiresAt: at.Add(ttl)})
 		if err != nil {
 			return nil, err
 		}
@@ -47,14 +56,18 @@ func (t *Tenant) ReserveReplay(ctx context.Context, key, fingerprint string, ttl
 		if !errors.Is(mapWriteError(err), ErrDuplicate) {
 			return nil, err
 		}
-		var prev Replay
-		switch err := s.get(ctx, id, &prev); {
+		var prev replayDoc
+		raw, err := s.getRaw(ctx, id)
+		if err == nil {
+			err = bson.Unmarshal(raw, &prev)
+		}
+		switch {
 		case errors.Is(err, ErrNotFound):
 			continue // released meanwhile
 		case err != nil:
 			return nil, err
 		case prev.ExpiresAt.After(now()):
-			return &prev, nil
+			return &Replay{Fingerprint: prev.Fingerprint, Done: prev.Done, Status: prev.Status, Body: prev.Body, ExpiresAt: prev.ExpiresAt}, nil
 		}
 		// Expired but not swept yet: take its place.
 		if _, err := s.c.DeleteOne(ctx, s.where(bson.D{{Key: "_id", Value: id}, {Key: "expiresAt", Value: prev.ExpiresAt}})); err != nil {
