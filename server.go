@@ -14,9 +14,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,7 +33,16 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	var err error
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "backup":
+		err = backup(os.Args[2:])
+	case len(os.Args) > 1:
+		err = fmt.Errorf("unknown command %q; usage: atrium (serve, configured by the environment) or atrium backup <new dir>", os.Args[1])
+	default:
+		err = run()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "atrium:", err)
 		os.Exit(1)
 	}
@@ -47,12 +58,22 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// The port first: a port in use or a bad address is reported before
+	// anything is created, opened or seeded.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("ATRIUM_ADDR: %w", err)
+	}
+	defer ln.Close()
+
 	// The embedded engine logs only when Atrium itself is at debug level.
 	engineLog := slog.New(slog.DiscardHandler)
 	if cfg.LogLevel <= slog.LevelDebug {
 		engineLog = log.With("component", "ferretdb")
 	}
+	stopNotice := stillConnecting(cfg, log)
 	db, err := store.Open(ctx, store.Options{URI: cfg.MongoURI, Database: cfg.Database, DataDir: cfg.DataDir, EngineLogger: engineLog})
+	stopNotice()
 	if err != nil {
 		return err
 	}
@@ -79,25 +100,27 @@ func run() error {
 		return fmt.Errorf("creating the Sandbox project: %w", err)
 	}
 
+	var running atomic.Int64 // requests being served, to count those cut at shutdown
+	handler := api.New(api.Options{
+		Service:       svc,
+		Authenticator: auth.NewAuthenticator(adminSecret, tokens),
+		Log:           log,
+		Introspection: cfg.Introspection,
+		CORSOrigins:   cfg.CORSOrigins,
+		Ready:         db.Ping,
+	})
 	srv := &http.Server{
 		Addr: cfg.Addr,
-		Handler: api.New(api.Options{
-			Service:       svc,
-			Authenticator: auth.NewAuthenticator(adminSecret, tokens),
-			Log:           log,
-			Introspection: cfg.Introspection,
-			CORSOrigins:   cfg.CORSOrigins,
-			Ready:         db.Ping,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			running.Add(1)
+			defer running.Add(-1)
+			handler.ServeHTTP(w, r)
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("ATRIUM_ADDR: %w", err)
 	}
 	welcome(cfg, generated, first, created)
 	log.Info("listening", "addr", ln.Addr().String(), "store", storeName(db), "introspection", cfg.Introspection)
@@ -113,9 +136,41 @@ func run() error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Warn("in-flight requests did not finish in time", "error", err.Error())
+		cut := running.Load()
+		_ = srv.Close()
+		log.Error("shutdown grace ended: cut the requests still running", "cut", cut, "grace", cfg.ShutdownGrace.String())
+		return fmt.Errorf("shutdown: %d requests still running after ATRIUM_SHUTDOWN_TIMEOUT (%s) were cut", cut, cfg.ShutdownGrace)
 	}
 	return nil
+}
+
+// stillConnecting says, while the store is being opened, that Atrium is
+// still trying to reach an external MongoDB: after 3 seconds, then every 10,
+// until the driver gives up. It names the hosts only, never credentials.
+// The returned func stops it.
+func stillConnecting(cfg config.Config, log *slog.Logger) func() {
+	if cfg.Embedded() {
+		return func() {}
+	}
+	hosts := "?"
+	if u, err := url.Parse(cfg.MongoURI); err == nil {
+		hosts = u.Host // without the userinfo
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTimer(3 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				log.Warn("still trying to reach MongoDB (MONGODB_URI)", "hosts", hosts)
+				t.Reset(10 * time.Second)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // operatorSecret returns the operator credential: ATRIUM_ADMIN_SECRET, or on
@@ -125,7 +180,7 @@ func operatorSecret(cfg config.Config) (secret string, generated bool, err error
 	if cfg.AdminSecret != "" || !cfg.Embedded() {
 		return cfg.AdminSecret, false, nil
 	}
-	secret, _, err = auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "admin-secret"))
+	secret, _, err = auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, adminSecretFile))
 	return secret, true, err
 }
 
@@ -138,7 +193,7 @@ func signingKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
 	case cfg.JWTSecret != "":
 		return []byte(cfg.JWTSecret), nil
 	case cfg.Embedded():
-		key, _, err := auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "jwt-secret"))
+		key, _, err := auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, jwtSecretFile))
 		return []byte(key), err
 	}
 	log.Warn("ATRIUM_JWT_SECRET is not set: access tokens are signed with a key made for this process, so they stop working at restart and are not accepted by other instances")
@@ -165,7 +220,7 @@ func welcome(cfg config.Config, generated bool, first *iam.Project, created bool
 	switch {
 	case generated:
 		fmt.Fprintf(w, "  Operator secret: generated and kept in %s (print it with: cat %s)\n",
-			filepath.Join(cfg.DataDir, "admin-secret"), filepath.Join(cfg.DataDir, "admin-secret"))
+			filepath.Join(cfg.DataDir, adminSecretFile), filepath.Join(cfg.DataDir, adminSecretFile))
 	case cfg.AdminSecret != "":
 		fmt.Fprintln(w, "  Operator secret: the value of ATRIUM_ADMIN_SECRET")
 	default:

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -112,7 +113,7 @@ func rawServer(tb testing.TB) (*atriumtest.Server, *mongo.Database) {
 	}}
 	s := atriumtest.NewServer(tb, atriumtest.WithMonitor(monitor))
 	mu.Lock()
-	uri, name := "mongodb://"+addr+"/", db
+	uri, name := "mongodb://"+url.PathEscape(addr)+"/", db // the embedded engine's address is a Unix socket path
 	mu.Unlock()
 	if env := os.Getenv("MONGODB_URI"); env != "" {
 		uri = env // a real MongoDB: its URI carries the credentials

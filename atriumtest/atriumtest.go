@@ -167,6 +167,12 @@ func (s *Server) Client(token, project string) *Client {
 	return &Client{url: s.URL + "/graphql", token: token, project: project, http: s.Server.Client()}
 }
 
+// NewClient returns a client of the GraphQL endpoint at url (".../graphql")
+// of any running Atrium, such as a process a test started.
+func NewClient(url, token, project string) *Client {
+	return &Client{url: url, token: token, project: project, http: &http.Client{Timeout: 60 * time.Second}}
+}
+
 // Client is a small GraphQL-over-HTTP client.
 type Client struct {
 	url, token, project string

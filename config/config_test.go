@@ -2,7 +2,6 @@ package config_test
 
 import (
 	"log/slog"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -176,16 +175,28 @@ func TestMongoURIPasswordNotInError(t *testing.T) {
 // form, or it is accepted at start-up and then silently never matches.
 func TestCORSOriginsAreUsableAsConfigured(t *testing.T) {
 	t.Parallel()
-	for _, origin := range []string{"https://app.example.com", "http://localhost:3000", "https://app.example.com/", "HTTPS://App.Example.com"} {
+	for origin, want := range map[string]string{
+		"https://app.example.com":       "https://app.example.com",
+		"http://localhost:3000":         "http://localhost:3000",
+		"https://app.example.com/":      "https://app.example.com",
+		"HTTPS://App.Example.com":       "https://app.example.com",
+		"https://app.example.com:443":   "https://app.example.com",
+		"http://app.example.com:80":     "http://app.example.com",
+		"https://app.example.com:8443/": "https://app.example.com:8443",
+	} {
 		c, err := config.Load(env(map[string]string{"ATRIUM_CORS_ORIGINS": origin}))
 		if err != nil {
-			continue // refusing it is fine too
+			t.Errorf("ATRIUM_CORS_ORIGINS=%q refused: %v", origin, err)
+			continue
 		}
-		for _, o := range c.CORSOrigins {
-			u, err := url.Parse(o)
-			if err != nil || o != strings.ToLower(u.Scheme+"://"+u.Host) {
-				t.Errorf("ATRIUM_CORS_ORIGINS=%q is accepted but kept as %q", origin, o)
-			}
+		if len(c.CORSOrigins) != 1 || c.CORSOrigins[0] != want {
+			t.Errorf("ATRIUM_CORS_ORIGINS=%q is kept as %q, want [%q]", origin, c.CORSOrigins, want)
+		}
+	}
+	// What is not an origin is refused, naming the variable.
+	for _, origin := range []string{"app.example.com", "https://app.example.com/path", "ftp://app.example.com", "https://u:p@app.example.com", "https://app.example.com?x=1"} {
+		if _, err := config.Load(env(map[string]string{"ATRIUM_CORS_ORIGINS": origin})); err == nil || !strings.Contains(err.Error(), "ATRIUM_CORS_ORIGINS") {
+			t.Errorf("ATRIUM_CORS_ORIGINS=%q: err = %v, want a refusal naming the variable", origin, err)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"atrium/atriumtest"
+	"atrium/testenv"
 )
 
 // browserGuard bounds the whole browser session so a hung browser fails the
@@ -19,7 +20,7 @@ import (
 const browserGuard = 2 * time.Minute
 
 // findChromium returns the Chromium binary, or skips the test (fails it
-// when ATRIUM_REQUIRE_BROWSER=1, as in CI).
+// where the environment requires a browser, as in CI: see testenv).
 func findChromium(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
@@ -27,10 +28,7 @@ func findChromium(t *testing.T) string {
 			return p
 		}
 	}
-	if os.Getenv("ATRIUM_REQUIRE_BROWSER") == "1" {
-		t.Fatal("Chromium not found (looked for /usr/bin/chromium, chromium, chromium-browser) and ATRIUM_REQUIRE_BROWSER=1; install it: apt-get install -y chromium")
-	}
-	t.Skip("browser test skipped: Chromium not found (install Debian's chromium, or set ATRIUM_REQUIRE_BROWSER=1 to make this a failure)")
+	testenv.Missing(t, testenv.Browser, "Chromium not found (looked for /usr/bin/chromium, chromium, chromium-browser); install it: apt-get install -y chromium")
 	return ""
 }
 

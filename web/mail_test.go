@@ -21,6 +21,7 @@ import (
 
 	"atrium/atriumtest"
 	"atrium/mail"
+	"atrium/testenv"
 )
 
 // mailGuard bounds every wait for an email so a bug fails the test instead
@@ -51,7 +52,7 @@ func startSMTP(t *testing.T, data func() error) *smtpServer {
 	srv.ErrorLog = log.New(io.Discard, "", 0)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Skipf("cannot listen on 127.0.0.1: %v", err)
+		testenv.Missing(t, testenv.Network, fmt.Sprintf("cannot listen on 127.0.0.1: %v", err))
 	}
 	ts.port = l.Addr().(*net.TCPAddr).Port
 	go func() { _ = srv.Serve(l) }()
