@@ -16,27 +16,22 @@ import (
 	"time"
 
 	"atrium/atriumtest"
+	"atrium/testenv"
 )
 
 // sdkPath is where .ci/run installs the SDK.
 const sdkPath = "../.ci/node/node_modules/@oystehr/sdk/dist/esm/index.js"
 
-// requireSDK returns node and the SDK's entry point, or skips the test when
-// either is missing (fails instead under ATRIUM_REQUIRE_ALL).
+// requireSDK returns node and the SDK's entry point; when either is missing
+// the test skips, or fails where everything is required (testenv).
 func requireSDK(t *testing.T) (node, sdk string) {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	sdk, _ = filepath.Abs(sdkPath)
-	_, serr := os.Stat(sdk)
-	if err == nil && serr == nil {
-		return node, sdk
+	if _, serr := os.Stat(sdk); err != nil || serr != nil {
+		testenv.Missing(t, testenv.Node, "node or @oystehr/sdk is missing (npm install --prefix .ci/node @oystehr/sdk@4.2.6, as .ci/run does)")
 	}
-	msg := "node or @oystehr/sdk missing (bash .ci/run installs the SDK into .ci/node)"
-	if os.Getenv("ATRIUM_REQUIRE_ALL") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return "", ""
+	return node, sdk
 }
 
 // summary is the last line a script prints.
