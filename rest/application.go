@@ -92,11 +92,7 @@ func applicationRoutes() []route {
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *applicationInput) (any, error) {
 				return answer(toApplication)(s.UpdateApplication(ctx, q.path("id"), in.service()))
 			})},
-		{method: http.MethodDelete, path: "/application/{id}", useCase: "deleteApplication", status: http.StatusNoContent,
-			summary: "Delete an application (its users stay)",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				return nil, s.DeleteApplication(ctx, q.path("id"))
-			}},
+		deletion("/application/{id}", "deleteApplication", "Delete an application (its users stay)", (*service.Service).DeleteApplication),
 		notAvailable(http.MethodPost, "/application/{id}/rotate-secret", nil,
 			"Rotating an application's client secret", "applications are public clients until Atrium's login issue"),
 		notAvailable(http.MethodPost, "/application/{id}/revoke-refresh-token", tokenInput{},

@@ -132,10 +132,6 @@ func developerRoutes() []route {
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *developerUpdate) (any, error) {
 				return answerIn(ctx, s, toDeveloper)(s.UpdateDeveloper(ctx, q.path("id"), service.Optional[[]string]{Set: in.Roles.set, Value: in.Roles.v}, nullable(in.AccessPolicy)))
 			})},
-		{method: http.MethodDelete, path: "/developer/{id}", useCase: "removeDeveloper", status: http.StatusNoContent,
-			summary: "Remove a developer from this project (its account and other projects stay)",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				return nil, s.RemoveDeveloper(ctx, q.path("id"))
-			}},
+		deletion("/developer/{id}", "removeDeveloper", "Remove a developer from this project (its account and other projects stay)", (*service.Service).RemoveDeveloper),
 	}
 }

@@ -125,11 +125,7 @@ func m2mRoutes() []route {
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *m2mInput) (any, error) {
 				return answerIn(ctx, s, toM2M)(s.UpdateM2MClient(ctx, q.path("id"), in.service()))
 			})},
-		{method: http.MethodDelete, path: "/m2m/{id}", useCase: "deleteM2MClient", status: http.StatusNoContent,
-			summary: "Delete a machine client",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				return nil, s.DeleteM2MClient(ctx, q.path("id"))
-			}},
+		deletion("/m2m/{id}", "deleteM2MClient", "Delete a machine client", (*service.Service).DeleteM2MClient),
 		{method: http.MethodPost, path: "/m2m/{id}/rotate-secret", useCase: "rotateM2MClientSecret", status: http.StatusOK, answer: secretJSON{},
 			summary: "A new client secret, shown once; the old one stops working",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {

@@ -145,6 +145,16 @@ type notAvailableError struct{ msg string }
 
 func (e *notAvailableError) Error() string { return e.msg }
 
+// deletion is the DELETE route of the entity whose id is the path's one
+// parameter: it answers 204.
+func deletion(path, useCase, summary string, del func(*service.Service, context.Context, string) error) route {
+	param := pathParam.FindStringSubmatch(path)[1]
+	return route{method: http.MethodDelete, path: path, useCase: useCase, status: http.StatusNoContent, summary: summary,
+		handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+			return nil, del(s, ctx, q.path(param))
+		}}
+}
+
 // handler is what a route runs.
 type handler = func(ctx context.Context, s *service.Service, q *request) (any, error)
 

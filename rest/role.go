@@ -89,11 +89,7 @@ func roleRoutes() []route {
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *roleInput) (any, error) {
 				return answer(toRole)(s.UpdateRole(ctx, q.path("roleId"), service.RoleChanges{Name: in.Name, Description: in.Description, AccessPolicy: in.AccessPolicy}))
 			})},
-		{method: http.MethodDelete, path: "/iam/role/{roleId}", useCase: "deleteRole", status: http.StatusNoContent,
-			summary: "Delete a role no one holds and no project default names",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				return nil, s.DeleteRole(ctx, q.path("roleId"))
-			}},
+		deletion("/iam/role/{roleId}", "deleteRole", "Delete a role no one holds and no project default names", (*service.Service).DeleteRole),
 	}
 }
 

@@ -111,11 +111,7 @@ func userRoutes() []route {
 				}
 				return toUser(ctx, s, u)
 			})},
-		{method: http.MethodDelete, path: "/user/{id}", useCase: "deleteUser", status: http.StatusNoContent,
-			summary: "Delete a user (its FHIR profile stays)",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				return nil, s.DeleteUser(ctx, q.path("id"))
-			}},
+		deletion("/user/{id}", "deleteUser", "Delete a user (its FHIR profile stays)", (*service.Service).DeleteUser),
 		notAvailable(http.MethodPost, "/user/{id}/reset-mfa", nil,
 			"Resetting a user's second factor", "multi-factor sign-in comes with Atrium's login issue"),
 		notAvailable(http.MethodPost, "/user/{id}/reset-password-link", resetLinkInput{},
