@@ -30,6 +30,7 @@ import (
 	"atrium/requestid"
 	"atrium/service"
 	"atrium/store"
+	"atrium/telemetry"
 )
 
 func main() {
@@ -71,8 +72,21 @@ func run() error {
 	if cfg.LogLevel <= slog.LevelDebug {
 		engineLog = log.With("component", "ferretdb")
 	}
+	// Tracing is off unless the OTEL_* variables name an exporter.
+	tracer, stopTracing, err := telemetry.Setup(ctx, os.Getenv)
+	if err != nil {
+		return err
+	}
+	defer func() { // after the store closes: flush what is left
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(flushCtx); err != nil {
+			log.Warn("flushing traces", "error", err.Error())
+		}
+	}()
 	stopNotice := stillConnecting(cfg, log)
-	db, err := store.Open(ctx, store.Options{URI: cfg.MongoURI, Database: cfg.Database, DataDir: cfg.DataDir, EngineLogger: engineLog})
+	db, err := store.Open(ctx, store.Options{URI: cfg.MongoURI, Database: cfg.Database, DataDir: cfg.DataDir, EngineLogger: engineLog,
+		Monitor: telemetry.CommandMonitor(tracer)})
 	stopNotice()
 	if err != nil {
 		return err
@@ -102,12 +116,13 @@ func run() error {
 
 	var running atomic.Int64 // requests being served, to count those cut at shutdown
 	handler := api.New(api.Options{
-		Service:       svc,
-		Authenticator: auth.NewAuthenticator(adminSecret, tokens),
-		Log:           log,
-		Introspection: cfg.Introspection,
-		CORSOrigins:   cfg.CORSOrigins,
-		Ready:         db.Ping,
+		Service:        svc,
+		Authenticator:  auth.NewAuthenticator(adminSecret, tokens),
+		Log:            log,
+		Introspection:  cfg.Introspection,
+		CORSOrigins:    cfg.CORSOrigins,
+		Ready:          db.Ping,
+		TracerProvider: tracer,
 	})
 	srv := &http.Server{
 		Addr: cfg.Addr,
@@ -123,7 +138,7 @@ func run() error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	welcome(cfg, generated, first, created)
-	log.Info("listening", "addr", ln.Addr().String(), "store", storeName(db), "introspection", cfg.Introspection)
+	log.Info("listening", "addr", ln.Addr().String(), "store", storeName(db), "introspection", cfg.Introspection, "tracing", tracer != nil)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -211,7 +226,7 @@ func storeName(db *store.DB) string {
 // secret: it says where the generated one is kept.
 func welcome(cfg config.Config, generated bool, first *iam.Project, created bool) {
 	w := os.Stdout
-	fmt.Fprintf(w, "\nAtrium is listening.\n  Playground: %s/\n  GraphQL:    %s/graphql\n", cfg.PublicURL, cfg.PublicURL)
+	fmt.Fprintf(w, "\nAtrium is listening.\n  GraphiQL: %s/\n  GraphQL:  %s/graphql\n", cfg.PublicURL, cfg.PublicURL)
 	if created {
 		fmt.Fprintf(w, "  Created the %s project: %s\n", first.Name, first.ID)
 	} else {
@@ -226,5 +241,5 @@ func welcome(cfg config.Config, generated bool, first *iam.Project, created bool
 	default:
 		fmt.Fprintln(w, "  Operator secret: off (set ATRIUM_ADMIN_SECRET to turn it on)")
 	}
-	fmt.Fprintf(w, "  In the Playground's Headers pane, paste:\n    {\"Authorization\": \"Bearer <operator secret>\", \"x-oystehr-project-id\": \"%s\"}\n  then run:  { project { id name fhirVersion } }\n\n", first.ID)
+	fmt.Fprintf(w, "  In GraphiQL's Headers pane, paste:\n    {\"Authorization\": \"Bearer <operator secret>\", \"x-oystehr-project-id\": \"%s\"}\n  then run:  { project { id name fhirVersion } }\n\n", first.ID)
 }

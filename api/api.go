@@ -1,5 +1,5 @@
-// Package api assembles Atrium's HTTP surface: the GraphQL endpoint, the
-// Playground, health checks, and the middleware every request passes through
+// Package api assembles Atrium's HTTP surface: the GraphQL endpoint,
+// GraphiQL, health checks, and the middleware every request passes through
 // (request id, access log, CORS, body limit, authentication).
 package api
 
@@ -17,14 +17,16 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"atrium/auth"
+	"atrium/client"
 	"atrium/graph"
 	"atrium/requestid"
+	"atrium/requestlog"
 	"atrium/rest"
 	"atrium/service"
 	"atrium/web"
@@ -37,6 +39,12 @@ const (
 	DepthLimit      = 10
 )
 
+// documentLimits bound what a document may cost before it is validated
+// (see graph.DocumentLimits). GraphiQL's introspection query, the largest
+// document a tool sends unasked, has 184 tokens, 230 fields once expanded
+// and 8 spreads (graph's TestIntrospectionQueryFitsTheLimits).
+var documentLimits = graph.DocumentLimits{Tokens: 10_000, Fields: 1_000, Spreads: 100, Aliases: 200}
+
 // Options configure the handler.
 type Options struct {
 	Service       *service.Service
@@ -46,13 +54,17 @@ type Options struct {
 	CORSOrigins   []string
 	// Ready reports whether the store answers; /readyz calls it.
 	Ready func(context.Context) error
+	// TracerProvider, when set, traces every request (tracing.go).
+	TracerProvider trace.TracerProvider
 }
 
 // New returns Atrium's HTTP handler.
 func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graphQL(o))
-	mux.Handle("GET /{$}", playground.Handler("Atrium", "/graphql"))
+	mux.Handle("GET /{$}", web.GraphiQL())
+	mux.Handle("GET /graphiql/", web.GraphiQL())
+	mux.Handle("GET /favicon.ico", web.GraphiQL())
 	mux.Handle(service.InvitationPath, web.InvitationHandler(o.Service, o.Log))
 	mux.Handle("POST /oauth/token", tokenEndpoint(o.Service, o.Log))
 	mux.Handle("GET /metrics", promhttp.Handler())
@@ -74,11 +86,12 @@ func New(o Options) http.Handler {
 
 	var h http.Handler = mux
 	h = withLoaders(o.Service, h)
+	h = noteCaller(h)
 	h = o.Authenticator.Middleware(h)
 	h = limitBody(h)
 	h = corsHandler(o.Service, o.CORSOrigins).Handler(h)
 	h = accessLog(o.Log, h)
-	return requestid.Middleware(h)
+	return traceHTTP(o, requestid.Middleware(h))
 }
 
 func graphQL(o Options) http.Handler {
@@ -93,9 +106,12 @@ func graphQL(o Options) http.Handler {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(documentLimits) // after APQ, which puts the query text in place
 	srv.Use(extension.FixedComplexityLimit(ComplexityLimit))
 	srv.Use(graph.DepthLimit{Max: DepthLimit})
+	srv.Use(&graph.Operations{Known: client.Operations})
 	srv.AroundFields(graph.InputFields)
+	traceGraphQL(o, srv)
 	srv.SetErrorPresenter(graph.ErrorPresenter(o.Log))
 	srv.SetRecoverFunc(graph.Recover(o.Log))
 	return srv
@@ -160,19 +176,22 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// accessLog writes one line per request. It never logs headers or bodies,
-// which carry credentials.
+// accessLog writes one line per request: method, path, status, duration_ms
+// and what the inner layers noted in requestlog.Facts (operation, project,
+// principal). It never logs headers or bodies, which carry credentials.
 func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		ctx, facts := requestlog.With(r.Context())
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		attrs := append([]slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)),
-		)
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		}, facts.Attrs()...)
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }
 

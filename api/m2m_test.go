@@ -147,6 +147,14 @@ func TestM2MDefaultClientAndTokenEndpoint(t *testing.T) {
 	if me, err := client.M2MMe(ctx, i4Client(s, tok2, "")); err != nil || me.M2mMe.Id != def.Id {
 		t.Fatalf("m2mMe with the new secret's token: %+v, %v", me, err)
 	}
+	// Tokens issued under the old secret stop working with it: a rotation
+	// usually means the secret leaked.
+	for _, old := range []string{tok, js.Body["access_token"].(string)} {
+		_, err = client.M2MMe(ctx, i4Client(s, old, ""))
+		i4Fails(t, err, "UNAUTHENTICATED")
+		_, err = client.M2MClients(ctx, i4Client(s, old, ""), nil, nil, nil)
+		i4Fails(t, err, "UNAUTHENTICATED")
+	}
 	// The secret is never readable back: no field of the client holds it.
 	raw := s.Operator(p).Do(t, `query($id: ID!) { m2mClient(id: $id) { id clientId name description profile jwksUrl createdAt updatedAt } }`, map[string]any{"id": def.Id})
 	if len(raw.Errors) > 0 || strings.Contains(string(raw.Data), secret) || strings.Contains(string(raw.Data), secret2) {

@@ -16,18 +16,18 @@ import (
 // cuttable is a TCP proxy in front of the store that a test can cut, so the
 // store stops answering.
 type cuttable struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
+	ln              net.Listener
+	network, target string
+	mu              sync.Mutex
+	conns           []net.Conn
 }
 
-func newCuttable(t *testing.T, target string) *cuttable {
+func newCuttable(t *testing.T, network, target string) *cuttable {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &cuttable{ln: ln, target: target}
+	p := &cuttable{ln: ln, network: network, target: target}
 	go p.serve()
 	t.Cleanup(p.cut)
 	return p
@@ -39,7 +39,7 @@ func (p *cuttable) serve() {
 		if err != nil {
 			return
 		}
-		up, err := net.Dial("tcp", p.target)
+		up, err := net.Dial(p.network, p.target)
 		if err != nil {
 			c.Close()
 			continue
@@ -63,23 +63,36 @@ func (p *cuttable) cut() {
 	p.conns = nil
 }
 
+// storeAddress is where the engine of a mongodb:// URI listens: a Unix
+// socket (the embedded engine's, its path escaped as the URI's host) or one
+// TCP host; anything else cannot stand behind one proxy.
+func storeAddress(t *testing.T, uri string) (network, addr string) {
+	t.Helper()
+	host, ok := strings.CutPrefix(uri, "mongodb://")
+	if i := strings.IndexAny(host, "/?"); i >= 0 {
+		host = host[:i]
+	}
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		host = host[i+1:]
+	}
+	if !ok || host == "" || strings.Contains(host, ",") {
+		t.Fatalf("the store %q is not one host a proxy can stand in front of", uri)
+	}
+	if path, err := url.PathUnescape(host); err == nil && strings.HasSuffix(path, ".sock") {
+		return "unix", path
+	}
+	return "tcp", host
+}
+
 // When the store does not answer, every transport says UNAVAILABLE (503 over
 // HTTP), from the one table of codes, and nothing internal leaks.
 func TestStoreUnavailable(t *testing.T) {
 	t.Parallel()
 	var proxy *cuttable
 	s := atriumtest.NewServer(t, atriumtest.WithStoreURI(func(engine string) string {
-		u, err := url.Parse(engine)
-		if err != nil || strings.Contains(u.Host, ",") || u.Scheme != "mongodb" {
-			t.Skipf("the store %q is not one host a proxy can stand in front of", engine)
-		}
-		proxy = newCuttable(t, u.Host)
-		u.Host = proxy.ln.Addr().String()
-		q := u.Query()
-		q.Set("serverSelectionTimeoutMS", "300")
-		q.Set("directConnection", "true")
-		u.RawQuery = q.Encode()
-		return u.String()
+		network, addr := storeAddress(t, engine)
+		proxy = newCuttable(t, network, addr)
+		return "mongodb://" + proxy.ln.Addr().String() + "/?directConnection=true&serverSelectionTimeoutMS=300"
 	}))
 	s.Operator(s.Sandbox).MustDo(t, `{ project { id } }`, nil, nil)
 	proxy.cut()

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/event"
+	"go.opentelemetry.io/otel/trace"
 
 	"atrium/api"
 	"atrium/auth"
@@ -28,6 +29,7 @@ import (
 	"atrium/service"
 	"atrium/store"
 	"atrium/store/embedded"
+	"atrium/telemetry"
 )
 
 var (
@@ -82,6 +84,7 @@ type Server struct {
 type Option func(*options)
 
 type options struct {
+	tracer    trace.TracerProvider
 	monitor   *event.CommandMonitor
 	mailer    service.Mailer
 	inviteTTL time.Duration
@@ -91,6 +94,13 @@ type options struct {
 // WithMonitor observes every command the server's driver sends.
 func WithMonitor(m *event.CommandMonitor) Option {
 	return func(o *options) { o.monitor = m }
+}
+
+// WithTracerProvider traces the server's requests, GraphQL operations and
+// store commands into tp, as ATRIUM's OTEL_* settings do (package
+// telemetry). It replaces WithMonitor's monitor.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tracer = tp }
 }
 
 // WithMailer sends invitation emails through m.
@@ -123,6 +133,12 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	ctx := context.Background()
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbCounter.Add(1))
+	if o.tracer != nil {
+		if o.monitor != nil {
+			t.Fatal("atriumtest: WithTracerProvider and WithMonitor both set a command monitor")
+		}
+		o.monitor = telemetry.CommandMonitor(o.tracer)
+	}
 	uri := engineURI
 	if o.storeURI != nil {
 		uri = o.storeURI(uri)
@@ -140,12 +156,13 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		t.Fatal(err)
 	}
 	h := api.New(api.Options{
-		Service:       svc,
-		Authenticator: auth.NewAuthenticator(AdminSecret, tokens),
-		Log:           log,
-		Introspection: true,
-		CORSOrigins:   []string{"https://app.example.com"},
-		Ready:         db.Ping,
+		Service:        svc,
+		Authenticator:  auth.NewAuthenticator(AdminSecret, tokens),
+		Log:            log,
+		Introspection:  true,
+		CORSOrigins:    []string{"https://app.example.com"},
+		Ready:          db.Ping,
+		TracerProvider: o.tracer,
 	})
 	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Sandbox: first.ID, Log: logs}
 	t.Cleanup(func() {

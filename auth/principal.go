@@ -32,6 +32,9 @@ type Principal struct {
 	// ProjectID binds user and machine-client tokens to their project; empty
 	// for principals that act across projects (operator, developers).
 	ProjectID string
+	// CredentialVersion is, for a machine client, the version of the secret
+	// its token was issued under (iam.M2MClient.SecretVersion).
+	CredentialVersion int64
 }
 
 // Request is what the middleware learnt about a request.

@@ -26,6 +26,7 @@ func NewTokens(key []byte, lifetime time.Duration) *Tokens {
 type claims struct {
 	Kind    Kind   `json:"kind"`
 	Project string `json:"pid,omitempty"`
+	Version int64  `json:"ver,omitempty"` // Principal.CredentialVersion
 	jwt.RegisteredClaims
 }
 
@@ -36,6 +37,7 @@ func (t *Tokens) Issue(p Principal) (token string, expiresAt time.Time, err erro
 	c := claims{
 		Kind:    p.Kind,
 		Project: p.ProjectID,
+		Version: p.CredentialVersion,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    issuer,
 			Subject:   p.ID,
@@ -74,5 +76,5 @@ func (t *Tokens) Verify(token string) (*Principal, error) {
 	default:
 		return nil, errToken
 	}
-	return &Principal{Kind: c.Kind, ID: c.Subject, ProjectID: c.Project}, nil
+	return &Principal{Kind: c.Kind, ID: c.Subject, ProjectID: c.Project, CredentialVersion: c.Version}, nil
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"atrium/iam"
@@ -35,6 +37,10 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			// unknown enum value): gqlgen's message says which.
 			gerr.Extensions = map[string]any{"code": iam.BadUserInput.GraphQL()}
 			return gerr
+		case argumentField(ctx, gerr) != "":
+			// A custom scalar refused its value (a Time that is not a
+			// date, a JSON object that is a string): the client's mistake.
+			e = iam.Invalid(argumentField(ctx, gerr), "%s", scalarProblem(err))
 		default:
 			log.ErrorContext(ctx, "internal error", "error", err.Error(), "path", gerr.Path.String())
 			e, _ = iam.Public(err)
@@ -57,6 +63,47 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 func isInputError(err error) bool {
 	var g *gqlerror.Error
 	return errors.As(err, &g) && g.Err == nil
+}
+
+// argumentField is the input path ("filter.since", "input.resource") of an
+// error gqlgen raised while decoding a field's arguments, or "" for any
+// other error. gqlgen reports both argument and resolver errors on the
+// field's context, but only argument errors carry a path that goes on past
+// the field, into its arguments.
+func argumentField(ctx context.Context, gerr *gqlerror.Error) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return ""
+	}
+	field := fc.Path()
+	if len(gerr.Path) <= len(field) || gerr.Path[:len(field)].String() != field.String() {
+		return ""
+	}
+	var b strings.Builder
+	for _, el := range gerr.Path[len(field):] {
+		switch el := el.(type) {
+		case ast.PathName:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(string(el))
+		case ast.PathIndex:
+			fmt.Fprintf(&b, "[%d]", int(el))
+		}
+	}
+	return b.String()
+}
+
+// scalarProblem says what a custom scalar wanted, in words a client can
+// act on; gqlgen's own messages name Go types.
+func scalarProblem(err error) string {
+	switch {
+	case strings.Contains(err.Error(), "time should be"): // graphql.UnmarshalTime
+		return "must be an RFC 3339 date-time, such as 2026-12-01T09:30:00Z"
+	case strings.Contains(err.Error(), "is not a map"): // graphql.UnmarshalMap
+		return "must be a JSON object"
+	}
+	return "has the wrong type for this field"
 }
 
 // Recover turns a panic in a resolver into an internal error and logs it.

@@ -1991,14 +1991,11 @@ directive @guard(action: String!, resource: String!, id: String, orAction: Strin
 directive @authenticated(as: [PrincipalKind!], action: String) on FIELD_DEFINITION
 directive @public(action: String!) on FIELD_DEFINITION
 
-directive @goField(forceResolver: Boolean, name: String, omittable: Boolean, type: String) on INPUT_FIELD_DEFINITION | FIELD_DEFINITION
-directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
-
 "An RFC 3339 date-time in UTC, e.g. 2026-11-25T16:04:05.123Z."
-scalar Time
+scalar Time @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339")
 
 "Any JSON value; used for FHIR resources."
-scalar JSON
+scalar JSON @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc8259")
 
 "The kinds of principal that can hold a credential."
 enum PrincipalKind {
@@ -2180,14 +2177,14 @@ at creation.
 """
 input UpdateProjectInput {
   "1 to 100 characters."
-  name: String @goField(omittable: true)
+  name: String
   "Up to 1000 characters."
-  description: String @goField(omittable: true)
-  signupEnabled: Boolean @goField(omittable: true)
+  description: String
+  signupEnabled: Boolean
   "A role of this project; null clears the default."
-  defaultPatientRoleId: ID @goField(omittable: true)
+  defaultPatientRoleId: ID
   "A role of this project; null clears the default."
-  defaultSSOUserRoleId: ID @goField(omittable: true)
+  defaultSSOUserRoleId: ID
   "When given, the update is applied only if the project's version still equals it (else CONFLICT)."
   expectedVersion: Int
 }
@@ -2502,13 +2499,13 @@ type PageInfo {
 
 input UpdateUserInput {
   id: ID!
-  name: String @goField(omittable: true)
+  name: String
   "Role ids; replace the whole set."
-  roles: [ID!] @goField(omittable: true)
+  roles: [ID!]
   "Replaces the inline policy; null removes it."
-  accessPolicy: AccessPolicyInput @goField(omittable: true)
+  accessPolicy: AccessPolicyInput
   "An existing Patient/<uuid>, Practitioner/<uuid> or Device/<uuid> of this project."
-  profile: String @goField(omittable: true)
+  profile: String
   "When given, the update is applied only if the user's version still equals it (else CONFLICT)."
   expectedVersion: Int
 }
@@ -2566,9 +2563,9 @@ type InviteDeveloperPayload {
 input UpdateDeveloperInput {
   id: ID!
   "Role ids; replace the whole set."
-  roles: [ID!] @goField(omittable: true)
+  roles: [ID!]
   "Replaces the inline policy; null removes it."
-  accessPolicy: AccessPolicyInput @goField(omittable: true)
+  accessPolicy: AccessPolicyInput
 }
 
 type UpdateDeveloperPayload {
@@ -2647,9 +2644,9 @@ input UpdateM2MClientInput {
   name: String
   description: String
   "Role ids; replace the whole set."
-  roles: [ID!] @goField(omittable: true)
+  roles: [ID!]
   "Replaces the inline policy; null removes it."
-  accessPolicy: AccessPolicyInput @goField(omittable: true)
+  accessPolicy: AccessPolicyInput
   "An empty string removes it."
   jwksUrl: String
   profile: String

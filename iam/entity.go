@@ -155,6 +155,10 @@ type M2MClient struct {
 	AccessPolicy *access.Policy
 	RoleIDs      []string
 	SecretHash   string
+	// SecretVersion grows with every rotation of the secret; a token names
+	// the version it was issued under, so a rotation retires the tokens of
+	// the old secret too.
+	SecretVersion int64
 	Meta
 }
 

@@ -225,14 +225,17 @@ func (o *Outbox) SendInvitation(inv Invitation) {
 		select {
 		case o.queue <- inv:
 			queued = true
+			queueDepth.Inc()
 		default:
 		}
 	}
 	o.mu.RUnlock()
 	switch {
 	case closed:
+		failuresTotal.WithLabelValues(failClosed).Inc()
 		o.log.Error("invitation email dropped: mail outbox is closed", domain)
 	case !queued:
+		failuresTotal.WithLabelValues(failQueueFull).Inc()
 		o.log.Error("invitation email dropped: mail queue is full", domain, "queue_size", cap(o.queue))
 	}
 }
@@ -264,7 +267,9 @@ func (o *Outbox) Close(ctx context.Context) error {
 func (o *Outbox) work() {
 	defer close(o.done)
 	for inv := range o.queue {
+		queueDepth.Dec()
 		if o.ctx.Err() != nil {
+			failuresTotal.WithLabelValues(failAborted).Inc()
 			o.log.Error("invitation email dropped: mail outbox closed before sending it", "to_domain", domainOf(inv.To))
 			continue
 		}
@@ -279,6 +284,7 @@ func (o *Outbox) deliver(inv Invitation) {
 	domain := slog.String("to_domain", domainOf(inv.To))
 	msg, err := o.message(inv)
 	if err != nil {
+		failuresTotal.WithLabelValues(failInvalid).Inc()
 		o.log.Error("invitation email not sent: invalid message", domain, "error", scrub(err))
 		return
 	}
@@ -286,14 +292,17 @@ func (o *Outbox) deliver(inv Invitation) {
 	for attempt := 1; ; attempt++ {
 		err := o.attempt(msg)
 		if err == nil {
+			sentTotal.Inc()
 			o.log.Info("invitation email sent", domain, "attempt", attempt)
 			return
 		}
 		if o.ctx.Err() != nil {
+			failuresTotal.WithLabelValues(failAborted).Inc()
 			o.log.Error("invitation email not sent: mail outbox closed while sending it", domain, "attempts", attempt, "error", scrub(err))
 			return
 		}
 		if attempt >= o.cfg.Attempts || permanent(err) {
+			failuresTotal.WithLabelValues(failUndelivered).Inc()
 			o.log.Error("invitation email not sent", domain, "attempts", attempt, "error", scrub(err))
 			return
 		}
@@ -304,6 +313,7 @@ func (o *Outbox) deliver(inv Invitation) {
 		case <-t.C:
 		case <-o.ctx.Done():
 			t.Stop()
+			failuresTotal.WithLabelValues(failAborted).Inc()
 			o.log.Error("invitation email not sent: mail outbox closed before a retry", domain, "attempts", attempt)
 			return
 		}

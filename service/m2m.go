@@ -206,7 +206,7 @@ func (s *Service) DeleteM2MClient(ctx context.Context, id string) (err error) {
 }
 
 // RotateM2MClientSecret gives a machine client a new secret, returned only
-// here; the old one stops working at once.
+// here; the old one, and every token issued under it, stop working at once.
 func (s *Service) RotateM2MClientSecret(ctx context.Context, id string) (_ string, err error) {
 	sc, op, err := s.begin(ctx, ucRotateM2MClientSecret, id)
 	defer op.end(&err)
@@ -216,6 +216,7 @@ func (s *Service) RotateM2MClientSecret(ctx context.Context, id string) (_ strin
 	secret := auth.NewSecret()
 	_, err = sc.tenant.M2MClients().Update(ctx, id, 0, func(c *iam.M2MClient) error {
 		c.SecretHash = auth.HashSecret(secret)
+		c.SecretVersion++
 		return nil
 	})
 	return secret, asNotFound(err, "machine client", id, "input.id")
@@ -233,15 +234,30 @@ func (s *Service) M2MMe(ctx context.Context) (_ *iam.M2MClient, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.activeM2M(ctx, sc.Principal.ProjectID, sc.Principal.ID)
+	return s.activeM2M(ctx, &sc.Principal)
 }
 
-func (s *Service) activeM2M(ctx context.Context, projectID, id string) (*iam.M2MClient, error) {
-	c, err := s.db.Tenant(projectID).M2MClients().Get(ctx, id)
+// activeM2M reads the machine client a token names, and refuses the token
+// when the client is gone or its secret was rotated after the token was
+// issued.
+func (s *Service) activeM2M(ctx context.Context, p *auth.Principal) (*iam.M2MClient, error) {
+	c, err := s.db.Tenant(p.ProjectID).M2MClients().Get(ctx, p.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, iam.Errorf(iam.Unauthenticated, "this machine client no longer exists")
 	}
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	return c, retiredM2MToken(c.SecretVersion, p)
+}
+
+// retiredM2MToken refuses a machine token issued under an older secret than
+// the client's current one (version).
+func retiredM2MToken(version int64, p *auth.Principal) error {
+	if version != p.CredentialVersion {
+		return iam.Errorf(iam.Unauthenticated, "this token was issued under a secret that has since been rotated: get a new token with the current secret")
+	}
+	return nil
 }
 
 // ErrInvalidClient is the client-credentials failure (RFC 6749 §5.2
@@ -266,6 +282,6 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret string
 	if !auth.SecretMatches(secret, c.SecretHash) {
 		return "", 0, ErrInvalidClient
 	}
-	token, exp, err := s.tokens.Issue(auth.Principal{Kind: auth.M2MClient, ID: c.ID, ProjectID: c.ProjectID})
+	token, exp, err := s.tokens.Issue(auth.Principal{Kind: auth.M2MClient, ID: c.ID, ProjectID: c.ProjectID, CredentialVersion: c.SecretVersion})
 	return token, time.Until(exp).Round(time.Second), err
 }

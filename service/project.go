@@ -44,7 +44,7 @@ func (s *Service) Projects(ctx context.Context) (_ []iam.Project, err error) {
 			return nil, err
 		}
 	case p.Kind == auth.M2MClient:
-		if _, err := s.activeM2M(ctx, p.ProjectID, p.ID); err != nil {
+		if _, err := s.activeM2M(ctx, p); err != nil {
 			return nil, err
 		}
 	}

@@ -33,6 +33,10 @@ func (s *Service) effectivePolicy(ctx context.Context, t *store.Tenant, p *auth.
 		return access.Policy{}, err
 	case h.refused != "":
 		return access.Policy{}, cannotAct(h.refused)
+	case p.Kind == auth.M2MClient:
+		if err := retiredM2MToken(h.secretVersion, p); err != nil {
+			return access.Policy{}, err
+		}
 	}
 	ep, err := s.effective(ctx, t, h)
 	return ep.Policy, err
@@ -45,6 +49,8 @@ type holding struct {
 	roleIDs []string
 	inline  *access.Policy
 	refused string
+	// secretVersion is a machine client's iam.M2MClient.SecretVersion.
+	secretVersion int64
 }
 
 // holdingOf reads what the principal of kind with id holds in the tenant's
@@ -57,19 +63,19 @@ func (s *Service) holdingOf(ctx context.Context, t *store.Tenant, kind auth.Kind
 		if err != nil {
 			return holding{}, err
 		}
-		return holding{u.RoleIDs, u.AccessPolicy, refusedUser(u)}, nil
+		return holding{roleIDs: u.RoleIDs, inline: u.AccessPolicy, refused: refusedUser(u)}, nil
 	case auth.Developer:
 		m, err := t.Memberships().Get(ctx, store.MembershipID(t.ProjectID(), id))
 		if err != nil {
 			return holding{}, err
 		}
-		return holding{m.RoleIDs, m.AccessPolicy, ""}, nil
+		return holding{roleIDs: m.RoleIDs, inline: m.AccessPolicy}, nil
 	case auth.M2MClient:
 		c, err := t.M2MClients().Get(ctx, id)
 		if err != nil {
 			return holding{}, err
 		}
-		return holding{c.RoleIDs, c.AccessPolicy, ""}, nil
+		return holding{roleIDs: c.RoleIDs, inline: c.AccessPolicy, secretVersion: c.SecretVersion}, nil
 	}
 	return holding{}, store.ErrNotFound
 }

@@ -253,17 +253,19 @@ type m2mDoc struct {
 	AccessPolicy *policyDoc `bson:"accessPolicy,omitempty"`
 	RoleIDs      []string   `bson:"roleIds"`
 	SecretHash   string     `bson:"secretHash,omitempty"`
-	Meta         metaDoc    `bson:",inline"`
+	// SecretVersion is absent on clients written before it existed: 0.
+	SecretVersion int64   `bson:"secretVersion,omitempty"`
+	Meta          metaDoc `bson:",inline"`
 }
 
 func toM2MDoc(c *iam.M2MClient) *m2mDoc {
 	return &m2mDoc{ID: c.ID, ProjectID: c.ProjectID, ClientID: c.ClientID, Name: c.Name, Description: c.Description, Profile: c.Profile,
-		JWKSURL: c.JWKSURL, AccessPolicy: toPolicyRef(c.AccessPolicy), RoleIDs: c.RoleIDs, SecretHash: c.SecretHash, Meta: metaDoc(c.Meta)}
+		JWKSURL: c.JWKSURL, AccessPolicy: toPolicyRef(c.AccessPolicy), RoleIDs: c.RoleIDs, SecretHash: c.SecretHash, SecretVersion: c.SecretVersion, Meta: metaDoc(c.Meta)}
 }
 
 func fromM2MDoc(d *m2mDoc) *iam.M2MClient {
 	return &iam.M2MClient{ID: d.ID, ProjectID: d.ProjectID, ClientID: d.ClientID, Name: d.Name, Description: d.Description, Profile: d.Profile,
-		JWKSURL: d.JWKSURL, AccessPolicy: fromPolicyRef(d.AccessPolicy), RoleIDs: d.RoleIDs, SecretHash: d.SecretHash, Meta: iam.Meta(d.Meta)}
+		JWKSURL: d.JWKSURL, AccessPolicy: fromPolicyRef(d.AccessPolicy), RoleIDs: d.RoleIDs, SecretHash: d.SecretHash, SecretVersion: d.SecretVersion, Meta: iam.Meta(d.Meta)}
 }
 
 type auditDoc struct {

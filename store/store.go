@@ -39,7 +39,7 @@ type Options struct {
 	// EngineLogger receives the embedded engine's own logs.
 	EngineLogger *slog.Logger
 	// Monitor, when set, observes every command the driver sends (tests use
-	// it to count round trips).
+	// it to count round trips); metrics.go times every command in any case.
 	Monitor *event.CommandMonitor
 }
 
@@ -82,10 +82,8 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 }
 
 func connect(ctx context.Context, uri, database string, monitor *event.CommandMonitor) (*DB, error) {
-	opts := options.Client().ApplyURI(uri).SetTimeout(30 * time.Second)
-	if monitor != nil {
-		opts.SetMonitor(monitor)
-	}
+	opts := options.Client().ApplyURI(uri).SetTimeout(30 * time.Second).
+		SetMonitor(measured(monitor)).SetPoolMonitor(poolMetrics)
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)

@@ -33,8 +33,9 @@ func findChromium(t *testing.T) string {
 }
 
 // newBrowser starts a headless Chromium with a fresh profile and no
-// background networking; it is stopped when the test ends.
-func newBrowser(t *testing.T) context.Context {
+// background networking, and any extra flags; it is stopped when the test
+// ends.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := findChromium(t)
 	profile := t.TempDir()
@@ -52,6 +53,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.UserDataDir(profile),
 		chromedp.CombinedOutput(out),
 	)
+	opts = append(opts, extra...)
 	ctx, cancelGuard := context.WithTimeout(context.Background(), browserGuard)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancelBrowser := chromedp.NewContext(allocCtx)

@@ -1,6 +1,6 @@
-// Package web serves the pages a person opens in a browser: today the
-// invitation page, where an invited user sets a password. Pages are
-// self-contained (no external assets) and work offline.
+// Package web serves the pages a person opens in a browser: the invitation
+// page, where an invited user sets a password, and GraphiQL (graphiql.go).
+// Pages are self-contained (no external assets) and work offline.
 package web
 
 import (

@@ -1,0 +1,169 @@
+package api_test
+
+import (
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"atrium/atriumtest"
+	"atrium/mail"
+)
+
+// scrape reads /metrics as Prometheus does.
+func scrape(t *testing.T, s *atriumtest.Server) map[string]*dto.MetricFamily {
+	t.Helper()
+	res, err := s.Server.Client().Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", res.StatusCode)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(res.Body)
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	return fams
+}
+
+// sample is the value of the series of family name with exactly the given
+// labels (a counter's or gauge's value, a histogram's count), and whether
+// it exists.
+func sample(fams map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
+	f := fams[name]
+	if f == nil {
+		return 0, false
+	}
+	want := map[string]string{}
+	for i := 0; i+1 < len(labels); i += 2 {
+		want[labels[i]] = labels[i+1]
+	}
+	for _, m := range f.GetMetric() {
+		if len(m.GetLabel()) != len(want) {
+			continue
+		}
+		match := true
+		for _, l := range m.GetLabel() {
+			if v, ok := want[l.GetName()]; !ok || v != l.GetValue() {
+				match = false
+			}
+		}
+		if !match {
+			continue
+		}
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue(), true
+		case m.Gauge != nil:
+			return m.Gauge.GetValue(), true
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount()), true
+		}
+	}
+	return 0, false
+}
+
+// Every GraphQL operation is counted and timed by name (known names only),
+// type and outcome; the store's commands are timed; the mail outbox's
+// failures are counted; the build is named.
+func TestMetricsAfterRealRequests(t *testing.T) {
+	t.Parallel()
+	// An outbox whose mail server refuses connections: a port just closed.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	outbox := mail.NewOutbox(mail.Config{SMTPURL: "smtp://127.0.0.1:" + strconv.Itoa(port), From: "atrium@example.com", Attempts: 1}, nil)
+	t.Cleanup(func() { _ = outbox.Close(t.Context()) })
+	s := atriumtest.NewServer(t, atriumtest.WithMailer(outbox))
+	op := s.Operator(s.Sandbox)
+
+	type series struct {
+		name   string
+		labels []string
+	}
+	ops := func(name, typ, outcome string) []string {
+		return []string{"operation", name, "type", typ, "outcome", outcome}
+	}
+	const total, seconds = "atrium_graphql_operations_total", "atrium_graphql_operation_duration_seconds"
+	grow := []series{
+		{total, ops("Project", "query", "ok")},
+		{seconds, ops("Project", "query", "ok")},
+		{total, ops("(anonymous)", "query", "ok")},
+		{total, ops("other", "query", "ok")},
+		{seconds, ops("other", "query", "ok")},
+		{total, ops("Project", "query", "UNAUTHENTICATED")},
+		{total, ops("other", "unknown", "GRAPHQL_PARSE_FAILED")},
+		{total, ops("createRole", "mutation", "BAD_USER_INPUT")},
+		{"atrium_store_command_duration_seconds", []string{"command", "find", "outcome", "ok"}},
+		{"atrium_mail_failures_total", []string{"reason", "undelivered"}},
+	}
+	before := scrape(t, s)
+
+	op.MustDo(t, `query Project { project { id name } }`, nil, nil)
+	op.MustDo(t, `{ project { name } }`, nil, nil)
+	op.MustDo(t, `query MyVeryOwnName { project { id } }`, nil, nil)
+	if r := s.Client("", s.Sandbox).Do(t, `query Project { project { id } }`, nil); r.Code() != "UNAUTHENTICATED" {
+		t.Fatalf("anonymous project query: %+v", r.Errors)
+	}
+	if r := op.Do(t, `{ project {`, nil); r.Code() != "GRAPHQL_PARSE_FAILED" {
+		t.Fatalf("unparsable query: %+v", r.Errors)
+	}
+	if r := op.Do(t, `mutation createRole { createRole(input: {name: ""}) { role { id } } }`, nil); r.Code() != "BAD_USER_INPUT" {
+		t.Fatalf("createRole with no name: %+v", r.Errors)
+	}
+	outbox.SendInvitation(mail.Invitation{To: "nobody@example.com", URL: "http://atrium.test/invitation?ticket=x", ProjectName: "Sandbox"})
+
+	// The outbox delivers off the request path: wait for its failure.
+	deadline := time.Now().Add(30 * time.Second)
+	var after map[string]*dto.MetricFamily
+	for {
+		after = scrape(t, s)
+		b, _ := sample(before, "atrium_mail_failures_total", "reason", "undelivered")
+		if a, _ := sample(after, "atrium_mail_failures_total", "reason", "undelivered"); a > b || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, g := range grow {
+		b, _ := sample(before, g.name, g.labels...)
+		a, ok := sample(after, g.name, g.labels...)
+		if !ok || a < b+1 {
+			t.Errorf("%s%v: %v before, %v after (exists: %t), want at least one more", g.name, g.labels, b, a, ok)
+		}
+	}
+	for _, m := range after[total].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if strings.Contains(l.GetValue(), "MyVeryOwnName") {
+				t.Errorf("an unknown operation name became a label: %v", m.GetLabel())
+			}
+		}
+	}
+	for _, name := range []string{"atrium_mail_queue_depth", "atrium_store_connections_in_use"} {
+		if _, ok := sample(after, name); !ok {
+			t.Errorf("no %s series", name)
+		}
+	}
+	if b := after["atrium_build_info"]; b == nil || len(b.GetMetric()) != 1 || b.GetMetric()[0].GetGauge().GetValue() != 1 {
+		t.Errorf("atrium_build_info: %v", b)
+	} else {
+		labels := map[string]string{}
+		for _, l := range b.GetMetric()[0].GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		if !strings.HasPrefix(labels["go_version"], "go1.") || labels["version"] == "" || labels["revision"] == "" {
+			t.Errorf("atrium_build_info labels: %v", labels)
+		}
+	}
+}
