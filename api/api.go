@@ -27,6 +27,7 @@ import (
 	"atrium/graph"
 	"atrium/requestid"
 	"atrium/requestlog"
+	"atrium/rest"
 	"atrium/service"
 	"atrium/web"
 )
@@ -67,6 +68,7 @@ func New(o Options) http.Handler {
 	mux.Handle(service.InvitationPath, web.InvitationHandler(o.Service, o.Log))
 	mux.Handle("POST /oauth/token", tokenEndpoint(o.Service, o.Log))
 	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.Handle("/v1/", http.StripPrefix("/v1", rest.Handler(rest.Options{Service: o.Service, Log: o.Log})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("ok\n"))

@@ -122,4 +122,27 @@ func TestStoreUnavailable(t *testing.T) {
 	if page.StatusCode != http.StatusServiceUnavailable || strings.Contains(string(html), "connection") {
 		t.Errorf("/invitation with the store cut: %d\n%s", page.StatusCode, html)
 	}
+
+	// The REST API: 503 with the status as the body's code (which the SDK
+	// retries), also for a POST whose request id must first be looked up.
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		req, _ := http.NewRequest(method, s.URL+"/v1/iam/role", strings.NewReader(`{"name": "Staff"}`))
+		req.Header.Set("Authorization", "Bearer "+atriumtest.AdminSecret)
+		req.Header.Set("X-Oystehr-Project-Id", s.Sandbox)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Oystehr-Request-Id", "request-while-the-store-is-cut")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var problem struct {
+			Code       int
+			AtriumCode string
+		}
+		_ = json.NewDecoder(res.Body).Decode(&problem)
+		res.Body.Close()
+		if res.StatusCode != http.StatusServiceUnavailable || problem.Code != 503 || problem.AtriumCode != "UNAVAILABLE" {
+			t.Errorf("%s /v1/iam/role with the store cut: %d %+v", method, res.StatusCode, problem)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import "time"
 
 // UserFilter selects users.
 type UserFilter struct {
+	ID      string
 	Name    string // case-insensitive part of the name
 	Email   string // the whole address, normalised
 	Profile string // a profile reference
@@ -22,18 +23,25 @@ const (
 	UsersByCreatedAt UserOrder = "CREATED_AT"
 	UsersByName      UserOrder = "NAME"
 	UsersByEmail     UserOrder = "EMAIL"
+	UsersByPhone     UserOrder = "PHONE_NUMBER"
+	UsersByID        UserOrder = "ID"
 )
 
 // DeveloperFilter selects the developers of a project.
 type DeveloperFilter struct {
-	Email  string
-	RoleID string
+	DeveloperID string
+	Name        string // case-insensitive part of the name
+	Email       string
+	Profile     string // a profile reference
+	RoleID      string
 }
 
 // M2MFilter selects machine clients.
 type M2MFilter struct {
-	Name   string // case-insensitive part of the name
-	RoleID string
+	ID      string
+	Name    string // case-insensitive part of the name
+	Profile string // a profile reference
+	RoleID  string
 }
 
 // AuditFilter selects audit events.

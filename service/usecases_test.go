@@ -143,6 +143,7 @@ var notUseCases = map[string]string{
 	"UserRoles":      "a part of a user some use case has already returned",
 	"DeveloperRoles": "a part of a developer some use case has already returned",
 	"M2MClientRoles": "a part of a machine client some use case has already returned",
+	"Once":           "runs a transport's request at most once per request id; the use case inside checks and audits",
 }
 
 // Every exported method of Service either serves a use case of the table

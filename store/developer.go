@@ -91,8 +91,17 @@ func MembershipID(projectID, developerID string) string { return projectID + "/"
 // they joined, and the cursor after each.
 func (t *Tenant) ListMemberships(ctx context.Context, f iam.DeveloperFilter, p Page) ([]iam.Membership, []string, error) {
 	var d bson.D
+	if f.DeveloperID != "" {
+		d = append(d, bson.E{Key: "developerId", Value: f.DeveloperID})
+	}
+	if f.Name != "" {
+		d = append(d, nameContains(f.Name))
+	}
 	if f.Email != "" {
 		d = append(d, bson.E{Key: "email", Value: f.Email})
+	}
+	if f.Profile != "" {
+		d = append(d, bson.E{Key: "profile", Value: f.Profile})
 	}
 	if f.RoleID != "" {
 		d = append(d, bson.E{Key: "roleIds", Value: f.RoleID})

@@ -29,6 +29,7 @@ func indexes() map[string][]mongo.IndexModel {
 			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_created")},
 			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "name", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_name")},
 			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "email", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_email")},
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "phoneNumber", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_phone")},
 		},
 		auditColl: {
 			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "time", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("project_time")},

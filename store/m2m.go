@@ -21,8 +21,14 @@ var m2mCodec = codec[iam.M2MClient, m2mDoc]{toM2MDoc, fromM2MDoc, func(v *iam.M2
 // first, and the cursor after each.
 func (t *Tenant) ListM2MClients(ctx context.Context, f iam.M2MFilter, p Page) ([]iam.M2MClient, []string, error) {
 	var d bson.D
+	if f.ID != "" {
+		d = append(d, bson.E{Key: "_id", Value: f.ID})
+	}
 	if f.Name != "" {
 		d = append(d, nameContains(f.Name))
+	}
+	if f.Profile != "" {
+		d = append(d, bson.E{Key: "profile", Value: f.Profile})
 	}
 	if f.RoleID != "" {
 		d = append(d, bson.E{Key: "roleIds", Value: f.RoleID})

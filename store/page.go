@@ -74,6 +74,9 @@ func (p Page) after() (bson.D, error) {
 	if p.Desc {
 		op = "$lt"
 	}
+	if p.field == "_id" { // the id is the whole key
+		return bson.D{{Key: "_id", Value: bson.D{{Key: op, Value: c.ID}}}}, nil
+	}
 	return bson.D{{Key: "$or", Value: bson.A{
 		bson.D{{Key: p.field, Value: bson.D{{Key: op, Value: key}}}},
 		bson.D{{Key: p.field, Value: key}, {Key: "_id", Value: bson.D{{Key: op, Value: c.ID}}}},
@@ -94,7 +97,11 @@ func list[E, D any](ctx context.Context, s scoped, c codec[E, D], filter bson.D,
 	}
 	// One batch holds the whole page (one more than the limit, so that the
 	// engine closes the cursor instead of leaving a getMore to make).
-	opts := options.Find().SetSort(bson.D{{Key: field, Value: dir}, {Key: "_id", Value: dir}}).
+	sort := bson.D{{Key: field, Value: dir}, {Key: "_id", Value: dir}}
+	if field == "_id" {
+		sort = sort[1:]
+	}
+	opts := options.Find().SetSort(sort).
 		SetLimit(int64(p.Limit)).SetBatchSize(int32(p.Limit) + 1)
 	var raws []bson.Raw
 	if err := s.find(ctx, append(filter, after...), opts, &raws); err != nil {

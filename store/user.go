@@ -155,10 +155,14 @@ func (d *DB) acceptInvitation(ctx context.Context, coll, hash string, set bson.D
 }
 
 // userOrders are the fields users are listed by.
-var userOrders = map[iam.UserOrder]string{iam.UsersByCreatedAt: "createdAt", iam.UsersByName: "name", iam.UsersByEmail: "email"}
+var userOrders = map[iam.UserOrder]string{iam.UsersByCreatedAt: "createdAt", iam.UsersByName: "name", iam.UsersByEmail: "email",
+	iam.UsersByPhone: "phoneNumber", iam.UsersByID: "_id"}
 
 func userFilter(f iam.UserFilter) bson.D {
 	var d bson.D
+	if f.ID != "" {
+		d = append(d, bson.E{Key: "_id", Value: f.ID})
+	}
 	if f.Name != "" {
 		d = append(d, nameContains(f.Name))
 	}

@@ -1,0 +1,56 @@
+package auth
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+)
+
+// Seal encrypts data that must rest in the store for a while but carries
+// secrets (a remembered answer holding an invitation link): AES-256-GCM with
+// a key derived from the token key and context, so that neither the store
+// alone nor someone without the same context can read it back.
+func (t *Tokens) Seal(context string, plaintext []byte) ([]byte, error) {
+	aead, err := t.aead(context)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return aead.Seal(nonce, nonce, plaintext, nil), nil
+}
+
+// ErrUnsealable is Open's answer for data sealed with another key or
+// context, or changed since.
+var ErrUnsealable = errors.New("auth: sealed data cannot be opened")
+
+// Open decrypts what Seal returned for the same context.
+func (t *Tokens) Open(context string, sealed []byte) ([]byte, error) {
+	aead, err := t.aead(context)
+	if err != nil {
+		return nil, err
+	}
+	if len(sealed) < aead.NonceSize() {
+		return nil, ErrUnsealable
+	}
+	out, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], nil)
+	if err != nil {
+		return nil, ErrUnsealable
+	}
+	return out, nil
+}
+
+func (t *Tokens) aead(context string) (cipher.AEAD, error) {
+	mac := hmac.New(sha256.New, t.key)
+	mac.Write([]byte("atrium seal\x00" + context))
+	block, err := aes.NewCipher(mac.Sum(nil))
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}

@@ -1,0 +1,126 @@
+package rest
+
+// /application: the applications users sign in to.
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+
+	"atrium/iam"
+	"atrium/service"
+)
+
+// applicationJSON is the SDK's Application (the fields Atrium has).
+type applicationJSON struct {
+	ID                     string   `json:"id"`
+	Name                   string   `json:"name"`
+	ClientID               string   `json:"clientId"`
+	Description            string   `json:"description,omitempty"`
+	LoginRedirectURI       string   `json:"loginRedirectUri,omitempty"`
+	LoginWithEmailEnabled  bool     `json:"loginWithEmailEnabled"`
+	AllowedCallbackURLs    []string `json:"allowedCallbackUrls"`
+	AllowedCORSOriginsURLs []string `json:"allowedCORSOriginsUrls"`
+	ShouldSendInviteEmail  bool     `json:"shouldSendInviteEmail"`
+}
+
+func toApplication(a *iam.Application) applicationJSON {
+	return applicationJSON{ID: a.ID, Name: a.Name, ClientID: a.ClientID, Description: a.Description,
+		LoginRedirectURI: a.LoginRedirectURI, LoginWithEmailEnabled: a.LoginWithEmailEnabled,
+		AllowedCallbackURLs: nonNil(a.AllowedCallbackURLs), AllowedCORSOriginsURLs: nonNil(a.AllowedCORSOriginsURLs),
+		ShouldSendInviteEmail: a.ShouldSendInviteEmail}
+}
+
+// applicationListItem is the SDK's ApplicationListItem.
+type applicationListItem struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	ClientID    string `json:"clientId"`
+	Description string `json:"description,omitempty"`
+}
+
+// applicationInput is the SDK's ApplicationCreateParams and
+// ApplicationUpdateParams, as far as Atrium has the fields.
+type applicationInput struct {
+	Name                   *string  `json:"name"`
+	Description            *string  `json:"description"`
+	LoginRedirectURI       *string  `json:"loginRedirectUri"`
+	LoginWithEmailEnabled  *bool    `json:"loginWithEmailEnabled"`
+	AllowedCallbackURLs    []string `json:"allowedCallbackUrls"`
+	AllowedCORSOriginsURLs []string `json:"allowedCORSOriginsUrls"`
+	ShouldSendInviteEmail  *bool    `json:"shouldSendInviteEmail"`
+}
+
+func (in applicationInput) service() service.ApplicationInput {
+	return service.ApplicationInput{Name: in.Name, Description: in.Description, LoginRedirectURI: in.LoginRedirectURI,
+		LoginWithEmailEnabled: in.LoginWithEmailEnabled, AllowedCallbackURLs: in.AllowedCallbackURLs,
+		AllowedCORSOriginsURLs: in.AllowedCORSOriginsURLs, ShouldSendInviteEmail: in.ShouldSendInviteEmail}
+}
+
+// tokenInput is the body of the revoke endpoints.
+type tokenInput struct {
+	Token *string `json:"token"`
+}
+
+func applicationRoutes() []route {
+	return []route{
+		{method: http.MethodGet, path: "/application", useCase: "applications", status: http.StatusOK, answer: []applicationListItem{},
+			summary: "The project's applications",
+			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
+				apps, err := s.Applications(ctx)
+				if err != nil {
+					return nil, err
+				}
+				out := make([]applicationListItem, len(apps))
+				for i, a := range apps {
+					out[i] = applicationListItem{ID: a.ID, Name: a.Name, ClientID: a.ClientID, Description: a.Description}
+				}
+				return out, nil
+			}},
+		{method: http.MethodPost, path: "/application", useCase: "createApplication", status: http.StatusOK, answer: applicationJSON{}, body: applicationInput{},
+			summary: "Create an application (name and allowedCallbackUrls are required)",
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *applicationInput) (any, error) {
+				return answer(toApplication)(s.CreateApplication(ctx, in.service()))
+			})},
+		{method: http.MethodGet, path: "/application/{id}", useCase: "application", status: http.StatusOK, answer: applicationJSON{},
+			summary: "One application",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				return answer(toApplication)(s.Application(ctx, q.path("id")))
+			}},
+		{method: http.MethodPatch, path: "/application/{id}", useCase: "updateApplication", status: http.StatusOK, answer: applicationJSON{}, body: applicationInput{},
+			summary: "Change an application",
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *applicationInput) (any, error) {
+				return answer(toApplication)(s.UpdateApplication(ctx, q.path("id"), in.service()))
+			})},
+		deletion("/application/{id}", "deleteApplication", "Delete an application (its users stay)", (*service.Service).DeleteApplication),
+		notAvailable(http.MethodPost, "/application/{id}/rotate-secret", nil,
+			"Rotating an application's client secret", "applications are public clients until Atrium's login issue"),
+		notAvailable(http.MethodPost, "/application/{id}/revoke-refresh-token", tokenInput{},
+			"Revoking a refresh token", "Atrium issues refresh tokens with its login issue"),
+		notAvailable(http.MethodPost, "/application/{id}/revoke-access-token", tokenInput{},
+			"Revoking an access token", "token revocation comes with Atrium's login issue"),
+	}
+}
+
+// notAvailable is a route of the platform whose use case Atrium does not
+// have yet: it checks the body's shape, then answers 501 NOT_IMPLEMENTED.
+func notAvailable(method, path string, body any, what, why string) route {
+	return route{method: method, path: path, notYet: true, status: http.StatusNotImplemented, body: body,
+		summary: what + " (not available yet: " + why + ")",
+		handle: func(ctx context.Context, _ *service.Service, q *request) (any, error) {
+			if body != nil {
+				if err := q.decode(reflect.New(reflect.TypeOf(body)).Interface()); err != nil {
+					return nil, err
+				}
+			}
+			return nil, &notAvailableError{msg: what + " (" + method + " /v1" + path + ") is not available in Atrium yet: " + why}
+		}}
+}
+
+// nonNil keeps a list present in JSON even when empty.
+func nonNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
+}

@@ -1,0 +1,9 @@
+package rest_test
+
+import (
+	"testing"
+
+	"atrium/atriumtest"
+)
+
+func TestMain(m *testing.M) { atriumtest.Main(m) }
