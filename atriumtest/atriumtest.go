@@ -82,6 +82,7 @@ type options struct {
 	monitor   *event.CommandMonitor
 	mailer    service.Mailer
 	inviteTTL time.Duration
+	noIntro   bool
 }
 
 // WithMonitor observes every command the server's driver sends.
@@ -97,6 +98,11 @@ func WithMailer(m service.Mailer) Option {
 // WithInviteTTL sets how long invitation links stay valid.
 func WithInviteTTL(d time.Duration) Option {
 	return func(o *options) { o.inviteTTL = d }
+}
+
+// WithoutIntrospection serves the API as ATRIUM_INTROSPECTION=false does.
+func WithoutIntrospection() Option {
+	return func(o *options) { o.noIntro = true }
 }
 
 // NewServer starts an Atrium on a database of its own; it is closed when the
@@ -128,7 +134,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		Service:       svc,
 		Authenticator: auth.NewAuthenticator(AdminSecret, tokens),
 		Log:           log,
-		Introspection: true,
+		Introspection: !o.noIntro,
 		CORSOrigins:   []string{"https://app.example.com"},
 		Ready:         db.Ping,
 	})
