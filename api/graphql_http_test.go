@@ -133,6 +133,7 @@ func TestUndecodableRequestIsNotEchoed(t *testing.T) {
 		`{"query": "{ project { id } }", "variables": ["` + secret + `"]}`,
 		`{"query": "{ project { id } }"} {"password": "` + secret + `"}`,
 		`password=` + secret,
+		`{"qeury": "{ project { id } }", "variables": {"password": "` + secret + `"}}`,
 	}
 	for _, body := range bodies {
 		for _, accept := range []string{"application/json", "application/graphql-response+json"} {

@@ -26,7 +26,7 @@ import (
 //     asks for it, application/json otherwise (also when Accept is absent or
 //     a wildcard, as for clients that predate the newer type).
 //   - A request that is not a GraphQL request (a body that is not JSON of the
-//     right shape, a content type other than application/json) is refused
+//     right shape, no query, a content type other than application/json) is refused
 //     with 400 or 415 and a fixed message: nothing of what was sent comes
 //     back.
 //   - A request that fails before execution (parse, validation, variable
@@ -122,6 +122,9 @@ func readParams(r *http.Request) (*graphql.RawParams, int, *iam.Error) {
 				return nil, http.StatusBadRequest, iam.Errorf(iam.BadUserInput, "the %s parameter is not a JSON object", name)
 			}
 		}
+		if err := withQuery(p); err != nil {
+			return nil, http.StatusBadRequest, err
+		}
 		return p, 0, nil
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != mediaJSON {
@@ -138,7 +141,19 @@ func readParams(r *http.Request) (*graphql.RawParams, int, *iam.Error) {
 		return nil, http.StatusBadRequest, iam.Errorf(iam.BadUserInput,
 			`the request body is not a GraphQL request: send a JSON object {"query": string, "operationName": string, "variables": object}`)
 	}
+	if err := withQuery(p); err != nil {
+		return nil, http.StatusBadRequest, err
+	}
 	return p, 0, nil
+}
+
+// withQuery refuses a request without a query, unless it names a persisted
+// one (automatic persisted queries send only the hash).
+func withQuery(p *graphql.RawParams) *iam.Error {
+	if p.Query == "" && p.Extensions["persistedQuery"] == nil {
+		return iam.Errorf(iam.BadUserInput, "the request has no query")
+	}
+	return nil
 }
 
 // decodeJSON decodes exactly one JSON value into v, keeping numbers exact.
