@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	"atrium/access"
-	"atrium/audit"
 	"atrium/auth"
 	"atrium/iam"
 	"atrium/store"
@@ -42,8 +41,9 @@ type InvitedDeveloper struct {
 // InviteDeveloper adds a developer to the project in scope, creating its
 // account when the email is new. A developer who already has an account
 // gets a membership and no invitation link.
-func (s *Service) InviteDeveloper(ctx context.Context, in DeveloperInput) (*InvitedDeveloper, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) InviteDeveloper(ctx context.Context, in DeveloperInput) (_ *InvitedDeveloper, err error) {
+	sc, op, err := s.begin(ctx, ucInviteDeveloper, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +88,7 @@ func (s *Service) InviteDeveloper(ctx context.Context, in DeveloperInput) (*Invi
 	if err != nil {
 		return nil, err
 	}
+	op.target(dev.ID)
 	out := &InvitedDeveloper{Developer: m}
 	if ticket != "" {
 		out.InvitationURL = s.invitationURL(ticket)
@@ -131,8 +132,9 @@ func (s *Service) join(ctx context.Context, t *store.Tenant, dev *iam.Developer,
 }
 
 // Developer returns a developer of the project in scope.
-func (s *Service) Developer(ctx context.Context, id string) (*iam.Membership, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Developer(ctx context.Context, id string) (_ *iam.Membership, err error) {
+	sc, op, err := s.begin(ctx, ucDeveloper, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -159,8 +161,9 @@ func (p *DeveloperPage) Cursor(m *iam.Membership) string {
 }
 
 // Developers lists the project's developers in the order they joined.
-func (s *Service) Developers(ctx context.Context, first *int64, after string, f DeveloperFilter) (*DeveloperPage, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Developers(ctx context.Context, first *int64, after string, f DeveloperFilter) (_ *DeveloperPage, err error) {
+	sc, op, err := s.begin(ctx, ucDevelopers, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -174,8 +177,9 @@ func (s *Service) Developers(ctx context.Context, first *int64, after string, f 
 
 // UpdateDeveloper changes a developer's roles and inline policy in the
 // project in scope.
-func (s *Service) UpdateDeveloper(ctx context.Context, id string, roles Optional[[]string], policy Optional[*access.Policy]) (*iam.Membership, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) UpdateDeveloper(ctx context.Context, id string, roles Optional[[]string], policy Optional[*access.Policy]) (_ *iam.Membership, err error) {
+	sc, op, err := s.begin(ctx, ucUpdateDeveloper, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -204,8 +208,9 @@ func (s *Service) UpdateDeveloper(ctx context.Context, id string, roles Optional
 
 // RemoveDeveloper ends a developer's membership of the project in scope; its
 // account and other memberships stay.
-func (s *Service) RemoveDeveloper(ctx context.Context, id string) error {
-	sc, err := scopeOf(ctx)
+func (s *Service) RemoveDeveloper(ctx context.Context, id string) (err error) {
+	sc, op, err := s.begin(ctx, ucRemoveDeveloper, id)
+	defer op.end(&err)
 	if err != nil {
 		return err
 	}
@@ -233,6 +238,8 @@ func (s *Service) DeveloperRoles(ctx context.Context, m *iam.Membership) ([]iam.
 // that is not bound to a project: each request names its project, and the
 // developer's membership there decides. Failures behave as for users.
 func (s *Service) SignInDeveloper(ctx context.Context, email, password string) (_ *DeveloperSession, err error) {
+	_, op, err := s.begin(ctx, ucSignInDeveloper, "")
+	defer op.end(&err)
 	email, err = normaliseEmail("input.email", email)
 	if err != nil {
 		return nil, err
@@ -248,14 +255,21 @@ func (s *Service) SignInDeveloper(ctx context.Context, email, password string) (
 	var hash string
 	if dev != nil {
 		hash = dev.PasswordHash
-		defer func() { s.recordDeveloperSignIn(ctx, dev.ID, err) }()
+		op.target(dev.ID)
+		// A developer is above projects: each of its projects has a stake
+		// in who holds its keys.
+		projects, err := s.db.ProjectsOfDeveloper(ctx, dev.ID)
+		if err != nil {
+			return nil, err
+		}
+		op.inProject(projects...)
 	}
 	if !auth.CheckPassword(password, hash) || dev == nil {
 		s.throttle.Fail(key)
 		return nil, errSignIn
 	}
 	s.throttle.Reset(key)
-	audit.Actor(ctx, string(auth.Developer), dev.ID)
+	op.actor(auth.Developer, dev.ID)
 	if err := s.db.Developers().SetLastSignIn(ctx, dev.ID, s.now().Truncate(time.Millisecond)); err != nil {
 		return nil, err
 	}
@@ -264,33 +278,6 @@ func (s *Service) SignInDeveloper(ctx context.Context, email, password string) (
 		return nil, err
 	}
 	return &DeveloperSession{AccessToken: token, ExpiresAt: exp, DeveloperID: dev.ID, Email: dev.Email}, nil
-}
-
-// recordDeveloperSignIn writes a developer's sign-in (or failed attempt)
-// into the audit trail of every project it belongs to: a developer is above
-// projects, and each of them has a stake in who holds its keys.
-func (s *Service) recordDeveloperSignIn(ctx context.Context, developerID string, err error) {
-	projects, lerr := s.db.ProjectsOfDeveloper(context.WithoutCancel(ctx), developerID)
-	if lerr != nil {
-		s.log.ErrorContext(ctx, "listing a developer's projects for the audit trail", "error", lerr.Error())
-		return
-	}
-	actor := ""
-	if err == nil {
-		actor = developerID
-	}
-	for _, p := range projects {
-		s.Record(ctx, iam.AuditEvent{ProjectID: p, ActorKind: kindIf(actor, auth.Developer), ActorID: actor,
-			Action: "IAM:SignInDeveloper", Target: "Developer", TargetID: developerID, Outcome: Outcome(err), Fields: []string{"email", "password"}})
-	}
-}
-
-// kindIf is the actor kind of an identified actor, "" for an anonymous one.
-func kindIf(id string, k auth.Kind) string {
-	if id == "" {
-		return ""
-	}
-	return string(k)
 }
 
 // DeveloperSession is the result of a developer's sign-in.

@@ -15,7 +15,6 @@ import (
 	"github.com/google/uuid"
 
 	"atrium/access"
-	"atrium/audit"
 	"atrium/auth"
 	"atrium/iam"
 	"atrium/mail"
@@ -46,12 +45,18 @@ type Invited struct {
 }
 
 // InviteUser invites one user to the project in scope.
-func (s *Service) InviteUser(ctx context.Context, in InviteInput) (*Invited, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) InviteUser(ctx context.Context, in InviteInput) (_ *Invited, err error) {
+	sc, op, err := s.begin(ctx, ucInviteUser, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
-	return s.invite(ctx, sc, "input", in)
+	inv, err := s.invite(ctx, sc, "input", in)
+	if err != nil {
+		return nil, err
+	}
+	op.target(inv.User.ID)
+	return inv, nil
 }
 
 // MaxInviteBatch bounds InviteUsers.
@@ -64,8 +69,9 @@ type InviteResult struct {
 }
 
 // InviteUsers invites each row on its own: a bad row fails alone.
-func (s *Service) InviteUsers(ctx context.Context, rows []InviteInput) ([]InviteResult, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) InviteUsers(ctx context.Context, rows []InviteInput) (_ []InviteResult, err error) {
+	sc, op, err := s.begin(ctx, ucInviteUsers, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -240,8 +246,9 @@ func (s *Service) sendInvitation(ctx context.Context, send bool, p *iam.Project,
 
 // ResendInvitation gives a user who has not accepted yet a fresh link (and
 // email, when the application sends them); older links stop working.
-func (s *Service) ResendInvitation(ctx context.Context, userID string) (*Invited, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) ResendInvitation(ctx context.Context, userID string) (_ *Invited, err error) {
+	sc, op, err := s.begin(ctx, ucResendInvitation, userID)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -274,12 +281,19 @@ type Invitation struct {
 	// Membership is the developer's place in the inviting project.
 	Membership *iam.Membership
 	hash       string
+	projectID  string
 }
 
 var errBadTicket = iam.Errorf(iam.NotFound, "this invitation link is not valid: it may have expired, been used already, or been replaced by a newer one")
 
 // OpenInvitation looks an invitation ticket up without using it.
-func (s *Service) OpenInvitation(ctx context.Context, ticket string) (*Invitation, error) {
+func (s *Service) OpenInvitation(ctx context.Context, ticket string) (_ *Invitation, err error) {
+	_, op, err := s.begin(ctx, ucOpenInvitation, "")
+	defer op.end(&err)
+	return s.openInvitation(ctx, ticket)
+}
+
+func (s *Service) openInvitation(ctx context.Context, ticket string) (*Invitation, error) {
 	if ticket == "" {
 		return nil, errBadTicket
 	}
@@ -330,7 +344,7 @@ func (s *Service) describeInvitation(ctx context.Context, inv *Invitation, proje
 			inv.Application = app
 		}
 	}
-	audit.Project(ctx, projectID)
+	inv.projectID = projectID
 	return nil
 }
 
@@ -358,20 +372,26 @@ func checkPassword(field, password, email string) error {
 // AcceptInvitation sets the invitee's password (and activates a user). The
 // ticket is consumed by one conditional update: of concurrent calls with the
 // same ticket exactly one succeeds.
-func (s *Service) AcceptInvitation(ctx context.Context, ticket, password string) (*Invitation, error) {
-	inv, err := s.OpenInvitation(ctx, ticket)
+func (s *Service) AcceptInvitation(ctx context.Context, ticket, password string) (_ *Invitation, err error) {
+	_, op, err := s.begin(ctx, ucAcceptInvitation, "")
+	defer op.end(&err)
+	inv, err := s.openInvitation(ctx, ticket)
 	if err != nil {
 		return nil, err
+	}
+	op.inProject(inv.projectID)
+	if inv.User != nil {
+		op.targetAs("User", inv.User.ID)
+	} else {
+		op.targetAs("Developer", inv.Developer.ID)
 	}
 	if err := checkPassword("input.password", password, inv.Email); err != nil {
 		return nil, err
 	}
 	hash := auth.HashPassword(password)
 	if inv.User != nil {
-		audit.Target(ctx, "User", inv.User.ID)
 		err = s.db.AcceptInvitation(ctx, store.InvitedUser, inv.hash, hash, s.now(), inv.User)
 	} else {
-		audit.Target(ctx, "Developer", inv.Developer.ID)
 		err = s.db.AcceptInvitation(ctx, store.InvitedDeveloper, inv.hash, hash, s.now(), inv.Membership)
 	}
 	if errors.Is(err, store.ErrNotFound) {

@@ -13,8 +13,9 @@ import (
 )
 
 // Role returns one role of the project in scope.
-func (s *Service) Role(ctx context.Context, id string) (*iam.Role, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Role(ctx context.Context, id string) (_ *iam.Role, err error) {
+	sc, op, err := s.begin(ctx, ucRole, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -41,8 +42,9 @@ func (s *Service) ProjectRole(ctx context.Context, p *iam.Project, id string) (*
 }
 
 // Roles lists the roles of the project in scope.
-func (s *Service) Roles(ctx context.Context) ([]iam.Role, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Roles(ctx context.Context) (_ []iam.Role, err error) {
+	sc, op, err := s.begin(ctx, ucRoles, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -62,8 +64,9 @@ type NewRole struct {
 }
 
 // CreateRole creates a role in the project in scope.
-func (s *Service) CreateRole(ctx context.Context, in NewRole) (*iam.Role, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) CreateRole(ctx context.Context, in NewRole) (_ *iam.Role, err error) {
+	sc, op, err := s.begin(ctx, ucCreateRole, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +86,7 @@ func (s *Service) CreateRole(ctx context.Context, in NewRole) (*iam.Role, error)
 	if err := sc.tenant.Roles().Insert(ctx, r); err != nil {
 		return nil, roleWriteError(err, r.Name, 0)
 	}
+	op.target(r.ID)
 	return r, nil
 }
 
@@ -96,8 +100,9 @@ type RoleChanges struct {
 }
 
 // UpdateRole changes a role of the project in scope.
-func (s *Service) UpdateRole(ctx context.Context, id string, in RoleChanges) (*iam.Role, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) UpdateRole(ctx context.Context, id string, in RoleChanges) (_ *iam.Role, err error) {
+	sc, op, err := s.begin(ctx, ucUpdateRole, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -138,8 +143,9 @@ func (s *Service) UpdateRole(ctx context.Context, id string, in RoleChanges) (*i
 
 // DeleteRole deletes a role that is neither a default role of the project nor
 // held by anyone.
-func (s *Service) DeleteRole(ctx context.Context, id string) error {
-	sc, err := scopeOf(ctx)
+func (s *Service) DeleteRole(ctx context.Context, id string) (err error) {
+	sc, op, err := s.begin(ctx, ucDeleteRole, id)
+	defer op.end(&err)
 	if err != nil {
 		return err
 	}

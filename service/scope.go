@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"atrium/access"
-	"atrium/audit"
 	"atrium/auth"
 	"atrium/iam"
 	"atrium/store"
@@ -17,104 +16,6 @@ type Scope struct {
 	Principal auth.Principal
 	Project   *iam.Project
 	tenant    *store.Tenant
-}
-
-type scopeKey struct{}
-
-// WithScope returns ctx carrying sc; the operation run with it reads the
-// project from there.
-func WithScope(ctx context.Context, sc *Scope) context.Context {
-	return context.WithValue(ctx, scopeKey{}, sc)
-}
-
-// scopeOf returns the scope Authorize established. Its absence is a
-// programming error: an operation was wired without a guard.
-func scopeOf(ctx context.Context) (*Scope, error) {
-	if sc, ok := ctx.Value(scopeKey{}).(*Scope); ok {
-		return sc, nil
-	}
-	return nil, errors.New("service: operation called without a guard")
-}
-
-// principal returns the authenticated principal of the request.
-func principal(ctx context.Context) (*auth.Principal, error) {
-	req := auth.FromContext(ctx)
-	if req.Err != nil {
-		return nil, req.Err
-	}
-	if req.Principal == nil {
-		return nil, iam.Errorf(iam.Unauthenticated, "this operation needs a credential: send Authorization: Bearer <token>")
-	}
-	return req.Principal, nil
-}
-
-// Authenticate checks that the request carries a valid credential of one of
-// the kinds (any kind when none is given).
-func (s *Service) Authenticate(ctx context.Context, kinds ...auth.Kind) (*auth.Principal, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	audit.Actor(ctx, string(p.Kind), p.ID)
-	if len(kinds) == 0 {
-		return p, nil
-	}
-	for _, k := range kinds {
-		if p.Kind == k {
-			return p, nil
-		}
-	}
-	return nil, iam.Errorf(iam.Forbidden, "this operation is not available to a %s credential", kindName(p.Kind))
-}
-
-// Grant is an action on a resource, e.g. IAM:GetRole on IAM:Role:<id>.
-type Grant struct{ Action, Resource string }
-
-// Authorize establishes the scope of a guarded operation: the caller must be
-// authenticated, the project must exist and be visible to the caller, and
-// the caller's effective policy must allow the first grant (or, failing
-// that, one of the alternatives that follow it).
-func (s *Service) Authorize(ctx context.Context, grants ...Grant) (*Scope, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	audit.Actor(ctx, string(p.Kind), p.ID)
-	projectID := auth.FromContext(ctx).ProjectID
-	switch {
-	case p.ProjectID != "":
-		// User and machine tokens are bound to their project; a header naming
-		// another project finds nothing, as if it did not exist.
-		if projectID != "" && projectID != p.ProjectID {
-			return nil, projectNotFound(projectID)
-		}
-		projectID = p.ProjectID
-	case projectID == "":
-		return nil, iam.Invalid("x-oystehr-project-id", "name the project in the x-oystehr-project-id header")
-	}
-	t := s.db.Tenant(projectID)
-	project, err := t.Project(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, projectNotFound(projectID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if p.Kind == auth.Operator {
-		audit.Project(ctx, project.ID)
-	} else {
-		policy, err := s.effectivePolicy(ctx, t, p)
-		if err != nil {
-			return nil, err
-		}
-		// Only now is the caller known to belong to the project: attempts
-		// of outsiders are not written into its audit trail.
-		audit.Project(ctx, project.ID)
-		if !slices.ContainsFunc(grants, func(g Grant) bool { return access.Can(policy, g.Action, g.Resource).Allowed }) {
-			return nil, iam.Errorf(iam.Forbidden, "%s on %s is not allowed by your access policy", grants[0].Action, grants[0].Resource)
-		}
-	}
-	return &Scope{Principal: *p, Project: project, tenant: t}, nil
 }
 
 // effectivePolicy is the union of the principal's roles' policies and its

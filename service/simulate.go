@@ -41,8 +41,9 @@ type AccessCheck struct {
 
 // CheckAccess answers whether a principal of the project in scope may do
 // action on resource, and which rule decides it.
-func (s *Service) CheckAccess(ctx context.Context, who Subject, action, resource string) (*AccessCheck, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) CheckAccess(ctx context.Context, who Subject, action, resource string) (_ *AccessCheck, err error) {
+	sc, op, err := s.begin(ctx, ucCheckAccess, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}

@@ -36,8 +36,9 @@ func checkPhone(field, phone string) (string, error) {
 }
 
 // User returns one user of the project in scope.
-func (s *Service) User(ctx context.Context, id string) (*iam.User, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) User(ctx context.Context, id string) (_ *iam.User, err error) {
+	sc, op, err := s.begin(ctx, ucUser, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -149,8 +150,9 @@ func listPage[T any](first *int64, after, field string, desc bool, list func(sto
 }
 
 // Users lists a page of the project's users in a stable order.
-func (s *Service) Users(ctx context.Context, first *int64, after string, f UserFilter, order string, desc bool) (*UserPage, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Users(ctx context.Context, first *int64, after string, f UserFilter, order string, desc bool) (_ *UserPage, err error) {
+	sc, op, err := s.begin(ctx, ucUsers, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -203,8 +205,9 @@ type UserChanges struct {
 
 // UpdateUser changes a user. Roles replace the whole set; the user must keep
 // at least one role or an inline policy.
-func (s *Service) UpdateUser(ctx context.Context, id string, in UserChanges) (*iam.User, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) UpdateUser(ctx context.Context, id string, in UserChanges) (_ *iam.User, err error) {
+	sc, op, err := s.begin(ctx, ucUpdateUser, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -269,8 +272,9 @@ func userWriteError(err error, id, field string, expected int64) error {
 }
 
 // DeleteUser deletes a user. Its FHIR profile stays: it is clinical data.
-func (s *Service) DeleteUser(ctx context.Context, id string) error {
-	sc, err := scopeOf(ctx)
+func (s *Service) DeleteUser(ctx context.Context, id string) (err error) {
+	sc, op, err := s.begin(ctx, ucDeleteUser, id)
+	defer op.end(&err)
 	if err != nil {
 		return err
 	}
@@ -287,8 +291,13 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 
 // SetUserDisabled disables or re-enables a user. A disabled user cannot sign
 // in, and its tokens stop working at once (every request re-reads the user).
-func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool) (*iam.User, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool) (_ *iam.User, err error) {
+	uc := ucEnableUser
+	if disabled {
+		uc = ucDisableUser
+	}
+	sc, op, err := s.begin(ctx, uc, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -307,12 +316,13 @@ func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool)
 }
 
 // Me returns the signed-in user.
-func (s *Service) Me(ctx context.Context) (*iam.User, error) {
-	p, err := s.Authenticate(ctx)
+func (s *Service) Me(ctx context.Context) (_ *iam.User, err error) {
+	sc, op, err := s.begin(ctx, ucMe, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
-	return s.activeUser(ctx, p.ProjectID, p.ID)
+	return s.activeUser(ctx, sc.Principal.ProjectID, sc.Principal.ID)
 }
 
 // activeUser loads the user behind a token; a deleted or disabled user is no
