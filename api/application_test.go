@@ -216,7 +216,7 @@ func TestApplicationDelete(t *testing.T) {
 	op.Fails(t, "NOT_FOUND", "input.id", suDeleteAppMutation, map[string]any{"id": a.ID})
 	op.Fails(t, "NOT_FOUND", "input.id", suUpdateAppMutation, map[string]any{"in": map[string]any{"id": a.ID, "name": "Back"}})
 	// Nobody signs in through it any more.
-	s.Client("", "").Fails(t, "NOT_FOUND", "input.applicationId", suSignInMutation, map[string]any{"a": a.ID, "e": "x@example.com", "p": suPassword})
+	s.Client("", "").Fails(t, "NOT_FOUND", "input.applicationId", signInMutation, map[string]any{"a": a.ID, "e": "x@example.com", "p": testPassword})
 	if apps := suListApps(t, op); len(apps) != 1 || apps[0].ID != keep.ID {
 		t.Fatalf("applications after delete: %+v", apps)
 	}
@@ -227,7 +227,7 @@ func TestApplicationOfAnotherProject(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
-	other := s.Operator(suCreateProject(t, s, "Other"))
+	other := s.Operator(s.CreateProject(t, "Other"))
 	theirs := suCreateApp(t, other, map[string]any{"name": "Theirs", "allowedCallbackUrls": []string{}, "allowedCORSOriginsUrls": []string{"https://theirs.example.org"}})
 	suCreateApp(t, op, map[string]any{"name": "Ours", "allowedCallbackUrls": []string{}})
 

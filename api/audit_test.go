@@ -21,8 +21,8 @@ type i4Event = client.AuditEventsAuditEventsAuditEventConnectionEdgesAuditEventE
 // one page.
 func i4Events(t testing.TB, c graphql.Client, filter *client.AuditEventFilter) []i4Event {
 	t.Helper()
-	res, err := client.AuditEvents(t.Context(), c, i4Ptr(100), nil, filter)
-	i4Must(t, err)
+	res, err := client.AuditEvents(t.Context(), c, ptr(100), nil, filter)
+	atriumtest.Must(t, err)
 	if res.AuditEvents.PageInfo.HasNextPage {
 		t.Fatal("more than 100 audit events")
 	}
@@ -80,108 +80,109 @@ func TestAuditTrail(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	ctx := t.Context()
-	p := i4Project(t, s, "Audited")
-	op := i4Operator(s, p)
-	anon := i4Client(s, "", "")
+	p := s.CreateProject(t, "Audited")
+	op := s.Operator(p)
+	anon := s.Client("", "")
 	var want []i4WantEvent
-	secrets := []string{i4Password}
+	secrets := []string{testPassword}
 	expect := func(w i4WantEvent) { want = append(want, w) }
 	expect(i4WantEvent{"Project:CreateProject", "OPERATOR", "", "Project", p, "success", nil, ""})
 
 	// Roles: create (with a request id of our own), update, delete.
 	opReq := i4WithHeaders(s, i4Headers{"Authorization": "Bearer " + atriumtest.AdminSecret, "X-Oystehr-Project-Id": p, "X-Request-Id": "i4-create-role-request"})
 	cr, err := client.CreateRole(ctx, opReq, client.CreateRoleInput{
-		Name: "Editor", Description: i4Ptr("edits the project"),
-		AccessPolicy: i4Policy(i4Allow("Project:Settings", "Project:GetProjectInfo", "Project:UpdateProjectInfo")),
+		Name: "Editor", Description: ptr("edits the project"),
+		AccessPolicy: atriumtest.Policy(atriumtest.Allow("Project:Settings", "Project:GetProjectInfo", "Project:UpdateProjectInfo")),
 	})
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	role := cr.CreateRole.Role.Id
 	expect(i4WantEvent{"IAM:CreateRole", "OPERATOR", "", "Role", role, "success", []string{"accessPolicy", "description", "name"}, "i4-create-role-request"})
 	s.Operator(p).MustDo(t, `mutation($id: ID!) { updateRole(input: {id: $id, name: "Project editor", accessPolicy: {rule: [{resource: "Project:Settings", action: ["Project:GetProjectInfo", "Project:UpdateProjectInfo"], effect: Allow}]}}) { role { id } } }`,
 		map[string]any{"id": role}, nil)
 	expect(i4WantEvent{"IAM:UpdateRole", "OPERATOR", "", "Role", role, "success", []string{"accessPolicy", "id", "name"}, ""})
-	temp := i4Role(t, op, "Temporary", i4Allow("IAM:Role", "IAM:GetRole"))
+	temp := atriumtest.CreateRole(t, op, "Temporary", atriumtest.Allow("IAM:Role", "IAM:GetRole"))
 	expect(i4WantEvent{"IAM:CreateRole", "OPERATOR", "", "Role", temp, "success", []string{"accessPolicy", "description", "name"}, ""})
 	s.Operator(p).MustDo(t, `mutation($id: ID!) { deleteRole(input: {id: $id}) { deletedRoleId } }`, map[string]any{"id": temp}, nil)
 	expect(i4WantEvent{"IAM:DeleteRole", "OPERATOR", "", "Role", temp, "success", []string{"id"}, ""})
 	// A refused input records its error code.
 	_, err = client.CreateRole(ctx, op, client.CreateRoleInput{Name: ""})
-	i4Fails(t, err, "BAD_USER_INPUT")
+	atriumtest.FailsWith(t, err, "BAD_USER_INPUT")
 	expect(i4WantEvent{"IAM:CreateRole", "OPERATOR", "", "Role", "", "BAD_USER_INPUT", []string{"accessPolicy", "description", "name"}, ""})
 
 	// An application and a user, who accepts and signs in (and fails once).
-	app := i4App(t, op, "Portal")
+	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "Portal"})
 	expect(i4WantEvent{"App:CreateApplication", "OPERATOR", "", "Application", app, "success",
 		[]string{"allowedCORSOriginsUrls", "allowedCallbackUrls", "description", "loginRedirectUri", "loginWithEmailEnabled", "name", "shouldSendInviteEmail"}, ""})
-	user, ticket := i4InviteUser(t, op, app, "audited.user@example.com", []string{role}, nil)
+	inv := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("audited.user@example.com"), ApplicationId: app, Roles: []string{role}})
+	user, ticket := inv.UserID, inv.Ticket
 	secrets = append(secrets, ticket)
 	expect(i4WantEvent{"App:CreateUser", "OPERATOR", "", "User", user, "success",
 		[]string{"accessPolicy", "applicationId", "email", "phoneNumber", "profile", "resource", "roles", "shouldSendInviteEmail", "username"}, ""})
-	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: ticket, Password: i4Password})
-	i4Must(t, err)
+	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: ticket, Password: testPassword})
+	atriumtest.Must(t, err)
 	expect(i4WantEvent{"App:AcceptInvitation", "", "", "User", user, "success", []string{"password", "ticket"}, ""})
-	si, err := client.SignIn(ctx, anon, client.SignInInput{ApplicationId: app, Email: "audited.user@example.com", Password: i4Password})
-	i4Must(t, err)
+	si, err := client.SignIn(ctx, anon, client.SignInInput{ApplicationId: app, Email: "audited.user@example.com", Password: testPassword})
+	atriumtest.Must(t, err)
 	userTok := si.SignIn.AccessToken
 	secrets = append(secrets, userTok)
 	expect(i4WantEvent{"App:SignIn", "USER", user, "User", user, "success", []string{"applicationId", "email", "password"}, ""})
 	const wrongPassword = "i4-Wrong-Pass-Phrase-3d2f"
 	secrets = append(secrets, wrongPassword)
 	_, err = client.SignIn(ctx, anon, client.SignInInput{ApplicationId: app, Email: "audited.user@example.com", Password: wrongPassword})
-	i4Fails(t, err, "UNAUTHENTICATED")
+	atriumtest.FailsWith(t, err, "UNAUTHENTICATED")
 	expect(i4WantEvent{"App:SignIn", "", "", "User", user, "denied", []string{"applicationId", "email", "password"}, ""})
 
 	// The operator and the user change the project; the user is refused a
 	// role.
-	_, err = client.UpdateProject(ctx, op, client.UpdateProjectInput{Name: i4Ptr("Audited, renamed")})
-	i4Must(t, err)
+	_, err = client.UpdateProject(ctx, op, client.UpdateProjectInput{Name: ptr("Audited, renamed")})
+	atriumtest.Must(t, err)
 	expect(i4WantEvent{"Project:UpdateProjectInfo", "OPERATOR", "", "Project", p, "success", []string{"name"}, ""})
-	asUser := i4Client(s, userTok, "")
-	_, err = client.UpdateProject(ctx, asUser, client.UpdateProjectInput{Description: i4Ptr("by the user")})
-	i4Must(t, err)
+	asUser := s.Client(userTok, "")
+	_, err = client.UpdateProject(ctx, asUser, client.UpdateProjectInput{Description: ptr("by the user")})
+	atriumtest.Must(t, err)
 	expect(i4WantEvent{"Project:UpdateProjectInfo", "USER", user, "Project", p, "success", []string{"description"}, ""})
-	_, err = client.CreateRole(ctx, asUser, client.CreateRoleInput{Name: "Escalation", AccessPolicy: i4Policy(i4Allow("*", "*"))})
-	i4Fails(t, err, "FORBIDDEN")
+	_, err = client.CreateRole(ctx, asUser, client.CreateRoleInput{Name: "Escalation", AccessPolicy: atriumtest.Policy(atriumtest.Allow("*", "*"))})
+	atriumtest.FailsWith(t, err, "FORBIDDEN")
 	expect(i4WantEvent{"IAM:CreateRole", "USER", user, "Role", "", "denied", []string{"accessPolicy", "description", "name"}, ""})
 
 	// The default machine client: a new secret, a token, a wrong secret, and
 	// a change made with the machine token.
 	ms, err := client.M2MClients(ctx, op, nil, nil, nil)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	def := ms.M2mClients.Edges[0].Node
-	secret := i4Rotate(t, op, def.Id)
+	secret := atriumtest.RotateSecret(t, op, def.Id)
 	secrets = append(secrets, secret)
 	expect(i4WantEvent{"App:RotateM2MClientSecret", "OPERATOR", "", "M2MClient", def.Id, "success", []string{"id"}, ""})
-	machineTok := i4M2MToken(t, s, def.ClientId, secret)
+	machineTok := s.M2MToken(t, def.ClientId, secret)
 	secrets = append(secrets, machineTok)
 	expect(i4WantEvent{"IAM:IssueM2MClientToken", "M2M_CLIENT", def.Id, "M2MClient", def.Id, "success", []string{"client_id", "client_secret"}, ""})
 	wrongSecret := secret[:len(secret)-4] + "zzzz"
 	secrets = append(secrets, wrongSecret)
-	i4WantOAuthError(t, i4FormToken(t, s, def.ClientId, wrongSecret), http.StatusUnauthorized, "invalid_client")
+	wantOAuthError(t, s.ClientCredentials(t, def.ClientId, wrongSecret), http.StatusUnauthorized, "invalid_client")
 	expect(i4WantEvent{"IAM:IssueM2MClientToken", "M2M_CLIENT", def.Id, "M2MClient", def.Id, "denied", []string{"client_id", "client_secret"}, ""})
 	// An unknown client reaches no project: nothing to record here.
-	i4WantOAuthError(t, i4FormToken(t, s, "no-such-client", secret), http.StatusUnauthorized, "invalid_client")
-	byMachine := i4Role(t, i4Client(s, machineTok, ""), "Made by a machine", i4Allow("IAM:Role", "IAM:GetRole"))
+	wantOAuthError(t, s.ClientCredentials(t, "no-such-client", secret), http.StatusUnauthorized, "invalid_client")
+	byMachine := atriumtest.CreateRole(t, s.Client(machineTok, ""), "Made by a machine", atriumtest.Allow("IAM:Role", "IAM:GetRole"))
 	expect(i4WantEvent{"IAM:CreateRole", "M2M_CLIENT", def.Id, "Role", byMachine, "success", []string{"accessPolicy", "description", "name"}, ""})
 
 	// Queries record nothing, whoever asks and whatever the answer.
 	before := i4Events(t, op, nil)
 	_, err = client.Project(ctx, op)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	_, err = client.Roles(ctx, op)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	_, err = client.Users(ctx, op, nil, nil, nil)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	_, err = client.M2MClient(ctx, op, def.Id)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	_, err = client.Me(ctx, asUser)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	_, err = client.AuditEvents(ctx, asUser, nil, nil, nil)
-	i4Fails(t, err, "FORBIDDEN") // Project:ListAuditEvents is not the user's
+	atriumtest.FailsWith(t, err, "FORBIDDEN") // Project:ListAuditEvents is not the user's
 	_, err = client.Roles(ctx, asUser)
-	i4Fails(t, err, "FORBIDDEN")
-	_, err = client.M2MMe(ctx, i4Client(s, machineTok, ""))
-	i4Must(t, err)
+	atriumtest.FailsWith(t, err, "FORBIDDEN")
+	_, err = client.M2MMe(ctx, s.Client(machineTok, ""))
+	atriumtest.Must(t, err)
 	all := i4Events(t, op, nil)
 	if !slices.Equal(i4EventIDs(all), i4EventIDs(before)) {
 		t.Fatalf("queries recorded events: %d before, %d after", len(before), len(all))
@@ -220,7 +221,7 @@ func TestAuditTrail(t *testing.T) {
 		}
 	}
 	for i, e := range all {
-		if !i4UUID.MatchString(e.Id) || e.RequestId == "" || e.Time.IsZero() {
+		if !atriumtest.UUID.MatchString(e.Id) || e.RequestId == "" || e.Time.IsZero() {
 			t.Errorf("event %s has no id, request id or time", i4ShowEvent(e))
 		}
 		if i > 0 && e.Time.After(all[i-1].Time) {
@@ -277,14 +278,14 @@ func TestAuditTrail(t *testing.T) {
 		{"actorId machine", client.AuditEventFilter{ActorId: &def.Id}, func(e i4Event) bool { return e.Actor.Id == def.Id }, 3},
 		{"targetId role", client.AuditEventFilter{TargetId: &role}, func(e i4Event) bool { return e.Target.Id == role }, 2},
 		{"targetId user", client.AuditEventFilter{TargetId: &user}, func(e i4Event) bool { return e.Target.Id == user }, 4},
-		{"action App:SignIn", client.AuditEventFilter{Action: i4Ptr("App:SignIn")}, func(e i4Event) bool { return e.Action == "App:SignIn" }, 2},
-		{"action IAM:CreateRole by user", client.AuditEventFilter{Action: i4Ptr("IAM:CreateRole"), ActorId: &user},
+		{"action App:SignIn", client.AuditEventFilter{Action: ptr("App:SignIn")}, func(e i4Event) bool { return e.Action == "App:SignIn" }, 2},
+		{"action IAM:CreateRole by user", client.AuditEventFilter{Action: ptr("IAM:CreateRole"), ActorId: &user},
 			func(e i4Event) bool { return e.Action == "IAM:CreateRole" && e.Actor.Id == user }, 1},
 		{"since", client.AuditEventFilter{Since: &mid}, func(e i4Event) bool { return !e.Time.Before(mid) }, 1},
 		{"until", client.AuditEventFilter{Until: &mid}, func(e i4Event) bool { return e.Time.Before(mid) }, 1},
 		{"since and until", client.AuditEventFilter{Since: &all[len(all)-1].Time, Until: &mid},
 			func(e i4Event) bool { return !e.Time.Before(all[len(all)-1].Time) && e.Time.Before(mid) }, 1},
-		{"nothing", client.AuditEventFilter{Action: i4Ptr("IAM:NoSuchAction")}, func(i4Event) bool { return false }, 0},
+		{"nothing", client.AuditEventFilter{Action: ptr("IAM:NoSuchAction")}, func(i4Event) bool { return false }, 0},
 	} {
 		wantIDs := where(tc.keep)
 		if len(wantIDs) < tc.least {
@@ -295,14 +296,14 @@ func TestAuditTrail(t *testing.T) {
 		}
 	}
 	_, err = client.AuditEvents(ctx, op, nil, nil, &client.AuditEventFilter{Since: &mid, Until: &mid})
-	i4Fails(t, err, "BAD_USER_INPUT")
+	atriumtest.FailsWith(t, err, "BAD_USER_INPUT")
 
 	// Paging by 2: the same events, newest first, none twice.
 	var paged []string
 	var after *string
 	for range len(all) {
-		res, err := client.AuditEvents(ctx, op, i4Ptr(2), after, nil)
-		i4Must(t, err)
+		res, err := client.AuditEvents(ctx, op, ptr(2), after, nil)
+		atriumtest.Must(t, err)
 		conn := res.AuditEvents
 		if len(conn.Edges) == 0 || len(conn.Edges) > 2 {
 			t.Fatalf("a page of %d events", len(conn.Edges))
@@ -320,24 +321,24 @@ func TestAuditTrail(t *testing.T) {
 	}
 
 	// Events live in their project: B's trail has its own creation only.
-	b := i4Project(t, s, "Elsewhere")
-	bEvents := i4Events(t, i4Operator(s, b), nil)
+	b := s.CreateProject(t, "Elsewhere")
+	bEvents := i4Events(t, s.Operator(b), nil)
 	if len(bEvents) != 1 || bEvents[0].Action != "Project:CreateProject" || bEvents[0].Target.Id != b {
 		for _, e := range bEvents {
 			t.Log(i4ShowEvent(e))
 		}
 		t.Fatalf("project B has %d events", len(bEvents))
 	}
-	for _, e := range i4Events(t, i4Operator(s, s.Sandbox), nil) {
+	for _, e := range i4Events(t, s.Operator(s.Sandbox), nil) {
 		if slices.Contains(i4EventIDs(all), e.Id) || e.Target.Id == p || e.Actor.Id == user {
 			t.Errorf("the sandbox shows an event of project A: %s", i4ShowEvent(e))
 		}
 	}
 	// The machine token of A cannot read B's trail.
-	_, err = client.AuditEvents(ctx, i4Client(s, machineTok, b), nil, nil, nil)
-	i4Fails(t, err, "NOT_FOUND")
+	_, err = client.AuditEvents(ctx, s.Client(machineTok, b), nil, nil, nil)
+	atriumtest.FailsWith(t, err, "NOT_FOUND")
 	// ... but reads its own with full access.
-	if got := i4Events(t, i4Client(s, machineTok, ""), nil); !slices.Equal(i4EventIDs(got), i4EventIDs(all)) {
+	if got := i4Events(t, s.Client(machineTok, ""), nil); !slices.Equal(i4EventIDs(got), i4EventIDs(all)) {
 		t.Fatalf("the machine client sees %d events, the operator %d", len(got), len(all))
 	}
 }
@@ -348,15 +349,15 @@ func TestAuditDeveloperTargets(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	ctx := t.Context()
-	op := i4Operator(s, s.Sandbox)
-	role := i4Role(t, op, "Staff", i4Allow("Project:Settings", "Project:GetProjectInfo"))
+	op := s.Operator(s.Sandbox)
+	role := atriumtest.CreateRole(t, op, "Staff", atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))
 	inv, err := client.InviteDeveloper(ctx, op, client.InviteDeveloperInput{Email: "audit.dev@example.com", Roles: []string{role}})
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	dev := inv.InviteDeveloper.Developer.Id
-	_, err = client.UpdateDeveloper(ctx, op, client.UpdateDeveloperInput{Id: dev, AccessPolicy: i4Policy(i4Allow("IAM:Role", "IAM:GetRole"))})
-	i4Must(t, err)
+	_, err = client.UpdateDeveloper(ctx, op, client.UpdateDeveloperInput{Id: dev, AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:GetRole"))})
+	atriumtest.Must(t, err)
 	_, err = client.RemoveDeveloper(ctx, op, client.RemoveDeveloperInput{Id: dev})
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 
 	var got []string
 	for _, e := range i4Events(t, op, nil) {
@@ -385,23 +386,23 @@ func TestAuditDeveloperSignIn(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	ctx := t.Context()
-	a, b := s.Sandbox, i4Project(t, s, "Second")
-	policy := i4Policy(i4Allow("*", "*"))
-	inv, err := client.InviteDeveloper(ctx, i4Operator(s, a), client.InviteDeveloperInput{Email: "audited@example.com", AccessPolicy: policy})
-	i4Must(t, err)
-	_, err = client.InviteDeveloper(ctx, i4Operator(s, b), client.InviteDeveloperInput{Email: "audited@example.com", AccessPolicy: policy})
-	i4Must(t, err)
-	anon := i4Client(s, "", "")
-	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: i4Ticket(t, *inv.InviteDeveloper.InvitationUrl), Password: i4Password})
-	i4Must(t, err)
+	a, b := s.Sandbox, s.CreateProject(t, "Second")
+	policy := atriumtest.Policy(atriumtest.Allow("*", "*"))
+	inv, err := client.InviteDeveloper(ctx, s.Operator(a), client.InviteDeveloperInput{Email: "audited@example.com", AccessPolicy: policy})
+	atriumtest.Must(t, err)
+	_, err = client.InviteDeveloper(ctx, s.Operator(b), client.InviteDeveloperInput{Email: "audited@example.com", AccessPolicy: policy})
+	atriumtest.Must(t, err)
+	anon := s.Client("", "")
+	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: atriumtest.Ticket(t, *inv.InviteDeveloper.InvitationUrl), Password: testPassword})
+	atriumtest.Must(t, err)
 	dev := inv.InviteDeveloper.Developer.Id
 	_, err = client.SignInDeveloper(ctx, anon, client.SignInDeveloperInput{Email: "audited@example.com", Password: "not-the-password"})
-	i4Fails(t, err, "UNAUTHENTICATED")
-	_, err = client.SignInDeveloper(ctx, anon, client.SignInDeveloperInput{Email: "audited@example.com", Password: i4Password})
-	i4Must(t, err)
+	atriumtest.FailsWith(t, err, "UNAUTHENTICATED")
+	_, err = client.SignInDeveloper(ctx, anon, client.SignInDeveloperInput{Email: "audited@example.com", Password: testPassword})
+	atriumtest.Must(t, err)
 
 	for _, project := range []string{a, b} {
-		events := i4Events(t, i4Operator(s, project), &client.AuditEventFilter{Action: i4Ptr("IAM:SignInDeveloper")})
+		events := i4Events(t, s.Operator(project), &client.AuditEventFilter{Action: ptr("IAM:SignInDeveloper")})
 		var got []string
 		for _, e := range events {
 			got = append(got, e.Outcome+" by "+e.Actor.Kind+"/"+e.Actor.Id+" on "+e.Target.Type+"/"+e.Target.Id)

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/event"
 
 	"atrium/atriumtest"
+	"atrium/client"
 )
 
 // suCommandCounter records the MongoDB commands a server's driver starts
@@ -68,7 +69,7 @@ func TestUsersRolesRoundTrips(t *testing.T) {
 	var roles []string
 	name := map[string]string{}
 	for i := range 5 {
-		id := suCreateRole(t, op, fmt.Sprintf("Role %d", i), suPolicy(suAllow("*", "*")))
+		id := atriumtest.CreateRole(t, op, fmt.Sprintf("Role %d", i), atriumtest.Allow("*", "*"))
 		roles = append(roles, id)
 		name[id] = fmt.Sprintf("Role %d", i)
 	}
@@ -145,7 +146,7 @@ func TestUsersRolesRoundTrips(t *testing.T) {
 	// reads the user and its roles.
 	opTen, opHundred := run(op, 10), run(op, 100)
 	t.Logf("operator: users(first: 10): %d commands %q; users(first: 100): %d commands %q", len(opTen), opTen, len(opHundred), opHundred)
-	u := signedInUser(t, s, op, app, "counter@example.com", []string{roles[0]}, nil)
+	u := s.SignedInUser(t, op, client.InviteUserInput{Email: ptr("counter@example.com"), ApplicationId: app, Roles: []string{roles[0]}}, testPassword)
 	wantRoles[u.ID] = []string{"Role 0"}
 	uc := s.Client(u.Token, "")
 	userTen, userHundred := run(uc, 10), run(uc, 100)

@@ -28,7 +28,7 @@ func i4Simulate(t testing.TB, c graphql.Client, who client.PrincipalInput, actio
 func i4MustSimulate(t testing.TB, c graphql.Client, who client.PrincipalInput, action, resource string) i4Check {
 	t.Helper()
 	got, err := i4Simulate(t, c, who, action, resource)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	return got
 }
 
@@ -95,12 +95,12 @@ func TestCheckAccess(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	ctx := t.Context()
-	p := i4Project(t, s, "Simulated")
-	op := i4Operator(s, p)
-	reader := i4Role(t, op, "Reader", i4Allow("IAM:Role", "IAM:GetRole"), i4Allow("Project:Settings", "Project:GetProjectInfo"))
-	inactive := i4Role(t, op, "Inactive", i4Rule(client.EffectDeny, []string{"*"}, "*"))
-	app := i4App(t, op, "EHR")
-	user, _ := i4InviteUser(t, op, app, "dr.x@example.com", []string{reader}, nil)
+	p := s.CreateProject(t, "Simulated")
+	op := s.Operator(p)
+	reader := atriumtest.CreateRole(t, op, "Reader", atriumtest.Allow("IAM:Role", "IAM:GetRole"), atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))
+	inactive := atriumtest.CreateRole(t, op, "Inactive", atriumtest.Rule(client.EffectDeny, []string{"*"}, "*"))
+	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "EHR"})
+	user := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("dr.x@example.com"), ApplicationId: app, Roles: []string{reader}}).UserID
 	asUser := client.PrincipalInput{UserId: &user}
 
 	// Allowed by the Reader role's second rule.
@@ -126,21 +126,21 @@ func TestCheckAccess(t *testing.T) {
 	i4WantRule(t, i4MustSimulate(t, op, asUser, "IAM:GetRole", "IAM:Role:"+inactive), true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
 
 	// An inline policy is its own source.
-	inl, _ := i4InviteUser(t, op, app, "inline@example.com", nil, i4Policy(i4Allow("IAM:Role", "IAM:ListAllRoles"), i4Allow("Project:Settings", "Project:UpdateProjectInfo")))
+	inl := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("inline@example.com"), ApplicationId: app, AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:ListAllRoles"), atriumtest.Allow("Project:Settings", "Project:UpdateProjectInfo"))}).UserID
 	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &inl}, "Project:UpdateProjectInfo", "Project:Settings"),
 		true, "", "", 1, []string{"Project:Settings"}, []string{"Project:UpdateProjectInfo"})
 	// An inline Deny beats a role's Allow.
-	mixed, _ := i4InviteUser(t, op, app, "mixed@example.com", []string{reader}, i4Policy(i4Rule(client.EffectDeny, []string{"Project:Settings"}, "Project:*")))
+	mixed := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("mixed@example.com"), ApplicationId: app, Roles: []string{reader}, AccessPolicy: atriumtest.Policy(atriumtest.Rule(client.EffectDeny, []string{"Project:Settings"}, "Project:*"))}).UserID
 	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &mixed}, "Project:GetProjectInfo", "Project:Settings"),
 		false, "", "", 0, []string{"Project:Settings"}, []string{"Project:*"})
 	// ... and a role's Deny beats an inline Allow.
-	held, _ := i4InviteUser(t, op, app, "held@example.com", []string{inactive}, i4Policy(i4Allow("*", "*")))
+	held := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("held@example.com"), ApplicationId: app, Roles: []string{inactive}, AccessPolicy: atriumtest.Policy(atriumtest.Allow("*", "*"))}).UserID
 	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &held}, "IAM:GetRole", "IAM:Role"),
 		false, inactive, "Inactive", 0, []string{"*"}, []string{"*"})
 
 	// A developer.
 	dinv, err := client.InviteDeveloper(ctx, op, client.InviteDeveloperInput{Email: "sim.dev@example.com", Roles: []string{reader}})
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	dev := dinv.InviteDeveloper.Developer.Id
 	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{DeveloperId: &dev}, "IAM:GetRole", "IAM:Role"),
 		true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
@@ -148,7 +148,7 @@ func TestCheckAccess(t *testing.T) {
 
 	// A machine client: the default one's full access is inline.
 	ms, err := client.M2MClients(ctx, op, nil, nil, nil)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	def := ms.M2mClients.Edges[0].Node.Id
 	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{M2mClientId: &def}, "IAM:DeleteRole", "IAM:Role:"+reader),
 		true, "", "", 0, []string{"*"}, []string{"*"})
@@ -161,39 +161,39 @@ func TestCheckAccess(t *testing.T) {
 		{UserId: &user, DeveloperId: &dev, M2mClientId: &def},
 	} {
 		_, err := i4Simulate(t, op, who, "IAM:GetRole", "IAM:Role")
-		i4Fails(t, err, "BAD_USER_INPUT")
+		atriumtest.FailsWith(t, err, "BAD_USER_INPUT")
 	}
 	for _, in := range [][2]string{{"", "IAM:Role"}, {"IAM:GetRole", " "}} {
 		_, err := i4Simulate(t, op, asUser, in[0], in[1])
-		i4Fails(t, err, "BAD_USER_INPUT")
+		atriumtest.FailsWith(t, err, "BAD_USER_INPUT")
 	}
 
 	// Principals of another project are not found.
-	sop := i4Operator(s, s.Sandbox)
-	sapp := i4App(t, sop, "Sandbox EHR")
-	stranger, _ := i4InviteUser(t, sop, sapp, "stranger@example.com", nil, i4Policy(i4Allow("*", "*")))
+	sop := s.Operator(s.Sandbox)
+	sapp := atriumtest.CreateApplication(t, sop, client.CreateApplicationInput{Name: "Sandbox EHR"})
+	stranger := atriumtest.Invite(t, sop, client.InviteUserInput{Email: ptr("stranger@example.com"), ApplicationId: sapp, AccessPolicy: atriumtest.Policy(atriumtest.Allow("*", "*"))}).UserID
 	sms, err := client.M2MClients(ctx, sop, nil, nil, nil)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	sdef := sms.M2mClients.Edges[0].Node.Id
 	for _, who := range []client.PrincipalInput{{UserId: &stranger}, {M2mClientId: &sdef}} {
 		_, err := i4Simulate(t, op, who, "IAM:GetRole", "IAM:Role")
-		i4Fails(t, err, "NOT_FOUND")
+		atriumtest.FailsWith(t, err, "NOT_FOUND")
 	}
 	_, err = i4Simulate(t, sop, client.PrincipalInput{DeveloperId: &dev}, "IAM:GetRole", "IAM:Role")
-	i4Fails(t, err, "NOT_FOUND")
+	atriumtest.FailsWith(t, err, "NOT_FOUND")
 	// The stranger is there, in its own project.
 	i4MustSimulate(t, sop, client.PrincipalInput{UserId: &stranger}, "IAM:GetRole", "IAM:Role")
 
 	// The simulator's own guard: IAM:SimulateAccess on IAM:Role.
-	_, noRight := i4MachineToken(t, s, op, "No simulator", []string{reader}, nil)
-	_, err = i4Simulate(t, i4Client(s, noRight, ""), asUser, "IAM:GetRole", "IAM:Role")
-	i4Fails(t, err, "FORBIDDEN")
-	_, withRight := i4MachineToken(t, s, op, "Simulator", nil, i4Policy(i4Allow("IAM:Role", "IAM:SimulateAccess")))
-	got = i4MustSimulate(t, i4Client(s, withRight, ""), asUser, "IAM:GetRole", "IAM:Role")
+	noRight := s.MachineToken(t, op, client.CreateM2MClientInput{Name: "No simulator", Roles: []string{reader}}).Token
+	_, err = i4Simulate(t, s.Client(noRight, ""), asUser, "IAM:GetRole", "IAM:Role")
+	atriumtest.FailsWith(t, err, "FORBIDDEN")
+	withRight := s.MachineToken(t, op, client.CreateM2MClientInput{Name: "Simulator", AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:SimulateAccess"))}).Token
+	got = i4MustSimulate(t, s.Client(withRight, ""), asUser, "IAM:GetRole", "IAM:Role")
 	i4WantRule(t, got, true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
 	// A machine token simulates in its own project only.
-	_, err = i4Simulate(t, i4Client(s, withRight, s.Sandbox), client.PrincipalInput{UserId: &stranger}, "IAM:GetRole", "IAM:Role")
-	i4Fails(t, err, "NOT_FOUND")
+	_, err = i4Simulate(t, s.Client(withRight, s.Sandbox), client.PrincipalInput{UserId: &stranger}, "IAM:GetRole", "IAM:Role")
+	atriumtest.FailsWith(t, err, "NOT_FOUND")
 
 	// checkAccess changes nothing: the user still holds Reader alone.
 	after := s.Operator(p).Do(t, `query($id: ID!) { user(id: $id) { roles { id } } }`, map[string]any{"id": user})
@@ -208,31 +208,31 @@ func TestCheckAccess(t *testing.T) {
 func TestCheckAccessRealPolicies(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
-	op := i4Operator(s, s.Sandbox)
-	staff := i4Role(t, op, "Staff",
-		i4Rule(client.EffectAllow, []string{"FHIR:Consent", "FHIR:Coverage", "FHIR:RelatedPerson"}, "FHIR:Search", "FHIR:Read"),
-		i4Rule(client.EffectAllow, []string{"FHIR:Patient", "FHIR:Appointment", "FHIR:Encounter"}, "FHIR:Read", "FHIR:Search", "FHIR:Update"),
-		i4Allow("Zambda:Function:*", "Zambda:InvokeFunction"),
-		i4Allow("App:User", "App:ListAllUsers", "App:GetUser"),
-		i4Rule(client.EffectAllow, []string{"FHIR:Patient", "FHIR:Appointment"}, "FHIR:History"),
+	op := s.Operator(s.Sandbox)
+	staff := atriumtest.CreateRole(t, op, "Staff",
+		atriumtest.Rule(client.EffectAllow, []string{"FHIR:Consent", "FHIR:Coverage", "FHIR:RelatedPerson"}, "FHIR:Search", "FHIR:Read"),
+		atriumtest.Rule(client.EffectAllow, []string{"FHIR:Patient", "FHIR:Appointment", "FHIR:Encounter"}, "FHIR:Read", "FHIR:Search", "FHIR:Update"),
+		atriumtest.Allow("Zambda:Function:*", "Zambda:InvokeFunction"),
+		atriumtest.Allow("App:User", "App:ListAllUsers", "App:GetUser"),
+		atriumtest.Rule(client.EffectAllow, []string{"FHIR:Patient", "FHIR:Appointment"}, "FHIR:History"),
 	)
-	patient := i4Role(t, op, "Patient",
-		i4Rule(client.EffectAllow, []string{"Zambda:Function:get-appointments", "Zambda:Function:cancel-appointment"}, "Zambda:InvokeFunction"),
-		i4Allow("Telemed:Meeting", "Telemed:JoinMeeting"),
-		i4Allow("FHIR:Encounter", "FHIR:Read"),
+	patient := atriumtest.CreateRole(t, op, "Patient",
+		atriumtest.Rule(client.EffectAllow, []string{"Zambda:Function:get-appointments", "Zambda:Function:cancel-appointment"}, "Zambda:InvokeFunction"),
+		atriumtest.Allow("Telemed:Meeting", "Telemed:JoinMeeting"),
+		atriumtest.Allow("FHIR:Encounter", "FHIR:Read"),
 	)
-	providers := i4Role(t, op, "Providers",
-		i4Rule(client.EffectAllow, []string{"FHIR:*"}, "FHIR:Read", "FHIR:Search"),
-		i4Rule(client.EffectAllow, []string{"FHIR:Encounter:*", "FHIR:Observation:*"}, "FHIR:*"),
+	providers := atriumtest.CreateRole(t, op, "Providers",
+		atriumtest.Rule(client.EffectAllow, []string{"FHIR:*"}, "FHIR:Read", "FHIR:Search"),
+		atriumtest.Rule(client.EffectAllow, []string{"FHIR:Encounter:*", "FHIR:Observation:*"}, "FHIR:*"),
 	)
-	inactive := i4Role(t, op, "Inactive", i4Rule(client.EffectDeny, []string{"*"}, "*"))
+	inactive := atriumtest.CreateRole(t, op, "Inactive", atriumtest.Rule(client.EffectDeny, []string{"*"}, "*"))
 	names := map[string]string{staff: "Staff", patient: "Patient", providers: "Providers", inactive: "Inactive"}
 
 	// One machine client per set of roles: the simulated principals.
 	holders := map[string]string{}
 	for _, set := range [][]string{{staff}, {patient}, {providers}, {staff, inactive}, {patient, inactive}} {
 		res, err := client.CreateM2MClient(t.Context(), op, client.CreateM2MClientInput{Name: strings.Join(set, "+"), Roles: set})
-		i4Must(t, err)
+		atriumtest.Must(t, err)
 		holders[strings.Join(set, "+")] = res.CreateM2MClient.M2mClient.Id
 	}
 	cases := []struct {
@@ -297,11 +297,12 @@ func i4Names(ids []string, names map[string]string) []string {
 func TestCheckAccessDisabledUser(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
-	op := i4Operator(s, s.Sandbox)
-	app := i4App(t, op, "EHR")
-	user, ticket := i4InviteUser(t, op, app, "disabled@example.com", nil, i4Policy(i4Allow("Project:Settings", "Project:GetProjectInfo")))
-	_, err := client.AcceptInvitation(t.Context(), i4Client(s, "", ""), client.AcceptInvitationInput{Ticket: ticket, Password: i4Password})
-	i4Must(t, err)
+	op := s.Operator(s.Sandbox)
+	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "EHR"})
+	inv := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("disabled@example.com"), ApplicationId: app, AccessPolicy: atriumtest.Policy(atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))})
+	user, ticket := inv.UserID, inv.Ticket
+	_, err := client.AcceptInvitation(t.Context(), s.Client("", ""), client.AcceptInvitationInput{Ticket: ticket, Password: testPassword})
+	atriumtest.Must(t, err)
 	who := client.PrincipalInput{UserId: &user}
 	if got := i4MustSimulate(t, op, who, "Project:GetProjectInfo", "Project:Settings"); !got.Allowed {
 		t.Fatalf("active user: %s", i4Show(got))

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"atrium/atriumtest"
+	"atrium/client"
 )
 
 const suUserFields = `id name email profile status version
@@ -52,11 +53,11 @@ func TestUpdateUser(t *testing.T) {
 	staff := createRole(t, op, "Staff")
 	nurse := createRole(t, op, "Nurse")
 	doctor := createRole(t, op, "Doctor")
-	id, _ := suInvite(t, op, map[string]any{"email": "edit@example.com", "applicationId": app, "roles": []string{staff}})
-	other := suCreateProject(t, s, "Other")
+	id := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("edit@example.com"), ApplicationId: app, Roles: []string{staff}}).UserID
+	other := s.CreateProject(t, "Other")
 	foreignRole := createRole(t, s.Operator(other), "Foreign")
 	foreignApp := createApplication(t, s.Operator(other), "Foreign portal")
-	_, _ = suInvite(t, s.Operator(other), map[string]any{"email": "foreign@example.com", "applicationId": foreignApp, "roles": []string{foreignRole}})
+	atriumtest.Invite(t, s.Operator(other), client.InviteUserInput{Email: ptr("foreign@example.com"), ApplicationId: foreignApp, Roles: []string{foreignRole}})
 	var foreignUsers struct {
 		Users struct {
 			Edges []struct{ Node struct{ Profile string } }
@@ -101,7 +102,7 @@ func TestUpdateUser(t *testing.T) {
 		{"profile of another project", "NOT_FOUND", "input.profile", map[string]any{"profile": foreignProfile}},
 		{"null name", "BAD_USER_INPUT", "input.name", map[string]any{"name": nil}},
 		{"empty name", "BAD_USER_INPUT", "input.name", map[string]any{"name": "   "}},
-		{"invalid policy", "BAD_USER_INPUT", "", map[string]any{"accessPolicy": suPolicy(suAllow("Nope", "Nope"))}},
+		{"invalid policy", "BAD_USER_INPUT", "", map[string]any{"accessPolicy": atriumtest.Policy(atriumtest.Allow("Nope", "Nope"))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := suGetUser(t, op, id)
@@ -116,7 +117,7 @@ func TestUpdateUser(t *testing.T) {
 
 	// With an inline policy the roles may go; then the policy may not.
 	op.MustDo(t, suUpdateUserMutation, map[string]any{"in": map[string]any{
-		"id": id, "roles": []string{}, "accessPolicy": suPolicy(suAllow("Project:Settings", "Project:GetProjectInfo")), "expectedVersion": 3,
+		"id": id, "roles": []string{}, "accessPolicy": atriumtest.Policy(atriumtest.Allow("Project:Settings", "Project:GetProjectInfo")), "expectedVersion": 3,
 	}}, &out)
 	if u = out.UpdateUser.User; len(u.Roles) != 0 || u.AccessPolicy == nil || len(u.AccessPolicy.Rule) != 1 || u.Version != 4 {
 		t.Fatalf("policy instead of roles: %+v", u)
@@ -134,7 +135,7 @@ func TestUpdateUser(t *testing.T) {
 	}
 
 	// Profile: another existing profile of this project.
-	otherID, _ := suInvite(t, op, map[string]any{"email": "holder@example.com", "applicationId": app, "roles": []string{staff}})
+	otherID := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("holder@example.com"), ApplicationId: app, Roles: []string{staff}}).UserID
 	holder := suGetUser(t, op, otherID)
 	op.MustDo(t, suUpdateUserMutation, map[string]any{"in": map[string]any{"id": id, "profile": holder.Profile}}, &out)
 	if out.UpdateUser.User.Profile != holder.Profile {
@@ -149,8 +150,8 @@ func TestDeleteUser(t *testing.T) {
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
 	staff := createRole(t, op, "Staff")
-	id, _ := suInvite(t, op, map[string]any{"email": "gone@example.com", "applicationId": app, "roles": []string{staff}})
-	keep, _ := suInvite(t, op, map[string]any{"email": "kept@example.com", "applicationId": app, "roles": []string{staff}})
+	id := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("gone@example.com"), ApplicationId: app, Roles: []string{staff}}).UserID
+	keep := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("kept@example.com"), ApplicationId: app, Roles: []string{staff}}).UserID
 	u := suGetUser(t, op, id)
 
 	var del struct {
@@ -179,7 +180,7 @@ func TestDeleteUser(t *testing.T) {
 		t.Fatalf("memberCount after delete: %d", role.Role.MemberCount)
 	}
 	// The email is free again.
-	suInvite(t, op, map[string]any{"email": "gone@example.com", "applicationId": app, "roles": []string{staff}, "profile": u.Profile})
+	atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("gone@example.com"), ApplicationId: app, Roles: []string{staff}, Profile: ptr(u.Profile)})
 
 	// The FHIR profile stays: it is clinical data.
 	profileID, ok := strings.CutPrefix(u.Profile, "Practitioner/")
@@ -211,7 +212,7 @@ func TestDeletedUsersProfileIsNotOverwritten(t *testing.T) {
 
 	var up suSignUpResult
 	s.Client("", "").MustDo(t, suSignUpMutation, map[string]any{"in": map[string]any{
-		"applicationId": app, "email": "recycled@example.com", "password": suPassword,
+		"applicationId": app, "email": "recycled@example.com", "password": testPassword,
 		"resource": map[string]any{"resourceType": "Patient", "name": []any{map[string]any{"family": "Stranger"}}},
 	}}, &up)
 	p, err := s.DB.Tenant(s.Sandbox).Profiles().Get(context.Background(), profileID)
@@ -236,7 +237,7 @@ func TestDisableEnableUser(t *testing.T) {
 	app := createApplication(t, op, "Portal")
 	staff := createRole(t, op, "Staff")
 	active := invite(t, op, app, staff, "active@example.com")
-	suAccept(t, s, active.Ticket, suPassword)
+	s.Accept(t, active.Ticket, testPassword)
 	invited := invite(t, op, app, staff, "invited@example.com")
 
 	const disable = `mutation($id: ID!) { disableUser(input: {id: $id}) { user { id status } } }`
@@ -260,7 +261,7 @@ func TestDisableEnableUser(t *testing.T) {
 		t.Fatalf("refused disable/enable changed the invited user: %+v -> %+v", before, after)
 	}
 	// The invitation still works.
-	suAccept(t, s, invited.Ticket, suPassword)
+	s.Accept(t, invited.Ticket, testPassword)
 
 	op.Fails(t, "NOT_FOUND", "input.id", disable, map[string]any{"id": "no-such-user"})
 	op.Fails(t, "NOT_FOUND", "input.id", enable, map[string]any{"id": "no-such-user"})
@@ -274,8 +275,8 @@ func TestRoleMemberCountAndDeleteWhileHeld(t *testing.T) {
 	app := createApplication(t, op, "Portal")
 	held := createRole(t, op, "Held")
 	spare := createRole(t, op, "Spare")
-	a, _ := suInvite(t, op, map[string]any{"email": "a@example.com", "applicationId": app, "roles": []string{held}})
-	b, _ := suInvite(t, op, map[string]any{"email": "b@example.com", "applicationId": app, "roles": []string{held, spare}})
+	a := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("a@example.com"), ApplicationId: app, Roles: []string{held}}).UserID
+	b := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("b@example.com"), ApplicationId: app, Roles: []string{held, spare}}).UserID
 
 	count := func(id string) int {
 		t.Helper()
@@ -299,12 +300,12 @@ func TestRoleMemberCountAndDeleteWhileHeld(t *testing.T) {
 
 	const del = `mutation($id: ID!) { deleteRole(input: {id: $id}) { deletedRoleId } }`
 	op.Fails(t, "CONFLICT", "", del, map[string]any{"id": held})
-	suUpdateUser(t, op, map[string]any{"id": a, "roles": []string{spare}})
+	mustUpdateUser(t, op, map[string]any{"id": a, "roles": []string{spare}})
 	op.Fails(t, "CONFLICT", "", del, map[string]any{"id": held})
 	if n := count(held); n != 1 {
 		t.Fatalf("memberCount after one removal: %d", n)
 	}
-	suUpdateUser(t, op, map[string]any{"id": b, "roles": []string{spare}})
+	mustUpdateUser(t, op, map[string]any{"id": b, "roles": []string{spare}})
 	if n, m := count(held), count(spare); n != 0 || m != 2 {
 		t.Fatalf("memberCount after both removals: held %d, spare %d", n, m)
 	}
@@ -322,12 +323,12 @@ func TestUserOperationsStayInTheirProject(t *testing.T) {
 	op := s.Operator(s.Sandbox)
 	createApplication(t, op, "Portal")
 	staff := createRole(t, op, "Staff")
-	other := suCreateProject(t, s, "Other")
+	other := s.CreateProject(t, "Other")
 	otherOp := s.Operator(other)
 	otherApp := createApplication(t, otherOp, "Other portal")
 	otherRole := createRole(t, otherOp, "Other staff")
 	active := invite(t, otherOp, otherApp, otherRole, "active@other.example")
-	suAccept(t, s, active.Ticket, suPassword)
+	s.Accept(t, active.Ticket, testPassword)
 	invited := invite(t, otherOp, otherApp, otherRole, "invited@other.example")
 	before := map[string]suManagedUser{active.UserID: suGetUser(t, otherOp, active.UserID), invited.UserID: suGetUser(t, otherOp, invited.UserID)}
 
@@ -355,5 +356,5 @@ func TestUserOperationsStayInTheirProject(t *testing.T) {
 		}
 	}
 	// The active user still signs in.
-	suSignIn(t, s, otherApp, "active@other.example", suPassword)
+	s.SignIn(t, otherApp, "active@other.example", testPassword)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"atrium/atriumtest"
+	"atrium/client"
 )
 
 // suListed is a user as the listing shows it.
@@ -222,7 +223,7 @@ func TestUsersPaging(t *testing.T) {
 		}
 	}
 	for i, ticket := range tickets {
-		suAccept(t, s, ticket, suPassword)
+		s.Accept(t, ticket, testPassword)
 		w := want[ids[i]]
 		w.Status = "ACTIVE"
 		want[ids[i]] = w
@@ -232,9 +233,9 @@ func TestUsersPaging(t *testing.T) {
 	w.Status = "DISABLED"
 	want[ids[140]] = w
 	// A user of another project never shows up.
-	other := suCreateProject(t, s, "Other")
+	other := s.CreateProject(t, "Other")
 	otherOp := s.Operator(other)
-	suInvite(t, otherOp, map[string]any{"email": "zoe.000@example.org", "username": "Ann Smith", "applicationId": createApplication(t, otherOp, "Other"), "roles": []string{createRole(t, otherOp, "R")}})
+	atriumtest.Invite(t, otherOp, client.InviteUserInput{Email: ptr("zoe.000@example.org"), Username: ptr("Ann Smith"), ApplicationId: createApplication(t, otherOp, "Other"), Roles: []string{createRole(t, otherOp, "R")}})
 
 	// The data really differ between orders.
 	byCreated := suPageAll(t, op, 100, nil, nil, total)

@@ -1,7 +1,8 @@
 // Package atriumtest runs a real Atrium for tests, in the shape of
 // net/http/httptest: one embedded engine per test binary (started by Main
-// from TestMain), one fresh database per test, the real HTTP handler, and a
-// small GraphQL client.
+// from TestMain), one fresh database per test, the real HTTP handler, a
+// GraphQL client that is also the typed client of atrium/client, and the
+// fixtures every test builds on (fixtures.go).
 package atriumtest
 
 import (
@@ -20,10 +21,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Khan/genqlient/graphql"
 	"go.mongodb.org/mongo-driver/v2/event"
 
 	"atrium/api"
 	"atrium/auth"
+	"atrium/client"
 	"atrium/requestid"
 	"atrium/service"
 	"atrium/store"
@@ -155,13 +158,25 @@ func (s *Server) Operator(project string) *Client {
 // Client returns a client sending token (may be empty) and the project
 // header (when project is not empty).
 func (s *Server) Client(token, project string) *Client {
-	return &Client{url: s.URL + "/graphql", token: token, project: project, http: s.Server.Client()}
+	url := s.URL + "/graphql"
+	return &Client{url: url, token: token, project: project, http: s.Server.Client(),
+		typed: client.New(url, token, project, s.Server.Client())}
 }
 
-// Client is a small GraphQL-over-HTTP client.
+// Client is a small GraphQL-over-HTTP client for queries written out in a
+// test (Do, MustDo, Fails), and a graphql.Client for the typed operations
+// of atrium/client and the fixtures, with the same credentials.
 type Client struct {
 	url, token, project string
 	http                *http.Client
+	typed               graphql.Client
+}
+
+var _ graphql.Client = (*Client)(nil)
+
+// MakeRequest implements graphql.Client for the typed operations.
+func (c *Client) MakeRequest(ctx context.Context, req *graphql.Request, resp *graphql.Response) error {
+	return c.typed.MakeRequest(ctx, req, resp)
 }
 
 // Response is a decoded GraphQL response.

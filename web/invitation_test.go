@@ -41,7 +41,7 @@ func wantClean(t *testing.T, p page) {
 func TestInvitationPageShowsTheInvitation(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	inv := f.invite(t, f.app, "Jon.Snow@Example.com", nil)
+	inv := f.invite(t, f.app, "Jon.Snow@Example.com")
 	p := get(t, f.s, local(t, f.s, inv.URL))
 	if p.status != http.StatusOK {
 		t.Fatalf("GET invitation: %d\n%s", p.status, p.body)
@@ -63,7 +63,7 @@ func TestInvitationPageEscapesNames(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
 	app := f.createApp(t, `<b>Evil</b> & "Co"`, "", false)
-	inv := f.invite(t, app, "escape@example.com", nil)
+	inv := f.invite(t, app, "escape@example.com")
 	p := get(t, f.s, local(t, f.s, inv.URL))
 	p.want(t, "&lt;b&gt;Evil&lt;/b&gt; &amp;")
 	p.wantNot(t, "<b>Evil")
@@ -72,7 +72,7 @@ func TestInvitationPageEscapesNames(t *testing.T) {
 func TestInvitationPagePasswordsMustMatch(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	inv := f.invite(t, f.app, "mismatch@example.com", nil)
+	inv := f.invite(t, f.app, "mismatch@example.com")
 	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"first-secret-1"}, "confirm": {"other-secret-2"}})
 	wantSecure(t, p)
 	p.want(t, `role="alert"`, "not the same", `name="ticket" value="`+inv.Ticket+`"`, `type="password"`)
@@ -85,7 +85,7 @@ func TestInvitationPagePasswordsMustMatch(t *testing.T) {
 func TestInvitationPageRefusesWeakPasswords(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	inv := f.invite(t, f.app, "weak@example.com", nil)
+	inv := f.invite(t, f.app, "weak@example.com")
 	for name, tc := range map[string]struct{ password, message string }{
 		"short":     {"short77", "at least 8"},
 		"too long":  {strings.Repeat("x", 129), "at most 128"},
@@ -114,7 +114,7 @@ func TestInvitationPageRefusesWeakPasswords(t *testing.T) {
 func TestInvitationPageSetsThePassword(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	inv := f.invite(t, f.app, "done@example.com", nil)
+	inv := f.invite(t, f.app, "done@example.com")
 	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"finally-set-1"}, "confirm": {"finally-set-1"}})
 	if p.status != http.StatusOK {
 		t.Fatalf("POST: %d\n%s", p.status, p.body)
@@ -146,7 +146,7 @@ func TestInvitationPageWithoutLoginRedirect(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
 	app := f.createApp(t, "No Redirect", "", false)
-	inv := f.invite(t, app, "nolink@example.com", nil)
+	inv := f.invite(t, app, "nolink@example.com")
 	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"no-link-pass"}, "confirm": {"no-link-pass"}})
 	p.want(t, "Your password is set", "No Redirect")
 	p.wantNot(t, "<a ")
@@ -155,7 +155,7 @@ func TestInvitationPageWithoutLoginRedirect(t *testing.T) {
 func TestInvitationPageBadLinks(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	f.invite(t, f.app, "someone@example.com", nil)
+	f.invite(t, f.app, "someone@example.com")
 	for name, p := range map[string]page{
 		"unknown ticket":      get(t, f.s, f.s.URL+"/invitation?ticket="+strings.Repeat("A", 43)),
 		"no ticket":           get(t, f.s, f.s.URL+"/invitation"),
@@ -179,7 +179,7 @@ func TestInvitationPageBadLinks(t *testing.T) {
 func TestInvitationPageExpiredLink(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false, atriumtest.WithInviteTTL(time.Millisecond))
-	inv := f.invite(t, f.app, "late@example.com", nil)
+	inv := f.invite(t, f.app, "late@example.com")
 	time.Sleep(20 * time.Millisecond) // let the 1 ms ticket expire; nothing is timed
 	p := get(t, f.s, local(t, f.s, inv.URL))
 	if p.status != http.StatusNotFound {
@@ -192,7 +192,7 @@ func TestInvitationPageExpiredLink(t *testing.T) {
 func TestInvitationPageOtherMethods(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	inv := f.invite(t, f.app, "method@example.com", nil)
+	inv := f.invite(t, f.app, "method@example.com")
 	req, err := http.NewRequest(http.MethodPut, local(t, f.s, inv.URL), strings.NewReader("password=x"))
 	if err != nil {
 		t.Fatal(err)
