@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"atrium/atriumtest"
+	"atrium/client"
 )
 
 // The platform's real access policies (reference §6.6; §5 items 13 and 14),
@@ -144,11 +145,7 @@ func TestPolicyExamples(t *testing.T) {
 	s := atriumtest.NewServer(t)
 	e := &isoPEEnv{s: s, op: s.Operator(s.Sandbox), roles: map[string]string{}}
 
-	var app struct {
-		CreateApplication struct{ Application struct{ ID string } }
-	}
-	e.op.MustDo(t, `mutation { createApplication(input: {name: "Policy examples", allowedCallbackUrls: []}) { application { id } } }`, nil, &app)
-	e.app = app.CreateApplication.Application.ID
+	e.app = atriumtest.CreateApplication(t, e.op, client.CreateApplicationInput{Name: "Policy examples", AllowedCallbackUrls: []string{}})
 	e.targetOne = e.createRole(t, "Target one", "")
 	e.tTwo = e.createRole(t, "Target two", "")
 	for name, policy := range map[string]string{
@@ -179,26 +176,10 @@ func TestPolicyExamples(t *testing.T) {
 	}
 
 	// One user (two argon2id hashes: accept, sign in), and another to look at.
-	var inv struct {
-		InviteUser struct {
-			User          struct{ ID string }
-			InvitationURL string
-		}
-	}
-	e.op.MustDo(t, `mutation($in: InviteUserInput!) { inviteUser(input: $in) { user { id } invitationUrl } }`, map[string]any{"in": map[string]any{
-		"email": "pe-staff@example.com", "applicationId": e.app, "roles": []string{e.roles["Project info only"]}, "resource": map[string]any{"resourceType": "Practitioner"},
-	}}, &inv)
-	e.self = inv.InviteUser.User.ID
-	isoMust(t, s, "", "", `mutation($t: String!, $p: String!) { acceptInvitation(input: {ticket: $t, password: $p}) { user { id } } }`,
-		map[string]any{"t": isoTicketOf(t, inv.InviteUser.InvitationURL), "p": isoPassword}, nil)
-	var si struct{ SignIn struct{ AccessToken string } }
-	isoMust(t, s, "", "", `mutation($a: ID!, $p: String!) { signIn(input: {applicationId: $a, email: "pe-staff@example.com", password: $p}) { accessToken } }`,
-		map[string]any{"a": e.app, "p": isoPassword}, &si)
-	e.token = si.SignIn.AccessToken
-	e.op.MustDo(t, `mutation($in: InviteUserInput!) { inviteUser(input: $in) { user { id } invitationUrl } }`, map[string]any{"in": map[string]any{
-		"email": "pe-patient@example.com", "applicationId": e.app, "roles": []string{e.roles["Patient"]}, "resource": map[string]any{"resourceType": "Patient"},
-	}}, &inv)
-	e.other = inv.InviteUser.User.ID
+	staff := s.SignedInUser(t, e.op, client.InviteUserInput{Email: ptr("pe-staff@example.com"), ApplicationId: e.app, Roles: []string{e.roles["Project info only"]}}, testPassword)
+	e.self, e.token = staff.ID, staff.Token
+	e.other = atriumtest.Invite(t, e.op, client.InviteUserInput{Email: ptr("pe-patient@example.com"), ApplicationId: e.app, Roles: []string{e.roles["Patient"]},
+		Resource: &map[string]any{"resourceType": "Patient"}}).UserID
 
 	guarded := []string{"project", "roles", "users", "user(self)", "role(one)", "updateProject", "createRole", "inviteUser"}
 	cases := []struct {
@@ -340,14 +321,14 @@ func (e *isoPEEnv) try(t *testing.T, name string, allowed bool) {
 	if call.vars != nil {
 		vars = call.vars(e)
 	}
-	r := isoDo(t, e.s, e.token, "", call.query, vars)
+	r := e.s.Client(e.token, "").Do(t, call.query, vars)
 	switch {
 	case allowed && len(r.Errors) > 0:
-		t.Errorf("%s: want allowed, got %s: %s", name, r.code(), r.Errors[0].Message)
+		t.Errorf("%s: want allowed, got %s: %s", name, r.Code(), r.Errors[0].Message)
 	case allowed && (string(r.Data) == "null" || len(r.Data) == 0):
-		t.Errorf("%s: allowed but no data: %s", name, r.raw)
-	case !allowed && r.code() != "FORBIDDEN":
-		t.Errorf("%s: want FORBIDDEN, got %q: %s", name, r.code(), r.raw)
+		t.Errorf("%s: allowed but no data: %s", name, r.Raw)
+	case !allowed && r.Code() != "FORBIDDEN":
+		t.Errorf("%s: want FORBIDDEN, got %q: %s", name, r.Code(), r.Raw)
 	case !allowed && !strings.Contains(r.Errors[0].Message, "not allowed by your access policy"):
 		t.Errorf("%s: FORBIDDEN for another reason: %s", name, r.Errors[0].Message)
 	case !allowed && string(r.Data) != "null":

@@ -183,6 +183,8 @@ func (c *Client) MakeRequest(ctx context.Context, req *graphql.Request, resp *gr
 type Response struct {
 	Data   json.RawMessage `json:"data"`
 	Errors []GraphQLError  `json:"errors"`
+	// Raw is the answer as it came.
+	Raw []byte `json:"-"`
 }
 
 // GraphQLError is one entry of "errors".
@@ -230,7 +232,7 @@ func (c *Client) Do(t testing.TB, query string, vars map[string]any) *Response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out Response
+	out := Response{Raw: raw}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("response %d is not GraphQL JSON: %s", res.StatusCode, raw)
 	}
@@ -243,7 +245,7 @@ func (c *Client) MustDo(t testing.TB, query string, vars map[string]any, out any
 	t.Helper()
 	r := c.Do(t, query, vars)
 	if len(r.Errors) > 0 {
-		t.Fatalf("unexpected errors: %+v", r.Errors)
+		t.Fatalf("unexpected errors: %s", r.Raw)
 	}
 	if out != nil {
 		if err := json.Unmarshal(r.Data, out); err != nil {

@@ -148,9 +148,10 @@ func CreateApplication(t testing.TB, c graphql.Client, in client.CreateApplicati
 
 // Invitation is an invited user and the link of its invitation.
 type Invitation struct {
-	UserID string
-	URL    string
-	Ticket string
+	UserID  string
+	Profile string // the user's FHIR profile reference
+	URL     string
+	Ticket  string
 }
 
 // Invite invites a user through c (a Practitioner when in names neither a
@@ -163,7 +164,7 @@ func Invite(t testing.TB, c graphql.Client, in client.InviteUserInput) Invitatio
 	res, err := client.InviteUser(t.Context(), c, in)
 	Must(t, err)
 	link := res.InviteUser.InvitationUrl
-	return Invitation{UserID: res.InviteUser.User.Id, URL: link, Ticket: Ticket(t, link)}
+	return Invitation{UserID: res.InviteUser.User.Id, Profile: res.InviteUser.User.Profile, URL: link, Ticket: Ticket(t, link)}
 }
 
 // Ticket returns the ticket of an invitation link, failing the test when it
