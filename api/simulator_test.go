@@ -89,6 +89,15 @@ func i4SetUserRoles(t testing.TB, s *atriumtest.Server, project, userID string, 
 		map[string]any{"id": userID, "r": roles}, nil)
 }
 
+// simulatedUser invites a user and accepts the invitation: only an ACTIVE
+// user can act, so only its policy is worth simulating.
+func simulatedUser(t testing.TB, s *atriumtest.Server, c graphql.Client, in client.InviteUserInput) string {
+	t.Helper()
+	inv := atriumtest.Invite(t, c, in)
+	s.Accept(t, inv.Ticket, testPassword)
+	return inv.UserID
+}
+
 // The access simulator: allow, deny beating allow, default deny, inline
 // policies, every kind of principal, and its own guard.
 func TestCheckAccess(t *testing.T) {
@@ -100,7 +109,7 @@ func TestCheckAccess(t *testing.T) {
 	reader := atriumtest.CreateRole(t, op, "Reader", atriumtest.Allow("IAM:Role", "IAM:GetRole"), atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))
 	inactive := atriumtest.CreateRole(t, op, "Inactive", atriumtest.Rule(client.EffectDeny, []string{"*"}, "*"))
 	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "EHR"})
-	user := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("dr.x@example.com"), ApplicationId: app, Roles: []string{reader}}).UserID
+	user := simulatedUser(t, s, op, client.InviteUserInput{Email: ptr("dr.x@example.com"), ApplicationId: app, Roles: []string{reader}})
 	asUser := client.PrincipalInput{UserId: &user}
 
 	// Allowed by the Reader role's second rule.
@@ -126,15 +135,15 @@ func TestCheckAccess(t *testing.T) {
 	i4WantRule(t, i4MustSimulate(t, op, asUser, "IAM:GetRole", "IAM:Role:"+inactive), true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
 
 	// An inline policy is its own source.
-	inl := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("inline@example.com"), ApplicationId: app, AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:ListAllRoles"), atriumtest.Allow("Project:Settings", "Project:UpdateProjectInfo"))}).UserID
+	inl := simulatedUser(t, s, op, client.InviteUserInput{Email: ptr("inline@example.com"), ApplicationId: app, AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:ListAllRoles"), atriumtest.Allow("Project:Settings", "Project:UpdateProjectInfo"))})
 	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &inl}, "Project:UpdateProjectInfo", "Project:Settings"),
 		true, "", "", 1, []string{"Project:Settings"}, []string{"Project:UpdateProjectInfo"})
 	// An inline Deny beats a role's Allow.
-	mixed := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("mixed@example.com"), ApplicationId: app, Roles: []string{reader}, AccessPolicy: atriumtest.Policy(atriumtest.Rule(client.EffectDeny, []string{"Project:Settings"}, "Project:*"))}).UserID
+	mixed := simulatedUser(t, s, op, client.InviteUserInput{Email: ptr("mixed@example.com"), ApplicationId: app, Roles: []string{reader}, AccessPolicy: atriumtest.Policy(atriumtest.Rule(client.EffectDeny, []string{"Project:Settings"}, "Project:*"))})
 	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &mixed}, "Project:GetProjectInfo", "Project:Settings"),
 		false, "", "", 0, []string{"Project:Settings"}, []string{"Project:*"})
 	// ... and a role's Deny beats an inline Allow.
-	held := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("held@example.com"), ApplicationId: app, Roles: []string{inactive}, AccessPolicy: atriumtest.Policy(atriumtest.Allow("*", "*"))}).UserID
+	held := simulatedUser(t, s, op, client.InviteUserInput{Email: ptr("held@example.com"), ApplicationId: app, Roles: []string{inactive}, AccessPolicy: atriumtest.Policy(atriumtest.Allow("*", "*"))})
 	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &held}, "IAM:GetRole", "IAM:Role"),
 		false, inactive, "Inactive", 0, []string{"*"}, []string{"*"})
 

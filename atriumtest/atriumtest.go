@@ -86,6 +86,7 @@ type options struct {
 	mailer    service.Mailer
 	inviteTTL time.Duration
 	noIntro   bool
+	storeURI  func(string) string
 }
 
 // WithMonitor observes every command the server's driver sends.
@@ -108,6 +109,13 @@ func WithoutIntrospection() Option {
 	return func(o *options) { o.noIntro = true }
 }
 
+// WithStoreURI lets the test choose how the server reaches its store: via
+// returns the URI to use in place of the engine's (e.g. that of a proxy the
+// test can cut).
+func WithStoreURI(via func(engineURI string) string) Option {
+	return func(o *options) { o.storeURI = via }
+}
+
 // NewServer starts an Atrium on a database of its own; it is closed when the
 // test ends.
 func NewServer(t testing.TB, opts ...Option) *Server {
@@ -121,7 +129,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	ctx := context.Background()
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbCounter.Add(1))
-	db, err := store.Open(ctx, store.Options{URI: engineURI, Database: name, Monitor: o.monitor})
+	uri := engineURI
+	if o.storeURI != nil {
+		uri = o.storeURI(uri)
+	}
+	db, err := store.Open(ctx, store.Options{URI: uri, Database: name, Monitor: o.monitor})
 	if err != nil {
 		t.Fatal(err)
 	}

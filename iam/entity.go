@@ -65,6 +65,9 @@ const (
 	Disabled UserStatus = "DISABLED"
 )
 
+// UserStatuses lists every user status.
+func UserStatuses() []UserStatus { return []UserStatus{Invited, Active, Disabled} }
+
 // User is a person who signs in to a project's applications.
 type User struct {
 	ID        string `bson:"_id"`

@@ -81,7 +81,7 @@ func (s *Service) InviteDeveloper(ctx context.Context, in DeveloperInput) (_ *In
 	var invitation *iam.Ticket
 	if dev.PasswordHash == "" {
 		var hash string
-		ticket, hash = newTicket()
+		ticket, hash = auth.NewTicket()
 		invitation = &iam.Ticket{Hash: hash, ExpiresAt: s.now().Add(s.inviteTTL)}
 	}
 	m, err := s.join(ctx, sc.tenant, dev, profile, roles, in.AccessPolicy, invitation)
@@ -244,31 +244,22 @@ func (s *Service) SignInDeveloper(ctx context.Context, email, password string) (
 	if err != nil {
 		return nil, err
 	}
-	key := "developer/" + email
-	if !s.throttle.Allowed(key) {
-		return nil, iam.Errorf(iam.RateLimited, "too many failed sign-ins for this email; try again later")
-	}
-	dev, err := s.db.Developers().ByEmail(ctx, email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	var hash string
-	if dev != nil {
-		hash = dev.PasswordHash
+	var dev *iam.Developer
+	err = s.throttle.SignIn("developer/"+email, password, func() (string, bool, error) {
+		var err error
+		if dev, err = s.db.Developers().ByEmail(ctx, email); err != nil {
+			return "", false, ignoreNotFound(err)
+		}
 		op.target(dev.ID)
 		// A developer is above projects: each of its projects has a stake
 		// in who holds its keys.
 		projects, err := s.db.ProjectsOfDeveloper(ctx, dev.ID)
-		if err != nil {
-			return nil, err
-		}
 		op.inProject(projects...)
+		return dev.PasswordHash, true, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	if !auth.CheckPassword(password, hash) || dev == nil {
-		s.throttle.Fail(key)
-		return nil, errSignIn
-	}
-	s.throttle.Reset(key)
 	op.actor(auth.Developer, dev.ID)
 	if err := s.db.Developers().SetLastSignIn(ctx, dev.ID, s.now().Truncate(time.Millisecond)); err != nil {
 		return nil, err

@@ -2,10 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -158,7 +154,7 @@ func (s *Service) invite(ctx context.Context, sc *Scope, at string, in InviteInp
 		return nil, iam.Invalid(at+".resource", "give the user's FHIR resource (Patient or Practitioner) or an existing profile reference")
 	}
 
-	ticket, hash := newTicket()
+	ticket, hash := auth.NewTicket()
 	u.Invitation = &iam.Ticket{Hash: hash, ExpiresAt: s.now().Add(s.inviteTTL)}
 	if err := s.withProfile(ctx, t, profile, &u.Profile, func() error { return t.Users().Insert(ctx, u) }); err != nil {
 		return nil, s.memberError(ctx, t, u, err)
@@ -216,20 +212,6 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-// newTicket returns 32 random bytes as a URL-safe string, and the hash that
-// is stored in its place.
-func newTicket() (ticket, hash string) {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	ticket = base64.RawURLEncoding.EncodeToString(b)
-	return ticket, hashTicket(ticket)
-}
-
-func hashTicket(ticket string) string {
-	sum := sha256.Sum256([]byte(ticket))
-	return hex.EncodeToString(sum[:])
-}
-
 func (s *Service) invitationURL(ticket string) string {
 	return s.publicURL + InvitationPath + "?" + url.Values{"ticket": {ticket}}.Encode()
 }
@@ -252,7 +234,7 @@ func (s *Service) ResendInvitation(ctx context.Context, userID string) (_ *Invit
 	if err != nil {
 		return nil, err
 	}
-	ticket, hash := newTicket()
+	ticket, hash := auth.NewTicket()
 	u, err := sc.tenant.Users().Update(ctx, userID, 0, func(u *iam.User) error {
 		if u.Status != iam.Invited {
 			return iam.Errorf(iam.Conflict, "user %q has already accepted the invitation", userID)
@@ -297,7 +279,7 @@ func (s *Service) openInvitation(ctx context.Context, ticket string) (*Invitatio
 	if ticket == "" {
 		return nil, errBadTicket
 	}
-	inv := &Invitation{hash: hashTicket(ticket)}
+	inv := &Invitation{hash: auth.HashSecret(ticket)}
 	var u iam.User
 	err := s.db.ByInvitation(ctx, store.InvitedUser, inv.hash, s.now(), &u)
 	if errors.Is(err, store.ErrNotFound) {

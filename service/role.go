@@ -38,7 +38,7 @@ func (s *Service) ProjectRole(ctx context.Context, p *iam.Project, id string) (*
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
-	return r, err
+	return r, domainError(err)
 }
 
 // Roles lists the roles of the project in scope.
@@ -53,7 +53,8 @@ func (s *Service) Roles(ctx context.Context) (_ []iam.Role, err error) {
 
 // MemberCount counts the holders of a role.
 func (s *Service) MemberCount(ctx context.Context, r *iam.Role) (int64, error) {
-	return s.db.Tenant(r.ProjectID).RoleMemberCount(ctx, r.ID)
+	n, err := s.db.Tenant(r.ProjectID).RoleMemberCount(ctx, r.ID)
+	return n, domainError(err)
 }
 
 // NewRole is the input of CreateRole.

@@ -126,6 +126,14 @@ func notFound(what, id, field string) error {
 	return &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("%s %q not found in this project", what, id), Field: field}
 }
 
+// ignoreNotFound is nil for the store's ErrNotFound and err otherwise.
+func ignoreNotFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
 // asNotFound turns the store's ErrNotFound into notFound and passes any
 // other error through.
 func asNotFound(err error, what, id, field string) error {

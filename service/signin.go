@@ -19,8 +19,6 @@ type Session struct {
 	User        *iam.User
 }
 
-var errSignIn = iam.Errorf(iam.Unauthenticated, "wrong email or password")
-
 // publicApplication finds the application a public operation names; its
 // project is the one the operation acts in.
 func (s *Service) publicApplication(ctx context.Context, id string) (*iam.Application, error) {
@@ -54,28 +52,21 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	}
 	t := s.db.Tenant(app.ProjectID)
 	op.inProject(app.ProjectID)
-	key := app.ProjectID + "/" + email
-	if !s.throttle.Allowed(key) {
-		return nil, iam.Errorf(iam.RateLimited, "too many failed sign-ins for this email; try again later")
-	}
-	u, err := t.UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	var u *iam.User
+	err = s.throttle.SignIn(app.ProjectID+"/"+email, password, func() (string, bool, error) {
+		var err error
+		if u, err = t.UserByEmail(ctx, email); err != nil {
+			return "", false, ignoreNotFound(err)
+		}
+		op.target(u.ID)
+		return u.PasswordHash, true, nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	var hash string
-	if u != nil {
-		hash = u.PasswordHash
-		op.target(u.ID)
+	if why := refusedUser(u); why != "" {
+		return nil, cannotAct(why)
 	}
-	// CheckPassword does the full work even without a hash.
-	if !auth.CheckPassword(password, hash) || u == nil {
-		s.throttle.Fail(key)
-		return nil, errSignIn
-	}
-	if u.Status != iam.Active {
-		return nil, iam.Errorf(iam.Unauthenticated, "this account is disabled")
-	}
-	s.throttle.Reset(key)
 	op.actor(auth.User, u.ID)
 	now := s.now().Truncate(time.Millisecond)
 	u, err = t.Users().Update(ctx, u.ID, 0, func(u *iam.User) error {
@@ -85,7 +76,6 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	if err != nil {
 		return nil, err
 	}
-	op.target(u.ID)
 	return s.session(u)
 }
 

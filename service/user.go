@@ -118,7 +118,8 @@ func (p *UserPage) Cursor(u *iam.User) string { return store.UserCursor(u, p.ord
 // TotalCount counts every user matching the filter (one more round trip, made
 // only when asked for).
 func (p *UserPage) TotalCount(ctx context.Context) (int64, error) {
-	return p.tenant.CountUsers(ctx, p.filter)
+	n, err := p.tenant.CountUsers(ctx, p.filter)
+	return n, domainError(err)
 }
 
 // Page sizes of listings.
@@ -335,8 +336,8 @@ func (s *Service) activeUser(ctx context.Context, projectID, id string) (*iam.Us
 	if err != nil {
 		return nil, err
 	}
-	if u.Status != iam.Active {
-		return nil, iam.Errorf(iam.Unauthenticated, "this account is disabled")
+	if why := refusedUser(u); why != "" {
+		return nil, cannotAct(why)
 	}
 	return u, nil
 }
