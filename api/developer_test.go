@@ -13,10 +13,10 @@ import (
 	"atrium/client"
 )
 
-var i4PractitionerRef = regexp.MustCompile(`^Practitioner/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+var practitionerRef = regexp.MustCompile(`^Practitioner/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
-// i4RoleIDs returns the ids of a developer's roles.
-func i4RoleIDs(d client.DeveloperParts) []string {
+// roleIDs returns the ids of a developer's roles.
+func roleIDs(d client.DeveloperParts) []string {
 	var ids []string
 	for _, r := range d.Roles {
 		ids = append(ids, r.Id)
@@ -24,8 +24,8 @@ func i4RoleIDs(d client.DeveloperParts) []string {
 	return ids
 }
 
-// i4ProjectID reads the project in scope of c; err is the request's error.
-func i4ProjectID(t testing.TB, c graphql.Client) (string, error) {
+// projectID reads the project in scope of c; err is the request's error.
+func projectID(t testing.TB, c graphql.Client) (string, error) {
 	t.Helper()
 	res, err := client.Project(t.Context(), c)
 	if err != nil {
@@ -34,22 +34,22 @@ func i4ProjectID(t testing.TB, c graphql.Client) (string, error) {
 	return res.Project.Id, nil
 }
 
-// i4CanUpdateProject renames the project in scope of c.
-func i4CanUpdateProject(t testing.TB, c graphql.Client, name string) error {
+// canUpdateProject renames the project in scope of c.
+func canUpdateProject(t testing.TB, c graphql.Client, name string) error {
 	t.Helper()
 	_, err := client.UpdateProject(t.Context(), c, client.UpdateProjectInput{Name: &name})
 	return err
 }
 
-// i4CanListRoles lists the roles of the project in scope of c.
-func i4CanListRoles(t testing.TB, c graphql.Client) error {
+// canListRoles lists the roles of the project in scope of c.
+func canListRoles(t testing.TB, c graphql.Client) error {
 	t.Helper()
 	_, err := client.Roles(t.Context(), c)
 	return err
 }
 
-// i4ProjectIDs lists the ids of the projects c's caller may see, sorted.
-func i4ProjectIDs(t testing.TB, c graphql.Client) []string {
+// projectIDs lists the ids of the projects c's caller may see, sorted.
+func projectIDs(t testing.TB, c graphql.Client) []string {
 	t.Helper()
 	res, err := client.Projects(t.Context(), c)
 	atriumtest.Must(t, err)
@@ -61,15 +61,15 @@ func i4ProjectIDs(t testing.TB, c graphql.Client) []string {
 	return ids
 }
 
-func i4Sorted(ids ...string) []string {
+func sortedIDs(ids ...string) []string {
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	return ids
 }
 
-// i4NotFoundShape is a NOT_FOUND message with the project id taken out, so
+// notFoundShape is a NOT_FOUND message with the project id taken out, so
 // that the answers for two different ids can be compared.
-func i4NotFoundShape(t testing.TB, err error, id string) string {
+func notFoundShape(t testing.TB, err error, id string) string {
 	t.Helper()
 	msg := atriumtest.FailsWith(t, err, "NOT_FOUND")
 	return strings.ReplaceAll(msg, id, "<id>")
@@ -116,11 +116,11 @@ func TestDeveloperInTwoProjects(t *testing.T) {
 	})
 	atriumtest.Must(t, err)
 	dev := inv.InviteDeveloper.Developer
-	if dev.Email != "dev.one@example.com" || dev.Name != dev.Email || !atriumtest.UUID.MatchString(dev.Id) || !i4PractitionerRef.MatchString(dev.Profile) || dev.AccessPolicy != nil {
+	if dev.Email != "dev.one@example.com" || dev.Name != dev.Email || !atriumtest.UUID.MatchString(dev.Id) || !practitionerRef.MatchString(dev.Profile) || dev.AccessPolicy != nil {
 		t.Fatalf("invited developer: %+v", dev)
 	}
 	// (The payload's roles are checked by TestInviteDeveloperResponseListsRoles.)
-	if got, err := client.Developer(ctx, opA, dev.Id); err != nil || !slices.Equal(i4RoleIDs(got.Developer.DeveloperParts), []string{roleA}) {
+	if got, err := client.Developer(ctx, opA, dev.Id); err != nil || !slices.Equal(roleIDs(got.Developer.DeveloperParts), []string{roleA}) {
 		t.Fatalf("developer(id) after the invitation: %+v, %v", got, err)
 	}
 	if inv.InviteDeveloper.InvitationUrl == nil {
@@ -157,10 +157,10 @@ func TestDeveloperInTwoProjects(t *testing.T) {
 	if devB.Id != dev.Id || devB.Email != dev.Email {
 		t.Fatalf("developer invited into B: %+v (A's: %+v)", devB, dev)
 	}
-	if got, err := client.Developer(ctx, opB, dev.Id); err != nil || !slices.Equal(i4RoleIDs(got.Developer.DeveloperParts), []string{roleB}) {
+	if got, err := client.Developer(ctx, opB, dev.Id); err != nil || !slices.Equal(roleIDs(got.Developer.DeveloperParts), []string{roleB}) {
 		t.Fatalf("developer(id) in B: %+v, %v", got, err)
 	}
-	if !i4PractitionerRef.MatchString(devB.Profile) || devB.Profile == dev.Profile {
+	if !practitionerRef.MatchString(devB.Profile) || devB.Profile == dev.Profile {
 		t.Errorf("B's profile %q should be a Practitioner of B, not A's %q", devB.Profile, dev.Profile)
 	}
 	// Into A again: already a member.
@@ -170,38 +170,38 @@ func TestDeveloperInTwoProjects(t *testing.T) {
 	inA, inB, inC := s.Client(tok, a), s.Client(tok, b), s.Client(tok, c)
 
 	// A: what roleA allows, nothing more.
-	if id, err := i4ProjectID(t, inA); err != nil || id != a {
+	if id, err := projectID(t, inA); err != nil || id != a {
 		t.Fatalf("project in A: %q, %v", id, err)
 	}
-	atriumtest.Must(t, i4CanListRoles(t, inA))
-	atriumtest.FailsWith(t, i4CanUpdateProject(t, inA, "renamed by dev"), "FORBIDDEN")
+	atriumtest.Must(t, canListRoles(t, inA))
+	atriumtest.FailsWith(t, canUpdateProject(t, inA, "renamed by dev"), "FORBIDDEN")
 	// B: what roleB allows, nothing more.
-	if id, err := i4ProjectID(t, inB); err != nil || id != b {
+	if id, err := projectID(t, inB); err != nil || id != b {
 		t.Fatalf("project in B: %q, %v", id, err)
 	}
-	atriumtest.Must(t, i4CanUpdateProject(t, inB, "B renamed by dev"))
-	atriumtest.FailsWith(t, i4CanListRoles(t, inB), "FORBIDDEN")
+	atriumtest.Must(t, canUpdateProject(t, inB, "B renamed by dev"))
+	atriumtest.FailsWith(t, canListRoles(t, inB), "FORBIDDEN")
 
 	// C, of which it is not a member, looks exactly like a project that
 	// does not exist.
-	_, errC := i4ProjectID(t, inC)
+	_, errC := projectID(t, inC)
 	const ghost = "00000000-0000-4000-8000-000000000000"
-	_, errGhost := i4ProjectID(t, s.Client(tok, ghost))
-	if shapeC, shapeGhost := i4NotFoundShape(t, errC, c), i4NotFoundShape(t, errGhost, ghost); shapeC != shapeGhost {
+	_, errGhost := projectID(t, s.Client(tok, ghost))
+	if shapeC, shapeGhost := notFoundShape(t, errC, c), notFoundShape(t, errGhost, ghost); shapeC != shapeGhost {
 		t.Errorf("not a member: %q; no such project: %q", shapeC, shapeGhost)
 	}
-	atriumtest.FailsWith(t, i4CanUpdateProject(t, inC, "hijacked"), "NOT_FOUND")
+	atriumtest.FailsWith(t, canUpdateProject(t, inC, "hijacked"), "NOT_FOUND")
 	// An outsider leaves no trace in C's audit trail.
 	if evs, err := client.AuditEvents(ctx, opC, nil, nil, &client.AuditEventFilter{ActorId: &dev.Id}); err != nil || len(evs.AuditEvents.Edges) != 0 {
 		t.Fatalf("C's audit events by the outsider: %+v, %v", evs, err)
 	}
 	// No project header at all.
-	_, err = i4ProjectID(t, s.Client(tok, ""))
+	_, err = projectID(t, s.Client(tok, ""))
 	atriumtest.FailsWith(t, err, "BAD_USER_INPUT")
 	// The legacy header names the project as well.
-	i4LegacyHeaderProject(t, s, tok, b)
+	legacyHeaderProject(t, s, tok, b)
 
-	if got, want := i4ProjectIDs(t, s.Client(tok, "")), i4Sorted(a, b); !slices.Equal(got, want) {
+	if got, want := projectIDs(t, s.Client(tok, "")), sortedIDs(a, b); !slices.Equal(got, want) {
 		t.Fatalf("projects = %v, want A and B %v", got, want)
 	}
 
@@ -209,12 +209,12 @@ func TestDeveloperInTwoProjects(t *testing.T) {
 	// list its roles; B is unaffected.
 	up, err := client.UpdateDeveloper(ctx, opA, client.UpdateDeveloperInput{Id: dev.Id, Roles: []string{roleA2}})
 	atriumtest.Must(t, err)
-	if got := i4RoleIDs(up.UpdateDeveloper.Developer.DeveloperParts); !slices.Equal(got, []string{roleA2}) {
+	if got := roleIDs(up.UpdateDeveloper.Developer.DeveloperParts); !slices.Equal(got, []string{roleA2}) {
 		t.Fatalf("roles after updateDeveloper: %v", got)
 	}
-	atriumtest.Must(t, i4CanUpdateProject(t, inA, "A renamed by dev"))
-	atriumtest.FailsWith(t, i4CanListRoles(t, inA), "FORBIDDEN")
-	atriumtest.FailsWith(t, i4CanListRoles(t, inB), "FORBIDDEN")
+	atriumtest.Must(t, canUpdateProject(t, inA, "A renamed by dev"))
+	atriumtest.FailsWith(t, canListRoles(t, inA), "FORBIDDEN")
+	atriumtest.FailsWith(t, canListRoles(t, inB), "FORBIDDEN")
 	// Roles-or-policy holds on update (an empty list cannot be sent through
 	// the typed client, whose roles are omitempty).
 	r := s.Operator(a).Do(t, `mutation($id: ID!) { updateDeveloper(input: {id: $id, roles: []}) { developer { id } } }`, map[string]any{"id": dev.Id})
@@ -223,7 +223,7 @@ func TestDeveloperInTwoProjects(t *testing.T) {
 	}
 	one, err := client.Developer(ctx, opA, dev.Id)
 	atriumtest.Must(t, err)
-	if got := i4RoleIDs(one.Developer.DeveloperParts); !slices.Equal(got, []string{roleA2}) || one.Developer.Email != dev.Email || one.Developer.Profile != dev.Profile {
+	if got := roleIDs(one.Developer.DeveloperParts); !slices.Equal(got, []string{roleA2}) || one.Developer.Email != dev.Email || one.Developer.Profile != dev.Profile {
 		t.Fatalf("developer(id) after a refused update: %+v", one.Developer)
 	}
 	// Another project's developer id is not found, in C and as an update.
@@ -238,17 +238,17 @@ func TestDeveloperInTwoProjects(t *testing.T) {
 	if rm.RemoveDeveloper.RemovedDeveloperId != dev.Id {
 		t.Fatalf("removeDeveloper: %+v", rm.RemoveDeveloper)
 	}
-	_, err = i4ProjectID(t, inA)
+	_, err = projectID(t, inA)
 	atriumtest.FailsWith(t, err, "NOT_FOUND")
-	atriumtest.FailsWith(t, i4CanUpdateProject(t, inA, "after removal"), "NOT_FOUND")
-	if id, err := i4ProjectID(t, inB); err != nil || id != b {
+	atriumtest.FailsWith(t, canUpdateProject(t, inA, "after removal"), "NOT_FOUND")
+	if id, err := projectID(t, inB); err != nil || id != b {
 		t.Fatalf("project in B after removal from A: %q, %v", id, err)
 	}
 	_, err = client.Developer(ctx, opA, dev.Id)
 	atriumtest.FailsWith(t, err, "NOT_FOUND")
 	_, err = client.RemoveDeveloper(ctx, opA, client.RemoveDeveloperInput{Id: dev.Id})
 	atriumtest.FailsWith(t, err, "NOT_FOUND")
-	if got, want := i4ProjectIDs(t, s.Client(tok, "")), []string{b}; !slices.Equal(got, want) {
+	if got, want := projectIDs(t, s.Client(tok, "")), []string{b}; !slices.Equal(got, want) {
 		t.Fatalf("projects after removal from A = %v, want %v", got, want)
 	}
 
@@ -257,8 +257,8 @@ func TestDeveloperInTwoProjects(t *testing.T) {
 	atriumtest.Must(t, err)
 	d := cp.CreateProject.Project.Id
 	inD := s.Client(tok, d)
-	atriumtest.Must(t, i4CanUpdateProject(t, inD, "Dev's own, renamed"))
-	atriumtest.Must(t, i4CanListRoles(t, inD))
+	atriumtest.Must(t, canUpdateProject(t, inD, "Dev's own, renamed"))
+	atriumtest.Must(t, canListRoles(t, inD))
 	members, err := client.Developers(ctx, inD, nil, nil, nil)
 	atriumtest.Must(t, err)
 	if len(members.Developers.Edges) != 1 {
@@ -270,19 +270,19 @@ func TestDeveloperInTwoProjects(t *testing.T) {
 		creator.AccessPolicy.Rule[0].Effect != client.EffectAllow {
 		t.Fatalf("the creator's membership: %+v", creator)
 	}
-	if got, want := i4ProjectIDs(t, s.Client(tok, "")), i4Sorted(b, d); !slices.Equal(got, want) {
+	if got, want := projectIDs(t, s.Client(tok, "")), sortedIDs(b, d); !slices.Equal(got, want) {
 		t.Fatalf("projects after createProject = %v, want %v", got, want)
 	}
 	// The operator sees every project, the developer's new one included.
-	if got := i4ProjectIDs(t, s.Operator("")); !slices.Contains(got, d) || !slices.Contains(got, a) {
+	if got := projectIDs(t, s.Operator("")); !slices.Contains(got, d) || !slices.Contains(got, a) {
 		t.Fatalf("operator's projects %v miss A or D", got)
 	}
 }
 
-// i4LegacyHeaderProject reads the project named by x-zapehr-project-id.
-func i4LegacyHeaderProject(t *testing.T, s *atriumtest.Server, token, project string) {
+// legacyHeaderProject reads the project named by x-zapehr-project-id.
+func legacyHeaderProject(t *testing.T, s *atriumtest.Server, token, project string) {
 	t.Helper()
-	hc := &http.Client{Transport: i4Headers{
+	hc := &http.Client{Transport: headerSet{
 		"Authorization":       "Bearer " + token,
 		"X-Zapehr-Project-Id": project,
 	}.wrap(s.Server.Client().Transport)}
@@ -293,22 +293,22 @@ func i4LegacyHeaderProject(t *testing.T, s *atriumtest.Server, token, project st
 	}
 }
 
-// i4Headers sets fixed headers on every request of a typed client.
-type i4Headers map[string]string
+// headerSet sets fixed headers on every request of a typed client.
+type headerSet map[string]string
 
-func (h i4Headers) wrap(next http.RoundTripper) http.RoundTripper {
+func (h headerSet) wrap(next http.RoundTripper) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	return i4RoundTripper{h: h, next: next}
+	return roundTripper{h: h, next: next}
 }
 
-type i4RoundTripper struct {
-	h    i4Headers
+type roundTripper struct {
+	h    headerSet
 	next http.RoundTripper
 }
 
-func (rt i4RoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+func (rt roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	for k, v := range rt.h {
 		r.Header.Set(k, v)
@@ -404,7 +404,7 @@ func TestDevelopersListAndSignInFailures(t *testing.T) {
 	// developer(id) shows the membership as invited.
 	d4, err := client.Developer(ctx, opA, ids[3])
 	atriumtest.Must(t, err)
-	if d4.Developer.Email != "d4@example.com" || !slices.Equal(i4RoleIDs(d4.Developer.DeveloperParts), []string{admin}) ||
+	if d4.Developer.Email != "d4@example.com" || !slices.Equal(roleIDs(d4.Developer.DeveloperParts), []string{admin}) ||
 		d4.Developer.AccessPolicy == nil || len(d4.Developer.AccessPolicy.Rule) != 1 || d4.Developer.AccessPolicy.Rule[0].Action[0] != "IAM:GetRole" {
 		t.Fatalf("developer(d4): %+v", d4.Developer)
 	}
@@ -415,12 +415,12 @@ func TestDevelopersListAndSignInFailures(t *testing.T) {
 	// stays; a policy given replaces the policy and absent roles stay.
 	up, err := client.UpdateDeveloper(ctx, opA, client.UpdateDeveloperInput{Id: ids[2], Roles: []string{staff}})
 	atriumtest.Must(t, err)
-	if d := up.UpdateDeveloper.Developer; !slices.Equal(i4RoleIDs(d.DeveloperParts), []string{staff}) || d.AccessPolicy == nil || d.AccessPolicy.Rule[0].Action[0] != "IAM:ListAllRoles" {
+	if d := up.UpdateDeveloper.Developer; !slices.Equal(roleIDs(d.DeveloperParts), []string{staff}) || d.AccessPolicy == nil || d.AccessPolicy.Rule[0].Action[0] != "IAM:ListAllRoles" {
 		t.Fatalf("d3 after its roles were set: %+v", d)
 	}
 	up, err = client.UpdateDeveloper(ctx, opA, client.UpdateDeveloperInput{Id: ids[3], AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:UpdateRole"))})
 	atriumtest.Must(t, err)
-	if d := up.UpdateDeveloper.Developer; !slices.Equal(i4RoleIDs(d.DeveloperParts), []string{admin}) || d.AccessPolicy == nil || d.AccessPolicy.Rule[0].Action[0] != "IAM:UpdateRole" {
+	if d := up.UpdateDeveloper.Developer; !slices.Equal(roleIDs(d.DeveloperParts), []string{admin}) || d.AccessPolicy == nil || d.AccessPolicy.Rule[0].Action[0] != "IAM:UpdateRole" {
 		t.Fatalf("d4 after its policy was set: %+v", d)
 	}
 	if got := list(client.DeveloperFilter{RoleId: &staff}); !slices.Equal(got, []string{ids[0], ids[1], ids[2]}) {
@@ -454,7 +454,7 @@ func TestDevelopersListAndSignInFailures(t *testing.T) {
 	// member of both.
 	sess, err := client.SignInDeveloper(ctx, anon, client.SignInDeveloperInput{Email: "d1@example.com", Password: testPassword})
 	atriumtest.Must(t, err)
-	if got, want := i4ProjectIDs(t, s.Client(sess.SignInDeveloper.AccessToken, "")), i4Sorted(a, s.Sandbox); !slices.Equal(got, want) {
+	if got, want := projectIDs(t, s.Client(sess.SignInDeveloper.AccessToken, "")), sortedIDs(a, s.Sandbox); !slices.Equal(got, want) {
 		t.Fatalf("projects of d1 = %v, want %v", got, want)
 	}
 	// A developer token is refused where only users are allowed.
@@ -473,7 +473,7 @@ func TestInviteDeveloperResponseListsRoles(t *testing.T) {
 	atriumtest.Must(t, err)
 	read, err := client.Developer(t.Context(), op, res.InviteDeveloper.Developer.Id)
 	atriumtest.Must(t, err)
-	if got := i4RoleIDs(read.Developer.DeveloperParts); !slices.Equal(got, []string{role}) {
+	if got := roleIDs(read.Developer.DeveloperParts); !slices.Equal(got, []string{role}) {
 		t.Fatalf("stored developer's roles: %v", got)
 	}
 	if got := res.InviteDeveloper.Developer.Roles; len(got) != 1 || got[0].Id != role || got[0].Name != "Staff" {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -17,7 +15,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"atrium/atriumtest"
-	"atrium/auth"
 	"atrium/client"
 )
 
@@ -72,20 +69,11 @@ func rawPost(t *testing.T, s *atriumtest.Server, headers map[string]string, quer
 // send performs req and decodes a GraphQL response from it.
 func send(t *testing.T, s *atriumtest.Server, req *http.Request) (*http.Response, *atriumtest.Response) {
 	t.Helper()
-	res, err := s.Server.Client().Do(req)
+	res, r, err := atriumtest.Send(s.Server.Client(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out atriumtest.Response
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("response %d is not GraphQL JSON: %s", res.StatusCode, raw)
-	}
-	return res, &out
+	return res, r
 }
 
 // expectError checks that r failed with code, and that its message contains
@@ -242,40 +230,6 @@ func signInResponse(t testing.TB, s *atriumtest.Server, app, email, password str
 func mustUpdateUser(t testing.TB, c *atriumtest.Client, in map[string]any) {
 	t.Helper()
 	c.MustDo(t, `mutation($in: UpdateUserInput!) { updateUser(input: $in) { user { id } } }`, map[string]any{"in": in}, nil)
-}
-
-// tryPost sends one GraphQL request without a *testing.T, for goroutines
-// (which must not call t.Fatal).
-func tryPost(s *atriumtest.Server, token, project, query string, vars map[string]any) (*atriumtest.Response, error) {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if project != "" {
-		req.Header.Set(auth.ProjectHeader, project)
-	}
-	res, err := s.Server.Client().Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, err
-	}
-	var out atriumtest.Response
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, fmt.Errorf("response %d is not GraphQL JSON: %s", res.StatusCode, raw)
-	}
-	return &out, nil
 }
 
 // wantMessage fails unless the first error's message contains part.

@@ -14,24 +14,24 @@ import (
 	"atrium/atriumtest"
 )
 
-// ivSetup is a server with an application and an allow-all role in the
+// setupInvites is a server with an application and an allow-all role in the
 // sandbox project.
-type ivSetup struct {
+type setupInvites struct {
 	s         *atriumtest.Server
 	op        *atriumtest.Client
 	app, role string
 }
 
-func newIvSetup(t *testing.T, opts ...atriumtest.Option) ivSetup {
+func newIvSetup(t *testing.T, opts ...atriumtest.Option) setupInvites {
 	t.Helper()
 	s := atriumtest.NewServer(t, opts...)
 	op := s.Operator(s.Sandbox)
-	return ivSetup{s: s, op: op, app: createApplication(t, op, "EHR"), role: createRole(t, op, "Staff")}
+	return setupInvites{s: s, op: op, app: createApplication(t, op, "EHR"), role: createRole(t, op, "Staff")}
 }
 
 // in is a valid invitation of email with the setup's role and a new
 // Practitioner profile; extra fields are merged over it (nil deletes).
-func (v ivSetup) in(email string, extra map[string]any) map[string]any {
+func (v setupInvites) in(email string, extra map[string]any) map[string]any {
 	in := map[string]any{"email": email, "applicationId": v.app, "roles": []string{v.role}, "resource": practitioner("Snow")}
 	for k, x := range extra {
 		if x == nil {
@@ -64,12 +64,12 @@ func TestInviteDuplicateEmailIsConflict(t *testing.T) {
 	if n := countUsers(t, v.op); n != 1 {
 		t.Fatalf("%d users after duplicate invitations, want 1", n)
 	}
-	ivWantProfile(t, v.s, v.s.Sandbox, first.User.Profile, "Practitioner", "Snow")
+	wantProfile(t, v.s, v.s.Sandbox, first.User.Profile, "Practitioner", "Snow")
 }
 
-// ivWantProfile checks, in the store, that ref resolves to a profile of
+// wantProfile checks, in the store, that ref resolves to a profile of
 // the type with the given family name.
-func ivWantProfile(t *testing.T, s *atriumtest.Server, project, ref, typ, family string) {
+func wantProfile(t *testing.T, s *atriumtest.Server, project, ref, typ, family string) {
 	t.Helper()
 	kind, id, ok := strings.Cut(ref, "/")
 	if !ok || kind != typ {
@@ -100,7 +100,7 @@ func TestInviteDuplicatePhoneLeavesMemberProfileAlone(t *testing.T) {
 	}
 	// The member's profile keeps its type and content, and its reference
 	// still resolves through the API.
-	ivWantProfile(t, v.s, v.s.Sandbox, first.User.Profile, "Practitioner", "Snow")
+	wantProfile(t, v.s, v.s.Sandbox, first.User.Profile, "Practitioner", "Snow")
 	inviteView(t, v.op, v.in("colleague@example.com", map[string]any{"resource": nil, "profile": first.User.Profile}))
 }
 
@@ -119,8 +119,8 @@ func TestInviteSameEmailInTwoProjects(t *testing.T) {
 	if *b.User.Email != "twice@example.com" {
 		t.Fatalf("email not normalised: %q", *b.User.Email)
 	}
-	ivWantProfile(t, v.s, v.s.Sandbox, a.User.Profile, "Practitioner", "Snow")
-	ivWantProfile(t, v.s, other, b.User.Profile, "Practitioner", "Other")
+	wantProfile(t, v.s, v.s.Sandbox, a.User.Profile, "Practitioner", "Snow")
+	wantProfile(t, v.s, other, b.User.Profile, "Practitioner", "Other")
 	if countUsers(t, v.op) != 1 || countUsers(t, op2) != 1 {
 		t.Fatal("each project should hold exactly its own user")
 	}
@@ -362,7 +362,7 @@ func TestInviteProfileRules(t *testing.T) {
 	t.Run("Patient resource", func(t *testing.T) {
 		t.Parallel()
 		got := inviteView(t, v.op, v.in("patient@example.com", map[string]any{"resource": map[string]any{"resourceType": "Patient", "name": []any{map[string]any{"family": "Stark"}}}}))
-		ivWantProfile(t, v.s, v.s.Sandbox, got.User.Profile, "Patient", "Stark")
+		wantProfile(t, v.s, v.s.Sandbox, got.User.Profile, "Patient", "Stark")
 	})
 }
 
@@ -474,7 +474,7 @@ func TestInviteConcurrentDuplicates(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			results[i], errs[i] = tryPost(v.s, atriumtest.AdminSecret, v.s.Sandbox, inviteMutation, map[string]any{"in": v.in("race@example.com", nil)})
+			results[i], errs[i] = v.s.Client(atriumtest.AdminSecret, v.s.Sandbox).Try(inviteMutation, map[string]any{"in": v.in("race@example.com", nil)})
 		})
 	}
 	close(start)
@@ -528,7 +528,7 @@ func TestInviteConcurrentDuplicates(t *testing.T) {
 	if _, err := v.s.DB.Tenant(v.s.Sandbox).Profiles().Get(context.Background(), id); err != nil {
 		t.Fatalf("the member's profile %s is gone: %v", ref, err)
 	}
-	ivWantProfile(t, v.s, v.s.Sandbox, ref, "Practitioner", "Snow")
+	wantProfile(t, v.s, v.s.Sandbox, ref, "Practitioner", "Snow")
 	// The reference resolves through the API as well.
 	inviteView(t, v.op, v.in("colleague@example.com", map[string]any{"resource": nil, "profile": ref}))
 }
@@ -571,7 +571,7 @@ func TestInviteLosingRaceKeepsWinnersProfile(t *testing.T) {
 	}
 	a := make(chan outcome, 1)
 	go func() {
-		r, err := tryPost(v.s, atriumtest.AdminSecret, v.s.Sandbox, inviteMutation, map[string]any{"in": v.in("race@example.com", nil)})
+		r, err := v.s.Client(atriumtest.AdminSecret, v.s.Sandbox).Try(inviteMutation, map[string]any{"in": v.in("race@example.com", nil)})
 		a <- outcome{r, err}
 	}()
 	<-held // A has written the profile and waits to insert its user
@@ -585,7 +585,7 @@ func TestInviteLosingRaceKeepsWinnersProfile(t *testing.T) {
 	if got.r.Code() != "CONFLICT" {
 		t.Fatalf("the held invitation: %+v", got.r.Errors)
 	}
-	ivWantProfile(t, v.s, v.s.Sandbox, b.InviteUser.User.Profile, "Practitioner", "Snow")
+	wantProfile(t, v.s, v.s.Sandbox, b.InviteUser.User.Profile, "Practitioner", "Snow")
 }
 
 // TestInviteResponseListsRoles: the user in the invite response shows the

@@ -15,33 +15,33 @@ import (
 // reference, the email and name fields of a *Filter hold B's email or name,
 // and required scalars get plausible values.
 
-type isoCase struct {
+type matrixCase struct {
 	note string
 	// slots names the entity of an ID field whose name does not tell it.
 	slots map[string]string
 	// fill gives values to fields by path (list elements are "[]").
-	fill map[string]func(*isoEnv) any
+	fill map[string]func(*matrixEnv) any
 	// exclusive is the path prefix of slots of which only one may be given
 	// at a time: their per-slot variants leave the others out.
 	exclusive string
 	// want overrides the expected answer (ok false: use the generic rule).
-	want func(p *isoPrincipal, v *isoVariant) (isoWant, bool)
+	want func(p *matrixPrincipal, v *matrixVariant) (matrixWant, bool)
 	// check makes extra checks of a call's answer.
-	check func(t *testing.T, where string, v *isoVariant, r *atriumtest.Response)
+	check func(t *testing.T, where string, v *matrixVariant, r *atriumtest.Response)
 	// operatorSeesAll: the operator legitimately sees every project here.
 	operatorSeesAll bool
 	// newProject: the answer may name a project that did not exist before.
 	newProject bool
 }
 
-var isoExpect = map[string]isoCase{
+var matrixCases = map[string]matrixCase{
 	"projects": {
 		note:            "the operator sees every project (B too); every other principal only its own",
 		operatorSeesAll: true,
 	},
 	"auditEvents": {
 		note:  "filter.actorId / filter.targetId are ids of any kind: probe with B's user and role",
-		slots: map[string]string{"filter.actorId": isoUser, "filter.targetId": isoRole},
+		slots: map[string]string{"filter.actorId": entityUser, "filter.targetId": entityRole},
 	},
 	"createProject": {
 		note:       "creates a new project (allowed to developers and the operator); it must hold nothing of B",
@@ -49,13 +49,13 @@ var isoExpect = map[string]isoCase{
 	},
 	"inviteUser": {
 		note: "an email is needed to reach the reference checks",
-		fill: map[string]func(*isoEnv) any{"input.email": (*isoEnv).freshEmail},
+		fill: map[string]func(*matrixEnv) any{"input.email": (*matrixEnv).freshEmail},
 	},
 	"inviteUsers": {
 		note: "rows fail on their own: the call succeeds and each row must be NOT_FOUND",
-		fill: map[string]func(*isoEnv) any{"input[].email": (*isoEnv).freshEmail},
-		want: func(p *isoPrincipal, v *isoVariant) (isoWant, bool) { return isoWant{}, true },
-		check: func(t *testing.T, where string, v *isoVariant, r *atriumtest.Response) {
+		fill: map[string]func(*matrixEnv) any{"input[].email": (*matrixEnv).freshEmail},
+		want: func(p *matrixPrincipal, v *matrixVariant) (matrixWant, bool) { return matrixWant{}, true },
+		check: func(t *testing.T, where string, v *matrixVariant, r *atriumtest.Response) {
 			t.Helper()
 			var out struct {
 				InviteUsers struct {
@@ -76,7 +76,7 @@ var isoExpect = map[string]isoCase{
 				return
 			}
 			if len(v.bRefs) == 1 {
-				if want := isoErrorField(v.bRefs[0]); row.Error.Field != want {
+				if want := errorFieldOf(v.bRefs[0]); row.Error.Field != want {
 					t.Errorf("%s: row error names field %q, want %q", where, row.Error.Field, want)
 				}
 			}
@@ -85,33 +85,33 @@ var isoExpect = map[string]isoCase{
 	"checkAccess": {
 		note:      "exactly one principal id: each of B's ids is tried alone",
 		exclusive: "input.principal.",
-		want: func(p *isoPrincipal, v *isoVariant) (isoWant, bool) {
+		want: func(p *matrixPrincipal, v *matrixVariant) (matrixWant, bool) {
 			if v.name == "allB" {
-				return isoWant{code: "BAD_USER_INPUT", field: "input.principal"}, true
+				return matrixWant{code: "BAD_USER_INPUT", field: "input.principal"}, true
 			}
-			return isoWant{}, false
+			return matrixWant{}, false
 		},
 	},
 	"signIn": {
 		note: "public, finds the application in any project: B's user's email with a wrong password must fail as any wrong password",
-		fill: map[string]func(*isoEnv) any{"input.email": func(e *isoEnv) any { return e.bVal[isoUser]["email"] }},
-		want: isoWantCode("UNAUTHENTICATED"),
+		fill: map[string]func(*matrixEnv) any{"input.email": func(e *matrixEnv) any { return e.bVal[entityUser]["email"] }},
+		want: wantCode("UNAUTHENTICATED"),
 	},
 	"signUp": {
 		note: "public: B does not allow self-registration, so B's application refuses (and creates nothing in B)",
-		want: isoWantCode("FORBIDDEN"),
+		want: wantCode("FORBIDDEN"),
 	},
 	"acceptInvitation": {
 		note: "public: a made-up ticket finds nothing",
-		want: isoWantCode("NOT_FOUND"),
+		want: wantCode("NOT_FOUND"),
 	},
 	"signInDeveloper": {
 		note: "public: B's developer's email with a wrong password must fail as any wrong password",
-		fill: map[string]func(*isoEnv) any{"input.email": func(e *isoEnv) any { return e.bVal[isoDev]["email"] }},
-		want: isoWantCode("UNAUTHENTICATED"),
+		fill: map[string]func(*matrixEnv) any{"input.email": func(e *matrixEnv) any { return e.bVal[entityDev]["email"] }},
+		want: wantCode("UNAUTHENTICATED"),
 	},
 }
 
-func isoWantCode(code string) func(*isoPrincipal, *isoVariant) (isoWant, bool) {
-	return func(*isoPrincipal, *isoVariant) (isoWant, bool) { return isoWant{code: code}, true }
+func wantCode(code string) func(*matrixPrincipal, *matrixVariant) (matrixWant, bool) {
+	return func(*matrixPrincipal, *matrixVariant) (matrixWant, bool) { return matrixWant{code: code}, true }
 }

@@ -13,7 +13,7 @@ import (
 // The judge of the isolation matrix: it runs each synthesised call and
 // decides whether the answer reveals or changes anything of B.
 
-func (g *isoGen) runOp(t *testing.T, p *isoPrincipal, op *isoOp) {
+func (g *matrixGen) runOp(t *testing.T, p *matrixPrincipal, op *matrixOp) {
 	t.Helper()
 	if op.err != nil {
 		return // reported when the schema was read; not covered
@@ -48,7 +48,7 @@ func (g *isoGen) runOp(t *testing.T, p *isoPrincipal, op *isoOp) {
 // runForeignHeader calls every guarded operation with B's project header:
 // a token of A (bound to A, or a developer who is no member of B) must find
 // no project.
-func (g *isoGen) runForeignHeader(t *testing.T, p *isoPrincipal) {
+func (g *matrixGen) runForeignHeader(t *testing.T, p *matrixPrincipal) {
 	t.Helper()
 	for _, op := range g.ops {
 		if op.access != "guard" || op.err != nil {
@@ -78,8 +78,8 @@ func (g *isoGen) runForeignHeader(t *testing.T, p *isoPrincipal) {
 }
 
 // expect is the answer a call must give.
-func (g *isoGen) expect(p *isoPrincipal, op *isoOp, v *isoVariant) (isoWant, error) {
-	c := isoExpect[op.name]
+func (g *matrixGen) expect(p *matrixPrincipal, op *matrixOp, v *matrixVariant) (matrixWant, error) {
+	c := matrixCases[op.name]
 	if c.want != nil {
 		if w, ok := c.want(p, v); ok {
 			return w, nil
@@ -87,33 +87,33 @@ func (g *isoGen) expect(p *isoPrincipal, op *isoOp, v *isoVariant) (isoWant, err
 	}
 	switch op.access {
 	case "public":
-		return isoWant{}, fmt.Errorf("public operation %s has no isoExpect entry saying how it must answer B's ids", op.name)
+		return matrixWant{}, fmt.Errorf("public operation %s has no matrixCases entry saying how it must answer B's ids", op.name)
 	case "authenticated":
 		if len(op.as) > 0 && !slices.Contains(op.as, p.kind) {
-			return isoWant{code: "FORBIDDEN"}, nil
+			return matrixWant{code: "FORBIDDEN"}, nil
 		}
 		if len(v.bRefs) > 0 {
-			return isoWant{code: isoAnyFailure}, nil
+			return matrixWant{code: anyRefusal}, nil
 		}
-		return isoWant{empty: len(v.bProbes) > 0}, nil
+		return matrixWant{empty: len(v.bProbes) > 0}, nil
 	case "guard":
 		// Every principal has full access in A: only isolation can refuse,
 		// and it must not reveal that B's entity exists.
 		if len(v.bRefs) > 0 {
-			w := isoWant{code: "NOT_FOUND"}
+			w := matrixWant{code: "NOT_FOUND"}
 			if len(v.bRefs) == 1 {
-				w.field = isoErrorField(v.bRefs[0])
+				w.field = errorFieldOf(v.bRefs[0])
 			}
 			return w, nil
 		}
-		return isoWant{empty: len(v.bProbes) > 0}, nil
+		return matrixWant{empty: len(v.bProbes) > 0}, nil
 	}
-	return isoWant{}, fmt.Errorf("operation %s has no access directive", op.name)
+	return matrixWant{}, fmt.Errorf("operation %s has no access directive", op.name)
 }
 
-// isoErrorField is the error field that names a slot: "input[].roles" →
+// errorFieldOf is the error field that names a slot: "input[].roles" →
 // "input[0].roles[0]".
-func isoErrorField(s isoSlot) string {
+func errorFieldOf(s matrixSlot) string {
 	f := strings.ReplaceAll(s.path, "[]", "[0]")
 	if s.list {
 		f += "[0]"
@@ -121,24 +121,24 @@ func isoErrorField(s isoSlot) string {
 	return f
 }
 
-// isoT is what the judge reports to: a *testing.T, or the recorder of the
+// judgeReport is what the judge reports to: a *testing.T, or the recorder of the
 // self-test.
-type isoT interface {
+type judgeReport interface {
 	Helper()
 	Error(args ...any)
 	Errorf(format string, args ...any)
 }
 
-func (g *isoGen) judge(t *testing.T, p *isoPrincipal, op *isoOp, v *isoVariant, sent string, r *atriumtest.Response, w isoWant) {
+func (g *matrixGen) judge(t *testing.T, p *matrixPrincipal, op *matrixOp, v *matrixVariant, sent string, r *atriumtest.Response, w matrixWant) {
 	t.Helper()
 	where := fmt.Sprintf("%s %s (%s) as %s", op.root, op.name, v.name, p.name)
-	c := isoExpect[op.name]
+	c := matrixCases[op.name]
 	seesAll := c.operatorSeesAll && p.kind == "OPERATOR"
 	if !seesAll {
 		g.leaks(t, where, r, sent)
 	}
 	for _, e := range r.Errors {
-		if !isoAllowedCodes[e.Extensions.Code] {
+		if !refusalCodes[e.Extensions.Code] {
 			t.Errorf("%s: error code %q is not a refusal (NOT_FOUND, FORBIDDEN, BAD_USER_INPUT, UNAUTHENTICATED, CONFLICT): %s", where, e.Extensions.Code, e.Message)
 		}
 	}
@@ -147,7 +147,7 @@ func (g *isoGen) judge(t *testing.T, p *isoPrincipal, op *isoOp, v *isoVariant, 
 		if len(r.Errors) > 0 {
 			t.Errorf("%s: want an answer, got %s: %s", where, r.Code(), r.Errors[0].Message)
 		}
-	case isoAnyFailure:
+	case anyRefusal:
 		if len(r.Errors) == 0 {
 			t.Errorf("%s: want a refusal, got data %s", where, r.Data)
 		}
@@ -173,10 +173,10 @@ func (g *isoGen) judge(t *testing.T, p *isoPrincipal, op *isoOp, v *isoVariant, 
 // leaks fails for any of B's ids or names in the answer. An error message
 // may repeat what the request carried (role "<id>" not found); the data may
 // not, and nothing may carry what the request did not.
-func (g *isoGen) leaks(t isoT, where string, r *atriumtest.Response, sent string) {
+func (g *matrixGen) leaks(t judgeReport, where string, r *atriumtest.Response, sent string) {
 	t.Helper()
 	var strict, echo []string
-	isoStrings(dataOf(r), false, &strict, &echo)
+	collectStrings(dataOf(r), false, &strict, &echo)
 	var top map[string]json.RawMessage
 	_ = json.Unmarshal(r.Raw, &top)
 	for k, v := range top {
@@ -198,9 +198,9 @@ func (g *isoGen) leaks(t isoT, where string, r *atriumtest.Response, sent string
 	}
 }
 
-// isoStrings collects the strings of v: those inside a RowError (an error
+// collectStrings collects the strings of v: those inside a RowError (an error
 // reported in the data) go to echo, the others to strict.
-func isoStrings(v any, inError bool, strict, echo *[]string) {
+func collectStrings(v any, inError bool, strict, echo *[]string) {
 	switch x := v.(type) {
 	case string:
 		if inError {
@@ -210,25 +210,25 @@ func isoStrings(v any, inError bool, strict, echo *[]string) {
 		}
 	case []any:
 		for _, e := range x {
-			isoStrings(e, inError, strict, echo)
+			collectStrings(e, inError, strict, echo)
 		}
 	case map[string]any:
 		in := inError || x["__typename"] == "RowError"
 		for _, e := range x {
-			isoStrings(e, in, strict, echo)
+			collectStrings(e, in, strict, echo)
 		}
 	}
 }
 
-// isoEntityTypes are the types whose objects are data of some project.
-var isoEntityTypes = map[string]string{
+// entityTypes are the types whose objects are data of some project.
+var entityTypes = map[string]string{
 	"Role": "role", "Application": "application", "User": "user", "Developer": "developer", "M2MClient": "m2mClient",
 	"Project": "", "AuditEvent": "",
 }
 
 // onlyA checks that every entity in the data is one of A's (read back as
 // the operator in A), and that a call probing with B's values found nothing.
-func (g *isoGen) onlyA(t isoT, tb testing.TB, where string, c isoCase, data json.RawMessage, empty bool) {
+func (g *matrixGen) onlyA(t judgeReport, tb testing.TB, where string, c matrixCase, data json.RawMessage, empty bool) {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(data, &v); err != nil || v == nil {
@@ -244,13 +244,13 @@ func (g *isoGen) onlyA(t isoT, tb testing.TB, where string, c isoCase, data json
 		case map[string]any:
 			tn, _ := x["__typename"].(string)
 			id, _ := x["id"].(string)
-			if _, entity := isoEntityTypes[tn]; entity && empty {
+			if _, entity := entityTypes[tn]; entity && empty {
 				t.Errorf("%s: probing with B's values must find nothing, found a %s %q", where, tn, id)
 			}
 			if n, ok := x["totalCount"].(float64); ok && empty && n != 0 {
 				t.Errorf("%s: probing with B's values must count nothing, counted %v", where, n)
 			}
-			switch field := isoEntityTypes[tn]; {
+			switch field := entityTypes[tn]; {
 			case tn == "Project":
 				if id != g.env.a && !c.newProject {
 					t.Errorf("%s: the data names project %q, not A", where, id)
@@ -268,7 +268,7 @@ func (g *isoGen) onlyA(t isoT, tb testing.TB, where string, c isoCase, data json
 	walk(v)
 }
 
-func (g *isoGen) inProjectA(t testing.TB, typ, field, id string) bool {
+func (g *matrixGen) inProjectA(t testing.TB, typ, field, id string) bool {
 	t.Helper()
 	key := typ + "/" + id
 	if in, ok := g.inA[key]; ok {

@@ -18,25 +18,25 @@ import (
 // the checks that B is unchanged afterwards.
 
 const (
-	isoRole    = "role"
-	isoApp     = "application"
-	isoUser    = "user"
-	isoDev     = "developer"
-	isoM2M     = "m2m"
-	isoProfile = "profile"
+	entityRole    = "role"
+	entityApp     = "application"
+	entityUser    = "user"
+	entityDev     = "developer"
+	entityM2M     = "m2m"
+	entityProfile = "profile"
 
-	isoWrongPassword = "Password-123456"
+	matrixWrongPassword = "Password-123456"
 )
 
-// isoAllowedCodes are the refusals a call with B's ids may answer.
-var isoAllowedCodes = map[string]bool{"NOT_FOUND": true, "FORBIDDEN": true, "BAD_USER_INPUT": true, "UNAUTHENTICATED": true, "CONFLICT": true}
+// refusalCodes are the refusals a call with B's ids may answer.
+var refusalCodes = map[string]bool{"NOT_FOUND": true, "FORBIDDEN": true, "BAD_USER_INPUT": true, "UNAUTHENTICATED": true, "CONFLICT": true}
 
-type isoPrincipal struct {
+type matrixPrincipal struct {
 	name, kind     string
 	token, project string
 }
 
-type isoEnv struct {
+type matrixEnv struct {
 	s    *atriumtest.Server
 	a, b string
 	// bVal holds B's values by entity and attribute (id, email, name, profile).
@@ -47,7 +47,7 @@ type isoEnv struct {
 	// needles are every id and name of B: none may appear in an answer.
 	needles map[string]string
 
-	user, dev, m2m isoPrincipal
+	user, dev, m2m matrixPrincipal
 	bClientID      string
 	bSecret        string
 	bDevTicket     string
@@ -55,18 +55,18 @@ type isoEnv struct {
 	seq            int
 }
 
-func (e *isoEnv) freshEmail() any {
+func (e *matrixEnv) freshEmail() any {
 	e.seq++
 	return fmt.Sprintf("iso-fresh-%d@a.example.com", e.seq)
 }
 
-func (e *isoEnv) principals() []*isoPrincipal {
-	return []*isoPrincipal{&e.user, &e.dev, &e.m2m, {name: "operator", kind: "OPERATOR", token: atriumtest.AdminSecret, project: e.a}}
+func (e *matrixEnv) principals() []*matrixPrincipal {
+	return []*matrixPrincipal{&e.user, &e.dev, &e.m2m, {name: "operator", kind: "OPERATOR", token: atriumtest.AdminSecret, project: e.a}}
 }
 
-func isoSetup(t *testing.T, s *atriumtest.Server) *isoEnv {
+func setupMatrix(t *testing.T, s *atriumtest.Server) *matrixEnv {
 	t.Helper()
-	env := &isoEnv{s: s, a: s.Sandbox, bVal: map[string]map[string]string{}, aVal: map[string]string{}, needles: map[string]string{}}
+	env := &matrixEnv{s: s, a: s.Sandbox, bVal: map[string]map[string]string{}, aVal: map[string]string{}, needles: map[string]string{}}
 	ctx := t.Context()
 	cp, err := client.CreateProject(ctx, s.Operator(""), client.CreateProjectInput{Name: "bonly-project-Qx7", Description: ptr("bonly-project-description"), FhirVersion: client.FhirVersionR4})
 	atriumtest.Must(t, err)
@@ -99,12 +99,12 @@ func isoSetup(t *testing.T, s *atriumtest.Server) *isoEnv {
 	env.bClientID, env.bSecret = bM2M.ClientId, atriumtest.RotateSecret(t, opB, bM2M.Id)
 	s.M2MToken(t, env.bClientID, env.bSecret)
 
-	env.bVal[isoRole] = map[string]string{"id": bRole}
-	env.bVal[isoApp] = map[string]string{"id": bApp.Id}
-	env.bVal[isoUser] = map[string]string{"id": bUser.UserID, "email": "bonly-user-w2@b.example.com", "name": "Bonly Username Pq4"}
-	env.bVal[isoDev] = map[string]string{"id": bDev.Id, "email": "bonly-dev-m8@b.example.com"}
-	env.bVal[isoM2M] = map[string]string{"id": bM2M.Id, "name": "bonly-m2m-Hd5"}
-	env.bVal[isoProfile] = map[string]string{"profile": bUser.Profile}
+	env.bVal[entityRole] = map[string]string{"id": bRole}
+	env.bVal[entityApp] = map[string]string{"id": bApp.Id}
+	env.bVal[entityUser] = map[string]string{"id": bUser.UserID, "email": "bonly-user-w2@b.example.com", "name": "Bonly Username Pq4"}
+	env.bVal[entityDev] = map[string]string{"id": bDev.Id, "email": "bonly-dev-m8@b.example.com"}
+	env.bVal[entityM2M] = map[string]string{"id": bM2M.Id, "name": "bonly-m2m-Hd5"}
+	env.bVal[entityProfile] = map[string]string{"profile": bUser.Profile}
 
 	// Every id and name of B is a needle, including B's default machine
 	// client and every profile.
@@ -129,15 +129,15 @@ func isoSetup(t *testing.T, s *atriumtest.Server) *isoEnv {
 	add("bonly-user-w2@b.example.com", "user email")
 	add("Bonly Username Pq4", "user name")
 	add("Bonlyfamily", "user's profile resource")
-	add(isoRefID(bUser.Profile), "user profile")
+	add(refID(bUser.Profile), "user profile")
 	add(bDev.Id, "developer id")
 	add("bonly-dev-m8@b.example.com", "developer email")
-	add(isoRefID(bDev.Profile), "developer profile")
+	add(refID(bDev.Profile), "developer profile")
 	add(bM2M.Id, "m2m client id")
 	add(bM2M.ClientId, "m2m clientId")
 	add("bonly-m2m-Hd5", "m2m client name")
 	add("bonly-m2m-description", "m2m client description")
-	add(isoRefID(bM2M.Profile), "m2m profile")
+	add(refID(bM2M.Profile), "m2m profile")
 	var all struct {
 		M2mClients struct {
 			Edges []struct {
@@ -150,7 +150,7 @@ func isoSetup(t *testing.T, s *atriumtest.Server) *isoEnv {
 		if e.Node.ID != bM2M.Id {
 			add(e.Node.ID, "default m2m client id")
 			add(e.Node.ClientID, "default m2m clientId")
-			add(isoRefID(e.Node.Profile), "default m2m profile")
+			add(refID(e.Node.Profile), "default m2m profile")
 		}
 	}
 
@@ -158,30 +158,30 @@ func isoSetup(t *testing.T, s *atriumtest.Server) *isoEnv {
 	// principals, each with full access so that only isolation can refuse.
 	a := env.a
 	opA := s.Operator(a)
-	env.aVal[isoRole] = atriumtest.CreateRoleWith(t, opA, client.CreateRoleInput{Name: "iso-a-target-role"})
+	env.aVal[entityRole] = atriumtest.CreateRoleWith(t, opA, client.CreateRoleInput{Name: "iso-a-target-role"})
 	aApp := atriumtest.CreateApplication(t, opA, client.CreateApplicationInput{Name: "iso-a-app", AllowedCallbackUrls: []string{}})
-	env.aVal[isoApp] = aApp
-	target := atriumtest.Invite(t, opA, client.InviteUserInput{Email: ptr("iso-a-target@a.example.com"), ApplicationId: aApp, Roles: []string{env.aVal[isoRole]}})
-	env.aVal[isoUser], env.aVal[isoProfile] = target.UserID, target.Profile
-	targetDev, err := client.InviteDeveloper(ctx, opA, client.InviteDeveloperInput{Email: "iso-a-target-dev@a.example.com", Roles: []string{env.aVal[isoRole]}})
+	env.aVal[entityApp] = aApp
+	target := atriumtest.Invite(t, opA, client.InviteUserInput{Email: ptr("iso-a-target@a.example.com"), ApplicationId: aApp, Roles: []string{env.aVal[entityRole]}})
+	env.aVal[entityUser], env.aVal[entityProfile] = target.UserID, target.Profile
+	targetDev, err := client.InviteDeveloper(ctx, opA, client.InviteDeveloperInput{Email: "iso-a-target-dev@a.example.com", Roles: []string{env.aVal[entityRole]}})
 	atriumtest.Must(t, err)
-	env.aVal[isoDev] = targetDev.InviteDeveloper.Developer.Id
-	targetM2M, err := client.CreateM2MClient(ctx, opA, client.CreateM2MClientInput{Name: "iso-a-target-m2m", Roles: []string{env.aVal[isoRole]}})
+	env.aVal[entityDev] = targetDev.InviteDeveloper.Developer.Id
+	targetM2M, err := client.CreateM2MClient(ctx, opA, client.CreateM2MClientInput{Name: "iso-a-target-m2m", Roles: []string{env.aVal[entityRole]}})
 	atriumtest.Must(t, err)
-	env.aVal[isoM2M] = targetM2M.CreateM2MClient.M2mClient.Id
+	env.aVal[entityM2M] = targetM2M.CreateM2MClient.M2mClient.Id
 
 	// The user of A (invited, accepted, signed in), the developer of A (a
 	// member of A only), and A's machine client with a token from
 	// /oauth/token.
 	user := s.SignedInUser(t, opA, client.InviteUserInput{Email: ptr("iso-a-user@a.example.com"), ApplicationId: aApp, AccessPolicy: atriumtest.FullAccess()}, testPassword)
-	env.user = isoPrincipal{name: "user", kind: "USER", token: user.Token}
+	env.user = matrixPrincipal{name: "user", kind: "USER", token: user.Token}
 	developer := s.SignedInDeveloper(t, opA, client.InviteDeveloperInput{Email: "iso-a-dev@a.example.com", AccessPolicy: atriumtest.FullAccess()}, testPassword)
-	env.dev = isoPrincipal{name: "developer", kind: "DEVELOPER", token: developer.Token, project: a}
+	env.dev = matrixPrincipal{name: "developer", kind: "DEVELOPER", token: developer.Token, project: a}
 	machine := s.MachineToken(t, opA, client.CreateM2MClientInput{Name: "iso-a-m2m", AccessPolicy: atriumtest.FullAccess()})
-	env.m2m = isoPrincipal{name: "m2m", kind: "M2M_CLIENT", token: machine.Token}
+	env.m2m = matrixPrincipal{name: "m2m", kind: "M2M_CLIENT", token: machine.Token}
 
 	// Each principal works in A (else every refusal below would prove nothing).
-	for _, p := range []isoPrincipal{env.user, env.dev, env.m2m} {
+	for _, p := range []matrixPrincipal{env.user, env.dev, env.m2m} {
 		var out struct{ Project struct{ ID string } }
 		s.Client(p.token, p.project).MustDo(t, `{ project { id } }`, nil, &out)
 		if out.Project.ID != a {
@@ -195,7 +195,7 @@ func isoSetup(t *testing.T, s *atriumtest.Server) *isoEnv {
 
 // snapshotB reads everything of B as the operator, with the selection the
 // matrix uses (built from the introspected types).
-func (e *isoEnv) snapshotB(t *testing.T, g *isoGen) string {
+func (e *matrixEnv) snapshotB(t *testing.T, g *matrixGen) string {
 	t.Helper()
 	var parts []string
 	for _, f := range []struct{ name, args string }{
@@ -206,7 +206,7 @@ func (e *isoEnv) snapshotB(t *testing.T, g *isoGen) string {
 		if op == nil {
 			t.Fatalf("the schema has no query %s", f.name)
 		}
-		sel, err := g.selection(op.field.Type, isoSelectionDepth)
+		sel, err := g.selection(op.field.Type, selectionDepth)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +223,7 @@ func (e *isoEnv) snapshotB(t *testing.T, g *isoGen) string {
 
 // checkB reads each of B's entities by id and signs B's machine client in
 // with the secret it had before the matrix.
-func (e *isoEnv) checkB(t *testing.T) {
+func (e *matrixEnv) checkB(t *testing.T) {
 	t.Helper()
 	var out struct {
 		Role struct {
@@ -250,7 +250,7 @@ func (e *isoEnv) checkB(t *testing.T) {
 		developer(id: $d) { email }
 		m2mClient(id: $m) { name clientId }
 		project { name version }
-	}`, map[string]any{"r": e.bVal[isoRole]["id"], "a": e.bVal[isoApp]["id"], "u": e.bVal[isoUser]["id"], "d": e.bVal[isoDev]["id"], "m": e.bVal[isoM2M]["id"]}, &out)
+	}`, map[string]any{"r": e.bVal[entityRole]["id"], "a": e.bVal[entityApp]["id"], "u": e.bVal[entityUser]["id"], "d": e.bVal[entityDev]["id"], "m": e.bVal[entityM2M]["id"]}, &out)
 	if out.Role.Name != "bonly-role-Kv3" || out.Role.Description != "bonly-role-description" || out.Role.Version != 1 || out.Role.MemberCount != 3 {
 		t.Errorf("B's role changed: %+v", out.Role)
 	}
@@ -276,15 +276,15 @@ func (e *isoEnv) checkB(t *testing.T) {
 	}
 	var me struct{ M2mMe struct{ ID string } }
 	e.s.Client(tok, "").MustDo(t, `{ m2mMe { id } }`, nil, &me)
-	if me.M2mMe.ID != e.bVal[isoM2M]["id"] {
-		t.Errorf("B's machine token acts as %q, want %q", me.M2mMe.ID, e.bVal[isoM2M]["id"])
+	if me.M2mMe.ID != e.bVal[entityM2M]["id"] {
+		t.Errorf("B's machine token acts as %q, want %q", me.M2mMe.ID, e.bVal[entityM2M]["id"])
 	}
 }
 
 // checkAudit reads both audit trails since the matrix began. A's may name
 // B's ids only as the target of a refused attempt (A's caller's own input);
 // B's may hold only refused public sign-in attempts.
-func (e *isoEnv) checkAudit(t *testing.T) {
+func (e *matrixEnv) checkAudit(t *testing.T) {
 	t.Helper()
 	type event struct {
 		Action, Outcome string
@@ -367,14 +367,14 @@ func (e *isoEnv) checkAudit(t *testing.T) {
 // The answer may name the developer's account (its id, and the email the
 // caller gave) but nothing else of B, and B's pending invitation link must
 // keep working.
-func (e *isoEnv) inviteBDeveloper(t *testing.T) {
+func (e *matrixEnv) inviteBDeveloper(t *testing.T) {
 	t.Helper()
-	email := e.bVal[isoDev]["email"]
+	email := e.bVal[entityDev]["email"]
 	r := e.s.Client(e.dev.token, e.a).Do(t, `mutation($e: String!, $r: [ID!]) {
 		inviteDeveloper(input: {email: $e, roles: $r}) {
 			developer { id email name profile roles { id name } accessPolicy { rule { resource action effect } } }
 			invitationUrl
-		} }`, map[string]any{"e": email, "r": []string{e.aVal[isoRole]}})
+		} }`, map[string]any{"e": email, "r": []string{e.aVal[entityRole]}})
 	if len(r.Errors) > 0 {
 		t.Fatalf("inviting B's developer into A: %s", r.Raw)
 	}
@@ -387,8 +387,8 @@ func (e *isoEnv) inviteBDeveloper(t *testing.T) {
 	if err := json.Unmarshal(r.Data, &out); err != nil {
 		t.Fatal(err)
 	}
-	if id := out.InviteDeveloper.Developer.ID; id != e.bVal[isoDev]["id"] {
-		t.Errorf("the invited account is %q, want the one account %q (no second account)", id, e.bVal[isoDev]["id"])
+	if id := out.InviteDeveloper.Developer.ID; id != e.bVal[entityDev]["id"] {
+		t.Errorf("the invited account is %q, want the one account %q (no second account)", id, e.bVal[entityDev]["id"])
 	}
 	// Its membership of A, read back: A's role and a profile of A.
 	var m struct {
@@ -397,12 +397,12 @@ func (e *isoEnv) inviteBDeveloper(t *testing.T) {
 			Roles       []struct{ ID string }
 		}
 	}
-	e.s.Client(atriumtest.AdminSecret, e.a).MustDo(t, `query($id: ID!) { developer(id: $id) { id profile roles { id } } }`, map[string]any{"id": e.bVal[isoDev]["id"]}, &m)
+	e.s.Client(atriumtest.AdminSecret, e.a).MustDo(t, `query($id: ID!) { developer(id: $id) { id profile roles { id } } }`, map[string]any{"id": e.bVal[entityDev]["id"]}, &m)
 	d := m.Developer
-	if len(d.Roles) != 1 || d.Roles[0].ID != e.aVal[isoRole] {
+	if len(d.Roles) != 1 || d.Roles[0].ID != e.aVal[entityRole] {
 		t.Errorf("the developer's roles in A are %+v, want only A's role", d.Roles)
 	}
-	if isoRefID(d.Profile) == e.needleOf("developer profile") || !strings.HasPrefix(d.Profile, "Practitioner/") {
+	if refID(d.Profile) == e.needleOf("developer profile") || !strings.HasPrefix(d.Profile, "Practitioner/") {
 		t.Errorf("the developer's profile in A is %q, want a Practitioner of A (not B's)", d.Profile)
 	}
 	body := strings.ToLower(string(r.Raw))
@@ -422,13 +422,13 @@ func (e *isoEnv) inviteBDeveloper(t *testing.T) {
 		AcceptInvitation struct{ Developer struct{ ID, Profile string } }
 	}
 	_ = json.Unmarshal(acc.Data, &accOut)
-	if got := accOut.AcceptInvitation.Developer; got.ID != e.bVal[isoDev]["id"] || isoRefID(got.Profile) != e.needleOf("developer profile") {
+	if got := accOut.AcceptInvitation.Developer; got.ID != e.bVal[entityDev]["id"] || refID(got.Profile) != e.needleOf("developer profile") {
 		t.Errorf("B's invitation link accepted %+v, want B's developer with its profile in B", got)
 	}
 }
 
 // needleOf returns B's value described as what.
-func (e *isoEnv) needleOf(what string) string {
+func (e *matrixEnv) needleOf(what string) string {
 	for n, w := range e.needles {
 		if w == what {
 			return n
@@ -437,8 +437,8 @@ func (e *isoEnv) needleOf(what string) string {
 	return ""
 }
 
-// isoRefID is the id of a reference such as Practitioner/<uuid>.
-func isoRefID(ref string) string {
+// refID is the id of a reference such as Practitioner/<uuid>.
+func refID(ref string) string {
 	_, id, _ := strings.Cut(ref, "/")
 	return id
 }

@@ -12,8 +12,8 @@ import (
 
 // selfTest shows that the judge does fail: answers holding B's data are
 // caught, an error repeating the caller's own input is not.
-func (g *isoGen) selfTest(t *testing.T) {
-	bRole, bName := g.env.bVal[isoRole]["id"], "bonly-role-Kv3"
+func (g *matrixGen) selfTest(t *testing.T) {
+	bRole, bName := g.env.bVal[entityRole]["id"], "bonly-role-Kv3"
 	fake := func(data, errs string) *atriumtest.Response {
 		raw := `{"data":` + data
 		if errs != "" {
@@ -39,27 +39,27 @@ func (g *isoGen) selfTest(t *testing.T) {
 		{"B's id in an error, not sent", fake(`null`, `[{"message":"role `+bRole+` not found","extensions":{"code":"NOT_FOUND"}}]`), `{}`, true},
 		{"B's id in an error, sent", fake(`null`, `[{"message":"role `+bRole+` not found","extensions":{"code":"NOT_FOUND"}}]`), `{"id":"` + bRole + `"}`, false},
 		{"B's id in a row error, sent", fake(`{"inviteUsers":{"results":[{"__typename":"InviteUserResult","error":{"__typename":"RowError","message":"role `+bRole+` not found"}}]}}`, ""), `{"r":"` + bRole + `"}`, false},
-		{"A's data", fake(`{"role":{"__typename":"Role","id":"`+g.env.aVal[isoRole]+`","name":"iso-a-target-role"}}`, ""), `{}`, false},
+		{"A's data", fake(`{"role":{"__typename":"Role","id":"`+g.env.aVal[entityRole]+`","name":"iso-a-target-role"}}`, ""), `{}`, false},
 	}
 	for _, tt := range tests {
-		rec := &isoRecorder{}
+		rec := &judgeRecorder{}
 		g.leaks(rec, tt.name, tt.r, tt.sent)
-		g.onlyA(rec, t, tt.name, isoCase{}, tt.r.Data, false)
+		g.onlyA(rec, t, tt.name, matrixCase{}, tt.r.Data, false)
 		if got := len(rec.errors) > 0; got != tt.wantErrors {
 			t.Errorf("%s: judge reported %q, want errors: %v", tt.name, rec.errors, tt.wantErrors)
 		}
 	}
-	rec := &isoRecorder{}
-	g.onlyA(rec, t, "probe", isoCase{}, json.RawMessage(`{"users":{"__typename":"UserConnection","edges":[{"node":{"__typename":"User","id":"`+g.env.aVal[isoUser]+`"}}],"totalCount":1}}`), true)
+	rec := &judgeRecorder{}
+	g.onlyA(rec, t, "probe", matrixCase{}, json.RawMessage(`{"users":{"__typename":"UserConnection","edges":[{"node":{"__typename":"User","id":"`+g.env.aVal[entityUser]+`"}}],"totalCount":1}}`), true)
 	if len(rec.errors) != 2 {
 		t.Errorf("a probe that finds something: judge reported %q, want 2 errors", rec.errors)
 	}
 }
 
-type isoRecorder struct{ errors []string }
+type judgeRecorder struct{ errors []string }
 
-func (r *isoRecorder) Helper()           {}
-func (r *isoRecorder) Error(args ...any) { r.errors = append(r.errors, fmt.Sprint(args...)) }
-func (r *isoRecorder) Errorf(format string, args ...any) {
+func (r *judgeRecorder) Helper()           {}
+func (r *judgeRecorder) Error(args ...any) { r.errors = append(r.errors, fmt.Sprint(args...)) }
+func (r *judgeRecorder) Errorf(format string, args ...any) {
 	r.errors = append(r.errors, fmt.Sprintf(format, args...))
 }

@@ -16,15 +16,15 @@ import (
 // introspection and builds, for each operation, calls whose ids name B's
 // entities.
 
-type isoTypeRef struct {
+type schemaTypeRef struct {
 	Kind   string
 	Name   string
-	OfType *isoTypeRef
+	OfType *schemaTypeRef
 }
 
 // named returns the named type under the wrappers, and whether there is a
 // list among them.
-func (r isoTypeRef) named() (string, bool) {
+func (r schemaTypeRef) named() (string, bool) {
 	list := false
 	for r.OfType != nil {
 		list = list || r.Kind == "LIST"
@@ -33,7 +33,7 @@ func (r isoTypeRef) named() (string, bool) {
 	return r.Name, list
 }
 
-func (r isoTypeRef) String() string {
+func (r schemaTypeRef) String() string {
 	switch r.Kind {
 	case "NON_NULL":
 		return r.OfType.String() + "!"
@@ -43,26 +43,26 @@ func (r isoTypeRef) String() string {
 	return r.Name
 }
 
-type isoInputValue struct {
+type schemaInputValue struct {
 	Name string
-	Type isoTypeRef
+	Type schemaTypeRef
 }
 
-type isoField struct {
+type schemaField struct {
 	Name string
-	Args []isoInputValue
-	Type isoTypeRef
+	Args []schemaInputValue
+	Type schemaTypeRef
 }
 
-type isoType struct {
+type schemaType struct {
 	Kind        string
 	Name        string
-	Fields      []isoField
-	InputFields []isoInputValue
+	Fields      []schemaField
+	InputFields []schemaInputValue
 	EnumValues  []struct{ Name string }
 }
 
-const isoIntrospection = `query IsoIntrospection {
+const matrixIntrospection = `query MatrixIntrospection {
 	__schema {
 		queryType { name fields { name } }
 		mutationType { name fields { name } }
@@ -76,7 +76,7 @@ const isoIntrospection = `query IsoIntrospection {
 }
 fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }`
 
-type isoSlot struct {
+type matrixSlot struct {
 	path     string // "id", "input.roles", "input[].applicationId", "filter.email"
 	entity   string
 	attr     string // id, email, name, profile
@@ -85,49 +85,49 @@ type isoSlot struct {
 	required bool
 }
 
-type isoVariant struct {
+type matrixVariant struct {
 	name    string
 	assign  map[string]any
-	bRefs   []isoSlot
-	bProbes []isoSlot
+	bRefs   []matrixSlot
+	bProbes []matrixSlot
 }
 
-type isoOp struct {
+type matrixOp struct {
 	root, name string
-	field      isoField
+	field      schemaField
 	access     string   // guard, authenticated, public
 	as         []string // kinds of @authenticated(as:)
-	slots      []isoSlot
-	variants   []*isoVariant
+	slots      []matrixSlot
+	variants   []*matrixVariant
 	err        error // why it cannot be synthesised
 }
 
-type isoWant struct {
-	code  string // "" success; isoAnyFailure; or a code
+type matrixWant struct {
+	code  string // "" success; anyRefusal; or a code
 	field string
 	empty bool
 }
 
-const isoAnyFailure = "any refusal"
+const anyRefusal = "any refusal"
 
-type isoGen struct {
-	env            *isoEnv
-	types          map[string]*isoType
-	ops            []*isoOp
-	byName         map[string]*isoOp
+type matrixGen struct {
+	env            *matrixEnv
+	types          map[string]*schemaType
+	ops            []*matrixOp
+	byName         map[string]*matrixOp
 	covered        map[string]map[string]bool
 	coveredForeign map[string]map[string]bool
 	calls          map[string]int
 	inA            map[string]bool
 }
 
-// isoSelectionDepth is how many object levels below an operation's result
+// selectionDepth is how many object levels below an operation's result
 // are selected: enough for users { edges { node { roles { accessPolicy { rule } } } } }.
-const isoSelectionDepth = 5
+const selectionDepth = 5
 
-func isoNewGen(t *testing.T, env *isoEnv) *isoGen {
+func newMatrixGen(t *testing.T, env *matrixEnv) *matrixGen {
 	t.Helper()
-	g := &isoGen{env: env, types: map[string]*isoType{}, byName: map[string]*isoOp{},
+	g := &matrixGen{env: env, types: map[string]*schemaType{}, byName: map[string]*matrixOp{},
 		covered: map[string]map[string]bool{}, coveredForeign: map[string]map[string]bool{}, calls: map[string]int{}, inA: map[string]bool{}}
 	var out struct {
 		Schema struct {
@@ -135,10 +135,10 @@ func isoNewGen(t *testing.T, env *isoEnv) *isoGen {
 				Name   string
 				Fields []struct{ Name string }
 			}
-			Types []isoType
+			Types []schemaType
 		} `json:"__schema"`
 	}
-	env.s.Client("", "").MustDo(t, isoIntrospection, nil, &out)
+	env.s.Client("", "").MustDo(t, matrixIntrospection, nil, &out)
 	for i := range out.Schema.Types {
 		g.types[out.Schema.Types[i].Name] = &out.Schema.Types[i]
 	}
@@ -154,10 +154,10 @@ func isoNewGen(t *testing.T, env *isoEnv) *isoGen {
 			t.Fatalf("introspection shows no %s type", root.kind)
 		}
 		for _, f := range typ.Fields {
-			op := &isoOp{root: root.kind, name: f.Name, field: f}
+			op := &matrixOp{root: root.kind, name: f.Name, field: f}
 			g.ops = append(g.ops, op)
 			g.byName[f.Name] = op
-			op.access, op.as, op.err = isoAccessOf(root.def, f.Name)
+			op.access, op.as, op.err = accessOf(root.def, f.Name)
 			if op.err == nil {
 				op.err = g.prepare(op)
 			}
@@ -172,7 +172,7 @@ func isoNewGen(t *testing.T, env *isoEnv) *isoGen {
 	return g
 }
 
-func isoAccessOf(def *ast.Definition, name string) (string, []string, error) {
+func accessOf(def *ast.Definition, name string) (string, []string, error) {
 	if def == nil {
 		return "", nil, fmt.Errorf("the served schema has no such root type")
 	}
@@ -203,15 +203,15 @@ func isoAccessOf(def *ast.Definition, name string) (string, []string, error) {
 
 // prepare finds the operation's slots, builds its variants and checks that
 // each variant and the selection can be built.
-func (g *isoGen) prepare(op *isoOp) error {
-	c := isoExpect[op.name]
+func (g *matrixGen) prepare(op *matrixOp) error {
+	c := matrixCases[op.name]
 	for _, a := range op.field.Args {
 		if err := g.findSlots(op, c, a.Name, a.Name, a.Type, a.Type.Kind == "NON_NULL", false, "", 0); err != nil {
 			return err
 		}
 	}
-	bOf := func(s isoSlot) any { return g.slotValue(s, true) }
-	mark := func(v *isoVariant, s isoSlot) {
+	bOf := func(s matrixSlot) any { return g.slotValue(s, true) }
+	mark := func(v *matrixVariant, s matrixSlot) {
 		v.assign[s.path] = bOf(s)
 		if s.probe {
 			v.bProbes = append(v.bProbes, s)
@@ -220,16 +220,16 @@ func (g *isoGen) prepare(op *isoOp) error {
 		}
 	}
 	if len(op.slots) == 0 {
-		op.variants = []*isoVariant{{name: "plain", assign: map[string]any{}}}
+		op.variants = []*matrixVariant{{name: "plain", assign: map[string]any{}}}
 	} else {
-		all := &isoVariant{name: "allB", assign: map[string]any{}}
+		all := &matrixVariant{name: "allB", assign: map[string]any{}}
 		for _, s := range op.slots {
 			mark(all, s)
 		}
 		op.variants = append(op.variants, all)
 		if len(op.slots) > 1 {
 			for _, s := range op.slots {
-				v := &isoVariant{name: "B:" + s.path, assign: map[string]any{}}
+				v := &matrixVariant{name: "B:" + s.path, assign: map[string]any{}}
 				mark(v, s)
 				for _, o := range op.slots {
 					if o.path == s.path || o.probe {
@@ -243,11 +243,11 @@ func (g *isoGen) prepare(op *isoOp) error {
 				op.variants = append(op.variants, v)
 			}
 		}
-		if op.root == "query" && !slices.ContainsFunc(op.slots, func(s isoSlot) bool { return s.required }) {
-			op.variants = append(op.variants, &isoVariant{name: "plain", assign: map[string]any{}})
+		if op.root == "query" && !slices.ContainsFunc(op.slots, func(s matrixSlot) bool { return s.required }) {
+			op.variants = append(op.variants, &matrixVariant{name: "plain", assign: map[string]any{}})
 		}
 	}
-	if _, err := g.selection(op.field.Type, isoSelectionDepth); err != nil {
+	if _, err := g.selection(op.field.Type, selectionDepth); err != nil {
 		return err
 	}
 	for _, v := range op.variants {
@@ -258,7 +258,7 @@ func (g *isoGen) prepare(op *isoOp) error {
 	return nil
 }
 
-func (g *isoGen) slotValue(s isoSlot, b bool) any {
+func (g *matrixGen) slotValue(s matrixSlot, b bool) any {
 	var v string
 	if b {
 		v = g.env.bVal[s.entity][s.attr]
@@ -271,15 +271,15 @@ func (g *isoGen) slotValue(s isoSlot, b bool) any {
 	return v
 }
 
-// isoEntityOf tells the entity an ID names from its name ("id": from the
+// entityOf tells the entity an ID names from its name ("id": from the
 // operation's name).
-func isoEntityOf(op, field string) string {
+func entityOf(op, field string) string {
 	n := strings.ToLower(field)
 	if n == "id" {
 		n = strings.ToLower(op)
 	}
 	for _, e := range []struct{ part, entity string }{
-		{"m2m", isoM2M}, {"developer", isoDev}, {"application", isoApp}, {"role", isoRole}, {"user", isoUser},
+		{"m2m", entityM2M}, {"developer", entityDev}, {"application", entityApp}, {"role", entityRole}, {"user", entityUser},
 	} {
 		if strings.Contains(n, e.part) {
 			return e.entity
@@ -288,7 +288,7 @@ func isoEntityOf(op, field string) string {
 	return ""
 }
 
-func (g *isoGen) findSlots(op *isoOp, c isoCase, path, name string, t isoTypeRef, required, inFilter bool, filterEntity string, depth int) error {
+func (g *matrixGen) findSlots(op *matrixOp, c matrixCase, path, name string, t schemaTypeRef, required, inFilter bool, filterEntity string, depth int) error {
 	if depth > 6 {
 		return fmt.Errorf("%s: input nests too deep", path)
 	}
@@ -305,7 +305,7 @@ func (g *isoGen) findSlots(op *isoOp, c isoCase, path, name string, t isoTypeRef
 		}
 		fe, isFilter := strings.CutSuffix(typ.Name, "Filter")
 		if isFilter {
-			fe = isoEntityOf("", fe)
+			fe = entityOf("", fe)
 		}
 		for _, f := range typ.InputFields {
 			if err := g.findSlots(op, c, p+"."+f.Name, f.Name, f.Type, required && f.Type.Kind == "NON_NULL", inFilter || isFilter, fe, depth+1); err != nil {
@@ -321,31 +321,31 @@ func (g *isoGen) findSlots(op *isoOp, c isoCase, path, name string, t isoTypeRef
 	switch {
 	case entity != "":
 	case nt == "ID":
-		if entity = isoEntityOf(op.name, name); entity == "" {
-			return fmt.Errorf("cannot tell which entity the ID %s names: add it to isoExpect[%q].slots", path, op.name)
+		if entity = entityOf(op.name, name); entity == "" {
+			return fmt.Errorf("cannot tell which entity the ID %s names: add it to matrixCases[%q].slots", path, op.name)
 		}
 	case nt == "String" && name == "profile":
-		entity = isoProfile
+		entity = entityProfile
 	case nt == "String" && inFilter && g.env.bVal[filterEntity][name] != "":
 		entity, attr = filterEntity, name
 	default:
 		return nil
 	}
-	if entity == isoProfile {
+	if entity == entityProfile {
 		attr = "profile"
 	}
 	if g.env.bVal[entity][attr] == "" || (!inFilter && g.env.aVal[entity] == "") {
 		return fmt.Errorf("%s: no value of B (or A) for %s %s", path, entity, attr)
 	}
-	op.slots = append(op.slots, isoSlot{path: path, entity: entity, attr: attr, list: list, probe: inFilter, required: required})
+	op.slots = append(op.slots, matrixSlot{path: path, entity: entity, attr: attr, list: list, probe: inFilter, required: required})
 	return nil
 }
 
 // document builds the call of op for variant v: the document and its
 // variables.
-func (g *isoGen) document(op *isoOp, v *isoVariant) (string, map[string]any, error) {
-	c := isoExpect[op.name]
-	b := &isoBuild{v: v, c: c}
+func (g *matrixGen) document(op *matrixOp, v *matrixVariant) (string, map[string]any, error) {
+	c := matrixCases[op.name]
+	b := &matrixBuild{v: v, c: c}
 	vars := map[string]any{}
 	var defs, args []string
 	for _, a := range op.field.Args {
@@ -360,11 +360,11 @@ func (g *isoGen) document(op *isoOp, v *isoVariant) (string, map[string]any, err
 		defs = append(defs, fmt.Sprintf("$%s: %s", a.Name, a.Type))
 		args = append(args, fmt.Sprintf("%s: $%s", a.Name, a.Name))
 	}
-	sel, err := g.selection(op.field.Type, isoSelectionDepth)
+	sel, err := g.selection(op.field.Type, selectionDepth)
 	if err != nil {
 		return "", nil, err
 	}
-	doc := op.root + " Iso"
+	doc := op.root + " Matrix"
 	if len(defs) > 0 {
 		doc += "(" + strings.Join(defs, ", ") + ")"
 	}
@@ -375,13 +375,13 @@ func (g *isoGen) document(op *isoOp, v *isoVariant) (string, map[string]any, err
 	return doc + " " + sel + " }", vars, nil
 }
 
-type isoBuild struct {
-	v *isoVariant
-	c isoCase
+type matrixBuild struct {
+	v *matrixVariant
+	c matrixCase
 }
 
 // has reports whether the variant or the fills give any value under prefix.
-func (b *isoBuild) has(prefix string) bool {
+func (b *matrixBuild) has(prefix string) bool {
 	for k := range b.v.assign {
 		if strings.HasPrefix(k, prefix) {
 			return true
@@ -395,7 +395,7 @@ func (b *isoBuild) has(prefix string) bool {
 	return false
 }
 
-func (g *isoGen) build(b *isoBuild, path, name string, t isoTypeRef) (any, bool, error) {
+func (g *matrixGen) build(b *matrixBuild, path, name string, t schemaTypeRef) (any, bool, error) {
 	required := t.Kind == "NON_NULL"
 	if required {
 		t = *t.OfType
@@ -403,7 +403,7 @@ func (g *isoGen) build(b *isoBuild, path, name string, t isoTypeRef) (any, bool,
 	return g.buildValue(b, path, name, t, required)
 }
 
-func (g *isoGen) buildValue(b *isoBuild, path, name string, t isoTypeRef, required bool) (any, bool, error) {
+func (g *matrixGen) buildValue(b *matrixBuild, path, name string, t schemaTypeRef, required bool) (any, bool, error) {
 	if v, ok := b.v.assign[path]; ok {
 		return v, true, nil
 	}
@@ -448,7 +448,7 @@ func (g *isoGen) buildValue(b *isoBuild, path, name string, t isoTypeRef, requir
 }
 
 // synth makes a plausible value for a required scalar or enum.
-func (g *isoGen) synth(path, name string, t isoTypeRef) (any, error) {
+func (g *matrixGen) synth(path, name string, t schemaTypeRef) (any, error) {
 	typ := g.types[t.Name]
 	if typ != nil && typ.Kind == "ENUM" && len(typ.EnumValues) > 0 {
 		return typ.EnumValues[0].Name, nil
@@ -461,7 +461,7 @@ func (g *isoGen) synth(path, name string, t isoTypeRef) (any, error) {
 		case strings.Contains(n, "email"):
 			return g.env.freshEmail(), nil
 		case strings.Contains(n, "password"):
-			return isoWrongPassword, nil
+			return matrixWrongPassword, nil
 		case n == "ticket":
 			return fmt.Sprintf("iso-made-up-ticket-%d", g.env.seq), nil
 		case n == "description":
@@ -493,12 +493,12 @@ func (g *isoGen) synth(path, name string, t isoTypeRef) (any, error) {
 			return map[string]any{"resourceType": "Practitioner"}, nil
 		}
 	}
-	return nil, fmt.Errorf("cannot synthesise a value for the required %s %s: add it to isoExpect's fill", t.Name, path)
+	return nil, fmt.Errorf("cannot synthesise a value for the required %s %s: add it to matrixCases's fill", t.Name, path)
 }
 
 // selection selects __typename and every scalar of an object type, and its
 // object fields depth levels down.
-func (g *isoGen) selection(t isoTypeRef, depth int) (string, error) {
+func (g *matrixGen) selection(t schemaTypeRef, depth int) (string, error) {
 	nt, _ := t.named()
 	typ := g.types[nt]
 	if typ == nil {
@@ -513,7 +513,7 @@ func (g *isoGen) selection(t isoTypeRef, depth int) (string, error) {
 	}
 	parts := []string{"__typename"}
 	for _, f := range typ.Fields {
-		if strings.HasPrefix(f.Name, "__") || slices.ContainsFunc(f.Args, func(a isoInputValue) bool { return a.Type.Kind == "NON_NULL" }) {
+		if strings.HasPrefix(f.Name, "__") || slices.ContainsFunc(f.Args, func(a schemaInputValue) bool { return a.Type.Kind == "NON_NULL" }) {
 			continue
 		}
 		ft, _ := f.Type.named()

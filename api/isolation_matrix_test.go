@@ -16,12 +16,12 @@ import (
 //
 // The list of operations comes from the introspected schema, not from a hand
 // list: an operation the synthesiser cannot build, or whose answer it cannot
-// judge, fails the test until it is covered (isoExpect).
+// judge, fails the test until it is covered (matrixCases).
 func TestIsolationMatrix(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
-	env := isoSetup(t, s)
-	g := isoNewGen(t, env)
+	env := setupMatrix(t, s)
+	g := newMatrixGen(t, env)
 	t.Run("judge self-test", func(t *testing.T) { g.selfTest(t) })
 
 	// B as it is before anyone of A touches it.
@@ -66,9 +66,9 @@ func TestIsolationMatrix(t *testing.T) {
 			}
 		}
 	}
-	for name := range isoExpect {
+	for name := range matrixCases {
 		if g.byName[name] == nil {
-			t.Errorf("isoExpect names %q, which the schema does not have", name)
+			t.Errorf("matrixCases names %q, which the schema does not have", name)
 		}
 	}
 	for _, p := range principals {

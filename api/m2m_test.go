@@ -13,10 +13,10 @@ import (
 	"atrium/client"
 )
 
-var i4DeviceRef = regexp.MustCompile(`^Device/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+var deviceRef = regexp.MustCompile(`^Device/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
-// i4M2MRoleIDs returns the ids of a machine client's roles.
-func i4M2MRoleIDs(c client.M2MClientParts) []string {
+// m2mRoleIDs returns the ids of a machine client's roles.
+func m2mRoleIDs(c client.M2MClientParts) []string {
 	var ids []string
 	for _, r := range c.Roles {
 		ids = append(ids, r.Id)
@@ -24,8 +24,8 @@ func i4M2MRoleIDs(c client.M2MClientParts) []string {
 	return ids
 }
 
-// i4FullAccess reports whether a policy is exactly the full-access one.
-func i4FullAccess(p *client.M2MClientPartsAccessPolicy) bool {
+// fullAccess reports whether a policy is exactly the full-access one.
+func fullAccess(p *client.M2MClientPartsAccessPolicy) bool {
 	return p != nil && len(p.Rule) == 1 && p.Rule[0].Effect == client.EffectAllow &&
 		slices.Equal(p.Rule[0].Resource, []string{"*"}) && slices.Equal(p.Rule[0].Action, []string{"*"})
 }
@@ -46,7 +46,7 @@ func TestM2MDefaultClientAndTokenEndpoint(t *testing.T) {
 		t.Fatalf("a new project has machine clients %+v", list.M2mClients)
 	}
 	def := list.M2mClients.Edges[0].Node
-	if def.Name != "Default" || !i4FullAccess(def.AccessPolicy) || len(def.Roles) != 0 || !i4DeviceRef.MatchString(def.Profile) ||
+	if def.Name != "Default" || !fullAccess(def.AccessPolicy) || len(def.Roles) != 0 || !deviceRef.MatchString(def.Profile) ||
 		def.ClientId == "" || def.ClientId == def.Id {
 		t.Fatalf("default machine client: %+v", def)
 	}
@@ -117,18 +117,18 @@ func TestM2MDefaultClientAndTokenEndpoint(t *testing.T) {
 		t.Fatalf("m2mMe: %+v", me.M2mMe)
 	}
 	for _, header := range []string{"", p} {
-		if id, err := i4ProjectID(t, s.Client(tok, header)); err != nil || id != p {
+		if id, err := projectID(t, s.Client(tok, header)); err != nil || id != p {
 			t.Fatalf("project with header %q: %q, %v", header, id, err)
 		}
 	}
-	if got := i4ProjectIDs(t, s.Client(tok, "")); !slices.Equal(got, []string{p}) {
+	if got := projectIDs(t, s.Client(tok, "")); !slices.Equal(got, []string{p}) {
 		t.Fatalf("projects of a machine client: %v", got)
 	}
 	// Another project's header finds nothing, as if it did not exist.
-	_, errOther := i4ProjectID(t, s.Client(tok, s.Sandbox))
+	_, errOther := projectID(t, s.Client(tok, s.Sandbox))
 	const ghost = "00000000-0000-4000-8000-000000000000"
-	_, errGhost := i4ProjectID(t, s.Client(tok, ghost))
-	if a, b := i4NotFoundShape(t, errOther, s.Sandbox), i4NotFoundShape(t, errGhost, ghost); a != b {
+	_, errGhost := projectID(t, s.Client(tok, ghost))
+	if a, b := notFoundShape(t, errOther, s.Sandbox), notFoundShape(t, errGhost, ghost); a != b {
 		t.Errorf("another project: %q; no such project: %q", a, b)
 	}
 	_, err = client.M2MClients(ctx, s.Client(tok, s.Sandbox), nil, nil, nil)
@@ -178,12 +178,12 @@ func TestM2MClientLifecycle(t *testing.T) {
 	cr, err := client.CreateM2MClient(ctx, op, client.CreateM2MClientInput{Name: "Lab Sync", Description: ptr("pulls lab results"), Roles: []string{reader}})
 	atriumtest.Must(t, err)
 	m := cr.CreateM2MClient.M2mClient
-	if m.Name != "Lab Sync" || m.Description != "pulls lab results" || !i4DeviceRef.MatchString(m.Profile) || m.ClientId == "" || m.AccessPolicy != nil {
+	if m.Name != "Lab Sync" || m.Description != "pulls lab results" || !deviceRef.MatchString(m.Profile) || m.ClientId == "" || m.AccessPolicy != nil {
 		t.Fatalf("created machine client: %+v", m)
 	}
 	got, err := client.M2MClient(ctx, op, m.Id)
 	atriumtest.Must(t, err)
-	if got.M2mClient.ClientId != m.ClientId || got.M2mClient.Profile != m.Profile || !slices.Equal(i4M2MRoleIDs(got.M2mClient.M2MClientParts), []string{reader}) {
+	if got.M2mClient.ClientId != m.ClientId || got.M2mClient.Profile != m.Profile || !slices.Equal(m2mRoleIDs(got.M2mClient.M2MClientParts), []string{reader}) {
 		t.Fatalf("m2mClient(id): %+v", got.M2mClient)
 	}
 	pol, err := client.CreateM2MClient(ctx, op, client.CreateM2MClientInput{Name: "Policy only", AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:ListAllRoles"))})
@@ -225,10 +225,10 @@ func TestM2MClientLifecycle(t *testing.T) {
 	secret := atriumtest.RotateSecret(t, op, m.Id)
 	tok := s.M2MToken(t, m.ClientId, secret)
 	mc := s.Client(tok, "")
-	if id, err := i4ProjectID(t, mc); err != nil || id != p {
+	if id, err := projectID(t, mc); err != nil || id != p {
 		t.Fatalf("project: %q, %v", id, err)
 	}
-	atriumtest.FailsWith(t, i4CanListRoles(t, mc), "FORBIDDEN")
+	atriumtest.FailsWith(t, canListRoles(t, mc), "FORBIDDEN")
 	_, err = client.M2MClients(ctx, mc, nil, nil, nil)
 	atriumtest.FailsWith(t, err, "FORBIDDEN")
 
@@ -238,11 +238,11 @@ func TestM2MClientLifecycle(t *testing.T) {
 	atriumtest.Must(t, err)
 	u := up.UpdateM2MClient.M2mClient
 	if u.Name != "Lab Sync v2" || u.Description != "pulls lab results" || u.ClientId != m.ClientId || u.Profile != m.Profile ||
-		!slices.Equal(i4M2MRoleIDs(u.M2MClientParts), []string{roleLister}) {
+		!slices.Equal(m2mRoleIDs(u.M2MClientParts), []string{roleLister}) {
 		t.Fatalf("updated machine client: %+v", u)
 	}
-	atriumtest.Must(t, i4CanListRoles(t, mc))
-	_, err = i4ProjectID(t, mc)
+	atriumtest.Must(t, canListRoles(t, mc))
+	_, err = projectID(t, mc)
 	atriumtest.FailsWith(t, err, "FORBIDDEN")
 	// Roles-or-policy holds on update.
 	r := s.Operator(p).Do(t, `mutation($id: ID!) { updateM2MClient(input: {id: $id, roles: []}) { m2mClient { id } } }`, map[string]any{"id": m.Id})
@@ -262,7 +262,7 @@ func TestM2MClientLifecycle(t *testing.T) {
 	}
 	_, err = client.M2MMe(ctx, mc)
 	atriumtest.FailsWith(t, err, "UNAUTHENTICATED")
-	atriumtest.FailsWith(t, i4CanListRoles(t, mc), "UNAUTHENTICATED")
+	atriumtest.FailsWith(t, canListRoles(t, mc), "UNAUTHENTICATED")
 	wantOAuthError(t, s.ClientCredentials(t, m.ClientId, secret), http.StatusUnauthorized, "invalid_client")
 	_, err = client.M2MClient(ctx, op, m.Id)
 	atriumtest.FailsWith(t, err, "NOT_FOUND")
@@ -286,7 +286,7 @@ func TestCreateM2MClientResponseListsRoles(t *testing.T) {
 	atriumtest.Must(t, err)
 	read, err := client.M2MClient(t.Context(), op, res.CreateM2MClient.M2mClient.Id)
 	atriumtest.Must(t, err)
-	if got := i4M2MRoleIDs(read.M2mClient.M2MClientParts); !slices.Equal(got, []string{role}) {
+	if got := m2mRoleIDs(read.M2mClient.M2MClientParts); !slices.Equal(got, []string{role}) {
 		t.Fatalf("stored client's roles: %v", got)
 	}
 	if got := res.CreateM2MClient.M2mClient.Roles; len(got) != 1 || got[0].Id != role || got[0].Name != "Reader" {

@@ -15,22 +15,22 @@ import (
 	"atrium/client"
 )
 
-// suCommandCounter records the MongoDB commands a server's driver starts
+// commandCounter records the MongoDB commands a server's driver starts
 // while it is armed.
-type suCommandCounter struct {
+type commandCounter struct {
 	mu       sync.Mutex
 	armed    bool
 	commands []string
 }
 
-// suIgnored are driver housekeeping commands, not store round trips.
-var suIgnored = []string{"hello", "ismaster", "ping", "endsessions", "buildinfo", "saslstart", "saslcontinue", "killcursors"}
+// ignored are driver housekeeping commands, not store round trips.
+var ignored = []string{"hello", "ismaster", "ping", "endsessions", "buildinfo", "saslstart", "saslcontinue", "killcursors"}
 
-func (c *suCommandCounter) monitor() *event.CommandMonitor {
+func (c *commandCounter) monitor() *event.CommandMonitor {
 	return &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if !c.armed || slices.Contains(suIgnored, strings.ToLower(e.CommandName)) {
+		if !c.armed || slices.Contains(ignored, strings.ToLower(e.CommandName)) {
 			return
 		}
 		target := ""
@@ -45,7 +45,7 @@ func (c *suCommandCounter) monitor() *event.CommandMonitor {
 }
 
 // during returns the commands started while f runs.
-func (c *suCommandCounter) during(f func()) []string {
+func (c *commandCounter) during(f func()) []string {
 	c.mu.Lock()
 	c.armed, c.commands = true, nil
 	c.mu.Unlock()
@@ -62,7 +62,7 @@ func (c *suCommandCounter) during(f func()) []string {
 // 10 users as for 100.
 func TestUsersRolesRoundTrips(t *testing.T) {
 	t.Parallel()
-	counter := &suCommandCounter{}
+	counter := &commandCounter{}
 	s := atriumtest.NewServer(t, atriumtest.WithMonitor(counter.monitor()))
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")

@@ -228,10 +228,10 @@ func TestSignInApplicationChecks(t *testing.T) {
 	anon.Fails(t, "BAD_USER_INPUT", "input.email", signInMutation, map[string]any{"a": createApplication(t, op, "Portal"), "e": "not an email", "p": testPassword})
 }
 
-const suSignUpMutation = `mutation($in: SignUpInput!) { signUp(input: $in) {
+const signUpMutation = `mutation($in: SignUpInput!) { signUp(input: $in) {
 	accessToken expiresAt user { id name email status profile authenticationMethod roles { id name } } } }`
 
-type suSignUpResult struct {
+type signUpResult struct {
 	SignUp struct {
 		AccessToken string
 		ExpiresAt   time.Time
@@ -247,7 +247,7 @@ func TestSignUpNeedsSignupEnabled(t *testing.T) {
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
-	r := s.Client("", "").Fails(t, "FORBIDDEN", "", suSignUpMutation, map[string]any{"in": map[string]any{
+	r := s.Client("", "").Fails(t, "FORBIDDEN", "", signUpMutation, map[string]any{"in": map[string]any{
 		"applicationId": app, "email": "walk-in@example.com", "password": testPassword,
 	}})
 	if msg := r.Errors[0].Message; !strings.Contains(msg, "self-registration") || !strings.Contains(msg, "turned off") {
@@ -260,7 +260,7 @@ func TestSignUpNeedsSignupEnabled(t *testing.T) {
 	}
 }
 
-var suPatientRef = regexp.MustCompile(`^Patient/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+var patientRef = regexp.MustCompile(`^Patient/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 
 func TestSignUpCreatesActivePatient(t *testing.T) {
 	t.Parallel()
@@ -271,9 +271,9 @@ func TestSignUpCreatesActivePatient(t *testing.T) {
 	op.MustDo(t, `mutation($r: ID!) { updateProject(input: {signupEnabled: true, defaultPatientRoleId: $r}) { project { id } } }`,
 		map[string]any{"r": patient}, nil)
 
-	var out suSignUpResult
+	var out signUpResult
 	start := time.Now()
-	s.Client("", "").MustDo(t, suSignUpMutation, map[string]any{"in": map[string]any{
+	s.Client("", "").MustDo(t, signUpMutation, map[string]any{"in": map[string]any{
 		"applicationId": app, "email": " New.Patient@Example.com ", "password": testPassword,
 		"resource": map[string]any{"resourceType": "Patient", "name": []any{map[string]any{"family": "Doe", "given": []any{"Jane"}}}},
 	}}, &out)
@@ -281,7 +281,7 @@ func TestSignUpCreatesActivePatient(t *testing.T) {
 	if u.Status != "ACTIVE" || u.Email != "new.patient@example.com" || u.AuthenticationMethod != "email" || out.SignUp.AccessToken == "" {
 		t.Fatalf("signed-up user: %+v", out.SignUp)
 	}
-	m := suPatientRef.FindStringSubmatch(u.Profile)
+	m := patientRef.FindStringSubmatch(u.Profile)
 	if m == nil {
 		t.Fatalf("profile %q is not Patient/<uuid>", u.Profile)
 	}
@@ -325,11 +325,11 @@ func TestSignUpCreatesActivePatient(t *testing.T) {
 	user.Fails(t, "FORBIDDEN", "", `mutation { updateProject(input: {name: "Mine"}) { project { id } } }`, nil)
 
 	// Without a resource the profile is a bare Patient.
-	var bare suSignUpResult
-	s.Client("", "").MustDo(t, suSignUpMutation, map[string]any{"in": map[string]any{
+	var bare signUpResult
+	s.Client("", "").MustDo(t, signUpMutation, map[string]any{"in": map[string]any{
 		"applicationId": app, "email": "bare@example.com", "password": testPassword,
 	}}, &bare)
-	if !suPatientRef.MatchString(bare.SignUp.User.Profile) || bare.SignUp.User.Profile == u.Profile || bare.SignUp.User.Status != "ACTIVE" {
+	if !patientRef.MatchString(bare.SignUp.User.Profile) || bare.SignUp.User.Profile == u.Profile || bare.SignUp.User.Status != "ACTIVE" {
 		t.Fatalf("bare signUp: %+v", bare.SignUp.User)
 	}
 
@@ -365,23 +365,23 @@ func TestSignUpRejects(t *testing.T) {
 		return map[string]any{"in": in}
 	}
 
-	var first suSignUpResult
-	anon.MustDo(t, suSignUpMutation, signUp("patient@example.com", nil), &first)
+	var first signUpResult
+	anon.MustDo(t, signUpMutation, signUp("patient@example.com", nil), &first)
 
 	t.Run("existing email", func(t *testing.T) {
-		anon.Fails(t, "CONFLICT", "", suSignUpMutation, signUp(" PATIENT@example.com", nil))
-		anon.Fails(t, "CONFLICT", "", suSignUpMutation, signUp("staff@example.com", nil))
+		anon.Fails(t, "CONFLICT", "", signUpMutation, signUp(" PATIENT@example.com", nil))
+		anon.Fails(t, "CONFLICT", "", signUpMutation, signUp("staff@example.com", nil))
 	})
 	t.Run("Practitioner resource", func(t *testing.T) {
-		anon.Fails(t, "BAD_USER_INPUT", "input.resource.resourceType", suSignUpMutation,
+		anon.Fails(t, "BAD_USER_INPUT", "input.resource.resourceType", signUpMutation,
 			signUp("doctor@example.com", map[string]any{"resource": map[string]any{"resourceType": "Practitioner"}}))
 	})
 	t.Run("short password", func(t *testing.T) {
-		anon.Fails(t, "BAD_USER_INPUT", "input.password", suSignUpMutation,
+		anon.Fails(t, "BAD_USER_INPUT", "input.password", signUpMutation,
 			signUp("short@example.com", map[string]any{"password": "short"}))
 	})
 	t.Run("password equal to the email", func(t *testing.T) {
-		anon.Fails(t, "BAD_USER_INPUT", "input.password", suSignUpMutation,
+		anon.Fails(t, "BAD_USER_INPUT", "input.password", signUpMutation,
 			signUp("same@example.com", map[string]any{"password": "Same@Example.com"}))
 	})
 	var list struct{ Users struct{ TotalCount int } }
@@ -390,7 +390,7 @@ func TestSignUpRejects(t *testing.T) {
 		t.Fatalf("rejected signUps created users: totalCount %d, want 2", list.Users.TotalCount)
 	}
 	t.Run("conflict message does not reveal the account", func(t *testing.T) {
-		r := anon.Fails(t, "CONFLICT", "", suSignUpMutation, signUp("patient@example.com", nil))
+		r := anon.Fails(t, "CONFLICT", "", signUpMutation, signUp("patient@example.com", nil))
 		if msg := r.Errors[0].Message; strings.Contains(msg, first.SignUp.User.ID) {
 			t.Fatalf("BUG: signUp's CONFLICT tells an anonymous caller the existing user's id (service/invitation.go alreadyMember via service/signin.go SignUp): %q", msg)
 		}
@@ -452,7 +452,7 @@ func TestSignUpWithoutDefaultPatientRole(t *testing.T) {
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
 	op.MustDo(t, `mutation { updateProject(input: {signupEnabled: true}) { project { id } } }`, nil, nil)
-	r := s.Client("", "").Do(t, suSignUpMutation, map[string]any{"in": map[string]any{
+	r := s.Client("", "").Do(t, signUpMutation, map[string]any{"in": map[string]any{
 		"applicationId": app, "email": "roleless@example.com", "password": testPassword,
 	}})
 	if len(r.Errors) > 0 {
@@ -461,7 +461,7 @@ func TestSignUpWithoutDefaultPatientRole(t *testing.T) {
 		}
 		return
 	}
-	var out suSignUpResult
+	var out signUpResult
 	if err := json.Unmarshal(r.Data, &out); err != nil {
 		t.Fatal(err)
 	}

@@ -12,30 +12,30 @@ import (
 	"atrium/client"
 )
 
-type i4Check = client.CheckAccessCheckAccessCheckAccessPayload
+type accessCheck = client.CheckAccessCheckAccessCheckAccessPayload
 
-// i4Simulate runs checkAccess through c.
-func i4Simulate(t testing.TB, c graphql.Client, who client.PrincipalInput, action, resource string) (i4Check, error) {
+// trySimulate runs checkAccess through c.
+func trySimulate(t testing.TB, c graphql.Client, who client.PrincipalInput, action, resource string) (accessCheck, error) {
 	t.Helper()
 	res, err := client.CheckAccess(t.Context(), c, client.CheckAccessInput{Principal: who, Action: action, Resource: resource})
 	if err != nil {
-		return i4Check{}, err
+		return accessCheck{}, err
 	}
 	return res.CheckAccess, nil
 }
 
-// i4MustSimulate is i4Simulate that fails the test on error.
-func i4MustSimulate(t testing.TB, c graphql.Client, who client.PrincipalInput, action, resource string) i4Check {
+// mustSimulate is trySimulate that fails the test on error.
+func mustSimulate(t testing.TB, c graphql.Client, who client.PrincipalInput, action, resource string) accessCheck {
 	t.Helper()
-	got, err := i4Simulate(t, c, who, action, resource)
+	got, err := trySimulate(t, c, who, action, resource)
 	atriumtest.Must(t, err)
 	return got
 }
 
-// i4WantRule checks an answer decided by a rule: allowed, the rule's source
+// wantRule checks an answer decided by a rule: allowed, the rule's source
 // (roleID "" for the inline policy), its index, effect, resources and
 // actions.
-func i4WantRule(t testing.TB, got i4Check, allowed bool, roleID, roleName string, index int, resource, action []string) {
+func wantRule(t testing.TB, got accessCheck, allowed bool, roleID, roleName string, index int, resource, action []string) {
 	t.Helper()
 	effect := client.EffectDeny
 	if allowed {
@@ -44,46 +44,46 @@ func i4WantRule(t testing.TB, got i4Check, allowed bool, roleID, roleName string
 	d := got.DecidingRule
 	if got.Allowed != allowed || d == nil || d.Index != index || d.Effect != effect ||
 		!slices.Equal(d.Resource, resource) || !slices.Equal(d.Action, action) || got.Reason == "" {
-		t.Fatalf("want allowed=%v by rule %d (%v %v %v), got %s", allowed, index, effect, resource, action, i4Show(got))
+		t.Fatalf("want allowed=%v by rule %d (%v %v %v), got %s", allowed, index, effect, resource, action, showCheck(got))
 	}
 	src := d.Source
 	if roleID == "" {
 		if src.Kind != client.PolicySourceKindInline || src.RoleId != nil || src.RoleName != nil {
-			t.Fatalf("want the inline policy as source, got %s", i4Show(got))
+			t.Fatalf("want the inline policy as source, got %s", showCheck(got))
 		}
 		return
 	}
 	if src.Kind != client.PolicySourceKindRole || src.RoleId == nil || *src.RoleId != roleID || src.RoleName == nil || *src.RoleName != roleName {
-		t.Fatalf("want role %s (%s) as source, got %s", roleName, roleID, i4Show(got))
+		t.Fatalf("want role %s (%s) as source, got %s", roleName, roleID, showCheck(got))
 	}
 }
 
-// i4WantDefaultDeny checks an answer where no rule matched.
-func i4WantDefaultDeny(t testing.TB, got i4Check) {
+// wantDefaultDeny checks an answer where no rule matched.
+func wantDefaultDeny(t testing.TB, got accessCheck) {
 	t.Helper()
 	if got.Allowed || got.DecidingRule != nil || !strings.Contains(strings.ToLower(got.Reason), "default") {
-		t.Fatalf("want a default deny, got %s", i4Show(got))
+		t.Fatalf("want a default deny, got %s", showCheck(got))
 	}
 }
 
-func i4Show(c i4Check) string {
+func showCheck(c accessCheck) string {
 	s := fmt.Sprintf("allowed=%v reason=%q", c.Allowed, c.Reason)
 	if d := c.DecidingRule; d != nil {
 		s += fmt.Sprintf(" rule{kind=%s roleId=%v roleName=%v index=%d effect=%s resource=%v action=%v}",
-			d.Source.Kind, i4Deref(d.Source.RoleId), i4Deref(d.Source.RoleName), d.Index, d.Effect, d.Resource, d.Action)
+			d.Source.Kind, deref(d.Source.RoleId), deref(d.Source.RoleName), d.Index, d.Effect, d.Resource, d.Action)
 	}
 	return s
 }
 
-func i4Deref(p *string) string {
+func deref(p *string) string {
 	if p == nil {
 		return "<nil>"
 	}
 	return *p
 }
 
-// i4SetUserRoles replaces a user's roles as the operator of project.
-func i4SetUserRoles(t testing.TB, s *atriumtest.Server, project, userID string, roles ...string) {
+// setUserRoles replaces a user's roles as the operator of project.
+func setUserRoles(t testing.TB, s *atriumtest.Server, project, userID string, roles ...string) {
 	t.Helper()
 	s.Operator(project).MustDo(t, `mutation($id: ID!, $r: [ID!]) { updateUser(input: {id: $id, roles: $r}) { user { id } } }`,
 		map[string]any{"id": userID, "r": roles}, nil)
@@ -113,8 +113,8 @@ func TestCheckAccess(t *testing.T) {
 	asUser := client.PrincipalInput{UserId: &user}
 
 	// Allowed by the Reader role's second rule.
-	got := i4MustSimulate(t, op, asUser, "Project:GetProjectInfo", "Project:Settings")
-	i4WantRule(t, got, true, reader, "Reader", 1, []string{"Project:Settings"}, []string{"Project:GetProjectInfo"})
+	got := mustSimulate(t, op, asUser, "Project:GetProjectInfo", "Project:Settings")
+	wantRule(t, got, true, reader, "Reader", 1, []string{"Project:Settings"}, []string{"Project:GetProjectInfo"})
 	if !strings.Contains(got.Reason, "Reader") {
 		t.Errorf("reason %q does not name the role", got.Reason)
 	}
@@ -122,44 +122,44 @@ func TestCheckAccess(t *testing.T) {
 	// The Inactive role's Deny beats the Allow, whichever order the roles
 	// are held in.
 	for _, order := range [][]string{{reader, inactive}, {inactive, reader}} {
-		i4SetUserRoles(t, s, p, user, order...)
-		got = i4MustSimulate(t, op, asUser, "Project:GetProjectInfo", "Project:Settings")
-		i4WantRule(t, got, false, inactive, "Inactive", 0, []string{"*"}, []string{"*"})
+		setUserRoles(t, s, p, user, order...)
+		got = mustSimulate(t, op, asUser, "Project:GetProjectInfo", "Project:Settings")
+		wantRule(t, got, false, inactive, "Inactive", 0, []string{"*"}, []string{"*"})
 	}
 
 	// Nothing matches: denied by default.
-	i4SetUserRoles(t, s, p, user, reader)
-	i4WantDefaultDeny(t, i4MustSimulate(t, op, asUser, "Project:UpdateProjectInfo", "Project:Settings"))
-	i4WantDefaultDeny(t, i4MustSimulate(t, op, asUser, "IAM:DeleteRole", "IAM:Role:"+reader))
+	setUserRoles(t, s, p, user, reader)
+	wantDefaultDeny(t, mustSimulate(t, op, asUser, "Project:UpdateProjectInfo", "Project:Settings"))
+	wantDefaultDeny(t, mustSimulate(t, op, asUser, "IAM:DeleteRole", "IAM:Role:"+reader))
 	// A rule on the type covers one id of it.
-	i4WantRule(t, i4MustSimulate(t, op, asUser, "IAM:GetRole", "IAM:Role:"+inactive), true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
+	wantRule(t, mustSimulate(t, op, asUser, "IAM:GetRole", "IAM:Role:"+inactive), true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
 
 	// An inline policy is its own source.
 	inl := simulatedUser(t, s, op, client.InviteUserInput{Email: ptr("inline@example.com"), ApplicationId: app, AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:ListAllRoles"), atriumtest.Allow("Project:Settings", "Project:UpdateProjectInfo"))})
-	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &inl}, "Project:UpdateProjectInfo", "Project:Settings"),
+	wantRule(t, mustSimulate(t, op, client.PrincipalInput{UserId: &inl}, "Project:UpdateProjectInfo", "Project:Settings"),
 		true, "", "", 1, []string{"Project:Settings"}, []string{"Project:UpdateProjectInfo"})
 	// An inline Deny beats a role's Allow.
 	mixed := simulatedUser(t, s, op, client.InviteUserInput{Email: ptr("mixed@example.com"), ApplicationId: app, Roles: []string{reader}, AccessPolicy: atriumtest.Policy(atriumtest.Rule(client.EffectDeny, []string{"Project:Settings"}, "Project:*"))})
-	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &mixed}, "Project:GetProjectInfo", "Project:Settings"),
+	wantRule(t, mustSimulate(t, op, client.PrincipalInput{UserId: &mixed}, "Project:GetProjectInfo", "Project:Settings"),
 		false, "", "", 0, []string{"Project:Settings"}, []string{"Project:*"})
 	// ... and a role's Deny beats an inline Allow.
 	held := simulatedUser(t, s, op, client.InviteUserInput{Email: ptr("held@example.com"), ApplicationId: app, Roles: []string{inactive}, AccessPolicy: atriumtest.Policy(atriumtest.Allow("*", "*"))})
-	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &held}, "IAM:GetRole", "IAM:Role"),
+	wantRule(t, mustSimulate(t, op, client.PrincipalInput{UserId: &held}, "IAM:GetRole", "IAM:Role"),
 		false, inactive, "Inactive", 0, []string{"*"}, []string{"*"})
 
 	// A developer.
 	dinv, err := client.InviteDeveloper(ctx, op, client.InviteDeveloperInput{Email: "sim.dev@example.com", Roles: []string{reader}})
 	atriumtest.Must(t, err)
 	dev := dinv.InviteDeveloper.Developer.Id
-	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{DeveloperId: &dev}, "IAM:GetRole", "IAM:Role"),
+	wantRule(t, mustSimulate(t, op, client.PrincipalInput{DeveloperId: &dev}, "IAM:GetRole", "IAM:Role"),
 		true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
-	i4WantDefaultDeny(t, i4MustSimulate(t, op, client.PrincipalInput{DeveloperId: &dev}, "IAM:CreateRole", "IAM:Role"))
+	wantDefaultDeny(t, mustSimulate(t, op, client.PrincipalInput{DeveloperId: &dev}, "IAM:CreateRole", "IAM:Role"))
 
 	// A machine client: the default one's full access is inline.
 	ms, err := client.M2MClients(ctx, op, nil, nil, nil)
 	atriumtest.Must(t, err)
 	def := ms.M2mClients.Edges[0].Node.Id
-	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{M2mClientId: &def}, "IAM:DeleteRole", "IAM:Role:"+reader),
+	wantRule(t, mustSimulate(t, op, client.PrincipalInput{M2mClientId: &def}, "IAM:DeleteRole", "IAM:Role:"+reader),
 		true, "", "", 0, []string{"*"}, []string{"*"})
 
 	// Exactly one principal id.
@@ -169,11 +169,11 @@ func TestCheckAccess(t *testing.T) {
 		{UserId: &user, M2mClientId: &def},
 		{UserId: &user, DeveloperId: &dev, M2mClientId: &def},
 	} {
-		_, err := i4Simulate(t, op, who, "IAM:GetRole", "IAM:Role")
+		_, err := trySimulate(t, op, who, "IAM:GetRole", "IAM:Role")
 		atriumtest.FailsWith(t, err, "BAD_USER_INPUT")
 	}
 	for _, in := range [][2]string{{"", "IAM:Role"}, {"IAM:GetRole", " "}} {
-		_, err := i4Simulate(t, op, asUser, in[0], in[1])
+		_, err := trySimulate(t, op, asUser, in[0], in[1])
 		atriumtest.FailsWith(t, err, "BAD_USER_INPUT")
 	}
 
@@ -185,23 +185,23 @@ func TestCheckAccess(t *testing.T) {
 	atriumtest.Must(t, err)
 	sdef := sms.M2mClients.Edges[0].Node.Id
 	for _, who := range []client.PrincipalInput{{UserId: &stranger}, {M2mClientId: &sdef}} {
-		_, err := i4Simulate(t, op, who, "IAM:GetRole", "IAM:Role")
+		_, err := trySimulate(t, op, who, "IAM:GetRole", "IAM:Role")
 		atriumtest.FailsWith(t, err, "NOT_FOUND")
 	}
-	_, err = i4Simulate(t, sop, client.PrincipalInput{DeveloperId: &dev}, "IAM:GetRole", "IAM:Role")
+	_, err = trySimulate(t, sop, client.PrincipalInput{DeveloperId: &dev}, "IAM:GetRole", "IAM:Role")
 	atriumtest.FailsWith(t, err, "NOT_FOUND")
 	// The stranger is there, in its own project.
-	i4MustSimulate(t, sop, client.PrincipalInput{UserId: &stranger}, "IAM:GetRole", "IAM:Role")
+	mustSimulate(t, sop, client.PrincipalInput{UserId: &stranger}, "IAM:GetRole", "IAM:Role")
 
 	// The simulator's own guard: IAM:SimulateAccess on IAM:Role.
 	noRight := s.MachineToken(t, op, client.CreateM2MClientInput{Name: "No simulator", Roles: []string{reader}}).Token
-	_, err = i4Simulate(t, s.Client(noRight, ""), asUser, "IAM:GetRole", "IAM:Role")
+	_, err = trySimulate(t, s.Client(noRight, ""), asUser, "IAM:GetRole", "IAM:Role")
 	atriumtest.FailsWith(t, err, "FORBIDDEN")
 	withRight := s.MachineToken(t, op, client.CreateM2MClientInput{Name: "Simulator", AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:SimulateAccess"))}).Token
-	got = i4MustSimulate(t, s.Client(withRight, ""), asUser, "IAM:GetRole", "IAM:Role")
-	i4WantRule(t, got, true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
+	got = mustSimulate(t, s.Client(withRight, ""), asUser, "IAM:GetRole", "IAM:Role")
+	wantRule(t, got, true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
 	// A machine token simulates in its own project only.
-	_, err = i4Simulate(t, s.Client(withRight, s.Sandbox), client.PrincipalInput{UserId: &stranger}, "IAM:GetRole", "IAM:Role")
+	_, err = trySimulate(t, s.Client(withRight, s.Sandbox), client.PrincipalInput{UserId: &stranger}, "IAM:GetRole", "IAM:Role")
 	atriumtest.FailsWith(t, err, "NOT_FOUND")
 
 	// checkAccess changes nothing: the user still holds Reader alone.
@@ -276,23 +276,23 @@ func TestCheckAccessRealPolicies(t *testing.T) {
 	for _, tc := range cases {
 		key := strings.Join(tc.roles, "+")
 		id := holders[key]
-		got := i4MustSimulate(t, op, client.PrincipalInput{M2mClientId: &id}, tc.action, tc.resource)
-		name := fmt.Sprintf("%v %s on %s", i4Names(tc.roles, names), tc.action, tc.resource)
+		got := mustSimulate(t, op, client.PrincipalInput{M2mClientId: &id}, tc.action, tc.resource)
+		name := fmt.Sprintf("%v %s on %s", namesOf(tc.roles, names), tc.action, tc.resource)
 		if tc.by == "" {
 			if got.Allowed || got.DecidingRule != nil {
-				t.Errorf("%s: want a default deny, got %s", name, i4Show(got))
+				t.Errorf("%s: want a default deny, got %s", name, showCheck(got))
 			}
 			continue
 		}
 		d := got.DecidingRule
-		if got.Allowed != tc.allowed || d == nil || d.Source.Kind != client.PolicySourceKindRole || i4Deref(d.Source.RoleId) != tc.by ||
-			i4Deref(d.Source.RoleName) != names[tc.by] || d.Index != tc.index {
-			t.Errorf("%s: want allowed=%v by %s rule %d, got %s", name, tc.allowed, names[tc.by], tc.index, i4Show(got))
+		if got.Allowed != tc.allowed || d == nil || d.Source.Kind != client.PolicySourceKindRole || deref(d.Source.RoleId) != tc.by ||
+			deref(d.Source.RoleName) != names[tc.by] || d.Index != tc.index {
+			t.Errorf("%s: want allowed=%v by %s rule %d, got %s", name, tc.allowed, names[tc.by], tc.index, showCheck(got))
 		}
 	}
 }
 
-func i4Names(ids []string, names map[string]string) []string {
+func namesOf(ids []string, names map[string]string) []string {
 	var out []string
 	for _, id := range ids {
 		out = append(out, names[id])
@@ -313,11 +313,11 @@ func TestCheckAccessDisabledUser(t *testing.T) {
 	_, err := client.AcceptInvitation(t.Context(), s.Client("", ""), client.AcceptInvitationInput{Ticket: ticket, Password: testPassword})
 	atriumtest.Must(t, err)
 	who := client.PrincipalInput{UserId: &user}
-	if got := i4MustSimulate(t, op, who, "Project:GetProjectInfo", "Project:Settings"); !got.Allowed {
-		t.Fatalf("active user: %s", i4Show(got))
+	if got := mustSimulate(t, op, who, "Project:GetProjectInfo", "Project:Settings"); !got.Allowed {
+		t.Fatalf("active user: %s", showCheck(got))
 	}
 	s.Operator(s.Sandbox).MustDo(t, `mutation($id: ID!) { disableUser(input: {id: $id}) { user { status } } }`, map[string]any{"id": user}, nil)
-	got := i4MustSimulate(t, op, who, "Project:GetProjectInfo", "Project:Settings")
+	got := mustSimulate(t, op, who, "Project:GetProjectInfo", "Project:Settings")
 	if got.Allowed {
 		t.Error("service/simulate.go subjectAccess reads a user with s.user, not its status: checkAccess answers allowed=true (\"" + got.Reason + "\") for a DISABLED user, whom the guard refuses (UNAUTHENTICATED) on every request")
 	}

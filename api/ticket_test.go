@@ -12,8 +12,8 @@ import (
 	"atrium/atriumtest"
 )
 
-// ivAccept accepts an invitation and returns the response (errors included).
-func ivAccept(t *testing.T, s *atriumtest.Server, ticket, password string) *atriumtest.Response {
+// tryAccept accepts an invitation and returns the response (errors included).
+func tryAccept(t *testing.T, s *atriumtest.Server, ticket, password string) *atriumtest.Response {
 	t.Helper()
 	return s.Client("", "").Do(t, acceptMutation, map[string]any{"t": ticket, "p": password})
 }
@@ -96,7 +96,7 @@ func TestTicketSuperseded(t *testing.T) {
 	v.op.MustDo(t, resend, map[string]any{"id": inv.UserID}, &again)
 	newest := atriumtest.Ticket(t, again.ResendInvitation.InvitationURL)
 	for name, old := range map[string]string{"original": inv.Ticket, "first resend": atriumtest.Ticket(t, fresh.InvitationURL)} {
-		r := ivAccept(t, v.s, old, "superseded-password")
+		r := tryAccept(t, v.s, old, "superseded-password")
 		if r.Code() != "NOT_FOUND" {
 			t.Fatalf("%s ticket after a resend: %+v", name, r.Errors)
 		}
@@ -135,7 +135,7 @@ func TestTicketConcurrentAccept(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			results[i], errs[i] = tryPost(v.s, "", "", acceptMutation, map[string]any{"t": inv.Ticket, "p": fmt.Sprintf("password-number-%02d", i)})
+			results[i], errs[i] = v.s.Client("", "").Try(acceptMutation, map[string]any{"t": inv.Ticket, "p": fmt.Sprintf("password-number-%02d", i)})
 		})
 	}
 	close(start)
@@ -197,14 +197,14 @@ func TestTicketNeverLogged(t *testing.T) {
 	v := newIvSetup(t)
 	inv := invite(t, v.op, v.app, v.role, "quiet@example.com")
 	tickets := []string{inv.Ticket}
-	ivAccept(t, v.s, inv.Ticket, "short") // refused: policy
+	tryAccept(t, v.s, inv.Ticket, "short") // refused: policy
 	var out struct {
 		ResendInvitation struct{ InvitationURL string }
 	}
 	v.op.MustDo(t, `mutation($id: ID!) { resendInvitation(input: {userId: $id}) { invitationUrl } }`, map[string]any{"id": inv.UserID}, &out)
 	fresh := atriumtest.Ticket(t, out.ResendInvitation.InvitationURL)
 	tickets = append(tickets, fresh)
-	ivAccept(t, v.s, inv.Ticket, "superseded-password") // refused: superseded
+	tryAccept(t, v.s, inv.Ticket, "superseded-password") // refused: superseded
 	// The page, over HTTP, with the ticket in the query.
 	res, err := v.s.Server.Client().Get(v.s.URL + "/invitation?ticket=" + url.QueryEscape(fresh))
 	if err != nil {
@@ -215,7 +215,7 @@ func TestTicketNeverLogged(t *testing.T) {
 		t.Fatalf("invitation page: %d", res.StatusCode)
 	}
 	v.s.Client("", "").MustDo(t, acceptMutation, map[string]any{"t": fresh, "p": "quiet-password"}, nil)
-	ivAccept(t, v.s, fresh, "quiet-password") // refused: used
+	tryAccept(t, v.s, fresh, "quiet-password") // refused: used
 
 	logs := v.s.Log.String()
 	if !strings.Contains(logs, "/invitation") || !strings.Contains(logs, "/graphql") {

@@ -7,15 +7,15 @@ import (
 	"atrium/client"
 )
 
-// suGuarded is one guarded operation per kind of guard, run with a user's
+// guardedOp is one guarded operation per kind of guard, run with a user's
 // token; vars are filled in by the test.
-type suGuarded struct {
+type guardedOp struct {
 	name, query string
 	vars        map[string]any
 }
 
-func suGuardedOps(userID, roleID, appID string) []suGuarded {
-	return []suGuarded{
+func guardedOps(userID, roleID, appID string) []guardedOp {
+	return []guardedOp{
 		{"project", `{ project { id } }`, nil},
 		{"updateProject", `mutation { updateProject(input: {description: "changed by a user"}) { project { id } } }`, nil},
 		{"roles", `{ roles { id } }`, nil},
@@ -94,7 +94,7 @@ func TestUserTokenConfinedToItsProject(t *testing.T) {
 	}
 	op.MustDo(t, `{ roles { id } applications { id } users { totalCount } }`, nil, &before)
 	mustUpdateUser(t, op, map[string]any{"id": u.ID, "roles": []string{admin, inactive}})
-	for _, g := range suGuardedOps(u.ID, reader, app) {
+	for _, g := range guardedOps(u.ID, reader, app) {
 		t.Run("inactive/"+g.name, func(t *testing.T) {
 			c.Fails(t, "FORBIDDEN", "", g.query, g.vars)
 		})

@@ -220,13 +220,23 @@ func (r *Response) Code() string {
 // Do posts a query and decodes the response.
 func (c *Client) Do(t testing.TB, query string, vars map[string]any) *Response {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	r, err := c.Try(query, vars)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+// Try is Do that returns what goes wrong instead of failing the test, for
+// goroutines (which must not call t.Fatal).
+func (c *Client) Try(query string, vars map[string]any) (*Response, error) {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if c.token != "" {
@@ -235,20 +245,26 @@ func (c *Client) Do(t testing.TB, query string, vars map[string]any) *Response {
 	if c.project != "" {
 		req.Header.Set(auth.ProjectHeader, c.project)
 	}
-	res, err := c.http.Do(req)
+	_, r, err := Send(c.http, req)
+	return r, err
+}
+
+// Send performs req with hc and decodes the GraphQL answer, keeping it raw.
+func Send(hc *http.Client, req *http.Request) (*http.Response, *Response, error) {
+	res, err := hc.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	out := Response{Raw: raw}
 	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("response %d is not GraphQL JSON: %s", res.StatusCode, raw)
+		return res, nil, fmt.Errorf("response %d is not GraphQL JSON: %s", res.StatusCode, raw)
 	}
-	return &out
+	return res, &out, nil
 }
 
 // MustDo is Do that fails the test on any GraphQL error and decodes data

@@ -214,7 +214,7 @@ func TestInvitationPageOtherMethods(t *testing.T) {
 func TestInvitationPageIsAudited(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	inv := f.invite(t, f.app, "audited@example.com", nil)
+	inv := f.invite(t, f.app, "audited@example.com")
 	weak := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"short"}, "confirm": {"short"}})
 	if weak.status != http.StatusBadRequest {
 		t.Fatalf("weak password: %d", weak.status)
