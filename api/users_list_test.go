@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/base64"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -207,11 +206,7 @@ func TestUsersPaging(t *testing.T) {
 				sharedProfile = r.User.Profile
 			}
 			if i == 5 || i == 77 || i == 140 {
-				u, err := url.Parse(*r.InvitationURL)
-				if err != nil {
-					t.Fatal(err)
-				}
-				tickets[i] = u.Query().Get("ticket")
+				tickets[i] = atriumtest.Ticket(t, *r.InvitationURL)
 			}
 			row := rows[j]
 			want[r.User.ID] = listedUser{

@@ -96,9 +96,9 @@ func Allow(resource string, actions ...string) client.AccessPolicyRuleInput {
 	return Rule(client.EffectAllow, []string{resource}, actions...)
 }
 
-// Policy is an access policy of rules.
+// Policy is an access policy of rules (none: a policy that allows nothing).
 func Policy(rules ...client.AccessPolicyRuleInput) *client.AccessPolicyInput {
-	return &client.AccessPolicyInput{Rule: rules}
+	return &client.AccessPolicyInput{Rule: append([]client.AccessPolicyRuleInput{}, rules...)}
 }
 
 // FullAccess allows everything.
