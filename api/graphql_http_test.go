@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"atrium/api"
 	"atrium/atriumtest"
 )
 
@@ -284,5 +285,16 @@ func TestBodyLimitEdges(t *testing.T) {
 				t.Errorf("body of %d bytes: %.200s", size, raw)
 			}
 		}
+	}
+}
+
+// The depth limit is 10. Atrium's schema nests at most 5 levels (see
+// TestDepthLimitAllowsDeepestQuery), so no request can reach the edge; the
+// edge itself, 10 passing and 11 refused, is pinned in graph's
+// TestDepthLimit, and this pins the number the handler gives it.
+func TestDepthLimitIsTen(t *testing.T) {
+	t.Parallel()
+	if api.DepthLimit != 10 {
+		t.Fatalf("the depth limit is %d; the README documents 10", api.DepthLimit)
 	}
 }
