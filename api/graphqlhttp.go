@@ -26,9 +26,9 @@ import (
 //     asks for it, application/json otherwise (also when Accept is absent or
 //     a wildcard, as for clients that predate the newer type).
 //   - A request that is not a GraphQL request (a body that is not JSON of the
-//     right shape, no query, a content type other than application/json) is refused
-//     with 400 or 415 and a fixed message: nothing of what was sent comes
-//     back.
+//     right shape, no query, a content type other than application/json) is
+//     refused with 400 or 415 and a fixed message: nothing of what was sent
+//     comes back.
 //   - A request that fails before execution (parse, validation, variable
 //     coercion, the limits) has no "data" entry, and answers 200 under
 //     application/json or 400 under application/graphql-response+json.
