@@ -65,6 +65,9 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
+// EngineURI is the URI of the store every test server of this binary uses.
+func EngineURI() string { return engineURI }
+
 // AdminSecret is the operator credential of every test server.
 const AdminSecret = "test-operator-secret-0123456789"
 

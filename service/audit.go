@@ -7,20 +7,15 @@ import (
 	"atrium/store"
 )
 
-// AuditFilter selects audit events.
-type AuditFilter = store.AuditFilter
-
 // AuditPage is one page of audit events, newest first.
 type AuditPage struct {
 	Events      []iam.AuditEvent
+	Cursors     []string
 	HasNextPage bool
 }
 
-// Cursor returns the opaque cursor after e.
-func (p *AuditPage) Cursor(e *iam.AuditEvent) string { return store.AuditCursor(e) }
-
 // AuditEvents lists the project's audit events, newest first.
-func (s *Service) AuditEvents(ctx context.Context, first *int64, after string, f AuditFilter) (_ *AuditPage, err error) {
+func (s *Service) AuditEvents(ctx context.Context, first *int64, after string, f iam.AuditFilter) (_ *AuditPage, err error) {
 	sc, op, err := s.begin(ctx, ucAuditEvents, "")
 	defer op.end(&err)
 	if err != nil {
@@ -30,7 +25,7 @@ func (s *Service) AuditEvents(ctx context.Context, first *int64, after string, f
 		return nil, iam.Invalid("filter.since", "must be before filter.until")
 	}
 	page := &AuditPage{}
-	page.Events, page.HasNextPage, err = listPage(first, after, "time", true, func(p store.Page) ([]iam.AuditEvent, error) {
+	page.Events, page.Cursors, page.HasNextPage, err = listPage(first, after, true, func(p store.Page) ([]iam.AuditEvent, []string, error) {
 		return sc.tenant.ListAuditEvents(ctx, f, p)
 	})
 	return page, err

@@ -146,22 +146,15 @@ func (s *Service) membership(ctx context.Context, t *store.Tenant, developerID, 
 	return m, asNotFound(err, "developer", developerID, field)
 }
 
-// DeveloperFilter selects developers.
-type DeveloperFilter = store.MembershipFilter
-
 // DeveloperPage is one page of a project's developers.
 type DeveloperPage struct {
 	Developers  []iam.Membership
+	Cursors     []string
 	HasNextPage bool
 }
 
-// Cursor returns the opaque cursor after m.
-func (p *DeveloperPage) Cursor(m *iam.Membership) string {
-	return store.Cursor(store.ByCreatedAt, m.CreatedAt, m.ID)
-}
-
 // Developers lists the project's developers in the order they joined.
-func (s *Service) Developers(ctx context.Context, first *int64, after string, f DeveloperFilter) (_ *DeveloperPage, err error) {
+func (s *Service) Developers(ctx context.Context, first *int64, after string, f iam.DeveloperFilter) (_ *DeveloperPage, err error) {
 	sc, op, err := s.begin(ctx, ucDevelopers, "")
 	defer op.end(&err)
 	if err != nil {
@@ -169,7 +162,7 @@ func (s *Service) Developers(ctx context.Context, first *int64, after string, f 
 	}
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
 	page := &DeveloperPage{}
-	page.Developers, page.HasNextPage, err = listPage(first, after, store.ByCreatedAt, false, func(p store.Page) ([]iam.Membership, error) {
+	page.Developers, page.Cursors, page.HasNextPage, err = listPage(first, after, false, func(p store.Page) ([]iam.Membership, []string, error) {
 		return sc.tenant.ListMemberships(ctx, f, p)
 	})
 	return page, err

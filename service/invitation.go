@@ -77,6 +77,7 @@ func (s *Service) InviteUsers(ctx context.Context, rows []InviteInput) (_ []Invi
 	out := make([]InviteResult, len(rows))
 	for i, in := range rows {
 		inv, err := s.invite(ctx, sc, fmt.Sprintf("input[%d]", i), in)
+		err = domainError(err)
 		if iam.ErrorCode(err) == iam.Internal && err != nil {
 			s.log.ErrorContext(ctx, "invitation row failed", "row", i, "error", err.Error())
 			err = iam.Errorf(iam.Internal, "internal server error")
@@ -280,12 +281,11 @@ func (s *Service) openInvitation(ctx context.Context, ticket string) (*Invitatio
 		return nil, errBadTicket
 	}
 	inv := &Invitation{hash: auth.HashSecret(ticket)}
-	var u iam.User
-	err := s.db.ByInvitation(ctx, store.InvitedUser, inv.hash, s.now(), &u)
+	u, err := s.db.UserByInvitation(ctx, inv.hash, s.now())
 	if errors.Is(err, store.ErrNotFound) {
-		var m iam.Membership
-		if err = s.db.ByInvitation(ctx, store.InvitedDeveloper, inv.hash, s.now(), &m); err == nil {
-			return s.developerInvitation(ctx, inv, &m)
+		var m *iam.Membership
+		if m, err = s.db.MembershipByInvitation(ctx, inv.hash, s.now()); err == nil {
+			return s.developerInvitation(ctx, inv, m)
 		}
 	}
 	if errors.Is(err, store.ErrNotFound) {
@@ -294,7 +294,7 @@ func (s *Service) openInvitation(ctx context.Context, ticket string) (*Invitatio
 	if err != nil {
 		return nil, err
 	}
-	inv.User, inv.Email = &u, u.Email
+	inv.User, inv.Email = u, u.Email
 	return inv, s.describeInvitation(ctx, inv, u.ProjectID, u.ApplicationID)
 }
 
@@ -372,9 +372,9 @@ func (s *Service) AcceptInvitation(ctx context.Context, ticket, password string)
 	}
 	hash := auth.HashPassword(password)
 	if inv.User != nil {
-		err = s.db.AcceptInvitation(ctx, store.InvitedUser, inv.hash, hash, s.now(), inv.User)
+		inv.User, err = s.db.AcceptUserInvitation(ctx, inv.hash, hash, s.now())
 	} else {
-		err = s.db.AcceptInvitation(ctx, store.InvitedDeveloper, inv.hash, hash, s.now(), inv.Membership)
+		inv.Membership, err = s.db.AcceptDeveloperInvitation(ctx, inv.hash, hash, s.now())
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errBadTicket

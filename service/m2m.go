@@ -40,29 +40,22 @@ func (s *Service) m2mClient(ctx context.Context, t *store.Tenant, id, field stri
 	return c, asNotFound(err, "machine client", id, field)
 }
 
-// M2MFilter selects machine clients.
-type M2MFilter = store.M2MFilter
-
 // M2MPage is one page of machine clients.
 type M2MPage struct {
 	Clients     []iam.M2MClient
+	Cursors     []string
 	HasNextPage bool
 }
 
-// Cursor returns the opaque cursor after c.
-func (p *M2MPage) Cursor(c *iam.M2MClient) string {
-	return store.Cursor(store.ByCreatedAt, c.CreatedAt, c.ID)
-}
-
 // M2MClients lists the project's machine clients, oldest first.
-func (s *Service) M2MClients(ctx context.Context, first *int64, after string, f M2MFilter) (_ *M2MPage, err error) {
+func (s *Service) M2MClients(ctx context.Context, first *int64, after string, f iam.M2MFilter) (_ *M2MPage, err error) {
 	sc, op, err := s.begin(ctx, ucM2MClients, "")
 	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
 	page := &M2MPage{}
-	page.Clients, page.HasNextPage, err = listPage(first, after, store.ByCreatedAt, false, func(p store.Page) ([]iam.M2MClient, error) {
+	page.Clients, page.Cursors, page.HasNextPage, err = listPage(first, after, false, func(p store.Page) ([]iam.M2MClient, []string, error) {
 		return sc.tenant.ListM2MClients(ctx, f, p)
 	})
 	return page, err

@@ -93,27 +93,15 @@ func (s *Service) UserRoles(ctx context.Context, u *iam.User) ([]iam.Role, error
 	return loadRoles(ctx, s, u.ProjectID, u.RoleIDs)
 }
 
-// UserFilter selects users; empty fields select everything.
-type UserFilter = store.UserFilter
-
-// The orders users can be listed in; ties are broken by id.
-const (
-	OrderCreatedAt = store.ByCreatedAt
-	OrderName      = store.ByName
-	OrderEmail     = store.ByEmail
-)
-
-// UserPage is one page of a user listing.
+// UserPage is one page of a user listing: the users, the cursor after
+// each, and whether another page follows.
 type UserPage struct {
 	Users       []iam.User
+	Cursors     []string
 	HasNextPage bool
-	order       string
-	filter      UserFilter
+	filter      iam.UserFilter
 	tenant      *store.Tenant
 }
-
-// Cursor returns the opaque cursor after u.
-func (p *UserPage) Cursor(u *iam.User) string { return store.UserCursor(u, p.order) }
 
 // TotalCount counts every user matching the filter (one more round trip, made
 // only when asked for).
@@ -130,40 +118,37 @@ const (
 
 // listPage checks a page request and reads the page through list. It asks
 // for one item more than the page holds, to learn whether another follows.
-func listPage[T any](first *int64, after, field string, desc bool, list func(store.Page) ([]T, error)) (items []T, hasNext bool, err error) {
+func listPage[T any](first *int64, after string, desc bool, list func(store.Page) ([]T, []string, error)) (items []T, cursors []string, hasNext bool, err error) {
 	limit := int64(DefaultPageSize)
 	if first != nil {
 		if *first < 1 || *first > MaxPageSize {
-			return nil, false, iam.Invalid("first", "must be between 1 and %d", MaxPageSize)
+			return nil, nil, false, iam.Invalid("first", "must be between 1 and %d", MaxPageSize)
 		}
 		limit = *first
 	}
-	items, err = list(store.Page{Field: field, Desc: desc, After: after, Limit: int(limit) + 1})
+	items, cursors, err = list(store.Page{Desc: desc, After: after, Limit: int(limit) + 1})
 	switch {
 	case errors.Is(err, store.ErrBadCursor):
-		return nil, false, iam.Invalid("after", "%v", err)
+		return nil, nil, false, iam.Invalid("after", "%v", err)
 	case err != nil:
-		return nil, false, err
+		return nil, nil, false, err
 	case int64(len(items)) > limit:
-		return items[:limit], true, nil
+		return items[:limit], cursors[:limit], true, nil
 	}
-	return items, false, nil
+	return items, cursors, false, nil
 }
 
 // Users lists a page of the project's users in a stable order.
-func (s *Service) Users(ctx context.Context, first *int64, after string, f UserFilter, order string, desc bool) (_ *UserPage, err error) {
+func (s *Service) Users(ctx context.Context, first *int64, after string, f iam.UserFilter, order iam.UserOrder, desc bool) (_ *UserPage, err error) {
 	sc, op, err := s.begin(ctx, ucUsers, "")
 	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
-	if order == "" {
-		order = OrderCreatedAt
-	}
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
-	page := &UserPage{order: order, filter: f, tenant: sc.tenant}
-	page.Users, page.HasNextPage, err = listPage(first, after, order, desc, func(p store.Page) ([]iam.User, error) {
-		return sc.tenant.ListUsers(ctx, f, p)
+	page := &UserPage{filter: f, tenant: sc.tenant}
+	page.Users, page.Cursors, page.HasNextPage, err = listPage(first, after, desc, func(p store.Page) ([]iam.User, []string, error) {
+		return sc.tenant.ListUsers(ctx, f, order, p)
 	})
 	if err != nil {
 		return nil, err
