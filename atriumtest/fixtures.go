@@ -34,9 +34,9 @@ func Must(t testing.TB, err error) {
 	}
 }
 
-// GraphQLErrorOf returns the first GraphQL error carried by err (a response
+// graphQLErrorOf returns the first GraphQL error carried by err (a response
 // with errors, or an HTTP error with a GraphQL body), nil when there is none.
-func GraphQLErrorOf(err error) *gqlerror.Error {
+func graphQLErrorOf(err error) *gqlerror.Error {
 	var list gqlerror.List
 	if errors.As(err, &list) && len(list) > 0 {
 		return list[0]
@@ -61,7 +61,7 @@ func ErrorField(err error) string {
 }
 
 func extension(err error, name string) (string, bool) {
-	if e := GraphQLErrorOf(err); e != nil {
+	if e := graphQLErrorOf(err); e != nil {
 		v, ok := e.Extensions[name].(string)
 		return v, ok
 	}
@@ -75,7 +75,7 @@ func FailsWith(t testing.TB, err error, code string) string {
 	if err == nil {
 		t.Fatalf("expected %s, got success", code)
 	}
-	e := GraphQLErrorOf(err)
+	e := graphQLErrorOf(err)
 	if e == nil {
 		t.Fatalf("expected %s, got a non-GraphQL error: %v", code, err)
 	}
