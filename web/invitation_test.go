@@ -127,7 +127,7 @@ func TestInvitationPageSetsThePassword(t *testing.T) {
 	if s := f.status(t, inv.UserID); s != "ACTIVE" {
 		t.Fatalf("status after setting the password: %s", s)
 	}
-	f.s.Client("", "").MustDo(t, signInMut, map[string]any{"a": f.app, "e": "done@example.com", "p": "finally-set-1"}, nil)
+	f.s.SignIn(t, f.app, "done@example.com", "finally-set-1")
 
 	// The link is used up: a clear page, by GET and by POST.
 	for name, p := range map[string]page{

@@ -287,7 +287,7 @@ func TestMailSendingFollowsApplicationAndCall(t *testing.T) {
 		t.Fatalf("resent email to %q links %q; want the new link %q", m.to, link, out.ResendInvitation.InvitationURL)
 	}
 	f.s.Client("", "").Fails(t, "NOT_FOUND", "", acceptMut, map[string]any{"t": first.Ticket, "p": "old-link-pass"})
-	f.s.Client("", "").MustDo(t, acceptMut, map[string]any{"t": atriumtest.Ticket(t, link), "p": "new-link-pass"}, nil)
+	f.s.Accept(t, atriumtest.Ticket(t, link), "new-link-pass")
 
 	// A phone-only user gets no email, and the server is not asked.
 	f.invite(t, f.app, "", func(in *client.InviteUserInput) { in.Email, in.PhoneNumber = nil, ptr("+15555550123") })
@@ -353,5 +353,5 @@ func TestMailFailureDoesNotFailTheInvite(t *testing.T) {
 	if s := f.status(t, inv.UserID); s != "INVITED" {
 		t.Fatalf("status: %s", s)
 	}
-	f.s.Client("", "").MustDo(t, acceptMut, map[string]any{"t": inv.Ticket, "p": "link-still-works"}, nil)
+	f.s.Accept(t, inv.Ticket, "link-still-works")
 }
