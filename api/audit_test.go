@@ -118,8 +118,7 @@ func TestAuditTrail(t *testing.T) {
 	secrets = append(secrets, ticket)
 	expect(wantEvent{"App:CreateUser", "OPERATOR", "", "User", user, "success",
 		[]string{"accessPolicy", "applicationId", "email", "phoneNumber", "profile", "resource", "roles", "shouldSendInviteEmail", "username"}, ""})
-	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: ticket, Password: testPassword})
-	atriumtest.Must(t, err)
+	s.Accept(t, ticket, testPassword)
 	expect(wantEvent{"App:AcceptInvitation", "", "", "User", user, "success", []string{"password", "ticket"}, ""})
 	si, err := client.SignIn(ctx, anon, client.SignInInput{ApplicationId: app, Email: "audited.user@example.com", Password: testPassword})
 	atriumtest.Must(t, err)
@@ -393,8 +392,7 @@ func TestAuditDeveloperSignIn(t *testing.T) {
 	_, err = client.InviteDeveloper(ctx, s.Operator(b), client.InviteDeveloperInput{Email: "audited@example.com", AccessPolicy: policy})
 	atriumtest.Must(t, err)
 	anon := s.Client("", "")
-	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: atriumtest.Ticket(t, *inv.InviteDeveloper.InvitationUrl), Password: testPassword})
-	atriumtest.Must(t, err)
+	s.Accept(t, atriumtest.Ticket(t, *inv.InviteDeveloper.InvitationUrl), testPassword)
 	dev := inv.InviteDeveloper.Developer.Id
 	_, err = client.SignInDeveloper(ctx, anon, client.SignInDeveloperInput{Email: "audited@example.com", Password: "not-the-password"})
 	atriumtest.FailsWith(t, err, "UNAUTHENTICATED")

@@ -349,15 +349,13 @@ func TestM2MActionSpellings(t *testing.T) {
 	inv := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("spell.user@example.com"), ApplicationId: app, Roles: []string{roles[len(roles)-1]}})
 	userID, ticket := inv.UserID, inv.Ticket
 	anon := s.Client("", "")
-	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: ticket, Password: testPassword})
-	atriumtest.Must(t, err)
+	s.Accept(t, ticket, testPassword)
 	us, err := client.SignIn(ctx, anon, client.SignInInput{ApplicationId: app, Email: "spell.user@example.com", Password: testPassword})
 	atriumtest.Must(t, err)
 	dinv, err := client.InviteDeveloper(ctx, op, client.InviteDeveloperInput{Email: "spell.dev@example.com", Roles: []string{roles[len(roles)-1]}})
 	atriumtest.Must(t, err)
 	devID := dinv.InviteDeveloper.Developer.Id
-	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: atriumtest.Ticket(t, *dinv.InviteDeveloper.InvitationUrl), Password: testPassword})
-	atriumtest.Must(t, err)
+	s.Accept(t, atriumtest.Ticket(t, *dinv.InviteDeveloper.InvitationUrl), testPassword)
 	ds, err := client.SignInDeveloper(ctx, anon, client.SignInDeveloperInput{Email: "spell.dev@example.com", Password: testPassword})
 	atriumtest.Must(t, err)
 

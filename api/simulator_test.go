@@ -310,8 +310,7 @@ func TestCheckAccessDisabledUser(t *testing.T) {
 	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "EHR"})
 	inv := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("disabled@example.com"), ApplicationId: app, AccessPolicy: atriumtest.Policy(atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))})
 	user, ticket := inv.UserID, inv.Ticket
-	_, err := client.AcceptInvitation(t.Context(), s.Client("", ""), client.AcceptInvitationInput{Ticket: ticket, Password: testPassword})
-	atriumtest.Must(t, err)
+	s.Accept(t, ticket, testPassword)
 	who := client.PrincipalInput{UserId: &user}
 	if got := mustSimulate(t, op, who, "Project:GetProjectInfo", "Project:Settings"); !got.Allowed {
 		t.Fatalf("active user: %s", showCheck(got))
