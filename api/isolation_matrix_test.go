@@ -17,6 +17,11 @@ import (
 // The list of operations comes from the introspected schema, not from a hand
 // list: an operation the synthesiser cannot build, or whose answer it cannot
 // judge, fails the test until it is covered (matrixCases).
+//
+// Its parts: the two projects (isolation_matrix_projects_test.go), the
+// synthesiser (…_synth_test.go) and the cases it needs help with
+// (…_cases_test.go), the judge (…_judge_test.go) and the judge's
+// self-test (…_selftest_test.go).
 func TestIsolationMatrix(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
