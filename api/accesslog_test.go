@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"atrium/atriumtest"
+	"atrium/client"
 )
 
 // accessLine returns the access-log line of the request with id reqID.
@@ -30,8 +31,10 @@ func TestAccessLogLine(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
-	app := suCreateApp(t, op, map[string]any{"name": "Log App", "allowedCallbackUrls": []string{"https://log.example.com/cb"}})
-	user := signedInUser(t, s, op, app.ID, "logged@example.com", nil, suPolicy(suAllow("Project:Settings", "Project:GetProjectInfo")))
+	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "Log App", AllowedCallbackUrls: []string{"https://log.example.com/cb"}})
+	email := "logged@example.com"
+	user := s.SignedInUser(t, op, client.InviteUserInput{ApplicationId: app, Email: &email,
+		AccessPolicy: atriumtest.Policy(atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))}, testPassword)
 
 	cases := []struct {
 		name    string
@@ -46,7 +49,7 @@ func TestAccessLogLine(t *testing.T) {
 			`query WhoAmI { me { id } }`,
 			map[string]any{"operation": "WhoAmI", "operation_type": "query", "project_id": s.Sandbox, "principal_kind": "USER", "principal_id": user.ID}},
 		{"anonymous mutation", nil,
-			`mutation { signIn(input: {applicationId: "` + app.ID + `", email: "nobody@example.com", password: "wrong-password-1"}) { accessToken } }`,
+			`mutation { signIn(input: {applicationId: "` + app + `", email: "nobody@example.com", password: "wrong-password-1"}) { accessToken } }`,
 			map[string]any{"operation": "(anonymous)", "operation_type": "mutation", "project_id": nil, "principal_kind": "ANONYMOUS", "principal_id": nil}},
 	}
 	for _, c := range cases {
@@ -66,7 +69,7 @@ func TestAccessLogLine(t *testing.T) {
 		}
 	}
 	logs := s.Log.String()
-	for _, secret := range []string{atriumtest.AdminSecret, user.Token, suPassword} {
+	for _, secret := range []string{atriumtest.AdminSecret, user.Token, testPassword} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log holds a credential")
 		}

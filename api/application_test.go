@@ -10,10 +10,10 @@ import (
 	"atrium/atriumtest"
 )
 
-const suAppFields = `id name clientId description loginRedirectUri loginWithEmailEnabled
+const appFields = `id name clientId description loginRedirectUri loginWithEmailEnabled
 	allowedCallbackUrls allowedCORSOriginsUrls shouldSendInviteEmail createdAt updatedAt`
 
-type suApp struct {
+type appView struct {
 	ID, Name, ClientID, Description string
 	LoginRedirectURI                *string `json:"loginRedirectUri"`
 	LoginWithEmailEnabled           bool
@@ -24,30 +24,30 @@ type suApp struct {
 }
 
 const (
-	suCreateAppMutation = `mutation($in: CreateApplicationInput!) { createApplication(input: $in) { application { ` + suAppFields + ` } } }`
-	suUpdateAppMutation = `mutation($in: UpdateApplicationInput!) { updateApplication(input: $in) { application { ` + suAppFields + ` } } }`
-	suDeleteAppMutation = `mutation($id: ID!) { deleteApplication(input: {id: $id}) { deletedApplicationId } }`
-	suGetAppQuery       = `query($id: ID!) { application(id: $id) { ` + suAppFields + ` } }`
+	createAppMutation = `mutation($in: CreateApplicationInput!) { createApplication(input: $in) { application { ` + appFields + ` } } }`
+	updateAppMutation = `mutation($in: UpdateApplicationInput!) { updateApplication(input: $in) { application { ` + appFields + ` } } }`
+	deleteAppMutation = `mutation($id: ID!) { deleteApplication(input: {id: $id}) { deletedApplicationId } }`
+	getAppQuery       = `query($id: ID!) { application(id: $id) { ` + appFields + ` } }`
 )
 
-func suCreateApp(t *testing.T, c *atriumtest.Client, in map[string]any) suApp {
+func createApp(t *testing.T, c *atriumtest.Client, in map[string]any) appView {
 	t.Helper()
-	var out struct{ CreateApplication struct{ Application suApp } }
-	c.MustDo(t, suCreateAppMutation, map[string]any{"in": in}, &out)
+	var out struct{ CreateApplication struct{ Application appView } }
+	c.MustDo(t, createAppMutation, map[string]any{"in": in}, &out)
 	return out.CreateApplication.Application
 }
 
-func suGetApp(t *testing.T, c *atriumtest.Client, id string) suApp {
+func getApp(t *testing.T, c *atriumtest.Client, id string) appView {
 	t.Helper()
-	var out struct{ Application suApp }
-	c.MustDo(t, suGetAppQuery, map[string]any{"id": id}, &out)
+	var out struct{ Application appView }
+	c.MustDo(t, getAppQuery, map[string]any{"id": id}, &out)
 	return out.Application
 }
 
-func suListApps(t *testing.T, c *atriumtest.Client) []suApp {
+func listApplications(t *testing.T, c *atriumtest.Client) []appView {
 	t.Helper()
-	var out struct{ Applications []suApp }
-	c.MustDo(t, `{ applications { `+suAppFields+` } }`, nil, &out)
+	var out struct{ Applications []appView }
+	c.MustDo(t, `{ applications { `+appFields+` } }`, nil, &out)
 	return out.Applications
 }
 
@@ -57,13 +57,13 @@ func TestApplicationCreate(t *testing.T) {
 	op := s.Operator(s.Sandbox)
 
 	start := time.Now().Add(-time.Second)
-	a := suCreateApp(t, op, map[string]any{"name": "  Minimal  ", "allowedCallbackUrls": []string{}})
+	a := createApp(t, op, map[string]any{"name": "  Minimal  ", "allowedCallbackUrls": []string{}})
 	if a.ID == "" || a.Name != "Minimal" || a.ClientID == "" || a.Description != "" || a.LoginRedirectURI != nil ||
 		!a.LoginWithEmailEnabled || a.ShouldSendInviteEmail || a.AllowedCallbackUrls == nil || len(a.AllowedCallbackUrls) != 0 ||
 		a.AllowedCORSOriginsUrls == nil || len(a.AllowedCORSOriginsUrls) != 0 || a.CreatedAt.Before(start) || !a.UpdatedAt.Equal(a.CreatedAt) {
 		t.Fatalf("minimal application: %+v", a)
 	}
-	full := suCreateApp(t, op, map[string]any{
+	full := createApp(t, op, map[string]any{
 		"name": "Full", "description": "Patient portal", "loginRedirectUri": "https://portal.example.org/login",
 		"loginWithEmailEnabled": false, "shouldSendInviteEmail": true,
 		"allowedCallbackUrls":    []string{"https://portal.example.org/cb", "http://localhost:3000/cb"},
@@ -75,21 +75,21 @@ func TestApplicationCreate(t *testing.T) {
 		!slices.Equal(full.AllowedCORSOriginsUrls, []string{"https://portal.example.org", "http://localhost:3000"}) {
 		t.Fatalf("full application: %+v", full)
 	}
-	if got := suGetApp(t, op, full.ID); !reflect.DeepEqual(got, full) {
+	if got := getApp(t, op, full.ID); !reflect.DeepEqual(got, full) {
 		t.Fatalf("application(id) %+v, created %+v", got, full)
 	}
 
 	// clientId: generated, distinct, not the id.
 	clientIDs := map[string]bool{a.ClientID: true, full.ClientID: true}
 	for _, name := range []string{"Charlie", "Bravo", "Delta"} {
-		c := suCreateApp(t, op, map[string]any{"name": name, "allowedCallbackUrls": []string{}})
+		c := createApp(t, op, map[string]any{"name": name, "allowedCallbackUrls": []string{}})
 		if c.ClientID == "" || c.ClientID == c.ID || len(c.ClientID) < 16 || clientIDs[c.ClientID] {
 			t.Fatalf("clientId %q of %s (id %s, seen %v)", c.ClientID, name, c.ID, clientIDs)
 		}
 		clientIDs[c.ClientID] = true
 	}
 	var names []string
-	for _, a := range suListApps(t, op) {
+	for _, a := range listApplications(t, op) {
 		names = append(names, a.Name)
 	}
 	if !slices.Equal(names, []string{"Bravo", "Charlie", "Delta", "Full", "Minimal"}) {
@@ -129,10 +129,10 @@ func TestApplicationCreateRejects(t *testing.T) {
 		{"bad loginRedirectUri", "BAD_USER_INPUT", "input.loginRedirectUri", app(map[string]any{"loginRedirectUri": "portal/login"})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			op.Fails(t, tc.code, tc.field, suCreateAppMutation, tc.vars)
+			op.Fails(t, tc.code, tc.field, createAppMutation, tc.vars)
 		})
 	}
-	if apps := suListApps(t, op); len(apps) != 0 {
+	if apps := listApplications(t, op); len(apps) != 0 {
 		t.Fatalf("refused creations left applications: %+v", apps)
 	}
 }
@@ -141,18 +141,18 @@ func TestApplicationUpdate(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
-	a := suCreateApp(t, op, map[string]any{
+	a := createApp(t, op, map[string]any{
 		"name": "Portal", "description": "First", "loginRedirectUri": "https://portal.example.org/login",
 		"allowedCallbackUrls": []string{"https://portal.example.org/cb"}, "allowedCORSOriginsUrls": []string{"https://portal.example.org"},
 	})
-	update := func(in map[string]any) suApp {
+	update := func(in map[string]any) appView {
 		t.Helper()
 		in["id"] = a.ID
-		var out struct{ UpdateApplication struct{ Application suApp } }
-		op.MustDo(t, suUpdateAppMutation, map[string]any{"in": in}, &out)
+		var out struct{ UpdateApplication struct{ Application appView } }
+		op.MustDo(t, updateAppMutation, map[string]any{"in": in}, &out)
 		return out.UpdateApplication.Application
 	}
-	same := func(t *testing.T, got, want suApp) {
+	same := func(t *testing.T, got, want appView) {
 		t.Helper()
 		got.UpdatedAt, want.UpdatedAt = time.Time{}, time.Time{}
 		if !reflect.DeepEqual(got, want) {
@@ -178,7 +178,7 @@ func TestApplicationUpdate(t *testing.T) {
 	d := update(map[string]any{"loginRedirectUri": "", "allowedCallbackUrls": nil})
 	want.LoginRedirectURI = nil
 	same(t, d, want)
-	same(t, suGetApp(t, op, a.ID), want)
+	same(t, getApp(t, op, a.ID), want)
 
 	// Refused updates change nothing.
 	for _, tc := range []struct {
@@ -192,32 +192,32 @@ func TestApplicationUpdate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.in["id"] = a.ID
-			op.Fails(t, tc.code, tc.field, suUpdateAppMutation, map[string]any{"in": tc.in})
-			same(t, suGetApp(t, op, a.ID), want)
+			op.Fails(t, tc.code, tc.field, updateAppMutation, map[string]any{"in": tc.in})
+			same(t, getApp(t, op, a.ID), want)
 		})
 	}
-	op.Fails(t, "NOT_FOUND", "input.id", suUpdateAppMutation, map[string]any{"in": map[string]any{"id": "no-such-app", "name": "x"}})
+	op.Fails(t, "NOT_FOUND", "input.id", updateAppMutation, map[string]any{"in": map[string]any{"id": "no-such-app", "name": "x"}})
 }
 
 func TestApplicationDelete(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
-	a := suCreateApp(t, op, map[string]any{"name": "Doomed", "allowedCallbackUrls": []string{}})
-	keep := suCreateApp(t, op, map[string]any{"name": "Kept", "allowedCallbackUrls": []string{}})
+	a := createApp(t, op, map[string]any{"name": "Doomed", "allowedCallbackUrls": []string{}})
+	keep := createApp(t, op, map[string]any{"name": "Kept", "allowedCallbackUrls": []string{}})
 	var out struct {
 		DeleteApplication struct{ DeletedApplicationID string }
 	}
-	op.MustDo(t, suDeleteAppMutation, map[string]any{"id": a.ID}, &out)
+	op.MustDo(t, deleteAppMutation, map[string]any{"id": a.ID}, &out)
 	if out.DeleteApplication.DeletedApplicationID != a.ID {
 		t.Fatalf("deleteApplication: %+v", out)
 	}
-	op.Fails(t, "NOT_FOUND", "id", suGetAppQuery, map[string]any{"id": a.ID})
-	op.Fails(t, "NOT_FOUND", "input.id", suDeleteAppMutation, map[string]any{"id": a.ID})
-	op.Fails(t, "NOT_FOUND", "input.id", suUpdateAppMutation, map[string]any{"in": map[string]any{"id": a.ID, "name": "Back"}})
+	op.Fails(t, "NOT_FOUND", "id", getAppQuery, map[string]any{"id": a.ID})
+	op.Fails(t, "NOT_FOUND", "input.id", deleteAppMutation, map[string]any{"id": a.ID})
+	op.Fails(t, "NOT_FOUND", "input.id", updateAppMutation, map[string]any{"in": map[string]any{"id": a.ID, "name": "Back"}})
 	// Nobody signs in through it any more.
-	s.Client("", "").Fails(t, "NOT_FOUND", "input.applicationId", suSignInMutation, map[string]any{"a": a.ID, "e": "x@example.com", "p": suPassword})
-	if apps := suListApps(t, op); len(apps) != 1 || apps[0].ID != keep.ID {
+	s.Client("", "").Fails(t, "NOT_FOUND", "input.applicationId", signInMutation, map[string]any{"a": a.ID, "e": "x@example.com", "p": testPassword})
+	if apps := listApplications(t, op); len(apps) != 1 || apps[0].ID != keep.ID {
 		t.Fatalf("applications after delete: %+v", apps)
 	}
 }
@@ -227,24 +227,24 @@ func TestApplicationOfAnotherProject(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
-	other := s.Operator(suCreateProject(t, s, "Other"))
-	theirs := suCreateApp(t, other, map[string]any{"name": "Theirs", "allowedCallbackUrls": []string{}, "allowedCORSOriginsUrls": []string{"https://theirs.example.org"}})
-	suCreateApp(t, op, map[string]any{"name": "Ours", "allowedCallbackUrls": []string{}})
+	other := s.Operator(s.CreateProject(t, "Other"))
+	theirs := createApp(t, other, map[string]any{"name": "Theirs", "allowedCallbackUrls": []string{}, "allowedCORSOriginsUrls": []string{"https://theirs.example.org"}})
+	createApp(t, op, map[string]any{"name": "Ours", "allowedCallbackUrls": []string{}})
 
-	op.Fails(t, "NOT_FOUND", "id", suGetAppQuery, map[string]any{"id": theirs.ID})
-	op.Fails(t, "NOT_FOUND", "input.id", suUpdateAppMutation, map[string]any{"in": map[string]any{"id": theirs.ID, "name": "Hijacked", "allowedCORSOriginsUrls": []string{"https://evil.example.org"}}})
-	op.Fails(t, "NOT_FOUND", "input.id", suDeleteAppMutation, map[string]any{"id": theirs.ID})
-	if apps := suListApps(t, op); len(apps) != 1 || apps[0].Name != "Ours" {
+	op.Fails(t, "NOT_FOUND", "id", getAppQuery, map[string]any{"id": theirs.ID})
+	op.Fails(t, "NOT_FOUND", "input.id", updateAppMutation, map[string]any{"in": map[string]any{"id": theirs.ID, "name": "Hijacked", "allowedCORSOriginsUrls": []string{"https://evil.example.org"}}})
+	op.Fails(t, "NOT_FOUND", "input.id", deleteAppMutation, map[string]any{"id": theirs.ID})
+	if apps := listApplications(t, op); len(apps) != 1 || apps[0].Name != "Ours" {
 		t.Fatalf("our applications: %+v", apps)
 	}
-	if got := suGetApp(t, other, theirs.ID); !reflect.DeepEqual(got, theirs) {
+	if got := getApp(t, other, theirs.ID); !reflect.DeepEqual(got, theirs) {
 		t.Fatalf("their application changed: %+v, was %+v", got, theirs)
 	}
 }
 
-// suPreflight sends a CORS preflight for a POST to /graphql from origin and
+// corsPreflight sends a CORS preflight for a POST to /graphql from origin and
 // returns the Access-Control-Allow-Origin it gets.
-func suPreflight(t *testing.T, s *atriumtest.Server, origin string) string {
+func corsPreflight(t *testing.T, s *atriumtest.Server, origin string) string {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodOptions, s.URL+"/graphql", nil)
 	if err != nil {
@@ -273,7 +273,7 @@ func TestApplicationCORSOrigins(t *testing.T) {
 	const portal, other = "https://portal.example.org", "https://other.example.org"
 	allowed := func(origin string) bool {
 		t.Helper()
-		got := suPreflight(t, s, origin)
+		got := corsPreflight(t, s, origin)
 		if got != "" && got != origin {
 			t.Fatalf("preflight from %s allowed %q", origin, got)
 		}
@@ -286,7 +286,7 @@ func TestApplicationCORSOrigins(t *testing.T) {
 		t.Fatal("an origin no application names is allowed")
 	}
 
-	a := suCreateApp(t, op, map[string]any{"name": "Portal", "allowedCallbackUrls": []string{}, "allowedCORSOriginsUrls": []string{portal}})
+	a := createApp(t, op, map[string]any{"name": "Portal", "allowedCallbackUrls": []string{}, "allowedCORSOriginsUrls": []string{portal}})
 	if !allowed(portal) {
 		t.Fatal("the origin of a new application is not allowed")
 	}
@@ -309,22 +309,22 @@ func TestApplicationCORSOrigins(t *testing.T) {
 		t.Fatalf("POST from %s: Access-Control-Allow-Origin %q", portal, got)
 	}
 
-	op.MustDo(t, suUpdateAppMutation, map[string]any{"in": map[string]any{"id": a.ID, "allowedCORSOriginsUrls": []string{other}}}, nil)
+	op.MustDo(t, updateAppMutation, map[string]any{"in": map[string]any{"id": a.ID, "allowedCORSOriginsUrls": []string{other}}}, nil)
 	if allowed(portal) || !allowed(other) {
 		t.Fatalf("after replacing the origins: portal %v, other %v", allowed(portal), allowed(other))
 	}
-	op.MustDo(t, suDeleteAppMutation, map[string]any{"id": a.ID}, nil)
+	op.MustDo(t, deleteAppMutation, map[string]any{"id": a.ID}, nil)
 	if allowed(other) {
 		t.Fatal("the origin of a deleted application is still allowed")
 	}
 
 	// Origins are stored as browsers send them.
-	n := suCreateApp(t, op, map[string]any{"name": "Spelled", "allowedCallbackUrls": []string{}, "allowedCORSOriginsUrls": []string{"HTTPS://Portal2.Example.ORG/"}})
+	n := createApp(t, op, map[string]any{"name": "Spelled", "allowedCallbackUrls": []string{}, "allowedCORSOriginsUrls": []string{"HTTPS://Portal2.Example.ORG/"}})
 	if !slices.Equal(n.AllowedCORSOriginsUrls, []string{"https://portal2.example.org"}) || !allowed("https://portal2.example.org") {
 		t.Fatalf("origin spelled differently: stored %q, allowed %v", n.AllowedCORSOriginsUrls, allowed("https://portal2.example.org"))
 	}
 	t.Run("default port", func(t *testing.T) {
-		p := suCreateApp(t, op, map[string]any{"name": "Port", "allowedCallbackUrls": []string{}, "allowedCORSOriginsUrls": []string{"https://portal3.example.org:443"}})
+		p := createApp(t, op, map[string]any{"name": "Port", "allowedCallbackUrls": []string{}, "allowedCORSOriginsUrls": []string{"https://portal3.example.org:443"}})
 		if !allowed("https://portal3.example.org") {
 			t.Fatalf("BUG: an origin saved with its default port (%q) never matches: browsers send https://portal3.example.org; "+
 				"iam/url.go NormalOrigin keeps \":443\" (and \":80\" for http); drop the scheme's default port", p.AllowedCORSOriginsUrls)

@@ -15,25 +15,25 @@ import (
 	"atrium/client"
 )
 
-type i4Event = client.AuditEventsAuditEventsAuditEventConnectionEdgesAuditEventEdgeNodeAuditEvent
+type auditEvent = client.AuditEventsAuditEventsAuditEventConnectionEdgesAuditEventEdgeNodeAuditEvent
 
-// i4Events lists every audit event c may see with filter, newest first, in
+// readAuditEvents lists every audit event c may see with filter, newest first, in
 // one page.
-func i4Events(t testing.TB, c graphql.Client, filter *client.AuditEventFilter) []i4Event {
+func readAuditEvents(t testing.TB, c graphql.Client, filter *client.AuditEventFilter) []auditEvent {
 	t.Helper()
-	res, err := client.AuditEvents(t.Context(), c, i4Ptr(100), nil, filter)
-	i4Must(t, err)
+	res, err := client.AuditEvents(t.Context(), c, ptr(100), nil, filter)
+	atriumtest.Must(t, err)
 	if res.AuditEvents.PageInfo.HasNextPage {
 		t.Fatal("more than 100 audit events")
 	}
-	out := make([]i4Event, 0, len(res.AuditEvents.Edges))
+	out := make([]auditEvent, 0, len(res.AuditEvents.Edges))
 	for _, e := range res.AuditEvents.Edges {
 		out = append(out, e.Node)
 	}
 	return out
 }
 
-func i4EventIDs(es []i4Event) []string {
+func eventIDs(es []auditEvent) []string {
 	ids := make([]string, 0, len(es))
 	for _, e := range es {
 		ids = append(ids, e.Id)
@@ -41,13 +41,13 @@ func i4EventIDs(es []i4Event) []string {
 	return ids
 }
 
-func i4ShowEvent(e i4Event) string {
+func showEvent(e auditEvent) string {
 	return fmt.Sprintf("%s %s by %s/%q on %s/%q -> %s %v (request %q)", e.Time.Format(time.RFC3339Nano), e.Action,
 		e.Actor.Kind, e.Actor.Id, e.Target.Type, e.Target.Id, e.Outcome, e.ChangedFields, e.RequestId)
 }
 
-// i4WantEvent is one expected audit event.
-type i4WantEvent struct {
+// wantEvent is one expected audit event.
+type wantEvent struct {
 	action             string
 	actorKind, actorID string
 	targetType         string
@@ -57,19 +57,19 @@ type i4WantEvent struct {
 	requestID          string   // "": any non-empty
 }
 
-func (w i4WantEvent) matches(e i4Event) bool {
+func (w wantEvent) matches(e auditEvent) bool {
 	return e.Action == w.action && e.Actor.Kind == w.actorKind && e.Actor.Id == w.actorID &&
 		e.Target.Type == w.targetType && e.Target.Id == w.targetID && e.Outcome == w.outcome &&
 		(w.fields == nil || slices.Equal(e.ChangedFields, w.fields)) &&
 		(w.requestID == "" || e.RequestId == w.requestID)
 }
 
-func (w i4WantEvent) String() string {
+func (w wantEvent) String() string {
 	return fmt.Sprintf("%s by %s/%q on %s/%q -> %s %v", w.action, w.actorKind, w.actorID, w.targetType, w.targetID, w.outcome, w.fields)
 }
 
-// i4WithHeaders is a typed client of s that sends fixed headers.
-func i4WithHeaders(s *atriumtest.Server, h i4Headers) graphql.Client {
+// withHeaders is a typed client of s that sends fixed headers.
+func withHeaders(s *atriumtest.Server, h headerSet) graphql.Client {
 	return graphql.NewClient(s.URL+"/graphql", &http.Client{Transport: h.wrap(s.Server.Client().Transport)})
 }
 
@@ -80,124 +80,124 @@ func TestAuditTrail(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	ctx := t.Context()
-	p := i4Project(t, s, "Audited")
-	op := i4Operator(s, p)
-	anon := i4Client(s, "", "")
-	var want []i4WantEvent
-	secrets := []string{i4Password}
-	expect := func(w i4WantEvent) { want = append(want, w) }
-	expect(i4WantEvent{"Project:CreateProject", "OPERATOR", "", "Project", p, "success", nil, ""})
+	p := s.CreateProject(t, "Audited")
+	op := s.Operator(p)
+	anon := s.Client("", "")
+	var want []wantEvent
+	secrets := []string{testPassword}
+	expect := func(w wantEvent) { want = append(want, w) }
+	expect(wantEvent{"Project:CreateProject", "OPERATOR", "", "Project", p, "success", nil, ""})
 
 	// Roles: create (with a request id of our own), update, delete.
-	opReq := i4WithHeaders(s, i4Headers{"Authorization": "Bearer " + atriumtest.AdminSecret, "X-Oystehr-Project-Id": p, "X-Request-Id": "i4-create-role-request"})
+	opReq := withHeaders(s, headerSet{"Authorization": "Bearer " + atriumtest.AdminSecret, "X-Oystehr-Project-Id": p, "X-Request-Id": "audit-create-role-request"})
 	cr, err := client.CreateRole(ctx, opReq, client.CreateRoleInput{
-		Name: "Editor", Description: i4Ptr("edits the project"),
-		AccessPolicy: i4Policy(i4Allow("Project:Settings", "Project:GetProjectInfo", "Project:UpdateProjectInfo")),
+		Name: "Editor", Description: ptr("edits the project"),
+		AccessPolicy: atriumtest.Policy(atriumtest.Allow("Project:Settings", "Project:GetProjectInfo", "Project:UpdateProjectInfo")),
 	})
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	role := cr.CreateRole.Role.Id
-	expect(i4WantEvent{"IAM:CreateRole", "OPERATOR", "", "Role", role, "success", []string{"accessPolicy", "description", "name"}, "i4-create-role-request"})
+	expect(wantEvent{"IAM:CreateRole", "OPERATOR", "", "Role", role, "success", []string{"accessPolicy", "description", "name"}, "audit-create-role-request"})
 	s.Operator(p).MustDo(t, `mutation($id: ID!) { updateRole(input: {id: $id, name: "Project editor", accessPolicy: {rule: [{resource: "Project:Settings", action: ["Project:GetProjectInfo", "Project:UpdateProjectInfo"], effect: Allow}]}}) { role { id } } }`,
 		map[string]any{"id": role}, nil)
-	expect(i4WantEvent{"IAM:UpdateRole", "OPERATOR", "", "Role", role, "success", []string{"accessPolicy", "id", "name"}, ""})
-	temp := i4Role(t, op, "Temporary", i4Allow("IAM:Role", "IAM:GetRole"))
-	expect(i4WantEvent{"IAM:CreateRole", "OPERATOR", "", "Role", temp, "success", []string{"accessPolicy", "description", "name"}, ""})
+	expect(wantEvent{"IAM:UpdateRole", "OPERATOR", "", "Role", role, "success", []string{"accessPolicy", "id", "name"}, ""})
+	temp := atriumtest.CreateRole(t, op, "Temporary", atriumtest.Allow("IAM:Role", "IAM:GetRole"))
+	expect(wantEvent{"IAM:CreateRole", "OPERATOR", "", "Role", temp, "success", []string{"accessPolicy", "description", "name"}, ""})
 	s.Operator(p).MustDo(t, `mutation($id: ID!) { deleteRole(input: {id: $id}) { deletedRoleId } }`, map[string]any{"id": temp}, nil)
-	expect(i4WantEvent{"IAM:DeleteRole", "OPERATOR", "", "Role", temp, "success", []string{"id"}, ""})
+	expect(wantEvent{"IAM:DeleteRole", "OPERATOR", "", "Role", temp, "success", []string{"id"}, ""})
 	// A refused input records its error code.
 	_, err = client.CreateRole(ctx, op, client.CreateRoleInput{Name: ""})
-	i4Fails(t, err, "BAD_USER_INPUT")
-	expect(i4WantEvent{"IAM:CreateRole", "OPERATOR", "", "Role", "", "BAD_USER_INPUT", []string{"accessPolicy", "description", "name"}, ""})
+	atriumtest.FailsWith(t, err, "BAD_USER_INPUT")
+	expect(wantEvent{"IAM:CreateRole", "OPERATOR", "", "Role", "", "BAD_USER_INPUT", []string{"accessPolicy", "description", "name"}, ""})
 
 	// An application and a user, who accepts and signs in (and fails once).
-	app := i4App(t, op, "Portal")
-	expect(i4WantEvent{"App:CreateApplication", "OPERATOR", "", "Application", app, "success",
+	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "Portal"})
+	expect(wantEvent{"App:CreateApplication", "OPERATOR", "", "Application", app, "success",
 		[]string{"allowedCORSOriginsUrls", "allowedCallbackUrls", "description", "loginRedirectUri", "loginWithEmailEnabled", "name", "shouldSendInviteEmail"}, ""})
-	user, ticket := i4InviteUser(t, op, app, "audited.user@example.com", []string{role}, nil)
+	inv := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("audited.user@example.com"), ApplicationId: app, Roles: []string{role}})
+	user, ticket := inv.UserID, inv.Ticket
 	secrets = append(secrets, ticket)
-	expect(i4WantEvent{"App:CreateUser", "OPERATOR", "", "User", user, "success",
+	expect(wantEvent{"App:CreateUser", "OPERATOR", "", "User", user, "success",
 		[]string{"accessPolicy", "applicationId", "email", "phoneNumber", "profile", "resource", "roles", "shouldSendInviteEmail", "username"}, ""})
-	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: ticket, Password: i4Password})
-	i4Must(t, err)
-	expect(i4WantEvent{"App:AcceptInvitation", "", "", "User", user, "success", []string{"password", "ticket"}, ""})
-	si, err := client.SignIn(ctx, anon, client.SignInInput{ApplicationId: app, Email: "audited.user@example.com", Password: i4Password})
-	i4Must(t, err)
+	s.Accept(t, ticket, testPassword)
+	expect(wantEvent{"App:AcceptInvitation", "", "", "User", user, "success", []string{"password", "ticket"}, ""})
+	si, err := client.SignIn(ctx, anon, client.SignInInput{ApplicationId: app, Email: "audited.user@example.com", Password: testPassword})
+	atriumtest.Must(t, err)
 	userTok := si.SignIn.AccessToken
 	secrets = append(secrets, userTok)
-	expect(i4WantEvent{"App:SignIn", "USER", user, "User", user, "success", []string{"applicationId", "email", "password"}, ""})
-	const wrongPassword = "i4-Wrong-Pass-Phrase-3d2f"
+	expect(wantEvent{"App:SignIn", "USER", user, "User", user, "success", []string{"applicationId", "email", "password"}, ""})
+	const wrongPassword = "Wrong-Pass-Phrase-3d2f"
 	secrets = append(secrets, wrongPassword)
 	_, err = client.SignIn(ctx, anon, client.SignInInput{ApplicationId: app, Email: "audited.user@example.com", Password: wrongPassword})
-	i4Fails(t, err, "UNAUTHENTICATED")
-	expect(i4WantEvent{"App:SignIn", "", "", "User", user, "denied", []string{"applicationId", "email", "password"}, ""})
+	atriumtest.FailsWith(t, err, "UNAUTHENTICATED")
+	expect(wantEvent{"App:SignIn", "", "", "User", user, "denied", []string{"applicationId", "email", "password"}, ""})
 
 	// The operator and the user change the project; the user is refused a
 	// role.
-	_, err = client.UpdateProject(ctx, op, client.UpdateProjectInput{Name: i4Ptr("Audited, renamed")})
-	i4Must(t, err)
-	expect(i4WantEvent{"Project:UpdateProjectInfo", "OPERATOR", "", "Project", p, "success", []string{"name"}, ""})
-	asUser := i4Client(s, userTok, "")
-	_, err = client.UpdateProject(ctx, asUser, client.UpdateProjectInput{Description: i4Ptr("by the user")})
-	i4Must(t, err)
-	expect(i4WantEvent{"Project:UpdateProjectInfo", "USER", user, "Project", p, "success", []string{"description"}, ""})
-	_, err = client.CreateRole(ctx, asUser, client.CreateRoleInput{Name: "Escalation", AccessPolicy: i4Policy(i4Allow("*", "*"))})
-	i4Fails(t, err, "FORBIDDEN")
-	expect(i4WantEvent{"IAM:CreateRole", "USER", user, "Role", "", "denied", []string{"accessPolicy", "description", "name"}, ""})
+	_, err = client.UpdateProject(ctx, op, client.UpdateProjectInput{Name: ptr("Audited, renamed")})
+	atriumtest.Must(t, err)
+	expect(wantEvent{"Project:UpdateProjectInfo", "OPERATOR", "", "Project", p, "success", []string{"name"}, ""})
+	asUser := s.Client(userTok, "")
+	_, err = client.UpdateProject(ctx, asUser, client.UpdateProjectInput{Description: ptr("by the user")})
+	atriumtest.Must(t, err)
+	expect(wantEvent{"Project:UpdateProjectInfo", "USER", user, "Project", p, "success", []string{"description"}, ""})
+	_, err = client.CreateRole(ctx, asUser, client.CreateRoleInput{Name: "Escalation", AccessPolicy: atriumtest.Policy(atriumtest.Allow("*", "*"))})
+	atriumtest.FailsWith(t, err, "FORBIDDEN")
+	expect(wantEvent{"IAM:CreateRole", "USER", user, "Role", "", "denied", []string{"accessPolicy", "description", "name"}, ""})
 
 	// The default machine client: a new secret, a token, a wrong secret, and
 	// a change made with the machine token.
 	ms, err := client.M2MClients(ctx, op, nil, nil, nil)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	def := ms.M2mClients.Edges[0].Node
-	secret := i4Rotate(t, op, def.Id)
+	secret := atriumtest.RotateSecret(t, op, def.Id)
 	secrets = append(secrets, secret)
-	expect(i4WantEvent{"App:RotateM2MClientSecret", "OPERATOR", "", "M2MClient", def.Id, "success", []string{"id"}, ""})
-	machineTok := i4M2MToken(t, s, def.ClientId, secret)
+	expect(wantEvent{"App:RotateM2MClientSecret", "OPERATOR", "", "M2MClient", def.Id, "success", []string{"id"}, ""})
+	machineTok := s.M2MToken(t, def.ClientId, secret)
 	secrets = append(secrets, machineTok)
-	expect(i4WantEvent{"IAM:IssueM2MClientToken", "M2M_CLIENT", def.Id, "M2MClient", def.Id, "success", []string{"client_id", "client_secret"}, ""})
+	expect(wantEvent{"IAM:IssueM2MClientToken", "M2M_CLIENT", def.Id, "M2MClient", def.Id, "success", []string{"client_id", "client_secret"}, ""})
 	wrongSecret := secret[:len(secret)-4] + "zzzz"
 	secrets = append(secrets, wrongSecret)
-	i4WantOAuthError(t, i4FormToken(t, s, def.ClientId, wrongSecret), http.StatusUnauthorized, "invalid_client")
-	expect(i4WantEvent{"IAM:IssueM2MClientToken", "M2M_CLIENT", def.Id, "M2MClient", def.Id, "denied", []string{"client_id", "client_secret"}, ""})
+	wantOAuthError(t, s.ClientCredentials(t, def.ClientId, wrongSecret), http.StatusUnauthorized, "invalid_client")
+	expect(wantEvent{"IAM:IssueM2MClientToken", "M2M_CLIENT", def.Id, "M2MClient", def.Id, "denied", []string{"client_id", "client_secret"}, ""})
 	// An unknown client reaches no project: nothing to record here.
-	i4WantOAuthError(t, i4FormToken(t, s, "no-such-client", secret), http.StatusUnauthorized, "invalid_client")
-	byMachine := i4Role(t, i4Client(s, machineTok, ""), "Made by a machine", i4Allow("IAM:Role", "IAM:GetRole"))
-	expect(i4WantEvent{"IAM:CreateRole", "M2M_CLIENT", def.Id, "Role", byMachine, "success", []string{"accessPolicy", "description", "name"}, ""})
+	wantOAuthError(t, s.ClientCredentials(t, "no-such-client", secret), http.StatusUnauthorized, "invalid_client")
+	byMachine := atriumtest.CreateRole(t, s.Client(machineTok, ""), "Made by a machine", atriumtest.Allow("IAM:Role", "IAM:GetRole"))
+	expect(wantEvent{"IAM:CreateRole", "M2M_CLIENT", def.Id, "Role", byMachine, "success", []string{"accessPolicy", "description", "name"}, ""})
 
 	// Queries record nothing, whoever asks and whatever the answer.
-	before := i4Events(t, op, nil)
+	before := readAuditEvents(t, op, nil)
 	_, err = client.Project(ctx, op)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	_, err = client.Roles(ctx, op)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	_, err = client.Users(ctx, op, nil, nil, nil)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	_, err = client.M2MClient(ctx, op, def.Id)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	_, err = client.Me(ctx, asUser)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	_, err = client.AuditEvents(ctx, asUser, nil, nil, nil)
-	i4Fails(t, err, "FORBIDDEN") // Project:ListAuditEvents is not the user's
+	atriumtest.FailsWith(t, err, "FORBIDDEN") // Project:ListAuditEvents is not the user's
 	_, err = client.Roles(ctx, asUser)
-	i4Fails(t, err, "FORBIDDEN")
-	_, err = client.M2MMe(ctx, i4Client(s, machineTok, ""))
-	i4Must(t, err)
-	all := i4Events(t, op, nil)
-	if !slices.Equal(i4EventIDs(all), i4EventIDs(before)) {
+	atriumtest.FailsWith(t, err, "FORBIDDEN")
+	_, err = client.M2MMe(ctx, s.Client(machineTok, ""))
+	atriumtest.Must(t, err)
+	all := readAuditEvents(t, op, nil)
+	if !slices.Equal(eventIDs(all), eventIDs(before)) {
 		t.Fatalf("queries recorded events: %d before, %d after", len(before), len(all))
 	}
 
 	// Exactly one event per operation, as expected.
 	if len(all) != len(want) {
 		for _, e := range all {
-			t.Log(i4ShowEvent(e))
+			t.Log(showEvent(e))
 		}
 		t.Fatalf("%d events for %d operations", len(all), len(want))
 	}
 	used := map[string]bool{}
 	var times []time.Time
 	for _, w := range want {
-		var hits []i4Event
+		var hits []auditEvent
 		for _, e := range all {
 			if w.matches(e) && !used[e.Id] {
 				hits = append(hits, e)
@@ -205,7 +205,7 @@ func TestAuditTrail(t *testing.T) {
 		}
 		if len(hits) == 0 {
 			for _, e := range all {
-				t.Log(i4ShowEvent(e))
+				t.Log(showEvent(e))
 			}
 			t.Fatalf("no event %s", w)
 		}
@@ -220,11 +220,11 @@ func TestAuditTrail(t *testing.T) {
 		}
 	}
 	for i, e := range all {
-		if !i4UUID.MatchString(e.Id) || e.RequestId == "" || e.Time.IsZero() {
-			t.Errorf("event %s has no id, request id or time", i4ShowEvent(e))
+		if !atriumtest.UUID.MatchString(e.Id) || e.RequestId == "" || e.Time.IsZero() {
+			t.Errorf("event %s has no id, request id or time", showEvent(e))
 		}
 		if i > 0 && e.Time.After(all[i-1].Time) {
-			t.Errorf("events are not newest first: %s after %s", i4ShowEvent(e), i4ShowEvent(all[i-1]))
+			t.Errorf("events are not newest first: %s after %s", showEvent(e), showEvent(all[i-1]))
 		}
 	}
 	// Each request has its own id.
@@ -257,7 +257,7 @@ func TestAuditTrail(t *testing.T) {
 	}
 
 	// Filters: each selects what it says, in the same order.
-	where := func(keep func(i4Event) bool) []string {
+	where := func(keep func(auditEvent) bool) []string {
 		var ids []string
 		for _, e := range all {
 			if keep(e) {
@@ -270,39 +270,39 @@ func TestAuditTrail(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		filter client.AuditEventFilter
-		keep   func(i4Event) bool
+		keep   func(auditEvent) bool
 		least  int
 	}{
-		{"actorId user", client.AuditEventFilter{ActorId: &user}, func(e i4Event) bool { return e.Actor.Id == user }, 3},
-		{"actorId machine", client.AuditEventFilter{ActorId: &def.Id}, func(e i4Event) bool { return e.Actor.Id == def.Id }, 3},
-		{"targetId role", client.AuditEventFilter{TargetId: &role}, func(e i4Event) bool { return e.Target.Id == role }, 2},
-		{"targetId user", client.AuditEventFilter{TargetId: &user}, func(e i4Event) bool { return e.Target.Id == user }, 4},
-		{"action App:SignIn", client.AuditEventFilter{Action: i4Ptr("App:SignIn")}, func(e i4Event) bool { return e.Action == "App:SignIn" }, 2},
-		{"action IAM:CreateRole by user", client.AuditEventFilter{Action: i4Ptr("IAM:CreateRole"), ActorId: &user},
-			func(e i4Event) bool { return e.Action == "IAM:CreateRole" && e.Actor.Id == user }, 1},
-		{"since", client.AuditEventFilter{Since: &mid}, func(e i4Event) bool { return !e.Time.Before(mid) }, 1},
-		{"until", client.AuditEventFilter{Until: &mid}, func(e i4Event) bool { return e.Time.Before(mid) }, 1},
+		{"actorId user", client.AuditEventFilter{ActorId: &user}, func(e auditEvent) bool { return e.Actor.Id == user }, 3},
+		{"actorId machine", client.AuditEventFilter{ActorId: &def.Id}, func(e auditEvent) bool { return e.Actor.Id == def.Id }, 3},
+		{"targetId role", client.AuditEventFilter{TargetId: &role}, func(e auditEvent) bool { return e.Target.Id == role }, 2},
+		{"targetId user", client.AuditEventFilter{TargetId: &user}, func(e auditEvent) bool { return e.Target.Id == user }, 4},
+		{"action App:SignIn", client.AuditEventFilter{Action: ptr("App:SignIn")}, func(e auditEvent) bool { return e.Action == "App:SignIn" }, 2},
+		{"action IAM:CreateRole by user", client.AuditEventFilter{Action: ptr("IAM:CreateRole"), ActorId: &user},
+			func(e auditEvent) bool { return e.Action == "IAM:CreateRole" && e.Actor.Id == user }, 1},
+		{"since", client.AuditEventFilter{Since: &mid}, func(e auditEvent) bool { return !e.Time.Before(mid) }, 1},
+		{"until", client.AuditEventFilter{Until: &mid}, func(e auditEvent) bool { return e.Time.Before(mid) }, 1},
 		{"since and until", client.AuditEventFilter{Since: &all[len(all)-1].Time, Until: &mid},
-			func(e i4Event) bool { return !e.Time.Before(all[len(all)-1].Time) && e.Time.Before(mid) }, 1},
-		{"nothing", client.AuditEventFilter{Action: i4Ptr("IAM:NoSuchAction")}, func(i4Event) bool { return false }, 0},
+			func(e auditEvent) bool { return !e.Time.Before(all[len(all)-1].Time) && e.Time.Before(mid) }, 1},
+		{"nothing", client.AuditEventFilter{Action: ptr("IAM:NoSuchAction")}, func(auditEvent) bool { return false }, 0},
 	} {
 		wantIDs := where(tc.keep)
 		if len(wantIDs) < tc.least {
 			t.Fatalf("%s: the events hold only %d matches", tc.name, len(wantIDs))
 		}
-		if got := i4EventIDs(i4Events(t, op, &tc.filter)); !slices.Equal(got, wantIDs) {
+		if got := eventIDs(readAuditEvents(t, op, &tc.filter)); !slices.Equal(got, wantIDs) {
 			t.Errorf("%s: %d events %v, want %d %v", tc.name, len(got), got, len(wantIDs), wantIDs)
 		}
 	}
 	_, err = client.AuditEvents(ctx, op, nil, nil, &client.AuditEventFilter{Since: &mid, Until: &mid})
-	i4Fails(t, err, "BAD_USER_INPUT")
+	atriumtest.FailsWith(t, err, "BAD_USER_INPUT")
 
 	// Paging by 2: the same events, newest first, none twice.
 	var paged []string
 	var after *string
 	for range len(all) {
-		res, err := client.AuditEvents(ctx, op, i4Ptr(2), after, nil)
-		i4Must(t, err)
+		res, err := client.AuditEvents(ctx, op, ptr(2), after, nil)
+		atriumtest.Must(t, err)
 		conn := res.AuditEvents
 		if len(conn.Edges) == 0 || len(conn.Edges) > 2 {
 			t.Fatalf("a page of %d events", len(conn.Edges))
@@ -315,29 +315,29 @@ func TestAuditTrail(t *testing.T) {
 		}
 		after = conn.PageInfo.EndCursor
 	}
-	if !slices.Equal(paged, i4EventIDs(all)) {
-		t.Fatalf("paged by 2: %v\nin one page: %v", paged, i4EventIDs(all))
+	if !slices.Equal(paged, eventIDs(all)) {
+		t.Fatalf("paged by 2: %v\nin one page: %v", paged, eventIDs(all))
 	}
 
 	// Events live in their project: B's trail has its own creation only.
-	b := i4Project(t, s, "Elsewhere")
-	bEvents := i4Events(t, i4Operator(s, b), nil)
+	b := s.CreateProject(t, "Elsewhere")
+	bEvents := readAuditEvents(t, s.Operator(b), nil)
 	if len(bEvents) != 1 || bEvents[0].Action != "Project:CreateProject" || bEvents[0].Target.Id != b {
 		for _, e := range bEvents {
-			t.Log(i4ShowEvent(e))
+			t.Log(showEvent(e))
 		}
 		t.Fatalf("project B has %d events", len(bEvents))
 	}
-	for _, e := range i4Events(t, i4Operator(s, s.Sandbox), nil) {
-		if slices.Contains(i4EventIDs(all), e.Id) || e.Target.Id == p || e.Actor.Id == user {
-			t.Errorf("the sandbox shows an event of project A: %s", i4ShowEvent(e))
+	for _, e := range readAuditEvents(t, s.Operator(s.Sandbox), nil) {
+		if slices.Contains(eventIDs(all), e.Id) || e.Target.Id == p || e.Actor.Id == user {
+			t.Errorf("the sandbox shows an event of project A: %s", showEvent(e))
 		}
 	}
 	// The machine token of A cannot read B's trail.
-	_, err = client.AuditEvents(ctx, i4Client(s, machineTok, b), nil, nil, nil)
-	i4Fails(t, err, "NOT_FOUND")
+	_, err = client.AuditEvents(ctx, s.Client(machineTok, b), nil, nil, nil)
+	atriumtest.FailsWith(t, err, "NOT_FOUND")
 	// ... but reads its own with full access.
-	if got := i4Events(t, i4Client(s, machineTok, ""), nil); !slices.Equal(i4EventIDs(got), i4EventIDs(all)) {
+	if got := readAuditEvents(t, s.Client(machineTok, ""), nil); !slices.Equal(eventIDs(got), eventIDs(all)) {
 		t.Fatalf("the machine client sees %d events, the operator %d", len(got), len(all))
 	}
 }
@@ -348,18 +348,18 @@ func TestAuditDeveloperTargets(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	ctx := t.Context()
-	op := i4Operator(s, s.Sandbox)
-	role := i4Role(t, op, "Staff", i4Allow("Project:Settings", "Project:GetProjectInfo"))
+	op := s.Operator(s.Sandbox)
+	role := atriumtest.CreateRole(t, op, "Staff", atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))
 	inv, err := client.InviteDeveloper(ctx, op, client.InviteDeveloperInput{Email: "audit.dev@example.com", Roles: []string{role}})
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	dev := inv.InviteDeveloper.Developer.Id
-	_, err = client.UpdateDeveloper(ctx, op, client.UpdateDeveloperInput{Id: dev, AccessPolicy: i4Policy(i4Allow("IAM:Role", "IAM:GetRole"))})
-	i4Must(t, err)
+	_, err = client.UpdateDeveloper(ctx, op, client.UpdateDeveloperInput{Id: dev, AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:GetRole"))})
+	atriumtest.Must(t, err)
 	_, err = client.RemoveDeveloper(ctx, op, client.RemoveDeveloperInput{Id: dev})
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 
 	var got []string
-	for _, e := range i4Events(t, op, nil) {
+	for _, e := range readAuditEvents(t, op, nil) {
 		if strings.HasPrefix(e.Action, "IAM:") && strings.Contains(e.Action, "Developer") {
 			got = append(got, e.Action+" "+e.Target.Type+"/"+e.Target.Id)
 		}
@@ -369,7 +369,7 @@ func TestAuditDeveloperTargets(t *testing.T) {
 	if len(got) != 3 || got[2] != wantRemove {
 		t.Fatalf("developer events: %q", got)
 	}
-	if byTarget := i4Events(t, op, &client.AuditEventFilter{TargetId: &dev}); len(byTarget) != 3 {
+	if byTarget := readAuditEvents(t, op, &client.AuditEventFilter{TargetId: &dev}); len(byTarget) != 3 {
 		t.Errorf("%s", fmt.Sprintf("graph/audit.go targetOf takes the target of inviteDeveloper/updateDeveloper from the payload's *iam.Membership: type %q and id \"<projectId>/<developerId>\" instead of Developer/<developerId> (removeDeveloper and acceptInvitation use the latter), so targetId=<developer id> finds %d of 3 events: %q",
 			"Membership", len(byTarget), got))
 	}
@@ -385,23 +385,22 @@ func TestAuditDeveloperSignIn(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	ctx := t.Context()
-	a, b := s.Sandbox, i4Project(t, s, "Second")
-	policy := i4Policy(i4Allow("*", "*"))
-	inv, err := client.InviteDeveloper(ctx, i4Operator(s, a), client.InviteDeveloperInput{Email: "audited@example.com", AccessPolicy: policy})
-	i4Must(t, err)
-	_, err = client.InviteDeveloper(ctx, i4Operator(s, b), client.InviteDeveloperInput{Email: "audited@example.com", AccessPolicy: policy})
-	i4Must(t, err)
-	anon := i4Client(s, "", "")
-	_, err = client.AcceptInvitation(ctx, anon, client.AcceptInvitationInput{Ticket: i4Ticket(t, *inv.InviteDeveloper.InvitationUrl), Password: i4Password})
-	i4Must(t, err)
+	a, b := s.Sandbox, s.CreateProject(t, "Second")
+	policy := atriumtest.Policy(atriumtest.Allow("*", "*"))
+	inv, err := client.InviteDeveloper(ctx, s.Operator(a), client.InviteDeveloperInput{Email: "audited@example.com", AccessPolicy: policy})
+	atriumtest.Must(t, err)
+	_, err = client.InviteDeveloper(ctx, s.Operator(b), client.InviteDeveloperInput{Email: "audited@example.com", AccessPolicy: policy})
+	atriumtest.Must(t, err)
+	anon := s.Client("", "")
+	s.Accept(t, atriumtest.Ticket(t, *inv.InviteDeveloper.InvitationUrl), testPassword)
 	dev := inv.InviteDeveloper.Developer.Id
 	_, err = client.SignInDeveloper(ctx, anon, client.SignInDeveloperInput{Email: "audited@example.com", Password: "not-the-password"})
-	i4Fails(t, err, "UNAUTHENTICATED")
-	_, err = client.SignInDeveloper(ctx, anon, client.SignInDeveloperInput{Email: "audited@example.com", Password: i4Password})
-	i4Must(t, err)
+	atriumtest.FailsWith(t, err, "UNAUTHENTICATED")
+	_, err = client.SignInDeveloper(ctx, anon, client.SignInDeveloperInput{Email: "audited@example.com", Password: testPassword})
+	atriumtest.Must(t, err)
 
 	for _, project := range []string{a, b} {
-		events := i4Events(t, i4Operator(s, project), &client.AuditEventFilter{Action: i4Ptr("IAM:SignInDeveloper")})
+		events := readAuditEvents(t, s.Operator(project), &client.AuditEventFilter{Action: ptr("IAM:SignInDeveloper")})
 		var got []string
 		for _, e := range events {
 			got = append(got, e.Outcome+" by "+e.Actor.Kind+"/"+e.Actor.Id+" on "+e.Target.Type+"/"+e.Target.Id)

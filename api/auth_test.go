@@ -69,7 +69,7 @@ func TestBadCredential(t *testing.T) {
 func TestProjectHeader(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
-	other := createProject(t, s, "Other")
+	other := s.CreateProject(t, "Other")
 	bearer := "Bearer " + atriumtest.AdminSecret
 	id := func(r *atriumtest.Response) string {
 		t.Helper()
@@ -129,8 +129,8 @@ func TestProjectHeader(t *testing.T) {
 func TestProjectsAsOperator(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
-	a := createProject(t, s, "Alpha")
-	b := createProject(t, s, "Beta")
+	a := s.CreateProject(t, "Alpha")
+	b := s.CreateProject(t, "Beta")
 	var out struct{ Projects []struct{ ID, Name string } }
 	// No project header needed; with one, still every project.
 	for _, c := range []*atriumtest.Client{s.Operator(""), s.Operator(a)} {

@@ -1,45 +1,10 @@
 package api_test
 
 import (
-	"net/url"
 	"testing"
 
 	"atrium/atriumtest"
 )
-
-// invitee sets up an application and a role and invites one practitioner.
-type invitee struct {
-	App, Role, UserID, URL, Ticket string
-}
-
-func createApplication(t *testing.T, c *atriumtest.Client, name string) string {
-	t.Helper()
-	var out struct {
-		CreateApplication struct{ Application struct{ ID string } }
-	}
-	c.MustDo(t, `mutation($n: String!) { createApplication(input: {name: $n, allowedCallbackUrls: ["https://app.example.com/callback"], loginRedirectUri: "https://app.example.com/login"}) { application { id } } }`,
-		map[string]any{"n": name}, &out)
-	return out.CreateApplication.Application.ID
-}
-
-func invite(t *testing.T, c *atriumtest.Client, app, role, email string) invitee {
-	t.Helper()
-	var out struct {
-		InviteUser struct {
-			User          struct{ ID string }
-			InvitationURL string
-		}
-	}
-	c.MustDo(t, `mutation($in: InviteUserInput!) { inviteUser(input: $in) { user { id } invitationUrl } }`, map[string]any{"in": map[string]any{
-		"email": email, "applicationId": app, "roles": []string{role},
-		"resource": map[string]any{"resourceType": "Practitioner", "name": []any{map[string]any{"family": "Snow"}}},
-	}}, &out)
-	u, err := url.Parse(out.InviteUser.InvitationURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return invitee{App: app, Role: role, UserID: out.InviteUser.User.ID, URL: out.InviteUser.InvitationURL, Ticket: u.Query().Get("ticket")}
-}
 
 func TestInviteAcceptSignIn(t *testing.T) {
 	t.Parallel()

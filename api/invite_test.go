@@ -14,25 +14,25 @@ import (
 	"atrium/atriumtest"
 )
 
-// ivSetup is a server with an application and an allow-all role in the
+// setupInvites is a server with an application and an allow-all role in the
 // sandbox project.
-type ivSetup struct {
+type setupInvites struct {
 	s         *atriumtest.Server
 	op        *atriumtest.Client
 	app, role string
 }
 
-func newIvSetup(t *testing.T, opts ...atriumtest.Option) ivSetup {
+func newIvSetup(t *testing.T, opts ...atriumtest.Option) setupInvites {
 	t.Helper()
 	s := atriumtest.NewServer(t, opts...)
 	op := s.Operator(s.Sandbox)
-	return ivSetup{s: s, op: op, app: createApplication(t, op, "EHR"), role: createRole(t, op, "Staff")}
+	return setupInvites{s: s, op: op, app: createApplication(t, op, "EHR"), role: createRole(t, op, "Staff")}
 }
 
 // in is a valid invitation of email with the setup's role and a new
 // Practitioner profile; extra fields are merged over it (nil deletes).
-func (v ivSetup) in(email string, extra map[string]any) map[string]any {
-	in := map[string]any{"email": email, "applicationId": v.app, "roles": []string{v.role}, "resource": ivPractitioner("Snow")}
+func (v setupInvites) in(email string, extra map[string]any) map[string]any {
+	in := map[string]any{"email": email, "applicationId": v.app, "roles": []string{v.role}, "resource": practitioner("Snow")}
 	for k, x := range extra {
 		if x == nil {
 			delete(in, k)
@@ -46,7 +46,7 @@ func (v ivSetup) in(email string, extra map[string]any) map[string]any {
 func TestInviteDuplicateEmailIsConflict(t *testing.T) {
 	t.Parallel()
 	v := newIvSetup(t)
-	first := ivInvite(t, v.op, v.in("dup@example.com", nil))
+	first := inviteView(t, v.op, v.in("dup@example.com", nil))
 	if first.User.Email == nil || *first.User.Email != "dup@example.com" || first.User.Status != "INVITED" {
 		t.Fatalf("first invitation: %+v", first.User)
 	}
@@ -54,22 +54,22 @@ func TestInviteDuplicateEmailIsConflict(t *testing.T) {
 		t.Run(email, func(t *testing.T) {
 			// A different resource: the refused invitation must not touch
 			// the member's profile.
-			r := v.op.Fails(t, "CONFLICT", "", ivInviteMutation, map[string]any{"in": v.in(email, map[string]any{
+			r := v.op.Fails(t, "CONFLICT", "", inviteMutation, map[string]any{"in": v.in(email, map[string]any{
 				"resource": map[string]any{"resourceType": "Patient", "name": []any{map[string]any{"family": "Intruder"}}},
 			})})
-			ivWantMessage(t, r, "already a member")
-			ivWantMessage(t, r, "dup@example.com")
+			wantMessage(t, r, "already a member")
+			wantMessage(t, r, "dup@example.com")
 		})
 	}
-	if n := ivCountUsers(t, v.op); n != 1 {
+	if n := countUsers(t, v.op); n != 1 {
 		t.Fatalf("%d users after duplicate invitations, want 1", n)
 	}
-	ivWantProfile(t, v.s, v.s.Sandbox, first.User.Profile, "Practitioner", "Snow")
+	wantProfile(t, v.s, v.s.Sandbox, first.User.Profile, "Practitioner", "Snow")
 }
 
-// ivWantProfile checks, in the store, that ref resolves to a profile of
+// wantProfile checks, in the store, that ref resolves to a profile of
 // the type with the given family name.
-func ivWantProfile(t *testing.T, s *atriumtest.Server, project, ref, typ, family string) {
+func wantProfile(t *testing.T, s *atriumtest.Server, project, ref, typ, family string) {
 	t.Helper()
 	kind, id, ok := strings.Cut(ref, "/")
 	if !ok || kind != typ {
@@ -90,38 +90,38 @@ func ivWantProfile(t *testing.T, s *atriumtest.Server, project, ref, typ, family
 func TestInviteDuplicatePhoneLeavesMemberProfileAlone(t *testing.T) {
 	t.Parallel()
 	v := newIvSetup(t)
-	first := ivInvite(t, v.op, v.in("", map[string]any{"email": nil, "phoneNumber": "+15555550123"}))
-	v.op.Fails(t, "CONFLICT", "", ivInviteMutation, map[string]any{"in": v.in("", map[string]any{
+	first := inviteView(t, v.op, v.in("", map[string]any{"email": nil, "phoneNumber": "+15555550123"}))
+	v.op.Fails(t, "CONFLICT", "", inviteMutation, map[string]any{"in": v.in("", map[string]any{
 		"email": nil, "phoneNumber": "+15555550123",
 		"resource": map[string]any{"resourceType": "Patient", "name": []any{map[string]any{"family": "Intruder"}}},
 	})})
-	if n := ivCountUsers(t, v.op); n != 1 {
+	if n := countUsers(t, v.op); n != 1 {
 		t.Fatalf("%d users after a duplicate phone invitation, want 1", n)
 	}
 	// The member's profile keeps its type and content, and its reference
 	// still resolves through the API.
-	ivWantProfile(t, v.s, v.s.Sandbox, first.User.Profile, "Practitioner", "Snow")
-	ivInvite(t, v.op, v.in("colleague@example.com", map[string]any{"resource": nil, "profile": first.User.Profile}))
+	wantProfile(t, v.s, v.s.Sandbox, first.User.Profile, "Practitioner", "Snow")
+	inviteView(t, v.op, v.in("colleague@example.com", map[string]any{"resource": nil, "profile": first.User.Profile}))
 }
 
 func TestInviteSameEmailInTwoProjects(t *testing.T) {
 	t.Parallel()
 	v := newIvSetup(t)
-	other := ivProject(t, v.s, "Other")
+	other := v.s.CreateProject(t, "Other")
 	op2 := v.s.Operator(other)
 	app2, role2 := createApplication(t, op2, "EHR 2"), createRole(t, op2, "Staff 2")
 
-	a := ivInvite(t, v.op, v.in("twice@example.com", nil))
-	b := ivInvite(t, op2, map[string]any{"email": "Twice@Example.com", "applicationId": app2, "roles": []string{role2}, "resource": ivPractitioner("Other")})
+	a := inviteView(t, v.op, v.in("twice@example.com", nil))
+	b := inviteView(t, op2, map[string]any{"email": "Twice@Example.com", "applicationId": app2, "roles": []string{role2}, "resource": practitioner("Other")})
 	if a.User.ID == b.User.ID || a.User.Profile == b.User.Profile {
 		t.Fatalf("the same email in two projects is one user or shares a profile: %+v / %+v", a.User, b.User)
 	}
 	if *b.User.Email != "twice@example.com" {
 		t.Fatalf("email not normalised: %q", *b.User.Email)
 	}
-	ivWantProfile(t, v.s, v.s.Sandbox, a.User.Profile, "Practitioner", "Snow")
-	ivWantProfile(t, v.s, other, b.User.Profile, "Practitioner", "Other")
-	if ivCountUsers(t, v.op) != 1 || ivCountUsers(t, op2) != 1 {
+	wantProfile(t, v.s, v.s.Sandbox, a.User.Profile, "Practitioner", "Snow")
+	wantProfile(t, v.s, other, b.User.Profile, "Practitioner", "Other")
+	if countUsers(t, v.op) != 1 || countUsers(t, op2) != 1 {
 		t.Fatal("each project should hold exactly its own user")
 	}
 	// Each is visible only in its own project.
@@ -131,7 +131,7 @@ func TestInviteSameEmailInTwoProjects(t *testing.T) {
 func TestInviteRoleMustBelongToProject(t *testing.T) {
 	t.Parallel()
 	v := newIvSetup(t)
-	foreign := createRole(t, v.s.Operator(ivProject(t, v.s, "Other")), "Foreign")
+	foreign := createRole(t, v.s.Operator(v.s.CreateProject(t, "Other")), "Foreign")
 	for _, tc := range []struct {
 		name  string
 		roles []string
@@ -143,15 +143,15 @@ func TestInviteRoleMustBelongToProject(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			v.op.Fails(t, "NOT_FOUND", tc.field, ivInviteMutation, map[string]any{"in": v.in("r@example.com", map[string]any{"roles": tc.roles})})
+			v.op.Fails(t, "NOT_FOUND", tc.field, inviteMutation, map[string]any{"in": v.in("r@example.com", map[string]any{"roles": tc.roles})})
 		})
 	}
 	t.Run("field names the input position after a repeated role", func(t *testing.T) {
 		t.Parallel()
-		v.op.Fails(t, "NOT_FOUND", "input.roles[2]", ivInviteMutation, map[string]any{"in": v.in("r@example.com", map[string]any{"roles": []string{v.role, v.role, foreign}})})
+		v.op.Fails(t, "NOT_FOUND", "input.roles[2]", inviteMutation, map[string]any{"in": v.in("r@example.com", map[string]any{"roles": []string{v.role, v.role, foreign}})})
 	})
 	t.Cleanup(func() {
-		if n := ivCountUsers(t, v.op); n != 0 {
+		if n := countUsers(t, v.op); n != 0 {
 			t.Errorf("%d users created by refused invitations", n)
 		}
 	})
@@ -160,11 +160,11 @@ func TestInviteRoleMustBelongToProject(t *testing.T) {
 func TestInviteApplicationMustBelongToProject(t *testing.T) {
 	t.Parallel()
 	v := newIvSetup(t)
-	foreign := createApplication(t, v.s.Operator(ivProject(t, v.s, "Other")), "Foreign")
+	foreign := createApplication(t, v.s.Operator(v.s.CreateProject(t, "Other")), "Foreign")
 	for name, app := range map[string]string{"unknown": "00000000-0000-0000-0000-000000000000", "of another project": foreign} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			v.op.Fails(t, "NOT_FOUND", "input.applicationId", ivInviteMutation, map[string]any{"in": v.in("a@example.com", map[string]any{"applicationId": app})})
+			v.op.Fails(t, "NOT_FOUND", "input.applicationId", inviteMutation, map[string]any{"in": v.in("a@example.com", map[string]any{"applicationId": app})})
 		})
 	}
 }
@@ -191,15 +191,15 @@ func TestInviteAccessPolicyIsValidated(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			in := v.in("p@example.com", map[string]any{"roles": nil, "accessPolicy": map[string]any{"rule": tc.rules}})
-			v.op.Fails(t, "BAD_USER_INPUT", tc.field, ivInviteMutation, map[string]any{"in": in})
+			v.op.Fails(t, "BAD_USER_INPUT", tc.field, inviteMutation, map[string]any{"in": in})
 			// With a valid role as well the policy is still checked.
 			in["roles"] = []string{v.role}
-			v.op.Fails(t, "BAD_USER_INPUT", tc.field, ivInviteMutation, map[string]any{"in": in})
+			v.op.Fails(t, "BAD_USER_INPUT", tc.field, inviteMutation, map[string]any{"in": in})
 		})
 	}
 	t.Run("unknown effect", func(t *testing.T) {
 		t.Parallel()
-		r := v.op.Do(t, ivInviteMutation, map[string]any{"in": v.in("p@example.com", map[string]any{
+		r := v.op.Do(t, inviteMutation, map[string]any{"in": v.in("p@example.com", map[string]any{
 			"accessPolicy": map[string]any{"rule": []any{rule([]string{"App:User"}, []string{"App:GetUser"}, "Maybe")}},
 		})})
 		// gqlgen refuses a bad enum in variables before any resolver runs.
@@ -208,7 +208,7 @@ func TestInviteAccessPolicyIsValidated(t *testing.T) {
 		}
 	})
 	t.Cleanup(func() {
-		if n := ivCountUsers(t, v.op); n != 0 {
+		if n := countUsers(t, v.op); n != 0 {
 			t.Errorf("%d users created by refused invitations", n)
 		}
 	})
@@ -228,15 +228,15 @@ func TestInviteNeedsRolesOrPolicy(t *testing.T) {
 
 	t.Run("neither", func(t *testing.T) {
 		t.Parallel()
-		v.op.Fails(t, "BAD_USER_INPUT", "input.roles", ivInviteMutation, map[string]any{"in": v.in("n@example.com", map[string]any{"roles": nil})})
+		v.op.Fails(t, "BAD_USER_INPUT", "input.roles", inviteMutation, map[string]any{"in": v.in("n@example.com", map[string]any{"roles": nil})})
 	})
 	t.Run("empty roles and no policy", func(t *testing.T) {
 		t.Parallel()
-		v.op.Fails(t, "BAD_USER_INPUT", "input.roles", ivInviteMutation, map[string]any{"in": v.in("n@example.com", map[string]any{"roles": []string{}})})
+		v.op.Fails(t, "BAD_USER_INPUT", "input.roles", inviteMutation, map[string]any{"in": v.in("n@example.com", map[string]any{"roles": []string{}})})
 	})
 	t.Run("policy only", func(t *testing.T) {
 		t.Parallel()
-		got := ivInvite(t, v.op, v.in("policy@example.com", map[string]any{"roles": nil, "accessPolicy": listApps}))
+		got := inviteView(t, v.op, v.in("policy@example.com", map[string]any{"roles": nil, "accessPolicy": listApps}))
 		if len(got.User.Roles) != 0 || got.User.AccessPolicy == nil || len(got.User.AccessPolicy.Rule) != 1 ||
 			got.User.AccessPolicy.Rule[0].Action[0] != "App:ListAllApplications" {
 			t.Fatalf("policy-only user: %+v", got.User)
@@ -244,17 +244,17 @@ func TestInviteNeedsRolesOrPolicy(t *testing.T) {
 	})
 	t.Run("policy and empty roles", func(t *testing.T) {
 		t.Parallel()
-		ivInvite(t, v.op, v.in("policy2@example.com", map[string]any{"roles": []string{}, "accessPolicy": listApps}))
+		inviteView(t, v.op, v.in("policy2@example.com", map[string]any{"roles": []string{}, "accessPolicy": listApps}))
 	})
 	t.Run("both are merged", func(t *testing.T) {
 		t.Parallel()
-		got := ivInvite(t, v.op, v.in("both@example.com", map[string]any{"roles": []string{readRoles}, "accessPolicy": listApps}))
-		if u := ivGetUser(t, v.op, got.User.ID); len(u.Roles) != 1 || u.Roles[0].ID != readRoles || u.AccessPolicy == nil || len(u.AccessPolicy.Rule) != 1 {
+		got := inviteView(t, v.op, v.in("both@example.com", map[string]any{"roles": []string{readRoles}, "accessPolicy": listApps}))
+		if u := getUser(t, v.op, got.User.ID); len(u.Roles) != 1 || u.Roles[0].ID != readRoles || u.AccessPolicy == nil || len(u.AccessPolicy.Rule) != 1 {
 			t.Fatalf("user with roles and policy: %+v", u)
 		}
 		const password = "merged-access-1"
-		v.s.Client("", "").MustDo(t, ivAcceptMutation, map[string]any{"t": ivTicket(t, got.InvitationURL), "p": password}, nil)
-		user := v.s.Client(ivSignIn(t, v.s, v.app, "both@example.com", password), "")
+		v.s.Client("", "").MustDo(t, acceptMutation, map[string]any{"t": atriumtest.Ticket(t, got.InvitationURL), "p": password}, nil)
+		user := v.s.Client(v.s.SignIn(t, v.app, "both@example.com", password), "")
 		user.MustDo(t, `{ roles { id } }`, nil, nil)        // from the role
 		user.MustDo(t, `{ applications { id } }`, nil, nil) // from the inline policy
 		user.Fails(t, "FORBIDDEN", "", `{ project { id } }`, nil)
@@ -264,18 +264,18 @@ func TestInviteNeedsRolesOrPolicy(t *testing.T) {
 func TestInvitePhoneUser(t *testing.T) {
 	t.Parallel()
 	v := newIvSetup(t)
-	got := ivInvite(t, v.op, v.in("", map[string]any{"email": nil, "phoneNumber": " +15555550123 "}))
+	got := inviteView(t, v.op, v.in("", map[string]any{"email": nil, "phoneNumber": " +15555550123 "}))
 	u := got.User
 	if u.Email != nil || u.PhoneNumber == nil || *u.PhoneNumber != "+15555550123" || u.AuthenticationMethod != "sms" || u.Name != "+15555550123" {
 		t.Fatalf("phone user: %+v", u)
 	}
 	// An empty email counts as none.
-	got = ivInvite(t, v.op, v.in("", map[string]any{"email": "", "phoneNumber": "+15555550124", "username": "Arya"}))
+	got = inviteView(t, v.op, v.in("", map[string]any{"email": "", "phoneNumber": "+15555550124", "username": "Arya"}))
 	if got.User.Email != nil || got.User.AuthenticationMethod != "sms" || got.User.Name != "Arya" {
 		t.Fatalf("phone user with empty email: %+v", got.User)
 	}
 	// Email and phone: signs in by email, keeps the phone.
-	got = ivInvite(t, v.op, v.in("both@example.com", map[string]any{"phoneNumber": "+15555550125"}))
+	got = inviteView(t, v.op, v.in("both@example.com", map[string]any{"phoneNumber": "+15555550125"}))
 	if got.User.AuthenticationMethod != "email" || got.User.PhoneNumber == nil || *got.User.PhoneNumber != "+15555550125" {
 		t.Fatalf("user with email and phone: %+v", got.User)
 	}
@@ -301,7 +301,7 @@ func TestInviteRejectsBadContact(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			v.op.Fails(t, "BAD_USER_INPUT", tc.field, ivInviteMutation, map[string]any{"in": v.in("ok@example.com", tc.extra)})
+			v.op.Fails(t, "BAD_USER_INPUT", tc.field, inviteMutation, map[string]any{"in": v.in("ok@example.com", tc.extra)})
 		})
 	}
 }
@@ -309,25 +309,25 @@ func TestInviteRejectsBadContact(t *testing.T) {
 func TestInviteUsernameBecomesName(t *testing.T) {
 	t.Parallel()
 	v := newIvSetup(t)
-	got := ivInvite(t, v.op, v.in("Jon.Snow@Example.com", map[string]any{"username": "  Dr. Jon Snow "}))
+	got := inviteView(t, v.op, v.in("Jon.Snow@Example.com", map[string]any{"username": "  Dr. Jon Snow "}))
 	if got.User.Name != "Dr. Jon Snow" {
 		t.Fatalf("name = %q, want the trimmed username", got.User.Name)
 	}
-	got = ivInvite(t, v.op, v.in(" Arya@Example.com ", nil))
+	got = inviteView(t, v.op, v.in(" Arya@Example.com ", nil))
 	if got.User.Name != "arya@example.com" {
 		t.Fatalf("name = %q, want the normalised email", got.User.Name)
 	}
-	v.op.Fails(t, "BAD_USER_INPUT", "input.username", ivInviteMutation, map[string]any{"in": v.in("long@example.com", map[string]any{"username": strings.Repeat("n", 101)})})
+	v.op.Fails(t, "BAD_USER_INPUT", "input.username", inviteMutation, map[string]any{"in": v.in("long@example.com", map[string]any{"username": strings.Repeat("n", 101)})})
 }
 
 func TestInviteProfileRules(t *testing.T) {
 	t.Parallel()
 	v := newIvSetup(t)
-	existing := ivInvite(t, v.op, v.in("first@example.com", nil)).User.Profile
-	otherOp := v.s.Operator(ivProject(t, v.s, "Other"))
-	foreign := ivInvite(t, otherOp, map[string]any{
+	existing := inviteView(t, v.op, v.in("first@example.com", nil)).User.Profile
+	otherOp := v.s.Operator(v.s.CreateProject(t, "Other"))
+	foreign := inviteView(t, otherOp, map[string]any{
 		"email": "foreign@example.com", "applicationId": createApplication(t, otherOp, "App"),
-		"roles": []string{createRole(t, otherOp, "Role")}, "resource": ivPractitioner("Foreign"),
+		"roles": []string{createRole(t, otherOp, "Role")}, "resource": practitioner("Foreign"),
 	}).User.Profile
 	_, existingID, _ := strings.Cut(existing, "/")
 
@@ -346,7 +346,7 @@ func TestInviteProfileRules(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := v.op.Fails(t, tc.code, tc.field, ivInviteMutation, map[string]any{"in": v.in("second@example.com", tc.extra)})
+			r := v.op.Fails(t, tc.code, tc.field, inviteMutation, map[string]any{"in": v.in("second@example.com", tc.extra)})
 			if tc.field == "" && !strings.HasPrefix(r.Errors[0].Extensions.Field, "input.") {
 				t.Fatalf("error field %q does not name the input", r.Errors[0].Extensions.Field)
 			}
@@ -354,15 +354,15 @@ func TestInviteProfileRules(t *testing.T) {
 	}
 	t.Run("existing profile", func(t *testing.T) {
 		t.Parallel()
-		got := ivInvite(t, v.op, v.in("colleague@example.com", map[string]any{"resource": nil, "profile": existing}))
+		got := inviteView(t, v.op, v.in("colleague@example.com", map[string]any{"resource": nil, "profile": existing}))
 		if got.User.Profile != existing {
 			t.Fatalf("profile = %q, want %q", got.User.Profile, existing)
 		}
 	})
 	t.Run("Patient resource", func(t *testing.T) {
 		t.Parallel()
-		got := ivInvite(t, v.op, v.in("patient@example.com", map[string]any{"resource": map[string]any{"resourceType": "Patient", "name": []any{map[string]any{"family": "Stark"}}}}))
-		ivWantProfile(t, v.s, v.s.Sandbox, got.User.Profile, "Patient", "Stark")
+		got := inviteView(t, v.op, v.in("patient@example.com", map[string]any{"resource": map[string]any{"resourceType": "Patient", "name": []any{map[string]any{"family": "Stark"}}}}))
+		wantProfile(t, v.s, v.s.Sandbox, got.User.Profile, "Patient", "Stark")
 	})
 }
 
@@ -397,7 +397,7 @@ func TestInviteUsersBatch(t *testing.T) {
 		if r.Error != nil || r.User == nil || r.User.Email == nil || *r.User.Email != want || r.User.Status != "INVITED" || r.InvitationURL == nil {
 			t.Fatalf("row %d: %+v", i, r)
 		}
-		ivTicket(t, *r.InvitationURL)
+		atriumtest.Ticket(t, *r.InvitationURL)
 	}
 	if *res[0].InvitationURL == *res[2].InvitationURL {
 		t.Fatal("two rows share an invitation link")
@@ -409,7 +409,7 @@ func TestInviteUsersBatch(t *testing.T) {
 	if r := res[3]; r.User != nil || r.Error == nil || r.Error.Code != "CONFLICT" || !strings.Contains(r.Error.Message, "already a member") {
 		t.Fatalf("row 3: %+v (error %+v)", r, r.Error)
 	}
-	if n := ivCountUsers(t, v.op); n != 2 {
+	if n := countUsers(t, v.op); n != 2 {
 		t.Fatalf("%d users after the batch, want 2", n)
 	}
 
@@ -419,7 +419,7 @@ func TestInviteUsersBatch(t *testing.T) {
 	}
 	v.op.Fails(t, "BAD_USER_INPUT", "", batch, map[string]any{"in": rows})
 	v.op.Fails(t, "BAD_USER_INPUT", "", batch, map[string]any{"in": []any{}})
-	if n := ivCountUsers(t, v.op); n != 2 {
+	if n := countUsers(t, v.op); n != 2 {
 		t.Fatalf("%d users after refused batches, want 2", n)
 	}
 }
@@ -474,13 +474,13 @@ func TestInviteConcurrentDuplicates(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			results[i], errs[i] = ivPost(v.s, atriumtest.AdminSecret, v.s.Sandbox, ivInviteMutation, map[string]any{"in": v.in("race@example.com", nil)})
+			results[i], errs[i] = v.s.Client(atriumtest.AdminSecret, v.s.Sandbox).Try(inviteMutation, map[string]any{"in": v.in("race@example.com", nil)})
 		})
 	}
 	close(start)
 	wg.Wait()
 
-	var winner struct{ InviteUser ivInvited }
+	var winner struct{ InviteUser invitedView }
 	wins := 0
 	var others []string
 	for i, r := range results {
@@ -500,7 +500,7 @@ func TestInviteConcurrentDuplicates(t *testing.T) {
 	if wins != 1 {
 		t.Fatalf("%d of %d concurrent invitations of one email succeeded, want 1", wins, n)
 	}
-	if c := ivCountUsers(t, v.op); c != 1 {
+	if c := countUsers(t, v.op); c != 1 {
 		t.Fatalf("%d users, want 1", c)
 	}
 	ref := winner.InviteUser.User.Profile
@@ -528,9 +528,9 @@ func TestInviteConcurrentDuplicates(t *testing.T) {
 	if _, err := v.s.DB.Tenant(v.s.Sandbox).Profiles().Get(context.Background(), id); err != nil {
 		t.Fatalf("the member's profile %s is gone: %v", ref, err)
 	}
-	ivWantProfile(t, v.s, v.s.Sandbox, ref, "Practitioner", "Snow")
+	wantProfile(t, v.s, v.s.Sandbox, ref, "Practitioner", "Snow")
 	// The reference resolves through the API as well.
-	ivInvite(t, v.op, v.in("colleague@example.com", map[string]any{"resource": nil, "profile": ref}))
+	inviteView(t, v.op, v.in("colleague@example.com", map[string]any{"resource": nil, "profile": ref}))
 }
 
 // TestInviteLosingRaceKeepsWinnersProfile makes the interleaving of two
@@ -571,12 +571,12 @@ func TestInviteLosingRaceKeepsWinnersProfile(t *testing.T) {
 	}
 	a := make(chan outcome, 1)
 	go func() {
-		r, err := ivPost(v.s, atriumtest.AdminSecret, v.s.Sandbox, ivInviteMutation, map[string]any{"in": v.in("race@example.com", nil)})
+		r, err := v.s.Client(atriumtest.AdminSecret, v.s.Sandbox).Try(inviteMutation, map[string]any{"in": v.in("race@example.com", nil)})
 		a <- outcome{r, err}
 	}()
 	<-held // A has written the profile and waits to insert its user
-	var b struct{ InviteUser ivInvited }
-	v.op.MustDo(t, ivInviteMutation, map[string]any{"in": v.in("race@example.com", nil)}, &b)
+	var b struct{ InviteUser invitedView }
+	v.op.MustDo(t, inviteMutation, map[string]any{"in": v.in("race@example.com", nil)}, &b)
 	released.Do(func() { close(release) })
 	got := <-a
 	if got.err != nil {
@@ -585,7 +585,7 @@ func TestInviteLosingRaceKeepsWinnersProfile(t *testing.T) {
 	if got.r.Code() != "CONFLICT" {
 		t.Fatalf("the held invitation: %+v", got.r.Errors)
 	}
-	ivWantProfile(t, v.s, v.s.Sandbox, b.InviteUser.User.Profile, "Practitioner", "Snow")
+	wantProfile(t, v.s, v.s.Sandbox, b.InviteUser.User.Profile, "Practitioner", "Snow")
 }
 
 // TestInviteResponseListsRoles: the user in the invite response shows the
@@ -593,8 +593,8 @@ func TestInviteLosingRaceKeepsWinnersProfile(t *testing.T) {
 func TestInviteResponseListsRoles(t *testing.T) {
 	t.Parallel()
 	v := newIvSetup(t)
-	got := ivInvite(t, v.op, v.in("roles@example.com", nil))
-	if u := ivGetUser(t, v.op, got.User.ID); len(u.Roles) != 1 || u.Roles[0].ID != v.role {
+	got := inviteView(t, v.op, v.in("roles@example.com", nil))
+	if u := getUser(t, v.op, got.User.ID); len(u.Roles) != 1 || u.Roles[0].ID != v.role {
 		t.Fatalf("stored user's roles: %+v", u.Roles)
 	}
 	var batch struct {

@@ -14,7 +14,7 @@ func TestProjectIsolation(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	a := s.Operator(s.Sandbox)
-	bID := createProject(t, s, "Project B")
+	bID := s.CreateProject(t, "Project B")
 	b := s.Operator(bID)
 
 	aRole := mustCreateRole(t, a, map[string]any{"name": "Admin", "description": "A's admin", "accessPolicy": map[string]any{"rule": []any{allowAll}}})

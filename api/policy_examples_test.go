@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"atrium/atriumtest"
+	"atrium/client"
 )
 
 // The platform's real access policies (reference §6.6; §5 items 13 and 14),
@@ -16,12 +17,12 @@ import (
 const (
 	// ottehr's "Inactive" role: added to deactivate a user, removed to
 	// reactivate it. Works only if a Deny beats every Allow.
-	isoPEInactive = `{"rule":[{"resource":["*"],"action":["*"],"effect":"Deny"}]}`
+	exampleInactive = `{"rule":[{"resource":["*"],"action":["*"],"effect":"Deny"}]}`
 	// The developer invite's full access.
-	isoPEFullAccess = `{"rule":[{"resource":["*"],"action":["*"],"effect":"Allow"}]}`
+	exampleFullAccess = `{"rule":[{"resource":["*"],"action":["*"],"effect":"Allow"}]}`
 	// ottehr's patient role: Zambda invokes, joining a meeting, reading
 	// encounters; "fhir is implicitly denied", and so is everything else.
-	isoPEPatient = `{"rule":[
+	examplePatient = `{"rule":[
 		{"resource":["Zambda:Function:telemed-get-patients","Zambda:Function:check-in","Zambda:Function:create-appointment",
 			"Zambda:Function:get-schedule","Zambda:Function:get-paperwork","Zambda:Function:patch-paperwork",
 			"Zambda:Function:payment-methods-setup","Zambda:Function:join-call","Zambda:Function:version"],
@@ -29,14 +30,14 @@ const (
 		{"action":"Telemed:JoinMeeting","effect":"Allow","resource":"Telemed:Meeting"},
 		{"action":["FHIR:Read"],"effect":"Allow","resource":["FHIR:Encounter"]}]}`
 	// The docs' "providers" example, with its single strings.
-	isoPEDocsProviders = `{"rule":[
+	exampleDocsProviders = `{"rule":[
 		{"resource":"FHIR:*","action":["FHIR:Read","FHIR:Search"],"effect":"Allow"},
 		{"resource":["FHIR:Encounter:*","FHIR:Observation:*"],"action":"FHIR:*","effect":"Allow"}]}`
 	// The narrow inline policy of ottehr's user invite.
-	isoPEUserInviteInline = `{"rule":[{"resource":"FHIR:Patient:*","action":["FHIR:Read"],"effect":"Allow"}]}`
+	exampleUserInviteInline = `{"rule":[{"resource":"FHIR:Patient:*","action":["FHIR:Read"],"effect":"Allow"}]}`
 	// ottehr's staff roles: the Administrator (App:ListAllUsers + App:GetUser
 	// on App:User among FHIR, Z3, Zambda and Messaging grants) ...
-	isoPEAdministrator = `{"rule":[
+	exampleAdministrator = `{"rule":[
 		{"action":["FHIR:Search","FHIR:Read"],"effect":"Allow","resource":["FHIR:Consent","FHIR:Coverage","FHIR:RelatedPerson",
 			"FHIR:Organization","FHIR:QuestionnaireResponse","FHIR:Questionnaire","FHIR:Person","FHIR:Medication","FHIR:List","FHIR:Schedule"]},
 		{"action":["App:ListAllUsers","App:GetUser"],"effect":"Allow","resource":["App:User"]},
@@ -51,7 +52,7 @@ const (
 		{"action":["FHIR:History"],"effect":"Allow","resource":["FHIR:Patient","FHIR:Appointment"]},
 		{"resource":["Terminology:Code:*"],"action":["Terminology:SearchCodes"],"effect":"Allow"}]}`
 	// ... and the Provider.
-	isoPEProvider = `{"rule":[
+	exampleProvider = `{"rule":[
 		{"action":["Telemed:GetRoomToken"],"effect":"Allow","resource":["Telemed:Room"]},
 		{"action":["Telemed:JoinMeeting"],"effect":"Allow","resource":["Telemed:Meeting:*"]},
 		{"action":["*"],"effect":"Allow","resource":["eRx:*"]},
@@ -61,30 +62,30 @@ const (
 
 	// Wildcards and omitted segments (§6.2): IAM:Role = IAM:Role:*, IAM =
 	// IAM:* = IAM:*:*, * = everything.
-	isoPERolesByType     = `{"rule":[{"resource":"IAM:Role","action":"IAM:ListAllRoles","effect":"Allow"}]}`
-	isoPERolesByTypeStar = `{"rule":[{"resource":"IAM:Role:*","action":"IAM:ListAllRoles","effect":"Allow"}]}`
-	isoPERolesByService  = `{"rule":[{"resource":"IAM","action":"IAM:ListAllRoles","effect":"Allow"}]}`
-	isoPERolesByStar     = `{"rule":[{"resource":"*","action":"IAM:ListAllRoles","effect":"Allow"}]}`
-	isoPEIAMActions      = `{"rule":[{"resource":"IAM:Role","action":"IAM:*","effect":"Allow"}]}`
+	exampleRolesByType     = `{"rule":[{"resource":"IAM:Role","action":"IAM:ListAllRoles","effect":"Allow"}]}`
+	exampleRolesByTypeStar = `{"rule":[{"resource":"IAM:Role:*","action":"IAM:ListAllRoles","effect":"Allow"}]}`
+	exampleRolesByService  = `{"rule":[{"resource":"IAM","action":"IAM:ListAllRoles","effect":"Allow"}]}`
+	exampleRolesByStar     = `{"rule":[{"resource":"*","action":"IAM:ListAllRoles","effect":"Allow"}]}`
+	exampleIAMActions      = `{"rule":[{"resource":"IAM:Role","action":"IAM:*","effect":"Allow"}]}`
 	// One role by id ($ONE is replaced by the id).
-	isoPEOneRole = `{"rule":[{"resource":"IAM:Role:$ONE","action":"IAM:GetRole","effect":"Allow"}]}`
+	exampleOneRole = `{"rule":[{"resource":"IAM:Role:$ONE","action":"IAM:GetRole","effect":"Allow"}]}`
 
 	// Deny beats allow.
-	isoPERolesReader = `{"rule":[
+	exampleRolesReader = `{"rule":[
 		{"resource":"IAM:Role","action":["IAM:ListAllRoles","IAM:GetRole"],"effect":"Allow"},
 		{"resource":"Project:Settings","action":"Project:GetProjectInfo","effect":"Allow"}]}`
-	isoPENoIAM           = `{"rule":[{"resource":"IAM","action":"IAM:*","effect":"Deny"}]}`
-	isoPEDenyListInline  = `{"rule":[{"resource":"IAM:Role","action":"IAM:ListAllRoles","effect":"Deny"}]}`
-	isoPEProjectInfoOnly = `{"rule":[{"resource":"Project:Settings","action":"Project:GetProjectInfo","effect":"Allow"}]}`
+	exampleNoIAM           = `{"rule":[{"resource":"IAM","action":"IAM:*","effect":"Deny"}]}`
+	exampleDenyListInline  = `{"rule":[{"resource":"IAM:Role","action":"IAM:ListAllRoles","effect":"Deny"}]}`
+	exampleProjectInfoOnly = `{"rule":[{"resource":"Project:Settings","action":"Project:GetProjectInfo","effect":"Allow"}]}`
 )
 
-// isoPECall is one operation the signed-in user tries.
-type isoPECall struct {
+// exampleCall is one operation the signed-in user tries.
+type exampleCall struct {
 	query string
-	vars  func(*isoPEEnv) map[string]any
+	vars  func(*exampleEnv) map[string]any
 }
 
-type isoPEEnv struct {
+type exampleEnv struct {
 	s               *atriumtest.Server
 	op              *atriumtest.Client
 	app             string
@@ -95,42 +96,42 @@ type isoPEEnv struct {
 	seq             int
 }
 
-var isoPECalls = map[string]isoPECall{
+var exampleCalls = map[string]exampleCall{
 	"me":          {query: `{ me { id } }`},
 	"project":     {query: `{ project { id } }`},
 	"roles":       {query: `{ roles { id } }`},
 	"users":       {query: `{ users(first: 5) { totalCount edges { node { id } } } }`},
-	"user(self)":  {query: `query($id: ID!) { user(id: $id) { id } }`, vars: func(e *isoPEEnv) map[string]any { return map[string]any{"id": e.self} }},
-	"user(other)": {query: `query($id: ID!) { user(id: $id) { id } }`, vars: func(e *isoPEEnv) map[string]any { return map[string]any{"id": e.other} }},
-	"role(one)":   {query: `query($id: ID!) { role(id: $id) { id } }`, vars: func(e *isoPEEnv) map[string]any { return map[string]any{"id": e.targetOne} }},
-	"role(two)":   {query: `query($id: ID!) { role(id: $id) { id } }`, vars: func(e *isoPEEnv) map[string]any { return map[string]any{"id": e.tTwo} }},
+	"user(self)":  {query: `query($id: ID!) { user(id: $id) { id } }`, vars: func(e *exampleEnv) map[string]any { return map[string]any{"id": e.self} }},
+	"user(other)": {query: `query($id: ID!) { user(id: $id) { id } }`, vars: func(e *exampleEnv) map[string]any { return map[string]any{"id": e.other} }},
+	"role(one)":   {query: `query($id: ID!) { role(id: $id) { id } }`, vars: func(e *exampleEnv) map[string]any { return map[string]any{"id": e.targetOne} }},
+	"role(two)":   {query: `query($id: ID!) { role(id: $id) { id } }`, vars: func(e *exampleEnv) map[string]any { return map[string]any{"id": e.tTwo} }},
 	"updateProject": {query: `mutation($d: String) { updateProject(input: {description: $d}) { project { id } } }`,
-		vars: func(e *isoPEEnv) map[string]any {
+		vars: func(e *exampleEnv) map[string]any {
 			e.seq++
 			return map[string]any{"d": fmt.Sprintf("changed by the user (%d)", e.seq)}
 		}},
 	"createRole": {query: `mutation($n: String!) { createRole(input: {name: $n}) { role { id } } }`,
-		vars: func(e *isoPEEnv) map[string]any {
+		vars: func(e *exampleEnv) map[string]any {
 			e.seq++
 			return map[string]any{"n": fmt.Sprintf("made by the user %d", e.seq)}
 		}},
 	"inviteUser": {query: `mutation($in: InviteUserInput!) { inviteUser(input: $in) { user { id } } }`,
-		vars: func(e *isoPEEnv) map[string]any {
+		vars: func(e *exampleEnv) map[string]any {
 			e.seq++
 			return map[string]any{"in": map[string]any{"email": fmt.Sprintf("pe-invitee-%d@example.com", e.seq), "applicationId": e.app,
 				"roles": []string{e.targetOne}, "resource": map[string]any{"resourceType": "Practitioner"}}}
 		}},
 }
 
-// isoPESim is an access-simulator question about the signed-in user and the
+// exampleSim is an access-simulator question about the signed-in user and the
 // rule that must decide it (nil: default deny).
-type isoPESim struct {
+type exampleSim struct {
 	action, resource string
 	allowed          bool
-	rule             *isoPERule
+	rule             *exampleRule
 }
 
-type isoPERule struct{ kind, roleName, effect string }
+type exampleRule struct{ kind, roleName, effect string }
 
 // TestPolicyExamples assigns the platform's real roles to one signed-in user
 // and checks, through the real API, what it may then do: deny beats allow
@@ -142,21 +143,17 @@ type isoPERule struct{ kind, roleName, effect string }
 func TestPolicyExamples(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
-	e := &isoPEEnv{s: s, op: s.Operator(s.Sandbox), roles: map[string]string{}}
+	e := &exampleEnv{s: s, op: s.Operator(s.Sandbox), roles: map[string]string{}}
 
-	var app struct {
-		CreateApplication struct{ Application struct{ ID string } }
-	}
-	e.op.MustDo(t, `mutation { createApplication(input: {name: "Policy examples", allowedCallbackUrls: []}) { application { id } } }`, nil, &app)
-	e.app = app.CreateApplication.Application.ID
+	e.app = atriumtest.CreateApplication(t, e.op, client.CreateApplicationInput{Name: "Policy examples", AllowedCallbackUrls: []string{}})
 	e.targetOne = e.createRole(t, "Target one", "")
 	e.tTwo = e.createRole(t, "Target two", "")
 	for name, policy := range map[string]string{
-		"Inactive": isoPEInactive, "Full access": isoPEFullAccess, "Patient": isoPEPatient, "Providers (docs)": isoPEDocsProviders,
-		"Administrator": isoPEAdministrator, "Provider": isoPEProvider,
-		"Roles by IAM:Role": isoPERolesByType, "Roles by IAM:Role:*": isoPERolesByTypeStar, "Roles by IAM": isoPERolesByService,
-		"Roles by *": isoPERolesByStar, "IAM:* on IAM:Role": isoPEIAMActions, "One role": strings.ReplaceAll(isoPEOneRole, "$ONE", e.targetOne),
-		"Roles reader": isoPERolesReader, "No IAM": isoPENoIAM, "Project info only": isoPEProjectInfoOnly,
+		"Inactive": exampleInactive, "Full access": exampleFullAccess, "Patient": examplePatient, "Providers (docs)": exampleDocsProviders,
+		"Administrator": exampleAdministrator, "Provider": exampleProvider,
+		"Roles by IAM:Role": exampleRolesByType, "Roles by IAM:Role:*": exampleRolesByTypeStar, "Roles by IAM": exampleRolesByService,
+		"Roles by *": exampleRolesByStar, "IAM:* on IAM:Role": exampleIAMActions, "One role": strings.ReplaceAll(exampleOneRole, "$ONE", e.targetOne),
+		"Roles reader": exampleRolesReader, "No IAM": exampleNoIAM, "Project info only": exampleProjectInfoOnly,
 	} {
 		e.roles[name] = e.createRole(t, name, policy)
 	}
@@ -179,26 +176,10 @@ func TestPolicyExamples(t *testing.T) {
 	}
 
 	// One user (two argon2id hashes: accept, sign in), and another to look at.
-	var inv struct {
-		InviteUser struct {
-			User          struct{ ID string }
-			InvitationURL string
-		}
-	}
-	e.op.MustDo(t, `mutation($in: InviteUserInput!) { inviteUser(input: $in) { user { id } invitationUrl } }`, map[string]any{"in": map[string]any{
-		"email": "pe-staff@example.com", "applicationId": e.app, "roles": []string{e.roles["Project info only"]}, "resource": map[string]any{"resourceType": "Practitioner"},
-	}}, &inv)
-	e.self = inv.InviteUser.User.ID
-	isoMust(t, s, "", "", `mutation($t: String!, $p: String!) { acceptInvitation(input: {ticket: $t, password: $p}) { user { id } } }`,
-		map[string]any{"t": isoTicketOf(t, inv.InviteUser.InvitationURL), "p": isoPassword}, nil)
-	var si struct{ SignIn struct{ AccessToken string } }
-	isoMust(t, s, "", "", `mutation($a: ID!, $p: String!) { signIn(input: {applicationId: $a, email: "pe-staff@example.com", password: $p}) { accessToken } }`,
-		map[string]any{"a": e.app, "p": isoPassword}, &si)
-	e.token = si.SignIn.AccessToken
-	e.op.MustDo(t, `mutation($in: InviteUserInput!) { inviteUser(input: $in) { user { id } invitationUrl } }`, map[string]any{"in": map[string]any{
-		"email": "pe-patient@example.com", "applicationId": e.app, "roles": []string{e.roles["Patient"]}, "resource": map[string]any{"resourceType": "Patient"},
-	}}, &inv)
-	e.other = inv.InviteUser.User.ID
+	staff := s.SignedInUser(t, e.op, client.InviteUserInput{Email: ptr("pe-staff@example.com"), ApplicationId: e.app, Roles: []string{e.roles["Project info only"]}}, testPassword)
+	e.self, e.token = staff.ID, staff.Token
+	e.other = atriumtest.Invite(t, e.op, client.InviteUserInput{Email: ptr("pe-patient@example.com"), ApplicationId: e.app, Roles: []string{e.roles["Patient"]},
+		Resource: &map[string]any{"resourceType": "Patient"}}).UserID
 
 	guarded := []string{"project", "roles", "users", "user(self)", "role(one)", "updateProject", "createRole", "inviteUser"}
 	cases := []struct {
@@ -207,7 +188,7 @@ func TestPolicyExamples(t *testing.T) {
 		inline string // JSON; "" for none
 		allow  []string
 		deny   []string
-		sims   []isoPESim
+		sims   []exampleSim
 	}{
 		// (a) Deny beats allow: the "Inactive" role switches off a user
 		// who also holds full access, in whatever order it holds them.
@@ -215,12 +196,12 @@ func TestPolicyExamples(t *testing.T) {
 			allow: guarded},
 		{name: "a/Inactive added to full access", roles: []string{"Full access", "Inactive"},
 			deny: guarded, allow: []string{"me"},
-			sims: []isoPESim{{"Project:GetProjectInfo", "Project:Settings", false, &isoPERule{"ROLE", "Inactive", "Deny"}}}},
+			sims: []exampleSim{{"Project:GetProjectInfo", "Project:Settings", false, &exampleRule{"ROLE", "Inactive", "Deny"}}}},
 		{name: "a/Inactive first", roles: []string{"Inactive", "Full access"},
 			deny: guarded},
-		{name: "a/Inactive with full access inline", roles: []string{"Inactive"}, inline: isoPEFullAccess,
+		{name: "a/Inactive with full access inline", roles: []string{"Inactive"}, inline: exampleFullAccess,
 			deny: guarded,
-			sims: []isoPESim{{"IAM:CreateRole", "IAM:Role", false, &isoPERule{"ROLE", "Inactive", "Deny"}}}},
+			sims: []exampleSim{{"IAM:CreateRole", "IAM:Role", false, &exampleRule{"ROLE", "Inactive", "Deny"}}}},
 		{name: "a/Inactive removed again", roles: []string{"Full access"},
 			allow: []string{"project", "roles", "users"}},
 
@@ -228,21 +209,21 @@ func TestPolicyExamples(t *testing.T) {
 		// encounters, nothing of the project's administration.
 		{name: "b/patient", roles: []string{"Patient"},
 			deny: []string{"project", "roles", "users", "user(self)", "updateProject", "createRole"},
-			sims: []isoPESim{
+			sims: []exampleSim{
 				{"Project:GetProjectInfo", "Project:Settings", false, nil},
-				{"Zambda:InvokeFunction", "Zambda:Function:check-in", true, &isoPERule{"ROLE", "Patient", "Allow"}},
+				{"Zambda:InvokeFunction", "Zambda:Function:check-in", true, &exampleRule{"ROLE", "Patient", "Allow"}},
 				{"Zambda:InvokeFunction", "Zambda:Function:delete-user", false, nil},
 			}},
-		{name: "b/patient, docs providers and the user invite's FHIR inline", roles: []string{"Patient", "Providers (docs)"}, inline: isoPEUserInviteInline,
+		{name: "b/patient, docs providers and the user invite's FHIR inline", roles: []string{"Patient", "Providers (docs)"}, inline: exampleUserInviteInline,
 			deny: []string{"project", "roles", "users", "user(self)"},
-			sims: []isoPESim{{"App:GetUser", "App:User:" + "$SELF", false, nil}}},
+			sims: []exampleSim{{"App:GetUser", "App:User:" + "$SELF", false, nil}}},
 
 		// (c) Staff: App:ListAllUsers + App:GetUser on App:User list and
 		// read any user, and nothing else of App or IAM.
 		{name: "c/staff (Administrator)", roles: []string{"Administrator"},
 			allow: []string{"users", "user(self)", "user(other)"},
 			deny:  []string{"createRole", "inviteUser", "roles", "role(one)", "project", "updateProject"},
-			sims:  []isoPESim{{"App:GetUser", "App:User:$OTHER", true, &isoPERule{"ROLE", "Administrator", "Allow"}}}},
+			sims:  []exampleSim{{"App:GetUser", "App:User:$OTHER", true, &exampleRule{"ROLE", "Administrator", "Allow"}}}},
 		{name: "c/staff (Administrator and Provider)", roles: []string{"Administrator", "Provider"},
 			allow: []string{"users", "user(other)"},
 			deny:  []string{"createRole", "inviteUser", "roles"}},
@@ -264,19 +245,19 @@ func TestPolicyExamples(t *testing.T) {
 			allow: []string{"roles", "role(one)", "project"}},
 		{name: "e/deny in a second role", roles: []string{"Roles reader", "No IAM"},
 			allow: []string{"project"}, deny: []string{"roles", "role(one)"},
-			sims: []isoPESim{{"IAM:ListAllRoles", "IAM:Role", false, &isoPERule{"ROLE", "No IAM", "Deny"}}}},
+			sims: []exampleSim{{"IAM:ListAllRoles", "IAM:Role", false, &exampleRule{"ROLE", "No IAM", "Deny"}}}},
 		{name: "e/deny in the first role", roles: []string{"No IAM", "Roles reader"},
 			allow: []string{"project"}, deny: []string{"roles", "role(one)"}},
-		{name: "e/inline deny beats a role's allow", roles: []string{"Roles reader"}, inline: isoPEDenyListInline,
+		{name: "e/inline deny beats a role's allow", roles: []string{"Roles reader"}, inline: exampleDenyListInline,
 			allow: []string{"project", "role(one)"}, deny: []string{"roles"},
-			sims: []isoPESim{{"IAM:ListAllRoles", "IAM:Role", false, &isoPERule{"INLINE", "", "Deny"}}}},
-		{name: "e/a role's deny beats the inline allow", roles: []string{"No IAM"}, inline: isoPERolesReader,
+			sims: []exampleSim{{"IAM:ListAllRoles", "IAM:Role", false, &exampleRule{"INLINE", "", "Deny"}}}},
+		{name: "e/a role's deny beats the inline allow", roles: []string{"No IAM"}, inline: exampleRolesReader,
 			allow: []string{"project"}, deny: []string{"roles", "role(one)"}},
 
 		// (f) A project reader cannot change the project.
 		{name: "f/Project:GetProjectInfo only", roles: []string{"Project info only"},
 			allow: []string{"project"}, deny: []string{"updateProject", "users", "roles"},
-			sims: []isoPESim{{"Project:UpdateProjectInfo", "Project:Settings", false, nil}}},
+			sims: []exampleSim{{"Project:UpdateProjectInfo", "Project:Settings", false, nil}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -288,7 +269,7 @@ func TestPolicyExamples(t *testing.T) {
 			}
 			var inline any // JSON null removes the inline policy
 			if c.inline != "" {
-				inline = isoPEPolicy(t, c.inline)
+				inline = examplePolicy(t, c.inline)
 			}
 			e.op.MustDo(t, `mutation($id: ID!, $r: [ID!], $p: AccessPolicyInput) { updateUser(input: {id: $id, roles: $r, accessPolicy: $p}) { user { id } } }`,
 				map[string]any{"id": e.self, "r": ids, "p": inline}, nil)
@@ -305,7 +286,7 @@ func TestPolicyExamples(t *testing.T) {
 	}
 }
 
-func isoPEPolicy(t *testing.T, js string) map[string]any {
+func examplePolicy(t *testing.T, js string) map[string]any {
 	t.Helper()
 	var p map[string]any
 	if err := json.Unmarshal([]byte(js), &p); err != nil {
@@ -315,11 +296,11 @@ func isoPEPolicy(t *testing.T, js string) map[string]any {
 }
 
 // createRole creates a role with the policy pasted as JSON ("" for none).
-func (e *isoPEEnv) createRole(t *testing.T, name, policy string) string {
+func (e *exampleEnv) createRole(t *testing.T, name, policy string) string {
 	t.Helper()
 	vars := map[string]any{"n": name, "p": nil}
 	if policy != "" {
-		vars["p"] = isoPEPolicy(t, policy)
+		vars["p"] = examplePolicy(t, policy)
 	}
 	var out struct {
 		CreateRole struct{ Role struct{ ID string } }
@@ -330,9 +311,9 @@ func (e *isoPEEnv) createRole(t *testing.T, name, policy string) string {
 
 // try runs one operation as the signed-in user: allowed, it answers without
 // error; denied, it is FORBIDDEN by the access policy, with no data.
-func (e *isoPEEnv) try(t *testing.T, name string, allowed bool) {
+func (e *exampleEnv) try(t *testing.T, name string, allowed bool) {
 	t.Helper()
-	call, ok := isoPECalls[name]
+	call, ok := exampleCalls[name]
 	if !ok {
 		t.Fatalf("no call %q", name)
 	}
@@ -340,14 +321,14 @@ func (e *isoPEEnv) try(t *testing.T, name string, allowed bool) {
 	if call.vars != nil {
 		vars = call.vars(e)
 	}
-	r := isoDo(t, e.s, e.token, "", call.query, vars)
+	r := e.s.Client(e.token, "").Do(t, call.query, vars)
 	switch {
 	case allowed && len(r.Errors) > 0:
-		t.Errorf("%s: want allowed, got %s: %s", name, r.code(), r.Errors[0].Message)
+		t.Errorf("%s: want allowed, got %s: %s", name, r.Code(), r.Errors[0].Message)
 	case allowed && (string(r.Data) == "null" || len(r.Data) == 0):
-		t.Errorf("%s: allowed but no data: %s", name, r.raw)
-	case !allowed && r.code() != "FORBIDDEN":
-		t.Errorf("%s: want FORBIDDEN, got %q: %s", name, r.code(), r.raw)
+		t.Errorf("%s: allowed but no data: %s", name, r.Raw)
+	case !allowed && r.Code() != "FORBIDDEN":
+		t.Errorf("%s: want FORBIDDEN, got %q: %s", name, r.Code(), r.Raw)
 	case !allowed && !strings.Contains(r.Errors[0].Message, "not allowed by your access policy"):
 		t.Errorf("%s: FORBIDDEN for another reason: %s", name, r.Errors[0].Message)
 	case !allowed && string(r.Data) != "null":
@@ -357,7 +338,7 @@ func (e *isoPEEnv) try(t *testing.T, name string, allowed bool) {
 
 // simulate asks the access simulator (as the operator) why the user may or
 // may not do something.
-func (e *isoPEEnv) simulate(t *testing.T, sim isoPESim) {
+func (e *exampleEnv) simulate(t *testing.T, sim exampleSim) {
 	t.Helper()
 	resource := strings.NewReplacer("$SELF", e.self, "$OTHER", e.other).Replace(sim.resource)
 	var out struct {

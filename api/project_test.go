@@ -31,16 +31,6 @@ func TestProjectGet(t *testing.T) {
 	}
 }
 
-func createRole(t *testing.T, c *atriumtest.Client, name string) string {
-	t.Helper()
-	var out struct {
-		CreateRole struct{ Role struct{ ID string } }
-	}
-	c.MustDo(t, `mutation($n: String!) { createRole(input: {name: $n, accessPolicy: {rule: [{resource: "*", action: "*", effect: Allow}]}}) { role { id } } }`,
-		map[string]any{"n": name}, &out)
-	return out.CreateRole.Role.ID
-}
-
 func TestProjectUpdate(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)

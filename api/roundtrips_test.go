@@ -12,24 +12,25 @@ import (
 	"go.mongodb.org/mongo-driver/v2/event"
 
 	"atrium/atriumtest"
+	"atrium/client"
 )
 
-// suCommandCounter records the MongoDB commands a server's driver starts
+// commandCounter records the MongoDB commands a server's driver starts
 // while it is armed.
-type suCommandCounter struct {
+type commandCounter struct {
 	mu       sync.Mutex
 	armed    bool
 	commands []string
 }
 
-// suIgnored are driver housekeeping commands, not store round trips.
-var suIgnored = []string{"hello", "ismaster", "ping", "endsessions", "buildinfo", "saslstart", "saslcontinue", "killcursors"}
+// ignored are driver housekeeping commands, not store round trips.
+var ignored = []string{"hello", "ismaster", "ping", "endsessions", "buildinfo", "saslstart", "saslcontinue", "killcursors"}
 
-func (c *suCommandCounter) monitor() *event.CommandMonitor {
+func (c *commandCounter) monitor() *event.CommandMonitor {
 	return &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if !c.armed || slices.Contains(suIgnored, strings.ToLower(e.CommandName)) {
+		if !c.armed || slices.Contains(ignored, strings.ToLower(e.CommandName)) {
 			return
 		}
 		target := ""
@@ -44,7 +45,7 @@ func (c *suCommandCounter) monitor() *event.CommandMonitor {
 }
 
 // during returns the commands started while f runs.
-func (c *suCommandCounter) during(f func()) []string {
+func (c *commandCounter) during(f func()) []string {
 	c.mu.Lock()
 	c.armed, c.commands = true, nil
 	c.mu.Unlock()
@@ -61,14 +62,14 @@ func (c *suCommandCounter) during(f func()) []string {
 // 10 users as for 100.
 func TestUsersRolesRoundTrips(t *testing.T) {
 	t.Parallel()
-	counter := &suCommandCounter{}
+	counter := &commandCounter{}
 	s := atriumtest.NewServer(t, atriumtest.WithMonitor(counter.monitor()))
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
 	var roles []string
 	name := map[string]string{}
 	for i := range 5 {
-		id := suCreateRole(t, op, fmt.Sprintf("Role %d", i), suPolicy(suAllow("*", "*")))
+		id := atriumtest.CreateRole(t, op, fmt.Sprintf("Role %d", i), atriumtest.Allow("*", "*"))
 		roles = append(roles, id)
 		name[id] = fmt.Sprintf("Role %d", i)
 	}
@@ -145,7 +146,7 @@ func TestUsersRolesRoundTrips(t *testing.T) {
 	// reads the user and its roles.
 	opTen, opHundred := run(op, 10), run(op, 100)
 	t.Logf("operator: users(first: 10): %d commands %q; users(first: 100): %d commands %q", len(opTen), opTen, len(opHundred), opHundred)
-	u := signedInUser(t, s, op, app, "counter@example.com", []string{roles[0]}, nil)
+	u := s.SignedInUser(t, op, client.InviteUserInput{Email: ptr("counter@example.com"), ApplicationId: app, Roles: []string{roles[0]}}, testPassword)
 	wantRoles[u.ID] = []string{"Role 0"}
 	uc := s.Client(u.Token, "")
 	userTen, userHundred := run(uc, 10), run(uc, 100)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"atrium/atriumtest"
+	"atrium/client"
 )
 
 func TestSignInReturnsTokenAndUser(t *testing.T) {
@@ -20,7 +21,7 @@ func TestSignInReturnsTokenAndUser(t *testing.T) {
 	app := createApplication(t, op, "Portal")
 	role := createRole(t, op, "Staff")
 	inv := invite(t, op, app, role, "signin.ok@example.com")
-	suAccept(t, s, inv.Ticket, suPassword)
+	s.Accept(t, inv.Ticket, testPassword)
 
 	var before struct {
 		User struct{ LastSignInAt *time.Time }
@@ -43,7 +44,7 @@ func TestSignInReturnsTokenAndUser(t *testing.T) {
 	}
 	start := time.Now()
 	// The email is normalised as on invitation.
-	s.Client("", "").MustDo(t, `mutation($a: ID!) { signIn(input: {applicationId: $a, email: "  SignIn.OK@Example.COM ", password: "`+suPassword+`"}) {
+	s.Client("", "").MustDo(t, `mutation($a: ID!) { signIn(input: {applicationId: $a, email: "  SignIn.OK@Example.COM ", password: "`+testPassword+`"}) {
 		accessToken expiresAt user { id status email lastSignInAt roles { name } } } }`, map[string]any{"a": app}, &out)
 	end := time.Now()
 
@@ -87,15 +88,15 @@ func TestSignInFailuresLookAlike(t *testing.T) {
 	app := createApplication(t, op, "Portal")
 	role := createRole(t, op, "Staff")
 	known := invite(t, op, app, role, "known@example.com")
-	suAccept(t, s, known.Ticket, suPassword)
+	s.Accept(t, known.Ticket, testPassword)
 	invite(t, op, app, role, "pending@example.com")
-	other := suCreateProject(t, s, "Other")
+	other := s.CreateProject(t, "Other")
 	otherApp := createApplication(t, s.Operator(other), "Other portal")
 
-	unknown := suSignInResponse(t, s, app, "nobody@example.com", suPassword)
-	wrong := suSignInResponse(t, s, app, "known@example.com", "not-the-password")
-	pending := suSignInResponse(t, s, app, "pending@example.com", suPassword)
-	elsewhere := suSignInResponse(t, s, otherApp, "known@example.com", suPassword)
+	unknown := signInResponse(t, s, app, "nobody@example.com", testPassword)
+	wrong := signInResponse(t, s, app, "known@example.com", "not-the-password")
+	pending := signInResponse(t, s, app, "pending@example.com", testPassword)
+	elsewhere := signInResponse(t, s, otherApp, "known@example.com", testPassword)
 
 	if unknown.Code() != "UNAUTHENTICATED" || string(unknown.Data) != "null" {
 		t.Fatalf("unknown email: data %s, errors %+v", unknown.Data, unknown.Errors)
@@ -118,43 +119,43 @@ func TestSignInThrottlesRepeatedFailures(t *testing.T) {
 	role := createRole(t, op, "Staff")
 	victim := invite(t, op, app, role, "victim@example.com")
 	bystander := invite(t, op, app, role, "bystander@example.com")
-	suAccept(t, s, victim.Ticket, suPassword)
-	suAccept(t, s, bystander.Ticket, suPassword)
+	s.Accept(t, victim.Ticket, testPassword)
+	s.Accept(t, bystander.Ticket, testPassword)
 
 	for i := range 5 {
 		email := "victim@example.com"
 		if i%2 == 1 {
 			email = " Victim@Example.com"
 		}
-		if r := suSignInResponse(t, s, app, email, "wrong-password-"+fmt.Sprint(i)); r.Code() != "UNAUTHENTICATED" {
+		if r := signInResponse(t, s, app, email, "wrong-password-"+fmt.Sprint(i)); r.Code() != "UNAUTHENTICATED" {
 			t.Fatalf("failure %d: got %s %+v", i+1, r.Data, r.Errors)
 		}
 	}
-	r := suSignInResponse(t, s, app, "victim@example.com", suPassword)
+	r := signInResponse(t, s, app, "victim@example.com", testPassword)
 	if r.Code() != "RATE_LIMITED" || string(r.Data) != "null" {
 		t.Fatalf("sixth attempt with the right password: %s %+v", r.Data, r.Errors)
 	}
 	// The count is per project and email, not per application.
-	if r := suSignInResponse(t, s, second, "VICTIM@example.com", suPassword); r.Code() != "RATE_LIMITED" {
+	if r := signInResponse(t, s, second, "VICTIM@example.com", testPassword); r.Code() != "RATE_LIMITED" {
 		t.Fatalf("through another application: %s %+v", r.Data, r.Errors)
 	}
 	// Another email is unaffected.
-	suSignIn(t, s, app, "bystander@example.com", suPassword)
+	s.SignIn(t, app, "bystander@example.com", testPassword)
 
 	// Unknown emails are throttled the same way, so RATE_LIMITED tells
 	// nothing about whether an account exists.
 	for i := range 5 {
-		if r := suSignInResponse(t, s, app, "ghost@example.com", suPassword); r.Code() != "UNAUTHENTICATED" {
+		if r := signInResponse(t, s, app, "ghost@example.com", testPassword); r.Code() != "UNAUTHENTICATED" {
 			t.Fatalf("unknown email, failure %d: %+v", i+1, r.Errors)
 		}
 	}
-	if r := suSignInResponse(t, s, app, "ghost@example.com", suPassword); r.Code() != "RATE_LIMITED" {
+	if r := signInResponse(t, s, app, "ghost@example.com", testPassword); r.Code() != "RATE_LIMITED" {
 		t.Fatalf("unknown email, sixth attempt: %+v", r.Errors)
 	}
 	// The same email in another project is another account.
-	other := suCreateProject(t, s, "Other")
+	other := s.CreateProject(t, "Other")
 	otherApp := createApplication(t, s.Operator(other), "Other portal")
-	if r := suSignInResponse(t, s, otherApp, "victim@example.com", suPassword); r.Code() != "UNAUTHENTICATED" {
+	if r := signInResponse(t, s, otherApp, "victim@example.com", testPassword); r.Code() != "UNAUTHENTICATED" {
 		t.Fatalf("same email in another project: %+v", r.Errors)
 	}
 }
@@ -166,14 +167,14 @@ func TestSignInSuccessResetsThrottle(t *testing.T) {
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
 	inv := invite(t, op, app, createRole(t, op, "Staff"), "forgetful@example.com")
-	suAccept(t, s, inv.Ticket, suPassword)
+	s.Accept(t, inv.Ticket, testPassword)
 	for round := range 2 {
 		for i := range 4 {
-			if r := suSignInResponse(t, s, app, "forgetful@example.com", "wrong-password"); r.Code() != "UNAUTHENTICATED" {
+			if r := signInResponse(t, s, app, "forgetful@example.com", "wrong-password"); r.Code() != "UNAUTHENTICATED" {
 				t.Fatalf("round %d failure %d: %+v", round, i+1, r.Errors)
 			}
 		}
-		suSignIn(t, s, app, "forgetful@example.com", suPassword)
+		s.SignIn(t, app, "forgetful@example.com", testPassword)
 	}
 }
 
@@ -184,16 +185,16 @@ func TestSignInRefusesDisabledAndInvitedUsers(t *testing.T) {
 	app := createApplication(t, op, "Portal")
 	role := createRole(t, op, "Staff")
 	inv := invite(t, op, app, role, "disabled@example.com")
-	suAccept(t, s, inv.Ticket, suPassword)
+	s.Accept(t, inv.Ticket, testPassword)
 	invite(t, op, app, role, "invited@example.com")
 
 	// INVITED: no password yet, whatever is typed.
-	if r := suSignInResponse(t, s, app, "invited@example.com", suPassword); r.Code() != "UNAUTHENTICATED" || string(r.Data) != "null" {
+	if r := signInResponse(t, s, app, "invited@example.com", testPassword); r.Code() != "UNAUTHENTICATED" || string(r.Data) != "null" {
 		t.Fatalf("invited user: %s %+v", r.Data, r.Errors)
 	}
 
 	op.MustDo(t, `mutation($id: ID!) { disableUser(input: {id: $id}) { user { status } } }`, map[string]any{"id": inv.UserID}, nil)
-	if r := suSignInResponse(t, s, app, "disabled@example.com", suPassword); r.Code() != "UNAUTHENTICATED" || string(r.Data) != "null" {
+	if r := signInResponse(t, s, app, "disabled@example.com", testPassword); r.Code() != "UNAUTHENTICATED" || string(r.Data) != "null" {
 		t.Fatalf("disabled user with the right password: %s %+v", r.Data, r.Errors)
 	}
 	var u struct {
@@ -204,7 +205,7 @@ func TestSignInRefusesDisabledAndInvitedUsers(t *testing.T) {
 		t.Fatalf("a refused sign-in set lastSignInAt: %v", u.User.LastSignInAt)
 	}
 	op.MustDo(t, `mutation($id: ID!) { enableUser(input: {id: $id}) { user { status } } }`, map[string]any{"id": inv.UserID}, nil)
-	suSignIn(t, s, app, "disabled@example.com", suPassword)
+	s.SignIn(t, app, "disabled@example.com", testPassword)
 }
 
 func TestSignInApplicationChecks(t *testing.T) {
@@ -219,18 +220,18 @@ func TestSignInApplicationChecks(t *testing.T) {
 
 	const up = `mutation($a: ID!) { signUp(input: {applicationId: $a, email: "x@example.com", password: "long-enough-pw"}) { accessToken } }`
 	anon := s.Client("", "")
-	anon.Fails(t, "FORBIDDEN", "", suSignInMutation, map[string]any{"a": noEmail, "e": "x@example.com", "p": suPassword})
+	anon.Fails(t, "FORBIDDEN", "", signInMutation, map[string]any{"a": noEmail, "e": "x@example.com", "p": testPassword})
 	anon.Fails(t, "FORBIDDEN", "", up, map[string]any{"a": noEmail})
-	anon.Fails(t, "NOT_FOUND", "input.applicationId", suSignInMutation, map[string]any{"a": "no-such-application", "e": "x@example.com", "p": suPassword})
+	anon.Fails(t, "NOT_FOUND", "input.applicationId", signInMutation, map[string]any{"a": "no-such-application", "e": "x@example.com", "p": testPassword})
 	anon.Fails(t, "NOT_FOUND", "input.applicationId", up, map[string]any{"a": "no-such-application"})
 	// A malformed email is an input error, not a failed sign-in.
-	anon.Fails(t, "BAD_USER_INPUT", "input.email", suSignInMutation, map[string]any{"a": createApplication(t, op, "Portal"), "e": "not an email", "p": suPassword})
+	anon.Fails(t, "BAD_USER_INPUT", "input.email", signInMutation, map[string]any{"a": createApplication(t, op, "Portal"), "e": "not an email", "p": testPassword})
 }
 
-const suSignUpMutation = `mutation($in: SignUpInput!) { signUp(input: $in) {
+const signUpMutation = `mutation($in: SignUpInput!) { signUp(input: $in) {
 	accessToken expiresAt user { id name email status profile authenticationMethod roles { id name } } } }`
 
-type suSignUpResult struct {
+type signUpResult struct {
 	SignUp struct {
 		AccessToken string
 		ExpiresAt   time.Time
@@ -246,8 +247,8 @@ func TestSignUpNeedsSignupEnabled(t *testing.T) {
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
-	r := s.Client("", "").Fails(t, "FORBIDDEN", "", suSignUpMutation, map[string]any{"in": map[string]any{
-		"applicationId": app, "email": "walk-in@example.com", "password": suPassword,
+	r := s.Client("", "").Fails(t, "FORBIDDEN", "", signUpMutation, map[string]any{"in": map[string]any{
+		"applicationId": app, "email": "walk-in@example.com", "password": testPassword,
 	}})
 	if msg := r.Errors[0].Message; !strings.Contains(msg, "self-registration") || !strings.Contains(msg, "turned off") {
 		t.Fatalf("unclear message: %q", msg)
@@ -259,28 +260,28 @@ func TestSignUpNeedsSignupEnabled(t *testing.T) {
 	}
 }
 
-var suPatientRef = regexp.MustCompile(`^Patient/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+var patientRef = regexp.MustCompile(`^Patient/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 
 func TestSignUpCreatesActivePatient(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
-	patient := suCreateRole(t, op, "Patient", suPolicy(suAllow("Project:Settings", "Project:GetProjectInfo")))
+	patient := atriumtest.CreateRole(t, op, "Patient", atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))
 	op.MustDo(t, `mutation($r: ID!) { updateProject(input: {signupEnabled: true, defaultPatientRoleId: $r}) { project { id } } }`,
 		map[string]any{"r": patient}, nil)
 
-	var out suSignUpResult
+	var out signUpResult
 	start := time.Now()
-	s.Client("", "").MustDo(t, suSignUpMutation, map[string]any{"in": map[string]any{
-		"applicationId": app, "email": " New.Patient@Example.com ", "password": suPassword,
+	s.Client("", "").MustDo(t, signUpMutation, map[string]any{"in": map[string]any{
+		"applicationId": app, "email": " New.Patient@Example.com ", "password": testPassword,
 		"resource": map[string]any{"resourceType": "Patient", "name": []any{map[string]any{"family": "Doe", "given": []any{"Jane"}}}},
 	}}, &out)
 	u := out.SignUp.User
 	if u.Status != "ACTIVE" || u.Email != "new.patient@example.com" || u.AuthenticationMethod != "email" || out.SignUp.AccessToken == "" {
 		t.Fatalf("signed-up user: %+v", out.SignUp)
 	}
-	m := suPatientRef.FindStringSubmatch(u.Profile)
+	m := patientRef.FindStringSubmatch(u.Profile)
 	if m == nil {
 		t.Fatalf("profile %q is not Patient/<uuid>", u.Profile)
 	}
@@ -315,7 +316,7 @@ func TestSignUpCreatesActivePatient(t *testing.T) {
 	}
 
 	// The password works, and the user has the default role's rights only.
-	user := s.Client(suSignIn(t, s, app, "new.patient@example.com", suPassword), "")
+	user := s.Client(s.SignIn(t, app, "new.patient@example.com", testPassword), "")
 	var proj struct{ Project struct{ ID string } }
 	user.MustDo(t, `{ project { id } }`, nil, &proj)
 	if proj.Project.ID != s.Sandbox {
@@ -324,11 +325,11 @@ func TestSignUpCreatesActivePatient(t *testing.T) {
 	user.Fails(t, "FORBIDDEN", "", `mutation { updateProject(input: {name: "Mine"}) { project { id } } }`, nil)
 
 	// Without a resource the profile is a bare Patient.
-	var bare suSignUpResult
-	s.Client("", "").MustDo(t, suSignUpMutation, map[string]any{"in": map[string]any{
-		"applicationId": app, "email": "bare@example.com", "password": suPassword,
+	var bare signUpResult
+	s.Client("", "").MustDo(t, signUpMutation, map[string]any{"in": map[string]any{
+		"applicationId": app, "email": "bare@example.com", "password": testPassword,
 	}}, &bare)
-	if !suPatientRef.MatchString(bare.SignUp.User.Profile) || bare.SignUp.User.Profile == u.Profile || bare.SignUp.User.Status != "ACTIVE" {
+	if !patientRef.MatchString(bare.SignUp.User.Profile) || bare.SignUp.User.Profile == u.Profile || bare.SignUp.User.Status != "ACTIVE" {
 		t.Fatalf("bare signUp: %+v", bare.SignUp.User)
 	}
 
@@ -350,37 +351,37 @@ func TestSignUpRejects(t *testing.T) {
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
-	patient := suCreateRole(t, op, "Patient", suPolicy(suAllow("Project:Settings", "Project:GetProjectInfo")))
+	patient := atriumtest.CreateRole(t, op, "Patient", atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))
 	op.MustDo(t, `mutation($r: ID!) { updateProject(input: {signupEnabled: true, defaultPatientRoleId: $r}) { project { id } } }`,
 		map[string]any{"r": patient}, nil)
 	staff := createRole(t, op, "Staff")
 	invite(t, op, app, staff, "staff@example.com")
 	anon := s.Client("", "")
 	signUp := func(email string, extra map[string]any) map[string]any {
-		in := map[string]any{"applicationId": app, "email": email, "password": suPassword}
+		in := map[string]any{"applicationId": app, "email": email, "password": testPassword}
 		for k, v := range extra {
 			in[k] = v
 		}
 		return map[string]any{"in": in}
 	}
 
-	var first suSignUpResult
-	anon.MustDo(t, suSignUpMutation, signUp("patient@example.com", nil), &first)
+	var first signUpResult
+	anon.MustDo(t, signUpMutation, signUp("patient@example.com", nil), &first)
 
 	t.Run("existing email", func(t *testing.T) {
-		anon.Fails(t, "CONFLICT", "", suSignUpMutation, signUp(" PATIENT@example.com", nil))
-		anon.Fails(t, "CONFLICT", "", suSignUpMutation, signUp("staff@example.com", nil))
+		anon.Fails(t, "CONFLICT", "", signUpMutation, signUp(" PATIENT@example.com", nil))
+		anon.Fails(t, "CONFLICT", "", signUpMutation, signUp("staff@example.com", nil))
 	})
 	t.Run("Practitioner resource", func(t *testing.T) {
-		anon.Fails(t, "BAD_USER_INPUT", "input.resource.resourceType", suSignUpMutation,
+		anon.Fails(t, "BAD_USER_INPUT", "input.resource.resourceType", signUpMutation,
 			signUp("doctor@example.com", map[string]any{"resource": map[string]any{"resourceType": "Practitioner"}}))
 	})
 	t.Run("short password", func(t *testing.T) {
-		anon.Fails(t, "BAD_USER_INPUT", "input.password", suSignUpMutation,
+		anon.Fails(t, "BAD_USER_INPUT", "input.password", signUpMutation,
 			signUp("short@example.com", map[string]any{"password": "short"}))
 	})
 	t.Run("password equal to the email", func(t *testing.T) {
-		anon.Fails(t, "BAD_USER_INPUT", "input.password", suSignUpMutation,
+		anon.Fails(t, "BAD_USER_INPUT", "input.password", signUpMutation,
 			signUp("same@example.com", map[string]any{"password": "Same@Example.com"}))
 	})
 	var list struct{ Users struct{ TotalCount int } }
@@ -389,7 +390,7 @@ func TestSignUpRejects(t *testing.T) {
 		t.Fatalf("rejected signUps created users: totalCount %d, want 2", list.Users.TotalCount)
 	}
 	t.Run("conflict message does not reveal the account", func(t *testing.T) {
-		r := anon.Fails(t, "CONFLICT", "", suSignUpMutation, signUp("patient@example.com", nil))
+		r := anon.Fails(t, "CONFLICT", "", signUpMutation, signUp("patient@example.com", nil))
 		if msg := r.Errors[0].Message; strings.Contains(msg, first.SignUp.User.ID) {
 			t.Fatalf("BUG: signUp's CONFLICT tells an anonymous caller the existing user's id (service/invitation.go alreadyMember via service/signin.go SignUp): %q", msg)
 		}
@@ -408,31 +409,31 @@ func BenchmarkSignInUnknownVsWrong(b *testing.B) {
 	}
 	op.MustDo(b, `mutation { createApplication(input: {name: "Bench", allowedCallbackUrls: []}) { application { id } } }`, nil, &app)
 	appID := app.CreateApplication.Application.ID
-	role := suCreateRole(b, op, "Bench", suPolicy(suAllow("Project:Settings", "Project:GetProjectInfo")))
-	_, ticket := suInvite(b, op, map[string]any{"email": "bench@example.com", "applicationId": appID, "roles": []string{role}})
-	suAccept(b, s, ticket, suPassword)
+	role := atriumtest.CreateRole(b, op, "Bench", atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))
+	ticket := atriumtest.Invite(b, op, client.InviteUserInput{Email: ptr("bench@example.com"), ApplicationId: appID, Roles: []string{role}}).Ticket
+	s.Accept(b, ticket, testPassword)
 
 	fail := func(b *testing.B, email, password string) {
-		if r := suSignInResponse(b, s, appID, email, password); r.Code() != "UNAUTHENTICATED" {
+		if r := signInResponse(b, s, appID, email, password); r.Code() != "UNAUTHENTICATED" {
 			b.Fatalf("%s: %+v", email, r.Errors)
 		}
 	}
 	b.Run("UnknownEmail", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			// A fresh email each time, so the throttle never kicks in.
-			fail(b, fmt.Sprintf("nobody-%d-%d@example.com", b.N, i), suPassword)
+			fail(b, fmt.Sprintf("nobody-%d-%d@example.com", b.N, i), testPassword)
 		}
 	})
 	b.Run("WrongPassword", func(b *testing.B) {
 		// A successful sign-in resets the throttle; it is done outside the
 		// timing, before every fifth failure would be refused.
-		suSignIn(b, s, appID, "bench@example.com", suPassword)
+		s.SignIn(b, appID, "bench@example.com", testPassword)
 		b.ResetTimer()
 		failures := 0
 		for i := 0; i < b.N; i++ {
 			if failures == 4 {
 				b.StopTimer()
-				suSignIn(b, s, appID, "bench@example.com", suPassword)
+				s.SignIn(b, appID, "bench@example.com", testPassword)
 				b.StartTimer()
 				failures = 0
 			}
@@ -451,8 +452,8 @@ func TestSignUpWithoutDefaultPatientRole(t *testing.T) {
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
 	op.MustDo(t, `mutation { updateProject(input: {signupEnabled: true}) { project { id } } }`, nil, nil)
-	r := s.Client("", "").Do(t, suSignUpMutation, map[string]any{"in": map[string]any{
-		"applicationId": app, "email": "roleless@example.com", "password": suPassword,
+	r := s.Client("", "").Do(t, signUpMutation, map[string]any{"in": map[string]any{
+		"applicationId": app, "email": "roleless@example.com", "password": testPassword,
 	}})
 	if len(r.Errors) > 0 {
 		if c := r.Code(); c != "FORBIDDEN" && c != "BAD_USER_INPUT" && c != "CONFLICT" {
@@ -460,7 +461,7 @@ func TestSignUpWithoutDefaultPatientRole(t *testing.T) {
 		}
 		return
 	}
-	var out suSignUpResult
+	var out signUpResult
 	if err := json.Unmarshal(r.Data, &out); err != nil {
 		t.Fatal(err)
 	}

@@ -12,30 +12,30 @@ import (
 	"atrium/client"
 )
 
-type i4Check = client.CheckAccessCheckAccessCheckAccessPayload
+type accessCheck = client.CheckAccessCheckAccessCheckAccessPayload
 
-// i4Simulate runs checkAccess through c.
-func i4Simulate(t testing.TB, c graphql.Client, who client.PrincipalInput, action, resource string) (i4Check, error) {
+// trySimulate runs checkAccess through c.
+func trySimulate(t testing.TB, c graphql.Client, who client.PrincipalInput, action, resource string) (accessCheck, error) {
 	t.Helper()
 	res, err := client.CheckAccess(t.Context(), c, client.CheckAccessInput{Principal: who, Action: action, Resource: resource})
 	if err != nil {
-		return i4Check{}, err
+		return accessCheck{}, err
 	}
 	return res.CheckAccess, nil
 }
 
-// i4MustSimulate is i4Simulate that fails the test on error.
-func i4MustSimulate(t testing.TB, c graphql.Client, who client.PrincipalInput, action, resource string) i4Check {
+// mustSimulate is trySimulate that fails the test on error.
+func mustSimulate(t testing.TB, c graphql.Client, who client.PrincipalInput, action, resource string) accessCheck {
 	t.Helper()
-	got, err := i4Simulate(t, c, who, action, resource)
-	i4Must(t, err)
+	got, err := trySimulate(t, c, who, action, resource)
+	atriumtest.Must(t, err)
 	return got
 }
 
-// i4WantRule checks an answer decided by a rule: allowed, the rule's source
+// wantRule checks an answer decided by a rule: allowed, the rule's source
 // (roleID "" for the inline policy), its index, effect, resources and
 // actions.
-func i4WantRule(t testing.TB, got i4Check, allowed bool, roleID, roleName string, index int, resource, action []string) {
+func wantRule(t testing.TB, got accessCheck, allowed bool, roleID, roleName string, index int, resource, action []string) {
 	t.Helper()
 	effect := client.EffectDeny
 	if allowed {
@@ -44,46 +44,46 @@ func i4WantRule(t testing.TB, got i4Check, allowed bool, roleID, roleName string
 	d := got.DecidingRule
 	if got.Allowed != allowed || d == nil || d.Index != index || d.Effect != effect ||
 		!slices.Equal(d.Resource, resource) || !slices.Equal(d.Action, action) || got.Reason == "" {
-		t.Fatalf("want allowed=%v by rule %d (%v %v %v), got %s", allowed, index, effect, resource, action, i4Show(got))
+		t.Fatalf("want allowed=%v by rule %d (%v %v %v), got %s", allowed, index, effect, resource, action, showCheck(got))
 	}
 	src := d.Source
 	if roleID == "" {
 		if src.Kind != client.PolicySourceKindInline || src.RoleId != nil || src.RoleName != nil {
-			t.Fatalf("want the inline policy as source, got %s", i4Show(got))
+			t.Fatalf("want the inline policy as source, got %s", showCheck(got))
 		}
 		return
 	}
 	if src.Kind != client.PolicySourceKindRole || src.RoleId == nil || *src.RoleId != roleID || src.RoleName == nil || *src.RoleName != roleName {
-		t.Fatalf("want role %s (%s) as source, got %s", roleName, roleID, i4Show(got))
+		t.Fatalf("want role %s (%s) as source, got %s", roleName, roleID, showCheck(got))
 	}
 }
 
-// i4WantDefaultDeny checks an answer where no rule matched.
-func i4WantDefaultDeny(t testing.TB, got i4Check) {
+// wantDefaultDeny checks an answer where no rule matched.
+func wantDefaultDeny(t testing.TB, got accessCheck) {
 	t.Helper()
 	if got.Allowed || got.DecidingRule != nil || !strings.Contains(strings.ToLower(got.Reason), "default") {
-		t.Fatalf("want a default deny, got %s", i4Show(got))
+		t.Fatalf("want a default deny, got %s", showCheck(got))
 	}
 }
 
-func i4Show(c i4Check) string {
+func showCheck(c accessCheck) string {
 	s := fmt.Sprintf("allowed=%v reason=%q", c.Allowed, c.Reason)
 	if d := c.DecidingRule; d != nil {
 		s += fmt.Sprintf(" rule{kind=%s roleId=%v roleName=%v index=%d effect=%s resource=%v action=%v}",
-			d.Source.Kind, i4Deref(d.Source.RoleId), i4Deref(d.Source.RoleName), d.Index, d.Effect, d.Resource, d.Action)
+			d.Source.Kind, deref(d.Source.RoleId), deref(d.Source.RoleName), d.Index, d.Effect, d.Resource, d.Action)
 	}
 	return s
 }
 
-func i4Deref(p *string) string {
+func deref(p *string) string {
 	if p == nil {
 		return "<nil>"
 	}
 	return *p
 }
 
-// i4SetUserRoles replaces a user's roles as the operator of project.
-func i4SetUserRoles(t testing.TB, s *atriumtest.Server, project, userID string, roles ...string) {
+// setUserRoles replaces a user's roles as the operator of project.
+func setUserRoles(t testing.TB, s *atriumtest.Server, project, userID string, roles ...string) {
 	t.Helper()
 	s.Operator(project).MustDo(t, `mutation($id: ID!, $r: [ID!]) { updateUser(input: {id: $id, roles: $r}) { user { id } } }`,
 		map[string]any{"id": userID, "r": roles}, nil)
@@ -91,12 +91,11 @@ func i4SetUserRoles(t testing.TB, s *atriumtest.Server, project, userID string, 
 
 // simulatedUser invites a user and accepts the invitation: only an ACTIVE
 // user can act, so only its policy is worth simulating.
-func simulatedUser(t testing.TB, s *atriumtest.Server, c graphql.Client, app, email string, roles []string, policy *client.AccessPolicyInput) string {
+func simulatedUser(t testing.TB, s *atriumtest.Server, c graphql.Client, in client.InviteUserInput) string {
 	t.Helper()
-	id, ticket := i4InviteUser(t, c, app, email, roles, policy)
-	_, err := client.AcceptInvitation(t.Context(), i4Client(s, "", ""), client.AcceptInvitationInput{Ticket: ticket, Password: i4Password})
-	i4Must(t, err)
-	return id
+	inv := atriumtest.Invite(t, c, in)
+	s.Accept(t, inv.Ticket, testPassword)
+	return inv.UserID
 }
 
 // The access simulator: allow, deny beating allow, default deny, inline
@@ -105,17 +104,17 @@ func TestCheckAccess(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	ctx := t.Context()
-	p := i4Project(t, s, "Simulated")
-	op := i4Operator(s, p)
-	reader := i4Role(t, op, "Reader", i4Allow("IAM:Role", "IAM:GetRole"), i4Allow("Project:Settings", "Project:GetProjectInfo"))
-	inactive := i4Role(t, op, "Inactive", i4Rule(client.EffectDeny, []string{"*"}, "*"))
-	app := i4App(t, op, "EHR")
-	user := simulatedUser(t, s, op, app, "dr.x@example.com", []string{reader}, nil)
+	p := s.CreateProject(t, "Simulated")
+	op := s.Operator(p)
+	reader := atriumtest.CreateRole(t, op, "Reader", atriumtest.Allow("IAM:Role", "IAM:GetRole"), atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))
+	inactive := atriumtest.CreateRole(t, op, "Inactive", atriumtest.Rule(client.EffectDeny, []string{"*"}, "*"))
+	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "EHR"})
+	user := simulatedUser(t, s, op, client.InviteUserInput{Email: ptr("dr.x@example.com"), ApplicationId: app, Roles: []string{reader}})
 	asUser := client.PrincipalInput{UserId: &user}
 
 	// Allowed by the Reader role's second rule.
-	got := i4MustSimulate(t, op, asUser, "Project:GetProjectInfo", "Project:Settings")
-	i4WantRule(t, got, true, reader, "Reader", 1, []string{"Project:Settings"}, []string{"Project:GetProjectInfo"})
+	got := mustSimulate(t, op, asUser, "Project:GetProjectInfo", "Project:Settings")
+	wantRule(t, got, true, reader, "Reader", 1, []string{"Project:Settings"}, []string{"Project:GetProjectInfo"})
 	if !strings.Contains(got.Reason, "Reader") {
 		t.Errorf("reason %q does not name the role", got.Reason)
 	}
@@ -123,44 +122,44 @@ func TestCheckAccess(t *testing.T) {
 	// The Inactive role's Deny beats the Allow, whichever order the roles
 	// are held in.
 	for _, order := range [][]string{{reader, inactive}, {inactive, reader}} {
-		i4SetUserRoles(t, s, p, user, order...)
-		got = i4MustSimulate(t, op, asUser, "Project:GetProjectInfo", "Project:Settings")
-		i4WantRule(t, got, false, inactive, "Inactive", 0, []string{"*"}, []string{"*"})
+		setUserRoles(t, s, p, user, order...)
+		got = mustSimulate(t, op, asUser, "Project:GetProjectInfo", "Project:Settings")
+		wantRule(t, got, false, inactive, "Inactive", 0, []string{"*"}, []string{"*"})
 	}
 
 	// Nothing matches: denied by default.
-	i4SetUserRoles(t, s, p, user, reader)
-	i4WantDefaultDeny(t, i4MustSimulate(t, op, asUser, "Project:UpdateProjectInfo", "Project:Settings"))
-	i4WantDefaultDeny(t, i4MustSimulate(t, op, asUser, "IAM:DeleteRole", "IAM:Role:"+reader))
+	setUserRoles(t, s, p, user, reader)
+	wantDefaultDeny(t, mustSimulate(t, op, asUser, "Project:UpdateProjectInfo", "Project:Settings"))
+	wantDefaultDeny(t, mustSimulate(t, op, asUser, "IAM:DeleteRole", "IAM:Role:"+reader))
 	// A rule on the type covers one id of it.
-	i4WantRule(t, i4MustSimulate(t, op, asUser, "IAM:GetRole", "IAM:Role:"+inactive), true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
+	wantRule(t, mustSimulate(t, op, asUser, "IAM:GetRole", "IAM:Role:"+inactive), true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
 
 	// An inline policy is its own source.
-	inl := simulatedUser(t, s, op, app, "inline@example.com", nil, i4Policy(i4Allow("IAM:Role", "IAM:ListAllRoles"), i4Allow("Project:Settings", "Project:UpdateProjectInfo")))
-	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &inl}, "Project:UpdateProjectInfo", "Project:Settings"),
+	inl := simulatedUser(t, s, op, client.InviteUserInput{Email: ptr("inline@example.com"), ApplicationId: app, AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:ListAllRoles"), atriumtest.Allow("Project:Settings", "Project:UpdateProjectInfo"))})
+	wantRule(t, mustSimulate(t, op, client.PrincipalInput{UserId: &inl}, "Project:UpdateProjectInfo", "Project:Settings"),
 		true, "", "", 1, []string{"Project:Settings"}, []string{"Project:UpdateProjectInfo"})
 	// An inline Deny beats a role's Allow.
-	mixed := simulatedUser(t, s, op, app, "mixed@example.com", []string{reader}, i4Policy(i4Rule(client.EffectDeny, []string{"Project:Settings"}, "Project:*")))
-	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &mixed}, "Project:GetProjectInfo", "Project:Settings"),
+	mixed := simulatedUser(t, s, op, client.InviteUserInput{Email: ptr("mixed@example.com"), ApplicationId: app, Roles: []string{reader}, AccessPolicy: atriumtest.Policy(atriumtest.Rule(client.EffectDeny, []string{"Project:Settings"}, "Project:*"))})
+	wantRule(t, mustSimulate(t, op, client.PrincipalInput{UserId: &mixed}, "Project:GetProjectInfo", "Project:Settings"),
 		false, "", "", 0, []string{"Project:Settings"}, []string{"Project:*"})
 	// ... and a role's Deny beats an inline Allow.
-	held := simulatedUser(t, s, op, app, "held@example.com", []string{inactive}, i4Policy(i4Allow("*", "*")))
-	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &held}, "IAM:GetRole", "IAM:Role"),
+	held := simulatedUser(t, s, op, client.InviteUserInput{Email: ptr("held@example.com"), ApplicationId: app, Roles: []string{inactive}, AccessPolicy: atriumtest.Policy(atriumtest.Allow("*", "*"))})
+	wantRule(t, mustSimulate(t, op, client.PrincipalInput{UserId: &held}, "IAM:GetRole", "IAM:Role"),
 		false, inactive, "Inactive", 0, []string{"*"}, []string{"*"})
 
 	// A developer.
 	dinv, err := client.InviteDeveloper(ctx, op, client.InviteDeveloperInput{Email: "sim.dev@example.com", Roles: []string{reader}})
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	dev := dinv.InviteDeveloper.Developer.Id
-	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{DeveloperId: &dev}, "IAM:GetRole", "IAM:Role"),
+	wantRule(t, mustSimulate(t, op, client.PrincipalInput{DeveloperId: &dev}, "IAM:GetRole", "IAM:Role"),
 		true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
-	i4WantDefaultDeny(t, i4MustSimulate(t, op, client.PrincipalInput{DeveloperId: &dev}, "IAM:CreateRole", "IAM:Role"))
+	wantDefaultDeny(t, mustSimulate(t, op, client.PrincipalInput{DeveloperId: &dev}, "IAM:CreateRole", "IAM:Role"))
 
 	// A machine client: the default one's full access is inline.
 	ms, err := client.M2MClients(ctx, op, nil, nil, nil)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	def := ms.M2mClients.Edges[0].Node.Id
-	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{M2mClientId: &def}, "IAM:DeleteRole", "IAM:Role:"+reader),
+	wantRule(t, mustSimulate(t, op, client.PrincipalInput{M2mClientId: &def}, "IAM:DeleteRole", "IAM:Role:"+reader),
 		true, "", "", 0, []string{"*"}, []string{"*"})
 
 	// Exactly one principal id.
@@ -170,40 +169,40 @@ func TestCheckAccess(t *testing.T) {
 		{UserId: &user, M2mClientId: &def},
 		{UserId: &user, DeveloperId: &dev, M2mClientId: &def},
 	} {
-		_, err := i4Simulate(t, op, who, "IAM:GetRole", "IAM:Role")
-		i4Fails(t, err, "BAD_USER_INPUT")
+		_, err := trySimulate(t, op, who, "IAM:GetRole", "IAM:Role")
+		atriumtest.FailsWith(t, err, "BAD_USER_INPUT")
 	}
 	for _, in := range [][2]string{{"", "IAM:Role"}, {"IAM:GetRole", " "}} {
-		_, err := i4Simulate(t, op, asUser, in[0], in[1])
-		i4Fails(t, err, "BAD_USER_INPUT")
+		_, err := trySimulate(t, op, asUser, in[0], in[1])
+		atriumtest.FailsWith(t, err, "BAD_USER_INPUT")
 	}
 
 	// Principals of another project are not found.
-	sop := i4Operator(s, s.Sandbox)
-	sapp := i4App(t, sop, "Sandbox EHR")
-	stranger, _ := i4InviteUser(t, sop, sapp, "stranger@example.com", nil, i4Policy(i4Allow("*", "*")))
+	sop := s.Operator(s.Sandbox)
+	sapp := atriumtest.CreateApplication(t, sop, client.CreateApplicationInput{Name: "Sandbox EHR"})
+	stranger := atriumtest.Invite(t, sop, client.InviteUserInput{Email: ptr("stranger@example.com"), ApplicationId: sapp, AccessPolicy: atriumtest.Policy(atriumtest.Allow("*", "*"))}).UserID
 	sms, err := client.M2MClients(ctx, sop, nil, nil, nil)
-	i4Must(t, err)
+	atriumtest.Must(t, err)
 	sdef := sms.M2mClients.Edges[0].Node.Id
 	for _, who := range []client.PrincipalInput{{UserId: &stranger}, {M2mClientId: &sdef}} {
-		_, err := i4Simulate(t, op, who, "IAM:GetRole", "IAM:Role")
-		i4Fails(t, err, "NOT_FOUND")
+		_, err := trySimulate(t, op, who, "IAM:GetRole", "IAM:Role")
+		atriumtest.FailsWith(t, err, "NOT_FOUND")
 	}
-	_, err = i4Simulate(t, sop, client.PrincipalInput{DeveloperId: &dev}, "IAM:GetRole", "IAM:Role")
-	i4Fails(t, err, "NOT_FOUND")
+	_, err = trySimulate(t, sop, client.PrincipalInput{DeveloperId: &dev}, "IAM:GetRole", "IAM:Role")
+	atriumtest.FailsWith(t, err, "NOT_FOUND")
 	// The stranger is there, in its own project.
-	i4MustSimulate(t, sop, client.PrincipalInput{UserId: &stranger}, "IAM:GetRole", "IAM:Role")
+	mustSimulate(t, sop, client.PrincipalInput{UserId: &stranger}, "IAM:GetRole", "IAM:Role")
 
 	// The simulator's own guard: IAM:SimulateAccess on IAM:Role.
-	_, noRight := i4MachineToken(t, s, op, "No simulator", []string{reader}, nil)
-	_, err = i4Simulate(t, i4Client(s, noRight, ""), asUser, "IAM:GetRole", "IAM:Role")
-	i4Fails(t, err, "FORBIDDEN")
-	_, withRight := i4MachineToken(t, s, op, "Simulator", nil, i4Policy(i4Allow("IAM:Role", "IAM:SimulateAccess")))
-	got = i4MustSimulate(t, i4Client(s, withRight, ""), asUser, "IAM:GetRole", "IAM:Role")
-	i4WantRule(t, got, true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
+	noRight := s.MachineToken(t, op, client.CreateM2MClientInput{Name: "No simulator", Roles: []string{reader}}).Token
+	_, err = trySimulate(t, s.Client(noRight, ""), asUser, "IAM:GetRole", "IAM:Role")
+	atriumtest.FailsWith(t, err, "FORBIDDEN")
+	withRight := s.MachineToken(t, op, client.CreateM2MClientInput{Name: "Simulator", AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:SimulateAccess"))}).Token
+	got = mustSimulate(t, s.Client(withRight, ""), asUser, "IAM:GetRole", "IAM:Role")
+	wantRule(t, got, true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
 	// A machine token simulates in its own project only.
-	_, err = i4Simulate(t, i4Client(s, withRight, s.Sandbox), client.PrincipalInput{UserId: &stranger}, "IAM:GetRole", "IAM:Role")
-	i4Fails(t, err, "NOT_FOUND")
+	_, err = trySimulate(t, s.Client(withRight, s.Sandbox), client.PrincipalInput{UserId: &stranger}, "IAM:GetRole", "IAM:Role")
+	atriumtest.FailsWith(t, err, "NOT_FOUND")
 
 	// checkAccess changes nothing: the user still holds Reader alone.
 	after := s.Operator(p).Do(t, `query($id: ID!) { user(id: $id) { roles { id } } }`, map[string]any{"id": user})
@@ -218,31 +217,31 @@ func TestCheckAccess(t *testing.T) {
 func TestCheckAccessRealPolicies(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
-	op := i4Operator(s, s.Sandbox)
-	staff := i4Role(t, op, "Staff",
-		i4Rule(client.EffectAllow, []string{"FHIR:Consent", "FHIR:Coverage", "FHIR:RelatedPerson"}, "FHIR:Search", "FHIR:Read"),
-		i4Rule(client.EffectAllow, []string{"FHIR:Patient", "FHIR:Appointment", "FHIR:Encounter"}, "FHIR:Read", "FHIR:Search", "FHIR:Update"),
-		i4Allow("Zambda:Function:*", "Zambda:InvokeFunction"),
-		i4Allow("App:User", "App:ListAllUsers", "App:GetUser"),
-		i4Rule(client.EffectAllow, []string{"FHIR:Patient", "FHIR:Appointment"}, "FHIR:History"),
+	op := s.Operator(s.Sandbox)
+	staff := atriumtest.CreateRole(t, op, "Staff",
+		atriumtest.Rule(client.EffectAllow, []string{"FHIR:Consent", "FHIR:Coverage", "FHIR:RelatedPerson"}, "FHIR:Search", "FHIR:Read"),
+		atriumtest.Rule(client.EffectAllow, []string{"FHIR:Patient", "FHIR:Appointment", "FHIR:Encounter"}, "FHIR:Read", "FHIR:Search", "FHIR:Update"),
+		atriumtest.Allow("Zambda:Function:*", "Zambda:InvokeFunction"),
+		atriumtest.Allow("App:User", "App:ListAllUsers", "App:GetUser"),
+		atriumtest.Rule(client.EffectAllow, []string{"FHIR:Patient", "FHIR:Appointment"}, "FHIR:History"),
 	)
-	patient := i4Role(t, op, "Patient",
-		i4Rule(client.EffectAllow, []string{"Zambda:Function:get-appointments", "Zambda:Function:cancel-appointment"}, "Zambda:InvokeFunction"),
-		i4Allow("Telemed:Meeting", "Telemed:JoinMeeting"),
-		i4Allow("FHIR:Encounter", "FHIR:Read"),
+	patient := atriumtest.CreateRole(t, op, "Patient",
+		atriumtest.Rule(client.EffectAllow, []string{"Zambda:Function:get-appointments", "Zambda:Function:cancel-appointment"}, "Zambda:InvokeFunction"),
+		atriumtest.Allow("Telemed:Meeting", "Telemed:JoinMeeting"),
+		atriumtest.Allow("FHIR:Encounter", "FHIR:Read"),
 	)
-	providers := i4Role(t, op, "Providers",
-		i4Rule(client.EffectAllow, []string{"FHIR:*"}, "FHIR:Read", "FHIR:Search"),
-		i4Rule(client.EffectAllow, []string{"FHIR:Encounter:*", "FHIR:Observation:*"}, "FHIR:*"),
+	providers := atriumtest.CreateRole(t, op, "Providers",
+		atriumtest.Rule(client.EffectAllow, []string{"FHIR:*"}, "FHIR:Read", "FHIR:Search"),
+		atriumtest.Rule(client.EffectAllow, []string{"FHIR:Encounter:*", "FHIR:Observation:*"}, "FHIR:*"),
 	)
-	inactive := i4Role(t, op, "Inactive", i4Rule(client.EffectDeny, []string{"*"}, "*"))
+	inactive := atriumtest.CreateRole(t, op, "Inactive", atriumtest.Rule(client.EffectDeny, []string{"*"}, "*"))
 	names := map[string]string{staff: "Staff", patient: "Patient", providers: "Providers", inactive: "Inactive"}
 
 	// One machine client per set of roles: the simulated principals.
 	holders := map[string]string{}
 	for _, set := range [][]string{{staff}, {patient}, {providers}, {staff, inactive}, {patient, inactive}} {
 		res, err := client.CreateM2MClient(t.Context(), op, client.CreateM2MClientInput{Name: strings.Join(set, "+"), Roles: set})
-		i4Must(t, err)
+		atriumtest.Must(t, err)
 		holders[strings.Join(set, "+")] = res.CreateM2MClient.M2mClient.Id
 	}
 	cases := []struct {
@@ -277,23 +276,23 @@ func TestCheckAccessRealPolicies(t *testing.T) {
 	for _, tc := range cases {
 		key := strings.Join(tc.roles, "+")
 		id := holders[key]
-		got := i4MustSimulate(t, op, client.PrincipalInput{M2mClientId: &id}, tc.action, tc.resource)
-		name := fmt.Sprintf("%v %s on %s", i4Names(tc.roles, names), tc.action, tc.resource)
+		got := mustSimulate(t, op, client.PrincipalInput{M2mClientId: &id}, tc.action, tc.resource)
+		name := fmt.Sprintf("%v %s on %s", namesOf(tc.roles, names), tc.action, tc.resource)
 		if tc.by == "" {
 			if got.Allowed || got.DecidingRule != nil {
-				t.Errorf("%s: want a default deny, got %s", name, i4Show(got))
+				t.Errorf("%s: want a default deny, got %s", name, showCheck(got))
 			}
 			continue
 		}
 		d := got.DecidingRule
-		if got.Allowed != tc.allowed || d == nil || d.Source.Kind != client.PolicySourceKindRole || i4Deref(d.Source.RoleId) != tc.by ||
-			i4Deref(d.Source.RoleName) != names[tc.by] || d.Index != tc.index {
-			t.Errorf("%s: want allowed=%v by %s rule %d, got %s", name, tc.allowed, names[tc.by], tc.index, i4Show(got))
+		if got.Allowed != tc.allowed || d == nil || d.Source.Kind != client.PolicySourceKindRole || deref(d.Source.RoleId) != tc.by ||
+			deref(d.Source.RoleName) != names[tc.by] || d.Index != tc.index {
+			t.Errorf("%s: want allowed=%v by %s rule %d, got %s", name, tc.allowed, names[tc.by], tc.index, showCheck(got))
 		}
 	}
 }
 
-func i4Names(ids []string, names map[string]string) []string {
+func namesOf(ids []string, names map[string]string) []string {
 	var out []string
 	for _, id := range ids {
 		out = append(out, names[id])
@@ -307,17 +306,17 @@ func i4Names(ids []string, names map[string]string) []string {
 func TestCheckAccessDisabledUser(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
-	op := i4Operator(s, s.Sandbox)
-	app := i4App(t, op, "EHR")
-	user, ticket := i4InviteUser(t, op, app, "disabled@example.com", nil, i4Policy(i4Allow("Project:Settings", "Project:GetProjectInfo")))
-	_, err := client.AcceptInvitation(t.Context(), i4Client(s, "", ""), client.AcceptInvitationInput{Ticket: ticket, Password: i4Password})
-	i4Must(t, err)
+	op := s.Operator(s.Sandbox)
+	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "EHR"})
+	inv := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("disabled@example.com"), ApplicationId: app, AccessPolicy: atriumtest.Policy(atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))})
+	user, ticket := inv.UserID, inv.Ticket
+	s.Accept(t, ticket, testPassword)
 	who := client.PrincipalInput{UserId: &user}
-	if got := i4MustSimulate(t, op, who, "Project:GetProjectInfo", "Project:Settings"); !got.Allowed {
-		t.Fatalf("active user: %s", i4Show(got))
+	if got := mustSimulate(t, op, who, "Project:GetProjectInfo", "Project:Settings"); !got.Allowed {
+		t.Fatalf("active user: %s", showCheck(got))
 	}
 	s.Operator(s.Sandbox).MustDo(t, `mutation($id: ID!) { disableUser(input: {id: $id}) { user { status } } }`, map[string]any{"id": user}, nil)
-	got := i4MustSimulate(t, op, who, "Project:GetProjectInfo", "Project:Settings")
+	got := mustSimulate(t, op, who, "Project:GetProjectInfo", "Project:Settings")
 	if got.Allowed {
 		t.Error("service/simulate.go subjectAccess reads a user with s.user, not its status: checkAccess answers allowed=true (\"" + got.Reason + "\") for a DISABLED user, whom the guard refuses (UNAUTHENTICATED) on every request")
 	}

@@ -12,16 +12,16 @@ import (
 	"atrium/atriumtest"
 )
 
-// ivAccept accepts an invitation and returns the response (errors included).
-func ivAccept(t *testing.T, s *atriumtest.Server, ticket, password string) *atriumtest.Response {
+// tryAccept accepts an invitation and returns the response (errors included).
+func tryAccept(t *testing.T, s *atriumtest.Server, ticket, password string) *atriumtest.Response {
 	t.Helper()
-	return s.Client("", "").Do(t, ivAcceptMutation, map[string]any{"t": ticket, "p": password})
+	return s.Client("", "").Do(t, acceptMutation, map[string]any{"t": ticket, "p": password})
 }
 
 func TestTicketShape(t *testing.T) {
 	t.Parallel()
 	v := newIvSetup(t)
-	got := ivInvite(t, v.op, v.in("shape@example.com", nil))
+	got := inviteView(t, v.op, v.in("shape@example.com", nil))
 	u, err := url.Parse(got.InvitationURL)
 	if err != nil {
 		t.Fatal(err)
@@ -29,12 +29,12 @@ func TestTicketShape(t *testing.T) {
 	if u.Scheme != "http" || u.Host != "atrium.test" || u.Path != "/invitation" || len(u.Query()) != 1 {
 		t.Fatalf("invitationUrl %q: want ATRIUM_PUBLIC_URL + /invitation + ticket only", got.InvitationURL)
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(ivTicket(t, got.InvitationURL))
+	raw, err := base64.RawURLEncoding.DecodeString(atriumtest.Ticket(t, got.InvitationURL))
 	if err != nil || len(raw) != 32 {
 		t.Fatalf("ticket is not 32 bytes of URL-safe base64: %d bytes, %v", len(raw), err)
 	}
-	other := ivInvite(t, v.op, v.in("shape2@example.com", nil))
-	if ivTicket(t, other.InvitationURL) == ivTicket(t, got.InvitationURL) {
+	other := inviteView(t, v.op, v.in("shape2@example.com", nil))
+	if atriumtest.Ticket(t, other.InvitationURL) == atriumtest.Ticket(t, got.InvitationURL) {
 		t.Fatal("two invitations share a ticket")
 	}
 }
@@ -46,18 +46,18 @@ func TestTicketReused(t *testing.T) {
 	var ok struct {
 		AcceptInvitation struct{ User struct{ ID, Status string } }
 	}
-	v.s.Client("", "").MustDo(t, ivAcceptMutation, map[string]any{"t": inv.Ticket, "p": "first-password"}, &ok)
+	v.s.Client("", "").MustDo(t, acceptMutation, map[string]any{"t": inv.Ticket, "p": "first-password"}, &ok)
 	if ok.AcceptInvitation.User.ID != inv.UserID || ok.AcceptInvitation.User.Status != "ACTIVE" {
 		t.Fatalf("accept: %+v", ok)
 	}
-	r := v.s.Client("", "").Fails(t, "NOT_FOUND", "", ivAcceptMutation, map[string]any{"t": inv.Ticket, "p": "second-password"})
-	ivWantMessage(t, r, "not valid")
+	r := v.s.Client("", "").Fails(t, "NOT_FOUND", "", acceptMutation, map[string]any{"t": inv.Ticket, "p": "second-password"})
+	wantMessage(t, r, "not valid")
 	// The first password stays.
-	ivSignIn(t, v.s, v.app, "reuse@example.com", "first-password")
-	v.s.Client("", "").Fails(t, "UNAUTHENTICATED", "", ivSignInMutation, map[string]any{"a": v.app, "e": "reuse@example.com", "p": "second-password"})
+	v.s.SignIn(t, v.app, "reuse@example.com", "first-password")
+	v.s.Client("", "").Fails(t, "UNAUTHENTICATED", "", signInMutation, map[string]any{"a": v.app, "e": "reuse@example.com", "p": "second-password"})
 	// Unknown and empty tickets fail the same way.
-	v.s.Client("", "").Fails(t, "NOT_FOUND", "", ivAcceptMutation, map[string]any{"t": strings.Repeat("A", 43), "p": "some-password"})
-	v.s.Client("", "").Fails(t, "NOT_FOUND", "", ivAcceptMutation, map[string]any{"t": "", "p": "some-password"})
+	v.s.Client("", "").Fails(t, "NOT_FOUND", "", acceptMutation, map[string]any{"t": strings.Repeat("A", 43), "p": "some-password"})
+	v.s.Client("", "").Fails(t, "NOT_FOUND", "", acceptMutation, map[string]any{"t": "", "p": "some-password"})
 }
 
 func TestTicketExpired(t *testing.T) {
@@ -65,12 +65,12 @@ func TestTicketExpired(t *testing.T) {
 	v := newIvSetup(t, atriumtest.WithInviteTTL(time.Millisecond))
 	inv := invite(t, v.op, v.app, v.role, "late@example.com")
 	time.Sleep(20 * time.Millisecond) // let the 1 ms ticket expire; nothing is timed
-	r := v.s.Client("", "").Fails(t, "NOT_FOUND", "", ivAcceptMutation, map[string]any{"t": inv.Ticket, "p": "too-late-password"})
-	ivWantMessage(t, r, "expired")
-	if u := ivGetUser(t, v.op, inv.UserID); u.Status != "INVITED" {
+	r := v.s.Client("", "").Fails(t, "NOT_FOUND", "", acceptMutation, map[string]any{"t": inv.Ticket, "p": "too-late-password"})
+	wantMessage(t, r, "expired")
+	if u := getUser(t, v.op, inv.UserID); u.Status != "INVITED" {
 		t.Fatalf("status after an expired ticket: %s", u.Status)
 	}
-	v.s.Client("", "").Fails(t, "UNAUTHENTICATED", "", ivSignInMutation, map[string]any{"a": v.app, "e": "late@example.com", "p": "too-late-password"})
+	v.s.Client("", "").Fails(t, "UNAUTHENTICATED", "", signInMutation, map[string]any{"a": v.app, "e": "late@example.com", "p": "too-late-password"})
 }
 
 func TestTicketSuperseded(t *testing.T) {
@@ -86,7 +86,7 @@ func TestTicketSuperseded(t *testing.T) {
 	}
 	v.op.MustDo(t, resend, map[string]any{"id": inv.UserID}, &out)
 	fresh := out.ResendInvitation
-	if fresh.User.ID != inv.UserID || fresh.User.Status != "INVITED" || fresh.InvitationURL == inv.URL || ivTicket(t, fresh.InvitationURL) == inv.Ticket {
+	if fresh.User.ID != inv.UserID || fresh.User.Status != "INVITED" || fresh.InvitationURL == inv.URL || atriumtest.Ticket(t, fresh.InvitationURL) == inv.Ticket {
 		t.Fatalf("resend: %+v (old %s)", fresh, inv.URL)
 	}
 	// A second resend supersedes the first one too.
@@ -94,19 +94,19 @@ func TestTicketSuperseded(t *testing.T) {
 		ResendInvitation struct{ InvitationURL string }
 	}
 	v.op.MustDo(t, resend, map[string]any{"id": inv.UserID}, &again)
-	newest := ivTicket(t, again.ResendInvitation.InvitationURL)
-	for name, old := range map[string]string{"original": inv.Ticket, "first resend": ivTicket(t, fresh.InvitationURL)} {
-		r := ivAccept(t, v.s, old, "superseded-password")
+	newest := atriumtest.Ticket(t, again.ResendInvitation.InvitationURL)
+	for name, old := range map[string]string{"original": inv.Ticket, "first resend": atriumtest.Ticket(t, fresh.InvitationURL)} {
+		r := tryAccept(t, v.s, old, "superseded-password")
 		if r.Code() != "NOT_FOUND" {
 			t.Fatalf("%s ticket after a resend: %+v", name, r.Errors)
 		}
 	}
-	v.s.Client("", "").MustDo(t, ivAcceptMutation, map[string]any{"t": newest, "p": "newest-password"}, nil)
-	ivSignIn(t, v.s, v.app, "again@example.com", "newest-password")
+	v.s.Client("", "").MustDo(t, acceptMutation, map[string]any{"t": newest, "p": "newest-password"}, nil)
+	v.s.SignIn(t, v.app, "again@example.com", "newest-password")
 
 	// The user is ACTIVE now: no more invitations for it.
 	r := v.op.Fails(t, "CONFLICT", "", resend, map[string]any{"id": inv.UserID})
-	ivWantMessage(t, r, "already accepted")
+	wantMessage(t, r, "already accepted")
 	v.op.Fails(t, "NOT_FOUND", "", resend, map[string]any{"id": "00000000-0000-0000-0000-000000000000"})
 	t.Run("unknown user names the input field", func(t *testing.T) {
 		v.op.Fails(t, "NOT_FOUND", "input.userId", resend, map[string]any{"id": "00000000-0000-0000-0000-000000000000"})
@@ -117,10 +117,10 @@ func TestTicketResendConfinedToProject(t *testing.T) {
 	t.Parallel()
 	v := newIvSetup(t)
 	inv := invite(t, v.op, v.app, v.role, "mine@example.com")
-	other := v.s.Operator(ivProject(t, v.s, "Other"))
+	other := v.s.Operator(v.s.CreateProject(t, "Other"))
 	other.Fails(t, "NOT_FOUND", "", `mutation($id: ID!) { resendInvitation(input: {userId: $id}) { invitationUrl } }`, map[string]any{"id": inv.UserID})
 	// The original ticket still works: the refused resend changed nothing.
-	v.s.Client("", "").MustDo(t, ivAcceptMutation, map[string]any{"t": inv.Ticket, "p": "confined-password"}, nil)
+	v.s.Client("", "").MustDo(t, acceptMutation, map[string]any{"t": inv.Ticket, "p": "confined-password"}, nil)
 }
 
 func TestTicketConcurrentAccept(t *testing.T) {
@@ -135,7 +135,7 @@ func TestTicketConcurrentAccept(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			results[i], errs[i] = ivPost(v.s, "", "", ivAcceptMutation, map[string]any{"t": inv.Ticket, "p": fmt.Sprintf("password-number-%02d", i)})
+			results[i], errs[i] = v.s.Client("", "").Try(acceptMutation, map[string]any{"t": inv.Ticket, "p": fmt.Sprintf("password-number-%02d", i)})
 		})
 	}
 	close(start)
@@ -160,8 +160,8 @@ func TestTicketConcurrentAccept(t *testing.T) {
 		t.Fatalf("winner %d, %d NOT_FOUND; want one success and %d NOT_FOUND", winner, notFound, n-1)
 	}
 	// The winner's password is the one stored; a loser's is not.
-	ivSignIn(t, v.s, v.app, "race@example.com", fmt.Sprintf("password-number-%02d", winner))
-	v.s.Client("", "").Fails(t, "UNAUTHENTICATED", "", ivSignInMutation, map[string]any{"a": v.app, "e": "race@example.com", "p": fmt.Sprintf("password-number-%02d", (winner+1)%n)})
+	v.s.SignIn(t, v.app, "race@example.com", fmt.Sprintf("password-number-%02d", winner))
+	v.s.Client("", "").Fails(t, "UNAUTHENTICATED", "", signInMutation, map[string]any{"a": v.app, "e": "race@example.com", "p": fmt.Sprintf("password-number-%02d", (winner+1)%n)})
 }
 
 func TestTicketPasswordPolicy(t *testing.T) {
@@ -177,19 +177,19 @@ func TestTicketPasswordPolicy(t *testing.T) {
 		"empty":                 "",
 	} {
 		t.Run(name, func(t *testing.T) {
-			r := v.s.Client("", "").Fails(t, "BAD_USER_INPUT", "input.password", ivAcceptMutation, map[string]any{"t": inv.Ticket, "p": pw})
+			r := v.s.Client("", "").Fails(t, "BAD_USER_INPUT", "input.password", acceptMutation, map[string]any{"t": inv.Ticket, "p": pw})
 			if strings.Contains(r.Errors[0].Message, pw) && pw != "" {
 				t.Fatalf("the error message repeats the password: %q", r.Errors[0].Message)
 			}
 		})
 	}
-	if u := ivGetUser(t, v.op, inv.UserID); u.Status != "INVITED" {
+	if u := getUser(t, v.op, inv.UserID); u.Status != "INVITED" {
 		t.Fatalf("status after refused passwords: %s", u.Status)
 	}
 	// 128 characters, the longest allowed, counted in characters not bytes.
 	long := strings.Repeat("é", 128)
-	v.s.Client("", "").MustDo(t, ivAcceptMutation, map[string]any{"t": inv.Ticket, "p": long}, nil)
-	ivSignIn(t, v.s, v.app, "policy@example.com", long)
+	v.s.Client("", "").MustDo(t, acceptMutation, map[string]any{"t": inv.Ticket, "p": long}, nil)
+	v.s.SignIn(t, v.app, "policy@example.com", long)
 }
 
 func TestTicketNeverLogged(t *testing.T) {
@@ -197,14 +197,14 @@ func TestTicketNeverLogged(t *testing.T) {
 	v := newIvSetup(t)
 	inv := invite(t, v.op, v.app, v.role, "quiet@example.com")
 	tickets := []string{inv.Ticket}
-	ivAccept(t, v.s, inv.Ticket, "short") // refused: policy
+	tryAccept(t, v.s, inv.Ticket, "short") // refused: policy
 	var out struct {
 		ResendInvitation struct{ InvitationURL string }
 	}
 	v.op.MustDo(t, `mutation($id: ID!) { resendInvitation(input: {userId: $id}) { invitationUrl } }`, map[string]any{"id": inv.UserID}, &out)
-	fresh := ivTicket(t, out.ResendInvitation.InvitationURL)
+	fresh := atriumtest.Ticket(t, out.ResendInvitation.InvitationURL)
 	tickets = append(tickets, fresh)
-	ivAccept(t, v.s, inv.Ticket, "superseded-password") // refused: superseded
+	tryAccept(t, v.s, inv.Ticket, "superseded-password") // refused: superseded
 	// The page, over HTTP, with the ticket in the query.
 	res, err := v.s.Server.Client().Get(v.s.URL + "/invitation?ticket=" + url.QueryEscape(fresh))
 	if err != nil {
@@ -214,8 +214,8 @@ func TestTicketNeverLogged(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("invitation page: %d", res.StatusCode)
 	}
-	v.s.Client("", "").MustDo(t, ivAcceptMutation, map[string]any{"t": fresh, "p": "quiet-password"}, nil)
-	ivAccept(t, v.s, fresh, "quiet-password") // refused: used
+	v.s.Client("", "").MustDo(t, acceptMutation, map[string]any{"t": fresh, "p": "quiet-password"}, nil)
+	tryAccept(t, v.s, fresh, "quiet-password") // refused: used
 
 	logs := v.s.Log.String()
 	if !strings.Contains(logs, "/invitation") || !strings.Contains(logs, "/graphql") {
@@ -235,13 +235,13 @@ func TestSignInBeforeAccepting(t *testing.T) {
 	v := newIvSetup(t)
 	invite(t, v.op, v.app, v.role, "pending@example.com")
 	active := invite(t, v.op, v.app, v.role, "active@example.com")
-	v.s.Client("", "").MustDo(t, ivAcceptMutation, map[string]any{"t": active.Ticket, "p": "active-password"}, nil)
+	v.s.Client("", "").MustDo(t, acceptMutation, map[string]any{"t": active.Ticket, "p": "active-password"}, nil)
 
 	anon := v.s.Client("", "")
-	pending := anon.Fails(t, "UNAUTHENTICATED", "", ivSignInMutation, map[string]any{"a": v.app, "e": "pending@example.com", "p": "any-password-1"})
-	empty := anon.Fails(t, "UNAUTHENTICATED", "", ivSignInMutation, map[string]any{"a": v.app, "e": "pending@example.com", "p": ""})
-	wrong := anon.Fails(t, "UNAUTHENTICATED", "", ivSignInMutation, map[string]any{"a": v.app, "e": "active@example.com", "p": "not-the-password"})
-	unknown := anon.Fails(t, "UNAUTHENTICATED", "", ivSignInMutation, map[string]any{"a": v.app, "e": "nobody@example.com", "p": "any-password-1"})
+	pending := anon.Fails(t, "UNAUTHENTICATED", "", signInMutation, map[string]any{"a": v.app, "e": "pending@example.com", "p": "any-password-1"})
+	empty := anon.Fails(t, "UNAUTHENTICATED", "", signInMutation, map[string]any{"a": v.app, "e": "pending@example.com", "p": ""})
+	wrong := anon.Fails(t, "UNAUTHENTICATED", "", signInMutation, map[string]any{"a": v.app, "e": "active@example.com", "p": "not-the-password"})
+	unknown := anon.Fails(t, "UNAUTHENTICATED", "", signInMutation, map[string]any{"a": v.app, "e": "nobody@example.com", "p": "any-password-1"})
 	for name, r := range map[string]*atriumtest.Response{"empty password": empty, "wrong password": wrong, "unknown email": unknown} {
 		if r.Errors[0].Message != pending.Errors[0].Message {
 			t.Errorf("invited user: %q; %s: %q — they should be the same", pending.Errors[0].Message, name, r.Errors[0].Message)

@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"atrium/atriumtest"
+	"atrium/client"
 	"atrium/service"
 )
 
@@ -78,21 +79,10 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 
 	// The HTTP endpoints. Accepting on the page needs a real invitation to
 	// get past reading it; a too short password is enough.
-	var inv struct {
-		CreateApplication struct{ Application struct{ ID string } }
-	}
 	op := s.Operator(s.Sandbox)
-	op.MustDo(t, `mutation { createApplication(input: {name: "Walk", allowedCallbackUrls: []}) { application { id } } }`, nil, &inv)
-	var invited struct {
-		InviteUser struct{ InvitationURL string }
-	}
-	op.MustDo(t, `mutation($app: ID!) { inviteUser(input: {email: "walk@example.com", applicationId: $app, accessPolicy: {rule: []}, resource: {resourceType: "Patient"}}) { invitationUrl } }`,
-		map[string]any{"app": inv.CreateApplication.Application.ID}, &invited)
-	link, err := url.Parse(invited.InviteUser.InvitationURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ticket := link.Query().Get("ticket")
+	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "Walk", AllowedCallbackUrls: []string{}})
+	ticket := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("walk@example.com"), ApplicationId: app,
+		AccessPolicy: atriumtest.Policy(), Resource: &map[string]any{"resourceType": "Patient"}}).Ticket
 	for _, uc := range service.UseCases() {
 		if uc.HTTP == "" {
 			continue

@@ -4,17 +4,18 @@ import (
 	"testing"
 
 	"atrium/atriumtest"
+	"atrium/client"
 )
 
-// suGuarded is one guarded operation per kind of guard, run with a user's
+// guardedOp is one guarded operation per kind of guard, run with a user's
 // token; vars are filled in by the test.
-type suGuarded struct {
+type guardedOp struct {
 	name, query string
 	vars        map[string]any
 }
 
-func suGuardedOps(userID, roleID, appID string) []suGuarded {
-	return []suGuarded{
+func guardedOps(userID, roleID, appID string) []guardedOp {
+	return []guardedOp{
 		{"project", `{ project { id } }`, nil},
 		{"updateProject", `mutation { updateProject(input: {description: "changed by a user"}) { project { id } } }`, nil},
 		{"roles", `{ roles { id } }`, nil},
@@ -38,11 +39,11 @@ func TestUserTokenConfinedToItsProject(t *testing.T) {
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
-	reader := suCreateRole(t, op, "Reader", suPolicy(suAllow("Project:Settings", "Project:GetProjectInfo")))
+	reader := atriumtest.CreateRole(t, op, "Reader", atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))
 	admin := createRole(t, op, "Admin") // * / * Allow
-	inactive := suCreateRole(t, op, "Inactive", suDenyAll())
-	other := suCreateProject(t, s, "Other")
-	u := signedInUser(t, s, op, app, "reader@example.com", []string{reader}, nil)
+	inactive := atriumtest.CreateRoleWith(t, op, client.CreateRoleInput{Name: "Inactive", AccessPolicy: atriumtest.DenyAll()})
+	other := s.CreateProject(t, "Other")
+	u := s.SignedInUser(t, op, client.InviteUserInput{Email: ptr("reader@example.com"), ApplicationId: app, Roles: []string{reader}}, testPassword)
 
 	var p struct{ Project struct{ ID, Name string } }
 	s.Client(u.Token, "").MustDo(t, `{ project { id name } }`, nil, &p)
@@ -68,7 +69,7 @@ func TestUserTokenConfinedToItsProject(t *testing.T) {
 	c.Fails(t, "FORBIDDEN", "", `{ users { totalCount } }`, nil)
 
 	// */* Allow, same token: it may now change the project.
-	suUpdateUser(t, op, map[string]any{"id": u.ID, "roles": []string{admin}})
+	mustUpdateUser(t, op, map[string]any{"id": u.ID, "roles": []string{admin}})
 	var up struct {
 		UpdateProject struct{ Project struct{ Name string } }
 	}
@@ -92,8 +93,8 @@ func TestUserTokenConfinedToItsProject(t *testing.T) {
 		Users        struct{ TotalCount int }
 	}
 	op.MustDo(t, `{ roles { id } applications { id } users { totalCount } }`, nil, &before)
-	suUpdateUser(t, op, map[string]any{"id": u.ID, "roles": []string{admin, inactive}})
-	for _, g := range suGuardedOps(u.ID, reader, app) {
+	mustUpdateUser(t, op, map[string]any{"id": u.ID, "roles": []string{admin, inactive}})
+	for _, g := range guardedOps(u.ID, reader, app) {
 		t.Run("inactive/"+g.name, func(t *testing.T) {
 			c.Fails(t, "FORBIDDEN", "", g.query, g.vars)
 		})
@@ -123,7 +124,7 @@ func TestUserTokenConfinedToItsProject(t *testing.T) {
 	}
 
 	// Taking the role away switches the user back on, same token.
-	suUpdateUser(t, op, map[string]any{"id": u.ID, "roles": []string{admin}})
+	mustUpdateUser(t, op, map[string]any{"id": u.ID, "roles": []string{admin}})
 	c.MustDo(t, `{ roles { id } }`, nil, nil)
 }
 
@@ -134,7 +135,7 @@ func TestUserTokenFollowsUserStatus(t *testing.T) {
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
-	u := signedInUser(t, s, op, app, "status@example.com", []string{createRole(t, op, "Admin")}, nil)
+	u := s.SignedInUser(t, op, client.InviteUserInput{Email: ptr("status@example.com"), ApplicationId: app, Roles: []string{createRole(t, op, "Admin")}}, testPassword)
 	c := s.Client(u.Token, "")
 	c.MustDo(t, `{ project { id } me { id } }`, nil, nil)
 
@@ -184,13 +185,13 @@ func TestUserMayReadOnlyTheUserItsPolicyNames(t *testing.T) {
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
 	staff := createRole(t, op, "Staff")
-	otherID, _ := suInvite(t, op, map[string]any{"email": "other@example.com", "applicationId": app, "roles": []string{staff}})
+	otherID := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("other@example.com"), ApplicationId: app, Roles: []string{staff}}).UserID
 	// The policy names the user's own id, known only after the invitation.
-	id, ticket := suInvite(t, op, map[string]any{"email": "self@example.com", "applicationId": app,
-		"accessPolicy": suPolicy(suAllow("Project:Settings", "Project:GetProjectInfo"))})
-	suUpdateUser(t, op, map[string]any{"id": id, "accessPolicy": suPolicy(suAllow("App:User:"+id, "App:GetUser"))})
-	suAccept(t, s, ticket, suPassword)
-	c := s.Client(suSignIn(t, s, app, "self@example.com", suPassword), "")
+	inv := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("self@example.com"), ApplicationId: app, AccessPolicy: atriumtest.Policy(atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))})
+	id, ticket := inv.UserID, inv.Ticket
+	mustUpdateUser(t, op, map[string]any{"id": id, "accessPolicy": atriumtest.Policy(atriumtest.Allow("App:User:"+id, "App:GetUser"))})
+	s.Accept(t, ticket, testPassword)
+	c := s.Client(s.SignIn(t, app, "self@example.com", testPassword), "")
 
 	var own struct{ User struct{ ID, Email string } }
 	c.MustDo(t, `query($id: ID!) { user(id: $id) { id email } }`, map[string]any{"id": id}, &own)
@@ -212,8 +213,8 @@ func TestUserInlinePolicyMergesWithRoles(t *testing.T) {
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
-	reader := suCreateRole(t, op, "Reader", suPolicy(suAllow("Project:Settings", "Project:GetProjectInfo")))
-	u := signedInUser(t, s, op, app, "merged@example.com", []string{reader}, suPolicy(suAllow("IAM:Role", "IAM:ListAllRoles")))
+	reader := atriumtest.CreateRole(t, op, "Reader", atriumtest.Allow("Project:Settings", "Project:GetProjectInfo"))
+	u := s.SignedInUser(t, op, client.InviteUserInput{Email: ptr("merged@example.com"), ApplicationId: app, Roles: []string{reader}, AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:ListAllRoles"))}, testPassword)
 	c := s.Client(u.Token, "")
 
 	var both struct {
@@ -230,8 +231,8 @@ func TestUserInlinePolicyMergesWithRoles(t *testing.T) {
 	// users accepts App:ListAllUsers on App:User instead of
 	// Project:ListAllUsers on Project:Settings.
 	c.Fails(t, "FORBIDDEN", "", `{ users { totalCount } }`, nil)
-	suUpdateUser(t, op, map[string]any{"id": u.ID, "accessPolicy": suPolicy(
-		suAllow("IAM:Role", "IAM:ListAllRoles"), suAllow("App:User", "App:ListAllUsers"))})
+	mustUpdateUser(t, op, map[string]any{"id": u.ID, "accessPolicy": atriumtest.Policy(
+		atriumtest.Allow("IAM:Role", "IAM:ListAllRoles"), atriumtest.Allow("App:User", "App:ListAllUsers"))})
 	var list struct{ Users struct{ TotalCount int } }
 	c.MustDo(t, `{ users { totalCount } }`, nil, &list)
 	if list.Users.TotalCount != 1 {
@@ -239,13 +240,13 @@ func TestUserInlinePolicyMergesWithRoles(t *testing.T) {
 	}
 
 	// An inline Deny beats the role's Allow, and only for what it names.
-	suUpdateUser(t, op, map[string]any{"id": u.ID, "accessPolicy": suPolicy(
-		suAllow("IAM:Role", "IAM:ListAllRoles"), suRule("Deny", []string{"Project:Settings"}, []string{"Project:GetProjectInfo"}))})
+	mustUpdateUser(t, op, map[string]any{"id": u.ID, "accessPolicy": atriumtest.Policy(
+		atriumtest.Allow("IAM:Role", "IAM:ListAllRoles"), atriumtest.Rule(client.EffectDeny, []string{"Project:Settings"}, "Project:GetProjectInfo"))})
 	c.Fails(t, "FORBIDDEN", "", `{ project { id } }`, nil)
 	c.MustDo(t, `{ roles { name } }`, nil, nil)
 
 	// Removing the inline policy leaves the role's rights.
-	suUpdateUser(t, op, map[string]any{"id": u.ID, "accessPolicy": nil})
+	mustUpdateUser(t, op, map[string]any{"id": u.ID, "accessPolicy": nil})
 	c.MustDo(t, `{ project { id } }`, nil, nil)
 	c.Fails(t, "FORBIDDEN", "", `{ roles { name } }`, nil)
 }

@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"atrium/atriumtest"
+	"atrium/client"
 )
 
-const suUserFields = `id name email profile status version
+const userFields = `id name email profile status version
 	accessPolicy { rule { resource action effect } } roles { id name }`
 
-type suManagedUser struct {
+type managedUser struct {
 	ID, Name, Email, Profile, Status string
 	Version                          int
 	AccessPolicy                     *struct {
@@ -26,14 +27,14 @@ type suManagedUser struct {
 	Roles []struct{ ID, Name string }
 }
 
-func suGetUser(t *testing.T, c *atriumtest.Client, id string) suManagedUser {
+func getManagedUser(t *testing.T, c *atriumtest.Client, id string) managedUser {
 	t.Helper()
-	var out struct{ User suManagedUser }
-	c.MustDo(t, `query($id: ID!) { user(id: $id) { `+suUserFields+` } }`, map[string]any{"id": id}, &out)
+	var out struct{ User managedUser }
+	c.MustDo(t, `query($id: ID!) { user(id: $id) { `+userFields+` } }`, map[string]any{"id": id}, &out)
 	return out.User
 }
 
-func suRoleNames(u suManagedUser) []string {
+func roleNamesOf(u managedUser) []string {
 	names := make([]string, len(u.Roles))
 	for i, r := range u.Roles {
 		names[i] = r.Name
@@ -42,7 +43,7 @@ func suRoleNames(u suManagedUser) []string {
 	return names
 }
 
-const suUpdateUserMutation = `mutation($in: UpdateUserInput!) { updateUser(input: $in) { user { ` + suUserFields + ` } } }`
+const updateUserMutation = `mutation($in: UpdateUserInput!) { updateUser(input: $in) { user { ` + userFields + ` } } }`
 
 func TestUpdateUser(t *testing.T) {
 	t.Parallel()
@@ -52,11 +53,11 @@ func TestUpdateUser(t *testing.T) {
 	staff := createRole(t, op, "Staff")
 	nurse := createRole(t, op, "Nurse")
 	doctor := createRole(t, op, "Doctor")
-	id, _ := suInvite(t, op, map[string]any{"email": "edit@example.com", "applicationId": app, "roles": []string{staff}})
-	other := suCreateProject(t, s, "Other")
+	id := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("edit@example.com"), ApplicationId: app, Roles: []string{staff}}).UserID
+	other := s.CreateProject(t, "Other")
 	foreignRole := createRole(t, s.Operator(other), "Foreign")
 	foreignApp := createApplication(t, s.Operator(other), "Foreign portal")
-	_, _ = suInvite(t, s.Operator(other), map[string]any{"email": "foreign@example.com", "applicationId": foreignApp, "roles": []string{foreignRole}})
+	atriumtest.Invite(t, s.Operator(other), client.InviteUserInput{Email: ptr("foreign@example.com"), ApplicationId: foreignApp, Roles: []string{foreignRole}})
 	var foreignUsers struct {
 		Users struct {
 			Edges []struct{ Node struct{ Profile string } }
@@ -65,25 +66,25 @@ func TestUpdateUser(t *testing.T) {
 	s.Operator(other).MustDo(t, `{ users { edges { node { profile } } } }`, nil, &foreignUsers)
 	foreignProfile := foreignUsers.Users.Edges[0].Node.Profile
 
-	var out struct{ UpdateUser struct{ User suManagedUser } }
+	var out struct{ UpdateUser struct{ User managedUser } }
 	// Name only: the rest stays.
-	op.MustDo(t, suUpdateUserMutation, map[string]any{"in": map[string]any{"id": id, "name": "  Edith Editor "}}, &out)
+	op.MustDo(t, updateUserMutation, map[string]any{"in": map[string]any{"id": id, "name": "  Edith Editor "}}, &out)
 	u := out.UpdateUser.User
-	if u.Name != "Edith Editor" || u.Email != "edit@example.com" || u.Version != 2 || !reflect.DeepEqual(suRoleNames(u), []string{"Staff"}) || u.AccessPolicy != nil {
+	if u.Name != "Edith Editor" || u.Email != "edit@example.com" || u.Version != 2 || !reflect.DeepEqual(roleNamesOf(u), []string{"Staff"}) || u.AccessPolicy != nil {
 		t.Fatalf("after renaming: %+v", u)
 	}
 	// Roles replace the whole set (duplicates collapse).
-	op.MustDo(t, suUpdateUserMutation, map[string]any{"in": map[string]any{"id": id, "roles": []string{nurse, doctor, nurse}}}, &out)
-	if u = out.UpdateUser.User; !reflect.DeepEqual(suRoleNames(u), []string{"Doctor", "Nurse"}) || u.Version != 3 || u.Name != "Edith Editor" {
+	op.MustDo(t, updateUserMutation, map[string]any{"in": map[string]any{"id": id, "roles": []string{nurse, doctor, nurse}}}, &out)
+	if u = out.UpdateUser.User; !reflect.DeepEqual(roleNamesOf(u), []string{"Doctor", "Nurse"}) || u.Version != 3 || u.Name != "Edith Editor" {
 		t.Fatalf("after replacing roles: %+v", u)
 	}
-	if got := suGetUser(t, op, id); !reflect.DeepEqual(suRoleNames(got), []string{"Doctor", "Nurse"}) {
+	if got := getManagedUser(t, op, id); !reflect.DeepEqual(roleNamesOf(got), []string{"Doctor", "Nurse"}) {
 		t.Fatalf("stored roles: %+v", got.Roles)
 	}
 
-	unchanged := func(t *testing.T, want suManagedUser) {
+	unchanged := func(t *testing.T, want managedUser) {
 		t.Helper()
-		if got := suGetUser(t, op, id); !reflect.DeepEqual(got, want) {
+		if got := getManagedUser(t, op, id); !reflect.DeepEqual(got, want) {
 			t.Fatalf("a refused update changed the user:\n got %+v\nwant %+v", got, want)
 		}
 	}
@@ -101,46 +102,46 @@ func TestUpdateUser(t *testing.T) {
 		{"profile of another project", "NOT_FOUND", "input.profile", map[string]any{"profile": foreignProfile}},
 		{"null name", "BAD_USER_INPUT", "input.name", map[string]any{"name": nil}},
 		{"empty name", "BAD_USER_INPUT", "input.name", map[string]any{"name": "   "}},
-		{"invalid policy", "BAD_USER_INPUT", "", map[string]any{"accessPolicy": suPolicy(suAllow("Nope", "Nope"))}},
+		{"invalid policy", "BAD_USER_INPUT", "", map[string]any{"accessPolicy": atriumtest.Policy(atriumtest.Allow("Nope", "Nope"))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := suGetUser(t, op, id)
+			before := getManagedUser(t, op, id)
 			in := map[string]any{"id": id}
 			for k, v := range tc.in {
 				in[k] = v
 			}
-			op.Fails(t, tc.code, tc.field, suUpdateUserMutation, map[string]any{"in": in})
+			op.Fails(t, tc.code, tc.field, updateUserMutation, map[string]any{"in": in})
 			unchanged(t, before)
 		})
 	}
 
 	// With an inline policy the roles may go; then the policy may not.
-	op.MustDo(t, suUpdateUserMutation, map[string]any{"in": map[string]any{
-		"id": id, "roles": []string{}, "accessPolicy": suPolicy(suAllow("Project:Settings", "Project:GetProjectInfo")), "expectedVersion": 3,
+	op.MustDo(t, updateUserMutation, map[string]any{"in": map[string]any{
+		"id": id, "roles": []string{}, "accessPolicy": atriumtest.Policy(atriumtest.Allow("Project:Settings", "Project:GetProjectInfo")), "expectedVersion": 3,
 	}}, &out)
 	if u = out.UpdateUser.User; len(u.Roles) != 0 || u.AccessPolicy == nil || len(u.AccessPolicy.Rule) != 1 || u.Version != 4 {
 		t.Fatalf("policy instead of roles: %+v", u)
 	}
 	t.Run("null policy without roles", func(t *testing.T) {
-		before := suGetUser(t, op, id)
-		op.Fails(t, "BAD_USER_INPUT", "", suUpdateUserMutation, map[string]any{"in": map[string]any{"id": id, "accessPolicy": nil}})
+		before := getManagedUser(t, op, id)
+		op.Fails(t, "BAD_USER_INPUT", "", updateUserMutation, map[string]any{"in": map[string]any{"id": id, "accessPolicy": nil}})
 		unchanged(t, before)
 	})
 	// Roles and policy together, then the policy removed: fine.
-	op.MustDo(t, suUpdateUserMutation, map[string]any{"in": map[string]any{"id": id, "roles": []string{staff}}}, &out)
-	op.MustDo(t, suUpdateUserMutation, map[string]any{"in": map[string]any{"id": id, "accessPolicy": nil}}, &out)
-	if u = out.UpdateUser.User; u.AccessPolicy != nil || !reflect.DeepEqual(suRoleNames(u), []string{"Staff"}) {
+	op.MustDo(t, updateUserMutation, map[string]any{"in": map[string]any{"id": id, "roles": []string{staff}}}, &out)
+	op.MustDo(t, updateUserMutation, map[string]any{"in": map[string]any{"id": id, "accessPolicy": nil}}, &out)
+	if u = out.UpdateUser.User; u.AccessPolicy != nil || !reflect.DeepEqual(roleNamesOf(u), []string{"Staff"}) {
 		t.Fatalf("policy removed: %+v", u)
 	}
 
 	// Profile: another existing profile of this project.
-	otherID, _ := suInvite(t, op, map[string]any{"email": "holder@example.com", "applicationId": app, "roles": []string{staff}})
-	holder := suGetUser(t, op, otherID)
-	op.MustDo(t, suUpdateUserMutation, map[string]any{"in": map[string]any{"id": id, "profile": holder.Profile}}, &out)
+	otherID := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("holder@example.com"), ApplicationId: app, Roles: []string{staff}}).UserID
+	holder := getManagedUser(t, op, otherID)
+	op.MustDo(t, updateUserMutation, map[string]any{"in": map[string]any{"id": id, "profile": holder.Profile}}, &out)
 	if out.UpdateUser.User.Profile != holder.Profile {
 		t.Fatalf("profile: %+v", out.UpdateUser.User)
 	}
-	op.Fails(t, "NOT_FOUND", "input.id", suUpdateUserMutation, map[string]any{"in": map[string]any{"id": "no-such-user", "name": "x"}})
+	op.Fails(t, "NOT_FOUND", "input.id", updateUserMutation, map[string]any{"in": map[string]any{"id": "no-such-user", "name": "x"}})
 }
 
 func TestDeleteUser(t *testing.T) {
@@ -149,9 +150,9 @@ func TestDeleteUser(t *testing.T) {
 	op := s.Operator(s.Sandbox)
 	app := createApplication(t, op, "Portal")
 	staff := createRole(t, op, "Staff")
-	id, _ := suInvite(t, op, map[string]any{"email": "gone@example.com", "applicationId": app, "roles": []string{staff}})
-	keep, _ := suInvite(t, op, map[string]any{"email": "kept@example.com", "applicationId": app, "roles": []string{staff}})
-	u := suGetUser(t, op, id)
+	id := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("gone@example.com"), ApplicationId: app, Roles: []string{staff}}).UserID
+	keep := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("kept@example.com"), ApplicationId: app, Roles: []string{staff}}).UserID
+	u := getManagedUser(t, op, id)
 
 	var del struct {
 		DeleteUser struct{ DeletedUserID string }
@@ -162,7 +163,7 @@ func TestDeleteUser(t *testing.T) {
 	}
 	op.Fails(t, "NOT_FOUND", "id", `query($id: ID!) { user(id: $id) { id } }`, map[string]any{"id": id})
 	op.Fails(t, "NOT_FOUND", "input.id", `mutation($id: ID!) { deleteUser(input: {id: $id}) { deletedUserId } }`, map[string]any{"id": id})
-	op.Fails(t, "NOT_FOUND", "input.id", suUpdateUserMutation, map[string]any{"in": map[string]any{"id": id, "name": "Back"}})
+	op.Fails(t, "NOT_FOUND", "input.id", updateUserMutation, map[string]any{"in": map[string]any{"id": id, "name": "Back"}})
 	var list struct {
 		Users struct {
 			TotalCount int
@@ -179,7 +180,7 @@ func TestDeleteUser(t *testing.T) {
 		t.Fatalf("memberCount after delete: %d", role.Role.MemberCount)
 	}
 	// The email is free again.
-	suInvite(t, op, map[string]any{"email": "gone@example.com", "applicationId": app, "roles": []string{staff}, "profile": u.Profile})
+	atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("gone@example.com"), ApplicationId: app, Roles: []string{staff}, Profile: ptr(u.Profile)})
 
 	// The FHIR profile stays: it is clinical data.
 	profileID, ok := strings.CutPrefix(u.Profile, "Practitioner/")
@@ -202,16 +203,16 @@ func TestDeletedUsersProfileIsNotOverwritten(t *testing.T) {
 	op.MustDo(t, `mutation($r: ID!) { updateProject(input: {signupEnabled: true, defaultPatientRoleId: $r}) { project { id } } }`,
 		map[string]any{"r": staff}, nil)
 	inv := invite(t, op, app, staff, "recycled@example.com") // Practitioner, family Snow
-	old := suGetUser(t, op, inv.UserID)
+	old := getManagedUser(t, op, inv.UserID)
 	profileID, ok := strings.CutPrefix(old.Profile, "Practitioner/")
 	if !ok {
 		t.Fatalf("profile %q", old.Profile)
 	}
 	op.MustDo(t, `mutation($id: ID!) { deleteUser(input: {id: $id}) { deletedUserId } }`, map[string]any{"id": inv.UserID}, nil)
 
-	var up suSignUpResult
-	s.Client("", "").MustDo(t, suSignUpMutation, map[string]any{"in": map[string]any{
-		"applicationId": app, "email": "recycled@example.com", "password": suPassword,
+	var up signUpResult
+	s.Client("", "").MustDo(t, signUpMutation, map[string]any{"in": map[string]any{
+		"applicationId": app, "email": "recycled@example.com", "password": testPassword,
 		"resource": map[string]any{"resourceType": "Patient", "name": []any{map[string]any{"family": "Stranger"}}},
 	}}, &up)
 	p, err := s.DB.Tenant(s.Sandbox).Profiles().Get(context.Background(), profileID)
@@ -236,7 +237,7 @@ func TestDisableEnableUser(t *testing.T) {
 	app := createApplication(t, op, "Portal")
 	staff := createRole(t, op, "Staff")
 	active := invite(t, op, app, staff, "active@example.com")
-	suAccept(t, s, active.Ticket, suPassword)
+	s.Accept(t, active.Ticket, testPassword)
 	invited := invite(t, op, app, staff, "invited@example.com")
 
 	const disable = `mutation($id: ID!) { disableUser(input: {id: $id}) { user { id status } } }`
@@ -245,22 +246,22 @@ func TestDisableEnableUser(t *testing.T) {
 		DisableUser, EnableUser struct{ User struct{ ID, Status string } }
 	}
 	op.MustDo(t, disable, map[string]any{"id": active.UserID}, &out)
-	if out.DisableUser.User.Status != "DISABLED" || suGetUser(t, op, active.UserID).Status != "DISABLED" {
+	if out.DisableUser.User.Status != "DISABLED" || getManagedUser(t, op, active.UserID).Status != "DISABLED" {
 		t.Fatalf("disable: %+v", out)
 	}
 	op.MustDo(t, enable, map[string]any{"id": active.UserID}, &out)
-	if out.EnableUser.User.Status != "ACTIVE" || suGetUser(t, op, active.UserID).Status != "ACTIVE" {
+	if out.EnableUser.User.Status != "ACTIVE" || getManagedUser(t, op, active.UserID).Status != "ACTIVE" {
 		t.Fatalf("enable: %+v", out)
 	}
 
-	before := suGetUser(t, op, invited.UserID)
+	before := getManagedUser(t, op, invited.UserID)
 	op.Fails(t, "CONFLICT", "", disable, map[string]any{"id": invited.UserID})
 	op.Fails(t, "CONFLICT", "", enable, map[string]any{"id": invited.UserID})
-	if after := suGetUser(t, op, invited.UserID); !reflect.DeepEqual(after, before) || after.Status != "INVITED" {
+	if after := getManagedUser(t, op, invited.UserID); !reflect.DeepEqual(after, before) || after.Status != "INVITED" {
 		t.Fatalf("refused disable/enable changed the invited user: %+v -> %+v", before, after)
 	}
 	// The invitation still works.
-	suAccept(t, s, invited.Ticket, suPassword)
+	s.Accept(t, invited.Ticket, testPassword)
 
 	op.Fails(t, "NOT_FOUND", "input.id", disable, map[string]any{"id": "no-such-user"})
 	op.Fails(t, "NOT_FOUND", "input.id", enable, map[string]any{"id": "no-such-user"})
@@ -274,8 +275,8 @@ func TestRoleMemberCountAndDeleteWhileHeld(t *testing.T) {
 	app := createApplication(t, op, "Portal")
 	held := createRole(t, op, "Held")
 	spare := createRole(t, op, "Spare")
-	a, _ := suInvite(t, op, map[string]any{"email": "a@example.com", "applicationId": app, "roles": []string{held}})
-	b, _ := suInvite(t, op, map[string]any{"email": "b@example.com", "applicationId": app, "roles": []string{held, spare}})
+	a := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("a@example.com"), ApplicationId: app, Roles: []string{held}}).UserID
+	b := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("b@example.com"), ApplicationId: app, Roles: []string{held, spare}}).UserID
 
 	count := func(id string) int {
 		t.Helper()
@@ -299,18 +300,18 @@ func TestRoleMemberCountAndDeleteWhileHeld(t *testing.T) {
 
 	const del = `mutation($id: ID!) { deleteRole(input: {id: $id}) { deletedRoleId } }`
 	op.Fails(t, "CONFLICT", "", del, map[string]any{"id": held})
-	suUpdateUser(t, op, map[string]any{"id": a, "roles": []string{spare}})
+	mustUpdateUser(t, op, map[string]any{"id": a, "roles": []string{spare}})
 	op.Fails(t, "CONFLICT", "", del, map[string]any{"id": held})
 	if n := count(held); n != 1 {
 		t.Fatalf("memberCount after one removal: %d", n)
 	}
-	suUpdateUser(t, op, map[string]any{"id": b, "roles": []string{spare}})
+	mustUpdateUser(t, op, map[string]any{"id": b, "roles": []string{spare}})
 	if n, m := count(held), count(spare); n != 0 || m != 2 {
 		t.Fatalf("memberCount after both removals: held %d, spare %d", n, m)
 	}
 	op.MustDo(t, del, map[string]any{"id": held}, nil)
 	op.Fails(t, "NOT_FOUND", "", `query($id: ID!) { role(id: $id) { id } }`, map[string]any{"id": held})
-	if got := suRoleNames(suGetUser(t, op, b)); !reflect.DeepEqual(got, []string{"Spare"}) {
+	if got := roleNamesOf(getManagedUser(t, op, b)); !reflect.DeepEqual(got, []string{"Spare"}) {
 		t.Fatalf("roles of b: %v", got)
 	}
 }
@@ -322,20 +323,20 @@ func TestUserOperationsStayInTheirProject(t *testing.T) {
 	op := s.Operator(s.Sandbox)
 	createApplication(t, op, "Portal")
 	staff := createRole(t, op, "Staff")
-	other := suCreateProject(t, s, "Other")
+	other := s.CreateProject(t, "Other")
 	otherOp := s.Operator(other)
 	otherApp := createApplication(t, otherOp, "Other portal")
 	otherRole := createRole(t, otherOp, "Other staff")
 	active := invite(t, otherOp, otherApp, otherRole, "active@other.example")
-	suAccept(t, s, active.Ticket, suPassword)
+	s.Accept(t, active.Ticket, testPassword)
 	invited := invite(t, otherOp, otherApp, otherRole, "invited@other.example")
-	before := map[string]suManagedUser{active.UserID: suGetUser(t, otherOp, active.UserID), invited.UserID: suGetUser(t, otherOp, invited.UserID)}
+	before := map[string]managedUser{active.UserID: getManagedUser(t, otherOp, active.UserID), invited.UserID: getManagedUser(t, otherOp, invited.UserID)}
 
 	for _, id := range []string{active.UserID, invited.UserID} {
 		vars := map[string]any{"id": id}
 		op.Fails(t, "NOT_FOUND", "id", `query($id: ID!) { user(id: $id) { id } }`, vars)
-		op.Fails(t, "NOT_FOUND", "input.id", suUpdateUserMutation, map[string]any{"in": map[string]any{"id": id, "name": "Hijacked"}})
-		op.Fails(t, "NOT_FOUND", "input.id", suUpdateUserMutation, map[string]any{"in": map[string]any{"id": id, "roles": []string{staff}}})
+		op.Fails(t, "NOT_FOUND", "input.id", updateUserMutation, map[string]any{"in": map[string]any{"id": id, "name": "Hijacked"}})
+		op.Fails(t, "NOT_FOUND", "input.id", updateUserMutation, map[string]any{"in": map[string]any{"id": id, "roles": []string{staff}}})
 		op.Fails(t, "NOT_FOUND", "input.id", `mutation($id: ID!) { disableUser(input: {id: $id}) { user { id } } }`, vars)
 		op.Fails(t, "NOT_FOUND", "input.id", `mutation($id: ID!) { enableUser(input: {id: $id}) { user { id } } }`, vars)
 		op.Fails(t, "NOT_FOUND", "input.id", `mutation($id: ID!) { deleteUser(input: {id: $id}) { deletedUserId } }`, vars)
@@ -350,10 +351,10 @@ func TestUserOperationsStayInTheirProject(t *testing.T) {
 		t.Fatalf("the sandbox lists holders of another project's role: %+v", list)
 	}
 	for id, want := range before {
-		if got := suGetUser(t, otherOp, id); !reflect.DeepEqual(got, want) {
+		if got := getManagedUser(t, otherOp, id); !reflect.DeepEqual(got, want) {
 			t.Fatalf("user %s changed from outside its project:\n got %+v\nwant %+v", id, got, want)
 		}
 	}
 	// The active user still signs in.
-	suSignIn(t, s, otherApp, "active@other.example", suPassword)
+	s.SignIn(t, otherApp, "active@other.example", testPassword)
 }

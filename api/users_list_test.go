@@ -4,22 +4,22 @@ import (
 	"cmp"
 	"encoding/base64"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"atrium/atriumtest"
+	"atrium/client"
 )
 
-// suListed is a user as the listing shows it.
-type suListed struct {
+// listedUser is a user as the listing shows it.
+type listedUser struct {
 	ID, Name, Email, Profile, Status string
 	CreatedAt                        time.Time
 }
 
-const suUsersQuery = `query($first: Int, $after: String, $filter: UserFilter, $orderBy: UserOrder) {
+const usersQuery = `query($first: Int, $after: String, $filter: UserFilter, $orderBy: UserOrder) {
 	users(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
 		totalCount
 		pageInfo { hasNextPage endCursor }
@@ -27,7 +27,7 @@ const suUsersQuery = `query($first: Int, $after: String, $filter: UserFilter, $o
 	}
 }`
 
-type suUsersPage struct {
+type usersPage struct {
 	Users struct {
 		TotalCount int
 		PageInfo   struct {
@@ -36,23 +36,23 @@ type suUsersPage struct {
 		}
 		Edges []struct {
 			Cursor string
-			Node   suListed
+			Node   listedUser
 		}
 	}
 }
 
-// suPageAll follows endCursor from the first page until hasNextPage is false
+// pageAll follows endCursor from the first page until hasNextPage is false
 // and returns every user in the order served. Every page must report
 // totalCount want, be full unless it is the last, and end with endCursor.
-func suPageAll(t *testing.T, c *atriumtest.Client, first int, filter, order map[string]any, want int) []suListed {
+func pageAll(t *testing.T, c *atriumtest.Client, first int, filter, order map[string]any, want int) []listedUser {
 	t.Helper()
-	var all []suListed
+	var all []listedUser
 	var after any
 	for page := 1; ; page++ {
 		if page > want/first+2 {
 			t.Fatalf("page %d: paging does not end (%d users so far, %d expected)", page, len(all), want)
 		}
-		var out suUsersPage
+		var out usersPage
 		vars := map[string]any{"first": first, "after": after}
 		if filter != nil {
 			vars["filter"] = filter
@@ -60,7 +60,7 @@ func suPageAll(t *testing.T, c *atriumtest.Client, first int, filter, order map[
 		if order != nil {
 			vars["orderBy"] = order
 		}
-		c.MustDo(t, suUsersQuery, vars, &out)
+		c.MustDo(t, usersQuery, vars, &out)
 		u := out.Users
 		if u.TotalCount != want {
 			t.Fatalf("page %d: totalCount %d, want %d", page, u.TotalCount, want)
@@ -85,24 +85,24 @@ func suPageAll(t *testing.T, c *atriumtest.Client, first int, filter, order map[
 	}
 }
 
-// suOrders are the orders of a listing and how to compare two users in each
+// userOrders are the orders of a listing and how to compare two users in each
 // (ties broken by id, in the same direction).
-var suOrders = []struct {
+var userOrders = []struct {
 	field, dir string
-	key        func(u suListed) string
+	key        func(u listedUser) string
 }{
-	{"CREATED_AT", "ASC", func(u suListed) string { return u.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000000Z") }},
-	{"CREATED_AT", "DESC", func(u suListed) string { return u.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000000Z") }},
-	{"NAME", "ASC", func(u suListed) string { return u.Name }},
-	{"NAME", "DESC", func(u suListed) string { return u.Name }},
-	{"EMAIL", "ASC", func(u suListed) string { return u.Email }},
-	{"EMAIL", "DESC", func(u suListed) string { return u.Email }},
+	{"CREATED_AT", "ASC", func(u listedUser) string { return u.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000000Z") }},
+	{"CREATED_AT", "DESC", func(u listedUser) string { return u.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000000Z") }},
+	{"NAME", "ASC", func(u listedUser) string { return u.Name }},
+	{"NAME", "DESC", func(u listedUser) string { return u.Name }},
+	{"EMAIL", "ASC", func(u listedUser) string { return u.Email }},
+	{"EMAIL", "DESC", func(u listedUser) string { return u.Email }},
 }
 
-// suCheckListing asserts that got holds exactly the users of want, each
+// checkListing asserts that got holds exactly the users of want, each
 // once, with the stored values, in the order (key, then id; reversed for
 // DESC).
-func suCheckListing(t *testing.T, got []suListed, want map[string]suListed, key func(suListed) string, desc bool) {
+func checkListing(t *testing.T, got []listedUser, want map[string]listedUser, key func(listedUser) string, desc bool) {
 	t.Helper()
 	seen := map[string]bool{}
 	for i, u := range got {
@@ -138,7 +138,7 @@ func suCheckListing(t *testing.T, got []suListed, want map[string]suListed, key 
 
 // Names with duplicates, case differences, regex metacharacters and non-ASCII
 // letters; emails in an order unrelated to creation or names.
-var suListNames = []string{
+var listNames = []string{
 	"Ann Smith", "anne", "JOANNA", "Bob", "bob", "Carol (locum)", "Dr. Who", "Drx Ray",
 	"Élodie", "élodie", "Zed", "zed", "Mia", "Ann Smith", "Bob", "a+b", "Zoë",
 }
@@ -151,7 +151,7 @@ func TestUsersPaging(t *testing.T) {
 	roles := []string{createRole(t, op, "R0"), createRole(t, op, "R1"), createRole(t, op, "R2")}
 
 	const total = 250
-	want := map[string]suListed{}
+	want := map[string]listedUser{}
 	var ids []string
 	tickets := map[int]string{}
 	roleOf := map[string][]string{}
@@ -159,7 +159,7 @@ func TestUsersPaging(t *testing.T) {
 	for start := 0; start < total; start += 100 {
 		var rows []map[string]any
 		for i := start; i < min(start+100, total); i++ {
-			name := suListNames[(i*7)%len(suListNames)]
+			name := listNames[(i*7)%len(listNames)]
 			if i%4 == 0 {
 				name = fmt.Sprintf("%s %03d", name, (i*13)%total)
 			}
@@ -206,14 +206,10 @@ func TestUsersPaging(t *testing.T) {
 				sharedProfile = r.User.Profile
 			}
 			if i == 5 || i == 77 || i == 140 {
-				u, err := url.Parse(*r.InvitationURL)
-				if err != nil {
-					t.Fatal(err)
-				}
-				tickets[i] = u.Query().Get("ticket")
+				tickets[i] = atriumtest.Ticket(t, *r.InvitationURL)
 			}
 			row := rows[j]
-			want[r.User.ID] = suListed{
+			want[r.User.ID] = listedUser{
 				ID: r.User.ID, Name: strings.TrimSpace(row["username"].(string)), Email: strings.ToLower(row["email"].(string)),
 				Profile: r.User.Profile, Status: "INVITED", CreatedAt: r.User.CreatedAt,
 			}
@@ -222,7 +218,7 @@ func TestUsersPaging(t *testing.T) {
 		}
 	}
 	for i, ticket := range tickets {
-		suAccept(t, s, ticket, suPassword)
+		s.Accept(t, ticket, testPassword)
 		w := want[ids[i]]
 		w.Status = "ACTIVE"
 		want[ids[i]] = w
@@ -232,27 +228,27 @@ func TestUsersPaging(t *testing.T) {
 	w.Status = "DISABLED"
 	want[ids[140]] = w
 	// A user of another project never shows up.
-	other := suCreateProject(t, s, "Other")
+	other := s.CreateProject(t, "Other")
 	otherOp := s.Operator(other)
-	suInvite(t, otherOp, map[string]any{"email": "zoe.000@example.org", "username": "Ann Smith", "applicationId": createApplication(t, otherOp, "Other"), "roles": []string{createRole(t, otherOp, "R")}})
+	atriumtest.Invite(t, otherOp, client.InviteUserInput{Email: ptr("zoe.000@example.org"), Username: ptr("Ann Smith"), ApplicationId: createApplication(t, otherOp, "Other"), Roles: []string{createRole(t, otherOp, "R")}})
 
 	// The data really differ between orders.
-	byCreated := suPageAll(t, op, 100, nil, nil, total)
-	if slices.IsSortedFunc(byCreated, func(a, b suListed) int { return strings.Compare(a.Name, b.Name) }) ||
-		slices.IsSortedFunc(byCreated, func(a, b suListed) int { return strings.Compare(a.Email, b.Email) }) {
+	byCreated := pageAll(t, op, 100, nil, nil, total)
+	if slices.IsSortedFunc(byCreated, func(a, b listedUser) int { return strings.Compare(a.Name, b.Name) }) ||
+		slices.IsSortedFunc(byCreated, func(a, b listedUser) int { return strings.Compare(a.Email, b.Email) }) {
 		t.Fatal("test data: creation order equals name or email order")
 	}
 
-	for _, o := range suOrders {
+	for _, o := range userOrders {
 		t.Run("order "+o.field+" "+o.dir, func(t *testing.T) {
 			t.Parallel()
-			got := suPageAll(t, op, 40, nil, map[string]any{"field": o.field, "direction": o.dir}, total)
-			suCheckListing(t, got, want, o.key, o.dir == "DESC")
+			got := pageAll(t, op, 40, nil, map[string]any{"field": o.field, "direction": o.dir}, total)
+			checkListing(t, got, want, o.key, o.dir == "DESC")
 		})
 	}
 
-	subset := func(keep func(id string, u suListed) bool) map[string]suListed {
-		out := map[string]suListed{}
+	subset := func(keep func(id string, u listedUser) bool) map[string]listedUser {
+		out := map[string]listedUser{}
 		for id, u := range want {
 			if keep(id, u) {
 				out[id] = u
@@ -260,19 +256,19 @@ func TestUsersPaging(t *testing.T) {
 		}
 		return out
 	}
-	nameHas := func(part string) map[string]suListed {
-		return subset(func(_ string, u suListed) bool {
+	nameHas := func(part string) map[string]listedUser {
+		return subset(func(_ string, u listedUser) bool {
 			return strings.Contains(strings.ToLower(u.Name), strings.ToLower(part))
 		})
 	}
-	holds := func(role string) map[string]suListed {
-		return subset(func(id string, _ suListed) bool { return slices.Contains(roleOf[id], role) })
+	holds := func(role string) map[string]listedUser {
+		return subset(func(id string, _ listedUser) bool { return slices.Contains(roleOf[id], role) })
 	}
 	one := want[ids[123]]
 	for fi, tc := range []struct {
 		name   string
 		filter map[string]any
-		want   map[string]suListed
+		want   map[string]listedUser
 		min    int
 	}{
 		{"name substring, any case", map[string]any{"name": "aNN"}, nameHas("ann"), 20},
@@ -280,36 +276,36 @@ func TestUsersPaging(t *testing.T) {
 		{"name with parentheses", map[string]any{"name": "(LOCUM)"}, nameHas("(locum)"), 5},
 		{"name with plus", map[string]any{"name": "a+b"}, nameHas("a+b"), 5},
 		{"name with a non-ASCII letter in another case", map[string]any{"name": "éLODIE"}, nameHas("élodie"), 10},
-		{"email exact", map[string]any{"email": one.Email}, map[string]suListed{one.ID: one}, 1},
-		{"email exact, other spelling", map[string]any{"email": "  " + strings.ToUpper(one.Email)}, map[string]suListed{one.ID: one}, 1},
-		{"email is not a substring match", map[string]any{"email": one.Email[1:]}, map[string]suListed{}, 0},
-		{"profile exact", map[string]any{"profile": sharedProfile}, subset(func(_ string, u suListed) bool { return u.Profile == sharedProfile }), 5},
+		{"email exact", map[string]any{"email": one.Email}, map[string]listedUser{one.ID: one}, 1},
+		{"email exact, other spelling", map[string]any{"email": "  " + strings.ToUpper(one.Email)}, map[string]listedUser{one.ID: one}, 1},
+		{"email is not a substring match", map[string]any{"email": one.Email[1:]}, map[string]listedUser{}, 0},
+		{"profile exact", map[string]any{"profile": sharedProfile}, subset(func(_ string, u listedUser) bool { return u.Profile == sharedProfile }), 5},
 		{"roleId R0", map[string]any{"roleId": roles[0]}, holds(roles[0]), 80},
 		{"roleId R1", map[string]any{"roleId": roles[1]}, holds(roles[1]), 160},
 		{"roleId R2", map[string]any{"roleId": roles[2]}, holds(roles[2]), 80},
-		{"status INVITED", map[string]any{"status": "INVITED"}, subset(func(_ string, u suListed) bool { return u.Status == "INVITED" }), 247},
-		{"status ACTIVE", map[string]any{"status": "ACTIVE"}, subset(func(_ string, u suListed) bool { return u.Status == "ACTIVE" }), 2},
-		{"status DISABLED", map[string]any{"status": "DISABLED"}, subset(func(_ string, u suListed) bool { return u.Status == "DISABLED" }), 1},
-		{"role and name", map[string]any{"roleId": roles[2], "name": "bob"}, subset(func(id string, u suListed) bool {
+		{"status INVITED", map[string]any{"status": "INVITED"}, subset(func(_ string, u listedUser) bool { return u.Status == "INVITED" }), 247},
+		{"status ACTIVE", map[string]any{"status": "ACTIVE"}, subset(func(_ string, u listedUser) bool { return u.Status == "ACTIVE" }), 2},
+		{"status DISABLED", map[string]any{"status": "DISABLED"}, subset(func(_ string, u listedUser) bool { return u.Status == "DISABLED" }), 1},
+		{"role and name", map[string]any{"roleId": roles[2], "name": "bob"}, subset(func(id string, u listedUser) bool {
 			return slices.Contains(roleOf[id], roles[2]) && strings.Contains(strings.ToLower(u.Name), "bob")
 		}), 5},
 	} {
 		// About four pages per filter, each filter in another order.
-		o := suOrders[fi%len(suOrders)]
+		o := userOrders[fi%len(userOrders)]
 		first := max(1, (len(tc.want)+3)/4)
 		t.Run(fmt.Sprintf("filter %s/%s %s/first %d", tc.name, o.field, o.dir, first), func(t *testing.T) {
 			t.Parallel()
 			if len(tc.want) < tc.min {
 				t.Fatalf("test data: %d users match, want at least %d", len(tc.want), tc.min)
 			}
-			got := suPageAll(t, op, first, tc.filter, map[string]any{"field": o.field, "direction": o.dir}, len(tc.want))
-			suCheckListing(t, got, tc.want, o.key, o.dir == "DESC")
+			got := pageAll(t, op, first, tc.filter, map[string]any{"field": o.field, "direction": o.dir}, len(tc.want))
+			checkListing(t, got, tc.want, o.key, o.dir == "DESC")
 		})
 	}
 
 	t.Run("default page size", func(t *testing.T) {
 		t.Parallel()
-		var out suUsersPage
+		var out usersPage
 		op.MustDo(t, `{ users { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }`, nil, &out)
 		if len(out.Users.Edges) != 25 || !out.Users.PageInfo.HasNextPage || out.Users.TotalCount != total {
 			t.Fatalf("default page: %d edges, %+v, totalCount %d", len(out.Users.Edges), out.Users.PageInfo, out.Users.TotalCount)
@@ -320,15 +316,15 @@ func TestUsersPaging(t *testing.T) {
 			}
 		}
 		// Any edge's cursor resumes right after that edge.
-		var next suUsersPage
-		op.MustDo(t, suUsersQuery, map[string]any{"first": 5, "after": out.Users.Edges[9].Cursor}, &next)
+		var next usersPage
+		op.MustDo(t, usersQuery, map[string]any{"first": 5, "after": out.Users.Edges[9].Cursor}, &next)
 		for i, e := range next.Users.Edges {
 			if e.Node.ID != byCreated[10+i].ID {
 				t.Fatalf("resumed at 10+%d: %s, want %s", i, e.Node.ID, byCreated[10+i].ID)
 			}
 		}
-		var max suUsersPage
-		op.MustDo(t, suUsersQuery, map[string]any{"first": 100}, &max)
+		var max usersPage
+		op.MustDo(t, usersQuery, map[string]any{"first": 100}, &max)
 		if len(max.Users.Edges) != 100 {
 			t.Fatalf("first 100: %d edges", len(max.Users.Edges))
 		}
@@ -336,8 +332,8 @@ func TestUsersPaging(t *testing.T) {
 
 	t.Run("bad arguments", func(t *testing.T) {
 		t.Parallel()
-		var page suUsersPage
-		op.MustDo(t, suUsersQuery, map[string]any{"first": 3, "orderBy": map[string]any{"field": "NAME"}}, &page)
+		var page usersPage
+		op.MustDo(t, usersQuery, map[string]any{"first": 3, "orderBy": map[string]any{"field": "NAME"}}, &page)
 		nameCursor := page.Users.PageInfo.EndCursor
 		enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 		for _, tc := range []struct {
@@ -356,7 +352,7 @@ func TestUsersPaging(t *testing.T) {
 			{"NAME cursor with the default order", "after", map[string]any{"after": *nameCursor}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				op.Fails(t, "BAD_USER_INPUT", tc.field, suUsersQuery, tc.vars)
+				op.Fails(t, "BAD_USER_INPUT", tc.field, usersQuery, tc.vars)
 			})
 		}
 	})

@@ -1,7 +1,8 @@
 // Package atriumtest runs a real Atrium for tests, in the shape of
 // net/http/httptest: one embedded engine per test binary (started by Main
-// from TestMain), one fresh database per test, the real HTTP handler, and a
-// small GraphQL client.
+// from TestMain), one fresh database per test, the real HTTP handler, a
+// GraphQL client that is also the typed client of atrium/client, and the
+// fixtures every test builds on (fixtures.go).
 package atriumtest
 
 import (
@@ -20,11 +21,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Khan/genqlient/graphql"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.opentelemetry.io/otel/trace"
 
 	"atrium/api"
 	"atrium/auth"
+	"atrium/client"
 	"atrium/requestid"
 	"atrium/service"
 	"atrium/store"
@@ -91,6 +94,7 @@ type options struct {
 	monitor   *event.CommandMonitor
 	mailer    service.Mailer
 	inviteTTL time.Duration
+	noIntro   bool
 	storeURI  func(string) string
 }
 
@@ -114,6 +118,11 @@ func WithMailer(m service.Mailer) Option {
 // WithInviteTTL sets how long invitation links stay valid.
 func WithInviteTTL(d time.Duration) Option {
 	return func(o *options) { o.inviteTTL = d }
+}
+
+// WithoutIntrospection serves the API as ATRIUM_INTROSPECTION=false does.
+func WithoutIntrospection() Option {
+	return func(o *options) { o.noIntro = true }
 }
 
 // WithStoreURI lets the test choose how the server reaches its store: via
@@ -162,7 +171,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		Service:        svc,
 		Authenticator:  auth.NewAuthenticator(AdminSecret, tokens),
 		Log:            log,
-		Introspection:  true,
+		Introspection:  !o.noIntro,
 		CORSOrigins:    []string{"https://app.example.com"},
 		Ready:          db.Ping,
 		TracerProvider: o.tracer,
@@ -184,25 +193,40 @@ func (s *Server) Operator(project string) *Client {
 // Client returns a client sending token (may be empty) and the project
 // header (when project is not empty).
 func (s *Server) Client(token, project string) *Client {
-	return &Client{url: s.URL + "/graphql", token: token, project: project, http: s.Server.Client()}
+	url := s.URL + "/graphql"
+	return &Client{url: url, token: token, project: project, http: s.Server.Client(),
+		typed: client.New(url, token, project, s.Server.Client())}
 }
 
 // NewClient returns a client of the GraphQL endpoint at url (".../graphql")
 // of any running Atrium, such as a process a test started.
 func NewClient(url, token, project string) *Client {
-	return &Client{url: url, token: token, project: project, http: &http.Client{Timeout: 60 * time.Second}}
+	h := &http.Client{Timeout: 60 * time.Second}
+	return &Client{url: url, token: token, project: project, http: h, typed: client.New(url, token, project, h)}
 }
 
-// Client is a small GraphQL-over-HTTP client.
+// Client is a small GraphQL-over-HTTP client for queries written out in a
+// test (Do, MustDo, Fails), and a graphql.Client for the typed operations
+// of atrium/client and the fixtures, with the same credentials.
 type Client struct {
 	url, token, project string
 	http                *http.Client
+	typed               graphql.Client
+}
+
+var _ graphql.Client = (*Client)(nil)
+
+// MakeRequest implements graphql.Client for the typed operations.
+func (c *Client) MakeRequest(ctx context.Context, req *graphql.Request, resp *graphql.Response) error {
+	return c.typed.MakeRequest(ctx, req, resp)
 }
 
 // Response is a decoded GraphQL response.
 type Response struct {
 	Data   json.RawMessage `json:"data"`
 	Errors []GraphQLError  `json:"errors"`
+	// Raw is the answer as it came.
+	Raw []byte `json:"-"`
 }
 
 // GraphQLError is one entry of "errors".
@@ -226,13 +250,23 @@ func (r *Response) Code() string {
 // Do posts a query and decodes the response.
 func (c *Client) Do(t testing.TB, query string, vars map[string]any) *Response {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	r, err := c.Try(query, vars)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r
+}
+
+// Try is Do that returns what goes wrong instead of failing the test, for
+// goroutines (which must not call t.Fatal).
+func (c *Client) Try(query string, vars map[string]any) (*Response, error) {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequest(http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if c.token != "" {
@@ -241,20 +275,26 @@ func (c *Client) Do(t testing.TB, query string, vars map[string]any) *Response {
 	if c.project != "" {
 		req.Header.Set(auth.ProjectHeader, c.project)
 	}
-	res, err := c.http.Do(req)
+	_, r, err := Send(c.http, req)
+	return r, err
+}
+
+// Send performs req with hc and decodes the GraphQL answer, keeping it raw.
+func Send(hc *http.Client, req *http.Request) (*http.Response, *Response, error) {
+	res, err := hc.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	var out Response
+	out := Response{Raw: raw}
 	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("response %d is not GraphQL JSON: %s", res.StatusCode, raw)
+		return res, nil, fmt.Errorf("response %d is not GraphQL JSON: %s", res.StatusCode, raw)
 	}
-	return &out
+	return res, &out, nil
 }
 
 // MustDo is Do that fails the test on any GraphQL error and decodes data
@@ -263,7 +303,7 @@ func (c *Client) MustDo(t testing.TB, query string, vars map[string]any, out any
 	t.Helper()
 	r := c.Do(t, query, vars)
 	if len(r.Errors) > 0 {
-		t.Fatalf("unexpected errors: %+v", r.Errors)
+		t.Fatalf("unexpected errors: %s", r.Raw)
 	}
 	if out != nil {
 		if err := json.Unmarshal(r.Data, out); err != nil {

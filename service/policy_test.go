@@ -2,11 +2,11 @@ package service_test
 
 import (
 	"context"
-	"net/url"
 	"testing"
 
 	"atrium/atriumtest"
 	"atrium/auth"
+	"atrium/client"
 	"atrium/iam"
 	"atrium/service"
 )
@@ -17,29 +17,13 @@ import (
 func TestGuardAndSimulatorAgreeOnEveryUserStatus(t *testing.T) {
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
-	var app struct {
-		CreateApplication struct{ Application struct{ ID string } }
-	}
-	op.MustDo(t, `mutation { createApplication(input: {name: "Statuses", allowedCallbackUrls: []}) { application { id } } }`, nil, &app)
+	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "Statuses", AllowedCallbackUrls: []string{}})
 	invite := func(email string) (id, ticket string) {
-		var out struct {
-			InviteUser struct {
-				User          struct{ ID string }
-				InvitationURL string
-			}
-		}
-		op.MustDo(t, `mutation($app: ID!, $email: String!) { inviteUser(input: {email: $email, applicationId: $app, resource: {resourceType: "Patient"},
-			accessPolicy: {rule: [{resource: "IAM:Role", action: "IAM:ListAllRoles", effect: Allow}]}}) { user { id } invitationUrl } }`,
-			map[string]any{"app": app.CreateApplication.Application.ID, "email": email}, &out)
-		u, err := url.Parse(out.InviteUser.InvitationURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.InviteUser.User.ID, u.Query().Get("ticket")
+		inv := atriumtest.Invite(t, op, client.InviteUserInput{Email: &email, ApplicationId: app, Resource: &map[string]any{"resourceType": "Patient"},
+			AccessPolicy: atriumtest.Policy(atriumtest.Allow("IAM:Role", "IAM:ListAllRoles"))})
+		return inv.UserID, inv.Ticket
 	}
-	accept := func(ticket string) {
-		s.Client("", "").MustDo(t, `mutation($t: String!) { acceptInvitation(input: {ticket: $t, password: "status-pass-1"}) { user { id } } }`, map[string]any{"t": ticket}, nil)
-	}
+	accept := func(ticket string) { s.Accept(t, ticket, "status-pass-1") }
 	users := map[iam.UserStatus]func() string{
 		iam.Invited: func() string { id, _ := invite("invited@example.com"); return id },
 		iam.Active:  func() string { id, ticket := invite("active@example.com"); accept(ticket); return id },

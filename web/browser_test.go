@@ -74,7 +74,7 @@ func TestBrowserAcceptsInvitation(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
 	const email, password = "browser@example.com", "typed-in-chromium-1"
-	inv := f.invite(t, f.app, email, nil)
+	inv := f.invite(t, f.app, email)
 	ctx := newBrowser(t)
 
 	// The link's host is ATRIUM_PUBLIC_URL, which does not resolve here.

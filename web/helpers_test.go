@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"atrium/atriumtest"
+	"atrium/client"
 )
 
 // fixture is a server with an application (shouldSendInviteEmail as given)
@@ -21,7 +22,6 @@ type fixture struct {
 const (
 	appName    = "Clinic Portal"
 	loginURL   = "https://portal.example.com/login"
-	inviteMut  = `mutation($in: InviteUserInput!) { inviteUser(input: $in) { user { id email status } invitationUrl } }`
 	acceptMut  = `mutation($t: String!, $p: String!) { acceptInvitation(input: {ticket: $t, password: $p}) { user { id status } } }`
 	signInMut  = `mutation($a: ID!, $e: String!, $p: String!) { signIn(input: {applicationId: $a, email: $e, password: $p}) { accessToken user { id } } }`
 	userStatus = `query($id: ID!) { user(id: $id) { status } }`
@@ -33,52 +33,31 @@ func newFixture(t *testing.T, sendMail bool, opts ...atriumtest.Option) fixture 
 	op := s.Operator(s.Sandbox)
 	f := fixture{s: s, op: op}
 	f.app = f.createApp(t, appName, loginURL, sendMail)
-	var role struct {
-		CreateRole struct{ Role struct{ ID string } }
-	}
-	op.MustDo(t, `mutation { createRole(input: {name: "Staff", accessPolicy: {rule: [{resource: "*", action: "*", effect: Allow}]}}) { role { id } } }`, nil, &role)
-	f.role = role.CreateRole.Role.ID
+	f.role = atriumtest.CreateRole(t, op, "Staff", atriumtest.Allow("*", "*"))
 	return f
 }
 
+// createApp creates an application with a login page (none when login is
+// empty) and shouldSendInviteEmail as given.
 func (f fixture) createApp(t *testing.T, name, login string, sendMail bool) string {
 	t.Helper()
-	in := map[string]any{"name": name, "allowedCallbackUrls": []string{"https://portal.example.com/callback"}, "shouldSendInviteEmail": sendMail}
+	in := client.CreateApplicationInput{Name: name, AllowedCallbackUrls: []string{"https://portal.example.com/callback"}, ShouldSendInviteEmail: &sendMail}
 	if login != "" {
-		in["loginRedirectUri"] = login
+		in.LoginRedirectUri = &login
 	}
-	var out struct {
-		CreateApplication struct{ Application struct{ ID string } }
-	}
-	f.op.MustDo(t, `mutation($in: CreateApplicationInput!) { createApplication(input: $in) { application { id } } }`, map[string]any{"in": in}, &out)
-	return out.CreateApplication.Application.ID
+	return atriumtest.CreateApplication(t, f.op, in)
 }
 
-// invitation is an invited user and its link.
-type invitation struct {
-	UserID, URL, Ticket string
-}
-
-// invite invites email to app; extra fields are merged into the input.
-func (f fixture) invite(t *testing.T, app, email string, extra map[string]any) invitation {
+// invite invites email to app with the fixture's role, as a Practitioner
+// named Snow; edits change the input before it is sent.
+func (f fixture) invite(t *testing.T, app, email string, edits ...func(*client.InviteUserInput)) atriumtest.Invitation {
 	t.Helper()
-	in := map[string]any{"email": email, "applicationId": app, "roles": []string{f.role},
-		"resource": map[string]any{"resourceType": "Practitioner", "name": []any{map[string]any{"family": "Snow"}}}}
-	for k, v := range extra {
-		in[k] = v
+	in := client.InviteUserInput{Email: &email, ApplicationId: app, Roles: []string{f.role},
+		Resource: &map[string]any{"resourceType": "Practitioner", "name": []any{map[string]any{"family": "Snow"}}}}
+	for _, edit := range edits {
+		edit(&in)
 	}
-	var out struct {
-		InviteUser struct {
-			User          struct{ ID string }
-			InvitationURL string
-		}
-	}
-	f.op.MustDo(t, inviteMut, map[string]any{"in": in}, &out)
-	u, err := url.Parse(out.InviteUser.InvitationURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return invitation{UserID: out.InviteUser.User.ID, URL: out.InviteUser.InvitationURL, Ticket: u.Query().Get("ticket")}
+	return atriumtest.Invite(t, f.op, in)
 }
 
 // local rewrites a link's scheme and host (ATRIUM_PUBLIC_URL, which does not
@@ -162,3 +141,6 @@ func (p page) wantNot(t *testing.T, parts ...string) {
 		}
 	}
 }
+
+// ptr returns a pointer to v.
+func ptr[T any](v T) *T { return &v }

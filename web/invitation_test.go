@@ -43,7 +43,7 @@ func wantClean(t *testing.T, p page) {
 func TestInvitationPageShowsTheInvitation(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	inv := f.invite(t, f.app, "Jon.Snow@Example.com", nil)
+	inv := f.invite(t, f.app, "Jon.Snow@Example.com")
 	p := get(t, f.s, local(t, f.s, inv.URL))
 	if p.status != http.StatusOK {
 		t.Fatalf("GET invitation: %d\n%s", p.status, p.body)
@@ -65,7 +65,7 @@ func TestInvitationPageEscapesNames(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
 	app := f.createApp(t, `<b>Evil</b> & "Co"`, "", false)
-	inv := f.invite(t, app, "escape@example.com", nil)
+	inv := f.invite(t, app, "escape@example.com")
 	p := get(t, f.s, local(t, f.s, inv.URL))
 	p.want(t, "&lt;b&gt;Evil&lt;/b&gt; &amp;")
 	p.wantNot(t, "<b>Evil")
@@ -74,7 +74,7 @@ func TestInvitationPageEscapesNames(t *testing.T) {
 func TestInvitationPagePasswordsMustMatch(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	inv := f.invite(t, f.app, "mismatch@example.com", nil)
+	inv := f.invite(t, f.app, "mismatch@example.com")
 	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"first-secret-1"}, "confirm": {"other-secret-2"}})
 	wantSecure(t, p)
 	p.want(t, `role="alert"`, "not the same", `name="ticket" value="`+inv.Ticket+`"`, `type="password"`)
@@ -87,7 +87,7 @@ func TestInvitationPagePasswordsMustMatch(t *testing.T) {
 func TestInvitationPageRefusesWeakPasswords(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	inv := f.invite(t, f.app, "weak@example.com", nil)
+	inv := f.invite(t, f.app, "weak@example.com")
 	for name, tc := range map[string]struct{ password, message string }{
 		"short":     {"short77", "at least 8"},
 		"too long":  {strings.Repeat("x", 129), "at most 128"},
@@ -116,7 +116,7 @@ func TestInvitationPageRefusesWeakPasswords(t *testing.T) {
 func TestInvitationPageSetsThePassword(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	inv := f.invite(t, f.app, "done@example.com", nil)
+	inv := f.invite(t, f.app, "done@example.com")
 	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"finally-set-1"}, "confirm": {"finally-set-1"}})
 	if p.status != http.StatusOK {
 		t.Fatalf("POST: %d\n%s", p.status, p.body)
@@ -127,7 +127,7 @@ func TestInvitationPageSetsThePassword(t *testing.T) {
 	if s := f.status(t, inv.UserID); s != "ACTIVE" {
 		t.Fatalf("status after setting the password: %s", s)
 	}
-	f.s.Client("", "").MustDo(t, signInMut, map[string]any{"a": f.app, "e": "done@example.com", "p": "finally-set-1"}, nil)
+	f.s.SignIn(t, f.app, "done@example.com", "finally-set-1")
 
 	// The link is used up: a clear page, by GET and by POST.
 	for name, p := range map[string]page{
@@ -148,7 +148,7 @@ func TestInvitationPageWithoutLoginRedirect(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
 	app := f.createApp(t, "No Redirect", "", false)
-	inv := f.invite(t, app, "nolink@example.com", nil)
+	inv := f.invite(t, app, "nolink@example.com")
 	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"no-link-pass"}, "confirm": {"no-link-pass"}})
 	p.want(t, "Your password is set", "No Redirect")
 	p.wantNot(t, "<a ")
@@ -157,7 +157,7 @@ func TestInvitationPageWithoutLoginRedirect(t *testing.T) {
 func TestInvitationPageBadLinks(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	f.invite(t, f.app, "someone@example.com", nil)
+	f.invite(t, f.app, "someone@example.com")
 	for name, p := range map[string]page{
 		"unknown ticket":      get(t, f.s, f.s.URL+"/invitation?ticket="+strings.Repeat("A", 43)),
 		"no ticket":           get(t, f.s, f.s.URL+"/invitation"),
@@ -181,7 +181,7 @@ func TestInvitationPageBadLinks(t *testing.T) {
 func TestInvitationPageExpiredLink(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false, atriumtest.WithInviteTTL(time.Millisecond))
-	inv := f.invite(t, f.app, "late@example.com", nil)
+	inv := f.invite(t, f.app, "late@example.com")
 	time.Sleep(20 * time.Millisecond) // let the 1 ms ticket expire; nothing is timed
 	p := get(t, f.s, local(t, f.s, inv.URL))
 	if p.status != http.StatusNotFound {
@@ -194,7 +194,7 @@ func TestInvitationPageExpiredLink(t *testing.T) {
 func TestInvitationPageOtherMethods(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	inv := f.invite(t, f.app, "method@example.com", nil)
+	inv := f.invite(t, f.app, "method@example.com")
 	req, err := http.NewRequest(http.MethodPut, local(t, f.s, inv.URL), strings.NewReader("password=x"))
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func TestInvitationPageOtherMethods(t *testing.T) {
 func TestInvitationPageIsAudited(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
-	inv := f.invite(t, f.app, "audited@example.com", nil)
+	inv := f.invite(t, f.app, "audited@example.com")
 	weak := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"short"}, "confirm": {"short"}})
 	if weak.status != http.StatusBadRequest {
 		t.Fatalf("weak password: %d", weak.status)

@@ -20,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"atrium/atriumtest"
+	"atrium/client"
 	"atrium/mail"
 	"atrium/testenv"
 )
@@ -193,7 +194,7 @@ func TestMailInvitationLinkWorks(t *testing.T) {
 	outbox, mailLog := newOutbox(t, ts, 0)
 	f := newFixture(t, true, atriumtest.WithMailer(outbox))
 	const to = "Mailed.User@Example.com"
-	inv := f.invite(t, f.app, to, nil)
+	inv := f.invite(t, f.app, to)
 
 	m := ts.next(t)
 	if m.from != "atrium@example.com" || len(m.to) != 1 || m.to[0] != "mailed.user@example.com" {
@@ -226,7 +227,7 @@ func TestMailInvitationLinkWorks(t *testing.T) {
 		t.Fatalf("GET the emailed link: %d", p.status)
 	}
 	p.want(t, "mailed.user@example.com", appName)
-	tk := ticketFrom(t, link)
+	tk := atriumtest.Ticket(t, link)
 	var out struct {
 		AcceptInvitation struct{ User struct{ ID, Status string } }
 	}
@@ -245,15 +246,6 @@ func TestMailInvitationLinkWorks(t *testing.T) {
 	}
 }
 
-func ticketFrom(t *testing.T, link string) string {
-	t.Helper()
-	_, q, ok := strings.Cut(link, "?ticket=")
-	if !ok || q == "" {
-		t.Fatalf("no ticket in %q", link)
-	}
-	return q
-}
-
 // TestMailSendingFollowsApplicationAndCall checks shouldSendInviteEmail of
 // the application and of the call. The outbox has one worker that sends in
 // order, so when the email of a later invitation arrives first, an earlier
@@ -266,23 +258,23 @@ func TestMailSendingFollowsApplicationAndCall(t *testing.T) {
 	quiet := f.createApp(t, "Quiet App", "", false)
 
 	// Application off, call on: sent.
-	f.invite(t, quiet, "call-on@example.com", map[string]any{"shouldSendInviteEmail": true})
+	f.invite(t, quiet, "call-on@example.com", func(in *client.InviteUserInput) { in.ShouldSendInviteEmail = ptr(true) })
 	if m := ts.next(t); m.to[0] != "call-on@example.com" {
 		t.Fatalf("email to %q, want call-on@example.com", m.to)
 	}
 
 	// Application on, call off; application off, call absent: not sent.
 	// Then one that is sent, which must be the next email to arrive.
-	f.invite(t, f.app, "call-off@example.com", map[string]any{"shouldSendInviteEmail": false})
-	f.invite(t, quiet, "app-off@example.com", nil)
-	f.invite(t, f.app, "app-on@example.com", nil)
+	f.invite(t, f.app, "call-off@example.com", func(in *client.InviteUserInput) { in.ShouldSendInviteEmail = ptr(false) })
+	f.invite(t, quiet, "app-off@example.com")
+	f.invite(t, f.app, "app-on@example.com")
 	if m := ts.next(t); m.to[0] != "app-on@example.com" {
 		t.Fatalf("email to %q, want app-on@example.com only", m.to)
 	}
 
 	// A resend emails a fresh link when the application sends, and the
 	// emailed link of the first invitation stops working.
-	first := f.invite(t, f.app, "resent@example.com", nil)
+	first := f.invite(t, f.app, "resent@example.com")
 	if m := ts.next(t); onlyLink(t, parseEmail(t, m.data).text) != first.URL {
 		t.Fatal("the first email does not carry the first link")
 	}
@@ -296,11 +288,11 @@ func TestMailSendingFollowsApplicationAndCall(t *testing.T) {
 		t.Fatalf("resent email to %q links %q; want the new link %q", m.to, link, out.ResendInvitation.InvitationURL)
 	}
 	f.s.Client("", "").Fails(t, "NOT_FOUND", "", acceptMut, map[string]any{"t": first.Ticket, "p": "old-link-pass"})
-	f.s.Client("", "").MustDo(t, acceptMut, map[string]any{"t": ticketFrom(t, link), "p": "new-link-pass"}, nil)
+	f.s.Accept(t, atriumtest.Ticket(t, link), "new-link-pass")
 
 	// A phone-only user gets no email, and the server is not asked.
-	f.invite(t, f.app, "", map[string]any{"email": nil, "phoneNumber": "+15555550123"})
-	f.invite(t, f.app, "last@example.com", nil)
+	f.invite(t, f.app, "", func(in *client.InviteUserInput) { in.Email, in.PhoneNumber = nil, ptr("+15555550123") })
+	f.invite(t, f.app, "last@example.com")
 	if m := ts.next(t); m.to[0] != "last@example.com" {
 		t.Fatalf("email to %q, want last@example.com", m.to)
 	}
@@ -322,7 +314,7 @@ func TestMailDoesNotHoldTheInvite(t *testing.T) {
 			close(release)
 		}
 	}()
-	inv := f.invite(t, f.app, "held@example.com", nil)
+	inv := f.invite(t, f.app, "held@example.com")
 	close(release)
 	if m := ts.next(t); onlyLink(t, parseEmail(t, m.data).text) != inv.URL {
 		t.Fatal("the held email does not carry the link")
@@ -340,7 +332,7 @@ func TestMailFailureDoesNotFailTheInvite(t *testing.T) {
 	})
 	outbox, mailLog := newOutbox(t, ts, 3)
 	f := newFixture(t, true, atriumtest.WithMailer(outbox))
-	inv := f.invite(t, f.app, "refused@example.com", nil)
+	inv := f.invite(t, f.app, "refused@example.com")
 	select {
 	case <-refused:
 	case <-time.After(mailGuard):
@@ -362,5 +354,5 @@ func TestMailFailureDoesNotFailTheInvite(t *testing.T) {
 	if s := f.status(t, inv.UserID); s != "INVITED" {
 		t.Fatalf("status: %s", s)
 	}
-	f.s.Client("", "").MustDo(t, acceptMut, map[string]any{"t": inv.Ticket, "p": "link-still-works"}, nil)
+	f.s.Accept(t, inv.Ticket, "link-still-works")
 }

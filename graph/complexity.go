@@ -1,0 +1,46 @@
+package graph
+
+import (
+	"atrium/graph/model"
+	"atrium/service"
+)
+
+// PageItemsPerCost is how many items of a page cost as much as one
+// selection: a connection field costs its selection once for every
+// PageItemsPerCost items it may return (first, or the default page size),
+// at least once. users(first: 100) { edges { node { id } } } therefore
+// costs 10 × 3 = 30, so a query can no longer fetch an unbounded number of
+// nodes by repeating cheap aliases under the complexity limit.
+const PageItemsPerCost = 10
+
+// Complexity returns the cost of the fields whose answer grows with a page
+// size; every other field costs 1 plus its selection (gqlgen's default).
+func Complexity() ComplexityRoot {
+	var c ComplexityRoot
+	c.Query.Users = func(child int, first *int64, _ *string, _ *model.UserFilter, _ *model.UserOrder) int {
+		return pageCost(child, first)
+	}
+	c.Query.Developers = func(child int, first *int64, _ *string, _ *model.DeveloperFilter) int {
+		return pageCost(child, first)
+	}
+	c.Query.M2mClients = func(child int, first *int64, _ *string, _ *model.M2MClientFilter) int {
+		return pageCost(child, first)
+	}
+	c.Query.AuditEvents = func(child int, first *int64, _ *string, _ *model.AuditEventFilter) int {
+		return pageCost(child, first)
+	}
+	return c
+}
+
+// pageCost is 1 for the field itself plus its selection once per
+// PageItemsPerCost items. A first out of range is costed at the nearest
+// bound: the resolver refuses it with a message naming the field, which
+// the complexity limit must not pre-empt.
+func pageCost(child int, first *int64) int {
+	n := int64(service.DefaultPageSize)
+	if first != nil {
+		n = min(max(*first, 1), service.MaxPageSize)
+	}
+	times := int((n + PageItemsPerCost - 1) / PageItemsPerCost)
+	return 1 + child*times
+}
