@@ -4,10 +4,7 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -153,26 +150,14 @@ func withLoaders(svc *service.Service, next http.Handler) http.Handler {
 	})
 }
 
-// limitBody refuses request bodies over MaxBodyBytes with 413. A body of
-// unknown length (chunked) is read here, under the limit, so that the
-// answer is the same whether or not the client declared the length.
+// limitBody caps every request body at MaxBodyBytes. It does not answer
+// itself: reading past the cap fails with *http.MaxBytesError, which each
+// transport turns into its own coded 413, in its own format, whether or
+// not the client declared the length. A declared length over the cap is
+// refused as soon as the transport starts reading, before anything is read.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tooLarge := func() { http.Error(w, "request body too large (limit 1 MiB)", http.StatusRequestEntityTooLarge) }
-		if r.ContentLength > MaxBodyBytes {
-			tooLarge()
-			return
-		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		if r.ContentLength < 0 {
-			body, err := io.ReadAll(r.Body)
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				tooLarge()
-				return
-			}
-			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
-		}
 		next.ServeHTTP(w, r)
 	})
 }

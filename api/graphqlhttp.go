@@ -45,10 +45,12 @@ const (
 	mediaGraphQLResponse = "application/graphql-response+json"
 )
 
-// Supports implements graphql.Transport: every GET and POST that is not a
-// websocket upgrade (Do refuses what it cannot read, with a coded answer).
+// Supports implements graphql.Transport: every request that is not a
+// websocket upgrade, so that Do answers every method, and every body it
+// cannot read, with a coded error (gqlgen's own answer to a request no
+// transport takes has no code).
 func (graphQLHTTP) Supports(r *http.Request) bool {
-	return r.Header.Get("Upgrade") == "" && (r.Method == http.MethodGet || r.Method == http.MethodPost)
+	return r.Header.Get("Upgrade") == ""
 }
 
 // Do implements graphql.Transport.
@@ -56,6 +58,12 @@ func (graphQLHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	ctx := r.Context()
 	media := responseMedia(r.Header.Get("Accept"))
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		e := iam.Errorf(iam.BadUserInput, "send GraphQL requests with POST (or GET for queries), not %s", r.Method)
+		writeErrors(w, http.StatusMethodNotAllowed, exec.DispatchError(ctx, gqlerror.List{{Message: e.Message, Err: e}}))
+		return
+	}
 	start := graphql.Now()
 	params, status, err := readParams(r)
 	if err != nil {

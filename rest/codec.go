@@ -34,7 +34,7 @@ func (q *request) path(name string) string { return q.r.PathValue(name) }
 func (q *request) decode(v any) error {
 	raw, err := io.ReadAll(q.r.Body)
 	if err != nil {
-		return iam.Invalid("body", "the request body could not be read: %v", err)
+		return unreadable(err)
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil
@@ -51,6 +51,15 @@ func (q *request) decode(v any) error {
 		return iam.Invalid("body", "the body must hold one JSON object, with nothing after it")
 	}
 	return nil
+}
+
+// unreadable is the error of a body that could not be read: over the size
+// limit (writeError answers 413), or cut off.
+func unreadable(err error) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return err
+	}
+	return iam.Invalid("body", "the request body could not be read")
 }
 
 // bodyError turns a JSON decoding failure into a BAD_USER_INPUT that names
@@ -170,6 +179,10 @@ func writeError(ctx context.Context, log *slog.Logger, w http.ResponseWriter, er
 	var na *notAvailableError
 	if errors.As(err, &na) {
 		writeProblem(w, http.StatusNotImplemented, codeNotImplemented, na.msg, "")
+		return
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		writeProblem(w, http.StatusRequestEntityTooLarge, string(iam.BadUserInput), "body: request body too large (limit 1 MiB)", "body")
 		return
 	}
 	e, internal := iam.Public(err)

@@ -34,7 +34,7 @@ func inputFields(rt route, q *request) []string {
 		names = append(names, "id")
 	}
 	raw, err := io.ReadAll(q.r.Body)
-	q.r.Body = io.NopCloser(bytes.NewReader(raw))
+	q.r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), failedReader{err}))
 	var top map[string]json.RawMessage
 	if err == nil && json.Unmarshal(raw, &top) == nil {
 		for k := range top {
@@ -48,4 +48,16 @@ func inputFields(rt route, q *request) []string {
 		names = []string{}
 	}
 	return names
+}
+
+// failedReader ends a body that was read once with the error that read
+// ended with (nil: a plain end), so the decoder sees what the first reader
+// saw, a body over the size limit included.
+type failedReader struct{ err error }
+
+func (f failedReader) Read([]byte) (int, error) {
+	if f.err == nil {
+		return 0, io.EOF
+	}
+	return 0, f.err
 }

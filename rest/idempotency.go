@@ -23,7 +23,7 @@ func idempotent(o Options, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
-			writeProblem(w, http.StatusBadRequest, "BAD_USER_INPUT", "the request body could not be read", "body")
+			writeError(r.Context(), o.Log, w, unreadable(err))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
