@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"atrium/atriumtest"
+	"atrium/testenv"
 )
 
 // TestGraphQLOverHTTPAudit runs the graphql-http package's server audits
@@ -29,11 +30,7 @@ func TestGraphQLOverHTTPAudit(t *testing.T) {
 		_, err = os.Stat(filepath.Join(modules, "graphql-http", "package.json"))
 	}
 	if err != nil {
-		msg := "the graphql-http audit needs node and `npm install --prefix .ci/node graphql-http` (as .ci/run does): " + err.Error()
-		if os.Getenv("ATRIUM_REQUIRE_ALL") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testenv.Missing(t, testenv.Node, "the graphql-http audit needs node and `npm install --prefix .ci/node graphql-http` (as .ci/run does): "+err.Error())
 	}
 	s := atriumtest.NewServer(t)
 	cmd := exec.CommandContext(t.Context(), node, filepath.Join("testdata", "graphql_http_audit.cjs"), s.URL+"/graphql")

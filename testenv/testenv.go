@@ -36,8 +36,8 @@ const (
 func Missing(t testing.TB, what Need, why string) {
 	t.Helper()
 	if Required(what) {
-		t.Fatalf("%s is required here (ATRIUM_REQUIRE_ALL=1) but missing: %s", what, why)
+		t.Fatalf("this test needs %s, which is required here but missing: %s", what, why)
 		return
 	}
-	t.Skipf("skipped: %s is missing: %s (set ATRIUM_REQUIRE_ALL=1 to make this a failure)", what, why)
+	t.Skipf("skipped: this test needs %s, which is missing: %s (set ATRIUM_REQUIRE_ALL=1 to make this a failure)", what, why)
 }
