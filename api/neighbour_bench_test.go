@@ -1,0 +1,234 @@
+package api_test
+
+// BenchmarkNeighbour: what project A's requests cost when another project,
+// B, holds 0 or 5,000 users. bench/README.md records the numbers and the
+// ratio B=5000 / B=0 of each operation.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"atrium/atriumtest"
+	"atrium/iam"
+)
+
+// neighbourUsers are the sizes of B the benchmark compares; project A holds
+// neighbourOwn users.
+var neighbourUsers = []int{0, 5000}
+
+const neighbourOwn = 100
+
+func BenchmarkNeighbour(b *testing.B) {
+	for _, n := range neighbourUsers {
+		b.Run("B="+strconv.Itoa(n), func(b *testing.B) { benchmarkNeighbour(b, n) })
+	}
+}
+
+// neighbourEnv is project A, seen from the benchmark.
+type neighbourEnv struct {
+	s                       *atriumtest.Server
+	op                      *atriumtest.Client
+	project, app            string
+	userID, email, phone    string
+	ticket, clientID, role  string
+	signedInEmail, password string
+}
+
+func benchmarkNeighbour(b *testing.B, others int) {
+	s := atriumtest.NewServer(b)
+	ctx := context.Background()
+	start := time.Now()
+	seedNeighbour(b, s, others)
+	b.Logf("seeding %d users of B took %s", others, time.Since(start).Round(time.Millisecond))
+	e := neighbourProject(b, s)
+
+	b.Run("page", func(b *testing.B) {
+		for b.Loop() {
+			var out struct {
+				Users struct {
+					Edges []struct{ Node struct{ ID string } }
+				}
+			}
+			e.op.MustDo(b, `{ users(first: 25) { edges { node { id email } } } }`, nil, &out)
+			if len(out.Users.Edges) != 25 {
+				b.Fatalf("a page of %d users", len(out.Users.Edges))
+			}
+		}
+	})
+	b.Run("user_by_id", func(b *testing.B) {
+		for b.Loop() {
+			e.op.MustDo(b, `query($id: ID!) { user(id: $id) { id } }`, map[string]any{"id": e.userID}, nil)
+		}
+	})
+	b.Run("user_by_email", func(b *testing.B) {
+		for b.Loop() {
+			var out struct {
+				Users struct {
+					Edges []struct{ Node struct{ ID string } }
+				}
+			}
+			e.op.MustDo(b, `query($e: String!) { users(filter: {email: $e}) { edges { node { id } } } }`, map[string]any{"e": e.email}, &out)
+			if len(out.Users.Edges) != 1 || out.Users.Edges[0].Node.ID != e.userID {
+				b.Fatalf("found %+v", out)
+			}
+		}
+	})
+	b.Run("user_by_phone", func(b *testing.B) {
+		t := s.DB.Tenant(e.project)
+		for b.Loop() {
+			if u, err := t.UserByPhone(ctx, e.phone); err != nil || u.ID != e.userID {
+				b.Fatal(u, err)
+			}
+		}
+	})
+	b.Run("invitation_ticket", func(b *testing.B) {
+		for b.Loop() {
+			if inv, err := s.Service.OpenInvitation(ctx, e.ticket); err != nil || inv.User == nil || inv.User.ID != e.userID {
+				b.Fatal(inv, err)
+			}
+		}
+	})
+	b.Run("m2m_client_id", func(b *testing.B) {
+		for b.Loop() {
+			if c, err := s.DB.M2MClientByClientID(ctx, e.clientID); err != nil || c.ProjectID != e.project {
+				b.Fatal(c, err)
+			}
+		}
+	})
+	b.Run("sign_in", func(b *testing.B) {
+		for b.Loop() {
+			suSignIn(b, s, e.app, e.signedInEmail, e.password)
+		}
+	})
+	b.Run("sign_in_unknown_email", func(b *testing.B) {
+		for b.Loop() {
+			r := suSignInResponse(b, s, e.app, "nobody@a.example.com", e.password)
+			if r.Code() != "UNAUTHENTICATED" {
+				b.Fatalf("signIn of an unknown email: %s", r.Code())
+			}
+		}
+	})
+	b.Run("invite", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			suInvite(b, e.op, map[string]any{"email": fmt.Sprintf("new%d@a.example.com", i), "applicationId": e.app, "roles": []string{e.role}})
+		}
+	})
+}
+
+// neighbourProject makes project A through the API: an application, a
+// role, neighbourOwn users invited in one inviteUsers batch (each with an
+// email and a phone number), one of them signed up with a password, and a
+// machine client.
+func neighbourProject(b *testing.B, s *atriumtest.Server) neighbourEnv {
+	e := neighbourEnv{s: s, project: suCreateProject(b, s, "A"), password: suPassword}
+	e.op = s.Operator(e.project)
+	e.app = createApp(b, e.op, "A app")
+	role := suCreateRole(b, e.op, "Staff", suPolicy(suAllow("*", "*")))
+	e.role = role
+	rows := make([]map[string]any, neighbourOwn)
+	for i := range rows {
+		rows[i] = map[string]any{"email": fmt.Sprintf("a%d@a.example.com", i), "phoneNumber": fmt.Sprintf("+1555100%04d", i),
+			"applicationId": e.app, "roles": []string{role}, "resource": map[string]any{"resourceType": "Practitioner"}}
+	}
+	var out struct {
+		InviteUsers struct {
+			Results []struct {
+				User          *struct{ ID string }
+				InvitationURL string
+				Error         *struct{ Code, Message string }
+			}
+		}
+	}
+	e.op.MustDo(b, `mutation($in: [InviteUserInput!]!) { inviteUsers(input: $in) { results { user { id } invitationUrl error { code message } } } }`,
+		map[string]any{"in": rows}, &out)
+	for i, r := range out.InviteUsers.Results {
+		if r.Error != nil || r.User == nil {
+			b.Fatalf("row %d: %+v", i, r.Error)
+		}
+	}
+	mid := out.InviteUsers.Results[neighbourOwn/2]
+	e.userID, e.email, e.phone = mid.User.ID, rows[neighbourOwn/2]["email"].(string), rows[neighbourOwn/2]["phoneNumber"].(string)
+	e.ticket = ticketOf(b, mid.InvitationURL)
+	e.signedInEmail = rows[0]["email"].(string)
+	suAccept(b, s, ticketOf(b, out.InviteUsers.Results[0].InvitationURL), e.password)
+
+	var m struct {
+		CreateM2MClient struct{ M2mClient struct{ ClientID string } }
+	}
+	e.op.MustDo(b, `mutation($r: ID!) { createM2MClient(input: {name: "A machine", roles: [$r]}) { m2mClient { clientId } } }`, map[string]any{"r": role}, &m)
+	e.clientID = m.CreateM2MClient.M2mClient.ClientID
+	return e
+}
+
+// seedNeighbour makes project B with n users: one invited through the API,
+// and n-1 copies of the documents that invitation wrote (its profile and its
+// user, with fresh ids, email, phone number and ticket), written through the
+// store's own insert functions in the API's order.
+func seedNeighbour(b *testing.B, s *atriumtest.Server, n int) {
+	if n == 0 {
+		return
+	}
+	ctx := context.Background()
+	project := suCreateProject(b, s, "B")
+	op := s.Operator(project)
+	app := createApp(b, op, "B app")
+	role := suCreateRole(b, op, "Staff", suPolicy(suAllow("*", "*")))
+	id, _ := suInvite(b, op, map[string]any{"email": "b0@b.example.com", "phoneNumber": "+15552000000", "applicationId": app, "roles": []string{role}})
+	t := s.DB.Tenant(project)
+	user, err := t.Users().Get(ctx, id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, profileID, _ := strings.Cut(user.Profile, "/")
+	profile, err := t.Profiles().Get(ctx, profileID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 1; i < n; i++ {
+		p := *profile
+		p.ID = uuid.NewString()
+		if err := t.Profiles().Insert(ctx, &p); err != nil {
+			b.Fatal(err)
+		}
+		u := *user
+		u.ID, u.Profile = uuid.NewString(), p.Reference()
+		u.Email, u.PhoneNumber = fmt.Sprintf("b%d@b.example.com", i), fmt.Sprintf("+1555200%04d", i)
+		u.Name = u.Email
+		hash := make([]byte, 32)
+		_, _ = rand.Read(hash)
+		u.Invitation = &iam.Ticket{Hash: hex.EncodeToString(hash), ExpiresAt: user.Invitation.ExpiresAt}
+		if err := t.Users().Insert(ctx, &u); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// createApp creates an application through c and returns its id.
+func createApp(b *testing.B, c *atriumtest.Client, name string) string {
+	var out struct {
+		CreateApplication struct{ Application struct{ ID string } }
+	}
+	c.MustDo(b, `mutation($n: String!) { createApplication(input: {name: $n, allowedCallbackUrls: ["https://app.example.com/callback"]}) { application { id } } }`,
+		map[string]any{"n": name}, &out)
+	return out.CreateApplication.Application.ID
+}
+
+// ticketOf is the ticket of an invitation link.
+func ticketOf(b *testing.B, link string) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return u.Query().Get("ticket")
+}
