@@ -37,16 +37,16 @@ const (
 // Condition (Allow rules on one FHIR resource type only) restricts the grant
 // to the FHIR resources that the search queries select.
 type Rule struct {
-	Resource  []string `json:"resource" bson:"resource"`
-	Action    []string `json:"action" bson:"action"`
-	Effect    Effect   `json:"effect" bson:"effect"`
-	Condition []string `json:"condition,omitempty" bson:"condition,omitempty"`
+	Resource  []string `json:"resource"`
+	Action    []string `json:"action"`
+	Effect    Effect   `json:"effect"`
+	Condition []string `json:"condition,omitempty"`
 }
 
 // Policy is an ordered list of rules. Order matters only for which rule
 // Can reports as deciding; the decision itself does not depend on it.
 type Policy struct {
-	Rule []Rule `json:"rule" bson:"rule"`
+	Rule []Rule `json:"rule"`
 }
 
 // Merge returns a policy holding the rules of ps in order: the effective

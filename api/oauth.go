@@ -37,16 +37,15 @@ func tokenEndpoint(svc *service.Service, log *slog.Logger) http.Handler {
 			return
 		}
 		token, expiresIn, err := svc.ClientCredentials(r.Context(), req.ClientID, req.ClientSecret)
-		switch {
-		case iam.ErrorCode(err) == iam.Unauthenticated:
-			if req.basic {
+		if err != nil {
+			e, internal := iam.Public(err)
+			if internal || e.Code == iam.Unavailable {
+				log.ErrorContext(r.Context(), "issuing a machine token", "error", err.Error())
+			}
+			if e.Code == iam.Unauthenticated && req.basic {
 				w.Header().Set("WWW-Authenticate", `Basic realm="atrium"`)
 			}
-			oauthError(w, http.StatusUnauthorized, "invalid_client", "unknown client or wrong secret")
-			return
-		case err != nil:
-			log.ErrorContext(r.Context(), "issuing a machine token", "error", err.Error())
-			oauthError(w, http.StatusInternalServerError, "server_error", "internal server error")
+			oauthError(w, e.Code.HTTPStatus(), oauthCode(e.Code), e.Message)
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{
@@ -55,6 +54,19 @@ func tokenEndpoint(svc *service.Service, log *slog.Logger) http.Handler {
 			"expires_in":   int(expiresIn / time.Second),
 		})
 	})
+}
+
+// oauthCode is the RFC 6749 §5.2 error code that stands for a domain code.
+func oauthCode(c iam.Code) string {
+	switch c {
+	case iam.Unauthenticated:
+		return "invalid_client"
+	case iam.BadUserInput:
+		return "invalid_request"
+	case iam.Unavailable:
+		return "temporarily_unavailable"
+	}
+	return "server_error"
 }
 
 type tokenReq struct {

@@ -89,6 +89,16 @@ func i4SetUserRoles(t testing.TB, s *atriumtest.Server, project, userID string, 
 		map[string]any{"id": userID, "r": roles}, nil)
 }
 
+// simulatedUser invites a user and accepts the invitation: only an ACTIVE
+// user can act, so only its policy is worth simulating.
+func simulatedUser(t testing.TB, s *atriumtest.Server, c graphql.Client, app, email string, roles []string, policy *client.AccessPolicyInput) string {
+	t.Helper()
+	id, ticket := i4InviteUser(t, c, app, email, roles, policy)
+	_, err := client.AcceptInvitation(t.Context(), i4Client(s, "", ""), client.AcceptInvitationInput{Ticket: ticket, Password: i4Password})
+	i4Must(t, err)
+	return id
+}
+
 // The access simulator: allow, deny beating allow, default deny, inline
 // policies, every kind of principal, and its own guard.
 func TestCheckAccess(t *testing.T) {
@@ -100,7 +110,7 @@ func TestCheckAccess(t *testing.T) {
 	reader := i4Role(t, op, "Reader", i4Allow("IAM:Role", "IAM:GetRole"), i4Allow("Project:Settings", "Project:GetProjectInfo"))
 	inactive := i4Role(t, op, "Inactive", i4Rule(client.EffectDeny, []string{"*"}, "*"))
 	app := i4App(t, op, "EHR")
-	user, _ := i4InviteUser(t, op, app, "dr.x@example.com", []string{reader}, nil)
+	user := simulatedUser(t, s, op, app, "dr.x@example.com", []string{reader}, nil)
 	asUser := client.PrincipalInput{UserId: &user}
 
 	// Allowed by the Reader role's second rule.
@@ -126,15 +136,15 @@ func TestCheckAccess(t *testing.T) {
 	i4WantRule(t, i4MustSimulate(t, op, asUser, "IAM:GetRole", "IAM:Role:"+inactive), true, reader, "Reader", 0, []string{"IAM:Role"}, []string{"IAM:GetRole"})
 
 	// An inline policy is its own source.
-	inl, _ := i4InviteUser(t, op, app, "inline@example.com", nil, i4Policy(i4Allow("IAM:Role", "IAM:ListAllRoles"), i4Allow("Project:Settings", "Project:UpdateProjectInfo")))
+	inl := simulatedUser(t, s, op, app, "inline@example.com", nil, i4Policy(i4Allow("IAM:Role", "IAM:ListAllRoles"), i4Allow("Project:Settings", "Project:UpdateProjectInfo")))
 	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &inl}, "Project:UpdateProjectInfo", "Project:Settings"),
 		true, "", "", 1, []string{"Project:Settings"}, []string{"Project:UpdateProjectInfo"})
 	// An inline Deny beats a role's Allow.
-	mixed, _ := i4InviteUser(t, op, app, "mixed@example.com", []string{reader}, i4Policy(i4Rule(client.EffectDeny, []string{"Project:Settings"}, "Project:*")))
+	mixed := simulatedUser(t, s, op, app, "mixed@example.com", []string{reader}, i4Policy(i4Rule(client.EffectDeny, []string{"Project:Settings"}, "Project:*")))
 	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &mixed}, "Project:GetProjectInfo", "Project:Settings"),
 		false, "", "", 0, []string{"Project:Settings"}, []string{"Project:*"})
 	// ... and a role's Deny beats an inline Allow.
-	held, _ := i4InviteUser(t, op, app, "held@example.com", []string{inactive}, i4Policy(i4Allow("*", "*")))
+	held := simulatedUser(t, s, op, app, "held@example.com", []string{inactive}, i4Policy(i4Allow("*", "*")))
 	i4WantRule(t, i4MustSimulate(t, op, client.PrincipalInput{UserId: &held}, "IAM:GetRole", "IAM:Role"),
 		false, inactive, "Inactive", 0, []string{"*"}, []string{"*"})
 

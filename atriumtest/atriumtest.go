@@ -62,6 +62,9 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
+// EngineURI is the URI of the store every test server of this binary uses.
+func EngineURI() string { return engineURI }
+
 // AdminSecret is the operator credential of every test server.
 const AdminSecret = "test-operator-secret-0123456789"
 
@@ -82,6 +85,7 @@ type options struct {
 	monitor   *event.CommandMonitor
 	mailer    service.Mailer
 	inviteTTL time.Duration
+	storeURI  func(string) string
 }
 
 // WithMonitor observes every command the server's driver sends.
@@ -99,6 +103,13 @@ func WithInviteTTL(d time.Duration) Option {
 	return func(o *options) { o.inviteTTL = d }
 }
 
+// WithStoreURI lets the test choose how the server reaches its store: via
+// returns the URI to use in place of the engine's (e.g. that of a proxy the
+// test can cut).
+func WithStoreURI(via func(engineURI string) string) Option {
+	return func(o *options) { o.storeURI = via }
+}
+
 // NewServer starts an Atrium on a database of its own; it is closed when the
 // test ends.
 func NewServer(t testing.TB, opts ...Option) *Server {
@@ -112,7 +123,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	ctx := context.Background()
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbCounter.Add(1))
-	db, err := store.Open(ctx, store.Options{URI: engineURI, Database: name, Monitor: o.monitor})
+	uri := engineURI
+	if o.storeURI != nil {
+		uri = o.storeURI(uri)
+	}
+	db, err := store.Open(ctx, store.Options{URI: uri, Database: name, Monitor: o.monitor})
 	if err != nil {
 		t.Fatal(err)
 	}

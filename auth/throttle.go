@@ -3,6 +3,8 @@ package auth
 import (
 	"sync"
 	"time"
+
+	"atrium/iam"
 )
 
 // Throttle counts failed sign-ins per key (project and email) in a fixed
@@ -67,4 +69,32 @@ func (t *Throttle) sweep() {
 			delete(t.entries, k)
 		}
 	}
+}
+
+// The answers of a password sign-in that failed.
+var (
+	ErrWrongPassword = iam.Errorf(iam.Unauthenticated, "wrong email or password")
+	ErrTooManyTries  = iam.Errorf(iam.RateLimited, "too many failed sign-ins for this email; try again later")
+)
+
+// SignIn is the one credential check of every kind of password sign-in
+// (users, developers, a login page). find looks the account up by key and
+// returns its password hash (found false when there is no such account);
+// an unknown account and a wrong password fail the same way after the same
+// work, and repeated failures for one key are refused for a while.
+func (t *Throttle) SignIn(key, password string, find func() (hash string, found bool, err error)) error {
+	if !t.Allowed(key) {
+		return ErrTooManyTries
+	}
+	hash, found, err := find()
+	if err != nil {
+		return err
+	}
+	// CheckPassword does the full work even without a hash.
+	if !CheckPassword(password, hash) || !found {
+		t.Fail(key)
+		return ErrWrongPassword
+	}
+	t.Reset(key)
+	return nil
 }

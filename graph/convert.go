@@ -1,8 +1,6 @@
 package graph
 
 import (
-	"errors"
-
 	"github.com/99designs/gqlgen/graphql"
 
 	"atrium/graph/model"
@@ -58,11 +56,8 @@ func inviteInput(in model.InviteUserInput) service.InviteInput {
 // rowError reports the error of one batch row the way the error presenter
 // reports a top-level one.
 func rowError(err error) *model.RowError {
-	var e *iam.Error
-	if !errors.As(err, &e) {
-		e = iam.Errorf(iam.Internal, "internal server error")
-	}
-	return &model.RowError{Code: string(e.Code), Message: e.Message, Field: nonEmpty(e.Field)}
+	e, _ := iam.Public(err)
+	return &model.RowError{Code: e.Code.GraphQL(), Message: e.Message, Field: nonEmpty(e.Field)}
 }
 
 func session(s *service.Session, err error) (*model.SignInPayload, error) {
@@ -72,35 +67,35 @@ func session(s *service.Session, err error) (*model.SignInPayload, error) {
 	return &model.SignInPayload{AccessToken: s.AccessToken, ExpiresAt: s.ExpiresAt, User: s.User}, nil
 }
 
-func userOrder(o *model.UserOrder) (string, bool) {
+func userOrder(o *model.UserOrder) (iam.UserOrder, bool) {
 	if o == nil {
-		return service.OrderCreatedAt, false
+		return iam.UsersByCreatedAt, false
 	}
 	desc := o.Direction != nil && *o.Direction == model.OrderDirectionDesc
 	switch o.Field {
 	case model.UserOrderFieldName:
-		return service.OrderName, desc
+		return iam.UsersByName, desc
 	case model.UserOrderFieldEmail:
-		return service.OrderEmail, desc
+		return iam.UsersByEmail, desc
 	}
-	return service.OrderCreatedAt, desc
+	return iam.UsersByCreatedAt, desc
 }
 
-// edges builds the edges of a connection page.
-func edges[T, E any](items []T, cursor func(*T) string, edge func(string, *T) E) []E {
+// edges builds the edges of a connection page from its items and the
+// cursor after each.
+func edges[T, E any](items []T, cursors []string, edge func(string, *T) E) []E {
 	out := make([]E, len(items))
 	for i := range items {
-		out[i] = edge(cursor(&items[i]), &items[i])
+		out[i] = edge(cursors[i], &items[i])
 	}
 	return out
 }
 
 // pageInfo describes a connection page.
-func pageInfo[T any](items []T, hasNext bool, cursor func(*T) string) *model.PageInfo {
+func pageInfo(cursors []string, hasNext bool) *model.PageInfo {
 	info := &model.PageInfo{HasNextPage: hasNext}
-	if n := len(items); n > 0 {
-		c := cursor(&items[n-1])
-		info.EndCursor = &c
+	if n := len(cursors); n > 0 {
+		info.EndCursor = &cursors[n-1]
 	}
 	return info
 }

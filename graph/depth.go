@@ -7,6 +7,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"atrium/iam"
 )
 
 // DepthLimit rejects operations whose selections nest deeper than Max.
@@ -32,7 +34,7 @@ func (d DepthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	}
 	if depth := selectionDepth(oc.Operation.SelectionSet, 0); depth > d.Max {
 		err := gqlerror.Errorf("the operation nests %d levels deep; the limit is %d", depth, d.Max)
-		err.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
+		err.Extensions = map[string]any{"code": iam.BadUserInput.GraphQL()}
 		return err
 	}
 	return nil

@@ -14,7 +14,7 @@ import (
 )
 
 // ErrorPresenter maps every error to a top-level GraphQL error whose
-// extensions.code comes from iam's closed set (plus gqlgen's own
+// extensions.code comes from iam's one table of codes (plus gqlgen's own
 // GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED for malformed documents).
 // Errors that are not *iam.Error are internal: their detail goes to the log
 // with the request id, the client sees a generic message.
@@ -24,23 +24,28 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		var e *iam.Error
 		switch {
 		case errors.As(err, &e):
-			gerr.Message = e.Message
-			gerr.Extensions = map[string]any{"code": string(e.Code)}
-			if e.Field != "" {
-				gerr.Extensions["field"] = e.Field
-			}
 		case gerr.Extensions["code"] == "COMPLEXITY_LIMIT_EXCEEDED":
-			gerr.Extensions["code"] = string(iam.BadUserInput)
+			gerr.Extensions["code"] = iam.BadUserInput.GraphQL()
+			return gerr
 		case gerr.Extensions["code"] != nil:
 			// gqlgen's parse and validation errors keep their code.
+			return gerr
 		case isInputError(err):
 			// Argument coercion failed (a value of the wrong type or an
 			// unknown enum value): gqlgen's message says which.
-			gerr.Extensions = map[string]any{"code": string(iam.BadUserInput)}
+			gerr.Extensions = map[string]any{"code": iam.BadUserInput.GraphQL()}
+			return gerr
 		default:
 			log.ErrorContext(ctx, "internal error", "error", err.Error(), "path", gerr.Path.String())
-			gerr.Message = "internal server error"
-			gerr.Extensions = map[string]any{"code": string(iam.Internal)}
+			e, _ = iam.Public(err)
+		}
+		if e.Code == iam.Unavailable {
+			log.WarnContext(ctx, "the store did not answer", "error", err.Error(), "path", gerr.Path.String())
+		}
+		gerr.Message = e.Message
+		gerr.Extensions = map[string]any{"code": e.Code.GraphQL()}
+		if e.Field != "" {
+			gerr.Extensions["field"] = e.Field
 		}
 		return gerr
 	}

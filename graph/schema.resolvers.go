@@ -30,14 +30,14 @@ func (r *auditEventResolver) Target(ctx context.Context, obj *iam.AuditEvent) (*
 
 // Edges is the resolver for the edges field.
 func (r *auditEventConnectionResolver) Edges(ctx context.Context, obj *service.AuditPage) ([]model.AuditEventEdge, error) {
-	return edges(obj.Events, obj.Cursor, func(c string, n *iam.AuditEvent) model.AuditEventEdge {
+	return edges(obj.Events, obj.Cursors, func(c string, n *iam.AuditEvent) model.AuditEventEdge {
 		return model.AuditEventEdge{Cursor: c, Node: n}
 	}), nil
 }
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *auditEventConnectionResolver) PageInfo(ctx context.Context, obj *service.AuditPage) (*model.PageInfo, error) {
-	return pageInfo(obj.Events, obj.HasNextPage, obj.Cursor), nil
+	return pageInfo(obj.Cursors, obj.HasNextPage), nil
 }
 
 // Effect is the resolver for the effect field.
@@ -62,12 +62,12 @@ func (r *developerResolver) Roles(ctx context.Context, obj *iam.Membership) ([]i
 
 // Edges is the resolver for the edges field.
 func (r *developerConnectionResolver) Edges(ctx context.Context, obj *service.DeveloperPage) ([]model.DeveloperEdge, error) {
-	return edges(obj.Developers, obj.Cursor, func(c string, n *iam.Membership) model.DeveloperEdge { return model.DeveloperEdge{Cursor: c, Node: n} }), nil
+	return edges(obj.Developers, obj.Cursors, func(c string, n *iam.Membership) model.DeveloperEdge { return model.DeveloperEdge{Cursor: c, Node: n} }), nil
 }
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *developerConnectionResolver) PageInfo(ctx context.Context, obj *service.DeveloperPage) (*model.PageInfo, error) {
-	return pageInfo(obj.Developers, obj.HasNextPage, obj.Cursor), nil
+	return pageInfo(obj.Cursors, obj.HasNextPage), nil
 }
 
 // JwksURL is the resolver for the jwksUrl field.
@@ -82,12 +82,12 @@ func (r *m2MClientResolver) Roles(ctx context.Context, obj *iam.M2MClient) ([]ia
 
 // Edges is the resolver for the edges field.
 func (r *m2MClientConnectionResolver) Edges(ctx context.Context, obj *service.M2MPage) ([]model.M2MClientEdge, error) {
-	return edges(obj.Clients, obj.Cursor, func(c string, n *iam.M2MClient) model.M2MClientEdge { return model.M2MClientEdge{Cursor: c, Node: n} }), nil
+	return edges(obj.Clients, obj.Cursors, func(c string, n *iam.M2MClient) model.M2MClientEdge { return model.M2MClientEdge{Cursor: c, Node: n} }), nil
 }
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *m2MClientConnectionResolver) PageInfo(ctx context.Context, obj *service.M2MPage) (*model.PageInfo, error) {
-	return pageInfo(obj.Clients, obj.HasNextPage, obj.Cursor), nil
+	return pageInfo(obj.Cursors, obj.HasNextPage), nil
 }
 
 // CreateProject is the resolver for the createProject field.
@@ -457,9 +457,9 @@ func (r *queryResolver) User(ctx context.Context, id string) (*iam.User, error) 
 
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, first *int64, after *string, filter *model.UserFilter, orderBy *model.UserOrder) (*service.UserPage, error) {
-	var f service.UserFilter
+	var f iam.UserFilter
 	if filter != nil {
-		f = service.UserFilter{Name: deref(filter.Name), Email: deref(filter.Email), Profile: deref(filter.Profile), RoleID: deref(filter.RoleID), Status: deref(filter.Status)}
+		f = iam.UserFilter{Name: deref(filter.Name), Email: deref(filter.Email), Profile: deref(filter.Profile), RoleID: deref(filter.RoleID), Status: deref(filter.Status)}
 	}
 	order, desc := userOrder(orderBy)
 	return r.Service.Users(ctx, first, deref(after), f, order, desc)
@@ -477,9 +477,9 @@ func (r *queryResolver) Developer(ctx context.Context, id string) (*iam.Membersh
 
 // Developers is the resolver for the developers field.
 func (r *queryResolver) Developers(ctx context.Context, first *int64, after *string, filter *model.DeveloperFilter) (*service.DeveloperPage, error) {
-	var f service.DeveloperFilter
+	var f iam.DeveloperFilter
 	if filter != nil {
-		f = service.DeveloperFilter{Email: deref(filter.Email), RoleID: deref(filter.RoleID)}
+		f = iam.DeveloperFilter{Email: deref(filter.Email), RoleID: deref(filter.RoleID)}
 	}
 	return r.Service.Developers(ctx, first, deref(after), f)
 }
@@ -491,9 +491,9 @@ func (r *queryResolver) M2mClient(ctx context.Context, id string) (*iam.M2MClien
 
 // M2mClients is the resolver for the m2mClients field.
 func (r *queryResolver) M2mClients(ctx context.Context, first *int64, after *string, filter *model.M2MClientFilter) (*service.M2MPage, error) {
-	var f service.M2MFilter
+	var f iam.M2MFilter
 	if filter != nil {
-		f = service.M2MFilter{Name: deref(filter.Name), RoleID: deref(filter.RoleID)}
+		f = iam.M2MFilter{Name: deref(filter.Name), RoleID: deref(filter.RoleID)}
 	}
 	return r.Service.M2MClients(ctx, first, deref(after), f)
 }
@@ -505,9 +505,9 @@ func (r *queryResolver) M2mMe(ctx context.Context) (*iam.M2MClient, error) {
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, first *int64, after *string, filter *model.AuditEventFilter) (*service.AuditPage, error) {
-	var f service.AuditFilter
+	var f iam.AuditFilter
 	if filter != nil {
-		f = service.AuditFilter{ActorID: deref(filter.ActorID), TargetID: deref(filter.TargetID), Action: deref(filter.Action), Since: filter.Since, Until: filter.Until}
+		f = iam.AuditFilter{ActorID: deref(filter.ActorID), TargetID: deref(filter.TargetID), Action: deref(filter.Action), Since: filter.Since, Until: filter.Until}
 	}
 	return r.Service.AuditEvents(ctx, first, deref(after), f)
 }
@@ -534,12 +534,12 @@ func (r *userResolver) Roles(ctx context.Context, obj *iam.User) ([]iam.Role, er
 
 // Edges is the resolver for the edges field.
 func (r *userConnectionResolver) Edges(ctx context.Context, obj *service.UserPage) ([]model.UserEdge, error) {
-	return edges(obj.Users, obj.Cursor, func(c string, n *iam.User) model.UserEdge { return model.UserEdge{Cursor: c, Node: n} }), nil
+	return edges(obj.Users, obj.Cursors, func(c string, n *iam.User) model.UserEdge { return model.UserEdge{Cursor: c, Node: n} }), nil
 }
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *userConnectionResolver) PageInfo(ctx context.Context, obj *service.UserPage) (*model.PageInfo, error) {
-	return pageInfo(obj.Users, obj.HasNextPage, obj.Cursor), nil
+	return pageInfo(obj.Cursors, obj.HasNextPage), nil
 }
 
 // TotalCount is the resolver for the totalCount field.

@@ -3,10 +3,10 @@ package iam
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
-// Code is one of the closed set of error codes a client can see. The GraphQL
-// layer copies it to extensions.code unchanged.
+// Code is one of the closed set of error codes a client can see.
 type Code string
 
 // The codes. Anything that is not an *Error is reported as Internal, with the
@@ -17,11 +17,39 @@ const (
 	Forbidden       Code = "FORBIDDEN"
 	NotFound        Code = "NOT_FOUND"
 	Conflict        Code = "CONFLICT"
-	ImmutableField  Code = "IMMUTABLE_FIELD"
 	RateLimited     Code = "RATE_LIMITED"
 	Unavailable     Code = "UNAVAILABLE"
 	Internal        Code = "INTERNAL_SERVER_ERROR"
 )
+
+// codes is the one table from a code to what each transport shows: GraphQL
+// copies the code to extensions.code unchanged; HTTP answers with the status.
+var codes = map[Code]int{
+	BadUserInput:    http.StatusBadRequest,
+	Unauthenticated: http.StatusUnauthorized,
+	Forbidden:       http.StatusForbidden,
+	NotFound:        http.StatusNotFound,
+	Conflict:        http.StatusConflict,
+	RateLimited:     http.StatusTooManyRequests,
+	Unavailable:     http.StatusServiceUnavailable,
+	Internal:        http.StatusInternalServerError,
+}
+
+// Codes returns every code, for transports and tests that list them.
+func Codes() []Code {
+	return []Code{BadUserInput, Unauthenticated, Forbidden, NotFound, Conflict, RateLimited, Unavailable, Internal}
+}
+
+// HTTPStatus is the HTTP status a transport answers with for the code.
+func (c Code) HTTPStatus() int {
+	if s, ok := codes[c]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// GraphQL is the code's GraphQL extensions.code.
+func (c Code) GraphQL() string { return string(c) }
 
 // Error is a failure meant for the client: a code, a message safe to show, and
 // for BadUserInput the path of the offending input field (e.g.
@@ -47,6 +75,22 @@ func Errorf(code Code, format string, args ...any) *Error {
 // Invalid returns a BadUserInput error about one input field.
 func Invalid(field, format string, args ...any) *Error {
 	return &Error{Code: BadUserInput, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+// ErrUnavailable is the answer when the store does not answer in time.
+var ErrUnavailable = Errorf(Unavailable, "the service cannot reach its database right now; try again shortly")
+
+// errInternal is what a client sees of an error that is not an *Error.
+var errInternal = Errorf(Internal, "internal server error")
+
+// Public returns the *Error a client may see for err: err itself when it is
+// one, else a generic internal error (whose detail belongs in the log, never
+// in an answer). internal reports the latter case.
+func Public(err error) (e *Error, internal bool) {
+	if errors.As(err, &e) {
+		return e, false
+	}
+	return errInternal, true
 }
 
 // ErrorCode returns the code of err, Internal for errors that are not *Error.

@@ -95,8 +95,9 @@ func (in ApplicationInput) apply(a *iam.Application) {
 }
 
 // Application returns one application of the project in scope.
-func (s *Service) Application(ctx context.Context, id string) (*iam.Application, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Application(ctx context.Context, id string) (_ *iam.Application, err error) {
+	sc, op, err := s.begin(ctx, ucApplication, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -109,8 +110,9 @@ func (s *Service) application(ctx context.Context, t *store.Tenant, id, field st
 }
 
 // Applications lists the applications of the project in scope.
-func (s *Service) Applications(ctx context.Context) ([]iam.Application, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Applications(ctx context.Context) (_ []iam.Application, err error) {
+	sc, op, err := s.begin(ctx, ucApplications, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +121,9 @@ func (s *Service) Applications(ctx context.Context) ([]iam.Application, error) {
 
 // CreateApplication creates an application; name and allowedCallbackUrls
 // (possibly empty) are required. Email sign-in is on unless turned off.
-func (s *Service) CreateApplication(ctx context.Context, in ApplicationInput) (*iam.Application, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) CreateApplication(ctx context.Context, in ApplicationInput) (_ *iam.Application, err error) {
+	sc, op, err := s.begin(ctx, ucCreateApplication, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -139,12 +142,14 @@ func (s *Service) CreateApplication(ctx context.Context, in ApplicationInput) (*
 		return nil, err
 	}
 	s.origins.invalidate()
+	op.target(a.ID)
 	return a, nil
 }
 
 // UpdateApplication changes the present fields of an application.
-func (s *Service) UpdateApplication(ctx context.Context, id string, in ApplicationInput) (*iam.Application, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) UpdateApplication(ctx context.Context, id string, in ApplicationInput) (_ *iam.Application, err error) {
+	sc, op, err := s.begin(ctx, ucUpdateApplication, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +166,9 @@ func (s *Service) UpdateApplication(ctx context.Context, id string, in Applicati
 
 // DeleteApplication deletes an application. Its users stay; they can no
 // longer sign in through it.
-func (s *Service) DeleteApplication(ctx context.Context, id string) error {
-	sc, err := scopeOf(ctx)
+func (s *Service) DeleteApplication(ctx context.Context, id string) (err error) {
+	sc, op, err := s.begin(ctx, ucDeleteApplication, id)
+	defer op.end(&err)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	"atrium/access"
-	"atrium/audit"
 	"atrium/auth"
 	"atrium/iam"
 	"atrium/store"
@@ -42,8 +41,9 @@ type InvitedDeveloper struct {
 // InviteDeveloper adds a developer to the project in scope, creating its
 // account when the email is new. A developer who already has an account
 // gets a membership and no invitation link.
-func (s *Service) InviteDeveloper(ctx context.Context, in DeveloperInput) (*InvitedDeveloper, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) InviteDeveloper(ctx context.Context, in DeveloperInput) (_ *InvitedDeveloper, err error) {
+	sc, op, err := s.begin(ctx, ucInviteDeveloper, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -81,13 +81,14 @@ func (s *Service) InviteDeveloper(ctx context.Context, in DeveloperInput) (*Invi
 	var invitation *iam.Ticket
 	if dev.PasswordHash == "" {
 		var hash string
-		ticket, hash = newTicket()
+		ticket, hash = auth.NewTicket()
 		invitation = &iam.Ticket{Hash: hash, ExpiresAt: s.now().Add(s.inviteTTL)}
 	}
 	m, err := s.join(ctx, sc.tenant, dev, profile, roles, in.AccessPolicy, invitation)
 	if err != nil {
 		return nil, err
 	}
+	op.target(dev.ID)
 	out := &InvitedDeveloper{Developer: m}
 	if ticket != "" {
 		out.InvitationURL = s.invitationURL(ticket)
@@ -131,8 +132,9 @@ func (s *Service) join(ctx context.Context, t *store.Tenant, dev *iam.Developer,
 }
 
 // Developer returns a developer of the project in scope.
-func (s *Service) Developer(ctx context.Context, id string) (*iam.Membership, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Developer(ctx context.Context, id string) (_ *iam.Membership, err error) {
+	sc, op, err := s.begin(ctx, ucDeveloper, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -144,29 +146,23 @@ func (s *Service) membership(ctx context.Context, t *store.Tenant, developerID, 
 	return m, asNotFound(err, "developer", developerID, field)
 }
 
-// DeveloperFilter selects developers.
-type DeveloperFilter = store.MembershipFilter
-
 // DeveloperPage is one page of a project's developers.
 type DeveloperPage struct {
 	Developers  []iam.Membership
+	Cursors     []string
 	HasNextPage bool
 }
 
-// Cursor returns the opaque cursor after m.
-func (p *DeveloperPage) Cursor(m *iam.Membership) string {
-	return store.Cursor(store.ByCreatedAt, m.CreatedAt, m.ID)
-}
-
 // Developers lists the project's developers in the order they joined.
-func (s *Service) Developers(ctx context.Context, first *int64, after string, f DeveloperFilter) (*DeveloperPage, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Developers(ctx context.Context, first *int64, after string, f iam.DeveloperFilter) (_ *DeveloperPage, err error) {
+	sc, op, err := s.begin(ctx, ucDevelopers, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
 	page := &DeveloperPage{}
-	page.Developers, page.HasNextPage, err = listPage(first, after, store.ByCreatedAt, false, func(p store.Page) ([]iam.Membership, error) {
+	page.Developers, page.Cursors, page.HasNextPage, err = listPage(first, after, false, func(p store.Page) ([]iam.Membership, []string, error) {
 		return sc.tenant.ListMemberships(ctx, f, p)
 	})
 	return page, err
@@ -174,8 +170,9 @@ func (s *Service) Developers(ctx context.Context, first *int64, after string, f 
 
 // UpdateDeveloper changes a developer's roles and inline policy in the
 // project in scope.
-func (s *Service) UpdateDeveloper(ctx context.Context, id string, roles Optional[[]string], policy Optional[*access.Policy]) (*iam.Membership, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) UpdateDeveloper(ctx context.Context, id string, roles Optional[[]string], policy Optional[*access.Policy]) (_ *iam.Membership, err error) {
+	sc, op, err := s.begin(ctx, ucUpdateDeveloper, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -204,8 +201,9 @@ func (s *Service) UpdateDeveloper(ctx context.Context, id string, roles Optional
 
 // RemoveDeveloper ends a developer's membership of the project in scope; its
 // account and other memberships stay.
-func (s *Service) RemoveDeveloper(ctx context.Context, id string) error {
-	sc, err := scopeOf(ctx)
+func (s *Service) RemoveDeveloper(ctx context.Context, id string) (err error) {
+	sc, op, err := s.begin(ctx, ucRemoveDeveloper, id)
+	defer op.end(&err)
 	if err != nil {
 		return err
 	}
@@ -233,29 +231,29 @@ func (s *Service) DeveloperRoles(ctx context.Context, m *iam.Membership) ([]iam.
 // that is not bound to a project: each request names its project, and the
 // developer's membership there decides. Failures behave as for users.
 func (s *Service) SignInDeveloper(ctx context.Context, email, password string) (_ *DeveloperSession, err error) {
+	_, op, err := s.begin(ctx, ucSignInDeveloper, "")
+	defer op.end(&err)
 	email, err = normaliseEmail("input.email", email)
 	if err != nil {
 		return nil, err
 	}
-	key := "developer/" + email
-	if !s.throttle.Allowed(key) {
-		return nil, iam.Errorf(iam.RateLimited, "too many failed sign-ins for this email; try again later")
-	}
-	dev, err := s.db.Developers().ByEmail(ctx, email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	var dev *iam.Developer
+	err = s.throttle.SignIn("developer/"+email, password, func() (string, bool, error) {
+		var err error
+		if dev, err = s.db.Developers().ByEmail(ctx, email); err != nil {
+			return "", false, ignoreNotFound(err)
+		}
+		op.target(dev.ID)
+		// A developer is above projects: each of its projects has a stake
+		// in who holds its keys.
+		projects, err := s.db.ProjectsOfDeveloper(ctx, dev.ID)
+		op.inProject(projects...)
+		return dev.PasswordHash, true, err
+	})
+	if err != nil {
 		return nil, err
 	}
-	var hash string
-	if dev != nil {
-		hash = dev.PasswordHash
-		defer func() { s.recordDeveloperSignIn(ctx, dev.ID, err) }()
-	}
-	if !auth.CheckPassword(password, hash) || dev == nil {
-		s.throttle.Fail(key)
-		return nil, errSignIn
-	}
-	s.throttle.Reset(key)
-	audit.Actor(ctx, string(auth.Developer), dev.ID)
+	op.actor(auth.Developer, dev.ID)
 	if err := s.db.Developers().SetLastSignIn(ctx, dev.ID, s.now().Truncate(time.Millisecond)); err != nil {
 		return nil, err
 	}
@@ -264,33 +262,6 @@ func (s *Service) SignInDeveloper(ctx context.Context, email, password string) (
 		return nil, err
 	}
 	return &DeveloperSession{AccessToken: token, ExpiresAt: exp, DeveloperID: dev.ID, Email: dev.Email}, nil
-}
-
-// recordDeveloperSignIn writes a developer's sign-in (or failed attempt)
-// into the audit trail of every project it belongs to: a developer is above
-// projects, and each of them has a stake in who holds its keys.
-func (s *Service) recordDeveloperSignIn(ctx context.Context, developerID string, err error) {
-	projects, lerr := s.db.ProjectsOfDeveloper(context.WithoutCancel(ctx), developerID)
-	if lerr != nil {
-		s.log.ErrorContext(ctx, "listing a developer's projects for the audit trail", "error", lerr.Error())
-		return
-	}
-	actor := ""
-	if err == nil {
-		actor = developerID
-	}
-	for _, p := range projects {
-		s.Record(ctx, iam.AuditEvent{ProjectID: p, ActorKind: kindIf(actor, auth.Developer), ActorID: actor,
-			Action: "IAM:SignInDeveloper", Target: "Developer", TargetID: developerID, Outcome: Outcome(err), Fields: []string{"email", "password"}})
-	}
-}
-
-// kindIf is the actor kind of an identified actor, "" for an anonymous one.
-func kindIf(id string, k auth.Kind) string {
-	if id == "" {
-		return ""
-	}
-	return string(k)
 }
 
 // DeveloperSession is the result of a developer's sign-in.

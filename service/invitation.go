@@ -2,10 +2,6 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -15,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"atrium/access"
-	"atrium/audit"
 	"atrium/auth"
 	"atrium/iam"
 	"atrium/mail"
@@ -46,12 +41,18 @@ type Invited struct {
 }
 
 // InviteUser invites one user to the project in scope.
-func (s *Service) InviteUser(ctx context.Context, in InviteInput) (*Invited, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) InviteUser(ctx context.Context, in InviteInput) (_ *Invited, err error) {
+	sc, op, err := s.begin(ctx, ucInviteUser, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
-	return s.invite(ctx, sc, "input", in)
+	inv, err := s.invite(ctx, sc, "input", in)
+	if err != nil {
+		return nil, err
+	}
+	op.target(inv.User.ID)
+	return inv, nil
 }
 
 // MaxInviteBatch bounds InviteUsers.
@@ -64,8 +65,9 @@ type InviteResult struct {
 }
 
 // InviteUsers invites each row on its own: a bad row fails alone.
-func (s *Service) InviteUsers(ctx context.Context, rows []InviteInput) ([]InviteResult, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) InviteUsers(ctx context.Context, rows []InviteInput) (_ []InviteResult, err error) {
+	sc, op, err := s.begin(ctx, ucInviteUsers, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +77,7 @@ func (s *Service) InviteUsers(ctx context.Context, rows []InviteInput) ([]Invite
 	out := make([]InviteResult, len(rows))
 	for i, in := range rows {
 		inv, err := s.invite(ctx, sc, fmt.Sprintf("input[%d]", i), in)
+		err = domainError(err)
 		if iam.ErrorCode(err) == iam.Internal && err != nil {
 			s.log.ErrorContext(ctx, "invitation row failed", "row", i, "error", err.Error())
 			err = iam.Errorf(iam.Internal, "internal server error")
@@ -152,7 +155,7 @@ func (s *Service) invite(ctx context.Context, sc *Scope, at string, in InviteInp
 		return nil, iam.Invalid(at+".resource", "give the user's FHIR resource (Patient or Practitioner) or an existing profile reference")
 	}
 
-	ticket, hash := newTicket()
+	ticket, hash := auth.NewTicket()
 	u.Invitation = &iam.Ticket{Hash: hash, ExpiresAt: s.now().Add(s.inviteTTL)}
 	if err := s.withProfile(ctx, t, profile, &u.Profile, func() error { return t.Users().Insert(ctx, u) }); err != nil {
 		return nil, s.memberError(ctx, t, u, err)
@@ -210,20 +213,6 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-// newTicket returns 32 random bytes as a URL-safe string, and the hash that
-// is stored in its place.
-func newTicket() (ticket, hash string) {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	ticket = base64.RawURLEncoding.EncodeToString(b)
-	return ticket, hashTicket(ticket)
-}
-
-func hashTicket(ticket string) string {
-	sum := sha256.Sum256([]byte(ticket))
-	return hex.EncodeToString(sum[:])
-}
-
 func (s *Service) invitationURL(ticket string) string {
 	return s.publicURL + InvitationPath + "?" + url.Values{"ticket": {ticket}}.Encode()
 }
@@ -240,12 +229,13 @@ func (s *Service) sendInvitation(ctx context.Context, send bool, p *iam.Project,
 
 // ResendInvitation gives a user who has not accepted yet a fresh link (and
 // email, when the application sends them); older links stop working.
-func (s *Service) ResendInvitation(ctx context.Context, userID string) (*Invited, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) ResendInvitation(ctx context.Context, userID string) (_ *Invited, err error) {
+	sc, op, err := s.begin(ctx, ucResendInvitation, userID)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
-	ticket, hash := newTicket()
+	ticket, hash := auth.NewTicket()
 	u, err := sc.tenant.Users().Update(ctx, userID, 0, func(u *iam.User) error {
 		if u.Status != iam.Invited {
 			return iam.Errorf(iam.Conflict, "user %q has already accepted the invitation", userID)
@@ -274,22 +264,28 @@ type Invitation struct {
 	// Membership is the developer's place in the inviting project.
 	Membership *iam.Membership
 	hash       string
+	projectID  string
 }
 
 var errBadTicket = iam.Errorf(iam.NotFound, "this invitation link is not valid: it may have expired, been used already, or been replaced by a newer one")
 
 // OpenInvitation looks an invitation ticket up without using it.
-func (s *Service) OpenInvitation(ctx context.Context, ticket string) (*Invitation, error) {
+func (s *Service) OpenInvitation(ctx context.Context, ticket string) (_ *Invitation, err error) {
+	_, op, err := s.begin(ctx, ucOpenInvitation, "")
+	defer op.end(&err)
+	return s.openInvitation(ctx, ticket)
+}
+
+func (s *Service) openInvitation(ctx context.Context, ticket string) (*Invitation, error) {
 	if ticket == "" {
 		return nil, errBadTicket
 	}
-	inv := &Invitation{hash: hashTicket(ticket)}
-	var u iam.User
-	err := s.db.ByInvitation(ctx, store.InvitedUser, inv.hash, s.now(), &u)
+	inv := &Invitation{hash: auth.HashSecret(ticket)}
+	u, err := s.db.UserByInvitation(ctx, inv.hash, s.now())
 	if errors.Is(err, store.ErrNotFound) {
-		var m iam.Membership
-		if err = s.db.ByInvitation(ctx, store.InvitedDeveloper, inv.hash, s.now(), &m); err == nil {
-			return s.developerInvitation(ctx, inv, &m)
+		var m *iam.Membership
+		if m, err = s.db.MembershipByInvitation(ctx, inv.hash, s.now()); err == nil {
+			return s.developerInvitation(ctx, inv, m)
 		}
 	}
 	if errors.Is(err, store.ErrNotFound) {
@@ -298,7 +294,7 @@ func (s *Service) OpenInvitation(ctx context.Context, ticket string) (*Invitatio
 	if err != nil {
 		return nil, err
 	}
-	inv.User, inv.Email = &u, u.Email
+	inv.User, inv.Email = u, u.Email
 	return inv, s.describeInvitation(ctx, inv, u.ProjectID, u.ApplicationID)
 }
 
@@ -330,7 +326,7 @@ func (s *Service) describeInvitation(ctx context.Context, inv *Invitation, proje
 			inv.Application = app
 		}
 	}
-	audit.Project(ctx, projectID)
+	inv.projectID = projectID
 	return nil
 }
 
@@ -358,21 +354,27 @@ func checkPassword(field, password, email string) error {
 // AcceptInvitation sets the invitee's password (and activates a user). The
 // ticket is consumed by one conditional update: of concurrent calls with the
 // same ticket exactly one succeeds.
-func (s *Service) AcceptInvitation(ctx context.Context, ticket, password string) (*Invitation, error) {
-	inv, err := s.OpenInvitation(ctx, ticket)
+func (s *Service) AcceptInvitation(ctx context.Context, ticket, password string) (_ *Invitation, err error) {
+	_, op, err := s.begin(ctx, ucAcceptInvitation, "")
+	defer op.end(&err)
+	inv, err := s.openInvitation(ctx, ticket)
 	if err != nil {
 		return nil, err
+	}
+	op.inProject(inv.projectID)
+	if inv.User != nil {
+		op.targetAs("User", inv.User.ID)
+	} else {
+		op.targetAs("Developer", inv.Developer.ID)
 	}
 	if err := checkPassword("input.password", password, inv.Email); err != nil {
 		return nil, err
 	}
 	hash := auth.HashPassword(password)
 	if inv.User != nil {
-		audit.Target(ctx, "User", inv.User.ID)
-		err = s.db.AcceptInvitation(ctx, store.InvitedUser, inv.hash, hash, s.now(), inv.User)
+		inv.User, err = s.db.AcceptUserInvitation(ctx, inv.hash, hash, s.now())
 	} else {
-		audit.Target(ctx, "Developer", inv.Developer.ID)
-		err = s.db.AcceptInvitation(ctx, store.InvitedDeveloper, inv.hash, hash, s.now(), inv.Membership)
+		inv.Membership, err = s.db.AcceptDeveloperInvitation(ctx, inv.hash, hash, s.now())
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errBadTicket

@@ -51,7 +51,8 @@ func loaderOf(ctx context.Context) *dataloadgen.Loader[roleKey, iam.Role] {
 func loadRoles(ctx context.Context, s *Service, project string, ids []string) ([]iam.Role, error) {
 	l := loaderOf(ctx)
 	if l == nil {
-		return s.db.Tenant(project).RolesByID(ctx, ids)
+		roles, err := s.db.Tenant(project).RolesByID(ctx, ids)
+		return roles, domainError(err)
 	}
 	out := make([]iam.Role, 0, len(ids))
 	for _, id := range ids {
@@ -60,7 +61,7 @@ func loadRoles(ctx context.Context, s *Service, project string, ids []string) ([
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, domainError(err)
 		}
 		out = append(out, r)
 	}

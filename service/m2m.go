@@ -2,16 +2,12 @@ package service
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"time"
 
 	"github.com/google/uuid"
 
 	"atrium/access"
-	"atrium/audit"
 	"atrium/auth"
 	"atrium/iam"
 	"atrium/store"
@@ -30,8 +26,9 @@ type M2MInput struct {
 }
 
 // M2MClient returns one machine client of the project in scope.
-func (s *Service) M2MClient(ctx context.Context, id string) (*iam.M2MClient, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) M2MClient(ctx context.Context, id string) (_ *iam.M2MClient, err error) {
+	sc, op, err := s.begin(ctx, ucM2MClient, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -43,28 +40,22 @@ func (s *Service) m2mClient(ctx context.Context, t *store.Tenant, id, field stri
 	return c, asNotFound(err, "machine client", id, field)
 }
 
-// M2MFilter selects machine clients.
-type M2MFilter = store.M2MFilter
-
 // M2MPage is one page of machine clients.
 type M2MPage struct {
 	Clients     []iam.M2MClient
+	Cursors     []string
 	HasNextPage bool
 }
 
-// Cursor returns the opaque cursor after c.
-func (p *M2MPage) Cursor(c *iam.M2MClient) string {
-	return store.Cursor(store.ByCreatedAt, c.CreatedAt, c.ID)
-}
-
 // M2MClients lists the project's machine clients, oldest first.
-func (s *Service) M2MClients(ctx context.Context, first *int64, after string, f M2MFilter) (*M2MPage, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) M2MClients(ctx context.Context, first *int64, after string, f iam.M2MFilter) (_ *M2MPage, err error) {
+	sc, op, err := s.begin(ctx, ucM2MClients, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
 	page := &M2MPage{}
-	page.Clients, page.HasNextPage, err = listPage(first, after, store.ByCreatedAt, false, func(p store.Page) ([]iam.M2MClient, error) {
+	page.Clients, page.Cursors, page.HasNextPage, err = listPage(first, after, false, func(p store.Page) ([]iam.M2MClient, []string, error) {
 		return sc.tenant.ListM2MClients(ctx, f, p)
 	})
 	return page, err
@@ -73,15 +64,21 @@ func (s *Service) M2MClients(ctx context.Context, first *int64, after string, f 
 // CreateM2MClient creates a machine client with a Device profile (unless an
 // existing profile is given). Its secret is only ever shown by
 // RotateM2MClientSecret.
-func (s *Service) CreateM2MClient(ctx context.Context, in M2MInput) (*iam.M2MClient, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) CreateM2MClient(ctx context.Context, in M2MInput) (_ *iam.M2MClient, err error) {
+	sc, op, err := s.begin(ctx, ucCreateM2MClient, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
 	if in.Name == nil {
 		return nil, iam.Invalid("input.name", "is required")
 	}
-	return s.newM2MClient(ctx, sc.tenant, in)
+	c, err := s.newM2MClient(ctx, sc.tenant, in)
+	if err != nil {
+		return nil, err
+	}
+	op.target(c.ID)
+	return c, nil
 }
 
 func (s *Service) newM2MClient(ctx context.Context, t *store.Tenant, in M2MInput) (*iam.M2MClient, error) {
@@ -147,8 +144,9 @@ func (s *Service) applyM2M(ctx context.Context, t *store.Tenant, c *iam.M2MClien
 
 // UpdateM2MClient changes the present fields of a machine client; it must
 // keep a role or an inline policy.
-func (s *Service) UpdateM2MClient(ctx context.Context, id string, in M2MInput) (*iam.M2MClient, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) UpdateM2MClient(ctx context.Context, id string, in M2MInput) (_ *iam.M2MClient, err error) {
+	sc, op, err := s.begin(ctx, ucUpdateM2MClient, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -187,8 +185,9 @@ func mergeM2M(c, probe *iam.M2MClient, in M2MInput) {
 }
 
 // DeleteM2MClient deletes a machine client; its tokens stop working at once.
-func (s *Service) DeleteM2MClient(ctx context.Context, id string) error {
-	sc, err := scopeOf(ctx)
+func (s *Service) DeleteM2MClient(ctx context.Context, id string) (err error) {
+	sc, op, err := s.begin(ctx, ucDeleteM2MClient, id)
+	defer op.end(&err)
 	if err != nil {
 		return err
 	}
@@ -208,24 +207,18 @@ func (s *Service) DeleteM2MClient(ctx context.Context, id string) error {
 
 // RotateM2MClientSecret gives a machine client a new secret, returned only
 // here; the old one stops working at once.
-func (s *Service) RotateM2MClientSecret(ctx context.Context, id string) (string, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) RotateM2MClientSecret(ctx context.Context, id string) (_ string, err error) {
+	sc, op, err := s.begin(ctx, ucRotateM2MClientSecret, id)
+	defer op.end(&err)
 	if err != nil {
 		return "", err
 	}
 	secret := auth.NewSecret()
 	_, err = sc.tenant.M2MClients().Update(ctx, id, 0, func(c *iam.M2MClient) error {
-		c.SecretHash = hashSecret(secret)
+		c.SecretHash = auth.HashSecret(secret)
 		return nil
 	})
 	return secret, asNotFound(err, "machine client", id, "input.id")
-}
-
-// M2M secrets are 32 random bytes: a fast hash is enough to keep them from
-// being read back out of the store (no dictionary to guess from).
-func hashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
 }
 
 // M2MClientRoles resolves the roles a machine client holds.
@@ -234,12 +227,13 @@ func (s *Service) M2MClientRoles(ctx context.Context, c *iam.M2MClient) ([]iam.R
 }
 
 // M2MMe returns the calling machine client.
-func (s *Service) M2MMe(ctx context.Context) (*iam.M2MClient, error) {
-	p, err := s.Authenticate(ctx, auth.M2MClient)
+func (s *Service) M2MMe(ctx context.Context) (_ *iam.M2MClient, err error) {
+	sc, op, err := s.begin(ctx, ucM2MMe, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
-	return s.activeM2M(ctx, p.ProjectID, p.ID)
+	return s.activeM2M(ctx, sc.Principal.ProjectID, sc.Principal.ID)
 }
 
 func (s *Service) activeM2M(ctx context.Context, projectID, id string) (*iam.M2MClient, error) {
@@ -257,12 +251,8 @@ var ErrInvalidClient = iam.Errorf(iam.Unauthenticated, "unknown client or wrong 
 // ClientCredentials checks a machine client's id and secret (the OAuth 2.0
 // client-credentials grant) and issues an access token bound to its project.
 func (s *Service) ClientCredentials(ctx context.Context, clientID, secret string) (token string, expiresIn time.Duration, err error) {
-	ctx, entry := audit.Begin(ctx)
-	defer func() {
-		project, _, actorID, _, _ := entry.Facts()
-		s.Record(ctx, iam.AuditEvent{ProjectID: project, ActorKind: string(auth.M2MClient), ActorID: actorID,
-			Action: "IAM:IssueM2MClientToken", Target: "M2MClient", TargetID: actorID, Outcome: Outcome(err), Fields: []string{"client_id", "client_secret"}})
-	}()
+	_, op, err := s.begin(ctx, ucIssueM2MClientToken, "")
+	defer op.end(&err)
 	c, err := s.db.M2MClientByClientID(ctx, clientID)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", 0, ErrInvalidClient
@@ -270,9 +260,10 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret string
 	if err != nil {
 		return "", 0, err
 	}
-	audit.Project(ctx, c.ProjectID)
-	audit.Actor(ctx, string(auth.M2MClient), c.ID)
-	if c.SecretHash == "" || subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(c.SecretHash)) != 1 {
+	op.inProject(c.ProjectID)
+	op.actor(auth.M2MClient, c.ID)
+	op.target(c.ID)
+	if !auth.SecretMatches(secret, c.SecretHash) {
 		return "", 0, ErrInvalidClient
 	}
 	token, exp, err := s.tokens.Issue(auth.Principal{Kind: auth.M2MClient, ID: c.ID, ProjectID: c.ProjectID})

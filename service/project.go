@@ -13,8 +13,9 @@ import (
 )
 
 // Project returns the project in scope.
-func (s *Service) Project(ctx context.Context) (*iam.Project, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Project(ctx context.Context) (_ *iam.Project, err error) {
+	sc, op, err := s.begin(ctx, ucProject, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -22,11 +23,13 @@ func (s *Service) Project(ctx context.Context) (*iam.Project, error) {
 }
 
 // Projects lists the projects the caller may see.
-func (s *Service) Projects(ctx context.Context) ([]iam.Project, error) {
-	p, err := principal(ctx)
+func (s *Service) Projects(ctx context.Context) (_ []iam.Project, err error) {
+	sc, op, err := s.begin(ctx, ucProjects, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
+	p := &sc.Principal
 	switch {
 	case p.Kind == auth.Operator:
 		return s.db.AllProjects(ctx)
@@ -60,18 +63,24 @@ type NewProject struct {
 // CreateProject creates a project with a machine client that has full
 // access (so a backend can be wired before anyone signs in). A developer who
 // creates a project becomes its first developer, with full access.
-func (s *Service) CreateProject(ctx context.Context, in NewProject) (*iam.Project, error) {
-	p, err := principal(ctx)
+func (s *Service) CreateProject(ctx context.Context, in NewProject) (_ *iam.Project, err error) {
+	sc, op, err := s.begin(ctx, ucCreateProject, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
 	var creator *iam.Developer
-	if p.Kind == auth.Developer {
+	if p := sc.Principal; p.Kind == auth.Developer {
 		if creator, err = s.db.Developers().Get(ctx, p.ID); err != nil {
 			return nil, iam.Errorf(iam.Unauthenticated, "this developer account no longer exists")
 		}
 	}
-	return s.createProject(ctx, in, creator)
+	project, err := s.createProject(ctx, in, creator)
+	if err != nil {
+		return nil, err
+	}
+	op.target(project.ID)
+	return project, nil
 }
 
 func (s *Service) createProject(ctx context.Context, in NewProject, creator *iam.Developer) (*iam.Project, error) {
@@ -142,8 +151,9 @@ type ProjectChanges struct {
 }
 
 // UpdateProject changes the settings of the project in scope.
-func (s *Service) UpdateProject(ctx context.Context, in ProjectChanges) (*iam.Project, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) UpdateProject(ctx context.Context, in ProjectChanges) (_ *iam.Project, err error) {
+	sc, op, err := s.begin(ctx, ucUpdateProject, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}

@@ -13,8 +13,9 @@ import (
 )
 
 // Role returns one role of the project in scope.
-func (s *Service) Role(ctx context.Context, id string) (*iam.Role, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Role(ctx context.Context, id string) (_ *iam.Role, err error) {
+	sc, op, err := s.begin(ctx, ucRole, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -37,12 +38,13 @@ func (s *Service) ProjectRole(ctx context.Context, p *iam.Project, id string) (*
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
-	return r, err
+	return r, domainError(err)
 }
 
 // Roles lists the roles of the project in scope.
-func (s *Service) Roles(ctx context.Context) ([]iam.Role, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Roles(ctx context.Context) (_ []iam.Role, err error) {
+	sc, op, err := s.begin(ctx, ucRoles, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +53,8 @@ func (s *Service) Roles(ctx context.Context) ([]iam.Role, error) {
 
 // MemberCount counts the holders of a role.
 func (s *Service) MemberCount(ctx context.Context, r *iam.Role) (int64, error) {
-	return s.db.Tenant(r.ProjectID).RoleMemberCount(ctx, r.ID)
+	n, err := s.db.Tenant(r.ProjectID).RoleMemberCount(ctx, r.ID)
+	return n, domainError(err)
 }
 
 // NewRole is the input of CreateRole.
@@ -62,8 +65,9 @@ type NewRole struct {
 }
 
 // CreateRole creates a role in the project in scope.
-func (s *Service) CreateRole(ctx context.Context, in NewRole) (*iam.Role, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) CreateRole(ctx context.Context, in NewRole) (_ *iam.Role, err error) {
+	sc, op, err := s.begin(ctx, ucCreateRole, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +87,7 @@ func (s *Service) CreateRole(ctx context.Context, in NewRole) (*iam.Role, error)
 	if err := sc.tenant.Roles().Insert(ctx, r); err != nil {
 		return nil, roleWriteError(err, r.Name, 0)
 	}
+	op.target(r.ID)
 	return r, nil
 }
 
@@ -96,8 +101,9 @@ type RoleChanges struct {
 }
 
 // UpdateRole changes a role of the project in scope.
-func (s *Service) UpdateRole(ctx context.Context, id string, in RoleChanges) (*iam.Role, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) UpdateRole(ctx context.Context, id string, in RoleChanges) (_ *iam.Role, err error) {
+	sc, op, err := s.begin(ctx, ucUpdateRole, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -138,8 +144,9 @@ func (s *Service) UpdateRole(ctx context.Context, id string, in RoleChanges) (*i
 
 // DeleteRole deletes a role that is neither a default role of the project nor
 // held by anyone.
-func (s *Service) DeleteRole(ctx context.Context, id string) error {
-	sc, err := scopeOf(ctx)
+func (s *Service) DeleteRole(ctx context.Context, id string) (err error) {
+	sc, op, err := s.begin(ctx, ucDeleteRole, id)
+	defer op.end(&err)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"atrium/access"
-	"atrium/audit"
 	"atrium/auth"
 	"atrium/iam"
 	"atrium/store"
@@ -19,139 +18,79 @@ type Scope struct {
 	tenant    *store.Tenant
 }
 
-type scopeKey struct{}
-
-// WithScope returns ctx carrying sc; the operation run with it reads the
-// project from there.
-func WithScope(ctx context.Context, sc *Scope) context.Context {
-	return context.WithValue(ctx, scopeKey{}, sc)
-}
-
-// scopeOf returns the scope Authorize established. Its absence is a
-// programming error: an operation was wired without a guard.
-func scopeOf(ctx context.Context) (*Scope, error) {
-	if sc, ok := ctx.Value(scopeKey{}).(*Scope); ok {
-		return sc, nil
-	}
-	return nil, errors.New("service: operation called without a guard")
-}
-
-// principal returns the authenticated principal of the request.
-func principal(ctx context.Context) (*auth.Principal, error) {
-	req := auth.FromContext(ctx)
-	if req.Err != nil {
-		return nil, req.Err
-	}
-	if req.Principal == nil {
-		return nil, iam.Errorf(iam.Unauthenticated, "this operation needs a credential: send Authorization: Bearer <token>")
-	}
-	return req.Principal, nil
-}
-
-// Authenticate checks that the request carries a valid credential of one of
-// the kinds (any kind when none is given).
-func (s *Service) Authenticate(ctx context.Context, kinds ...auth.Kind) (*auth.Principal, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	audit.Actor(ctx, string(p.Kind), p.ID)
-	if len(kinds) == 0 {
-		return p, nil
-	}
-	for _, k := range kinds {
-		if p.Kind == k {
-			return p, nil
-		}
-	}
-	return nil, iam.Errorf(iam.Forbidden, "this operation is not available to a %s credential", kindName(p.Kind))
-}
-
-// Grant is an action on a resource, e.g. IAM:GetRole on IAM:Role:<id>.
-type Grant struct{ Action, Resource string }
-
-// Authorize establishes the scope of a guarded operation: the caller must be
-// authenticated, the project must exist and be visible to the caller, and
-// the caller's effective policy must allow the first grant (or, failing
-// that, one of the alternatives that follow it).
-func (s *Service) Authorize(ctx context.Context, grants ...Grant) (*Scope, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	audit.Actor(ctx, string(p.Kind), p.ID)
-	projectID := auth.FromContext(ctx).ProjectID
-	switch {
-	case p.ProjectID != "":
-		// User and machine tokens are bound to their project; a header naming
-		// another project finds nothing, as if it did not exist.
-		if projectID != "" && projectID != p.ProjectID {
-			return nil, projectNotFound(projectID)
-		}
-		projectID = p.ProjectID
-	case projectID == "":
-		return nil, iam.Invalid("x-oystehr-project-id", "name the project in the x-oystehr-project-id header")
-	}
-	t := s.db.Tenant(projectID)
-	project, err := t.Project(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, projectNotFound(projectID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if p.Kind == auth.Operator {
-		audit.Project(ctx, project.ID)
-	} else {
-		policy, err := s.effectivePolicy(ctx, t, p)
-		if err != nil {
-			return nil, err
-		}
-		// Only now is the caller known to belong to the project: attempts
-		// of outsiders are not written into its audit trail.
-		audit.Project(ctx, project.ID)
-		if !slices.ContainsFunc(grants, func(g Grant) bool { return access.Can(policy, g.Action, g.Resource).Allowed }) {
-			return nil, iam.Errorf(iam.Forbidden, "%s on %s is not allowed by your access policy", grants[0].Action, grants[0].Resource)
-		}
-	}
-	return &Scope{Principal: *p, Project: project, tenant: t}, nil
-}
-
-// effectivePolicy is the union of the principal's roles' policies and its
-// inline policy. The principal is read afresh on every request, so a
+// effectivePolicy is the union of the calling principal's roles' policies
+// and its inline policy. The principal is read afresh on every request, so a
 // disabled user or a changed role takes effect at once.
 func (s *Service) effectivePolicy(ctx context.Context, t *store.Tenant, p *auth.Principal) (access.Policy, error) {
-	switch p.Kind {
-	case auth.User:
-		u, err := s.activeUser(ctx, t.ProjectID(), p.ID)
-		if err != nil {
-			return access.Policy{}, err
-		}
-		return s.merge(ctx, t, u.RoleIDs, u.AccessPolicy)
-	case auth.Developer:
+	h, err := s.holdingOf(ctx, t, p.Kind, p.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound) && p.Kind == auth.Developer:
 		// Not a member: the project is not revealed to exist.
-		m, err := t.Memberships().Get(ctx, store.MembershipID(t.ProjectID(), p.ID))
-		if errors.Is(err, store.ErrNotFound) {
-			return access.Policy{}, projectNotFound(t.ProjectID())
-		}
-		if err != nil {
-			return access.Policy{}, err
-		}
-		return s.merge(ctx, t, m.RoleIDs, m.AccessPolicy)
-	case auth.M2MClient:
-		c, err := s.activeM2M(ctx, t.ProjectID(), p.ID)
-		if err != nil {
-			return access.Policy{}, err
-		}
-		return s.merge(ctx, t, c.RoleIDs, c.AccessPolicy)
+		return access.Policy{}, projectNotFound(t.ProjectID())
+	case errors.Is(err, store.ErrNotFound):
+		return access.Policy{}, iam.Errorf(iam.Unauthenticated, "this %s no longer exists", kindName(p.Kind))
+	case err != nil:
+		return access.Policy{}, err
+	case h.refused != "":
+		return access.Policy{}, cannotAct(h.refused)
 	}
-	return access.Policy{}, nil
+	ep, err := s.effective(ctx, t, h)
+	return ep.Policy, err
 }
 
-// merge unions the policies of roles and an inline policy.
-func (s *Service) merge(ctx context.Context, t *store.Tenant, roleIDs []string, inline *access.Policy) (access.Policy, error) {
-	ep, err := s.effective(ctx, t, roleIDs, inline)
-	return ep.Policy, err
+// holding is what a principal holds in a project: its roles and inline
+// policy, and why it may not act at all whatever they allow ("" when it
+// may).
+type holding struct {
+	roleIDs []string
+	inline  *access.Policy
+	refused string
+}
+
+// holdingOf reads what the principal of kind with id holds in the tenant's
+// project; store.ErrNotFound when it is not there. The guard and the access
+// simulator both read principals through it, so they agree.
+func (s *Service) holdingOf(ctx context.Context, t *store.Tenant, kind auth.Kind, id string) (holding, error) {
+	switch kind {
+	case auth.User:
+		u, err := t.Users().Get(ctx, id)
+		if err != nil {
+			return holding{}, err
+		}
+		return holding{u.RoleIDs, u.AccessPolicy, refusedUser(u)}, nil
+	case auth.Developer:
+		m, err := t.Memberships().Get(ctx, store.MembershipID(t.ProjectID(), id))
+		if err != nil {
+			return holding{}, err
+		}
+		return holding{m.RoleIDs, m.AccessPolicy, ""}, nil
+	case auth.M2MClient:
+		c, err := t.M2MClients().Get(ctx, id)
+		if err != nil {
+			return holding{}, err
+		}
+		return holding{c.RoleIDs, c.AccessPolicy, ""}, nil
+	}
+	return holding{}, store.ErrNotFound
+}
+
+// refusedUser says why a user may not act whatever its policy, "" when it
+// may: only an ACTIVE user acts (signs in, or uses its tokens).
+func refusedUser(u *iam.User) string {
+	switch u.Status {
+	case iam.Active:
+		return ""
+	case iam.Invited:
+		return "the user has not accepted its invitation yet"
+	case iam.Disabled:
+		return "the user is disabled"
+	}
+	return "the user is " + string(u.Status)
+}
+
+// cannotAct is the answer to a caller whose account may not act.
+func cannotAct(why string) error {
+	return iam.Errorf(iam.Unauthenticated, "this account cannot act: %s", why)
 }
 
 // sourcedPolicy is a principal's merged policy, and where each of its
@@ -162,26 +101,30 @@ type sourcedPolicy struct {
 	offsets []int // index in Policy.Rule of each source's first rule
 }
 
-// effective merges the policies of roles (in the order the principal holds
-// them; ids of deleted roles are skipped) and the inline policy.
-func (s *Service) effective(ctx context.Context, t *store.Tenant, roleIDs []string, inline *access.Policy) (sourcedPolicy, error) {
-	roles, err := t.RolesByID(ctx, roleIDs)
+// effective merges the policies of the roles a principal holds (in the
+// order it holds them; ids of deleted roles are skipped) and its inline
+// policy, remembering where each rule comes from.
+func (s *Service) effective(ctx context.Context, t *store.Tenant, h holding) (sourcedPolicy, error) {
+	roles, err := t.RolesByID(ctx, h.roleIDs)
 	if err != nil {
 		return sourcedPolicy{}, err
 	}
 	var ep sourcedPolicy
+	var parts []access.Policy
+	n := 0
 	add := func(p access.Policy, src PolicySource) {
-		ep.sources, ep.offsets = append(ep.sources, src), append(ep.offsets, len(ep.Rule))
-		ep.Rule = append(ep.Rule, p.Rule...)
+		ep.sources, ep.offsets = append(ep.sources, src), append(ep.offsets, n)
+		parts, n = append(parts, p), n+len(p.Rule)
 	}
-	for _, id := range roleIDs {
+	for _, id := range h.roleIDs {
 		if i := slices.IndexFunc(roles, func(r iam.Role) bool { return r.ID == id }); i >= 0 {
 			add(roles[i].AccessPolicy, PolicySource{Kind: "ROLE", RoleID: id, RoleName: roles[i].Name})
 		}
 	}
-	if inline != nil {
-		add(*inline, PolicySource{Kind: "INLINE"})
+	if h.inline != nil {
+		add(*h.inline, PolicySource{Kind: "INLINE"})
 	}
+	ep.Policy = access.Merge(parts...)
 	return ep, nil
 }
 

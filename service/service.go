@@ -1,8 +1,11 @@
-// Package service holds Atrium's use cases and their rules: projects, roles
-// and (later) users, applications and developers. Transports (GraphQL today)
-// call it; it calls the store. Every operation runs inside a Scope obtained
-// from Authorize, which is the only way to reach a project's data, so an
-// operation cannot forget the project or the access check.
+// Package service holds Atrium's use cases and their rules: projects, roles,
+// applications, users and invitations, sign-in, developers, machine clients,
+// the access simulator and the audit trail. Transports (GraphQL, the
+// invitation page, the token endpoint) decode, call it and encode; it calls
+// the store. Every exported method starts by running its entry of the table
+// of use cases (usecases.go): begin checks the caller and yields the Scope,
+// the only way to reach a project's data, and the deferred end records the
+// audit event, so no transport and no method can forget either.
 package service
 
 import (
@@ -124,6 +127,14 @@ func checkPolicy(field string, p access.Policy) error {
 // scope, whether it exists nowhere or in another project.
 func notFound(what, id, field string) error {
 	return &iam.Error{Code: iam.NotFound, Message: fmt.Sprintf("%s %q not found in this project", what, id), Field: field}
+}
+
+// ignoreNotFound is nil for the store's ErrNotFound and err otherwise.
+func ignoreNotFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 // asNotFound turns the store's ErrNotFound into notFound and passes any

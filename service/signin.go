@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"atrium/audit"
 	"atrium/auth"
 	"atrium/iam"
 	"atrium/store"
@@ -19,8 +18,6 @@ type Session struct {
 	ExpiresAt   time.Time
 	User        *iam.User
 }
-
-var errSignIn = iam.Errorf(iam.Unauthenticated, "wrong email or password")
 
 // publicApplication finds the application a public operation names; its
 // project is the one the operation acts in.
@@ -42,7 +39,9 @@ func (s *Service) publicApplication(ctx context.Context, id string) (*iam.Applic
 // to the user's project. An unknown email and a wrong password fail the same
 // way after the same work, and repeated failures for one email are refused
 // for a while.
-func (s *Service) SignIn(ctx context.Context, applicationID, email, password string) (*Session, error) {
+func (s *Service) SignIn(ctx context.Context, applicationID, email, password string) (_ *Session, err error) {
+	_, op, err := s.begin(ctx, ucSignIn, "")
+	defer op.end(&err)
 	app, err := s.publicApplication(ctx, applicationID)
 	if err != nil {
 		return nil, err
@@ -52,30 +51,23 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 		return nil, err
 	}
 	t := s.db.Tenant(app.ProjectID)
-	audit.Project(ctx, app.ProjectID)
-	key := app.ProjectID + "/" + email
-	if !s.throttle.Allowed(key) {
-		return nil, iam.Errorf(iam.RateLimited, "too many failed sign-ins for this email; try again later")
-	}
-	u, err := t.UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	op.inProject(app.ProjectID)
+	var u *iam.User
+	err = s.throttle.SignIn(app.ProjectID+"/"+email, password, func() (string, bool, error) {
+		var err error
+		if u, err = t.UserByEmail(ctx, email); err != nil {
+			return "", false, ignoreNotFound(err)
+		}
+		op.target(u.ID)
+		return u.PasswordHash, true, nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	var hash string
-	if u != nil {
-		hash = u.PasswordHash
-		audit.Target(ctx, "User", u.ID)
+	if why := refusedUser(u); why != "" {
+		return nil, cannotAct(why)
 	}
-	// CheckPassword does the full work even without a hash.
-	if !auth.CheckPassword(password, hash) || u == nil {
-		s.throttle.Fail(key)
-		return nil, errSignIn
-	}
-	if u.Status != iam.Active {
-		return nil, iam.Errorf(iam.Unauthenticated, "this account is disabled")
-	}
-	s.throttle.Reset(key)
-	audit.Actor(ctx, string(auth.User), u.ID)
+	op.actor(auth.User, u.ID)
 	now := s.now().Truncate(time.Millisecond)
 	u, err = t.Users().Update(ctx, u.ID, 0, func(u *iam.User) error {
 		u.LastSignInAt = &now
@@ -106,13 +98,15 @@ type SignUpInput struct {
 
 // SignUp registers an active user with the project's default patient role,
 // when the project allows self-registration, and signs it in.
-func (s *Service) SignUp(ctx context.Context, in SignUpInput) (*Session, error) {
+func (s *Service) SignUp(ctx context.Context, in SignUpInput) (_ *Session, err error) {
+	_, op, err := s.begin(ctx, ucSignUp, "")
+	defer op.end(&err)
 	app, err := s.publicApplication(ctx, in.ApplicationID)
 	if err != nil {
 		return nil, err
 	}
 	t := s.db.Tenant(app.ProjectID)
-	audit.Project(ctx, app.ProjectID)
+	op.inProject(app.ProjectID)
 	p, err := t.Project(ctx)
 	if err != nil {
 		return nil, err

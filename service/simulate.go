@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"atrium/access"
+	"atrium/auth"
 	"atrium/iam"
 	"atrium/store"
 )
@@ -41,8 +42,9 @@ type AccessCheck struct {
 
 // CheckAccess answers whether a principal of the project in scope may do
 // action on resource, and which rule decides it.
-func (s *Service) CheckAccess(ctx context.Context, who Subject, action, resource string) (*AccessCheck, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) CheckAccess(ctx context.Context, who Subject, action, resource string) (_ *AccessCheck, err error) {
+	sc, op, err := s.begin(ctx, ucCheckAccess, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -53,14 +55,14 @@ func (s *Service) CheckAccess(ctx context.Context, who Subject, action, resource
 	if resource == "" {
 		return nil, iam.Invalid("input.resource", "must not be empty")
 	}
-	roleIDs, inline, inactive, err := s.subjectAccess(ctx, sc.tenant, who)
+	h, err := s.subjectHolding(ctx, sc.tenant, who)
 	if err != nil {
 		return nil, err
 	}
-	if inactive != "" {
-		return &AccessCheck{Reason: inactive}, nil
+	if h.refused != "" {
+		return &AccessCheck{Reason: h.refused + ": every request it makes is refused, whatever its policy"}, nil
 	}
-	ep, err := s.effective(ctx, sc.tenant, roleIDs, inline)
+	ep, err := s.effective(ctx, sc.tenant, h)
 	if err != nil {
 		return nil, err
 	}
@@ -84,38 +86,24 @@ func (s *Service) CheckAccess(ctx context.Context, who Subject, action, resource
 	return out, nil
 }
 
-// subjectAccess loads the roles and inline policy of the simulated
-// principal; inactive says why a user is refused whatever its policy.
-func (s *Service) subjectAccess(ctx context.Context, t *store.Tenant, who Subject) (roleIDs []string, inline *access.Policy, inactive string, err error) {
-	given := 0
-	for _, id := range []string{who.UserID, who.DeveloperID, who.M2MClientID} {
-		if id != "" {
-			given++
+// subjectHolding reads what the simulated principal holds, as the guard
+// reads a caller.
+func (s *Service) subjectHolding(ctx context.Context, t *store.Tenant, who Subject) (holding, error) {
+	type subject struct {
+		kind      auth.Kind
+		id        string
+		what, key string
+	}
+	var subjects []subject
+	for _, c := range []subject{{auth.User, who.UserID, "user", "userId"}, {auth.Developer, who.DeveloperID, "developer", "developerId"}, {auth.M2MClient, who.M2MClientID, "machine client", "m2mClientId"}} {
+		if c.id != "" {
+			subjects = append(subjects, c)
 		}
 	}
-	if given != 1 {
-		return nil, nil, "", iam.Invalid("input.principal", "give exactly one of userId, developerId and m2mClientId")
+	if len(subjects) != 1 {
+		return holding{}, iam.Invalid("input.principal", "give exactly one of userId, developerId and m2mClientId")
 	}
-	switch {
-	case who.UserID != "":
-		u, err := s.user(ctx, t, who.UserID, "input.principal.userId")
-		if err != nil {
-			return nil, nil, "", err
-		}
-		if u.Status == iam.Disabled {
-			inactive = "the user is disabled: every request it makes is refused, whatever its policy"
-		}
-		return u.RoleIDs, u.AccessPolicy, inactive, nil
-	case who.DeveloperID != "":
-		m, err := s.membership(ctx, t, who.DeveloperID, "input.principal.developerId")
-		if err != nil {
-			return nil, nil, "", err
-		}
-		return m.RoleIDs, m.AccessPolicy, "", nil
-	}
-	c, err := s.m2mClient(ctx, t, who.M2MClientID, "input.principal.m2mClientId")
-	if err != nil {
-		return nil, nil, "", err
-	}
-	return c.RoleIDs, c.AccessPolicy, "", nil
+	c := subjects[0]
+	h, err := s.holdingOf(ctx, t, c.kind, c.id)
+	return h, asNotFound(err, c.what, c.id, "input.principal."+c.key)
 }

@@ -36,8 +36,9 @@ func checkPhone(field, phone string) (string, error) {
 }
 
 // User returns one user of the project in scope.
-func (s *Service) User(ctx context.Context, id string) (*iam.User, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) User(ctx context.Context, id string) (_ *iam.User, err error) {
+	sc, op, err := s.begin(ctx, ucUser, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -92,32 +93,21 @@ func (s *Service) UserRoles(ctx context.Context, u *iam.User) ([]iam.Role, error
 	return loadRoles(ctx, s, u.ProjectID, u.RoleIDs)
 }
 
-// UserFilter selects users; empty fields select everything.
-type UserFilter = store.UserFilter
-
-// The orders users can be listed in; ties are broken by id.
-const (
-	OrderCreatedAt = store.ByCreatedAt
-	OrderName      = store.ByName
-	OrderEmail     = store.ByEmail
-)
-
-// UserPage is one page of a user listing.
+// UserPage is one page of a user listing: the users, the cursor after
+// each, and whether another page follows.
 type UserPage struct {
 	Users       []iam.User
+	Cursors     []string
 	HasNextPage bool
-	order       string
-	filter      UserFilter
+	filter      iam.UserFilter
 	tenant      *store.Tenant
 }
-
-// Cursor returns the opaque cursor after u.
-func (p *UserPage) Cursor(u *iam.User) string { return store.UserCursor(u, p.order) }
 
 // TotalCount counts every user matching the filter (one more round trip, made
 // only when asked for).
 func (p *UserPage) TotalCount(ctx context.Context) (int64, error) {
-	return p.tenant.CountUsers(ctx, p.filter)
+	n, err := p.tenant.CountUsers(ctx, p.filter)
+	return n, domainError(err)
 }
 
 // Page sizes of listings.
@@ -128,39 +118,37 @@ const (
 
 // listPage checks a page request and reads the page through list. It asks
 // for one item more than the page holds, to learn whether another follows.
-func listPage[T any](first *int64, after, field string, desc bool, list func(store.Page) ([]T, error)) (items []T, hasNext bool, err error) {
+func listPage[T any](first *int64, after string, desc bool, list func(store.Page) ([]T, []string, error)) (items []T, cursors []string, hasNext bool, err error) {
 	limit := int64(DefaultPageSize)
 	if first != nil {
 		if *first < 1 || *first > MaxPageSize {
-			return nil, false, iam.Invalid("first", "must be between 1 and %d", MaxPageSize)
+			return nil, nil, false, iam.Invalid("first", "must be between 1 and %d", MaxPageSize)
 		}
 		limit = *first
 	}
-	items, err = list(store.Page{Field: field, Desc: desc, After: after, Limit: int(limit) + 1})
+	items, cursors, err = list(store.Page{Desc: desc, After: after, Limit: int(limit) + 1})
 	switch {
 	case errors.Is(err, store.ErrBadCursor):
-		return nil, false, iam.Invalid("after", "%v", err)
+		return nil, nil, false, iam.Invalid("after", "%v", err)
 	case err != nil:
-		return nil, false, err
+		return nil, nil, false, err
 	case int64(len(items)) > limit:
-		return items[:limit], true, nil
+		return items[:limit], cursors[:limit], true, nil
 	}
-	return items, false, nil
+	return items, cursors, false, nil
 }
 
 // Users lists a page of the project's users in a stable order.
-func (s *Service) Users(ctx context.Context, first *int64, after string, f UserFilter, order string, desc bool) (*UserPage, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) Users(ctx context.Context, first *int64, after string, f iam.UserFilter, order iam.UserOrder, desc bool) (_ *UserPage, err error) {
+	sc, op, err := s.begin(ctx, ucUsers, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
-	if order == "" {
-		order = OrderCreatedAt
-	}
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
-	page := &UserPage{order: order, filter: f, tenant: sc.tenant}
-	page.Users, page.HasNextPage, err = listPage(first, after, order, desc, func(p store.Page) ([]iam.User, error) {
-		return sc.tenant.ListUsers(ctx, f, p)
+	page := &UserPage{filter: f, tenant: sc.tenant}
+	page.Users, page.Cursors, page.HasNextPage, err = listPage(first, after, desc, func(p store.Page) ([]iam.User, []string, error) {
+		return sc.tenant.ListUsers(ctx, f, order, p)
 	})
 	if err != nil {
 		return nil, err
@@ -203,8 +191,9 @@ type UserChanges struct {
 
 // UpdateUser changes a user. Roles replace the whole set; the user must keep
 // at least one role or an inline policy.
-func (s *Service) UpdateUser(ctx context.Context, id string, in UserChanges) (*iam.User, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) UpdateUser(ctx context.Context, id string, in UserChanges) (_ *iam.User, err error) {
+	sc, op, err := s.begin(ctx, ucUpdateUser, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -269,8 +258,9 @@ func userWriteError(err error, id, field string, expected int64) error {
 }
 
 // DeleteUser deletes a user. Its FHIR profile stays: it is clinical data.
-func (s *Service) DeleteUser(ctx context.Context, id string) error {
-	sc, err := scopeOf(ctx)
+func (s *Service) DeleteUser(ctx context.Context, id string) (err error) {
+	sc, op, err := s.begin(ctx, ucDeleteUser, id)
+	defer op.end(&err)
 	if err != nil {
 		return err
 	}
@@ -287,8 +277,13 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 
 // SetUserDisabled disables or re-enables a user. A disabled user cannot sign
 // in, and its tokens stop working at once (every request re-reads the user).
-func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool) (*iam.User, error) {
-	sc, err := scopeOf(ctx)
+func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool) (_ *iam.User, err error) {
+	uc := ucEnableUser
+	if disabled {
+		uc = ucDisableUser
+	}
+	sc, op, err := s.begin(ctx, uc, id)
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
@@ -307,12 +302,13 @@ func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool)
 }
 
 // Me returns the signed-in user.
-func (s *Service) Me(ctx context.Context) (*iam.User, error) {
-	p, err := s.Authenticate(ctx)
+func (s *Service) Me(ctx context.Context) (_ *iam.User, err error) {
+	sc, op, err := s.begin(ctx, ucMe, "")
+	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
-	return s.activeUser(ctx, p.ProjectID, p.ID)
+	return s.activeUser(ctx, sc.Principal.ProjectID, sc.Principal.ID)
 }
 
 // activeUser loads the user behind a token; a deleted or disabled user is no
@@ -325,8 +321,8 @@ func (s *Service) activeUser(ctx context.Context, projectID, id string) (*iam.Us
 	if err != nil {
 		return nil, err
 	}
-	if u.Status != iam.Active {
-		return nil, iam.Errorf(iam.Unauthenticated, "this account is disabled")
+	if why := refusedUser(u); why != "" {
+		return nil, cannotAct(why)
 	}
 	return u, nil
 }

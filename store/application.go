@@ -12,27 +12,32 @@ import (
 )
 
 // Applications of this tenant.
-func (t *Tenant) Applications() Repo[iam.Application, *iam.Application] {
-	return repo[iam.Application](t, applicationsColl)
+func (t *Tenant) Applications() Repo[iam.Application, applicationDoc] {
+	return repo(t, applicationsColl, applicationCodec)
 }
+
+var applicationCodec = codec[iam.Application, applicationDoc]{toApplicationDoc, fromApplicationDoc, func(v *iam.Application) *iam.Meta { return &v.Meta }}
 
 // ListApplications returns the project's applications ordered by name.
 func (t *Tenant) ListApplications(ctx context.Context) ([]iam.Application, error) {
-	out := []iam.Application{}
-	err := t.collection(applicationsColl).find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}), &out)
-	return out, err
+	var docs []applicationDoc
+	err := t.collection(applicationsColl).find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}), &docs)
+	return applicationCodec.all(docs), err
 }
 
 // Application finds an application by its id, whatever its project: sign-in
 // and sign-up name only the application, and the application names its
 // project.
 func (d *DB) Application(ctx context.Context, id string) (*iam.Application, error) {
-	var a iam.Application
+	var a applicationDoc
 	err := d.db.Collection(applicationsColl).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&a)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, ErrNotFound
 	}
-	return &a, err
+	if err != nil {
+		return nil, err
+	}
+	return fromApplicationDoc(&a), nil
 }
 
 // ApplicationOrigins returns every origin any application allows for CORS.

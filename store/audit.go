@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -10,17 +9,13 @@ import (
 )
 
 // AuditEvents of this tenant.
-func (t *Tenant) AuditEvents() Repo[iam.AuditEvent, *iam.AuditEvent] {
-	return repo[iam.AuditEvent](t, auditColl)
+func (t *Tenant) AuditEvents() Repo[iam.AuditEvent, auditDoc] {
+	return repo(t, auditColl, auditCodec)
 }
 
-// AuditFilter selects audit events; empty fields select everything.
-type AuditFilter struct {
-	ActorID, TargetID, Action string
-	Since, Until              *time.Time
-}
+var auditCodec = codec[iam.AuditEvent, auditDoc]{toAuditDoc, fromAuditDoc, func(v *iam.AuditEvent) *iam.Meta { return &v.Meta }}
 
-func (f AuditFilter) filter() bson.D {
+func auditFilter(f iam.AuditFilter) bson.D {
 	var d bson.D
 	for _, kv := range []struct{ k, v string }{{"actorId", f.ActorID}, {"targetId", f.TargetID}, {"action", f.Action}} {
 		if kv.v != "" {
@@ -40,11 +35,8 @@ func (f AuditFilter) filter() bson.D {
 	return d
 }
 
-// AuditCursor returns the cursor after e (events are listed by time).
-func AuditCursor(e *iam.AuditEvent) string { return Cursor("time", e.Time, e.ID) }
-
-// ListAuditEvents returns one page of events, ordered by time.
-func (t *Tenant) ListAuditEvents(ctx context.Context, f AuditFilter, p Page) ([]iam.AuditEvent, error) {
-	p.Field = "time"
-	return list[iam.AuditEvent](ctx, t.collection(auditColl), f.filter(), p)
+// ListAuditEvents returns one page of the project's audit events matching
+// f, newest first when p.Desc, and the cursor after each.
+func (t *Tenant) ListAuditEvents(ctx context.Context, f iam.AuditFilter, p Page) ([]iam.AuditEvent, []string, error) {
+	return list(ctx, t.collection(auditColl), auditCodec, auditFilter(f), "time", p)
 }

@@ -23,12 +23,15 @@ func (d *DB) Developers() Developers { return Developers{db: d} }
 func (ds Developers) coll() *mongo.Collection { return ds.db.db.Collection(developersColl) }
 
 func (ds Developers) one(ctx context.Context, filter bson.D) (*iam.Developer, error) {
-	var dev iam.Developer
+	var dev developerDoc
 	err := ds.coll().FindOne(ctx, filter).Decode(&dev)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, ErrNotFound
 	}
-	return &dev, err
+	if err != nil {
+		return nil, err
+	}
+	return fromDeveloperDoc(&dev), nil
 }
 
 // Get returns a developer by id.
@@ -44,7 +47,7 @@ func (ds Developers) ByEmail(ctx context.Context, email string) (*iam.Developer,
 // Insert stores a new developer; an email already taken is ErrDuplicate.
 func (ds Developers) Insert(ctx context.Context, dev *iam.Developer) error {
 	dev.CreatedAt, dev.UpdatedAt, dev.Version = now(), now(), 1
-	_, err := ds.coll().InsertOne(ctx, dev)
+	_, err := ds.coll().InsertOne(ctx, toDeveloperDoc(dev))
 	return mapWriteError(err)
 }
 
@@ -75,22 +78,18 @@ func (ds Developers) SetLastSignIn(ctx context.Context, id string, at time.Time)
 }
 
 // Memberships of this tenant.
-func (t *Tenant) Memberships() Repo[iam.Membership, *iam.Membership] {
-	return repo[iam.Membership](t, membershipsColl)
+func (t *Tenant) Memberships() Repo[iam.Membership, membershipDoc] {
+	return repo(t, membershipsColl, membershipCodec)
 }
+
+var membershipCodec = codec[iam.Membership, membershipDoc]{toMembershipDoc, fromMembershipDoc, func(v *iam.Membership) *iam.Meta { return &v.Meta }}
 
 // MembershipID is the id of a developer's membership in a project.
 func MembershipID(projectID, developerID string) string { return projectID + "/" + developerID }
 
-// MembershipFilter selects developers of a project.
-type MembershipFilter struct {
-	Email  string
-	RoleID string
-}
-
 // ListMemberships returns one page of the project's developers by the time
-// they joined.
-func (t *Tenant) ListMemberships(ctx context.Context, f MembershipFilter, p Page) ([]iam.Membership, error) {
+// they joined, and the cursor after each.
+func (t *Tenant) ListMemberships(ctx context.Context, f iam.DeveloperFilter, p Page) ([]iam.Membership, []string, error) {
 	var d bson.D
 	if f.Email != "" {
 		d = append(d, bson.E{Key: "email", Value: f.Email})
@@ -98,8 +97,7 @@ func (t *Tenant) ListMemberships(ctx context.Context, f MembershipFilter, p Page
 	if f.RoleID != "" {
 		d = append(d, bson.E{Key: "roleIds", Value: f.RoleID})
 	}
-	p.Field = ByCreatedAt
-	return list[iam.Membership](ctx, t.collection(membershipsColl), d, p)
+	return list(ctx, t.collection(membershipsColl), membershipCodec, d, "createdAt", p)
 }
 
 // ProjectsOfDeveloper returns the ids of the projects a developer belongs

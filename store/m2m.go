@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"regexp"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -12,40 +11,35 @@ import (
 )
 
 // M2MClients of this tenant.
-func (t *Tenant) M2MClients() Repo[iam.M2MClient, *iam.M2MClient] {
-	return repo[iam.M2MClient](t, m2mColl)
+func (t *Tenant) M2MClients() Repo[iam.M2MClient, m2mDoc] {
+	return repo(t, m2mColl, m2mCodec)
 }
 
-// M2MFilter selects machine clients.
-type M2MFilter struct {
-	Name   string // case-insensitive substring
-	RoleID string
-}
+var m2mCodec = codec[iam.M2MClient, m2mDoc]{toM2MDoc, fromM2MDoc, func(v *iam.M2MClient) *iam.Meta { return &v.Meta }}
 
-func (f M2MFilter) filter() bson.D {
+// ListM2MClients returns one page of the project's machine clients, oldest
+// first, and the cursor after each.
+func (t *Tenant) ListM2MClients(ctx context.Context, f iam.M2MFilter, p Page) ([]iam.M2MClient, []string, error) {
 	var d bson.D
 	if f.Name != "" {
-		d = append(d, bson.E{Key: "name", Value: bson.D{{Key: "$regex", Value: regexp.QuoteMeta(f.Name)}, {Key: "$options", Value: "i"}}})
+		d = append(d, nameContains(f.Name))
 	}
 	if f.RoleID != "" {
 		d = append(d, bson.E{Key: "roleIds", Value: f.RoleID})
 	}
-	return d
-}
-
-// ListM2MClients returns one page of machine clients by creation time.
-func (t *Tenant) ListM2MClients(ctx context.Context, f M2MFilter, p Page) ([]iam.M2MClient, error) {
-	p.Field = ByCreatedAt
-	return list[iam.M2MClient](ctx, t.collection(m2mColl), f.filter(), p)
+	return list(ctx, t.collection(m2mColl), m2mCodec, d, "createdAt", p)
 }
 
 // M2MClientByClientID finds a machine client by its OAuth client id, in
 // whatever project: the token endpoint knows only the client id.
 func (d *DB) M2MClientByClientID(ctx context.Context, clientID string) (*iam.M2MClient, error) {
-	var c iam.M2MClient
+	var c m2mDoc
 	err := d.db.Collection(m2mColl).FindOne(ctx, bson.D{{Key: "clientId", Value: clientID}}).Decode(&c)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, ErrNotFound
 	}
-	return &c, err
+	if err != nil {
+		return nil, err
+	}
+	return fromM2MDoc(&c), nil
 }

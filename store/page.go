@@ -15,13 +15,14 @@ import (
 // ErrBadCursor is returned for a cursor this store did not make.
 var ErrBadCursor = errors.New("store: malformed cursor")
 
-// Page selects a slice of a listing ordered by one field, ties broken by
-// _id: keyset pagination, a range query on an indexed key, never a skip.
+// Page selects a slice of a listing: keyset pagination on the order field of
+// the listing (ties broken by _id), a range query on an indexed key, never a
+// skip.
 type Page struct {
-	Field string // the field ordered by
 	Desc  bool
 	After string // cursor of the last item of the previous page
 	Limit int
+	field string // the field ordered by, which the listing sets
 }
 
 // cursor is the position after an item: its order field, key and id. Time
@@ -33,14 +34,16 @@ type cursor struct {
 	ID    string `json:"i"`
 }
 
-// Cursor returns the opaque cursor after the item with this key and id.
-func Cursor(field string, key any, id string) string {
+// cursorAt returns the opaque cursor after a stored document in a listing
+// ordered by field.
+func cursorAt(field string, doc bson.Raw) string {
+	id, _ := doc.Lookup("_id").StringValueOK()
 	c := cursor{Field: field, ID: id}
-	switch k := key.(type) {
-	case time.Time:
-		c.Key, c.Time = k.UTC().Format(time.RFC3339Nano), true
-	case string:
-		c.Key = k
+	key := doc.Lookup(field)
+	if t, ok := key.TimeOK(); ok {
+		c.Key, c.Time = t.UTC().Format(time.RFC3339Nano), true
+	} else {
+		c.Key, _ = key.StringValueOK()
 	}
 	b, _ := json.Marshal(c)
 	return base64.RawURLEncoding.EncodeToString(b)
@@ -56,7 +59,7 @@ func (p Page) after() (bson.D, error) {
 	if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" {
 		return nil, ErrBadCursor
 	}
-	if c.Field != p.Field {
+	if c.Field != p.field {
 		return nil, fmt.Errorf("%w: it was made for another order", ErrBadCursor)
 	}
 	var key any = c.Key
@@ -72,16 +75,18 @@ func (p Page) after() (bson.D, error) {
 		op = "$lt"
 	}
 	return bson.D{{Key: "$or", Value: bson.A{
-		bson.D{{Key: p.Field, Value: bson.D{{Key: op, Value: key}}}},
-		bson.D{{Key: p.Field, Value: key}, {Key: "_id", Value: bson.D{{Key: op, Value: c.ID}}}},
+		bson.D{{Key: p.field, Value: bson.D{{Key: op, Value: key}}}},
+		bson.D{{Key: p.field, Value: key}, {Key: "_id", Value: bson.D{{Key: op, Value: c.ID}}}},
 	}}}, nil
 }
 
-// list reads one page (Limit items) of a collection matching filter.
-func list[T any](ctx context.Context, s scoped, filter bson.D, p Page) ([]T, error) {
+// list reads one page (Limit items) of a collection matching filter,
+// ordered by field, and the cursor after each item.
+func list[E, D any](ctx context.Context, s scoped, c codec[E, D], filter bson.D, field string, p Page) ([]E, []string, error) {
+	p.field = field
 	after, err := p.after()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dir := 1
 	if p.Desc {
@@ -89,8 +94,19 @@ func list[T any](ctx context.Context, s scoped, filter bson.D, p Page) ([]T, err
 	}
 	// One batch holds the whole page (one more than the limit, so that the
 	// engine closes the cursor instead of leaving a getMore to make).
-	opts := options.Find().SetSort(bson.D{{Key: p.Field, Value: dir}, {Key: "_id", Value: dir}}).
+	opts := options.Find().SetSort(bson.D{{Key: field, Value: dir}, {Key: "_id", Value: dir}}).
 		SetLimit(int64(p.Limit)).SetBatchSize(int32(p.Limit) + 1)
-	out := []T{}
-	return out, s.find(ctx, append(filter, after...), opts, &out)
+	var raws []bson.Raw
+	if err := s.find(ctx, append(filter, after...), opts, &raws); err != nil {
+		return nil, nil, err
+	}
+	items, cursors := make([]E, len(raws)), make([]string, len(raws))
+	for i, raw := range raws {
+		var d D
+		if err := bson.Unmarshal(raw, &d); err != nil {
+			return nil, nil, err
+		}
+		items[i], cursors[i] = *c.from(&d), cursorAt(field, raw)
+	}
+	return items, cursors, nil
 }

@@ -11,9 +11,11 @@ import (
 
 // Projects is the project document of this tenant (a project is stored with
 // its own id as projectId, so the same scoping applies).
-func (t *Tenant) Projects() Repo[iam.Project, *iam.Project] {
-	return repo[iam.Project](t, projectsColl)
+func (t *Tenant) Projects() Repo[iam.Project, projectDoc] {
+	return repo(t, projectsColl, projectCodec)
 }
+
+var projectCodec = codec[iam.Project, projectDoc]{toProjectDoc, fromProjectDoc, func(v *iam.Project) *iam.Meta { return &v.Meta }}
 
 // Project returns this tenant's project, or ErrNotFound.
 func (t *Tenant) Project(ctx context.Context) (*iam.Project, error) {
@@ -27,8 +29,11 @@ func (d *DB) AllProjects(ctx context.Context) ([]iam.Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []iam.Project{}
-	return out, cur.All(ctx, &out)
+	var docs []projectDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	return projectCodec.all(docs), nil
 }
 
 // ProjectsByID returns the projects with the given ids, oldest first.
@@ -37,6 +42,9 @@ func (d *DB) ProjectsByID(ctx context.Context, ids []string) ([]iam.Project, err
 	if err != nil {
 		return nil, err
 	}
-	out := []iam.Project{}
-	return out, cur.All(ctx, &out)
+	var docs []projectDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	return projectCodec.all(docs), nil
 }

@@ -10,26 +10,28 @@ import (
 )
 
 // Roles of this tenant.
-func (t *Tenant) Roles() Repo[iam.Role, *iam.Role] {
-	return repo[iam.Role](t, rolesColl)
+func (t *Tenant) Roles() Repo[iam.Role, roleDoc] {
+	return repo(t, rolesColl, roleCodec)
 }
+
+var roleCodec = codec[iam.Role, roleDoc]{toRoleDoc, fromRoleDoc, func(v *iam.Role) *iam.Meta { return &v.Meta }}
 
 // ListRoles returns the project's roles ordered by name.
 func (t *Tenant) ListRoles(ctx context.Context) ([]iam.Role, error) {
-	out := []iam.Role{}
-	err := t.collection(rolesColl).find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}), &out)
-	return out, err
+	var docs []roleDoc
+	err := t.collection(rolesColl).find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}), &docs)
+	return roleCodec.all(docs), err
 }
 
 // RolesByID returns the roles with the given ids that belong to the project,
 // in no particular order; ids of other projects are simply absent.
 func (t *Tenant) RolesByID(ctx context.Context, ids []string) ([]iam.Role, error) {
-	out := []iam.Role{}
 	if len(ids) == 0 {
-		return out, nil
+		return []iam.Role{}, nil
 	}
-	err := t.collection(rolesColl).find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, nil, &out)
-	return out, err
+	var docs []roleDoc
+	err := t.collection(rolesColl).find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, nil, &docs)
+	return roleCodec.all(docs), err
 }
 
 // roleHolders are the collections whose documents hold roles in a roleIds

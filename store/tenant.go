@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
@@ -58,7 +57,7 @@ func (s scoped) where(filter bson.D) bson.D {
 	return append(bson.D{{Key: "projectId", Value: s.projectID}}, filter...)
 }
 
-// document encodes v and stamps it with the project id.
+// document encodes a stored document and stamps it with the project id.
 func (s scoped) document(v any) (bson.D, error) {
 	raw, err := bson.Marshal(v)
 	if err != nil {
@@ -78,22 +77,22 @@ func (s scoped) document(v any) (bson.D, error) {
 	return append(out, uniqueKeys(s.projectID, v)...), nil
 }
 
-// get reads the document with the id into out, if it belongs to the
-// project. It filters on _id alone so that the embedded engine, which
-// pushes down only a filter on _id, reads one row instead of scanning the
-// collection; the project is then checked here, before anything is decoded.
-func (s scoped) get(ctx context.Context, id string, out any) error {
+// getRaw reads the document with the id, if it belongs to the project. It
+// filters on _id alone so that the embedded engine, which pushes down only
+// a filter on _id, reads one row instead of scanning the collection; the
+// project is then checked here, before anything is decoded.
+func (s scoped) getRaw(ctx context.Context, id string) (bson.Raw, error) {
 	raw, err := s.c.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return ErrNotFound
+		return nil, ErrNotFound
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if p, ok := raw.Lookup("projectId").StringValueOK(); !ok || p != s.projectID {
-		return ErrNotFound
+		return nil, ErrNotFound
 	}
-	return bson.Unmarshal(raw, out)
+	return raw, nil
 }
 
 func (s scoped) findOne(ctx context.Context, filter bson.D, out any) error {
@@ -116,53 +115,78 @@ func (s scoped) count(ctx context.Context, filter bson.D) (int64, error) {
 	return s.c.CountDocuments(ctx, s.where(filter))
 }
 
-// entity is what the generic repository needs of a stored type: a pointer
-// with Meta.
-type entity[T any] interface {
-	*T
-	Stamp() *iam.Meta
+// codec converts an entity to its stored document and back, and reaches
+// the entity's bookkeeping.
+type codec[E, D any] struct {
+	to   func(*E) *D
+	from func(*D) *E
+	meta func(*E) *iam.Meta
+}
+
+// all converts documents read in a batch.
+func (c codec[E, D]) all(docs []D) []E {
+	out := make([]E, len(docs))
+	for i := range docs {
+		out[i] = *c.from(&docs[i])
+	}
+	return out
 }
 
 // Repo is the generic create/read/update/delete of one entity type inside one
 // project.
-type Repo[T any, P entity[T]] struct {
-	s   scoped
-	now func() time.Time
+type Repo[E, D any] struct {
+	s     scoped
+	codec codec[E, D]
+	now   func() time.Time
 }
 
-func repo[T any, P entity[T]](t *Tenant, collection string) Repo[T, P] {
-	return Repo[T, P]{s: t.collection(collection), now: now}
+func repo[E, D any](t *Tenant, collection string, c codec[E, D]) Repo[E, D] {
+	return Repo[E, D]{s: t.collection(collection), codec: c, now: now}
 }
 
 // now is the store's clock, truncated to what BSON dates keep.
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
 // Get returns the entity with the id, or ErrNotFound.
-func (r Repo[T, P]) Get(ctx context.Context, id string) (*T, error) {
-	var v T
-	if err := r.s.get(ctx, id, &v); err != nil {
+func (r Repo[E, D]) Get(ctx context.Context, id string) (*E, error) {
+	raw, err := r.s.getRaw(ctx, id)
+	if err != nil {
 		return nil, err
 	}
-	return &v, nil
+	var d D
+	if err := bson.Unmarshal(raw, &d); err != nil {
+		return nil, err
+	}
+	return r.codec.from(&d), nil
 }
 
 // Insert stores a new entity (version 1). A unique index violation is
-// ErrDuplicate.
-func (r Repo[T, P]) Insert(ctx context.Context, v *T) error {
-	m := P(v).Stamp()
+// ErrDuplicate. v gets the bookkeeping and the projectId the document got,
+// as a read would give them.
+func (r Repo[E, D]) Insert(ctx context.Context, v *E) error {
+	m := r.codec.meta(v)
 	m.CreatedAt, m.UpdatedAt, m.Version = r.now(), r.now(), 1
-	doc, err := r.s.document(v)
+	doc, err := r.s.document(r.codec.to(v))
 	if err != nil {
 		return err
 	}
 	if _, err = r.s.c.InsertOne(ctx, doc); err != nil {
 		return mapWriteError(err)
 	}
-	// Give v the projectId the store stamped on the document, as a read
-	// would (entities that have the field).
-	if f := reflect.ValueOf(v).Elem().FieldByName("ProjectID"); f.IsValid() && f.Kind() == reflect.String {
-		f.SetString(r.s.projectID)
+	return r.reread(doc, v)
+}
+
+// reread sets v to what doc holds.
+func (r Repo[E, D]) reread(doc bson.D, v *E) error {
+	raw, err := bson.Marshal(doc)
+	if err != nil {
+		return err
 	}
+	var d D
+	if err := bson.Unmarshal(raw, &d); err != nil {
+		return err
+	}
+	*v = *r.codec.from(&d)
 	return nil
 }
 
@@ -172,7 +196,7 @@ func (r Repo[T, P]) Insert(ctx context.Context, v *T) error {
 // changes; with expected == 0 a concurrent write makes Update read again and
 // re-apply mutate, so no update is silently lost. Errors from mutate are
 // returned unchanged.
-func (r Repo[T, P]) Update(ctx context.Context, id string, expected int64, mutate func(*T) error) (*T, error) {
+func (r Repo[E, D]) Update(ctx context.Context, id string, expected int64, mutate func(*E) error) (*E, error) {
 	defer locks.lock(r.s.c.Name(), id)()
 	const attempts = 5
 	for range attempts {
@@ -180,7 +204,7 @@ func (r Repo[T, P]) Update(ctx context.Context, id string, expected int64, mutat
 		if err != nil {
 			return nil, err
 		}
-		m := P(v).Stamp()
+		m := r.codec.meta(v)
 		if expected > 0 && m.Version != expected {
 			return nil, ErrStale
 		}
@@ -189,7 +213,7 @@ func (r Repo[T, P]) Update(ctx context.Context, id string, expected int64, mutat
 		}
 		old := m.Version
 		m.Version, m.UpdatedAt = old+1, r.now()
-		doc, err := r.s.document(v)
+		doc, err := r.s.document(r.codec.to(v))
 		if err != nil {
 			return nil, err
 		}
@@ -208,7 +232,7 @@ func (r Repo[T, P]) Update(ctx context.Context, id string, expected int64, mutat
 }
 
 // Delete removes the entity, or returns ErrNotFound.
-func (r Repo[T, P]) Delete(ctx context.Context, id string) error {
+func (r Repo[E, D]) Delete(ctx context.Context, id string) error {
 	res, err := r.s.c.DeleteOne(ctx, r.s.where(bson.D{{Key: "_id", Value: id}}))
 	if err != nil {
 		return err

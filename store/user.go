@@ -14,9 +14,11 @@ import (
 )
 
 // Users of this tenant.
-func (t *Tenant) Users() Repo[iam.User, *iam.User] {
-	return repo[iam.User](t, usersColl)
+func (t *Tenant) Users() Repo[iam.User, userDoc] {
+	return repo(t, usersColl, userCodec)
 }
+
+var userCodec = codec[iam.User, userDoc]{toUserDoc, fromUserDoc, func(v *iam.User) *iam.Meta { return &v.Meta }}
 
 // uniqueKeys derives the fields that carry "unique when present" indexes.
 // MongoDB indexes a missing field as null, so a plain unique index on
@@ -24,7 +26,7 @@ func (t *Tenant) Users() Repo[iam.User, *iam.User] {
 // single derived field that exists only when the value does, with a sparse
 // unique index, behaves the same on MongoDB and on the embedded engine.
 func uniqueKeys(projectID string, v any) bson.D {
-	u, ok := v.(*iam.User)
+	u, ok := v.(*userDoc)
 	if !ok {
 		return nil
 	}
@@ -40,20 +42,20 @@ func uniqueKeys(projectID string, v any) bson.D {
 
 // UserByEmail finds the user with a normalised email, or ErrNotFound.
 func (t *Tenant) UserByEmail(ctx context.Context, email string) (*iam.User, error) {
-	var u iam.User
-	if err := t.collection(usersColl).findOne(ctx, bson.D{{Key: "emailKey", Value: t.projectID + "/" + email}}, &u); err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return t.userBy(ctx, "emailKey", email)
 }
 
 // UserByPhone finds the user with a phone number, or ErrNotFound.
 func (t *Tenant) UserByPhone(ctx context.Context, phone string) (*iam.User, error) {
-	var u iam.User
-	if err := t.collection(usersColl).findOne(ctx, bson.D{{Key: "phoneKey", Value: t.projectID + "/" + phone}}, &u); err != nil {
+	return t.userBy(ctx, "phoneKey", phone)
+}
+
+func (t *Tenant) userBy(ctx context.Context, key, value string) (*iam.User, error) {
+	var u userDoc
+	if err := t.collection(usersColl).findOne(ctx, bson.D{{Key: key, Value: t.projectID + "/" + value}}, &u); err != nil {
 		return nil, err
 	}
-	return &u, nil
+	return fromUserDoc(&u), nil
 }
 
 // invitationFilter selects the holder of an unexpired invitation ticket.
@@ -64,91 +66,101 @@ func invitationFilter(hash string, now time.Time) bson.D {
 	}
 }
 
-// invitees are the collections whose documents hold invitation tickets.
-var invitees = map[Invitee]string{InvitedUser: usersColl, InvitedDeveloper: membershipsColl}
+// UserByInvitation finds the user holding an open invitation ticket. The
+// ticket is a secret that names its holder, so this is one of the few reads
+// that is not confined to a project up front; the holder says which project
+// it is in.
+func (d *DB) UserByInvitation(ctx context.Context, hash string, now time.Time) (*iam.User, error) {
+	var u userDoc
+	if err := d.byInvitation(ctx, usersColl, hash, now, &u); err != nil {
+		return nil, err
+	}
+	return fromUserDoc(&u), nil
+}
 
-// Invitee is who an invitation ticket can belong to.
-type Invitee int
+// MembershipByInvitation finds the membership of an invited developer
+// holding an open invitation ticket, as UserByInvitation does for users.
+func (d *DB) MembershipByInvitation(ctx context.Context, hash string, now time.Time) (*iam.Membership, error) {
+	var m membershipDoc
+	if err := d.byInvitation(ctx, membershipsColl, hash, now, &m); err != nil {
+		return nil, err
+	}
+	return fromMembershipDoc(&m), nil
+}
 
-// The invitees.
-const (
-	InvitedUser Invitee = iota
-	InvitedDeveloper
-)
-
-// ByInvitation finds the holder of an open invitation ticket and decodes it
-// into out (an *iam.User, or the *iam.Membership of an invited developer). The ticket is a secret that
-// names its holder, so this is one of the few reads that is not confined to
-// a project up front; the holder says which project it is in.
-func (d *DB) ByInvitation(ctx context.Context, kind Invitee, hash string, now time.Time, out any) error {
-	err := d.db.Collection(invitees[kind]).FindOne(ctx, invitationFilter(hash, now)).Decode(out)
+func (d *DB) byInvitation(ctx context.Context, coll, hash string, now time.Time, out any) error {
+	err := d.db.Collection(coll).FindOne(ctx, invitationFilter(hash, now)).Decode(out)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return ErrNotFound
 	}
 	return err
 }
 
-// AcceptInvitation consumes an invitation ticket in one conditional update:
-// of any number of concurrent calls with the same ticket exactly one
-// succeeds; the others, and any later call, get ErrNotFound. A user gets the
-// password hash and becomes active in the same update; a developer's
-// membership gives up its ticket, and the developer's account then gets the
-// password hash unless it already has one. out receives the holder as
-// updated.
-func (d *DB) AcceptInvitation(ctx context.Context, kind Invitee, hash, passwordHash string, now time.Time, out any) error {
+// AcceptUserInvitation consumes a user's invitation ticket in one
+// conditional update: of any number of concurrent calls with the same ticket
+// exactly one succeeds; the others, and any later call, get ErrNotFound. The
+// user gets the password hash and becomes active in the same update.
+func (d *DB) AcceptUserInvitation(ctx context.Context, hash, passwordHash string, now time.Time) (*iam.User, error) {
+	var u userDoc
+	set := bson.D{{Key: "passwordHash", Value: passwordHash}, {Key: "status", Value: iam.Active}}
+	if _, err := d.acceptInvitation(ctx, usersColl, hash, set, now, &u); err != nil {
+		return nil, err
+	}
+	return fromUserDoc(&u), nil
+}
+
+// AcceptDeveloperInvitation consumes the ticket of a developer's membership
+// as AcceptUserInvitation does; the developer's account then gets the
+// password hash unless it already has one.
+func (d *DB) AcceptDeveloperInvitation(ctx context.Context, hash, passwordHash string, now time.Time) (*iam.Membership, error) {
+	var m membershipDoc
+	raw, err := d.acceptInvitation(ctx, membershipsColl, hash, nil, now, &m)
+	if err != nil {
+		return nil, err
+	}
+	developerID, _ := raw.Lookup("developerId").StringValueOK()
+	if err := d.Developers().setFirstPassword(ctx, developerID, passwordHash); err != nil {
+		return nil, err
+	}
+	return fromMembershipDoc(&m), nil
+}
+
+// acceptInvitation removes the ticket from its holder in coll and sets set;
+// out receives the holder as updated. It returns the holder as it was.
+func (d *DB) acceptInvitation(ctx context.Context, coll, hash string, set bson.D, now time.Time, out any) (bson.Raw, error) {
 	// Find the holder first, to take the same document lock as Update: the
 	// conditional update below is not atomic on the embedded engine.
-	coll := d.db.Collection(invitees[kind])
-	raw, err := coll.FindOne(ctx, invitationFilter(hash, now)).Raw()
+	c := d.db.Collection(coll)
+	raw, err := c.FindOne(ctx, invitationFilter(hash, now)).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return ErrNotFound
+		return nil, ErrNotFound
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	id, _ := raw.Lookup("_id").StringValueOK()
-	defer locks.lock(coll.Name(), id)()
-	set := bson.D{{Key: "updatedAt", Value: now.UTC().Truncate(time.Millisecond)}}
-	if kind == InvitedUser {
-		set = append(set, bson.E{Key: "passwordHash", Value: passwordHash}, bson.E{Key: "status", Value: iam.Active})
-	}
+	defer locks.lock(coll, id)()
+	set = append(bson.D{{Key: "updatedAt", Value: now.UTC().Truncate(time.Millisecond)}}, set...)
 	update := bson.D{
 		{Key: "$set", Value: set},
 		{Key: "$unset", Value: bson.D{{Key: "invitation", Value: ""}}},
 		{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
 	}
 	filter := append(bson.D{{Key: "_id", Value: id}}, invitationFilter(hash, now)...)
-	err = coll.FindOneAndUpdate(ctx, filter, update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(out)
+	err = c.FindOneAndUpdate(ctx, filter, update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(out)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return ErrNotFound
+		return nil, ErrNotFound
 	}
-	if err != nil || kind != InvitedDeveloper {
-		return err
-	}
-	developerID, _ := raw.Lookup("developerId").StringValueOK()
-	return d.Developers().setFirstPassword(ctx, developerID, passwordHash)
+	return raw, err
 }
 
-// Orders of user listings; ties are broken by id.
-const (
-	ByCreatedAt = "createdAt"
-	ByName      = "name"
-	ByEmail     = "email"
-)
+// userOrders are the fields users are listed by.
+var userOrders = map[iam.UserOrder]string{iam.UsersByCreatedAt: "createdAt", iam.UsersByName: "name", iam.UsersByEmail: "email"}
 
-// UserFilter selects users; empty fields select everything.
-type UserFilter struct {
-	Name    string // case-insensitive substring
-	Email   string // exact, normalised
-	Profile string // exact reference
-	RoleID  string
-	Status  iam.UserStatus
-}
-
-func (f UserFilter) filter() bson.D {
+func userFilter(f iam.UserFilter) bson.D {
 	var d bson.D
 	if f.Name != "" {
-		d = append(d, bson.E{Key: "name", Value: bson.D{{Key: "$regex", Value: regexp.QuoteMeta(f.Name)}, {Key: "$options", Value: "i"}}})
+		d = append(d, nameContains(f.Name))
 	}
 	if f.Email != "" {
 		d = append(d, bson.E{Key: "email", Value: f.Email})
@@ -165,23 +177,22 @@ func (f UserFilter) filter() bson.D {
 	return d
 }
 
-// UserCursor returns the cursor after u in a listing ordered by field.
-func UserCursor(u *iam.User, field string) string {
-	switch field {
-	case ByName:
-		return Cursor(field, u.Name, u.ID)
-	case ByEmail:
-		return Cursor(field, u.Email, u.ID)
-	}
-	return Cursor(field, u.CreatedAt, u.ID)
+// nameContains selects documents whose name holds s, in any case.
+func nameContains(s string) bson.E {
+	return bson.E{Key: "name", Value: bson.D{{Key: "$regex", Value: regexp.QuoteMeta(s)}, {Key: "$options", Value: "i"}}}
 }
 
-// ListUsers returns one page of the users matching f.
-func (t *Tenant) ListUsers(ctx context.Context, f UserFilter, p Page) ([]iam.User, error) {
-	return list[iam.User](ctx, t.collection(usersColl), f.filter(), p)
+// ListUsers returns one page of the users matching f in order, and the
+// cursor after each.
+func (t *Tenant) ListUsers(ctx context.Context, f iam.UserFilter, order iam.UserOrder, p Page) ([]iam.User, []string, error) {
+	field, ok := userOrders[order]
+	if !ok {
+		field = userOrders[iam.UsersByCreatedAt]
+	}
+	return list(ctx, t.collection(usersColl), userCodec, userFilter(f), field, p)
 }
 
 // CountUsers counts the users matching f.
-func (t *Tenant) CountUsers(ctx context.Context, f UserFilter) (int64, error) {
-	return t.collection(usersColl).count(ctx, f.filter())
+func (t *Tenant) CountUsers(ctx context.Context, f iam.UserFilter) (int64, error) {
+	return t.collection(usersColl).count(ctx, userFilter(f))
 }

@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -203,5 +205,46 @@ func TestInvitationPageOtherMethods(t *testing.T) {
 	}
 	if s := f.status(t, inv.UserID); s != "INVITED" {
 		t.Fatalf("status after PUT: %s", s)
+	}
+}
+
+// Accepting on the page is audited as acceptInvitation is over GraphQL: the
+// page writes no rule of its own, the domain's use case records the event
+// (web acceptance used to leave no trace).
+func TestInvitationPageIsAudited(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	inv := f.invite(t, f.app, "audited@example.com", nil)
+	weak := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"short"}, "confirm": {"short"}})
+	if weak.status != http.StatusBadRequest {
+		t.Fatalf("weak password: %d", weak.status)
+	}
+	if p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"audited-pass-1"}, "confirm": {"audited-pass-1"}}); p.status != http.StatusOK {
+		t.Fatalf("POST: %d\n%s", p.status, p.body)
+	}
+	var out struct {
+		AuditEvents struct {
+			Edges []struct {
+				Node struct {
+					Action, Outcome string
+					Actor           struct{ Kind, ID string }
+					Target          struct{ Type, ID string }
+					ChangedFields   []string
+				}
+			}
+		}
+	}
+	f.op.MustDo(t, `{ auditEvents(filter: {action: "App:AcceptInvitation"}) { edges { node { action outcome actor { kind id } target { type id } changedFields } } } }`, nil, &out)
+	var got []string
+	for _, e := range out.AuditEvents.Edges {
+		n := e.Node
+		got = append(got, fmt.Sprintf("%s %s by %q on %s/%s %v", n.Action, n.Outcome, n.Actor.Kind, n.Target.Type, n.Target.ID, n.ChangedFields))
+	}
+	want := []string{ // newest first
+		fmt.Sprintf("App:AcceptInvitation success by \"\" on User/%s [password ticket]", inv.UserID),
+		fmt.Sprintf("App:AcceptInvitation BAD_USER_INPUT by \"\" on User/%s [password ticket]", inv.UserID),
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("audit events of the page: %q, want %q", got, want)
 	}
 }

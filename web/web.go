@@ -69,6 +69,7 @@ type page struct {
 	Error, Invalid                                     string
 	Done                                               bool
 	status                                             int
+	err                                                error // what stopped it, for the log
 }
 
 // pageFor builds the page for an invitation, or for the error that stopped
@@ -85,19 +86,26 @@ func pageFor(inv *service.Invitation, ticket string, err error) page {
 			}
 		}
 	}
-	switch code := iam.ErrorCode(err); {
-	case err == nil:
-	case code == iam.NotFound:
-		p.Title, p.Invalid, p.status = "Invitation link not valid", "This invitation link is not valid: it may have expired, been used already, or been replaced by a newer one.", http.StatusNotFound
-	case code == iam.BadUserInput:
-		p.Error, p.status = err.(*iam.Error).Message, http.StatusUnprocessableEntity
+	if err == nil {
+		return p
+	}
+	e, _ := iam.Public(err)
+	p.status, p.err = e.Code.HTTPStatus(), err
+	switch e.Code {
+	case iam.NotFound:
+		p.Title, p.Invalid = "Invitation link not valid", "This invitation link is not valid: it may have expired, been used already, or been replaced by a newer one."
+	case iam.BadUserInput:
+		p.Error = e.Message
 	default:
-		p.Title, p.Invalid, p.status = "Something went wrong", "Something went wrong on our side. Please try again in a moment.", http.StatusInternalServerError
+		p.Title, p.Invalid = "Something went wrong", "Something went wrong on our side. Please try again in a moment."
 	}
 	return p
 }
 
 func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, p page) {
+	if p.status >= http.StatusInternalServerError {
+		log.ErrorContext(r.Context(), "invitation page", "error", p.err.Error())
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(p.status)
 	if err := invitationPage.Execute(w, p); err != nil {

@@ -1,0 +1,194 @@
+package api_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"atrium/atriumtest"
+	"atrium/service"
+)
+
+// Every GraphQL operation, and every HTTP endpoint that serves a use case,
+// goes through the domain's table: the request runs the use case of the
+// operation's name (the service logs each one it starts, with the request
+// id), and every entry of the table is reached by some request.
+func TestEveryOperationRunsItsUseCase(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	src, err := os.ReadFile("../schema.graphqls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphqls", Input: string(src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reached := map[string]bool{}
+	n := 0
+	send := func(name string, req *http.Request) {
+		t.Helper()
+		n++
+		id := fmt.Sprintf("walk-%04d-%s", n, name)
+		if len(id) > 64 {
+			id = id[:64]
+		}
+		req.Header.Set("X-Request-Id", id)
+		res, err := s.Server.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		ran := useCasesOf(t, s.Log.String(), id)
+		if !slices.Contains(ran, name) {
+			t.Errorf("%s %s ran the use cases %q, not %s", req.Method, req.URL.Path, ran, name)
+		}
+		for _, uc := range ran {
+			reached[uc] = true
+		}
+	}
+
+	// Each GraphQL operation, as the operator, with made-up arguments: the
+	// outcome does not matter, which use case ran does.
+	for _, root := range []*ast.Definition{schema.Query, schema.Mutation} {
+		keyword := map[*ast.Definition]string{schema.Query: "query", schema.Mutation: "mutation"}[root]
+		for _, f := range root.Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			doc := keyword + " { " + f.Name + arguments(schema, f.Arguments) + selection(schema, f.Type) + " }"
+			body, _ := json.Marshal(map[string]any{"query": doc})
+			req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+atriumtest.AdminSecret)
+			req.Header.Set("X-Oystehr-Project-Id", s.Sandbox)
+			send(f.Name, req)
+		}
+	}
+
+	// The HTTP endpoints. Accepting on the page needs a real invitation to
+	// get past reading it; a too short password is enough.
+	var inv struct {
+		CreateApplication struct{ Application struct{ ID string } }
+	}
+	op := s.Operator(s.Sandbox)
+	op.MustDo(t, `mutation { createApplication(input: {name: "Walk", allowedCallbackUrls: []}) { application { id } } }`, nil, &inv)
+	var invited struct {
+		InviteUser struct{ InvitationURL string }
+	}
+	op.MustDo(t, `mutation($app: ID!) { inviteUser(input: {email: "walk@example.com", applicationId: $app, accessPolicy: {rule: []}, resource: {resourceType: "Patient"}}) { invitationUrl } }`,
+		map[string]any{"app": inv.CreateApplication.Application.ID}, &invited)
+	link, err := url.Parse(invited.InviteUser.InvitationURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticket := link.Query().Get("ticket")
+	for _, uc := range service.UseCases() {
+		if uc.HTTP == "" {
+			continue
+		}
+		method, path, _ := strings.Cut(uc.HTTP, " ")
+		var req *http.Request
+		switch uc.HTTP {
+		case "GET " + service.InvitationPath:
+			req, _ = http.NewRequest(method, s.URL+path+"?ticket="+url.QueryEscape(ticket), nil)
+		case "POST " + service.InvitationPath:
+			form := url.Values{"ticket": {ticket}, "password": {"short"}, "confirm": {"short"}}
+			req, _ = http.NewRequest(method, s.URL+path, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		case "POST /oauth/token":
+			form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"no-such-client"}, "client_secret": {"wrong"}}
+			req, _ = http.NewRequest(method, s.URL+path, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		default:
+			t.Errorf("use case %s is served by %s, which this test does not know how to call", uc.Name, uc.HTTP)
+			continue
+		}
+		send(uc.Name, req)
+	}
+
+	for _, uc := range service.UseCases() {
+		if !reached[uc.Name] {
+			t.Errorf("no request reached the use case %s", uc.Name)
+		}
+	}
+}
+
+// useCasesOf lists the use cases the log shows for one request, in order.
+func useCasesOf(t *testing.T, log, requestID string) []string {
+	t.Helper()
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(log))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var line struct {
+			Msg, Name string
+			RequestID string `json:"request_id"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "use case" && line.RequestID == requestID {
+			out = append(out, line.Name)
+		}
+	}
+	return out
+}
+
+// arguments writes made-up values for the required arguments of a field.
+func arguments(s *ast.Schema, args ast.ArgumentDefinitionList) string {
+	var parts []string
+	for _, a := range args {
+		if a.Type.NonNull {
+			parts = append(parts, a.Name+": "+value(s, a.Type, 0))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// value is a literal of type t: its required input fields only.
+func value(s *ast.Schema, t *ast.Type, depth int) string {
+	if t.Elem != nil {
+		return "[" + value(s, t.Elem, depth) + "]"
+	}
+	def := s.Types[t.Name()]
+	switch {
+	case def.Kind == ast.Enum:
+		return def.EnumValues[0].Name
+	case def.Kind == ast.InputObject:
+		var parts []string
+		for _, f := range def.Fields {
+			if f.Type.NonNull && depth < 5 {
+				parts = append(parts, f.Name+": "+value(s, f.Type, depth+1))
+			}
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case t.Name() == "Int" || t.Name() == "Float":
+		return "1"
+	case t.Name() == "Boolean":
+		return "false"
+	case t.Name() == "Time":
+		return `"2026-01-01T00:00:00Z"`
+	case t.Name() == "JSON":
+		return "{}"
+	}
+	return `"walk"`
+}
+
+// selection selects __typename of an object result, nothing of a scalar.
+func selection(s *ast.Schema, t *ast.Type) string {
+	if def := s.Types[t.Name()]; def != nil && (def.Kind == ast.Object || def.Kind == ast.Interface || def.Kind == ast.Union) {
+		return " { __typename }"
+	}
+	return ""
+}

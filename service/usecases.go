@@ -1,0 +1,133 @@
+package service
+
+import "atrium/auth"
+
+// UseCase is one operation of the domain, the same whichever transport
+// serves it. The table below is the one place that says who may call what
+// and what the audit trail records; every exported method of Service starts
+// by running its entry (Service.begin), so no transport can skip the check
+// or the event.
+type UseCase struct {
+	// Name is the operation's name; the GraphQL field of the same name
+	// serves it, and HTTP names the endpoint that does when it is not (only)
+	// a GraphQL operation.
+	Name string
+	// Action is the platform action (access/catalogue.go) the caller's
+	// effective policy must allow on Resource; for an audited use case it is
+	// also the action its events record.
+	Action string
+	// Resource is the resource type Action acts on, e.g. IAM:Role; "" when
+	// no project policy decides (signed-in or public use cases).
+	Resource string
+	// ID names the input that gives the resource's id ("id", "input.id"):
+	// the grant is then on Resource:<id>. "" for the type as a whole.
+	ID string
+	// Or is a grant accepted instead of Action on Resource.
+	Or *Grant
+	// Kinds are the principal kinds that may call it; nil for a public use
+	// case, which needs no credential.
+	Kinds []auth.Kind
+	// Target is the type of entity the audit events name as their target;
+	// "" for a use case that is not audited (reads).
+	Target string
+	// Fields are the input fields recorded when the transport does not say
+	// which were given (inputs of a fixed shape).
+	Fields []string
+	// HTTP is the endpoint, other than /graphql, that serves the use case.
+	HTTP string
+}
+
+// Grant is an action on a resource, e.g. IAM:GetRole on IAM:Role:<id>.
+type Grant struct{ Action, Resource string }
+
+// Public reports whether anyone may call the use case, without a credential.
+func (uc *UseCase) Public() bool { return uc.Kinds == nil }
+
+// Guarded reports whether a project's access policy decides the use case.
+func (uc *UseCase) Guarded() bool { return uc.Resource != "" }
+
+// Audited reports whether the use case records audit events.
+func (uc *UseCase) Audited() bool { return uc.Target != "" }
+
+// UseCases returns the table, in its order.
+func UseCases() []UseCase {
+	out := make([]UseCase, len(table))
+	for i, uc := range table {
+		out[i] = *uc
+	}
+	return out
+}
+
+var table []*UseCase
+
+func useCase(uc UseCase) *UseCase {
+	table = append(table, &uc)
+	return &uc
+}
+
+// Who may call: anyone holding a credential of the project's (its policy
+// decides, the operator may do everything), or only some kinds.
+var (
+	anyone        = []auth.Kind{auth.Operator, auth.Developer, auth.User, auth.M2MClient}
+	administrator = []auth.Kind{auth.Operator, auth.Developer}
+)
+
+// The use cases, by domain.
+var (
+	// Projects.
+	ucProject       = useCase(UseCase{Name: "project", Action: "Project:GetProjectInfo", Resource: "Project:Settings", Kinds: anyone})
+	ucProjects      = useCase(UseCase{Name: "projects", Kinds: anyone})
+	ucCreateProject = useCase(UseCase{Name: "createProject", Action: "Project:CreateProject", Kinds: administrator, Target: "Project"})
+	ucUpdateProject = useCase(UseCase{Name: "updateProject", Action: "Project:UpdateProjectInfo", Resource: "Project:Settings", Kinds: anyone, Target: "Project"})
+	ucAuditEvents   = useCase(UseCase{Name: "auditEvents", Action: "Project:ListAuditEvents", Resource: "Project:Settings", Kinds: anyone})
+
+	// Roles and the access simulator.
+	ucRole        = useCase(UseCase{Name: "role", Action: "IAM:GetRole", Resource: "IAM:Role", ID: "id", Kinds: anyone})
+	ucRoles       = useCase(UseCase{Name: "roles", Action: "IAM:ListAllRoles", Resource: "IAM:Role", Kinds: anyone})
+	ucCreateRole  = useCase(UseCase{Name: "createRole", Action: "IAM:CreateRole", Resource: "IAM:Role", Kinds: anyone, Target: "Role"})
+	ucUpdateRole  = useCase(UseCase{Name: "updateRole", Action: "IAM:UpdateRole", Resource: "IAM:Role", ID: "input.id", Kinds: anyone, Target: "Role"})
+	ucDeleteRole  = useCase(UseCase{Name: "deleteRole", Action: "IAM:DeleteRole", Resource: "IAM:Role", ID: "input.id", Kinds: anyone, Target: "Role"})
+	ucCheckAccess = useCase(UseCase{Name: "checkAccess", Action: "IAM:SimulateAccess", Resource: "IAM:Role", Kinds: anyone, Target: "Role"})
+
+	// Applications.
+	ucApplication       = useCase(UseCase{Name: "application", Action: "App:GetApplication", Resource: "App:Application", ID: "id", Kinds: anyone})
+	ucApplications      = useCase(UseCase{Name: "applications", Action: "App:ListAllApplications", Resource: "App:Application", Kinds: anyone})
+	ucCreateApplication = useCase(UseCase{Name: "createApplication", Action: "App:CreateApplication", Resource: "App:Application", Kinds: anyone, Target: "Application"})
+	ucUpdateApplication = useCase(UseCase{Name: "updateApplication", Action: "App:UpdateApplication", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	ucDeleteApplication = useCase(UseCase{Name: "deleteApplication", Action: "App:DeleteApplication", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+
+	// Users, invitations and sign-in.
+	ucUser             = useCase(UseCase{Name: "user", Action: "App:GetUser", Resource: "App:User", ID: "id", Kinds: anyone})
+	ucUsers            = useCase(UseCase{Name: "users", Action: "Project:ListAllUsers", Resource: "Project:Settings", Or: &Grant{"App:ListAllUsers", "App:User"}, Kinds: anyone})
+	ucMe               = useCase(UseCase{Name: "me", Kinds: []auth.Kind{auth.User}})
+	ucInviteUser       = useCase(UseCase{Name: "inviteUser", Action: "App:CreateUser", Resource: "App:User", Kinds: anyone, Target: "User"})
+	ucInviteUsers      = useCase(UseCase{Name: "inviteUsers", Action: "App:CreateUser", Resource: "App:User", Kinds: anyone, Target: "User"})
+	ucResendInvitation = useCase(UseCase{Name: "resendInvitation", Action: "App:CreateUser", Resource: "App:User", Kinds: anyone, Target: "User"})
+	ucOpenInvitation   = useCase(UseCase{Name: "openInvitation", HTTP: "GET " + InvitationPath})
+	ucAcceptInvitation = useCase(UseCase{Name: "acceptInvitation", Action: "App:AcceptInvitation", Target: "User", Fields: []string{"password", "ticket"}, HTTP: "POST " + InvitationPath})
+	ucSignIn           = useCase(UseCase{Name: "signIn", Action: "App:SignIn", Target: "User", Fields: []string{"applicationId", "email", "password"}})
+	ucSignUp           = useCase(UseCase{Name: "signUp", Action: "App:SignUp", Target: "User", Fields: []string{"applicationId", "email", "password"}})
+	ucUpdateUser       = useCase(UseCase{Name: "updateUser", Action: "App:UpdateUser", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
+	ucDeleteUser       = useCase(UseCase{Name: "deleteUser", Action: "App:DeleteUser", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
+	ucDisableUser      = useCase(UseCase{Name: "disableUser", Action: "App:UpdateUser", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
+	ucEnableUser       = useCase(UseCase{Name: "enableUser", Action: "App:UpdateUser", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
+
+	// Developers.
+	ucDeveloper       = useCase(UseCase{Name: "developer", Action: "IAM:GetDeveloper", Resource: "IAM:Developer", ID: "id", Kinds: anyone})
+	ucDevelopers      = useCase(UseCase{Name: "developers", Action: "Project:ListAllUsers", Resource: "Project:Settings", Or: &Grant{"IAM:ListAllDevelopers", "IAM:Developer"}, Kinds: anyone})
+	ucInviteDeveloper = useCase(UseCase{Name: "inviteDeveloper", Action: "IAM:InviteDeveloper", Resource: "IAM:Developer", Kinds: anyone, Target: "Developer"})
+	ucUpdateDeveloper = useCase(UseCase{Name: "updateDeveloper", Action: "IAM:UpdateDeveloper", Resource: "IAM:Developer", ID: "input.id", Kinds: anyone, Target: "Developer"})
+	ucRemoveDeveloper = useCase(UseCase{Name: "removeDeveloper", Action: "IAM:RemoveDeveloper", Resource: "IAM:Developer", ID: "input.id", Kinds: anyone, Target: "Developer"})
+	// A developer's sign-in is recorded in every project it belongs to.
+	ucSignInDeveloper = useCase(UseCase{Name: "signInDeveloper", Action: "IAM:SignInDeveloper", Target: "Developer", Fields: []string{"email", "password"}})
+
+	// Machine clients.
+	ucM2MClient             = useCase(UseCase{Name: "m2mClient", Action: "App:GetM2MClient", Resource: "IAM:M2MClient", ID: "id", Kinds: anyone})
+	ucM2MClients            = useCase(UseCase{Name: "m2mClients", Action: "App:ListAllM2MClients", Resource: "IAM:M2MClient", Kinds: anyone})
+	ucM2MMe                 = useCase(UseCase{Name: "m2mMe", Kinds: []auth.Kind{auth.M2MClient}})
+	ucCreateM2MClient       = useCase(UseCase{Name: "createM2MClient", Action: "App:CreateM2MClient", Resource: "IAM:M2MClient", Kinds: anyone, Target: "M2MClient"})
+	ucUpdateM2MClient       = useCase(UseCase{Name: "updateM2MClient", Action: "App:UpdateM2MClient", Resource: "IAM:M2MClient", ID: "input.id", Kinds: anyone, Target: "M2MClient"})
+	ucDeleteM2MClient       = useCase(UseCase{Name: "deleteM2MClient", Action: "App:DeleteM2MClient", Resource: "IAM:M2MClient", ID: "input.id", Kinds: anyone, Target: "M2MClient"})
+	ucRotateM2MClientSecret = useCase(UseCase{Name: "rotateM2MClientSecret", Action: "App:RotateM2MClientSecret", Resource: "IAM:M2MClient", ID: "input.id", Kinds: anyone, Target: "M2MClient"})
+	ucIssueM2MClientToken   = useCase(UseCase{Name: "issueM2MClientToken", Action: "IAM:IssueM2MClientToken", Target: "M2MClient", Fields: []string{"client_id", "client_secret"}, HTTP: "POST /oauth/token"})
+)
