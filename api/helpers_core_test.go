@@ -128,3 +128,11 @@ func rawServer(tb testing.TB) (*atriumtest.Server, *mongo.Database) {
 	tb.Cleanup(func() { _ = client.Disconnect(context.Background()) })
 	return s, client.Database(name)
 }
+
+// collKind is the kind of documents a collection named in a command holds:
+// on the embedded engine a project's users are in "users.<projectId>"
+// (store/layout.go), on MongoDB in "users".
+func collKind(name string) string {
+	kind, _, _ := strings.Cut(name, ".")
+	return kind
+}

@@ -39,7 +39,7 @@ func (c *suCommandCounter) monitor() *event.CommandMonitor {
 		if v, err := e.Command.LookupErr("collection"); err == nil && target == "" {
 			target, _ = v.StringValueOK() // getMore names its collection here
 		}
-		c.commands = append(c.commands, e.CommandName+" "+target)
+		c.commands = append(c.commands, e.CommandName+" "+collKind(target))
 	}}
 }
 
