@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -87,7 +86,7 @@ func (s *Service) InviteUsers(ctx context.Context, rows []InviteInput) (_ []Invi
 	return out, nil
 }
 
-func (s *Service) invite(ctx context.Context, sc *Scope, at string, in InviteInput) (*Invited, error) {
+func (s *Service) invite(ctx context.Context, sc *scope, at string, in InviteInput) (*Invited, error) {
 	t := sc.tenant
 	u := &iam.User{ID: uuid.NewString(), Status: iam.Invited, RoleIDs: []string{}}
 	var err error
@@ -327,27 +326,6 @@ func (s *Service) describeInvitation(ctx context.Context, inv *Invitation, proje
 		}
 	}
 	inv.projectID = projectID
-	return nil
-}
-
-// Password rules.
-const (
-	minPasswordLen = 8
-	maxPasswordLen = 128
-)
-
-// checkPassword applies the password policy: 8 to 128 characters, not the
-// email address.
-func checkPassword(field, password, email string) error {
-	n := utf8.RuneCountInString(password)
-	switch {
-	case n < minPasswordLen:
-		return iam.Invalid(field, "the password must be at least %d characters", minPasswordLen)
-	case n > maxPasswordLen:
-		return iam.Invalid(field, "the password must be at most %d characters", maxPasswordLen)
-	case email != "" && strings.EqualFold(strings.TrimSpace(password), email):
-		return iam.Invalid(field, "the password must not be your email address")
-	}
 	return nil
 }
 

@@ -11,8 +11,8 @@ import (
 	"atrium/store"
 )
 
-// Scope is an authorised operation: who acts, in which project.
-type Scope struct {
+// scope is an authorised operation: who acts, in which project.
+type scope struct {
 	Principal auth.Principal
 	Project   *iam.Project
 	tenant    *store.Tenant

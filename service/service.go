@@ -3,15 +3,25 @@
 // the access simulator and the audit trail. Transports (GraphQL, the
 // invitation page, the token endpoint) decode, call it and encode; it calls
 // the store. Every exported method starts by running its entry of the table
-// of use cases (usecases.go): begin checks the caller and yields the Scope,
+// of use cases (usecases.go): begin checks the caller and yields its scope,
 // the only way to reach a project's data, and the deferred end records the
 // audit event, so no transport and no method can forget either.
+//
+// One file per room: project.go, role.go, application.go, user.go,
+// invitation.go, signin.go, developer.go, m2m.go, simulate.go (the access
+// simulator), audit.go; scope.go builds a principal's effective policy for
+// the guard and the simulator; profile.go the FHIR profiles every principal
+// has; this file the input rules several rooms share, listing.go paging.
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	netmail "net/mail"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,6 +131,86 @@ func checkPolicy(field string, p access.Policy) error {
 		return iam.Invalid(path, "%s", ve.Error())
 	}
 	return err
+}
+
+// normaliseEmail trims and lower-cases an email and checks its form.
+func normaliseEmail(field, email string) (string, error) {
+	e := strings.ToLower(strings.TrimSpace(email))
+	addr, err := netmail.ParseAddress(e)
+	if err != nil || addr.Address != e || len(e) > 254 {
+		return "", iam.Invalid(field, "%q is not an email address", email)
+	}
+	return e, nil
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// checkPhone accepts E.164 numbers such as +15555550123.
+func checkPhone(field, phone string) (string, error) {
+	p := strings.TrimSpace(phone)
+	if !e164.MatchString(p) {
+		return "", iam.Invalid(field, "%q is not a phone number in E.164 form, such as +15555550123", phone)
+	}
+	return p, nil
+}
+
+// Password rules.
+const (
+	minPasswordLen = 8
+	maxPasswordLen = 128
+)
+
+// checkPassword applies the password policy: 8 to 128 characters, not the
+// email address.
+func checkPassword(field, password, email string) error {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case n < minPasswordLen:
+		return iam.Invalid(field, "the password must be at least %d characters", minPasswordLen)
+	case n > maxPasswordLen:
+		return iam.Invalid(field, "the password must be at most %d characters", maxPasswordLen)
+	case email != "" && strings.EqualFold(strings.TrimSpace(password), email):
+		return iam.Invalid(field, "the password must not be your email address")
+	}
+	return nil
+}
+
+// rolesOf checks that every id names a role of the tenant and returns the ids
+// without duplicates.
+func (s *Service) rolesOf(ctx context.Context, t *store.Tenant, field string, ids []string) ([]string, error) {
+	unique := dedupe(ids)
+	if len(unique) > 100 {
+		return nil, iam.Invalid(field, "at most 100 roles")
+	}
+	found, err := t.RolesByID(ctx, unique)
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		if !slices.ContainsFunc(found, func(r iam.Role) bool { return r.ID == id }) {
+			return nil, notFound("role", id, fmt.Sprintf("%s[%d]", field, i))
+		}
+	}
+	return unique, nil
+}
+
+func dedupe(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// needsAccess enforces the platform's rule for users and machine clients:
+// at least one role or an inline access policy.
+func needsAccess(field string, roles []string, policy *access.Policy) error {
+	if len(roles) == 0 && policy == nil {
+		return iam.Invalid(field, "give at least one role or an accessPolicy (or both)")
+	}
+	return nil
 }
 
 // notFound is the answer for an id that names nothing in the project in

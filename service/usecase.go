@@ -36,11 +36,11 @@ type op struct {
 // allows and, for a guarded entry, that the project is visible to it and its
 // effective policy allows the grant (on Resource:id when id is not empty).
 // The op it returns is never nil; callers defer op.end(&err) at once.
-func (s *Service) begin(ctx context.Context, uc *UseCase, id string) (*Scope, *op, error) {
+func (s *Service) begin(ctx context.Context, uc *UseCase, id string) (*scope, *op, error) {
 	o := &op{s: s, ctx: ctx, uc: uc, ev: iam.AuditEvent{Action: uc.Action, Target: uc.Target, TargetID: id, Fields: inputFields(ctx, uc)}}
 	s.log.DebugContext(ctx, "use case", "name", uc.Name)
 	if uc.Public() {
-		return &Scope{}, o, nil
+		return &scope{}, o, nil
 	}
 	p, err := principal(ctx)
 	if err != nil {
@@ -51,7 +51,7 @@ func (s *Service) begin(ctx context.Context, uc *UseCase, id string) (*Scope, *o
 		return nil, o, iam.Errorf(iam.Forbidden, "this operation is not available to a %s credential", kindName(p.Kind))
 	}
 	if !uc.Guarded() {
-		return &Scope{Principal: *p}, o, nil
+		return &scope{Principal: *p}, o, nil
 	}
 	grants := []Grant{{uc.Action, uc.Resource}}
 	if id != "" && uc.ID != "" {
@@ -67,7 +67,7 @@ func (s *Service) begin(ctx context.Context, uc *UseCase, id string) (*Scope, *o
 // authorize establishes the scope of a guarded operation: the project must
 // exist and be visible to the caller, and the caller's effective policy must
 // allow the first grant (or, failing that, one of the alternatives).
-func (s *Service) authorize(ctx context.Context, o *op, p *auth.Principal, grants []Grant) (*Scope, error) {
+func (s *Service) authorize(ctx context.Context, o *op, p *auth.Principal, grants []Grant) (*scope, error) {
 	projectID := auth.FromContext(ctx).ProjectID
 	switch {
 	case p.ProjectID != "":
@@ -100,7 +100,7 @@ func (s *Service) authorize(ctx context.Context, o *op, p *auth.Principal, grant
 		}
 	}
 	o.inProject(project.ID)
-	return &Scope{Principal: *p, Project: project, tenant: t}, nil
+	return &scope{Principal: *p, Project: project, tenant: t}, nil
 }
 
 // principal returns the authenticated principal of the request.
@@ -153,7 +153,7 @@ func (o *op) end(errp *error) {
 			o.inProject(e.TargetID)
 		}
 	}
-	e.Outcome = Outcome(*errp)
+	e.Outcome = outcome(*errp)
 	for _, p := range o.projects {
 		e.ProjectID = p
 		o.s.record(o.ctx, e)
@@ -190,8 +190,8 @@ var auditFailures = promauto.NewCounter(prometheus.CounterOpts{
 	Help: "Audit events that could not be written.",
 })
 
-// Outcome of an operation, as recorded: success, denied, or the error code.
-func Outcome(err error) string {
+// outcome of an operation, as recorded: success, denied, or the error code.
+func outcome(err error) string {
 	switch code := iam.ErrorCode(err); {
 	case err == nil:
 		return "success"

@@ -3,37 +3,12 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/mail"
-	"regexp"
-	"slices"
 	"strings"
 
 	"atrium/access"
 	"atrium/iam"
 	"atrium/store"
 )
-
-// normaliseEmail trims and lower-cases an email and checks its form.
-func normaliseEmail(field, email string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(email))
-	addr, err := mail.ParseAddress(e)
-	if err != nil || addr.Address != e || len(e) > 254 {
-		return "", iam.Invalid(field, "%q is not an email address", email)
-	}
-	return e, nil
-}
-
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-
-// checkPhone accepts E.164 numbers such as +15555550123.
-func checkPhone(field, phone string) (string, error) {
-	p := strings.TrimSpace(phone)
-	if !e164.MatchString(p) {
-		return "", iam.Invalid(field, "%q is not a phone number in E.164 form, such as +15555550123", phone)
-	}
-	return p, nil
-}
 
 // User returns one user of the project in scope.
 func (s *Service) User(ctx context.Context, id string) (_ *iam.User, err error) {
@@ -48,44 +23,6 @@ func (s *Service) User(ctx context.Context, id string) (_ *iam.User, err error) 
 func (s *Service) user(ctx context.Context, t *store.Tenant, id, field string) (*iam.User, error) {
 	u, err := t.Users().Get(ctx, id)
 	return u, asNotFound(err, "user", id, field)
-}
-
-// rolesOf checks that every id names a role of the tenant and returns the ids
-// without duplicates.
-func (s *Service) rolesOf(ctx context.Context, t *store.Tenant, field string, ids []string) ([]string, error) {
-	unique := dedupe(ids)
-	if len(unique) > 100 {
-		return nil, iam.Invalid(field, "at most 100 roles")
-	}
-	found, err := t.RolesByID(ctx, unique)
-	if err != nil {
-		return nil, err
-	}
-	for i, id := range ids {
-		if !slices.ContainsFunc(found, func(r iam.Role) bool { return r.ID == id }) {
-			return nil, notFound("role", id, fmt.Sprintf("%s[%d]", field, i))
-		}
-	}
-	return unique, nil
-}
-
-func dedupe(ids []string) []string {
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// needsAccess enforces the platform's rule for users and machine clients:
-// at least one role or an inline access policy.
-func needsAccess(field string, roles []string, policy *access.Policy) error {
-	if len(roles) == 0 && policy == nil {
-		return iam.Invalid(field, "give at least one role or an accessPolicy (or both)")
-	}
-	return nil
 }
 
 // UserRoles resolves the roles a user holds, batched per request.
@@ -108,34 +45,6 @@ type UserPage struct {
 func (p *UserPage) TotalCount(ctx context.Context) (int64, error) {
 	n, err := p.tenant.CountUsers(ctx, p.filter)
 	return n, domainError(err)
-}
-
-// Page sizes of listings.
-const (
-	DefaultPageSize = 25
-	MaxPageSize     = 100
-)
-
-// listPage checks a page request and reads the page through list. It asks
-// for one item more than the page holds, to learn whether another follows.
-func listPage[T any](first *int64, after string, desc bool, list func(store.Page) ([]T, []string, error)) (items []T, cursors []string, hasNext bool, err error) {
-	limit := int64(DefaultPageSize)
-	if first != nil {
-		if *first < 1 || *first > MaxPageSize {
-			return nil, nil, false, iam.Invalid("first", "must be between 1 and %d", MaxPageSize)
-		}
-		limit = *first
-	}
-	items, cursors, err = list(store.Page{Desc: desc, After: after, Limit: int(limit) + 1})
-	switch {
-	case errors.Is(err, store.ErrBadCursor):
-		return nil, nil, false, iam.Invalid("after", "%v", err)
-	case err != nil:
-		return nil, nil, false, err
-	case int64(len(items)) > limit:
-		return items[:limit], cursors[:limit], true, nil
-	}
-	return items, cursors, false, nil
 }
 
 // Users lists a page of the project's users in a stable order.
