@@ -27,10 +27,34 @@ var neighbourUsers = []int{0, 5000}
 
 const neighbourOwn = 100
 
+// neighbourRounds is how often each operation is measured at each size. The
+// sizes live side by side in one process (one engine, a database each) and
+// their measurements alternate, so that load from elsewhere on the machine
+// and the process's own state weigh on both alike.
+const neighbourRounds = 5
+
 func BenchmarkNeighbour(b *testing.B) {
+	ops := map[int][]neighbourOp{}
 	for _, n := range neighbourUsers {
-		b.Run("B="+strconv.Itoa(n), func(b *testing.B) { benchmarkNeighbour(b, n) })
+		s := atriumtest.NewServer(b)
+		start := time.Now()
+		seedNeighbour(b, s, n)
+		b.Logf("seeding %d users of B took %s", n, time.Since(start).Round(time.Millisecond))
+		ops[n] = neighbourOps(b, s)
 	}
+	for range neighbourRounds {
+		for i := range ops[neighbourUsers[0]] {
+			for _, n := range neighbourUsers {
+				b.Run(ops[n][i].name+"/B="+strconv.Itoa(n), ops[n][i].run)
+			}
+		}
+	}
+}
+
+// neighbourOp is one measured operation of project A.
+type neighbourOp struct {
+	name string
+	run  func(b *testing.B)
 }
 
 // neighbourEnv is project A, seen from the benchmark.
@@ -43,15 +67,12 @@ type neighbourEnv struct {
 	signedInEmail, password string
 }
 
-func benchmarkNeighbour(b *testing.B, others int) {
-	s := atriumtest.NewServer(b)
+// neighbourOps makes project A on s and returns its operations.
+func neighbourOps(b *testing.B, s *atriumtest.Server) []neighbourOp {
 	ctx := context.Background()
-	start := time.Now()
-	seedNeighbour(b, s, others)
-	b.Logf("seeding %d users of B took %s", others, time.Since(start).Round(time.Millisecond))
 	e := neighbourProject(b, s)
-
-	b.Run("page", func(b *testing.B) {
+	var ops []neighbourOp
+	ops = append(ops, neighbourOp{"page", func(b *testing.B) {
 		for b.Loop() {
 			var out struct {
 				Users struct {
@@ -63,13 +84,13 @@ func benchmarkNeighbour(b *testing.B, others int) {
 				b.Fatalf("a page of %d users", len(out.Users.Edges))
 			}
 		}
-	})
-	b.Run("user_by_id", func(b *testing.B) {
+	}})
+	ops = append(ops, neighbourOp{"user_by_id", func(b *testing.B) {
 		for b.Loop() {
 			e.op.MustDo(b, `query($id: ID!) { user(id: $id) { id } }`, map[string]any{"id": e.userID}, nil)
 		}
-	})
-	b.Run("user_by_email", func(b *testing.B) {
+	}})
+	ops = append(ops, neighbourOp{"user_by_email", func(b *testing.B) {
 		for b.Loop() {
 			var out struct {
 				Users struct {
@@ -81,49 +102,49 @@ func benchmarkNeighbour(b *testing.B, others int) {
 				b.Fatalf("found %+v", out)
 			}
 		}
-	})
-	b.Run("user_by_phone", func(b *testing.B) {
+	}})
+	ops = append(ops, neighbourOp{"user_by_phone", func(b *testing.B) {
 		t := s.DB.Tenant(e.project)
 		for b.Loop() {
 			if u, err := t.UserByPhone(ctx, e.phone); err != nil || u.ID != e.userID {
 				b.Fatal(u, err)
 			}
 		}
-	})
-	b.Run("invitation_ticket", func(b *testing.B) {
+	}})
+	ops = append(ops, neighbourOp{"invitation_ticket", func(b *testing.B) {
 		for b.Loop() {
 			if inv, err := s.Service.OpenInvitation(ctx, e.ticket); err != nil || inv.User == nil || inv.User.ID != e.userID {
 				b.Fatal(inv, err)
 			}
 		}
-	})
-	b.Run("m2m_client_id", func(b *testing.B) {
+	}})
+	ops = append(ops, neighbourOp{"m2m_client_id", func(b *testing.B) {
 		for b.Loop() {
 			if c, err := s.DB.M2MClientByClientID(ctx, e.clientID); err != nil || c.ProjectID != e.project {
 				b.Fatal(c, err)
 			}
 		}
-	})
-	b.Run("sign_in", func(b *testing.B) {
+	}})
+	ops = append(ops, neighbourOp{"sign_in", func(b *testing.B) {
 		for b.Loop() {
 			suSignIn(b, s, e.app, e.signedInEmail, e.password)
 		}
-	})
-	b.Run("sign_in_unknown_email", func(b *testing.B) {
+	}})
+	ops = append(ops, neighbourOp{"sign_in_unknown_email", func(b *testing.B) {
 		for b.Loop() {
-			r := suSignInResponse(b, s, e.app, "nobody@a.example.com", e.password)
+			// A fresh email each time: failures per email are throttled.
+			r := suSignInResponse(b, s, e.app, "nobody-"+uuid.NewString()+"@a.example.com", e.password)
 			if r.Code() != "UNAUTHENTICATED" {
 				b.Fatalf("signIn of an unknown email: %s", r.Code())
 			}
 		}
-	})
-	b.Run("invite", func(b *testing.B) {
-		i := 0
+	}})
+	ops = append(ops, neighbourOp{"invite", func(b *testing.B) {
 		for b.Loop() {
-			i++
-			suInvite(b, e.op, map[string]any{"email": fmt.Sprintf("new%d@a.example.com", i), "applicationId": e.app, "roles": []string{e.role}})
+			suInvite(b, e.op, map[string]any{"email": "new-" + uuid.NewString() + "@a.example.com", "applicationId": e.app, "roles": []string{e.role}})
 		}
-	})
+	}})
+	return ops
 }
 
 // neighbourProject makes project A through the API: an application, a

@@ -13,7 +13,8 @@ package store
 // live in one collection per project, "<kind>.<projectId>", and the few
 // lookups that do not know the project (an invitation ticket, a machine
 // client's clientId) go through the directory: one small document per key,
-// found by _id, that names the project and the document. The directory
+// found by _id (in one of 256 buckets), that names the project and the
+// document. The directory
 // also holds what must be unique across projects (a clientId).
 //
 // The directory entry is written before the document and removed after it
@@ -38,8 +39,18 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
-// directoryColl maps keys found without knowing the project to documents.
+// directoryColl is the prefix of the directory's collections, which map
+// keys found without knowing the project to documents. The engine scans a
+// whole collection even for {_id: x} (in SQLite, without decoding), so the
+// directory is spread over 256 collections by the first byte of the key's
+// hash: a lookup reads one bucket, 1/256 of all projects' entries.
 const directoryColl = "directory"
+
+// dir is the directory collection that holds key.
+func (d *DB) dir(key string) *mongo.Collection {
+	sum := sha256.Sum256([]byte(key))
+	return d.db.Collection(fmt.Sprintf("%s.%02x", directoryColl, sum[0]))
+}
 
 // perProject are the kinds of documents kept in a collection per project
 // on the embedded engine.
@@ -133,7 +144,7 @@ func directedValue(kind string, doc bson.Raw) string {
 func (d *DB) claim(ctx context.Context, kind, value, projectID, docID string) (unlock func(), fresh bool, err error) {
 	e := dirEntry{Key: kind + "/" + value, ProjectID: projectID, Kind: kind, DocID: docID}
 	unlock = dirLocks.lock(directoryColl, e.Key)
-	dir := d.db.Collection(directoryColl)
+	dir := d.dir(e.Key)
 	for range 2 {
 		_, err = dir.InsertOne(ctx, e)
 		if err == nil {
@@ -178,7 +189,7 @@ func (d *DB) dropEntry(ctx context.Context, kind, value, projectID, docID string
 	if lock {
 		defer dirLocks.lock(directoryColl, key)()
 	}
-	dir := d.db.Collection(directoryColl)
+	dir := d.dir(key)
 	var e dirEntry
 	err := dir.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&e)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -207,7 +218,8 @@ func (d *DB) holds(ctx context.Context, e dirEntry, value string) (bool, error) 
 // the directory, and returns its collection with the document.
 func (d *DB) lookup(ctx context.Context, kind, value string) (scoped, bson.Raw, error) {
 	var e dirEntry
-	err := d.db.Collection(directoryColl).FindOne(ctx, bson.D{{Key: "_id", Value: kind + "/" + value}}).Decode(&e)
+	key := kind + "/" + value
+	err := d.dir(key).FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&e)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return scoped{}, nil, ErrNotFound
 	}
