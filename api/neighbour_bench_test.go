@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,9 +43,13 @@ func BenchmarkNeighbour(b *testing.B) {
 		b.Logf("seeding %d users of B took %s", n, time.Since(start).Round(time.Millisecond))
 		ops[n] = neighbourOps(b, s)
 	}
-	for range neighbourRounds {
+	for round := range neighbourRounds {
+		order := slices.Clone(neighbourUsers)
+		if round%2 == 1 { // which size goes first alternates too
+			slices.Reverse(order)
+		}
 		for i := range ops[neighbourUsers[0]] {
-			for _, n := range neighbourUsers {
+			for _, n := range order {
 				b.Run(ops[n][i].name+"/B="+strconv.Itoa(n), ops[n][i].run)
 			}
 		}
