@@ -231,3 +231,11 @@ func wantMessage(t *testing.T, r *atriumtest.Response, part string) {
 		t.Fatalf("want an error message containing %q, got %+v", part, r.Errors)
 	}
 }
+
+// collKind is the kind of documents a collection named in a command holds:
+// on the embedded engine a project's users are in "users.<projectId>"
+// (store/layout.go), on MongoDB in "users".
+func collKind(name string) string {
+	kind, _, _ := strings.Cut(name, ".")
+	return kind
+}

@@ -440,7 +440,7 @@ func (p *profileWrites) monitor() *event.CommandMonitor {
 		}
 		switch e.CommandName {
 		case "insert":
-			if coll, _ := e.Command.Lookup("insert").StringValueOK(); coll != "profiles" {
+			if coll, _ := e.Command.Lookup("insert").StringValueOK(); collKind(coll) != "profiles" {
 				return
 			}
 			docs, _ := e.Command.Lookup("documents").ArrayOK()
@@ -452,7 +452,7 @@ func (p *profileWrites) monitor() *event.CommandMonitor {
 				p.inserted = append(p.inserted, id)
 			}
 		case "delete":
-			if coll, _ := e.Command.Lookup("delete").StringValueOK(); coll == "profiles" {
+			if coll, _ := e.Command.Lookup("delete").StringValueOK(); collKind(coll) == "profiles" {
 				p.mu.Lock()
 				p.deletes++
 				p.mu.Unlock()
@@ -551,7 +551,7 @@ func TestInviteLosingRaceKeepsWinnersProfile(t *testing.T) {
 		if !armed.Load() || e.CommandName != "insert" {
 			return
 		}
-		if coll, _ := e.Command.Lookup("insert").StringValueOK(); coll != "users" {
+		if coll, _ := e.Command.Lookup("insert").StringValueOK(); collKind(coll) != "users" {
 			return
 		}
 		first := false

@@ -40,7 +40,7 @@ func (c *commandCounter) monitor() *event.CommandMonitor {
 		if v, err := e.Command.LookupErr("collection"); err == nil && target == "" {
 			target, _ = v.StringValueOK() // getMore names its collection here
 		}
-		c.commands = append(c.commands, e.CommandName+" "+target)
+		c.commands = append(c.commands, e.CommandName+" "+collKind(target))
 	}}
 }
 

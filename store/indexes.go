@@ -77,50 +77,78 @@ type indexDef struct {
 // first and creating singly never reaches that path; on MongoDB it costs a
 // few round trips at start-up only.
 func (d *DB) ensureIndexes(ctx context.Context) error {
-	colls := make([]string, 0, len(indexes()))
 	wanted := indexes()
+	names := make([]string, 0, len(wanted))
 	for coll := range wanted {
-		colls = append(colls, coll)
-	}
-	sort.Strings(colls) // a stable order makes the first reported problem stable
-	keepsSparse, err := d.keepsSparse(ctx)
-	if err != nil {
-		return fmt.Errorf("store: buildInfo: %w", err)
-	}
-	for _, coll := range colls {
-		view := d.db.Collection(coll).Indexes()
-		existing, err := listIndexes(ctx, view)
-		if err != nil {
-			return fmt.Errorf("store: indexes of %s: %w", coll, err)
+		if !d.split || !perProject[coll] {
+			names = append(names, coll)
 		}
-		for _, m := range wanted[coll] {
-			want := modelDef(m)
-			found, err := reconcile(want, existing, keepsSparse)
-			if err != nil {
-				return fmt.Errorf("store: collection %s: %w", coll, err)
+	}
+	if d.split {
+		// The per-project collections that exist; the ones made later are
+		// reconciled when first written (DB.ready).
+		existing, err := d.db.ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			return fmt.Errorf("store: listing collections: %w", err)
+		}
+		for _, name := range existing {
+			if _, ok := kindOf(name); ok {
+				names = append(names, name)
 			}
-			if found {
-				continue
-			}
-			if _, err := view.CreateOne(ctx, m); err != nil {
-				return fmt.Errorf("store: creating index %s of %s: %w", want.name, coll, err)
-			}
+		}
+	}
+	sort.Strings(names) // a stable order makes the first reported problem stable
+	for _, name := range names {
+		kind := name
+		if k, ok := kindOf(name); ok {
+			kind = k
+		}
+		if err := d.reconcileCollection(ctx, name, wanted[kind]); err != nil {
+			return err
+		}
+		if kind != name {
+			d.readyColls.Store(name, true)
 		}
 	}
 	return nil
 }
 
-// keepsSparse reports whether the server records the sparse option of an
-// index. FerretDB v1.24.2 accepts and ignores it (its unique indexes skip
-// documents without the field anyway) and never lists it, so there the
-// comparison leaves it out. FerretDB names itself in buildInfo.
-func (d *DB) keepsSparse(ctx context.Context) (bool, error) {
+// reconcileCollection makes the indexes of the collection name match the
+// models.
+func (d *DB) reconcileCollection(ctx context.Context, name string, models []mongo.IndexModel) error {
+	view := d.db.Collection(name).Indexes()
+	existing, err := listIndexes(ctx, view)
+	if err != nil {
+		return fmt.Errorf("store: indexes of %s: %w", name, err)
+	}
+	for _, m := range models {
+		want := modelDef(m)
+		found, err := reconcile(want, existing, d.keepsSparse)
+		if err != nil {
+			return fmt.Errorf("store: collection %s: %w", name, err)
+		}
+		if found {
+			continue
+		}
+		if _, err := view.CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("store: creating index %s of %s: %w", want.name, name, err)
+		}
+	}
+	return nil
+}
+
+// isFerretDB reports whether the server is FerretDB (the embedded engine),
+// which names itself in buildInfo. FerretDB v1.24.2 accepts the sparse
+// option of an index and ignores it (its unique indexes skip documents
+// without the field anyway) and never lists it, so there the index
+// comparison leaves it out; and it uses no index for reads (layout.go).
+func (d *DB) isFerretDB(ctx context.Context) (bool, error) {
 	info, err := d.db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Raw()
 	if err != nil {
 		return false, err
 	}
 	_, err = info.LookupErr("ferretdbVersion")
-	return err != nil, nil
+	return err == nil, nil
 }
 
 // listIndexes reads a collection's index definitions. The driver answers a

@@ -20,22 +20,32 @@ import (
 
 // Documents written before the store had document types of its own (the
 // field names the entities' bson tags gave) still read, into the same
-// entities, and a rewrite keeps exactly their field names.
+// entities, and a rewrite keeps exactly their field names. They are written
+// as those releases did, in the shared layout, and the store opened on them
+// afterwards moves them to its own (layout.go) before reading.
 func TestReadsDocumentsWrittenBefore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	name := "legacy_" + uuid.NewString()[:8]
-	db, err := store.Open(ctx, store.Options{URI: atriumtest.EngineURI(), Database: name})
+	opts := store.Options{URI: atriumtest.EngineURI(), Database: name}
+	old, err := store.OpenShared(ctx, opts) // the indexes those releases made
 	if err != nil {
 		t.Fatal(err)
 	}
+	old.Close(ctx)
 	client, err := mongo.Connect(options.Client().ApplyURI(atriumtest.EngineURI()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var (
+		db *store.DB
+		tn *store.Tenant
+	)
 	t.Cleanup(func() {
-		_ = db.Drop(ctx)
-		db.Close(ctx)
+		if db != nil {
+			_ = db.Drop(ctx)
+			db.Close(ctx)
+		}
 		_ = client.Disconnect(ctx)
 	})
 	raw := client.Database(name)
@@ -49,9 +59,8 @@ func TestReadsDocumentsWrittenBefore(t *testing.T) {
 	ticket := bson.D{{Key: "hash", Value: "ticket-hash"}, {Key: "expiresAt", Value: t1}}
 	doc := func(fields ...bson.E) bson.D { return append(bson.D(fields), meta...) }
 	const p = "p1"
-	tn := db.Tenant(p)
 
-	for _, tc := range []struct {
+	cases := []struct {
 		coll    string
 		doc     bson.D
 		read    func() (any, error)
@@ -126,11 +135,18 @@ func TestReadsDocumentsWrittenBefore(t *testing.T) {
 			&iam.AuditEvent{ID: "e1", ProjectID: p, Time: t0, ActorKind: "USER", ActorID: "u1", Action: "IAM:CreateRole", Target: "Role",
 				TargetID: "r1", Outcome: "success", RequestID: "req-1", Fields: []string{"name"}, Meta: wantMeta},
 			func() error { _, err := tn.AuditEvents().Update(ctx, "e1", 0, noChange); return err }},
-	} {
+	}
+	for _, tc := range cases {
+		if _, err := raw.Collection(tc.coll).InsertOne(ctx, tc.doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if db, err = store.Open(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	tn = db.Tenant(p)
+	for _, tc := range cases {
 		t.Run(tc.coll, func(t *testing.T) {
-			if _, err := raw.Collection(tc.coll).InsertOne(ctx, tc.doc); err != nil {
-				t.Fatal(err)
-			}
 			got, err := tc.read()
 			if err != nil {
 				t.Fatal(err)
@@ -146,7 +162,7 @@ func TestReadsDocumentsWrittenBefore(t *testing.T) {
 			}
 			var after bson.D
 			id := tc.doc[0].Value
-			if err := raw.Collection(tc.coll).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&after); err != nil {
+			if err := raw.Collection(store.CollectionName(db, tc.coll, p)).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&after); err != nil {
 				t.Fatal(err)
 			}
 			if before, now := keys(tc.doc), keys(after); !slices.Equal(before, now) {

@@ -40,7 +40,15 @@ func (t *Tenant) ListM2MClients(ctx context.Context, f iam.M2MFilter, p Page) ([
 // whatever project: the token endpoint knows only the client id.
 func (d *DB) M2MClientByClientID(ctx context.Context, clientID string) (*iam.M2MClient, error) {
 	var c m2mDoc
-	err := d.db.Collection(m2mColl).FindOne(ctx, bson.D{{Key: "clientId", Value: clientID}}).Decode(&c)
+	var err error
+	if d.split {
+		var raw bson.Raw
+		if _, raw, err = d.lookup(ctx, m2mColl, clientID); err == nil {
+			err = bson.Unmarshal(raw, &c)
+		}
+	} else {
+		err = d.db.Collection(m2mColl).FindOne(ctx, bson.D{{Key: "clientId", Value: clientID}}).Decode(&c)
+	}
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, ErrNotFound
 	}

@@ -80,7 +80,9 @@ func TestOpenRefusesADataDirInUse(t *testing.T) {
 }
 
 // An existing index that differs from the wanted one stops Open with a
-// message naming the collection, the index and the difference.
+// message naming the collection, the index and the difference; on the
+// embedded engine that includes the collections of each project
+// ("users.p1").
 func TestOpenNamesAConflictingIndex(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
@@ -91,22 +93,22 @@ func TestOpenNamesAConflictingIndex(t *testing.T) {
 		{
 			name: "same name, options differ",
 			setup: func(db *mongo.Database) error {
-				_, err := db.Collection("users").Indexes().CreateOne(ctx, mongo.IndexModel{
+				_, err := db.Collection("users.p1").Indexes().CreateOne(ctx, mongo.IndexModel{
 					Keys: bson.D{{Key: "emailKey", Value: 1}}, Options: options.Index().SetName("email_key"),
 				})
 				return err
 			},
-			want: []string{"collection users", "index email_key", "unique: false, wanted true", "drop"},
+			want: []string{"collection users.p1", "index email_key", "unique: false, wanted true", "drop"},
 		},
 		{
 			name: "same name, keys differ",
 			setup: func(db *mongo.Database) error {
-				_, err := db.Collection("auditEvents").Indexes().CreateOne(ctx, mongo.IndexModel{
+				_, err := db.Collection("auditEvents.p1").Indexes().CreateOne(ctx, mongo.IndexModel{
 					Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "time", Value: 1}}, Options: options.Index().SetName("project_time"),
 				})
 				return err
 			},
-			want: []string{"collection auditEvents", "index project_time", "keys {projectId: 1, time: 1}, wanted {projectId: 1, time: -1, _id: -1}"},
+			want: []string{"collection auditEvents.p1", "index project_time", "keys {projectId: 1, time: 1}, wanted {projectId: 1, time: -1, _id: -1}"},
 		},
 		{
 			name: "same keys, another name",

@@ -41,6 +41,10 @@ type Options struct {
 	// Monitor, when set, observes every command the driver sends (tests use
 	// it to count round trips); metrics.go times every command in any case.
 	Monitor *event.CommandMonitor
+	// sharedLayout keeps every kind of document in one shared collection on
+	// the embedded engine too, as releases before the per-project layout
+	// did (tests write such data to migrate it).
+	sharedLayout bool
 }
 
 // DB is an open connection to Atrium's database.
@@ -48,6 +52,12 @@ type DB struct {
 	client *mongo.Client
 	db     *mongo.Database
 	engine *embedded.Engine
+	// split: documents that grow with a project live in a collection per
+	// project (the embedded engine; see layout.go).
+	split bool
+	// keepsSparse: the server records an index's sparse option.
+	keepsSparse bool
+	readiness
 }
 
 // Open connects to MongoDB, or starts the embedded engine when opts.URI is
@@ -74,7 +84,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, err
 	}
 	d.engine = engine
-	if err := d.ensureIndexes(ctx); err != nil {
+	if err := d.prepare(ctx, opts); err != nil {
 		d.Close(context.Background())
 		return nil, err
 	}
@@ -92,6 +102,23 @@ const (
 	operationTimeout = 10 * time.Second
 	startupWait      = 30 * time.Second
 )
+
+// prepare chooses the layout for the server, moves data written in the
+// shared layout to the per-project one, and reconciles the indexes.
+func (d *DB) prepare(ctx context.Context, opts Options) error {
+	ferret, err := d.isFerretDB(ctx)
+	if err != nil {
+		return fmt.Errorf("store: buildInfo: %w", err)
+	}
+	d.keepsSparse = !ferret
+	d.split = ferret && !opts.sharedLayout
+	if d.split {
+		if err := d.migrate(ctx); err != nil {
+			return err
+		}
+	}
+	return d.ensureIndexes(ctx)
+}
 
 func connect(ctx context.Context, uri, database string, monitor *event.CommandMonitor) (*DB, error) {
 	opts := options.Client().SetServerSelectionTimeout(selectTimeout).SetTimeout(operationTimeout).

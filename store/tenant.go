@@ -42,14 +42,64 @@ func (d *DB) Tenant(projectID string) *Tenant {
 // ProjectID is the project this handle is confined to.
 func (t *Tenant) ProjectID() string { return t.projectID }
 
-// scoped is one collection restricted to one project.
+// scoped is one project's view of the documents of a kind: the
+// collection that holds them (see layout.go) and the project condition.
 type scoped struct {
 	c         *mongo.Collection
 	projectID string
+	kind      string
+	db        *DB
 }
 
-func (t *Tenant) collection(name string) scoped {
-	return scoped{c: t.db.db.Collection(name), projectID: t.projectID}
+func (t *Tenant) collection(kind string) scoped {
+	return scoped{c: t.db.coll(kind, t.projectID), projectID: t.projectID, kind: kind, db: t.db}
+}
+
+// directedOf is the directory key value of a document about to be written,
+// or "" when the layout keeps no directory entry for it.
+func (s scoped) directedOf(doc bson.D) string {
+	if !s.db.split || directed[s.kind] == nil {
+		return ""
+	}
+	raw, err := bson.Marshal(doc)
+	if err != nil {
+		return ""
+	}
+	return directedValue(s.kind, raw)
+}
+
+// write runs put, the write of doc (the document with the id), after the
+// collection's indexes are in place and doc's directory entry is claimed;
+// a new entry is removed again if put fails or matches nothing.
+func (s scoped) write(ctx context.Context, doc bson.D, id string, put func() (bool, error)) (bool, error) {
+	if err := s.db.ready(ctx, s.c, s.kind); err != nil {
+		return false, err
+	}
+	value := s.directedOf(doc)
+	if value == "" {
+		return put()
+	}
+	unlock, fresh, err := s.db.claim(ctx, s.kind, value, s.projectID, id)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	ok, err := put()
+	if (err != nil || !ok) && fresh {
+		if derr := s.db.dropEntry(context.WithoutCancel(ctx), s.kind, value, s.projectID, id, false); derr != nil && err == nil {
+			err = derr
+		}
+	}
+	return ok, err
+}
+
+// released removes the directory entry of a value the document no longer
+// holds (after the write that changed or removed it).
+func (s scoped) released(ctx context.Context, before, after, id string) error {
+	if before == "" || before == after {
+		return nil
+	}
+	return s.db.dropEntry(context.WithoutCancel(ctx), s.kind, before, s.projectID, id, true)
 }
 
 // where prefixes a filter with the project condition.
@@ -170,10 +220,25 @@ func (r Repo[E, D]) Insert(ctx context.Context, v *E) error {
 	if err != nil {
 		return err
 	}
-	if _, err = r.s.c.InsertOne(ctx, doc); err != nil {
+	_, err = r.s.write(ctx, doc, docID(doc), func() (bool, error) {
+		_, err := r.s.c.InsertOne(ctx, doc)
+		return err == nil, err
+	})
+	if err != nil {
 		return mapWriteError(err)
 	}
 	return r.reread(doc, v)
+}
+
+// docID is the _id of an encoded document.
+func docID(doc bson.D) string {
+	for _, e := range doc {
+		if e.Key == "_id" {
+			id, _ := e.Value.(string)
+			return id
+		}
+	}
+	return ""
 }
 
 // reread sets v to what doc holds.
@@ -208,6 +273,10 @@ func (r Repo[E, D]) Update(ctx context.Context, id string, expected int64, mutat
 		if expected > 0 && m.Version != expected {
 			return nil, ErrStale
 		}
+		before, err := r.directed(v)
+		if err != nil {
+			return nil, err
+		}
 		if err := mutate(v); err != nil {
 			return nil, err
 		}
@@ -217,12 +286,15 @@ func (r Repo[E, D]) Update(ctx context.Context, id string, expected int64, mutat
 		if err != nil {
 			return nil, err
 		}
-		res, err := r.s.c.ReplaceOne(ctx, r.s.where(bson.D{{Key: "_id", Value: id}, {Key: "version", Value: old}}), doc)
+		matched, err := r.s.write(ctx, doc, id, func() (bool, error) {
+			res, err := r.s.c.ReplaceOne(ctx, r.s.where(bson.D{{Key: "_id", Value: id}, {Key: "version", Value: old}}), doc)
+			return err == nil && res.MatchedCount == 1, err
+		})
 		if err != nil {
 			return nil, mapWriteError(err)
 		}
-		if res.MatchedCount == 1 {
-			return v, nil
+		if matched {
+			return v, r.s.released(ctx, before, r.s.directedOf(doc), id)
 		}
 		if expected > 0 {
 			return nil, ErrStale
@@ -231,8 +303,28 @@ func (r Repo[E, D]) Update(ctx context.Context, id string, expected int64, mutat
 	return nil, ErrStale
 }
 
+// directed is the directory key value v holds as stored, if any.
+func (r Repo[E, D]) directed(v *E) (string, error) {
+	if !r.s.db.split || directed[r.s.kind] == nil {
+		return "", nil
+	}
+	doc, err := r.s.document(r.codec.to(v))
+	if err != nil {
+		return "", err
+	}
+	return r.s.directedOf(doc), nil
+}
+
 // Delete removes the entity, or returns ErrNotFound.
 func (r Repo[E, D]) Delete(ctx context.Context, id string) error {
+	var before string
+	if r.s.db.split && directed[r.s.kind] != nil {
+		raw, err := r.s.getRaw(ctx, id)
+		if err != nil {
+			return err
+		}
+		before = directedValue(r.s.kind, raw)
+	}
 	res, err := r.s.c.DeleteOne(ctx, r.s.where(bson.D{{Key: "_id", Value: id}}))
 	if err != nil {
 		return err
@@ -240,7 +332,7 @@ func (r Repo[E, D]) Delete(ctx context.Context, id string) error {
 	if res.DeletedCount == 0 {
 		return ErrNotFound
 	}
-	return nil
+	return r.s.released(ctx, before, "", id)
 }
 
 func mapWriteError(err error) error {

@@ -88,12 +88,34 @@ func (d *DB) MembershipByInvitation(ctx context.Context, hash string, now time.T
 	return fromMembershipDoc(&m), nil
 }
 
-func (d *DB) byInvitation(ctx context.Context, coll, hash string, now time.Time, out any) error {
-	err := d.db.Collection(coll).FindOne(ctx, invitationFilter(hash, now)).Decode(out)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return ErrNotFound
+func (d *DB) byInvitation(ctx context.Context, kind, hash string, now time.Time, out any) error {
+	_, raw, err := d.ticketHolder(ctx, kind, hash, now)
+	if err != nil {
+		return err
 	}
-	return err
+	return bson.Unmarshal(raw, out)
+}
+
+// ticketHolder finds the document of kind holding an open invitation
+// ticket, and the collection it is in: through the directory when the
+// documents of kind are kept per project, else by the ticket's index.
+func (d *DB) ticketHolder(ctx context.Context, kind, hash string, now time.Time) (*mongo.Collection, bson.Raw, error) {
+	if d.split && directed[kind] != nil {
+		s, raw, err := d.lookup(ctx, kind, hash)
+		if err != nil {
+			return nil, nil, err
+		}
+		if exp, ok := raw.Lookup("invitation", "expiresAt").TimeOK(); !ok || !exp.After(now) {
+			return nil, nil, ErrNotFound
+		}
+		return s.c, raw, nil
+	}
+	c := d.db.Collection(kind)
+	raw, err := c.FindOne(ctx, invitationFilter(hash, now)).Raw()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, nil, ErrNotFound
+	}
+	return c, raw, err
 }
 
 // AcceptUserInvitation consumes a user's invitation ticket in one
@@ -127,19 +149,15 @@ func (d *DB) AcceptDeveloperInvitation(ctx context.Context, hash, passwordHash s
 
 // acceptInvitation removes the ticket from its holder in coll and sets set;
 // out receives the holder as updated. It returns the holder as it was.
-func (d *DB) acceptInvitation(ctx context.Context, coll, hash string, set bson.D, now time.Time, out any) (bson.Raw, error) {
+func (d *DB) acceptInvitation(ctx context.Context, kind, hash string, set bson.D, now time.Time, out any) (bson.Raw, error) {
 	// Find the holder first, to take the same document lock as Update: the
 	// conditional update below is not atomic on the embedded engine.
-	c := d.db.Collection(coll)
-	raw, err := c.FindOne(ctx, invitationFilter(hash, now)).Raw()
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, ErrNotFound
-	}
+	c, raw, err := d.ticketHolder(ctx, kind, hash, now)
 	if err != nil {
 		return nil, err
 	}
 	id, _ := raw.Lookup("_id").StringValueOK()
-	defer locks.lock(coll, id)()
+	defer locks.lock(c.Name(), id)()
 	set = append(bson.D{{Key: "updatedAt", Value: now.UTC().Truncate(time.Millisecond)}}, set...)
 	update := bson.D{
 		{Key: "$set", Value: set},
@@ -150,6 +168,10 @@ func (d *DB) acceptInvitation(ctx context.Context, coll, hash string, set bson.D
 	err = c.FindOneAndUpdate(ctx, filter, update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(out)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, ErrNotFound
+	}
+	if err == nil && d.split && directed[kind] != nil {
+		projectID, _ := raw.Lookup("projectId").StringValueOK()
+		err = d.dropEntry(context.WithoutCancel(ctx), kind, hash, projectID, id, true)
 	}
 	return raw, err
 }

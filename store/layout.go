@@ -1,0 +1,245 @@
+package store
+
+// Where each kind of document lives.
+//
+// On MongoDB every kind of document is one collection shared by all
+// projects, and every query has an index that starts with projectId.
+//
+// The embedded engine (FerretDB v1.24.2 on SQLite) uses no index for reads:
+// any filter but exactly {_id: x} reads and decodes every document of the
+// collection. A shared collection would make one project's requests cost
+// in proportion to all projects' data. So there the documents that grow
+// with a project (users, profiles, roles, machine clients, audit events)
+// live in one collection per project, "<kind>.<projectId>", and the few
+// lookups that do not know the project (an invitation ticket, a machine
+// client's clientId) go through the directory: one small document per key,
+// found by _id (in one of 256 buckets), that names the project and the
+// document. The directory
+// also holds what must be unique across projects (a clientId).
+//
+// The directory entry is written before the document and removed after it
+// (no transactions): an entry whose document does not hold its key any more
+// is stale, lookups ignore it and the next claim of the key takes it over.
+//
+// Projects, applications, memberships and developer accounts stay shared:
+// they grow with the number of projects and developers, not with a
+// project's users.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// directoryColl is the prefix of the directory's collections, which map
+// keys found without knowing the project to documents. The engine scans a
+// whole collection even for {_id: x} (in SQLite, without decoding), so the
+// directory is spread over 256 collections by the first byte of the key's
+// hash: a lookup reads one bucket, 1/256 of all projects' entries.
+const directoryColl = "directory"
+
+// dir is the directory collection that holds key.
+func (d *DB) dir(key string) *mongo.Collection {
+	sum := sha256.Sum256([]byte(key))
+	return d.db.Collection(fmt.Sprintf("%s.%02x", directoryColl, sum[0]))
+}
+
+// perProject are the kinds of documents kept in a collection per project
+// on the embedded engine.
+var perProject = map[string]bool{usersColl: true, profilesColl: true, rolesColl: true, auditColl: true, m2mColl: true}
+
+// directed names, per kind, the field whose value the directory finds the
+// document by.
+var directed = map[string][]string{usersColl: {"invitation", "hash"}, m2mColl: {"clientId"}}
+
+// safeProjectID is a project id that can be part of a collection name as
+// it is; others (project ids come from request headers) are hashed.
+var safeProjectID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,100}$`)
+
+// projectCollName is the name of a project's collection of a kind.
+func projectCollName(kind, projectID string) string {
+	if safeProjectID.MatchString(projectID) {
+		return kind + "." + projectID
+	}
+	sum := sha256.Sum256([]byte(projectID))
+	return kind + ".~" + hex.EncodeToString(sum[:20])
+}
+
+// kindOf returns the kind of a per-project collection name.
+func kindOf(name string) (string, bool) {
+	kind, _, ok := strings.Cut(name, ".")
+	return kind, ok && perProject[kind]
+}
+
+// coll is the collection holding a project's documents of a kind.
+func (d *DB) coll(kind, projectID string) *mongo.Collection {
+	if d.split && perProject[kind] {
+		return d.db.Collection(projectCollName(kind, projectID))
+	}
+	return d.db.Collection(kind)
+}
+
+// ready reconciles the indexes of a per-project collection the first time
+// this process writes to it (a read never creates a collection). Later
+// calls cost a map lookup.
+func (d *DB) ready(ctx context.Context, c *mongo.Collection, kind string) error {
+	if !d.split || !perProject[kind] {
+		return nil
+	}
+	if _, ok := d.readyColls.Load(c.Name()); ok {
+		return nil
+	}
+	d.readyMu.Lock()
+	defer d.readyMu.Unlock()
+	if _, ok := d.readyColls.Load(c.Name()); ok {
+		return nil
+	}
+	if err := d.reconcileCollection(ctx, c.Name(), indexes()[kind]); err != nil {
+		return err
+	}
+	d.readyColls.Store(c.Name(), true)
+	return nil
+}
+
+// dirEntry is one document of the directory.
+type dirEntry struct {
+	Key       string `bson:"_id"` // kind/value
+	ProjectID string `bson:"projectId"`
+	Kind      string `bson:"kind"`
+	DocID     string `bson:"docId"`
+}
+
+// dirLocks serialise the claims of one key inside the process (the
+// embedded engine serves one process); they are apart from the document
+// locks, which may be held while a key is claimed.
+var dirLocks = docLocks{seed: locks.seed}
+
+// directedValue is the value of the directed field of a document of kind.
+func directedValue(kind string, doc bson.Raw) string {
+	path, ok := directed[kind]
+	if !ok {
+		return ""
+	}
+	v, err := doc.LookupErr(path...)
+	if err != nil {
+		return ""
+	}
+	s, _ := v.StringValueOK()
+	return s
+}
+
+// claim makes the directory map kind/value to the document, before the
+// document is written, and returns the unlock of the key (held until the
+// write is done, so that concurrent claims see each other's documents) and
+// whether the entry is new. A key held by another document that still
+// holds it is ErrDuplicate.
+func (d *DB) claim(ctx context.Context, kind, value, projectID, docID string) (unlock func(), fresh bool, err error) {
+	e := dirEntry{Key: kind + "/" + value, ProjectID: projectID, Kind: kind, DocID: docID}
+	unlock = dirLocks.lock(directoryColl, e.Key)
+	dir := d.dir(e.Key)
+	for range 2 {
+		_, err = dir.InsertOne(ctx, e)
+		if err == nil {
+			return unlock, true, nil
+		}
+		if !mongo.IsDuplicateKeyError(err) {
+			break
+		}
+		var old dirEntry
+		err = dir.FindOne(ctx, bson.D{{Key: "_id", Value: e.Key}}).Decode(&old)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue // removed in between: insert again
+		}
+		if err != nil {
+			break
+		}
+		if old.ProjectID == projectID && old.DocID == docID {
+			return unlock, false, nil
+		}
+		var holds bool
+		if holds, err = d.holds(ctx, old, value); err != nil {
+			break
+		}
+		if holds {
+			err = fmt.Errorf("%w: %s is taken", ErrDuplicate, e.Key)
+			break
+		}
+		// A stale entry: take it over.
+		if _, err = dir.ReplaceOne(ctx, bson.D{{Key: "_id", Value: e.Key}}, e); err == nil {
+			return unlock, true, nil
+		}
+		break
+	}
+	unlock()
+	return nil, false, err
+}
+
+// dropEntry removes kind/value if it maps to the document. The caller holds
+// the key's lock, or takes it with lock.
+func (d *DB) dropEntry(ctx context.Context, kind, value, projectID, docID string, lock bool) error {
+	key := kind + "/" + value
+	if lock {
+		defer dirLocks.lock(directoryColl, key)()
+	}
+	dir := d.dir(key)
+	var e dirEntry
+	err := dir.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&e)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil
+	}
+	if err != nil || e.ProjectID != projectID || e.DocID != docID {
+		return err
+	}
+	_, err = dir.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}})
+	return err
+}
+
+// holds reports whether the document an entry names still holds value.
+func (d *DB) holds(ctx context.Context, e dirEntry, value string) (bool, error) {
+	raw, err := d.Tenant(e.ProjectID).collection(e.Kind).getRaw(ctx, e.DocID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return directedValue(e.Kind, raw) == value, nil
+}
+
+// lookup finds the document of kind whose directed field is value, through
+// the directory, and returns its collection with the document.
+func (d *DB) lookup(ctx context.Context, kind, value string) (scoped, bson.Raw, error) {
+	var e dirEntry
+	key := kind + "/" + value
+	err := d.dir(key).FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&e)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return scoped{}, nil, ErrNotFound
+	}
+	if err != nil {
+		return scoped{}, nil, err
+	}
+	s := d.Tenant(e.ProjectID).collection(kind)
+	raw, err := s.getRaw(ctx, e.DocID)
+	if err != nil {
+		return scoped{}, nil, err
+	}
+	if directedValue(kind, raw) != value {
+		return scoped{}, nil, ErrNotFound // a stale entry
+	}
+	return s, raw, nil
+}
+
+// readiness is the per-process cache of per-project collections whose
+// indexes are reconciled.
+type readiness struct {
+	readyMu    sync.Mutex
+	readyColls sync.Map
+}

@@ -1,0 +1,96 @@
+package store
+
+// The move of embedded data written in the shared layout (releases before
+// the per-project layout of layout.go) to a collection per project.
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// migrationStep, when set (by tests), runs before each write of the move
+// and stops it with its error, as a crash there would.
+var migrationStep func(kind, step string) error
+
+// step runs migrationStep.
+func step(kind, what string) error {
+	if migrationStep == nil {
+		return nil
+	}
+	return migrationStep(kind, what)
+}
+
+// migrate moves every document of a shared collection of a per-project
+// kind into its project's collection, with its directory entry, and then
+// drops the shared collection. It runs at start-up, before anything is
+// served. Every step can be repeated: documents are upserted by _id and an
+// entry already mapping to its document is left as is, and the shared
+// collection goes only once all its documents are copied, so a start after
+// a crash at any point copies again what was left and converges. A data
+// directory with no shared collection of these kinds costs one listing.
+func (d *DB) migrate(ctx context.Context) error {
+	names, err := d.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("store: listing collections: %w", err)
+	}
+	sort.Strings(names)
+	for _, kind := range names {
+		if !perProject[kind] {
+			continue
+		}
+		if err := d.migrateKind(ctx, kind); err != nil {
+			return fmt.Errorf("store: moving %s to one collection per project: %w", kind, err)
+		}
+	}
+	return nil
+}
+
+// migrateKind moves the shared collection of one kind.
+func (d *DB) migrateKind(ctx context.Context, kind string) error {
+	shared := d.db.Collection(kind)
+	// Read the whole collection first: it was the data of one process, and
+	// the writes below then never run under an open cursor of the engine.
+	cur, err := shared.Find(ctx, bson.D{})
+	if err != nil {
+		return err
+	}
+	var docs []bson.Raw
+	if err := cur.All(ctx, &docs); err != nil {
+		return err
+	}
+	for _, raw := range docs {
+		projectID, ok := raw.Lookup("projectId").StringValueOK()
+		id, idOK := raw.Lookup("_id").StringValueOK()
+		if !ok || !idOK {
+			return fmt.Errorf("document %s has no string projectId or _id", raw.Lookup("_id"))
+		}
+		target := d.coll(kind, projectID)
+		if err := d.ready(ctx, target, kind); err != nil {
+			return err
+		}
+		if err := step(kind, "claim"); err != nil {
+			return err
+		}
+		if value := directedValue(kind, raw); value != "" {
+			unlock, _, err := d.claim(ctx, kind, value, projectID, id)
+			if err != nil {
+				return err
+			}
+			unlock()
+		}
+		if err := step(kind, "copy"); err != nil {
+			return err
+		}
+		if _, err := target.ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, raw, options.Replace().SetUpsert(true)); err != nil {
+			return mapWriteError(err)
+		}
+	}
+	if err := step(kind, "drop"); err != nil {
+		return err
+	}
+	return shared.Drop(ctx)
+}
