@@ -81,6 +81,8 @@ type Server struct {
 	// Sandbox is the id of the project created on start.
 	Sandbox string
 	Log     *LogBuffer
+
+	database string
 }
 
 // Option changes how NewServer builds the server.
@@ -92,6 +94,14 @@ type options struct {
 	mailer    service.Mailer
 	inviteTTL time.Duration
 	storeURI  func(string) string
+	shared    *Server
+}
+
+// SharingDatabaseWith starts the server on the database of another test
+// server, as a second Atrium instance behind a load balancer: both see the
+// same data. The other server owns the database and drops it.
+func SharingDatabaseWith(other *Server) Option {
+	return func(o *options) { o.shared = other }
 }
 
 // WithMonitor observes every command the server's driver sends.
@@ -136,6 +146,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	ctx := context.Background()
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbCounter.Add(1))
+	if o.shared != nil {
+		name = o.shared.database
+	}
 	if o.tracer != nil {
 		if o.monitor != nil {
 			t.Fatal("atriumtest: WithTracerProvider and WithMonitor both set a command monitor")
@@ -167,10 +180,13 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		Ready:          db.Ping,
 		TracerProvider: o.tracer,
 	})
-	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Sandbox: first.ID, Log: logs}
+	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Sandbox: first.ID, Log: logs, database: name}
 	t.Cleanup(func() {
 		s.Close()
-		_ = db.Drop(context.Background())
+		svc.Close(context.Background())
+		if o.shared == nil {
+			_ = db.Drop(context.Background())
+		}
 		db.Close(context.Background())
 	})
 	return s
