@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -95,6 +96,14 @@ type options struct {
 	inviteTTL time.Duration
 	storeURI  func(string) string
 	shared    *Server
+	proxies   []netip.Prefix
+}
+
+// WithTrustedLoopbackProxy makes the server believe the X-Forwarded-For of
+// its loopback callers (ATRIUM_TRUSTED_PROXIES=127.0.0.1), so that a test
+// can stand for callers at many addresses.
+func WithTrustedLoopbackProxy() Option {
+	return func(o *options) { o.proxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")} }
 }
 
 // SharingDatabaseWith starts the server on the database of another test
@@ -173,7 +182,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	h := api.New(api.Options{
 		Service:        svc,
-		Authenticator:  auth.NewAuthenticator(AdminSecret, tokens),
+		Authenticator:  auth.NewAuthenticator(AdminSecret, tokens).TrustProxies(o.proxies),
 		Log:            log,
 		Introspection:  true,
 		CORSOrigins:    []string{"https://app.example.com"},
@@ -212,13 +221,26 @@ func NewClient(url, token, project string) *Client {
 // Client is a small GraphQL-over-HTTP client.
 type Client struct {
 	url, token, project string
+	forwardedFor        string
 	http                *http.Client
+}
+
+// ForwardedFor returns a copy of the client that sends X-Forwarded-For:
+// addr, to stand for many callers behind a proxy (the test server trusts
+// the loopback proxy only with WithTrustedLoopbackProxy).
+func (c *Client) ForwardedFor(addr string) *Client {
+	cc := *c
+	cc.forwardedFor = addr
+	return &cc
 }
 
 // Response is a decoded GraphQL response.
 type Response struct {
 	Data   json.RawMessage `json:"data"`
 	Errors []GraphQLError  `json:"errors"`
+	// Status and Header are the HTTP answer's.
+	Status int         `json:"-"`
+	Header http.Header `json:"-"`
 }
 
 // GraphQLError is one entry of "errors".
@@ -226,8 +248,13 @@ type GraphQLError struct {
 	Message    string `json:"message"`
 	Path       []any  `json:"path"`
 	Extensions struct {
-		Code  string `json:"code"`
-		Field string `json:"field"`
+		Code       string `json:"code"`
+		Field      string `json:"field"`
+		RetryAfter int64  `json:"retryAfter"`
+		RateLimit  *struct {
+			Limit, Remaining int
+			Reset            int64
+		} `json:"rateLimit"`
 	} `json:"extensions"`
 }
 
@@ -257,6 +284,9 @@ func (c *Client) Do(t testing.TB, query string, vars map[string]any) *Response {
 	if c.project != "" {
 		req.Header.Set(auth.ProjectHeader, c.project)
 	}
+	if c.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", c.forwardedFor)
+	}
 	res, err := c.http.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -266,7 +296,7 @@ func (c *Client) Do(t testing.TB, query string, vars map[string]any) *Response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out Response
+	out := Response{Status: res.StatusCode, Header: res.Header}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("response %d is not GraphQL JSON: %s", res.StatusCode, raw)
 	}
