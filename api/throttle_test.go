@@ -173,7 +173,9 @@ func TestOneCredentialCheckPerRequest(t *testing.T) {
 		}
 	}
 	// Nothing ran: the account has no failures and no sign-in.
-	var u struct{ User struct{ LastSignInAt *time.Time } }
+	var u struct {
+		User struct{ LastSignInAt *time.Time }
+	}
 	op.MustDo(t, `query($id: ID!) { user(id: $id) { lastSignInAt } }`, map[string]any{"id": inv.UserID}, &u)
 	if u.User.LastSignInAt != nil {
 		t.Fatal("a refused request signed the user in")
@@ -242,7 +244,9 @@ func TestSignInDeveloperTakesTheSameTimeKnownOrNot(t *testing.T) {
 	// the time a reader asks.
 	for _, p := range []string{projects[0], projects[11]} {
 		var ev struct {
-			AuditEvents struct{ Edges []struct{ Node struct{ Outcome string } } }
+			AuditEvents struct {
+				Edges []struct{ Node struct{ Outcome string } }
+			}
 		}
 		s.Operator(p).MustDo(t, `{ auditEvents(first: 100, filter: {action: "IAM:SignInDeveloper"}) { edges { node { outcome } } } }`, nil, &ev)
 		if got, want := len(ev.AuditEvents.Edges), n+(n+3)/4; got != want {

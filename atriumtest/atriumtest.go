@@ -103,7 +103,9 @@ type options struct {
 // its loopback callers (ATRIUM_TRUSTED_PROXIES=127.0.0.1), so that a test
 // can stand for callers at many addresses.
 func WithTrustedLoopbackProxy() Option {
-	return func(o *options) { o.proxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")} }
+	return func(o *options) {
+		o.proxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+	}
 }
 
 // SharingDatabaseWith starts the server on the database of another test
