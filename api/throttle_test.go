@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -165,7 +166,14 @@ func TestOneCredentialCheckPerRequest(t *testing.T) {
 		"fragment":  `mutation($a: ID!) { signIn` + in + ` ...F } fragment F on Mutation { b: signIn` + in + ` }`,
 		"inline":    `mutation($a: ID!) { ... on Mutation { a: signIn` + in + ` } ... on Mutation { b: signIn` + in + ` } }`,
 		"two kinds": `mutation($a: ID!) { signIn` + in + ` signInDeveloper(input: {email: "one@example.com", password: "x-password"}) { accessToken } }`,
-		"signUp":    `mutation($a: ID!) { signIn` + in + ` signUp(input: {applicationId: $a, email: "new@example.com", password: "` + suPassword + `"}) { accessToken } }`,
+		"100 aliases": `mutation($a: ID!) {` + func() string {
+			var b strings.Builder
+			for i := range 100 {
+				fmt.Fprintf(&b, " s%d: signIn(input: {applicationId: $a, email: \"u%d@example.com\", password: \"wrong-password\"}) { accessToken }", i, i)
+			}
+			return b.String()
+		}() + ` }`,
+		"signUp": `mutation($a: ID!) { signIn` + in + ` signUp(input: {applicationId: $a, email: "new@example.com", password: "` + suPassword + `"}) { accessToken } }`,
 	} {
 		r := s.Client("", "").Do(t, doc, map[string]any{"a": app})
 		if r.Code() != "BAD_USER_INPUT" || len(r.Errors) != 1 || (string(r.Data) != "null" && r.Data != nil) {
