@@ -109,6 +109,11 @@ func run() error {
 	defer outbox.Close(context.Background())
 	tokens := auth.NewTokens(jwtKey, cfg.TokenTTL)
 	svc := service.New(db, log, service.Options{Tokens: tokens, Mailer: outbox, PublicURL: cfg.PublicURL, InviteTTL: cfg.InviteTTL})
+	defer func() { // after the server: the audit events still queued are written
+		drainCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		svc.Close(drainCtx)
+	}()
 	first, created, err := svc.Bootstrap(ctx)
 	if err != nil {
 		return fmt.Errorf("creating the Sandbox project: %w", err)
@@ -117,7 +122,7 @@ func run() error {
 	var running atomic.Int64 // requests being served, to count those cut at shutdown
 	handler := api.New(api.Options{
 		Service:        svc,
-		Authenticator:  auth.NewAuthenticator(adminSecret, tokens),
+		Authenticator:  auth.NewAuthenticator(adminSecret, tokens).TrustProxies(cfg.TrustedProxies),
 		Log:            log,
 		Introspection:  cfg.Introspection,
 		CORSOrigins:    cfg.CORSOrigins,

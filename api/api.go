@@ -107,12 +107,15 @@ func graphQL(o Options) http.Handler {
 	srv.Use(documentLimits) // after APQ, which puts the query text in place
 	srv.Use(extension.FixedComplexityLimit(ComplexityLimit))
 	srv.Use(graph.DepthLimit{Max: DepthLimit})
+	srv.Use(graph.OneCredentialCheck{})
 	srv.Use(&graph.Operations{Known: client.Operations})
 	srv.AroundFields(graph.InputFields)
 	traceGraphQL(o, srv)
 	srv.SetErrorPresenter(graph.ErrorPresenter(o.Log))
 	srv.SetRecoverFunc(graph.Recover(o.Log))
-	return srv
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.ServeHTTP(w, r.WithContext(graph.WithResponseHeaders(r.Context(), w.Header())))
+	})
 }
 
 // clientHeaders are headers that common GraphQL and REST clients add to
@@ -138,7 +141,7 @@ func corsHandler(svc *service.Service, origins []string) *cors.Cors {
 		},
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
 		AllowedHeaders: append([]string{"Authorization", "Content-Type", auth.ProjectHeader, auth.LegacyProjectHeader, requestid.Header}, clientHeaders...),
-		ExposedHeaders: []string{requestid.Header},
+		ExposedHeaders: []string{requestid.Header, "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
 		MaxAge:         600,
 	})
 }

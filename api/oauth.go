@@ -45,6 +45,9 @@ func tokenEndpoint(svc *service.Service, log *slog.Logger) http.Handler {
 			if e.Code == iam.Unauthenticated && req.basic {
 				w.Header().Set("WWW-Authenticate", `Basic realm="atrium"`)
 			}
+			for k, v := range e.HTTPHeaders() {
+				w.Header()[k] = v
+			}
 			oauthError(w, e.Code.HTTPStatus(), oauthCode(e.Code), e.Message)
 			return
 		}

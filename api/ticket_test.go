@@ -140,7 +140,10 @@ func TestTicketConcurrentAccept(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	winner, notFound := -1, 0
+	// A call that found every hashing slot taken for 2 s (auth.hashing: 20
+	// argon2id hashes at once on a small or loaded machine) is answered
+	// UNAVAILABLE before it touches the ticket: a loser too.
+	winner, notFound, busy := -1, 0, 0
 	for i, r := range results {
 		switch {
 		case errs[i] != nil:
@@ -152,12 +155,14 @@ func TestTicketConcurrentAccept(t *testing.T) {
 			winner = i
 		case r.Code() == "NOT_FOUND":
 			notFound++
+		case r.Code() == "UNAVAILABLE" && r.Errors[0].Extensions.RetryAfter > 0:
+			busy++
 		default:
 			t.Errorf("call %d: %+v", i, r.Errors)
 		}
 	}
-	if winner < 0 || notFound != n-1 {
-		t.Fatalf("winner %d, %d NOT_FOUND; want one success and %d NOT_FOUND", winner, notFound, n-1)
+	if winner < 0 || notFound+busy != n-1 {
+		t.Fatalf("winner %d, %d NOT_FOUND, %d UNAVAILABLE; want one success and %d others", winner, notFound, busy, n-1)
 	}
 	// The winner's password is the one stored; a loser's is not.
 	v.s.SignIn(t, v.app, "race@example.com", fmt.Sprintf("password-number-%02d", winner))

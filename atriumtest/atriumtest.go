@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -84,6 +85,8 @@ type Server struct {
 	// Sandbox is the id of the project created on start.
 	Sandbox string
 	Log     *LogBuffer
+
+	database string
 }
 
 // Option changes how NewServer builds the server.
@@ -96,6 +99,24 @@ type options struct {
 	inviteTTL time.Duration
 	noIntro   bool
 	storeURI  func(string) string
+	shared    *Server
+	proxies   []netip.Prefix
+}
+
+// WithTrustedLoopbackProxy makes the server believe the X-Forwarded-For of
+// its loopback callers (ATRIUM_TRUSTED_PROXIES=127.0.0.1), so that a test
+// can stand for callers at many addresses.
+func WithTrustedLoopbackProxy() Option {
+	return func(o *options) {
+		o.proxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+	}
+}
+
+// SharingDatabaseWith starts the server on the database of another test
+// server, as a second Atrium instance behind a load balancer: both see the
+// same data. The other server owns the database and drops it.
+func SharingDatabaseWith(other *Server) Option {
+	return func(o *options) { o.shared = other }
 }
 
 // WithMonitor observes every command the server's driver sends.
@@ -145,6 +166,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	ctx := context.Background()
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbCounter.Add(1))
+	if o.shared != nil {
+		name = o.shared.database
+	}
 	if o.tracer != nil {
 		if o.monitor != nil {
 			t.Fatal("atriumtest: WithTracerProvider and WithMonitor both set a command monitor")
@@ -169,17 +193,20 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	h := api.New(api.Options{
 		Service:        svc,
-		Authenticator:  auth.NewAuthenticator(AdminSecret, tokens),
+		Authenticator:  auth.NewAuthenticator(AdminSecret, tokens).TrustProxies(o.proxies),
 		Log:            log,
 		Introspection:  !o.noIntro,
 		CORSOrigins:    []string{"https://app.example.com"},
 		Ready:          db.Ping,
 		TracerProvider: o.tracer,
 	})
-	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Sandbox: first.ID, Log: logs}
+	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Sandbox: first.ID, Log: logs, database: name}
 	t.Cleanup(func() {
 		s.Close()
-		_ = db.Drop(context.Background())
+		svc.Close(context.Background())
+		if o.shared == nil {
+			_ = db.Drop(context.Background())
+		}
 		db.Close(context.Background())
 	})
 	return s
@@ -210,6 +237,7 @@ func NewClient(url, token, project string) *Client {
 // of atrium/client and the fixtures, with the same credentials.
 type Client struct {
 	url, token, project string
+	forwardedFor        string
 	http                *http.Client
 	typed               graphql.Client
 }
@@ -221,12 +249,24 @@ func (c *Client) MakeRequest(ctx context.Context, req *graphql.Request, resp *gr
 	return c.typed.MakeRequest(ctx, req, resp)
 }
 
+// ForwardedFor returns a copy of the client that sends X-Forwarded-For:
+// addr, to stand for many callers behind a proxy (the test server trusts
+// the loopback proxy only with WithTrustedLoopbackProxy).
+func (c *Client) ForwardedFor(addr string) *Client {
+	cc := *c
+	cc.forwardedFor = addr
+	return &cc
+}
+
 // Response is a decoded GraphQL response.
 type Response struct {
 	Data   json.RawMessage `json:"data"`
 	Errors []GraphQLError  `json:"errors"`
 	// Raw is the answer as it came.
 	Raw []byte `json:"-"`
+	// Status and Header are the HTTP answer's.
+	Status int         `json:"-"`
+	Header http.Header `json:"-"`
 }
 
 // GraphQLError is one entry of "errors".
@@ -234,8 +274,13 @@ type GraphQLError struct {
 	Message    string `json:"message"`
 	Path       []any  `json:"path"`
 	Extensions struct {
-		Code  string `json:"code"`
-		Field string `json:"field"`
+		Code       string `json:"code"`
+		Field      string `json:"field"`
+		RetryAfter int64  `json:"retryAfter"`
+		RateLimit  *struct {
+			Limit, Remaining int
+			Reset            int64
+		} `json:"rateLimit"`
 	} `json:"extensions"`
 }
 
@@ -275,6 +320,9 @@ func (c *Client) Try(query string, vars map[string]any) (*Response, error) {
 	if c.project != "" {
 		req.Header.Set(auth.ProjectHeader, c.project)
 	}
+	if c.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", c.forwardedFor)
+	}
 	_, r, err := Send(c.http, req)
 	return r, err
 }
@@ -290,7 +338,7 @@ func Send(hc *http.Client, req *http.Request) (*http.Response, *Response, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	out := Response{Raw: raw}
+	out := Response{Raw: raw, Status: res.StatusCode, Header: res.Header}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return res, nil, fmt.Errorf("response %d is not GraphQL JSON: %s", res.StatusCode, raw)
 	}

@@ -3,6 +3,9 @@ package auth
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
 
 	"atrium/iam"
 )
@@ -11,6 +14,42 @@ import (
 type Authenticator struct {
 	operatorSecret []byte
 	tokens         *Tokens
+	proxies        []netip.Prefix
+}
+
+// TrustProxies makes a believe the X-Forwarded-For header of peers in
+// prefixes (the load balancers in front of Atrium): the client address is
+// then the right-most forwarded address that is not itself a trusted proxy.
+// Without it the client address is always the connection's peer, since
+// anyone can send the header.
+func (a *Authenticator) TrustProxies(prefixes []netip.Prefix) *Authenticator {
+	a.proxies = prefixes
+	return a
+}
+
+func (a *Authenticator) trusted(addr netip.Addr) bool {
+	return slices.ContainsFunc(a.proxies, func(p netip.Prefix) bool { return p.Contains(addr) })
+}
+
+// clientAddr is the request's client address (see TrustProxies).
+func (a *Authenticator) clientAddr(r *http.Request) string {
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	addr := peer.Addr().Unmap()
+	if !a.trusted(addr) {
+		return addr.String()
+	}
+	fwd := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(fwd) - 1; i >= 0 && a.trusted(addr); i-- {
+		next, err := netip.ParseAddr(strings.TrimSpace(fwd[i]))
+		if err != nil {
+			break
+		}
+		addr = next.Unmap()
+	}
+	return addr.String()
 }
 
 // NewAuthenticator returns an Authenticator. An empty operatorSecret turns the
@@ -26,7 +65,7 @@ var errBadCredential = iam.Errorf(iam.Unauthenticated, "the access token is inva
 // whether they need a principal, so public operations work with a stale token.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req Request
+		req := Request{ClientAddr: a.clientAddr(r)}
 		req.ProjectID, req.Err = projectFrom(r.Header)
 		if token, sent := bearer(r.Header); sent && req.Err == nil {
 			req.Principal, req.Err = a.authenticate(token)

@@ -39,6 +39,9 @@ type Principal struct {
 
 // Request is what the middleware learnt about a request.
 type Request struct {
+	// ClientAddr is the caller's IP address: the connection's peer (see
+	// Authenticator.TrustProxies for callers behind a proxy).
+	ClientAddr string
 	// Principal is nil for an anonymous request or a rejected credential.
 	Principal *Principal
 	// Err is set when a credential was sent but is not valid.

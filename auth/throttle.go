@@ -1,100 +1,110 @@
 package auth
 
 import (
-	"sync"
+	"context"
 	"time"
 
 	"atrium/iam"
 )
 
-// Throttle counts failed sign-ins per key (project and email) in a fixed
-// window and refuses further attempts once the limit is reached, until the
-// window ends. It lives in the process's memory: each Atrium instance counts
-// on its own.
+// Attempts keeps the throttle's counts: fixed windows per key, in the store,
+// so that every Atrium instance on one database counts together. Take counts
+// an attempt unless the key's window already holds limit of them; GiveBack
+// returns one; Reset ends the window (store.Attempts implements it).
+type Attempts interface {
+	Take(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (count int, expiresAt time.Time, taken bool, err error)
+	GiveBack(ctx context.Context, key string, now time.Time) error
+	Reset(ctx context.Context, key string) error
+}
+
+// Limit is how many attempts a key may make per window.
+type Limit struct {
+	Max    int
+	Window time.Duration
+}
+
+// Throttle limits password sign-ins: per account (Account failures per
+// window, forgotten on a success) and per client address (Address failures
+// per window, for an address that tries many accounts). An attempt is taken
+// before the password is checked, so parallel attempts cannot slip past the
+// limit while the hash runs; a success gives it back.
 type Throttle struct {
-	limit  int
-	window time.Duration
-	now    func() time.Time
-
-	mu      sync.Mutex
-	entries map[string]*throttleEntry
+	attempts Attempts
+	account  Limit
+	address  Limit
+	now      func() time.Time
 }
 
-type throttleEntry struct {
-	failures int
-	start    time.Time
+// NewThrottle returns a throttle keeping its counts in attempts.
+func NewThrottle(attempts Attempts, account, address Limit) *Throttle {
+	return &Throttle{attempts: attempts, account: account, address: address, now: time.Now}
 }
 
-// NewThrottle allows limit failures per window.
-func NewThrottle(limit int, window time.Duration) *Throttle {
-	return &Throttle{limit: limit, window: window, now: time.Now, entries: map[string]*throttleEntry{}}
-}
+// ErrWrongPassword is the answer of a password sign-in that failed.
+var ErrWrongPassword = iam.Errorf(iam.Unauthenticated, "wrong email or password")
 
-// Allowed reports whether another attempt for key may be made now.
-func (t *Throttle) Allowed(key string) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e, ok := t.entries[key]
-	return !ok || t.expired(e) || e.failures < t.limit
-}
-
-// Fail records a failed attempt for key.
-func (t *Throttle) Fail(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e, ok := t.entries[key]
-	if !ok || t.expired(e) {
-		if len(t.entries) >= 100_000 {
-			t.sweep()
-		}
-		e = &throttleEntry{start: t.now()}
-		t.entries[key] = e
-	}
-	e.failures++
-}
-
-// Reset forgets the failures of key (after a successful sign-in).
-func (t *Throttle) Reset(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.entries, key)
-}
-
-func (t *Throttle) expired(e *throttleEntry) bool { return t.now().Sub(e.start) >= t.window }
-
-// sweep drops finished windows so the map stays bounded by recent failures.
-func (t *Throttle) sweep() {
-	for k, e := range t.entries {
-		if t.expired(e) {
-			delete(t.entries, k)
-		}
+// tooMany is the answer once a limit is reached, with the limit to publish.
+func tooMany(what string, l Limit, expiresAt, now time.Time) error {
+	reset := max(expiresAt.Sub(now), time.Second)
+	return &iam.Error{
+		Code:       iam.RateLimited,
+		Message:    "too many failed sign-ins " + what + "; try again later",
+		RetryAfter: reset,
+		Limit:      &iam.RateLimit{Limit: l.Max, Remaining: 0, Reset: reset},
 	}
 }
-
-// The answers of a password sign-in that failed.
-var (
-	ErrWrongPassword = iam.Errorf(iam.Unauthenticated, "wrong email or password")
-	ErrTooManyTries  = iam.Errorf(iam.RateLimited, "too many failed sign-ins for this email; try again later")
-)
 
 // SignIn is the one credential check of every kind of password sign-in
-// (users, developers, a login page). find looks the account up by key and
-// returns its password hash (found false when there is no such account);
-// an unknown account and a wrong password fail the same way after the same
-// work, and repeated failures for one key are refused for a while.
-func (t *Throttle) SignIn(key, password string, find func() (hash string, found bool, err error)) error {
-	if !t.Allowed(key) {
-		return ErrTooManyTries
+// (users, developers, a login page). key names the account, clientAddr the
+// caller ("" when unknown: then only the account is limited). find looks the
+// account up and returns its password hash (found false when there is no
+// such account); an unknown account and a wrong password fail the same way
+// after the same work.
+func (t *Throttle) SignIn(ctx context.Context, key, clientAddr, password string, find func() (hash string, found bool, err error)) error {
+	now := t.now()
+	var taken []string // what to give back if the check does not happen
+	giveBack := func() {
+		for _, k := range taken {
+			_ = t.attempts.GiveBack(context.WithoutCancel(ctx), k, now)
+		}
+	}
+	if clientAddr != "" {
+		k := "address/" + clientAddr
+		_, exp, ok, err := t.attempts.Take(ctx, k, t.address.Max, t.address.Window, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return tooMany("from your address", t.address, exp, now)
+		}
+		taken = append(taken, k)
+	}
+	k := "account/" + key
+	_, exp, ok, err := t.attempts.Take(ctx, k, t.account.Max, t.account.Window, now)
+	if err != nil || !ok {
+		giveBack()
+		if err != nil {
+			return err
+		}
+		return tooMany("for this account", t.account, exp, now)
 	}
 	hash, found, err := find()
 	if err != nil {
+		taken = append(taken, k)
+		giveBack()
 		return err
 	}
 	// CheckPassword does the full work even without a hash.
-	if !CheckPassword(password, hash) || !found {
-		t.Fail(key)
+	match, err := CheckPassword(ctx, password, hash)
+	if err != nil {
+		taken = append(taken, k)
+		giveBack()
+		return err
+	}
+	if !match || !found {
 		return ErrWrongPassword
 	}
-	t.Reset(key)
+	giveBack()
+	_ = t.attempts.Reset(context.WithoutCancel(ctx), k) // a stale count only delays the next failure's refusal
 	return nil
 }

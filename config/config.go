@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -32,6 +33,10 @@ type Config struct {
 	InviteTTL     time.Duration // ATRIUM_INVITE_TTL: lifetime of invitation links
 	SMTPURL       string        // ATRIUM_SMTP_URL: smtp://user:pass@host:587; empty turns mail off
 	MailFrom      string        // ATRIUM_MAIL_FROM: sender of Atrium's emails
+	// TrustedProxies (ATRIUM_TRUSTED_PROXIES: comma-separated addresses or
+	// CIDR prefixes) are the peers whose X-Forwarded-For Atrium believes;
+	// none by default.
+	TrustedProxies []netip.Prefix
 }
 
 // Embedded reports whether Atrium runs on its embedded engine.
@@ -73,6 +78,14 @@ func Load(getenv func(string) string) (Config, error) {
 		var err error
 		c.CORSOrigins[i], err = iam.NormalOrigin(o)
 		r.check("ATRIUM_CORS_ORIGINS", err)
+	}
+	for _, p := range r.list("ATRIUM_TRUSTED_PROXIES") {
+		prefix, err := netip.ParsePrefix(p)
+		if addr, aerr := netip.ParseAddr(p); aerr == nil {
+			prefix, err = addr.Unmap().Prefix(addr.Unmap().BitLen())
+		}
+		r.check("ATRIUM_TRUSTED_PROXIES", err)
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
 	}
 	c.PublicURL = strings.TrimRight(r.str("ATRIUM_PUBLIC_URL", defaultPublicURL(c.Addr)), "/")
 	r.check("ATRIUM_PUBLIC_URL", validURL(c.PublicURL, "http", "https"))

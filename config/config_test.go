@@ -200,3 +200,27 @@ func TestCORSOriginsAreUsableAsConfigured(t *testing.T) {
 		}
 	}
 }
+
+// No proxy is trusted by default; addresses and prefixes are accepted,
+// anything else names the variable.
+func TestTrustedProxies(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(env(nil))
+	if err != nil || len(c.TrustedProxies) != 0 {
+		t.Fatalf("default: %v, %v", c.TrustedProxies, err)
+	}
+	c, err = config.Load(env(map[string]string{"ATRIUM_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1,::1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.TrustedProxies {
+		got = append(got, p.String())
+	}
+	if want := []string{"10.0.0.0/8", "192.0.2.1/32", "::1/128"}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if _, err := config.Load(env(map[string]string{"ATRIUM_TRUSTED_PROXIES": "proxy.internal"})); err == nil || !strings.Contains(err.Error(), "ATRIUM_TRUSTED_PROXIES") {
+		t.Fatalf("a host name: %v", err)
+	}
+}

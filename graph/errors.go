@@ -53,6 +53,7 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if e.Field != "" {
 			gerr.Extensions["field"] = e.Field
 		}
+		publishLimit(ctx, e, gerr)
 		return gerr
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // Code is one of the closed set of error codes a client can see.
@@ -58,6 +60,25 @@ type Error struct {
 	Code    Code
 	Message string
 	Field   string
+	// RetryAfter, when set, is how long the client should wait before
+	// trying again (RATE_LIMITED, UNAVAILABLE); Limit, when set, is the limit
+	// the request hit. Every transport publishes both: HTTP as Retry-After
+	// and RateLimit-* headers, GraphQL also in the error's extensions.
+	RetryAfter time.Duration
+	Limit      *RateLimit
+}
+
+// RateLimit is a limit as clients are told of it: Limit attempts per
+// window, Remaining of them left, and the window ends after Reset.
+type RateLimit struct {
+	Limit     int
+	Remaining int
+	Reset     time.Duration
+}
+
+// Seconds rounds d up to whole seconds, as headers count them.
+func Seconds(d time.Duration) int64 {
+	return int64((d + time.Second - 1) / time.Second)
 }
 
 func (e *Error) Error() string {
@@ -100,4 +121,21 @@ func ErrorCode(err error) Code {
 		return e.Code
 	}
 	return Internal
+}
+
+// HTTPHeaders are the headers an HTTP answer carrying e adds: Retry-After
+// (seconds) and, for a limit, RateLimit-Limit, RateLimit-Remaining and
+// RateLimit-Reset (seconds until the window ends), as Auth0 and the IETF
+// draft name them. Empty for an error without either.
+func (e *Error) HTTPHeaders() http.Header {
+	h := http.Header{}
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(Seconds(e.RetryAfter), 10))
+	}
+	if l := e.Limit; l != nil {
+		h.Set("RateLimit-Limit", strconv.Itoa(l.Limit))
+		h.Set("RateLimit-Remaining", strconv.Itoa(l.Remaining))
+		h.Set("RateLimit-Reset", strconv.FormatInt(Seconds(l.Reset), 10))
+	}
+	return h
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"atrium/iam"
 	"atrium/store"
@@ -24,6 +25,11 @@ func (s *Service) AuditEvents(ctx context.Context, first *int64, after string, f
 	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
 		return nil, iam.Invalid("filter.since", "must be before filter.until")
 	}
+	// Read the trail this instance's earlier requests left, even the
+	// events still queued.
+	flushCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	s.flushAudit(flushCtx)
+	cancel()
 	page := &AuditPage{}
 	page.Events, page.Cursors, page.HasNextPage, err = listPage(first, after, true, func(p store.Page) ([]iam.AuditEvent, []string, error) {
 		return sc.tenant.ListAuditEvents(ctx, f, p)

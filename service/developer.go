@@ -238,7 +238,7 @@ func (s *Service) SignInDeveloper(ctx context.Context, email, password string) (
 		return nil, err
 	}
 	var dev *iam.Developer
-	err = s.throttle.SignIn("developer/"+email, password, func() (string, bool, error) {
+	err = s.throttle.SignIn(ctx, "developer/"+email, clientAddr(ctx), password, func() (string, bool, error) {
 		var err error
 		if dev, err = s.db.Developers().ByEmail(ctx, email); err != nil {
 			return "", false, ignoreNotFound(err)

@@ -348,7 +348,10 @@ func (s *Service) AcceptInvitation(ctx context.Context, ticket, password string)
 	if err := checkPassword("input.password", password, inv.Email); err != nil {
 		return nil, err
 	}
-	hash := auth.HashPassword(password)
+	hash, err := auth.HashPassword(ctx, password)
+	if err != nil {
+		return nil, err
+	}
 	if inv.User != nil {
 		inv.User, err = s.db.AcceptUserInvitation(ctx, inv.hash, hash, s.now())
 	} else {

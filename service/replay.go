@@ -13,7 +13,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"sync/atomic"
 	"time"
 
 	"atrium/auth"
@@ -26,7 +25,6 @@ import (
 const (
 	ReplayTTL     = 10 * time.Minute
 	MaxReplayBody = 64 << 10
-	sweepEvery    = time.Minute
 )
 
 // Answer is a transport's answer to a request, as remembered.
@@ -34,9 +32,6 @@ type Answer struct {
 	Status int
 	Body   []byte
 }
-
-// lastSweep is when expired answers were last removed (Unix seconds).
-var lastSweep atomic.Int64
 
 // Once runs do unless the same caller already made a request with this id
 // in the project in scope: then it returns that request's answer and true.
@@ -57,7 +52,6 @@ func (s *Service) Once(ctx context.Context, requestID, fingerprint string, do fu
 	if project == "" {
 		return do(), false, nil
 	}
-	s.sweepReplays(ctx)
 	caller := string(p.Kind) + ":" + p.ID + "/" + requestID
 	sum := sha256.Sum256([]byte(caller))
 	key := hex.EncodeToString(sum[:])
@@ -97,15 +91,4 @@ func (s *Service) Once(ctx context.Context, requestID, fingerprint string, do fu
 		s.log.WarnContext(ctx, "request answer not remembered", "error", err.Error())
 	}
 	return a, false, nil
-}
-
-// sweepReplays removes expired answers, at most once a minute.
-func (s *Service) sweepReplays(ctx context.Context) {
-	last, now := lastSweep.Load(), s.now().Unix()
-	if now-last < int64(sweepEvery/time.Second) || !lastSweep.CompareAndSwap(last, now) {
-		return
-	}
-	if _, err := s.db.SweepReplays(ctx); err != nil {
-		s.log.WarnContext(ctx, "sweeping remembered answers", "error", err.Error())
-	}
 }

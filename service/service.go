@@ -43,6 +43,7 @@ type Service struct {
 	tokens   *auth.Tokens
 	mailer   Mailer
 	throttle *auth.Throttle
+	bg       *background
 	origins  *originCache
 	// publicURL is the base of the links Atrium hands out.
 	publicURL string
@@ -70,13 +71,26 @@ func New(db *store.DB, log *slog.Logger, o Options) *Service {
 		now:       func() time.Time { return time.Now().UTC() },
 		tokens:    o.Tokens,
 		mailer:    o.Mailer,
-		throttle:  auth.NewThrottle(5, 15*time.Minute),
+		throttle:  auth.NewThrottle(db.Attempts(), accountLimit, addressLimit),
 		publicURL: strings.TrimRight(o.PublicURL, "/"),
 		inviteTTL: o.InviteTTL,
 	}
 	s.origins = newOriginCache(db, log)
+	s.startBackground()
 	return s
 }
+
+// The sign-in throttle's limits: failed password checks per account (a
+// project's user, or a developer) and per client address, each in a fixed
+// window. An address may fail more often than an account, as several people
+// may share it.
+var (
+	accountLimit = auth.Limit{Max: 5, Window: 15 * time.Minute}
+	addressLimit = auth.Limit{Max: 20, Window: 15 * time.Minute}
+)
+
+// clientAddr is the address of the caller, as the transport determined it.
+func clientAddr(ctx context.Context) string { return auth.FromContext(ctx).ClientAddr }
 
 // Optional is an input field that may be absent (Set false), or present with
 // a value; for nullable fields Value is a pointer and nil means an explicit

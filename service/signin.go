@@ -53,7 +53,7 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	t := s.db.Tenant(app.ProjectID)
 	op.inProject(app.ProjectID)
 	var u *iam.User
-	err = s.throttle.SignIn(app.ProjectID+"/"+email, password, func() (string, bool, error) {
+	err = s.throttle.SignIn(ctx, app.ProjectID+"/"+email, clientAddr(ctx), password, func() (string, bool, error) {
 		var err error
 		if u, err = t.UserByEmail(ctx, email); err != nil {
 			return "", false, ignoreNotFound(err)
@@ -134,10 +134,14 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (_ *Session, err e
 	if err != nil {
 		return nil, err
 	}
+	hash, err := auth.HashPassword(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
 	u := &iam.User{
 		ID: uuid.NewString(), Name: email, Email: email, AuthenticationMethod: "email",
 		RoleIDs: []string{p.DefaultPatientRoleID}, Status: iam.Active,
-		ApplicationID: app.ID, PasswordHash: auth.HashPassword(in.Password),
+		ApplicationID: app.ID, PasswordHash: hash,
 	}
 	// An anonymous caller learns only that the email is taken, nothing of
 	// the account.

@@ -156,7 +156,7 @@ func (o *op) end(errp *error) {
 	e.Outcome = outcome(*errp)
 	for _, p := range o.projects {
 		e.ProjectID = p
-		o.s.record(o.ctx, e)
+		o.s.record(o.ctx, o.uc, e)
 	}
 }
 
@@ -202,15 +202,24 @@ func outcome(err error) string {
 	}
 }
 
-// record writes an audit event in its project. It never fails the operation
-// it records: a failed write is logged and counted.
-func (s *Service) record(ctx context.Context, e iam.AuditEvent) {
+// record writes an audit event in its project, for a use case that checks
+// a credential off the answer path (background.go). It never fails the
+// operation it records: a failed write is logged and counted.
+func (s *Service) record(ctx context.Context, uc *UseCase, e iam.AuditEvent) {
 	e.ID = uuid.NewString()
 	e.Time = s.now().Truncate(time.Millisecond)
 	e.RequestID = requestid.From(ctx)
 	if e.Fields == nil {
 		e.Fields = []string{}
 	}
+	if uc.ChecksCredential {
+		s.recordLater(ctx, e)
+		return
+	}
+	s.insertEvent(ctx, e)
+}
+
+func (s *Service) insertEvent(ctx context.Context, e iam.AuditEvent) {
 	if err := s.db.Tenant(e.ProjectID).AuditEvents().Insert(context.WithoutCancel(ctx), &e); err != nil {
 		auditFailures.Inc()
 		s.log.ErrorContext(ctx, "audit event not written", "action", e.Action, "error", err.Error())

@@ -35,6 +35,10 @@ type UseCase struct {
 	Fields []string
 	// HTTP is the endpoint, other than /graphql, that serves the use case.
 	HTTP string
+	// ChecksCredential marks the use cases that check or set a password
+	// (an argon2id hash each): a GraphQL request may hold one of them, and
+	// their audit events are written off the answer path.
+	ChecksCredential bool
 }
 
 // Grant is an action on a resource, e.g. IAM:GetRole on IAM:Role:<id>.
@@ -104,9 +108,9 @@ var (
 	ucInviteUsers      = useCase(UseCase{Name: "inviteUsers", Action: "App:CreateUser", Resource: "App:User", Kinds: anyone, Target: "User"})
 	ucResendInvitation = useCase(UseCase{Name: "resendInvitation", Action: "App:CreateUser", Resource: "App:User", Kinds: anyone, Target: "User"})
 	ucOpenInvitation   = useCase(UseCase{Name: "openInvitation", HTTP: "GET " + InvitationPath})
-	ucAcceptInvitation = useCase(UseCase{Name: "acceptInvitation", Action: "App:AcceptInvitation", Target: "User", Fields: []string{"password", "ticket"}, HTTP: "POST " + InvitationPath})
-	ucSignIn           = useCase(UseCase{Name: "signIn", Action: "App:SignIn", Target: "User", Fields: []string{"applicationId", "email", "password"}})
-	ucSignUp           = useCase(UseCase{Name: "signUp", Action: "App:SignUp", Target: "User", Fields: []string{"applicationId", "email", "password"}})
+	ucAcceptInvitation = useCase(UseCase{Name: "acceptInvitation", Action: "App:AcceptInvitation", Target: "User", Fields: []string{"password", "ticket"}, HTTP: "POST " + InvitationPath, ChecksCredential: true})
+	ucSignIn           = useCase(UseCase{Name: "signIn", Action: "App:SignIn", Target: "User", Fields: []string{"applicationId", "email", "password"}, ChecksCredential: true})
+	ucSignUp           = useCase(UseCase{Name: "signUp", Action: "App:SignUp", Target: "User", Fields: []string{"applicationId", "email", "password"}, ChecksCredential: true})
 	ucUpdateUser       = useCase(UseCase{Name: "updateUser", Action: "App:UpdateUser", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
 	ucDeleteUser       = useCase(UseCase{Name: "deleteUser", Action: "App:DeleteUser", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
 	ucDisableUser      = useCase(UseCase{Name: "disableUser", Action: "App:UpdateUser", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
@@ -119,7 +123,7 @@ var (
 	ucUpdateDeveloper = useCase(UseCase{Name: "updateDeveloper", Action: "IAM:UpdateDeveloper", Resource: "IAM:Developer", ID: "input.id", Kinds: anyone, Target: "Developer"})
 	ucRemoveDeveloper = useCase(UseCase{Name: "removeDeveloper", Action: "IAM:RemoveDeveloper", Resource: "IAM:Developer", ID: "input.id", Kinds: anyone, Target: "Developer"})
 	// A developer's sign-in is recorded in every project it belongs to.
-	ucSignInDeveloper = useCase(UseCase{Name: "signInDeveloper", Action: "IAM:SignInDeveloper", Target: "Developer", Fields: []string{"email", "password"}})
+	ucSignInDeveloper = useCase(UseCase{Name: "signInDeveloper", Action: "IAM:SignInDeveloper", Target: "Developer", Fields: []string{"email", "password"}, ChecksCredential: true})
 
 	// Machine clients.
 	ucM2MClient             = useCase(UseCase{Name: "m2mClient", Action: "App:GetM2MClient", Resource: "IAM:M2MClient", ID: "id", Kinds: anyone})

@@ -136,6 +136,7 @@ func calls() []call {
 // own, and why.
 var notUseCases = map[string]string{
 	"Bootstrap":      "run once at start-up, before anyone can call",
+	"Close":          "run once at shutdown, to drain the work done off the answer path",
 	"OriginAllowed":  "the CORS decision, taken before any use case",
 	"WithLoaders":    "gives a request its batch loaders",
 	"ProjectRole":    "a part of a project some use case has already returned",

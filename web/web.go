@@ -69,7 +69,8 @@ type page struct {
 	Error, Invalid                                     string
 	Done                                               bool
 	status                                             int
-	err                                                error // what stopped it, for the log
+	headers                                            http.Header // Retry-After and the like
+	err                                                error       // what stopped it, for the log
 }
 
 // pageFor builds the page for an invitation, or for the error that stopped
@@ -90,7 +91,7 @@ func pageFor(inv *service.Invitation, ticket string, err error) page {
 		return p
 	}
 	e, _ := iam.Public(err)
-	p.status, p.err = e.Code.HTTPStatus(), err
+	p.status, p.err, p.headers = e.Code.HTTPStatus(), err, e.HTTPHeaders()
 	switch e.Code {
 	case iam.NotFound:
 		p.Title, p.Invalid = "Invitation link not valid", "This invitation link is not valid: it may have expired, been used already, or been replaced by a newer one."
@@ -105,6 +106,9 @@ func pageFor(inv *service.Invitation, ticket string, err error) page {
 func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, p page) {
 	if p.status >= http.StatusInternalServerError {
 		log.ErrorContext(r.Context(), "invitation page", "error", p.err.Error())
+	}
+	for k, v := range p.headers {
+		w.Header()[k] = v
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(p.status)
