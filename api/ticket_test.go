@@ -18,6 +18,14 @@ func tryAccept(t *testing.T, s *atriumtest.Server, ticket, password string) *atr
 	return s.Client("", "").Do(t, acceptMutation, map[string]any{"t": ticket, "p": password})
 }
 
+// wantRefused checks that an acceptance was refused with code.
+func wantRefused(t *testing.T, r *atriumtest.Response, code string) {
+	t.Helper()
+	if r.Code() != code {
+		t.Fatalf("acceptance: code %q (%s), want %s", r.Code(), r.Raw, code)
+	}
+}
+
 func TestTicketShape(t *testing.T) {
 	t.Parallel()
 	v := newIvSetup(t)
@@ -202,14 +210,14 @@ func TestTicketNeverLogged(t *testing.T) {
 	v := newIvSetup(t)
 	inv := invite(t, v.op, v.app, v.role, "quiet@example.com")
 	tickets := []string{inv.Ticket}
-	tryAccept(t, v.s, inv.Ticket, "short") // refused: policy
+	wantRefused(t, tryAccept(t, v.s, inv.Ticket, "short"), "BAD_USER_INPUT") // the password policy
 	var out struct {
 		ResendInvitation struct{ InvitationURL string }
 	}
 	v.op.MustDo(t, `mutation($id: ID!) { resendInvitation(input: {userId: $id}) { invitationUrl } }`, map[string]any{"id": inv.UserID}, &out)
 	fresh := atriumtest.Ticket(t, out.ResendInvitation.InvitationURL)
 	tickets = append(tickets, fresh)
-	tryAccept(t, v.s, inv.Ticket, "superseded-password") // refused: superseded
+	wantRefused(t, tryAccept(t, v.s, inv.Ticket, "superseded-password"), "NOT_FOUND") // superseded
 	// The page, over HTTP, with the ticket in the query.
 	res, err := v.s.Server.Client().Get(v.s.URL + "/invitation?ticket=" + url.QueryEscape(fresh))
 	if err != nil {
@@ -220,7 +228,7 @@ func TestTicketNeverLogged(t *testing.T) {
 		t.Fatalf("invitation page: %d", res.StatusCode)
 	}
 	v.s.Client("", "").MustDo(t, acceptMutation, map[string]any{"t": fresh, "p": "quiet-password"}, nil)
-	tryAccept(t, v.s, fresh, "quiet-password") // refused: used
+	wantRefused(t, tryAccept(t, v.s, fresh, "quiet-password"), "NOT_FOUND") // used
 
 	logs := v.s.Log.String()
 	if !strings.Contains(logs, "/invitation") || !strings.Contains(logs, "/graphql") {
