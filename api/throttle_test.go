@@ -273,3 +273,31 @@ func median(ds []time.Duration) time.Duration {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
 }
+
+// Developers' sign-ins are throttled like users': five wrong passwords for
+// one developer, and the sixth attempt is refused before its password is
+// checked, the right password included, while another developer signs in.
+func TestSignInDeveloperIsThrottled(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	op := s.Operator(s.Sandbox)
+	dev := s.SignedInDeveloper(t, op, client.InviteDeveloperInput{Email: "locked@example.com", AccessPolicy: atriumtest.FullAccess()}, testPassword)
+	other := s.SignedInDeveloper(t, op, client.InviteDeveloperInput{Email: "free@example.com", AccessPolicy: atriumtest.FullAccess()}, testPassword)
+	const mutation = `mutation($e: String!, $p: String!) { signInDeveloper(input: {email: $e, password: $p}) { accessToken } }`
+	anon := s.Client("", "")
+	for i := range 5 {
+		if r := anon.Do(t, mutation, map[string]any{"e": dev.Email, "p": "wrong-password-" + strconv.Itoa(i)}); r.Code() != "UNAUTHENTICATED" {
+			t.Fatalf("wrong password %d: %q, want UNAUTHENTICATED", i+1, r.Code())
+		}
+	}
+	r := anon.Do(t, mutation, map[string]any{"e": dev.Email, "p": testPassword})
+	if r.Code() != "RATE_LIMITED" {
+		t.Fatalf("the right password after 5 wrong ones: %q, want RATE_LIMITED", r.Code())
+	}
+	if r.Errors[0].Extensions.RetryAfter <= 0 {
+		t.Errorf("RATE_LIMITED without retryAfter: %s", r.Raw)
+	}
+	if s.SignInDeveloper(t, other.Email, testPassword) == "" {
+		t.Fatal("another developer cannot sign in")
+	}
+}
