@@ -97,6 +97,7 @@ type options struct {
 	monitor   *event.CommandMonitor
 	mailer    service.Mailer
 	inviteTTL time.Duration
+	clock     *Clock
 	noIntro   bool
 	storeURI  func(string) string
 	shared    *Server
@@ -186,7 +187,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	logs := &LogBuffer{}
 	log := slog.New(requestid.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	tokens := auth.NewTokens([]byte("test-signing-key-0123456789abcdef"), time.Hour)
-	svc := service.New(db, log, service.Options{Tokens: tokens, Mailer: o.mailer, PublicURL: "http://atrium.test", InviteTTL: o.inviteTTL})
+	svc := service.New(db, log, service.Options{Tokens: tokens, Mailer: o.mailer, PublicURL: "http://atrium.test", InviteTTL: o.inviteTTL, Clock: o.clock.now()})
 	first, _, err := svc.Bootstrap(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -266,7 +266,23 @@ type Invitation struct {
 	projectID  string
 }
 
-var errBadTicket = iam.Errorf(iam.NotFound, "this invitation link is not valid: it may have expired, been used already, or been replaced by a newer one")
+var errBadTicket = iam.Errorf(iam.NotFound, "this invitation link is not valid: it may have been used already, or replaced by a newer one")
+
+// errExpiredTicket is the answer to a ticket whose time is up; only its
+// holder can ask, so saying so reveals nothing to anyone else.
+var errExpiredTicket = iam.Errorf(iam.NotFound, "this invitation link has expired: ask the person who invited you for a new one")
+
+// ticketError is the answer to a failed look-up or use of a ticket: expired,
+// not valid (unknown, used or replaced), or the store's own error.
+func ticketError(err error) error {
+	switch {
+	case errors.Is(err, store.ErrExpired):
+		return errExpiredTicket
+	case errors.Is(err, store.ErrNotFound):
+		return errBadTicket
+	}
+	return err
+}
 
 // OpenInvitation looks an invitation ticket up without using it.
 func (s *Service) OpenInvitation(ctx context.Context, ticket string) (_ *Invitation, err error) {
@@ -287,8 +303,8 @@ func (s *Service) openInvitation(ctx context.Context, ticket string) (*Invitatio
 			return s.developerInvitation(ctx, inv, m)
 		}
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errBadTicket
+	if err := ticketError(err); err != nil {
+		return nil, err
 	}
 	if err != nil {
 		return nil, err
@@ -357,10 +373,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, ticket, password string)
 	} else {
 		inv.Membership, err = s.db.AcceptDeveloperInvitation(ctx, inv.hash, hash, s.now())
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errBadTicket
-	}
-	if err != nil {
+	if err := ticketError(err); err != nil {
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "invitation accepted", "email_domain", domainOf(inv.Email))

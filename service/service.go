@@ -61,6 +61,9 @@ type Options struct {
 	Mailer    Mailer
 	PublicURL string
 	InviteTTL time.Duration
+	// Clock tells the time of the domain's rules (ticket expiry, throttle
+	// windows); nil is the system clock. Tests move it instead of sleeping.
+	Clock func() time.Time
 }
 
 // New returns a Service over db.
@@ -74,6 +77,9 @@ func New(db *store.DB, log *slog.Logger, o Options) *Service {
 		throttle:  auth.NewThrottle(db.Attempts(), accountLimit, addressLimit),
 		publicURL: strings.TrimRight(o.PublicURL, "/"),
 		inviteTTL: o.InviteTTL,
+	}
+	if o.Clock != nil {
+		s.now = func() time.Time { return o.Clock().UTC() }
 	}
 	s.origins = newOriginCache(db, log)
 	s.startBackground()

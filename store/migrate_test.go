@@ -233,7 +233,32 @@ func TestClientIDUniqueAcrossProjectsUnderRace(t *testing.T) {
 	if got, err := db.UserByInvitation(ctx, "new", time.Now()); err != nil || got.ID != "u1" {
 		t.Fatalf("the new ticket: %+v %v", got, err)
 	}
-	if _, err := db.UserByInvitation(ctx, "new", time.Now().Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("an expired ticket: %v", err)
+	if _, err := db.UserByInvitation(ctx, "new", time.Now().Add(2*time.Hour)); !errors.Is(err, store.ErrExpired) {
+		t.Fatalf("an expired ticket: %v, want ErrExpired", err)
+	}
+}
+
+// In the shared layout (MongoDB's) a ticket is found by its index: one past
+// its time is ErrExpired too, and an unknown one ErrNotFound.
+func TestExpiredTicketInTheSharedLayout(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.OpenShared(ctx, store.Options{Database: "atrium", DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	u := iam.User{ID: "u1", Name: "u", Email: "u@example.com", RoleIDs: []string{}, Status: iam.Invited,
+		Invitation: &iam.Ticket{Hash: "h1", ExpiresAt: time.Now().Add(time.Hour)}}
+	if err := db.Tenant("p1").Users().Insert(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.UserByInvitation(ctx, "h1", time.Now()); err != nil || got.ID != "u1" {
+		t.Fatalf("an open ticket: %+v %v", got, err)
+	}
+	if _, err := db.UserByInvitation(ctx, "h1", time.Now().Add(2*time.Hour)); !errors.Is(err, store.ErrExpired) {
+		t.Fatalf("an expired ticket: %v, want ErrExpired", err)
+	}
+	if _, err := db.UserByInvitation(ctx, "nope", time.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an unknown ticket: %v, want ErrNotFound", err)
 	}
 }

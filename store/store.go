@@ -26,6 +26,8 @@ var (
 	ErrNotFound  = errors.New("store: document not found")
 	ErrDuplicate = errors.New("store: duplicate key")
 	ErrStale     = errors.New("store: stale version")
+	// ErrExpired is a ticket that exists but whose time is up.
+	ErrExpired = errors.New("store: expired")
 )
 
 // Options say where the data lives.

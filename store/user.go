@@ -99,6 +99,7 @@ func (d *DB) byInvitation(ctx context.Context, kind, hash string, now time.Time,
 // ticketHolder finds the document of kind holding an open invitation
 // ticket, and the collection it is in: through the directory when the
 // documents of kind are kept per project, else by the ticket's index.
+// A ticket still held but past its time is ErrExpired.
 func (d *DB) ticketHolder(ctx context.Context, kind, hash string, now time.Time) (*mongo.Collection, bson.Raw, error) {
 	if d.split && directed[kind] != nil {
 		s, raw, err := d.lookup(ctx, kind, hash)
@@ -106,13 +107,17 @@ func (d *DB) ticketHolder(ctx context.Context, kind, hash string, now time.Time)
 			return nil, nil, err
 		}
 		if exp, ok := raw.Lookup("invitation", "expiresAt").TimeOK(); !ok || !exp.After(now) {
-			return nil, nil, ErrNotFound
+			return nil, nil, ErrExpired
 		}
 		return s.c, raw, nil
 	}
 	c := d.db.Collection(kind)
 	raw, err := c.FindOne(ctx, invitationFilter(hash, now)).Raw()
 	if errors.Is(err, mongo.ErrNoDocuments) {
+		// Held, but past its time, or not held at all?
+		if err := c.FindOne(ctx, bson.D{{Key: "invitation.hash", Value: hash}}).Err(); err == nil {
+			return nil, nil, ErrExpired
+		}
 		return nil, nil, ErrNotFound
 	}
 	return c, raw, err

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"atrium/iam"
 	"atrium/service"
@@ -94,7 +95,9 @@ func pageFor(inv *service.Invitation, ticket string, err error) page {
 	p.status, p.err, p.headers = e.Code.HTTPStatus(), err, e.HTTPHeaders()
 	switch e.Code {
 	case iam.NotFound:
-		p.Title, p.Invalid = "Invitation link not valid", "This invitation link is not valid: it may have expired, been used already, or been replaced by a newer one."
+		// The domain says which: expired, or not valid (unknown, used or
+		// replaced).
+		p.Title, p.Invalid = "Invitation link not valid", sentence(e.Message)
 	case iam.BadUserInput:
 		p.Error = e.Message
 	default:
@@ -127,4 +130,13 @@ func secure(w http.ResponseWriter) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+}
+
+// sentence turns a domain message ("this link has expired: …") into a
+// sentence for the page.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }
