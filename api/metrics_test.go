@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"atrium/atriumtest"
+	"atrium/client"
 	"atrium/mail"
 )
 
@@ -164,6 +165,38 @@ func TestMetricsAfterRealRequests(t *testing.T) {
 		}
 		if !strings.HasPrefix(labels["go_version"], "go1.") || labels["version"] == "" || labels["revision"] == "" {
 			t.Errorf("atrium_build_info labels: %v", labels)
+		}
+	}
+}
+
+// Every password sign-in is counted by outcome: a success, a wrong
+// password, and the throttle's refusal once an account has failed five
+// times (counters are process-wide, so the test reads how much each grew).
+func TestSignInMetrics(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	op := s.Operator(s.Sandbox)
+	app := createApplication(t, op, "Metered")
+	email := "metered@example.com"
+	s.SignedInUser(t, op, client.InviteUserInput{ApplicationId: app, Email: &email, AccessPolicy: atriumtest.FullAccess()}, testPassword)
+	count := func(outcome string) float64 {
+		v, _ := sample(scrape(t, s), "atrium_signins_total", "outcome", outcome)
+		return v
+	}
+	before := map[string]float64{}
+	for _, o := range []string{"ok", "wrong_credentials", "throttled_account"} {
+		before[o] = count(o)
+	}
+	s.SignIn(t, app, email, testPassword)
+	for range 5 {
+		signInResponse(t, s, app, email, "a-wrong-password")
+	}
+	if r := signInResponse(t, s, app, email, "a-wrong-password"); r.Code() != "RATE_LIMITED" {
+		t.Fatalf("sixth wrong password: %q", r.Code())
+	}
+	for o, grew := range map[string]float64{"ok": 1, "wrong_credentials": 5, "throttled_account": 1} {
+		if got := count(o) - before[o]; got < grew {
+			t.Errorf("atrium_signins_total{outcome=%q} grew by %v, want at least %v", o, got, grew)
 		}
 	}
 }

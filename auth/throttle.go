@@ -61,6 +61,8 @@ func tooMany(what string, l Limit, expiresAt, now time.Time) error {
 // such account); an unknown account and a wrong password fail the same way
 // after the same work.
 func (t *Throttle) SignIn(ctx context.Context, key, clientAddr, password string, find func() (hash string, found bool, err error)) error {
+	outcome := "error" // atrium_signins_total's label, set before each answer
+	defer func() { signInsTotal.WithLabelValues(outcome).Inc() }()
 	now := t.now()
 	var taken []string // what to give back if the check does not happen
 	giveBack := func() {
@@ -75,6 +77,7 @@ func (t *Throttle) SignIn(ctx context.Context, key, clientAddr, password string,
 			return err
 		}
 		if !ok {
+			outcome = "throttled_address"
 			return tooMany("from your address", t.address, exp, now)
 		}
 		taken = append(taken, k)
@@ -86,6 +89,7 @@ func (t *Throttle) SignIn(ctx context.Context, key, clientAddr, password string,
 		if err != nil {
 			return err
 		}
+		outcome = "throttled_account"
 		return tooMany("for this account", t.account, exp, now)
 	}
 	hash, found, err := find()
@@ -102,8 +106,10 @@ func (t *Throttle) SignIn(ctx context.Context, key, clientAddr, password string,
 		return err
 	}
 	if !match || !found {
+		outcome = "wrong_credentials"
 		return ErrWrongPassword
 	}
+	outcome = "ok"
 	giveBack()
 	_ = t.attempts.Reset(context.WithoutCancel(ctx), k) // a stale count only delays the next failure's refusal
 	return nil
