@@ -239,3 +239,15 @@ func collKind(name string) string {
 	kind, _, _ := strings.Cut(name, ".")
 	return kind
 }
+
+// activeUser creates an application in s's sandbox and a user of it, with
+// email, who has accepted its invitation with testPassword but not signed
+// in yet; it returns the application's id.
+func activeUser(t testing.TB, s *atriumtest.Server, email string) string {
+	t.Helper()
+	op := s.Operator(s.Sandbox)
+	app := createApplication(t, op, "Portal")
+	inv := invite(t, op, app, createRole(t, op, "Staff"), email)
+	s.Accept(t, inv.Ticket, testPassword)
+	return app
+}

@@ -164,10 +164,7 @@ func TestSignInThrottlesRepeatedFailures(t *testing.T) {
 func TestSignInSuccessResetsThrottle(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
-	op := s.Operator(s.Sandbox)
-	app := createApplication(t, op, "Portal")
-	inv := invite(t, op, app, createRole(t, op, "Staff"), "forgetful@example.com")
-	s.Accept(t, inv.Ticket, testPassword)
+	app := activeUser(t, s, "forgetful@example.com")
 	for round := range 2 {
 		for i := range 4 {
 			if r := signInResponse(t, s, app, "forgetful@example.com", "wrong-password"); r.Code() != "UNAUTHENTICATED" {

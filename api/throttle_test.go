@@ -68,10 +68,7 @@ func thWantLimit(t *testing.T, r *atriumtest.Response, limit int) {
 func TestParallelWrongPasswordsReachTheCheckAtMostFiveTimes(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
-	op := s.Operator(s.Sandbox)
-	app := createApplication(t, op, "Portal")
-	inv := invite(t, op, app, createRole(t, op, "Staff"), "victim@example.com")
-	s.Accept(t, inv.Ticket, testPassword)
+	app := activeUser(t, s, "victim@example.com")
 
 	rs := thParallel(30, func(i int) *atriumtest.Response {
 		return signInResponse(t, s, app, "victim@example.com", fmt.Sprintf("wrong-password-%d", i))
