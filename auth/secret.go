@@ -21,28 +21,67 @@ func NewSecret() string {
 // LoadOrCreateSecret reads a secret kept in a file, creating the file (mode
 // 0600, in a 0700 directory) with a new random secret when it does not exist.
 // created tells the caller whether this run made it.
+//
+// The file appears whole or not at all: the secret is written and synced to
+// a temporary file that is then linked into place, so a crash can never leave
+// an empty secret file behind, and when two callers race the loser reads the
+// winner's secret.
 func LoadOrCreateSecret(path string) (secret string, created bool, err error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		if s := strings.TrimSpace(string(b)); s != "" {
-			return s, false, nil
-		}
-		return "", false, fmt.Errorf("secret file %s is empty", path)
-	}
+	secret, err = readSecret(path)
 	if !errors.Is(err, fs.ErrNotExist) {
+		return secret, false, err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", false, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", false, err
-	}
-	secret = NewSecret()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
 	if err != nil {
 		return "", false, err
 	}
-	if _, err := f.WriteString(secret + "\n"); err != nil {
-		f.Close()
+	defer os.Remove(tmp.Name())
+	secret = NewSecret()
+	_, err = tmp.WriteString(secret + "\n")
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return "", false, err
 	}
-	return secret, true, f.Close()
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		s, err := readSecret(path)
+		return s, false, err
+	} else if err != nil {
+		return "", false, err
+	}
+	return secret, true, syncDir(dir)
+}
+
+// readSecret returns the trimmed content of a secret file; an empty one is
+// an error, never replaced, since someone put it there.
+func readSecret(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	if s := strings.TrimSpace(string(b)); s != "" {
+		return s, nil
+	}
+	return "", fmt.Errorf("secret file %s is empty", path)
+}
+
+// syncDir makes a new directory entry durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"atrium/auth"
@@ -90,5 +91,50 @@ func TestNewSecretIsRandom(t *testing.T) {
 			t.Fatalf("NewSecret repeated %q", s)
 		}
 		seen[s] = true
+	}
+}
+
+// Callers racing to create the same secret all end up with one secret, and
+// no temporary file is left beside it.
+func TestLoadOrCreateSecretRace(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "secret")
+	const n = 16
+	type result struct {
+		secret  string
+		created bool
+		err     error
+	}
+	results := make(chan result, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			s, c, err := auth.LoadOrCreateSecret(path)
+			results <- result{s, c, err}
+		})
+	}
+	wg.Wait()
+	close(results)
+	var secrets = map[string]bool{}
+	created := 0
+	for r := range results {
+		if r.err != nil {
+			t.Fatalf("LoadOrCreateSecret: %v", r.err)
+		}
+		secrets[r.secret] = true
+		if r.created {
+			created++
+		}
+	}
+	if len(secrets) != 1 || created != 1 {
+		t.Errorf("%d callers got %d distinct secrets and %d said they created it; want 1 and 1", n, len(secrets), created)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries, want only the secret file", len(entries))
 	}
 }
