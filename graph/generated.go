@@ -76,13 +76,17 @@ type ComplexityRoot struct {
 	Application struct {
 		AllowedCORSOriginsURLs func(childComplexity int) int
 		AllowedCallbackURLs    func(childComplexity int) int
+		AllowedLogoutURLs      func(childComplexity int) int
+		AllowedWebOriginsURLs  func(childComplexity int) int
 		ClientID               func(childComplexity int) int
 		CreatedAt              func(childComplexity int) int
 		Description            func(childComplexity int) int
 		ID                     func(childComplexity int) int
 		LoginRedirectURI       func(childComplexity int) int
 		LoginWithEmailEnabled  func(childComplexity int) int
+		LogoURI                func(childComplexity int) int
 		Name                   func(childComplexity int) int
+		RefreshTokenEnabled    func(childComplexity int) int
 		ShouldSendInviteEmail  func(childComplexity int) int
 		UpdatedAt              func(childComplexity int) int
 	}
@@ -571,6 +575,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.AllowedCallbackURLs(childComplexity), true
+	case "Application.allowedLogoutUrls":
+		if e.ComplexityRoot.Application.AllowedLogoutURLs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.AllowedLogoutURLs(childComplexity), true
+	case "Application.allowedWebOriginsUrls":
+		if e.ComplexityRoot.Application.AllowedWebOriginsURLs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.AllowedWebOriginsURLs(childComplexity), true
 	case "Application.clientId":
 		if e.ComplexityRoot.Application.ClientID == nil {
 			break
@@ -607,12 +623,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.LoginWithEmailEnabled(childComplexity), true
+	case "Application.logoUri":
+		if e.ComplexityRoot.Application.LogoURI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.LogoURI(childComplexity), true
 	case "Application.name":
 		if e.ComplexityRoot.Application.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Application.Name(childComplexity), true
+	case "Application.refreshTokenEnabled":
+		if e.ComplexityRoot.Application.RefreshTokenEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.RefreshTokenEnabled(childComplexity), true
 	case "Application.shouldSendInviteEmail":
 		if e.ComplexityRoot.Application.ShouldSendInviteEmail == nil {
 			break
@@ -2289,6 +2317,14 @@ type Application {
   allowedCORSOriginsUrls: [String!]!
   "Whether inviting a user emails the invitation link."
   shouldSendInviteEmail: Boolean!
+  "Where users may be sent after logging out (post_logout_redirect_uri, matched exactly)."
+  allowedLogoutUrls: [String!]!
+  "Origins that may start a login from the browser; they may call the project's OpenID endpoints."
+  allowedWebOriginsUrls: [String!]!
+  "The logo shown on the hosted login page."
+  logoUri: String
+  "Whether a login that asks for offline_access gets a refresh token (they rotate on every use)."
+  refreshTokenEnabled: Boolean!
   createdAt: Time!
   updatedAt: Time!
 }
@@ -2306,6 +2342,13 @@ input CreateApplicationInput {
   allowedCORSOriginsUrls: [String!]
   "Default false."
   shouldSendInviteEmail: Boolean
+  "Absolute http(s) URLs; may be empty."
+  allowedLogoutUrls: [String!]
+  "Origins (scheme://host[:port], no path)."
+  allowedWebOriginsUrls: [String!]
+  logoUri: String
+  "Default false."
+  refreshTokenEnabled: Boolean
 }
 
 type CreateApplicationPayload {
@@ -2322,6 +2365,11 @@ input UpdateApplicationInput {
   allowedCallbackUrls: [String!]
   allowedCORSOriginsUrls: [String!]
   shouldSendInviteEmail: Boolean
+  allowedLogoutUrls: [String!]
+  allowedWebOriginsUrls: [String!]
+  "An empty string removes it."
+  logoUri: String
+  refreshTokenEnabled: Boolean
 }
 
 type UpdateApplicationPayload {
@@ -2839,6 +2887,14 @@ func (ec *executionContext) childFields_Application(ctx context.Context, field g
 		return ec.fieldContext_Application_allowedCORSOriginsUrls(ctx, field)
 	case "shouldSendInviteEmail":
 		return ec.fieldContext_Application_shouldSendInviteEmail(ctx, field)
+	case "allowedLogoutUrls":
+		return ec.fieldContext_Application_allowedLogoutUrls(ctx, field)
+	case "allowedWebOriginsUrls":
+		return ec.fieldContext_Application_allowedWebOriginsUrls(ctx, field)
+	case "logoUri":
+		return ec.fieldContext_Application_logoUri(ctx, field)
+	case "refreshTokenEnabled":
+		return ec.fieldContext_Application_refreshTokenEnabled(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Application_createdAt(ctx, field)
 	case "updatedAt":
@@ -4609,6 +4665,98 @@ func (ec *executionContext) _Application_shouldSendInviteEmail(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Application_shouldSendInviteEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Application_allowedLogoutUrls(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_allowedLogoutUrls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowedLogoutURLs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_allowedLogoutUrls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_allowedWebOriginsUrls(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_allowedWebOriginsUrls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowedWebOriginsURLs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_allowedWebOriginsUrls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_logoUri(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_logoUri(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LogoURI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_logoUri(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_refreshTokenEnabled(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_refreshTokenEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefreshTokenEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_refreshTokenEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Application", field, false, false, "Boolean")
 }
 
@@ -12154,7 +12302,7 @@ func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail"}
+	fieldsInOrder := [...]string{"name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "allowedLogoutUrls", "allowedWebOriginsUrls", "logoUri", "refreshTokenEnabled"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12210,6 +12358,34 @@ func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Con
 				return it, err
 			}
 			it.ShouldSendInviteEmail = data
+		case "allowedLogoutUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedLogoutUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedLogoutUrls = data
+		case "allowedWebOriginsUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedWebOriginsUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedWebOriginsUrls = data
+		case "logoUri":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUri"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURI = data
+		case "refreshTokenEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refreshTokenEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefreshTokenEnabled = data
 		}
 	}
 	return it, nil
@@ -13302,7 +13478,7 @@ func (ec *executionContext) unmarshalInputUpdateApplicationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail"}
+	fieldsInOrder := [...]string{"id", "name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "allowedLogoutUrls", "allowedWebOriginsUrls", "logoUri", "refreshTokenEnabled"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13365,6 +13541,34 @@ func (ec *executionContext) unmarshalInputUpdateApplicationInput(ctx context.Con
 				return it, err
 			}
 			it.ShouldSendInviteEmail = data
+		case "allowedLogoutUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedLogoutUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedLogoutUrls = data
+		case "allowedWebOriginsUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedWebOriginsUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedWebOriginsUrls = data
+		case "logoUri":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUri"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURI = data
+		case "refreshTokenEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refreshTokenEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefreshTokenEnabled = data
 		}
 	}
 	return it, nil
@@ -14046,6 +14250,26 @@ func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionS
 			}
 		case "shouldSendInviteEmail":
 			out.Values[i] = ec._Application_shouldSendInviteEmail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "allowedLogoutUrls":
+			out.Values[i] = ec._Application_allowedLogoutUrls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "allowedWebOriginsUrls":
+			out.Values[i] = ec._Application_allowedWebOriginsUrls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "logoUri":
+			out.Values[i] = ec._Application_logoUri(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refreshTokenEnabled":
+			out.Values[i] = ec._Application_refreshTokenEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -17934,6 +18158,18 @@ func (ec *executionContext) marshalORowError2ᚖatriumᚋgraphᚋmodelᚐRowErro
 		return graphql.Null
 	}
 	return ec._RowError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -166,6 +166,10 @@ func (r *mutationResolver) CreateApplication(ctx context.Context, input model.Cr
 		AllowedCallbackURLs:    nonNil(input.AllowedCallbackUrls),
 		AllowedCORSOriginsURLs: input.AllowedCORSOriginsUrls,
 		ShouldSendInviteEmail:  input.ShouldSendInviteEmail,
+		AllowedLogoutURLs:      input.AllowedLogoutUrls,
+		AllowedWebOriginsURLs:  input.AllowedWebOriginsUrls,
+		LogoURI:                input.LogoURI,
+		RefreshTokenEnabled:    input.RefreshTokenEnabled,
 	})
 	if err != nil {
 		return nil, err
@@ -183,6 +187,10 @@ func (r *mutationResolver) UpdateApplication(ctx context.Context, input model.Up
 		AllowedCallbackURLs:    input.AllowedCallbackUrls,
 		AllowedCORSOriginsURLs: input.AllowedCORSOriginsUrls,
 		ShouldSendInviteEmail:  input.ShouldSendInviteEmail,
+		AllowedLogoutURLs:      input.AllowedLogoutUrls,
+		AllowedWebOriginsURLs:  input.AllowedWebOriginsUrls,
+		LogoURI:                input.LogoURI,
+		RefreshTokenEnabled:    input.RefreshTokenEnabled,
 	})
 	if err != nil {
 		return nil, err

@@ -49,6 +49,13 @@ type Application struct {
 	AllowedCallbackURLs    []string
 	AllowedCORSOriginsURLs []string
 	ShouldSendInviteEmail  bool
+	// What the application is as an OpenID client: where logout may
+	// return to, the origins that may start a login, its logo on the login
+	// page, and whether it gets refresh tokens (when it asks offline_access).
+	AllowedLogoutURLs     []string
+	AllowedWebOriginsURLs []string
+	LogoURI               string
+	RefreshTokenEnabled   bool
 	Meta
 }
 

@@ -22,13 +22,18 @@ type applicationJSON struct {
 	AllowedCallbackURLs    []string `json:"allowedCallbackUrls"`
 	AllowedCORSOriginsURLs []string `json:"allowedCORSOriginsUrls"`
 	ShouldSendInviteEmail  bool     `json:"shouldSendInviteEmail"`
+	AllowedLogoutURLs      []string `json:"allowedLogoutUrls"`
+	AllowedWebOriginsURLs  []string `json:"allowedWebOriginsUrls"`
+	LogoURI                string   `json:"logoUri,omitempty"`
+	RefreshTokenEnabled    bool     `json:"refreshTokenEnabled"`
 }
 
 func toApplication(a *iam.Application) applicationJSON {
 	return applicationJSON{ID: a.ID, Name: a.Name, ClientID: a.ClientID, Description: a.Description,
 		LoginRedirectURI: a.LoginRedirectURI, LoginWithEmailEnabled: a.LoginWithEmailEnabled,
 		AllowedCallbackURLs: nonNil(a.AllowedCallbackURLs), AllowedCORSOriginsURLs: nonNil(a.AllowedCORSOriginsURLs),
-		ShouldSendInviteEmail: a.ShouldSendInviteEmail}
+		ShouldSendInviteEmail: a.ShouldSendInviteEmail, AllowedLogoutURLs: nonNil(a.AllowedLogoutURLs),
+		AllowedWebOriginsURLs: nonNil(a.AllowedWebOriginsURLs), LogoURI: a.LogoURI, RefreshTokenEnabled: a.RefreshTokenEnabled}
 }
 
 // applicationListItem is the SDK's ApplicationListItem.
@@ -49,12 +54,18 @@ type applicationInput struct {
 	AllowedCallbackURLs    []string `json:"allowedCallbackUrls"`
 	AllowedCORSOriginsURLs []string `json:"allowedCORSOriginsUrls"`
 	ShouldSendInviteEmail  *bool    `json:"shouldSendInviteEmail"`
+	AllowedLogoutURLs      []string `json:"allowedLogoutUrls"`
+	AllowedWebOriginsURLs  []string `json:"allowedWebOriginsUrls"`
+	LogoURI                *string  `json:"logoUri"`
+	RefreshTokenEnabled    *bool    `json:"refreshTokenEnabled"`
 }
 
 func (in applicationInput) service() service.ApplicationInput {
 	return service.ApplicationInput{Name: in.Name, Description: in.Description, LoginRedirectURI: in.LoginRedirectURI,
 		LoginWithEmailEnabled: in.LoginWithEmailEnabled, AllowedCallbackURLs: in.AllowedCallbackURLs,
-		AllowedCORSOriginsURLs: in.AllowedCORSOriginsURLs, ShouldSendInviteEmail: in.ShouldSendInviteEmail}
+		AllowedCORSOriginsURLs: in.AllowedCORSOriginsURLs, ShouldSendInviteEmail: in.ShouldSendInviteEmail,
+		AllowedLogoutURLs: in.AllowedLogoutURLs, AllowedWebOriginsURLs: in.AllowedWebOriginsURLs, LogoURI: in.LogoURI,
+		RefreshTokenEnabled: in.RefreshTokenEnabled}
 }
 
 // tokenInput is the body of the revoke endpoints.

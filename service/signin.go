@@ -46,14 +46,26 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	if err != nil {
 		return nil, err
 	}
+	u, err := s.checkUserPassword(ctx, op, app.ProjectID, email, password)
+	if err != nil {
+		return nil, err
+	}
+	return s.session(u)
+}
+
+// checkUserPassword is the first factor of every sign-in of a project's
+// user (GraphQL signIn, the hosted login page): the email and password,
+// under the sign-in throttle. An unknown email and a wrong password fail
+// the same way after the same work. It records the sign-in on the user.
+func (s *Service) checkUserPassword(ctx context.Context, op *op, projectID, email, password string) (_ *iam.User, err error) {
 	email, err = normaliseEmail("input.email", email)
 	if err != nil {
 		return nil, err
 	}
-	t := s.db.Tenant(app.ProjectID)
-	op.inProject(app.ProjectID)
+	t := s.db.Tenant(projectID)
+	op.inProject(projectID)
 	var u *iam.User
-	err = s.throttle.SignIn(ctx, app.ProjectID+"/"+email, clientAddr(ctx), password, func() (string, bool, error) {
+	err = s.throttle.SignIn(ctx, projectID+"/"+email, clientAddr(ctx), password, func() (string, bool, error) {
 		var err error
 		if u, err = t.UserByEmail(ctx, email); err != nil {
 			return "", false, ignoreNotFound(err)
@@ -69,14 +81,10 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	}
 	op.actor(auth.User, u.ID)
 	now := s.now().Truncate(time.Millisecond)
-	u, err = t.Users().Update(ctx, u.ID, 0, func(u *iam.User) error {
+	return t.Users().Update(ctx, u.ID, 0, func(u *iam.User) error {
 		u.LastSignInAt = &now
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.session(u)
 }
 
 func (s *Service) session(u *iam.User) (*Session, error) {

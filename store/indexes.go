@@ -49,6 +49,16 @@ func indexes() map[string][]mongo.IndexModel {
 		applicationsColl: {
 			{Keys: bson.D{{Key: "clientId", Value: 1}}, Options: options.Index().SetName("client_id").SetUnique(true)},
 		},
+		// The OpenID provider's documents (oidc.go).
+		authRequestsColl: {
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "codeHash", Value: 1}}, Options: options.Index().SetName("project_code")},
+		},
+		grantsColl: {
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "userId", Value: 1}}, Options: options.Index().SetName("project_user")},
+		},
+		sessionsColl: {
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "userId", Value: 1}}, Options: options.Index().SetName("project_user")},
+		},
 	}
 }
 

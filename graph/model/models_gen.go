@@ -75,6 +75,13 @@ type CreateApplicationInput struct {
 	AllowedCORSOriginsUrls []string `json:"allowedCORSOriginsUrls,omitempty"`
 	// Default false.
 	ShouldSendInviteEmail *bool `json:"shouldSendInviteEmail,omitempty"`
+	// Absolute http(s) URLs; may be empty.
+	AllowedLogoutUrls []string `json:"allowedLogoutUrls,omitempty"`
+	// Origins (scheme://host[:port], no path).
+	AllowedWebOriginsUrls []string `json:"allowedWebOriginsUrls,omitempty"`
+	LogoURI               *string  `json:"logoUri,omitempty"`
+	// Default false.
+	RefreshTokenEnabled *bool `json:"refreshTokenEnabled,omitempty"`
 }
 
 type CreateApplicationPayload struct {
@@ -329,6 +336,11 @@ type UpdateApplicationInput struct {
 	AllowedCallbackUrls    []string `json:"allowedCallbackUrls,omitempty"`
 	AllowedCORSOriginsUrls []string `json:"allowedCORSOriginsUrls,omitempty"`
 	ShouldSendInviteEmail  *bool    `json:"shouldSendInviteEmail,omitempty"`
+	AllowedLogoutUrls      []string `json:"allowedLogoutUrls,omitempty"`
+	AllowedWebOriginsUrls  []string `json:"allowedWebOriginsUrls,omitempty"`
+	// An empty string removes it.
+	LogoURI             *string `json:"logoUri,omitempty"`
+	RefreshTokenEnabled *bool   `json:"refreshTokenEnabled,omitempty"`
 }
 
 type UpdateApplicationPayload struct {
