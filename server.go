@@ -108,7 +108,8 @@ func run() error {
 	outbox := mail.NewOutbox(mailCfg, log)
 	defer outbox.Close(context.Background())
 	tokens := auth.NewTokens(jwtKey, cfg.TokenTTL)
-	svc := service.New(db, log, service.Options{Tokens: tokens, Mailer: outbox, PublicURL: cfg.PublicURL, InviteTTL: cfg.InviteTTL})
+	sealer := auth.NewSealer(jwtKey)
+	svc := service.New(db, log, service.Options{Tokens: tokens, Sealer: sealer, Mailer: outbox, PublicURL: cfg.PublicURL, InviteTTL: cfg.InviteTTL})
 	defer func() { // after the server: the audit events still queued are written
 		drainCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

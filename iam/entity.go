@@ -185,3 +185,21 @@ type AuditEvent struct {
 	Fields    []string
 	Meta
 }
+
+// SigningKey is one key of an issuer's key ring as stored: the private half
+// sealed (only package auth can open it), the public half in the clear.
+// Generation numbers an issuer's keys 1, 2, 3...: a key and its successor
+// (Generation+1) are one rotation. Times are UTC.
+type SigningKey struct {
+	// ProjectID is the issuer's project; "" for the platform issuer.
+	ProjectID  string
+	Generation int64
+	KeyID      string // the JWT header's kid
+	Sealed     []byte // the private key, sealed
+	Public     []byte // the public key, PKIX DER
+	// PublishAt is when the key enters the JWKS; ActiveAt when it starts
+	// signing (it signs until its successor's ActiveAt).
+	PublishAt time.Time
+	ActiveAt  time.Time
+	CreatedAt time.Time
+}

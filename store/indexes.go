@@ -46,6 +46,9 @@ func indexes() map[string][]mongo.IndexModel {
 		developersColl: {
 			{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetName("email").SetUnique(true)},
 		},
+		keysColl: {
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "generation", Value: -1}}, Options: options.Index().SetName("project_generation")},
+		},
 		applicationsColl: {
 			{Keys: bson.D{{Key: "clientId", Value: 1}}, Options: options.Index().SetName("client_id").SetUnique(true)},
 		},
