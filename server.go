@@ -109,6 +109,7 @@ func run() error {
 	defer outbox.Close(context.Background())
 	tokens := auth.NewTokens(jwtKey, cfg.TokenTTL)
 	sealer := auth.NewSealer(jwtKey)
+	keys := auth.NewKeys(db.SigningKeys(), sealer, auth.KeyOptions{MaxTokenLifetime: max(cfg.TokenTTL, service.OpenIDTokenTTL)})
 	svc := service.New(db, log, service.Options{Tokens: tokens, Sealer: sealer, Mailer: outbox, PublicURL: cfg.PublicURL, InviteTTL: cfg.InviteTTL})
 	defer func() { // after the server: the audit events still queued are written
 		drainCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -129,6 +130,8 @@ func run() error {
 		CORSOrigins:    cfg.CORSOrigins,
 		Ready:          db.Ping,
 		TracerProvider: tracer,
+		Keys:           keys,
+		PublicURL:      cfg.PublicURL,
 	})
 	srv := &http.Server{
 		Addr: cfg.Addr,

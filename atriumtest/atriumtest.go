@@ -215,6 +215,8 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		CORSOrigins:    []string{"https://app.example.com"},
 		Ready:          db.Ping,
 		TracerProvider: o.tracer,
+		Keys:           keys,
+		PublicURL:      "http://atrium.test",
 	})
 	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Keys: keys, Sandbox: first.ID, Log: logs, database: name}
 	t.Cleanup(func() {

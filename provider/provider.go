@@ -54,8 +54,9 @@ type Options struct {
 	Log       *slog.Logger
 }
 
-// New returns the provider's handler, to mount at Pattern.
-func New(o Options) (http.Handler, error) {
+// New returns the provider's handler, to mount at Pattern. The API's
+// CORS policy must not wrap it: it applies the project's own.
+func New(o Options) http.Handler {
 	base := strings.TrimRight(o.PublicURL, "/")
 	st := &storage{svc: o.Service, keys: o.Keys, base: base, log: o.Log}
 	cfg := &op.Config{
@@ -68,19 +69,17 @@ func New(o Options) (http.Handler, error) {
 	}
 	// The key encrypts nothing Atrium keeps: codes are stored as hashes and
 	// access tokens are signed JWTs. It only has to be unguessable.
-	if _, err := rand.Read(cfg.CryptoKey[:]); err != nil {
-		return nil, err
-	}
+	_, _ = rand.Read(cfg.CryptoKey[:]) // never fails (crypto/rand)
 	issuerOf := func(bool) (op.IssuerFromRequest, error) {
 		return func(r *http.Request) string { return issuer(base, projectOf(r.Context())) }, nil
 	}
 	p, err := op.NewProvider(cfg, st, issuerOf, op.WithCORSOptions(corsOptions(o.Service)))
 	if err != nil {
-		return nil, err
+		panic("provider: " + err.Error()) // only the options above can fail it
 	}
 	h := &handler{svc: o.Service, op: p, base: base, log: o.Log, secure: strings.HasPrefix(base, "https://")}
 	h.pages = http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.page))
-	return h, nil
+	return h
 }
 
 // issuer is a project's issuer.

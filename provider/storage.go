@@ -48,17 +48,15 @@ func (s *storage) oidcError(ctx context.Context, err error) error {
 	switch {
 	case internal || e.Code == iam.Internal || e.Code == iam.Unavailable:
 		s.log.ErrorContext(ctx, "OpenID provider", "error", err.Error())
-		return oidc.ErrServerError().WithDescription(e.Message)
+		return oidc.ErrServerError().WithDescription("%s", e.Message)
 	case e.Code == iam.Unauthenticated:
-		return oidc.ErrInvalidGrant().WithDescription(e.Message)
+		return oidc.ErrInvalidGrant().WithDescription("%s", e.Message)
 	case e.Code == iam.NotFound && e.Field == "client_id":
-		return oidc.ErrInvalidClient().WithDescription(e.Message)
+		return oidc.ErrInvalidClient().WithDescription("%s", e.Message)
 	case e.Code == iam.Forbidden:
-		return oidc.ErrAccessDenied().WithDescription(e.Message)
-	case e.Code == iam.RateLimited:
-		return oidc.ErrTemporarilyUnavailable().WithDescription(e.Message)
+		return oidc.ErrAccessDenied().WithDescription("%s", e.Message)
 	}
-	return oidc.ErrInvalidRequest().WithDescription(e.Message)
+	return oidc.ErrInvalidRequest().WithDescription("%s", e.Message)
 }
 
 func (s *storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
@@ -270,7 +268,7 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	resp.SetUserInfo(&ui)
 	resp.Active, resp.Scope, resp.ClientID = true, u.Scopes, u.ClientID
 	resp.Audience = []string{u.ClientID, s.base}
-	resp.AppendClaims("pid", projectOf(ctx))
+	resp.Claims = map[string]any{"pid": projectOf(ctx)}
 	return nil
 }
 
