@@ -48,7 +48,9 @@ func (c client) AuthMethod() oidc.AuthMethod {
 	return oidc.AuthMethodNone
 }
 
-func (c client) ResponseTypes() []oidc.ResponseType { return []oidc.ResponseType{oidc.ResponseTypeCode} }
+func (c client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
 
 func (c client) GrantTypes() []oidc.GrantType {
 	g := []oidc.GrantType{oidc.GrantTypeCode}
@@ -132,10 +134,10 @@ type refreshRequest struct {
 
 var _ op.RefreshTokenRequest = (*refreshRequest)(nil)
 
-func (g *refreshRequest) GetAMR() []string         { return g.AMR }
-func (g *refreshRequest) GetAudience() []string    { return []string{g.ClientID, g.api} }
-func (g *refreshRequest) GetAuthTime() time.Time   { return g.AuthTime }
-func (g *refreshRequest) GetClientID() string      { return g.ClientID }
-func (g *refreshRequest) GetScopes() []string      { return g.scopes }
-func (g *refreshRequest) GetSubject() string       { return g.UserID }
+func (g *refreshRequest) GetAMR() []string            { return g.AMR }
+func (g *refreshRequest) GetAudience() []string       { return []string{g.ClientID, g.api} }
+func (g *refreshRequest) GetAuthTime() time.Time      { return g.AuthTime }
+func (g *refreshRequest) GetClientID() string         { return g.ClientID }
+func (g *refreshRequest) GetScopes() []string         { return g.scopes }
+func (g *refreshRequest) GetSubject() string          { return g.UserID }
 func (g *refreshRequest) SetCurrentScopes(s []string) { g.scopes = slices.Clone(s) }

@@ -201,10 +201,12 @@ func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorith
 // publicKey is a published key as the library's.
 type publicKey struct{ jose.JSONWebKey }
 
-func (k publicKey) ID() string                             { return k.KeyID }
-func (k publicKey) Algorithm() jose.SignatureAlgorithm     { return jose.SignatureAlgorithm(k.JSONWebKey.Algorithm) }
-func (k publicKey) Use() string                            { return k.JSONWebKey.Use }
-func (k publicKey) Key() any                               { return k.JSONWebKey.Key }
+func (k publicKey) ID() string { return k.KeyID }
+func (k publicKey) Algorithm() jose.SignatureAlgorithm {
+	return jose.SignatureAlgorithm(k.JSONWebKey.Algorithm)
+}
+func (k publicKey) Use() string { return k.JSONWebKey.Use }
+func (k publicKey) Key() any    { return k.JSONWebKey.Key }
 
 func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
 	keys, err := s.keys.Published(ctx, projectOf(ctx))
