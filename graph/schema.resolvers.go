@@ -206,6 +206,22 @@ func (r *mutationResolver) DeleteApplication(ctx context.Context, input model.De
 	return &model.DeleteApplicationPayload{DeletedApplicationID: input.ID}, nil
 }
 
+// RevokeAccessToken is the resolver for the revokeAccessToken field.
+func (r *mutationResolver) RevokeAccessToken(ctx context.Context, input model.RevokeTokenInput) (*model.RevokeTokenPayload, error) {
+	if err := r.Service.RevokeAccessToken(ctx, input.ID, input.Token); err != nil {
+		return nil, err
+	}
+	return &model.RevokeTokenPayload{Message: service.TokenRevoked}, nil
+}
+
+// RevokeRefreshToken is the resolver for the revokeRefreshToken field.
+func (r *mutationResolver) RevokeRefreshToken(ctx context.Context, input model.RevokeTokenInput) (*model.RevokeTokenPayload, error) {
+	if err := r.Service.RevokeRefreshToken(ctx, input.ID, input.Token); err != nil {
+		return nil, err
+	}
+	return &model.RevokeTokenPayload{Message: service.TokenRevoked}, nil
+}
+
 // InviteUser is the resolver for the inviteUser field.
 func (r *mutationResolver) InviteUser(ctx context.Context, input model.InviteUserInput) (*model.InviteUserPayload, error) {
 	inv, err := r.Service.InviteUser(ctx, inviteInput(input))

@@ -106,11 +106,29 @@ func applicationRoutes() []route {
 		deletion("/application/{id}", "deleteApplication", "Delete an application (its users stay)", (*service.Service).DeleteApplication),
 		notAvailable(http.MethodPost, "/application/{id}/rotate-secret", nil,
 			"Rotating an application's client secret", "applications are public clients until Atrium's login issue"),
-		notAvailable(http.MethodPost, "/application/{id}/revoke-refresh-token", tokenInput{},
-			"Revoking a refresh token", "Atrium issues refresh tokens with its login issue"),
-		notAvailable(http.MethodPost, "/application/{id}/revoke-access-token", tokenInput{},
-			"Revoking an access token", "token revocation comes with Atrium's login issue"),
+		revocation("/application/{id}/revoke-refresh-token", "revokeRefreshToken", "Revoke a refresh token (its whole family)", (*service.Service).RevokeRefreshToken),
+		revocation("/application/{id}/revoke-access-token", "revokeAccessToken", "Revoke an access token (with the other tokens of its login)", (*service.Service).RevokeAccessToken),
 	}
+}
+
+// messageJSON is the SDK's answer of the revoke endpoints.
+type messageJSON struct {
+	Message string `json:"message"`
+}
+
+// revocation is a revoke endpoint: {token} in, {message} out.
+func revocation(path, useCase, summary string, revoke func(*service.Service, context.Context, string, string) error) route {
+	return route{method: http.MethodPost, path: path, useCase: useCase, status: http.StatusOK, answer: messageJSON{}, body: tokenInput{}, summary: summary,
+		handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *tokenInput) (any, error) {
+			var token string
+			if in.Token != nil {
+				token = *in.Token
+			}
+			if err := revoke(s, ctx, q.path("id"), token); err != nil {
+				return nil, err
+			}
+			return messageJSON{Message: service.TokenRevoked}, nil
+		})}
 }
 
 // notAvailable is a route of the platform whose use case Atrium does not

@@ -11,11 +11,13 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 
 	"atrium/auth"
@@ -653,4 +655,66 @@ func (s *Service) EndSession(ctx context.Context, projectID, clientID, redirectU
 		}
 	}
 	return redirectURI, nil
+}
+
+// TokenRevoked is the message of a revocation.
+const TokenRevoked = "the token is revoked, with the other tokens of its login"
+
+// RevokeAccessToken revokes, for one application of the project in scope,
+// the grant an access token it was issued names: the token, the access
+// tokens issued with it and its refresh token stop working. The token's
+// claims are read, not verified: it is only a way of naming the grant (its
+// jti), which must be one of this application's, of the token's subject.
+func (s *Service) RevokeAccessToken(ctx context.Context, applicationID, token string) (err error) {
+	sc, op, err := s.begin(ctx, ucRevokeAccessToken, applicationID)
+	defer op.end(&err)
+	if err != nil {
+		return err
+	}
+	var claims struct {
+		JTI     string `json:"jti"`
+		Subject string `json:"sub"`
+	}
+	if jwt, err := jose.ParseSigned(strings.TrimSpace(token), []jose.SignatureAlgorithm{jose.ES256}); err == nil {
+		_ = json.Unmarshal(jwt.UnsafePayloadWithoutVerification(), &claims)
+	}
+	if claims.JTI == "" {
+		return iam.Invalid("input.token", "is not an access token Atrium issued")
+	}
+	return s.revokeOf(ctx, sc.tenant, applicationID, grantOfToken(claims.JTI), claims.Subject)
+}
+
+// RevokeRefreshToken revokes, for one application of the project in scope,
+// a refresh token's family (and the access tokens issued from it).
+func (s *Service) RevokeRefreshToken(ctx context.Context, applicationID, token string) (err error) {
+	sc, op, err := s.begin(ctx, ucRevokeRefreshToken, applicationID)
+	defer op.end(&err)
+	if err != nil {
+		return err
+	}
+	grantID, secret, ok := strings.Cut(strings.TrimSpace(token), ".")
+	if !ok || grantID == "" || secret == "" {
+		return iam.Invalid("input.token", "is not a refresh token Atrium issued")
+	}
+	return s.revokeOf(ctx, sc.tenant, applicationID, grantID, "")
+}
+
+// revokeOf revokes a grant of the application (and, when sub is given, of
+// that user); any other is NOT_FOUND.
+func (s *Service) revokeOf(ctx context.Context, t *store.Tenant, applicationID, grantID, sub string) error {
+	app, err := s.application(ctx, t, applicationID, "input.id")
+	if err != nil {
+		return err
+	}
+	g, err := t.Grants().Get(ctx, grantID)
+	if err == nil && (g.ClientID != app.ClientID || (sub != "" && g.UserID != sub)) {
+		err = store.ErrNotFound
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return &iam.Error{Code: iam.NotFound, Message: "no token of this application matches", Field: "input.token"}
+	}
+	if err != nil {
+		return err
+	}
+	return s.revokeGrant(ctx, t, grantID)
 }

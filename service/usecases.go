@@ -151,4 +151,7 @@ var (
 	ucOpenIDUser         = useCase(UseCase{Name: "openIDUser", HTTP: "GET /p/{projectId}/userinfo"})
 	ucRevokeToken        = useCase(UseCase{Name: "revokeToken", HTTP: "POST /p/{projectId}/revoke"})
 	ucEndSession         = useCase(UseCase{Name: "endSession", HTTP: "GET /p/{projectId}/end_session"})
+	// Revoking an application's tokens, as its developers (GraphQL, REST).
+	ucRevokeAccessToken  = useCase(UseCase{Name: "revokeAccessToken", Action: "App:RevokeAccessToken", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	ucRevokeRefreshToken = useCase(UseCase{Name: "revokeRefreshToken", Action: "App:RevokeRefreshToken", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
 )

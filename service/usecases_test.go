@@ -168,6 +168,12 @@ func calls() []call {
 		{"endSession", "EndSession", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.EndSession(ctx, "no-such-project", "", "", "")
 		})},
+		{"revokeAccessToken", "RevokeAccessToken", func(ctx context.Context, s *service.Service) error {
+			return s.RevokeAccessToken(ctx, "a", "t")
+		}},
+		{"revokeRefreshToken", "RevokeRefreshToken", func(ctx context.Context, s *service.Service) error {
+			return s.RevokeRefreshToken(ctx, "a", "g.t")
+		}},
 	}
 }
 

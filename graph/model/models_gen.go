@@ -277,6 +277,16 @@ type ResendInvitationInput struct {
 	UserID string `json:"userId"`
 }
 
+type RevokeTokenInput struct {
+	// The application the token was issued to.
+	ID    string `json:"id"`
+	Token string `json:"token"`
+}
+
+type RevokeTokenPayload struct {
+	Message string `json:"message"`
+}
+
 type RotateM2MClientSecretInput struct {
 	ID string `json:"id"`
 }
