@@ -71,6 +71,13 @@ func methodNotAllowed(w http.ResponseWriter, allow string) {
 	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 }
 
+// notices are what the login page says when the hosted pages of package
+// web send the browser back to it (notice=...).
+var notices = map[string]string{
+	"password-reset":  "Your password is reset. Log in with your new password.",
+	"account-created": "Your account is created. Log in to continue.",
+}
+
 // loginForm resumes the browser's session when the request accepts it,
 // answers login_required to prompt=none without one, and shows the form
 // otherwise.
@@ -99,7 +106,7 @@ func (h *handler) loginForm(w http.ResponseWriter, r *http.Request, pid string) 
 		return
 	}
 	v := h.view(r.Context(), pid, req, c)
-	v.Email = req.LoginHint
+	v.Email, v.Notice = req.LoginHint, notices[r.URL.Query().Get("notice")]
 	h.render(w, r, http.StatusOK, v, req.RedirectURI)
 }
 
