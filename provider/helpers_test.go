@@ -301,3 +301,5 @@ func (r *rp) refresh(refreshToken string) (*oauth2.Token, error) {
 }
 
 func asRetrieve(err error, re **oauth2.RetrieveError) bool { return errors.As(err, re) }
+
+func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
