@@ -84,7 +84,7 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 	ticket := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("walk@example.com"), ApplicationId: app,
 		AccessPolicy: atriumtest.Policy(), Resource: &map[string]any{"resourceType": "Patient"}}).Ticket
 	for _, uc := range service.UseCases() {
-		if uc.HTTP == "" {
+		if uc.HTTP == "" || servedLater[uc.Name] != "" {
 			continue
 		}
 		method, path, _ := strings.Cut(uc.HTTP, " ")
@@ -100,6 +100,10 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 			form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"no-such-client"}, "client_secret": {"wrong"}}
 			req, _ = http.NewRequest(method, s.URL+path, strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		case "GET /p/{projectId}/keys":
+			req, _ = http.NewRequest(method, s.URL+strings.Replace(path, "{projectId}", s.Sandbox, 1), nil)
+		case "GET /.well-known/jwks.json":
+			req, _ = http.NewRequest(method, s.URL+path, nil)
 		default:
 			t.Errorf("use case %s is served by %s, which this test does not know how to call", uc.Name, uc.HTTP)
 			continue
@@ -108,10 +112,20 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 	}
 
 	for _, uc := range service.UseCases() {
+		if why := servedLater[uc.Name]; why != "" {
+			t.Logf("use case %s is not served yet: %s", uc.Name, why)
+			continue
+		}
 		if !reached[uc.Name] {
 			t.Errorf("no request reached the use case %s", uc.Name)
 		}
 	}
+}
+
+// servedLater are the use cases whose transport comes with another
+// branch, and which.
+var servedLater = map[string]string{
+	"verifyApplicationSecret": "the OpenID provider's token endpoint (issue 10, i10-op) checks confidential clients with it",
 }
 
 // useCasesOf lists the use cases the log shows for one request, in order.

@@ -93,8 +93,9 @@ func applicationRoutes() []route {
 				return answer(toApplication)(s.UpdateApplication(ctx, q.path("id"), in.service()))
 			})},
 		deletion("/application/{id}", "deleteApplication", "Delete an application (its users stay)", (*service.Service).DeleteApplication),
-		notAvailable(http.MethodPost, "/application/{id}/rotate-secret", nil,
-			"Rotating an application's client secret", "applications are public clients until Atrium's login issue"),
+		secretRotation("/application/{id}/rotate-secret", "rotateApplicationSecret",
+			"A new client secret, shown once, that makes the application a confidential OpenID Connect client; the old one stops working",
+			(*service.Service).RotateApplicationSecret),
 		notAvailable(http.MethodPost, "/application/{id}/revoke-refresh-token", tokenInput{},
 			"Revoking a refresh token", "Atrium issues refresh tokens with its login issue"),
 		notAvailable(http.MethodPost, "/application/{id}/revoke-access-token", tokenInput{},

@@ -76,11 +76,11 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	if err != nil {
 		return nil, err
 	}
-	return s.session(u)
+	return s.session(ctx, u)
 }
 
-func (s *Service) session(u *iam.User) (*Session, error) {
-	token, exp, err := s.tokens.Issue(auth.Principal{Kind: auth.User, ID: u.ID, ProjectID: u.ProjectID})
+func (s *Service) session(ctx context.Context, u *iam.User) (*Session, error) {
+	token, exp, err := s.tokens.Issue(ctx, auth.Principal{Kind: auth.User, ID: u.ID, ProjectID: u.ProjectID})
 	if err != nil {
 		return nil, err
 	}
@@ -157,5 +157,5 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (_ *Session, err e
 		}
 		return nil, err
 	}
-	return s.session(u)
+	return s.session(ctx, u)
 }

@@ -270,6 +270,15 @@ type ResendInvitationInput struct {
 	UserID string `json:"userId"`
 }
 
+type RotateApplicationSecretInput struct {
+	ID string `json:"id"`
+}
+
+type RotateApplicationSecretPayload struct {
+	// Shown once; store it now.
+	Secret string `json:"secret"`
+}
+
 type RotateM2MClientSecretInput struct {
 	ID string `json:"id"`
 }
