@@ -70,6 +70,8 @@ func New(o Options) http.Handler {
 	mux.Handle(service.InvitationPath, web.InvitationHandler(o.Service, o.Log))
 	mux.Handle("POST /oauth/token", tokenEndpoint(o.Service, o.Log))
 	mux.Handle(provider.Pattern, provider.New(provider.Options{Service: o.Service, Keys: o.Keys, PublicURL: o.PublicURL, Log: o.Log}))
+	mux.Handle("GET /p/{projectId}/keys", jwks(o.Log, projectKeys(o.Service)))
+	mux.Handle("GET /.well-known/jwks.json", jwks(o.Log, platformKeys(o.Service)))
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.Handle("/v1/", http.StripPrefix("/v1", rest.Handler(rest.Options{Service: o.Service, Log: o.Log})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -89,9 +89,9 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "Walk", AllowedCallbackUrls: []string{}})
 	ticket := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("walk@example.com"), ApplicationId: app,
 		AccessPolicy: atriumtest.Policy(), Resource: &map[string]any{"resourceType": "Patient"}}).Ticket
-	walkOpenIDProvider(t, s, send)
+	walked := walkOpenIDProvider(t, s, send)
 	for _, uc := range service.UseCases() {
-		if uc.HTTP == "" || strings.HasPrefix(uc.HTTP, "GET /p/") || strings.HasPrefix(uc.HTTP, "POST /p/") {
+		if uc.HTTP == "" || walked[uc.Name] {
 			continue
 		}
 		method, path, _ := strings.Cut(uc.HTTP, " ")
@@ -107,6 +107,10 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 			form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"no-such-client"}, "client_secret": {"wrong"}}
 			req, _ = http.NewRequest(method, s.URL+path, strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		case "GET /p/{projectId}/keys":
+			req, _ = http.NewRequest(method, s.URL+strings.Replace(path, "{projectId}", s.Sandbox, 1), nil)
+		case "GET /.well-known/jwks.json":
+			req, _ = http.NewRequest(method, s.URL+path, nil)
 		default:
 			t.Errorf("use case %s is served by %s, which this test does not know how to call", uc.Name, uc.HTTP)
 			continue
@@ -123,9 +127,16 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 
 // walkOpenIDProvider reaches the use cases of the Sandbox's OpenID
 // provider: a login through the hosted page, the code's exchange, a
-// refresh, userinfo, a revocation and a logout, one request per use case.
-func walkOpenIDProvider(t *testing.T, s *atriumtest.Server, send func(string, *http.Request) (*http.Response, string)) {
+// refresh, userinfo, a revocation, a confidential client's secret and a
+// logout, one request per use case. It returns the use cases it sent.
+func walkOpenIDProvider(t *testing.T, s *atriumtest.Server, send func(string, *http.Request) (*http.Response, string)) map[string]bool {
 	t.Helper()
+	walked := map[string]bool{}
+	sent := send
+	send = func(name string, req *http.Request) (*http.Response, string) {
+		walked[name] = true
+		return sent(name, req)
+	}
 	op := s.Operator(s.Sandbox)
 	const cb = "https://walk.example.com/callback"
 	res, err := client.CreateApplication(t.Context(), op, client.CreateApplicationInput{Name: "Walk OIDC", AllowedCallbackUrls: []string{cb}, RefreshTokenEnabled: ptr(true)})
@@ -186,6 +197,16 @@ func walkOpenIDProvider(t *testing.T, s *atriumtest.Server, send func(string, *h
 	send("openIDUser", get("/userinfo", "Authorization", "Bearer "+tokens.AccessToken))
 	send("revokeToken", post("/revoke", url.Values{"client_id": {clientID}, "token": {tokens.RefreshToken}}))
 	send("endSession", get("/end_session", "Cookie", cookie))
+	conf, err := client.CreateApplication(t.Context(), op, client.CreateApplicationInput{Name: "Walk confidential", AllowedCallbackUrls: []string{cb}})
+	atriumtest.Must(t, err)
+	var rotated struct {
+		RotateApplicationSecret struct{ Secret string }
+	}
+	op.MustDo(t, `mutation($id: ID!) { rotateApplicationSecret(input: {id: $id}) { secret } }`, map[string]any{"id": conf.CreateApplication.Application.Id}, &rotated)
+	req := post("/revoke", url.Values{"token": {"not-a-token"}})
+	req.SetBasicAuth(conf.CreateApplication.Application.ClientId, rotated.RotateApplicationSecret.Secret)
+	send("verifyApplicationSecret", req)
+	return walked
 }
 
 // useCasesOf lists the use cases the log shows for one request, in order.

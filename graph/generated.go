@@ -233,35 +233,36 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptInvitation      func(childComplexity int, input model.AcceptInvitationInput) int
-		CheckAccess           func(childComplexity int, input model.CheckAccessInput) int
-		CreateApplication     func(childComplexity int, input model.CreateApplicationInput) int
-		CreateM2MClient       func(childComplexity int, input model.CreateM2MClientInput) int
-		CreateProject         func(childComplexity int, input model.CreateProjectInput) int
-		CreateRole            func(childComplexity int, input model.CreateRoleInput) int
-		DeleteApplication     func(childComplexity int, input model.DeleteApplicationInput) int
-		DeleteM2MClient       func(childComplexity int, input model.DeleteM2MClientInput) int
-		DeleteRole            func(childComplexity int, input model.DeleteRoleInput) int
-		DeleteUser            func(childComplexity int, input model.DeleteUserInput) int
-		DisableUser           func(childComplexity int, input model.DisableUserInput) int
-		EnableUser            func(childComplexity int, input model.EnableUserInput) int
-		InviteDeveloper       func(childComplexity int, input model.InviteDeveloperInput) int
-		InviteUser            func(childComplexity int, input model.InviteUserInput) int
-		InviteUsers           func(childComplexity int, input []model.InviteUserInput) int
-		RemoveDeveloper       func(childComplexity int, input model.RemoveDeveloperInput) int
-		ResendInvitation      func(childComplexity int, input model.ResendInvitationInput) int
-		RevokeAccessToken     func(childComplexity int, input model.RevokeTokenInput) int
-		RevokeRefreshToken    func(childComplexity int, input model.RevokeTokenInput) int
-		RotateM2MClientSecret func(childComplexity int, input model.RotateM2MClientSecretInput) int
-		SignIn                func(childComplexity int, input model.SignInInput) int
-		SignInDeveloper       func(childComplexity int, input model.SignInDeveloperInput) int
-		SignUp                func(childComplexity int, input model.SignUpInput) int
-		UpdateApplication     func(childComplexity int, input model.UpdateApplicationInput) int
-		UpdateDeveloper       func(childComplexity int, input model.UpdateDeveloperInput) int
-		UpdateM2MClient       func(childComplexity int, input model.UpdateM2MClientInput) int
-		UpdateProject         func(childComplexity int, input model.UpdateProjectInput) int
-		UpdateRole            func(childComplexity int, input model.UpdateRoleInput) int
-		UpdateUser            func(childComplexity int, input model.UpdateUserInput) int
+		AcceptInvitation        func(childComplexity int, input model.AcceptInvitationInput) int
+		CheckAccess             func(childComplexity int, input model.CheckAccessInput) int
+		CreateApplication       func(childComplexity int, input model.CreateApplicationInput) int
+		CreateM2MClient         func(childComplexity int, input model.CreateM2MClientInput) int
+		CreateProject           func(childComplexity int, input model.CreateProjectInput) int
+		CreateRole              func(childComplexity int, input model.CreateRoleInput) int
+		DeleteApplication       func(childComplexity int, input model.DeleteApplicationInput) int
+		DeleteM2MClient         func(childComplexity int, input model.DeleteM2MClientInput) int
+		DeleteRole              func(childComplexity int, input model.DeleteRoleInput) int
+		DeleteUser              func(childComplexity int, input model.DeleteUserInput) int
+		DisableUser             func(childComplexity int, input model.DisableUserInput) int
+		EnableUser              func(childComplexity int, input model.EnableUserInput) int
+		InviteDeveloper         func(childComplexity int, input model.InviteDeveloperInput) int
+		InviteUser              func(childComplexity int, input model.InviteUserInput) int
+		InviteUsers             func(childComplexity int, input []model.InviteUserInput) int
+		RemoveDeveloper         func(childComplexity int, input model.RemoveDeveloperInput) int
+		ResendInvitation        func(childComplexity int, input model.ResendInvitationInput) int
+		RevokeAccessToken       func(childComplexity int, input model.RevokeTokenInput) int
+		RevokeRefreshToken      func(childComplexity int, input model.RevokeTokenInput) int
+		RotateApplicationSecret func(childComplexity int, input model.RotateApplicationSecretInput) int
+		RotateM2MClientSecret   func(childComplexity int, input model.RotateM2MClientSecretInput) int
+		SignIn                  func(childComplexity int, input model.SignInInput) int
+		SignInDeveloper         func(childComplexity int, input model.SignInDeveloperInput) int
+		SignUp                  func(childComplexity int, input model.SignUpInput) int
+		UpdateApplication       func(childComplexity int, input model.UpdateApplicationInput) int
+		UpdateDeveloper         func(childComplexity int, input model.UpdateDeveloperInput) int
+		UpdateM2MClient         func(childComplexity int, input model.UpdateM2MClientInput) int
+		UpdateProject           func(childComplexity int, input model.UpdateProjectInput) int
+		UpdateRole              func(childComplexity int, input model.UpdateRoleInput) int
+		UpdateUser              func(childComplexity int, input model.UpdateUserInput) int
 	}
 
 	PageInfo struct {
@@ -324,6 +325,10 @@ type ComplexityRoot struct {
 		Name         func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
 		Version      func(childComplexity int) int
+	}
+
+	RotateApplicationSecretPayload struct {
+		Secret func(childComplexity int) int
 	}
 
 	RotateM2MClientSecretPayload struct {
@@ -448,6 +453,7 @@ type MutationResolver interface {
 	DeleteApplication(ctx context.Context, input model.DeleteApplicationInput) (*model.DeleteApplicationPayload, error)
 	RevokeAccessToken(ctx context.Context, input model.RevokeTokenInput) (*model.RevokeTokenPayload, error)
 	RevokeRefreshToken(ctx context.Context, input model.RevokeTokenInput) (*model.RevokeTokenPayload, error)
+	RotateApplicationSecret(ctx context.Context, input model.RotateApplicationSecretInput) (*model.RotateApplicationSecretPayload, error)
 	InviteUser(ctx context.Context, input model.InviteUserInput) (*model.InviteUserPayload, error)
 	InviteUsers(ctx context.Context, input []model.InviteUserInput) (*model.InviteUsersPayload, error)
 	ResendInvitation(ctx context.Context, input model.ResendInvitationInput) (*model.InviteUserPayload, error)
@@ -1292,6 +1298,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRefreshToken(childComplexity, args["input"].(model.RevokeTokenInput)), true
+	case "Mutation.rotateApplicationSecret":
+		if e.ComplexityRoot.Mutation.RotateApplicationSecret == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateApplicationSecret_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateApplicationSecret(childComplexity, args["input"].(model.RotateApplicationSecretInput)), true
 	case "Mutation.rotateM2MClientSecret":
 		if e.ComplexityRoot.Mutation.RotateM2MClientSecret == nil {
 			break
@@ -1702,6 +1719,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Role.Version(childComplexity), true
 
+	case "RotateApplicationSecretPayload.secret":
+		if e.ComplexityRoot.RotateApplicationSecretPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotateApplicationSecretPayload.Secret(childComplexity), true
+
 	case "RotateM2MClientSecretPayload.secret":
 		if e.ComplexityRoot.RotateM2MClientSecretPayload.Secret == nil {
 			break
@@ -1951,6 +1975,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RemoveDeveloperInput", ec.unmarshalInputRemoveDeveloperInput),
 			graphql.NewInputUnmarshaler("ResendInvitationInput", ec.unmarshalInputResendInvitationInput),
 			graphql.NewInputUnmarshaler("RevokeTokenInput", ec.unmarshalInputRevokeTokenInput),
+			graphql.NewInputUnmarshaler("RotateApplicationSecretInput", ec.unmarshalInputRotateApplicationSecretInput),
 			graphql.NewInputUnmarshaler("RotateM2MClientSecretInput", ec.unmarshalInputRotateM2MClientSecretInput),
 			graphql.NewInputUnmarshaler("SignInDeveloperInput", ec.unmarshalInputSignInDeveloperInput),
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
@@ -2150,6 +2175,12 @@ type Mutation {
   revokeAccessToken(input: RevokeTokenInput!): RevokeTokenPayload! @guard(action: "App:RevokeAccessToken", resource: "App:Application", id: "input.id")
   "Revokes a refresh token the application was issued, with its whole family and the access tokens issued from it."
   revokeRefreshToken(input: RevokeTokenInput!): RevokeTokenPayload! @guard(action: "App:RevokeRefreshToken", resource: "App:Application", id: "input.id")
+  """
+  Gives an application a new client secret and returns it, once (only its hash is kept); the old
+  one stops working at once. An application with a secret is a confidential OpenID Connect client
+  (client_secret_basic or client_secret_post); one without is public and must use PKCE.
+  """
+  rotateApplicationSecret(input: RotateApplicationSecretInput!): RotateApplicationSecretPayload! @guard(action: "App:RotateApplicationSecret", resource: "App:Application", id: "input.id")
 
   """
   Invites a user: creates it (status INVITED) with its FHIR profile and returns the link where it
@@ -2434,6 +2465,15 @@ type RevokeTokenPayload {
 
 type DeleteApplicationPayload {
   deletedApplicationId: ID!
+}
+
+input RotateApplicationSecretInput {
+  id: ID!
+}
+
+type RotateApplicationSecretPayload {
+  "Shown once; store it now."
+  secret: String!
 }
 
 enum UserStatus {
@@ -3325,6 +3365,14 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Role", field.Name)
 }
 
+func (ec *executionContext) childFields_RotateApplicationSecretPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "secret":
+		return ec.fieldContext_RotateApplicationSecretPayload_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RotateApplicationSecretPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RotateM2MClientSecretPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "secret":
@@ -3927,6 +3975,20 @@ func (ec *executionContext) field_Mutation_revokeRefreshToken_args(ctx context.C
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RevokeTokenInput, error) {
 			return ec.unmarshalNRevokeTokenInput2atriumᚋgraphᚋmodelᚐRevokeTokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rotateApplicationSecret_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RotateApplicationSecretInput, error) {
+			return ec.unmarshalNRotateApplicationSecretInput2atriumᚋgraphᚋmodelᚐRotateApplicationSecretInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7346,6 +7408,78 @@ func (ec *executionContext) fieldContext_Mutation_revokeRefreshToken(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_rotateApplicationSecret(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateApplicationSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateApplicationSecret(ctx, fc.Args["input"].(model.RotateApplicationSecretInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:RotateApplicationSecret")
+				if err != nil {
+					var zeroVal *model.RotateApplicationSecretPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "App:Application")
+				if err != nil {
+					var zeroVal *model.RotateApplicationSecretPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.RotateApplicationSecretPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.RotateApplicationSecretPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RotateApplicationSecretPayload) graphql.Marshaler {
+			return ec.marshalNRotateApplicationSecretPayload2ᚖatriumᚋgraphᚋmodelᚐRotateApplicationSecretPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateApplicationSecret(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RotateApplicationSecretPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateApplicationSecret_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_inviteUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10301,6 +10435,29 @@ func (ec *executionContext) _Role_version(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Role_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RotateApplicationSecretPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.RotateApplicationSecretPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotateApplicationSecretPayload_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RotateApplicationSecretPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RotateApplicationSecretPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _RotateM2MClientSecretPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.RotateM2MClientSecretPayload) (ret graphql.Marshaler) {
@@ -13561,6 +13718,48 @@ func UnmarshalRevokeTokenInput(ctx context.Context, raw any) (model.RevokeTokenI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRotateApplicationSecretInput(ctx context.Context, obj any) (model.RotateApplicationSecretInput, error) {
+	var it model.RotateApplicationSecretInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRotateApplicationSecretInput unmarshals raw into the RotateApplicationSecretInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRotateApplicationSecretInput(ctx context.Context, raw any) (model.RotateApplicationSecretInput, error) {
+	var out model.RotateApplicationSecretInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RotateApplicationSecretInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRotateM2MClientSecretInput(ctx context.Context, obj any) (model.RotateM2MClientSecretInput, error) {
 	var it model.RotateM2MClientSecretInput
 	if obj == nil {
@@ -15737,6 +15936,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "rotateApplicationSecret":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateApplicationSecret(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "inviteUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_inviteUser(ctx, field)
@@ -16312,6 +16518,39 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = ec._Role_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rotateApplicationSecretPayloadImplementors = []string{"RotateApplicationSecretPayload"}
+
+func (ec *executionContext) _RotateApplicationSecretPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RotateApplicationSecretPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rotateApplicationSecretPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RotateApplicationSecretPayload")
+		case "secret":
+			out.Values[i] = ec._RotateApplicationSecretPayload_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17889,6 +18128,19 @@ func (ec *executionContext) marshalNRole2ᚖatriumᚋiamᚐRole(ctx context.Cont
 		return graphql.Null
 	}
 	return ec._Role(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRotateApplicationSecretInput2atriumᚋgraphᚋmodelᚐRotateApplicationSecretInput(ctx context.Context, v any) (model.RotateApplicationSecretInput, error) {
+	res, err := ec.unmarshalInputRotateApplicationSecretInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRotateApplicationSecretPayload2ᚖatriumᚋgraphᚋmodelᚐRotateApplicationSecretPayload(ctx context.Context, sel ast.SelectionSet, v *model.RotateApplicationSecretPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RotateApplicationSecretPayload!")
+		return graphql.Null
+	}
+	return ec._RotateApplicationSecretPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRotateM2MClientSecretInput2atriumᚋgraphᚋmodelᚐRotateM2MClientSecretInput(ctx context.Context, v any) (model.RotateM2MClientSecretInput, error) {

@@ -222,6 +222,15 @@ func (r *mutationResolver) RevokeRefreshToken(ctx context.Context, input model.R
 	return &model.RevokeTokenPayload{Message: service.TokenRevoked}, nil
 }
 
+// RotateApplicationSecret is the resolver for the rotateApplicationSecret field.
+func (r *mutationResolver) RotateApplicationSecret(ctx context.Context, input model.RotateApplicationSecretInput) (*model.RotateApplicationSecretPayload, error) {
+	secret, err := r.Service.RotateApplicationSecret(ctx, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RotateApplicationSecretPayload{Secret: secret}, nil
+}
+
 // InviteUser is the resolver for the inviteUser field.
 func (r *mutationResolver) InviteUser(ctx context.Context, input model.InviteUserInput) (*model.InviteUserPayload, error) {
 	inv, err := r.Service.InviteUser(ctx, inviteInput(input))
@@ -505,7 +514,7 @@ func (r *queryResolver) Developers(ctx context.Context, first *int64, after *str
 	if filter != nil {
 		f = iam.DeveloperFilter{Email: deref(filter.Email), RoleID: deref(filter.RoleID)}
 	}
-	return r.Service.Developers(ctx, first, deref(after), f)
+	return r.Service.Developers(ctx, first, deref(after), f, iam.UsersByCreatedAt, false)
 }
 
 // M2mClient is the resolver for the m2mClient field.
@@ -519,7 +528,7 @@ func (r *queryResolver) M2mClients(ctx context.Context, first *int64, after *str
 	if filter != nil {
 		f = iam.M2MFilter{Name: deref(filter.Name), RoleID: deref(filter.RoleID)}
 	}
-	return r.Service.M2MClients(ctx, first, deref(after), f)
+	return r.Service.M2MClients(ctx, first, deref(after), f, iam.UsersByCreatedAt, false)
 }
 
 // M2mMe is the resolver for the m2mMe field.

@@ -56,8 +56,15 @@ type Application struct {
 	AllowedWebOriginsURLs []string
 	LogoURI               string
 	RefreshTokenEnabled   bool
+	// SecretHash is the hash of the client secret (auth.HashSecret), ""
+	// while the application has none.
+	SecretHash string
 	Meta
 }
+
+// Confidential reports whether the application is a confidential OpenID
+// Connect client, one with a client secret; others are public clients.
+func (a *Application) Confidential() bool { return a.SecretHash != "" }
 
 // UserStatus is where a user is in its life cycle.
 type UserStatus string

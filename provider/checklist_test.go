@@ -350,23 +350,34 @@ func TestBasicOP_oidcc_ensure_post_request_succeeds(t *testing.T) {
 	}
 }
 
-// oidcc-server-client-secret-post: discovery offers client_secret_post;
-// Atrium's applications are public clients (PKCE) until they are given a
-// secret, and a client_secret does not stand in for the PKCE verifier.
+// oidcc-server-client-secret-post: discovery offers client_secret_post; an
+// application given a secret exchanges its code with client_secret_post
+// (TestConfidentialClients also tries basic, wrong and missing secrets).
 func TestBasicOP_oidcc_server_client_secret_post(t *testing.T) {
 	c := newChecklist(t)
 	var d struct {
 		Methods []string `json:"token_endpoint_auth_methods_supported"`
 	}
 	atriumtest.Must(t, json.Unmarshal([]byte(c.b.get(c.issuer+"/.well-known/openid-configuration").Body), &d))
-	if !slices.Contains(d.Methods, "client_secret_post") || !slices.Contains(d.Methods, "none") {
+	if !slices.Contains(d.Methods, "client_secret_post") || !slices.Contains(d.Methods, "client_secret_basic") {
 		t.Fatalf("token_endpoint_auth_methods_supported %v", d.Methods)
 	}
-	code, _ := c.code(t, c.b, c.app, nil)
-	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback},
-		"client_id": {c.app.ClientID}, "client_secret": {"a-guessed-secret"}}
-	if res := c.b.post(c.issuer+"/oauth/token", form); res.StatusCode == http.StatusOK {
-		t.Fatalf("a public client's exchange with a client_secret and no PKCE verifier succeeded: %s", res.Body)
+	var rotated struct {
+		RotateApplicationSecret struct{ Secret string }
+	}
+	c.operator.MustDo(t, `mutation($id: ID!) { rotateApplicationSecret(input: {id: $id}) { secret } }`, map[string]any{"id": c.app.ID}, &rotated)
+	code, z := c.code(t, c.b, c.app, nil)
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback}, "code_verifier": {z.pkce.verifier},
+		"client_id": {c.app.ClientID}, "client_secret": {rotated.RotateApplicationSecret.Secret}}
+	res := c.b.post(c.issuer+"/oauth/token", form)
+	var tok struct {
+		IDToken string `json:"id_token"`
+	}
+	if res.StatusCode != http.StatusOK || json.Unmarshal([]byte(res.Body), &tok) != nil || tok.IDToken == "" {
+		t.Fatalf("client_secret_post exchange: %d %s", res.StatusCode, res.Body)
+	}
+	if _, err := c.r.verifier.Verify(c.r.ctx, tok.IDToken); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -183,3 +183,56 @@ func invalidGrant(err error) bool {
 	}
 	return false
 }
+
+// An application given a secret (rotateApplicationSecret) is a confidential
+// client: it authenticates at the token endpoint with client_secret_basic
+// or client_secret_post, may leave PKCE out, and a wrong or missing secret
+// is invalid_client.
+func TestConfidentialClients(t *testing.T) {
+	s := atriumtest.NewServer(t)
+	p := newProject(t, s, "")
+	var rotated struct {
+		RotateApplicationSecret struct{ Secret string }
+	}
+	p.operator.MustDo(t, `mutation($id: ID!) { rotateApplicationSecret(input: {id: $id}) { secret } }`, map[string]any{"id": p.app.ID}, &rotated)
+	secret := rotated.RotateApplicationSecret.Secret
+	b := newBrowser(t, s)
+	noPKCE := url.Values{"code_challenge": {""}, "code_challenge_method": {""}}
+	for _, tc := range []struct {
+		name   string
+		style  oauth2.AuthStyle
+		secret string
+		ok     bool
+	}{
+		{"client_secret_basic", oauth2.AuthStyleInHeader, secret, true},
+		{"client_secret_post", oauth2.AuthStyleInParams, secret, true},
+		{"wrong secret", oauth2.AuthStyleInHeader, secret + "x", false},
+		{"no secret", oauth2.AuthStyleInParams, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _ := p.code(t, b, p.app, noPKCE)
+			r := p.rp(t, p.app)
+			r.conf.ClientSecret, r.conf.Endpoint.AuthStyle = tc.secret, tc.style
+			tok, err := r.conf.Exchange(r.ctx, code)
+			if !tc.ok {
+				var re *oauth2.RetrieveError
+				if !asRetrieve(err, &re) || re.ErrorCode != "invalid_client" {
+					t.Fatalf("exchange: %v, want invalid_client", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("exchange: %v", err)
+			}
+			r.idToken(t, tok)
+			next, err := r.refresh(tok.RefreshToken)
+			if err != nil || next.RefreshToken == "" {
+				t.Fatalf("refresh with the secret: %v", err)
+			}
+			r.conf.ClientSecret = "wrong"
+			if _, err := r.refresh(next.RefreshToken); err == nil {
+				t.Fatal("refresh with a wrong secret succeeded")
+			}
+		})
+	}
+}

@@ -79,3 +79,31 @@ func TestRevokeTokensThroughTheAPI(t *testing.T) {
 		t.Fatalf("refresh after GraphQL revocation: %v, want invalid_grant", err)
 	}
 }
+
+// The provider's access tokens are Atrium access tokens: GraphQL and REST
+// accept them (ES256, the project's issuer and keys, the API audience);
+// once revoked, or once the user is disabled, they are refused there too.
+func TestAccessTokensWorkOnTheAPIUntilRevoked(t *testing.T) {
+	s := atriumtest.NewServer(t)
+	p := newProject(t, s, "")
+	b := newBrowser(t, s)
+	code, z := p.code(t, b, p.app, nil)
+	tok, err := p.rp(t, p.app).exchange(code, z)
+	atriumtest.Must(t, err)
+	var me struct{ Me struct{ ID string } }
+	s.Client(tok.AccessToken, "").MustDo(t, `{ me { id } }`, nil, &me)
+	if me.Me.ID != p.user.UserID {
+		t.Fatalf("me is %q, want %q", me.Me.ID, p.user.UserID)
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/v1/user/me", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	res, err := s.Server.Client().Do(req)
+	atriumtest.Must(t, err)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("REST /v1/user/me with the access token: %d", res.StatusCode)
+	}
+	p.operator.MustDo(t, `mutation($id: ID!, $token: String!) { revokeAccessToken(input: {id: $id, token: $token}) { message } }`,
+		map[string]any{"id": p.app.ID, "token": tok.AccessToken}, nil)
+	s.Client(tok.AccessToken, "").Fails(t, "UNAUTHENTICATED", "", `{ me { id } }`, nil)
+}

@@ -230,8 +230,15 @@ func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.
 	return client{OpenIDClient: c, issuer: issuer(s.base, projectOf(ctx))}, nil
 }
 
+// AuthorizeClientIDSecret checks a confidential client's secret
+// (client_secret_basic or client_secret_post): the one rotateApplicationSecret
+// gave it. A public client has none, so any secret it sends is refused.
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
-	return oidc.ErrInvalidClient().WithDescription("this application has no client secret; it is a public client and uses PKCE")
+	err := s.svc.VerifyApplicationSecret(ctx, projectOf(ctx), clientID, secret)
+	if e, _ := iam.Public(err); err != nil && e.Code == iam.Unauthenticated {
+		return oidc.ErrInvalidClient().WithDescription("%s", e.Message)
+	}
+	return s.oidcError(ctx, err)
 }
 
 // SetUserinfoFromScopes is deprecated in the library;

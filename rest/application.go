@@ -104,8 +104,9 @@ func applicationRoutes() []route {
 				return answer(toApplication)(s.UpdateApplication(ctx, q.path("id"), in.service()))
 			})},
 		deletion("/application/{id}", "deleteApplication", "Delete an application (its users stay)", (*service.Service).DeleteApplication),
-		notAvailable(http.MethodPost, "/application/{id}/rotate-secret", nil,
-			"Rotating an application's client secret", "applications are public clients until Atrium's login issue"),
+		secretRotation("/application/{id}/rotate-secret", "rotateApplicationSecret",
+			"A new client secret, shown once, that makes the application a confidential OpenID Connect client; the old one stops working",
+			(*service.Service).RotateApplicationSecret),
 		revocation("/application/{id}/revoke-refresh-token", "revokeRefreshToken", "Revoke a refresh token (its whole family)", (*service.Service).RevokeRefreshToken),
 		revocation("/application/{id}/revoke-access-token", "revokeAccessToken", "Revoke an access token (with the other tokens of its login)", (*service.Service).RevokeAccessToken),
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"atrium/auth"
 	"atrium/iam"
 	"atrium/store"
 )
@@ -209,6 +211,51 @@ func (s *Service) DeleteApplication(ctx context.Context, id string) (err error) 
 	err = sc.tenant.Applications().Delete(ctx, id)
 	s.origins.invalidate()
 	return asNotFound(err, "application", id, "input.id")
+}
+
+// RotateApplicationSecret gives an application a new client secret and
+// returns it; only its hash is stored, and the old secret stops working.
+func (s *Service) RotateApplicationSecret(ctx context.Context, id string) (_ string, err error) {
+	sc, op, err := s.begin(ctx, ucRotateApplicationSecret, id)
+	defer op.end(&err)
+	if err != nil {
+		return "", err
+	}
+	secret := auth.NewSecret()
+	_, err = sc.tenant.Applications().Update(ctx, id, 0, func(a *iam.Application) error {
+		a.SecretHash = auth.HashSecret(secret)
+		return nil
+	})
+	return secret, asNotFound(err, "application", id, "input.id")
+}
+
+// ErrInvalidApplicationClient is VerifyApplicationSecret's answer for an
+// unknown client, one without a secret (a public client) or a wrong secret,
+// indistinguishably.
+var ErrInvalidApplicationClient = iam.Errorf(iam.Unauthenticated, "unknown client or wrong secret")
+
+// VerifyApplicationSecret checks the client secret of a project's
+// application, found by its OAuth client id (client_secret_basic or
+// client_secret_post at the project's token endpoint).
+func (s *Service) VerifyApplicationSecret(ctx context.Context, projectID, clientID, secret string) (err error) {
+	_, op, err := s.begin(ctx, ucVerifyApplicationSecret, "")
+	defer op.end(&err)
+	if projectID == "" || clientID == "" {
+		return ErrInvalidApplicationClient
+	}
+	a, err := s.db.Tenant(projectID).ApplicationByClientID(ctx, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrInvalidApplicationClient
+	}
+	if err != nil {
+		return err
+	}
+	op.inProject(projectID)
+	op.target(a.ID)
+	if !auth.SecretMatches(secret, a.SecretHash) {
+		return ErrInvalidApplicationClient
+	}
+	return nil
 }
 
 func newClientID() string {

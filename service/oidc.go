@@ -117,11 +117,8 @@ func (s *Service) openIDClient(ctx context.Context, t *store.Tenant, clientID st
 	if err != nil {
 		return nil, err
 	}
-	return &OpenIDClient{Application: app, Confidential: confidential(app)}, nil
+	return &OpenIDClient{Application: app, Confidential: app.Confidential()}, nil
 }
-
-// confidential reports whether an application authenticates with a secret.
-func confidential(*iam.Application) bool { return false }
 
 // ProjectOriginAllowed reports whether one of the project's applications
 // lets origin call its OpenID endpoints from a browser (its
@@ -556,6 +553,24 @@ func (s *Service) revokeGrant(ctx context.Context, t *store.Tenant, id string) e
 	return ignoreNotFound(err)
 }
 
+// grantLive refuses a user's access token issued by the project's OpenID
+// provider (its jti names a grant: "<grantId>.<n>") once the grant is
+// revoked or expired, so that a revocation ends it at GraphQL and REST too.
+func (s *Service) grantLive(ctx context.Context, p *auth.Principal) error {
+	grantID, _, ok := strings.Cut(p.TokenID, ".")
+	if p.Kind != auth.User || !ok {
+		return nil
+	}
+	g, err := s.liveGrant(ctx, s.db.Tenant(p.ProjectID), grantID)
+	if err == nil && g.UserID != p.ID {
+		err = errGrant
+	}
+	if iam.ErrorCode(err) == iam.Unauthenticated {
+		return iam.Errorf(iam.Unauthenticated, "the access token is revoked")
+	}
+	return err
+}
+
 // grantOfToken is the grant id a token id (an access token's jti) or a
 // refresh token names.
 func grantOfToken(token string) string {
@@ -671,6 +686,10 @@ func (s *Service) RevokeAccessToken(ctx context.Context, applicationID, token st
 	if err != nil {
 		return err
 	}
+	app, err := s.application(ctx, sc.tenant, applicationID, "input.id")
+	if err != nil {
+		return err
+	}
 	var claims struct {
 		JTI     string `json:"jti"`
 		Subject string `json:"sub"`
@@ -681,7 +700,7 @@ func (s *Service) RevokeAccessToken(ctx context.Context, applicationID, token st
 	if claims.JTI == "" {
 		return iam.Invalid("input.token", "is not an access token Atrium issued")
 	}
-	return s.revokeOf(ctx, sc.tenant, applicationID, grantOfToken(claims.JTI), claims.Subject)
+	return s.revokeOf(ctx, sc.tenant, app, grantOfToken(claims.JTI), claims.Subject)
 }
 
 // RevokeRefreshToken revokes, for one application of the project in scope,
@@ -692,20 +711,20 @@ func (s *Service) RevokeRefreshToken(ctx context.Context, applicationID, token s
 	if err != nil {
 		return err
 	}
+	app, err := s.application(ctx, sc.tenant, applicationID, "input.id")
+	if err != nil {
+		return err
+	}
 	grantID, secret, ok := strings.Cut(strings.TrimSpace(token), ".")
 	if !ok || grantID == "" || secret == "" {
 		return iam.Invalid("input.token", "is not a refresh token Atrium issued")
 	}
-	return s.revokeOf(ctx, sc.tenant, applicationID, grantID, "")
+	return s.revokeOf(ctx, sc.tenant, app, grantID, "")
 }
 
 // revokeOf revokes a grant of the application (and, when sub is given, of
 // that user); any other is NOT_FOUND.
-func (s *Service) revokeOf(ctx context.Context, t *store.Tenant, applicationID, grantID, sub string) error {
-	app, err := s.application(ctx, t, applicationID, "input.id")
-	if err != nil {
-		return err
-	}
+func (s *Service) revokeOf(ctx context.Context, t *store.Tenant, app *iam.Application, grantID, sub string) error {
 	g, err := t.Grants().Get(ctx, grantID)
 	if err == nil && (g.ClientID != app.ClientID || (sub != "" && g.UserID != sub)) {
 		err = store.ErrNotFound

@@ -50,7 +50,7 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	if err != nil {
 		return nil, err
 	}
-	return s.session(u)
+	return s.session(ctx, u)
 }
 
 // checkUserPassword is the first factor of every sign-in of a project's
@@ -87,8 +87,8 @@ func (s *Service) checkUserPassword(ctx context.Context, op *op, projectID, emai
 	})
 }
 
-func (s *Service) session(u *iam.User) (*Session, error) {
-	token, exp, err := s.tokens.Issue(auth.Principal{Kind: auth.User, ID: u.ID, ProjectID: u.ProjectID})
+func (s *Service) session(ctx context.Context, u *iam.User) (*Session, error) {
+	token, exp, err := s.tokens.Issue(ctx, auth.Principal{Kind: auth.User, ID: u.ID, ProjectID: u.ProjectID})
 	if err != nil {
 		return nil, err
 	}
@@ -165,5 +165,5 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (_ *Session, err e
 		}
 		return nil, err
 	}
-	return s.session(u)
+	return s.session(ctx, u)
 }

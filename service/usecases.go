@@ -94,11 +94,14 @@ var (
 	ucCheckAccess = useCase(UseCase{Name: "checkAccess", Action: "IAM:SimulateAccess", Resource: "IAM:Role", Kinds: anyone, Target: "Role"})
 
 	// Applications.
-	ucApplication       = useCase(UseCase{Name: "application", Action: "App:GetApplication", Resource: "App:Application", ID: "id", Kinds: anyone})
-	ucApplications      = useCase(UseCase{Name: "applications", Action: "App:ListAllApplications", Resource: "App:Application", Kinds: anyone})
-	ucCreateApplication = useCase(UseCase{Name: "createApplication", Action: "App:CreateApplication", Resource: "App:Application", Kinds: anyone, Target: "Application"})
-	ucUpdateApplication = useCase(UseCase{Name: "updateApplication", Action: "App:UpdateApplication", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
-	ucDeleteApplication = useCase(UseCase{Name: "deleteApplication", Action: "App:DeleteApplication", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	ucApplication             = useCase(UseCase{Name: "application", Action: "App:GetApplication", Resource: "App:Application", ID: "id", Kinds: anyone})
+	ucApplications            = useCase(UseCase{Name: "applications", Action: "App:ListAllApplications", Resource: "App:Application", Kinds: anyone})
+	ucCreateApplication       = useCase(UseCase{Name: "createApplication", Action: "App:CreateApplication", Resource: "App:Application", Kinds: anyone, Target: "Application"})
+	ucUpdateApplication       = useCase(UseCase{Name: "updateApplication", Action: "App:UpdateApplication", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	ucDeleteApplication       = useCase(UseCase{Name: "deleteApplication", Action: "App:DeleteApplication", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	ucRotateApplicationSecret = useCase(UseCase{Name: "rotateApplicationSecret", Action: "App:RotateApplicationSecret", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	// The OpenID provider's token endpoint checks a confidential client.
+	ucVerifyApplicationSecret = useCase(UseCase{Name: "verifyApplicationSecret", Action: "App:AuthenticateApplication", Target: "Application", Fields: []string{"client_id", "client_secret"}, HTTP: "POST /p/{projectId}/oauth/token"})
 
 	// Users, invitations and sign-in.
 	ucUser             = useCase(UseCase{Name: "user", Action: "App:GetUser", Resource: "App:User", ID: "id", Kinds: anyone})
@@ -154,4 +157,7 @@ var (
 	// Revoking an application's tokens, as its developers (GraphQL, REST).
 	ucRevokeAccessToken  = useCase(UseCase{Name: "revokeAccessToken", Action: "App:RevokeAccessToken", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
 	ucRevokeRefreshToken = useCase(UseCase{Name: "revokeRefreshToken", Action: "App:RevokeRefreshToken", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	// Token issuers' published keys (public: any resource server reads them).
+	ucProjectKeys  = useCase(UseCase{Name: "projectKeys", HTTP: "GET /p/{projectId}/keys"})
+	ucPlatformKeys = useCase(UseCase{Name: "platformKeys", HTTP: "GET /.well-known/jwks.json"})
 )

@@ -60,6 +60,12 @@ func calls() []call {
 			return s.UpdateApplication(ctx, "a", service.ApplicationInput{})
 		})},
 		{"deleteApplication", "DeleteApplication", func(ctx context.Context, s *service.Service) error { return s.DeleteApplication(ctx, "a") }},
+		{"rotateApplicationSecret", "RotateApplicationSecret", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.RotateApplicationSecret(ctx, "a")
+		})},
+		{"verifyApplicationSecret", "VerifyApplicationSecret", func(ctx context.Context, s *service.Service) error {
+			return s.VerifyApplicationSecret(ctx, "p", "no-such-client", "secret")
+		}},
 		{"user", "User", one(func(ctx context.Context, s *service.Service) (any, error) { return s.User(ctx, "u") })},
 		{"users", "Users", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.Users(ctx, nil, "", iam.UserFilter{}, iam.UsersByCreatedAt, false)
@@ -98,7 +104,7 @@ func calls() []call {
 		})},
 		{"developer", "Developer", one(func(ctx context.Context, s *service.Service) (any, error) { return s.Developer(ctx, "d") })},
 		{"developers", "Developers", one(func(ctx context.Context, s *service.Service) (any, error) {
-			return s.Developers(ctx, nil, "", iam.DeveloperFilter{})
+			return s.Developers(ctx, nil, "", iam.DeveloperFilter{}, iam.UsersByCreatedAt, false)
 		})},
 		{"inviteDeveloper", "InviteDeveloper", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.InviteDeveloper(ctx, service.DeveloperInput{})
@@ -112,7 +118,7 @@ func calls() []call {
 		})},
 		{"m2mClient", "M2MClient", one(func(ctx context.Context, s *service.Service) (any, error) { return s.M2MClient(ctx, "c") })},
 		{"m2mClients", "M2MClients", one(func(ctx context.Context, s *service.Service) (any, error) {
-			return s.M2MClients(ctx, nil, "", iam.M2MFilter{})
+			return s.M2MClients(ctx, nil, "", iam.M2MFilter{}, iam.UsersByCreatedAt, false)
 		})},
 		{"m2mMe", "M2MMe", one(func(ctx context.Context, s *service.Service) (any, error) { return s.M2MMe(ctx) })},
 		{"createM2MClient", "CreateM2MClient", one(func(ctx context.Context, s *service.Service) (any, error) {
@@ -174,6 +180,10 @@ func calls() []call {
 		{"revokeRefreshToken", "RevokeRefreshToken", func(ctx context.Context, s *service.Service) error {
 			return s.RevokeRefreshToken(ctx, "a", "g.t")
 		}},
+		{"projectKeys", "ProjectKeys", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.ProjectKeys(ctx, "no-such-project")
+		})},
+		{"platformKeys", "PlatformKeys", one(func(ctx context.Context, s *service.Service) (any, error) { return s.PlatformKeys(ctx) })},
 	}
 }
 

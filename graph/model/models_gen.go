@@ -287,6 +287,15 @@ type RevokeTokenPayload struct {
 	Message string `json:"message"`
 }
 
+type RotateApplicationSecretInput struct {
+	ID string `json:"id"`
+}
+
+type RotateApplicationSecretPayload struct {
+	// Shown once; store it now.
+	Secret string `json:"secret"`
+}
+
 type RotateM2MClientSecretInput struct {
 	ID string `json:"id"`
 }

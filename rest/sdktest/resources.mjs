@@ -78,9 +78,18 @@ await step('application.update', async () => {
   const a = shape(await oy.application.update({ id: ctx.app.id, description: 'clinic' }), Application, 'application.update');
   assert(a.description === 'clinic' && a.name === 'EHR', JSON.stringify(a));
 });
-await step('application.rotateSecret, revokeRefreshToken, revokeAccessToken answer 501 (not available yet)', async () => {
-  used('application.rotateSecret'); used('application.revokeRefreshToken'); used('application.revokeAccessToken');
-  await rejects(oy.application.rotateSecret({ id: ctx.app.id }), 501, /not available in Atrium yet/);
+await step('application.rotateSecret answers a new secret each time, once', async () => {
+  used('application.rotateSecret');
+  const first = await oy.application.rotateSecret({ id: ctx.app.id });
+  assert(Object.keys(first).join() === 'secret' && typeof first.secret === 'string' && first.secret.length >= 40, JSON.stringify(first));
+  const second = await oy.application.rotateSecret({ id: ctx.app.id });
+  assert(typeof second.secret === 'string' && second.secret !== first.secret, 'a rotation must give a new secret');
+  const again = await oy.application.get({ id: ctx.app.id });
+  assert(!JSON.stringify(again).includes(second.secret) && !('secret' in again) && !('secretHash' in again), JSON.stringify(again));
+  await rejects(oy.application.rotateSecret({ id: '00000000-0000-4000-8000-000000000000' }), 404, /not found/);
+});
+await step('application.revokeRefreshToken, revokeAccessToken answer 501 (not available yet)', async () => {
+  used('application.revokeRefreshToken'); used('application.revokeAccessToken');
   await rejects(oy.application.revokeRefreshToken({ id: ctx.app.id, token: 'x' }), 501, /not available/);
   await rejects(oy.application.revokeAccessToken({ id: ctx.app.id }), 501, /not available/);
 });
