@@ -197,22 +197,28 @@ func (h *handler) failed(w http.ResponseWriter, r *http.Request, err error, redi
 
 // render writes a page. Its Content-Security-Policy lets the form's
 // redirects reach the application's callback (browsers hold every hop
-// of a form's navigation to form-action).
+// of a form's navigation to form-action), and its referrer policy is
+// same-origin rather than the layout's no-referrer: under no-referrer a
+// browser posts the form with Origin: null, and where it sends no
+// Sec-Fetch-Site (a page served over plain http) CrossOriginProtection
+// then refuses the post. Nothing leaves the origin either way.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, v *loginView, redirect string) {
 	loginPage.Render(formAction{ResponseWriter: w, target: originOf(redirect)}, r, h.log, status, v)
 }
 
-// formAction adds a target to the form-action of the page's policy.
+// formAction adds a target to the form-action of the page's policy and
+// sets its referrer policy (see render).
 type formAction struct {
 	http.ResponseWriter
 	target string
 }
 
 func (f formAction) WriteHeader(status int) {
+	h := f.ResponseWriter.Header()
 	if f.target != "" {
-		h := f.ResponseWriter.Header()
 		h.Set("Content-Security-Policy", strings.Replace(h.Get("Content-Security-Policy"), "form-action 'self'", "form-action 'self' "+f.target, 1))
 	}
+	h.Set("Referrer-Policy", "same-origin")
 	f.ResponseWriter.WriteHeader(status)
 }
 
