@@ -72,6 +72,9 @@ func (s *Service) sweep() {
 			if _, err := s.db.SweepReplays(ctx); err != nil {
 				s.log.Warn("sweeping remembered answers", "error", err.Error())
 			}
+			if err := s.sweepOpenID(ctx); err != nil {
+				s.log.Warn("sweeping the OpenID provider's expired records", "error", err.Error())
+			}
 			cancel()
 		}
 	}

@@ -69,6 +69,16 @@ type OpenIDClient struct {
 	Confidential bool
 }
 
+// sweepOpenID deletes the provider's expired records: grants and browser
+// sessions once expired, authorization requests AuthRequestTTL after they
+// expired (a redeemed one is kept that long, so that its code's reuse
+// still revokes what it issued).
+func (s *Service) sweepOpenID(ctx context.Context) error {
+	now := s.now()
+	_, err := s.db.SweepOpenID(ctx, now, now.Add(-AuthRequestTTL))
+	return err
+}
+
 // openIDTenant is the tenant of a project that exists.
 func (s *Service) openIDTenant(ctx context.Context, op *op, projectID string) (*store.Tenant, *iam.Project, error) {
 	if projectID == "" {

@@ -155,3 +155,29 @@ func (t *Tenant) EndUserLogins(ctx context.Context, userID string) error {
 	_, err := s.c.UpdateMany(ctx, s.where(bson.D{{Key: "userId", Value: userID}, {Key: "ended", Value: false}}), set("ended"))
 	return err
 }
+
+// SweepOpenID deletes, in every project, the authorization requests that
+// expired before requestsBefore and the grants and browser sessions that
+// expired before now (the embedded engine has no TTL indexes). On the
+// embedded engine it visits each project's collection of those kinds.
+func (d *DB) SweepOpenID(ctx context.Context, now, requestsBefore time.Time) (int64, error) {
+	var n int64
+	for kind, before := range map[string]time.Time{authRequestsColl: requestsBefore, grantsColl: now, sessionsColl: now} {
+		names := []string{kind}
+		if d.split {
+			var err error
+			names, err = d.db.ListCollectionNames(ctx, bson.D{{Key: "name", Value: bson.D{{Key: "$regex", Value: "^" + kind + `\.`}}}})
+			if err != nil {
+				return n, err
+			}
+		}
+		for _, name := range names {
+			res, err := d.db.Collection(name).DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lt", Value: before}}}})
+			if err != nil {
+				return n, err
+			}
+			n += res.DeletedCount
+		}
+	}
+	return n, nil
+}
