@@ -56,6 +56,9 @@ func run() error {
 		return err
 	}
 	log := slog.New(requestid.LogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
+	// The OpenID provider's library (zitadel/oidc) logs through slog's
+	// default: make its lines Atrium's (JSON, with the request id).
+	slog.SetDefault(log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
