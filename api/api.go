@@ -61,7 +61,7 @@ func New(o Options) http.Handler {
 	mux.Handle("GET /{$}", web.GraphiQL())
 	mux.Handle("GET /graphiql/", web.GraphiQL())
 	mux.Handle("GET /favicon.ico", web.GraphiQL())
-	mux.Handle(service.InvitationPath, web.InvitationHandler(o.Service, o.Log))
+	web.Mount(mux, o.Service, o.Log) // the invitation page and the hosted pages under /p/{projectId}/
 	mux.Handle("POST /oauth/token", tokenEndpoint(o.Service, o.Log))
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.Handle("/v1/", http.StripPrefix("/v1", rest.Handler(rest.Options{Service: o.Service, Log: o.Log})))

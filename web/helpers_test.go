@@ -29,10 +29,17 @@ const (
 
 func newFixture(t *testing.T, sendMail bool, opts ...atriumtest.Option) fixture {
 	t.Helper()
+	return newFixtureLogin(t, loginURL, sendMail, opts...)
+}
+
+// newFixtureLogin is newFixture with the application's login page as given
+// (none when login is empty).
+func newFixtureLogin(t *testing.T, login string, sendMail bool, opts ...atriumtest.Option) fixture {
+	t.Helper()
 	s := atriumtest.NewServer(t, opts...)
 	op := s.Operator(s.Sandbox)
 	f := fixture{s: s, op: op}
-	f.app = f.createApp(t, appName, loginURL, sendMail)
+	f.app = f.createApp(t, appName, login, sendMail)
 	f.role = atriumtest.CreateRole(t, op, "Staff", atriumtest.Allow("*", "*"))
 	return f
 }
@@ -90,9 +97,13 @@ type page struct {
 	body   string
 }
 
+// fetch sends req as a browser's first hop: a redirect is the answer, not
+// followed.
 func fetch(t *testing.T, s *atriumtest.Server, req *http.Request) page {
 	t.Helper()
-	res, err := s.Server.Client().Do(req)
+	c := *s.Server.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +133,14 @@ func submit(t *testing.T, s *atriumtest.Server, form url.Values) page {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return fetch(t, s, req)
+}
+
+// wantRedirect checks a 303 See Other to location.
+func (p page) wantRedirect(t *testing.T, location string) {
+	t.Helper()
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != location {
+		t.Fatalf("answer %d to %q, want 303 to %q\n%s", p.status, p.header.Get("Location"), location, p.body)
+	}
 }
 
 func (p page) want(t *testing.T, parts ...string) {
