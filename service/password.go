@@ -152,11 +152,11 @@ func (s *Service) newReset(ctx context.Context, projectID, handle, userID, redir
 	if err != nil {
 		return "", err
 	}
-	q := url.Values{"ticket": {ticket}}
+	link := s.publicURL + HostedPath(projectID, "reset") + "?" + url.Values{"ticket": {ticket}}.Encode()
 	if authRequest != "" {
-		q.Set("authRequest", authRequest)
+		link += "&" + url.Values{"authRequest": {authRequest}}.Encode()
 	}
-	return s.publicURL + HostedPath(projectID, "reset") + "?" + q.Encode(), nil
+	return link, nil
 }
 
 var errBadReset = iam.Errorf(iam.NotFound, "this password reset link is not valid: it may have been used already, or replaced by a newer one")

@@ -167,3 +167,61 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 	t.Logf("screenshot: %s (%d bytes)", name, len(shot))
 }
+
+// Forgot password in a browser: ask for a link, open it from the email
+// (real SMTP), choose a new password, and sign in with it.
+func TestBrowserForgotResetSignIn(t *testing.T) {
+	t.Parallel()
+	f, ts := mailFixture(t)
+	const email, password = "browser-reset@example.com", "typed-new-password-2"
+	f.member(t, email, "the-old-password-1")
+	ctx := newBrowser(t)
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(f.s.URL+f.hosted("forgot")),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.CSS("p.ok")),
+	); err != nil {
+		t.Fatalf("ask for a link: %v", err)
+	}
+	sent, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("result")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sent, "we have sent it a link") || !strings.Contains(sent, email) {
+		t.Fatalf("after asking: %q", sent)
+	}
+	link := resetLink(t, f, ts, email)
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(local(t, f.s, link))); err != nil {
+		t.Fatalf("open the link: %v", err)
+	}
+	shown, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("email")))
+	if err != nil || strings.TrimSpace(shown) != email {
+		t.Fatalf("the reset page shows %q (%v), want %s", shown, err, email)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.SendKeys(chromedp.ID("confirm"), password),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.CSS("p.ok")),
+	); err != nil {
+		t.Fatalf("choose the new password: %v", err)
+	}
+	result, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("result")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(result, "Your password is changed") {
+		t.Fatalf("after the reset: %q", result)
+	}
+	href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("continue"), "href"))
+	if err != nil || !href.Exists || href.Value != loginURL {
+		t.Fatalf("continue link %+v (%v), want %s", href, err, loginURL)
+	}
+	screenshot(t, ctx, "password-reset.png")
+
+	f.s.SignIn(t, f.app, email, password)
+	f.s.Client("", "").Fails(t, "UNAUTHENTICATED", "", signInMut, map[string]any{"a": f.app, "e": email, "p": "the-old-password-1"})
+}

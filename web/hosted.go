@@ -193,6 +193,7 @@ func (h hosted) reset(v *visit, view *hostedView) {
 		return
 	}
 	view.Email, view.LoginURL = r.User.Email, v.loginURL(r.LoginURL)
+	view.FormTargets = []string{r.RedirectURL} // where the form may lead
 	if v.r.Method == http.MethodGet {
 		resetPage.Render(v.w, v.r, h.log, http.StatusOK, view)
 		return
