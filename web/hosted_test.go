@@ -19,7 +19,7 @@ import (
 )
 
 // mailFixture is a fixture whose emails go to a real SMTP server.
-func mailFixture(t *testing.T, opts ...atriumtest.Option) (fixture, *smtpServer) {
+func mailFixture(t testing.TB, opts ...atriumtest.Option) (fixture, *smtpServer) {
 	t.Helper()
 	ts := startSMTP(t, nil)
 	outbox, _ := newOutbox(t, ts, 0)
@@ -27,7 +27,7 @@ func mailFixture(t *testing.T, opts ...atriumtest.Option) (fixture, *smtpServer)
 }
 
 // member invites email to the fixture's application and sets its password.
-func (f fixture) member(t *testing.T, email, password string) string {
+func (f fixture) member(t testing.TB, email, password string) string {
 	t.Helper()
 	inv := f.invite(t, f.app, email)
 	f.s.Accept(t, inv.Ticket, password)
@@ -39,7 +39,7 @@ func (f fixture) hosted(page string) string { return service.HostedPath(f.s.Sand
 
 // post sends a form to path on the server as a browser would, with extra
 // headers (name, value, ...).
-func post(t *testing.T, s *atriumtest.Server, path string, form url.Values, headers ...string) page {
+func post(t testing.TB, s *atriumtest.Server, path string, form url.Values, headers ...string) page {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, s.URL+path, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -54,7 +54,7 @@ func post(t *testing.T, s *atriumtest.Server, path string, form url.Values, head
 
 // resetLink waits for the next email and returns its one link, checking it
 // is a reset link of the project for to.
-func resetLink(t *testing.T, f fixture, ts *smtpServer, to string) string {
+func resetLink(t testing.TB, f fixture, ts *smtpServer, to string) string {
 	t.Helper()
 	m := ts.next(t)
 	if len(m.to) != 1 || m.to[0] != to {
@@ -400,7 +400,7 @@ func TestHostedFormsRefuseCrossOriginPosts(t *testing.T) {
 
 // enableSignup turns self-registration on, with a patient role unless
 // withRole is false; it returns the role.
-func (f fixture) enableSignup(t *testing.T, withRole bool) string {
+func (f fixture) enableSignup(t testing.TB, withRole bool) string {
 	t.Helper()
 	role := atriumtest.CreateRole(t, f.op, "Patient", atriumtest.Allow("App:User", "App:GetUser"))
 	vars := map[string]any{"r": nil}
@@ -569,7 +569,7 @@ func TestAdminResetLink(t *testing.T) {
 }
 
 // ticketOf is the ticket of a reset link.
-func ticketOf(t *testing.T, link string) string {
+func ticketOf(t testing.TB, link string) string {
 	t.Helper()
 	u, err := url.Parse(link)
 	if err != nil {
