@@ -142,3 +142,10 @@ func (t *Throttle) Request(ctx context.Context, kind, key, clientAddr string) er
 	}
 	return take("account/"+key, t.account, "for this account")
 }
+
+// Forgive forgets the failed sign-ins counted for an account (key as given
+// to SignIn), as a successful sign-in does: once its owner has proved
+// itself another way, such as by a password reset link.
+func (t *Throttle) Forgive(ctx context.Context, key string) error {
+	return t.attempts.Reset(ctx, "account/"+key)
+}

@@ -250,6 +250,11 @@ func (s *Service) ResetPassword(ctx context.Context, projectID, ticket, password
 		return nil, resetError(err)
 	}
 	r.User = u
+	// The link proved the owner: its failed sign-ins are forgotten, so an
+	// account locked by someone guessing opens with the new password.
+	if err := s.throttle.Forgive(context.WithoutCancel(ctx), signInKey(u.ProjectID, u.Email)); err != nil {
+		s.log.WarnContext(ctx, "forgetting the failed sign-ins after a reset", "error", err.Error())
+	}
 	s.log.InfoContext(ctx, "password reset", "user", u.ID)
 	return r, nil
 }

@@ -53,7 +53,7 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	t := s.db.Tenant(app.ProjectID)
 	op.inProject(app.ProjectID)
 	var u *iam.User
-	err = s.throttle.SignIn(ctx, app.ProjectID+"/"+email, clientAddr(ctx), password, func() (string, bool, error) {
+	err = s.throttle.SignIn(ctx, signInKey(app.ProjectID, email), clientAddr(ctx), password, func() (string, bool, error) {
 		var err error
 		if u, err = t.UserByEmail(ctx, email); err != nil {
 			return "", false, ignoreNotFound(err)
@@ -78,6 +78,9 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	}
 	return s.session(u)
 }
+
+// signInKey is the account a user's sign-ins are throttled as.
+func signInKey(projectID, email string) string { return projectID + "/" + email }
 
 func (s *Service) session(u *iam.User) (*Session, error) {
 	token, exp, err := s.tokens.Issue(auth.Principal{Kind: auth.User, ID: u.ID, ProjectID: u.ProjectID})

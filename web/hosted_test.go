@@ -581,3 +581,24 @@ func ticketOf(t testing.TB, link string) string {
 	}
 	return tk
 }
+
+// An account locked by failed sign-ins opens with the new password once it
+// is reset: the link proved its owner.
+func TestResetOpensALockedAccount(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	const email = "locked@example.com"
+	id := f.member(t, email, "locked-password-1")
+	anon := f.s.Client("", "")
+	for range 5 {
+		anon.Fails(t, "UNAUTHENTICATED", "", signInMut, map[string]any{"a": f.app, "e": email, "p": "a-wrong-guess"})
+	}
+	anon.Fails(t, "RATE_LIMITED", "", signInMut, map[string]any{"a": f.app, "e": email, "p": "locked-password-1"})
+	var out struct{ UserPasswordResetLink struct{ URL string } }
+	f.op.MustDo(t, `mutation($id: ID!) { userPasswordResetLink(input: {id: $id}) { url } }`, map[string]any{"id": id}, &out)
+	p := post(t, f.s, f.hosted("reset"), url.Values{"ticket": {ticketOf(t, out.UserPasswordResetLink.URL)}, "password": {"unlocked-pass-2"}, "confirm": {"unlocked-pass-2"}})
+	if p.status != http.StatusOK {
+		t.Fatalf("reset: %d\n%s", p.status, p.body)
+	}
+	f.s.SignIn(t, f.app, email, "unlocked-pass-2")
+}
