@@ -11,16 +11,23 @@ package web
 //	var loginPage = web.NewPage("login", loginHTML)
 //
 //	type loginView struct {
-//		web.Layout        // Title, AppName, LogoURI, Notice
+//		web.Layout        // Title, AppName, LogoURI, Notice, FormTargets
 //		Email, Error string
 //	}
 //
 //	loginPage.Render(w, r, log, http.StatusOK, &loginView{Layout: web.Layout{Title: "Sign in", AppName: app.Name}})
 //
 // Inside "content", {{template "alert" .Error}} shows an error message the
-// shared way (class "error", role "alert", id "error"). Data is escaped by
-// html/template; nothing in a page may load anything from elsewhere except
-// the application's logo, which the Content-Security-Policy then allows.
+// shared way (class "error", role "alert", id "error") and
+// {{template "new-password"}} the two fields that choose a password
+// (password, confirm). Data is escaped by html/template; nothing in a page
+// may load anything from elsewhere except the application's logo, which the
+// Content-Security-Policy then allows. The policy's form-action is 'self':
+// a form whose answer redirects to another origin (an application's
+// callback or login page) must name that URL in FormTargets, or browsers
+// stop the redirect. Secure sets the same headers on answers that are not
+// pages (redirects, 405s); Mount wraps every form route in
+// http.CrossOriginProtection.
 
 import (
 	_ "embed"
