@@ -602,3 +602,38 @@ func TestResetOpensALockedAccount(t *testing.T) {
 	}
 	f.s.SignIn(t, f.app, email, "unlocked-pass-2")
 }
+
+// A reset link of one project does nothing at another project's pages, and
+// a malformed address is told so.
+func TestResetLinkStaysInItsProject(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	id := f.member(t, "isolated@example.com", "isolated-pass-1")
+	other := f.s.CreateProject(t, "Other")
+	var out struct{ UserPasswordResetLink struct{ URL string } }
+	f.op.MustDo(t, `mutation($id: ID!) { userPasswordResetLink(input: {id: $id}) { url } }`, map[string]any{"id": id}, &out)
+	tk := ticketOf(t, out.UserPasswordResetLink.URL)
+	elsewhere := service.HostedPath(other, "reset")
+	for name, p := range map[string]page{
+		"GET":  get(t, f.s, f.s.URL+elsewhere+"?ticket="+url.QueryEscape(tk)),
+		"POST": post(t, f.s, elsewhere, url.Values{"ticket": {tk}, "password": {"moved-pass-2"}, "confirm": {"moved-pass-2"}}),
+	} {
+		if p.status != http.StatusNotFound {
+			t.Fatalf("%s at another project: %d\n%s", name, p.status, p.body)
+		}
+		p.want(t, "This link does not work")
+		p.wantNot(t, "isolated@example.com")
+	}
+	// Still good at home.
+	if p := get(t, f.s, local(t, f.s, out.UserPasswordResetLink.URL)); p.status != http.StatusOK {
+		t.Fatalf("at its own project: %d", p.status)
+	}
+	f.s.SignIn(t, f.app, "isolated@example.com", "isolated-pass-1")
+
+	bad := post(t, f.s, f.hosted("forgot"), url.Values{"email": {"not an address"}})
+	if bad.status != http.StatusBadRequest {
+		t.Fatalf("malformed address: %d", bad.status)
+	}
+	bad.want(t, `role="alert"`, "is not an email address", `name="email"`)
+	wantClean(t, bad)
+}
