@@ -67,7 +67,7 @@ func New(o Options) http.Handler {
 	mux.Handle("GET /{$}", web.GraphiQL())
 	mux.Handle("GET /graphiql/", web.GraphiQL())
 	mux.Handle("GET /favicon.ico", web.GraphiQL())
-	mux.Handle(service.InvitationPath, web.InvitationHandler(o.Service, o.Log))
+	web.Mount(mux, o.Service, o.Log) // the invitation page and the hosted pages under /p/{projectId}/
 	mux.Handle("POST /oauth/token", tokenEndpoint(o.Service, o.Log))
 	mux.Handle(provider.Pattern, provider.New(provider.Options{Service: o.Service, Keys: o.Keys, PublicURL: o.PublicURL, Log: o.Log}))
 	mux.Handle("GET /p/{projectId}/keys", jwks(o.Log, projectKeys(o.Service)))

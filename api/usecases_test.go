@@ -90,6 +90,11 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 	ticket := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("walk@example.com"), ApplicationId: app,
 		AccessPolicy: atriumtest.Policy(), Resource: &map[string]any{"resourceType": "Patient"}}).Ticket
 	walked := walkOpenIDProvider(t, s, send)
+	// An active user, whose reset link the reset page reads.
+	walkerInv := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("walker@example.com"), ApplicationId: app,
+		AccessPolicy: atriumtest.Policy(), Resource: &map[string]any{"resourceType": "Patient"}})
+	s.Accept(t, walkerInv.Ticket, "walker-password-1")
+	walker := walkerInv.UserID
 	for _, uc := range service.UseCases() {
 		if uc.HTTP == "" || walked[uc.Name] {
 			continue
@@ -102,6 +107,25 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 		case "POST " + service.InvitationPath:
 			form := url.Values{"ticket": {ticket}, "password": {"short"}, "confirm": {"short"}}
 			req, _ = http.NewRequest(method, s.URL+path, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		case "GET /p/{projectId}/forgot", "GET /p/{projectId}/reset":
+			req, _ = http.NewRequest(method, s.URL+strings.Replace(path, "{projectId}", s.Sandbox, 1)+"?ticket=x.y", nil)
+		case "POST /p/{projectId}/forgot", "POST /p/{projectId}/signup":
+			form := url.Values{"email": {"walk-page@example.com"}, "password": {"short"}, "confirm": {"short"}}
+			req, _ = http.NewRequest(method, s.URL+strings.Replace(path, "{projectId}", s.Sandbox, 1), strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		case "POST /p/{projectId}/reset":
+			// A reset ticket, to get past reading it; a too short password.
+			var link struct {
+				UserPasswordResetLink struct{ URL string }
+			}
+			op.MustDo(t, `mutation($id: ID!) { userPasswordResetLink(input: {id: $id}) { url } }`, map[string]any{"id": walker}, &link)
+			u, err := url.Parse(link.UserPasswordResetLink.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			form := url.Values{"ticket": {u.Query().Get("ticket")}, "password": {"short"}, "confirm": {"short"}}
+			req, _ = http.NewRequest(method, s.URL+strings.Replace(path, "{projectId}", s.Sandbox, 1), strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		case "POST /oauth/token":
 			form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"no-such-client"}, "client_secret": {"wrong"}}

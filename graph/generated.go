@@ -263,6 +263,7 @@ type ComplexityRoot struct {
 		UpdateProject           func(childComplexity int, input model.UpdateProjectInput) int
 		UpdateRole              func(childComplexity int, input model.UpdateRoleInput) int
 		UpdateUser              func(childComplexity int, input model.UpdateUserInput) int
+		UserPasswordResetLink   func(childComplexity int, input model.UserPasswordResetLinkInput) int
 	}
 
 	PageInfo struct {
@@ -403,6 +404,11 @@ type ComplexityRoot struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
+
+	UserPasswordResetLinkPayload struct {
+		ExpiresAt func(childComplexity int) int
+		URL       func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -464,6 +470,7 @@ type MutationResolver interface {
 	DeleteUser(ctx context.Context, input model.DeleteUserInput) (*model.DeleteUserPayload, error)
 	DisableUser(ctx context.Context, input model.DisableUserInput) (*model.UpdateUserPayload, error)
 	EnableUser(ctx context.Context, input model.EnableUserInput) (*model.UpdateUserPayload, error)
+	UserPasswordResetLink(ctx context.Context, input model.UserPasswordResetLinkInput) (*model.UserPasswordResetLinkPayload, error)
 	InviteDeveloper(ctx context.Context, input model.InviteDeveloperInput) (*model.InviteDeveloperPayload, error)
 	UpdateDeveloper(ctx context.Context, input model.UpdateDeveloperInput) (*model.UpdateDeveloperPayload, error)
 	RemoveDeveloper(ctx context.Context, input model.RemoveDeveloperInput) (*model.RemoveDeveloperPayload, error)
@@ -1419,6 +1426,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["input"].(model.UpdateUserInput)), true
+	case "Mutation.userPasswordResetLink":
+		if e.ComplexityRoot.Mutation.UserPasswordResetLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_userPasswordResetLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UserPasswordResetLink(childComplexity, args["input"].(model.UserPasswordResetLinkInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1943,6 +1961,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserEdge.Node(childComplexity), true
 
+	case "UserPasswordResetLinkPayload.expiresAt":
+		if e.ComplexityRoot.UserPasswordResetLinkPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserPasswordResetLinkPayload.ExpiresAt(childComplexity), true
+	case "UserPasswordResetLinkPayload.url":
+		if e.ComplexityRoot.UserPasswordResetLinkPayload.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserPasswordResetLinkPayload.URL(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1988,6 +2019,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 			graphql.NewInputUnmarshaler("UserFilter", ec.unmarshalInputUserFilter),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
+			graphql.NewInputUnmarshaler("UserPasswordResetLinkInput", ec.unmarshalInputUserPasswordResetLinkInput),
 		)
 	}
 	first := true
@@ -2206,6 +2238,11 @@ type Mutation {
   disableUser(input: DisableUserInput!): UpdateUserPayload! @guard(action: "App:UpdateUser", resource: "App:User", id: "input.id")
   "Re-enables a disabled user."
   enableUser(input: EnableUserInput!): UpdateUserPayload! @guard(action: "App:UpdateUser", resource: "App:User", id: "input.id")
+  """
+  A password reset link for an active user (the platform's App:GetUserPasswordResetLink), valid one
+  hour and once; it replaces the user's older links. Nothing is emailed: hand the link over.
+  """
+  userPasswordResetLink(input: UserPasswordResetLinkInput!): UserPasswordResetLinkPayload! @guard(action: "App:GetUserPasswordResetLink", resource: "App:User", id: "input.id")
 
   """
   Adds a developer to the project in scope, creating its account when the email is new; a developer
@@ -2668,6 +2705,23 @@ input DisableUserInput {
 
 input EnableUserInput {
   id: ID!
+}
+
+input UserPasswordResetLinkInput {
+  "The user."
+  id: ID!
+  """
+  Where the reset page sends the user once the password is set: exactly the loginRedirectUri or
+  one of the allowedCallbackUrls of one of the project's applications. Without it the page ends on
+  its own confirmation, with a link to the user's application's login.
+  """
+  redirectUrl: String
+}
+
+type UserPasswordResetLinkPayload {
+  "The link (/p/<projectId>/reset?ticket=...). It is a credential: send it only to the user."
+  url: String!
+  expiresAt: Time!
 }
 
 "A developer, as a member of the project in scope."
@@ -3519,6 +3573,16 @@ func (ec *executionContext) childFields_UserEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type UserEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_UserPasswordResetLinkPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_UserPasswordResetLinkPayload_url(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_UserPasswordResetLinkPayload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserPasswordResetLinkPayload", field.Name)
+}
+
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -4129,6 +4193,20 @@ func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateUserInput, error) {
 			return ec.unmarshalNUpdateUserInput2atriumᚋgraphᚋmodelᚐUpdateUserInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_userPasswordResetLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UserPasswordResetLinkInput, error) {
+			return ec.unmarshalNUserPasswordResetLinkInput2atriumᚋgraphᚋmodelᚐUserPasswordResetLinkInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8155,6 +8233,78 @@ func (ec *executionContext) fieldContext_Mutation_enableUser(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_userPasswordResetLink(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_userPasswordResetLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UserPasswordResetLink(ctx, fc.Args["input"].(model.UserPasswordResetLinkInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:GetUserPasswordResetLink")
+				if err != nil {
+					var zeroVal *model.UserPasswordResetLinkPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "App:User")
+				if err != nil {
+					var zeroVal *model.UserPasswordResetLinkPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.UserPasswordResetLinkPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.UserPasswordResetLinkPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserPasswordResetLinkPayload) graphql.Marshaler {
+			return ec.marshalNUserPasswordResetLinkPayload2ᚖatriumᚋgraphᚋmodelᚐUserPasswordResetLinkPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_userPasswordResetLink(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserPasswordResetLinkPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_userPasswordResetLink_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_inviteDeveloper(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11348,6 +11498,52 @@ func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UserPasswordResetLinkPayload_url(ctx context.Context, field graphql.CollectedField, obj *model.UserPasswordResetLinkPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserPasswordResetLinkPayload_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserPasswordResetLinkPayload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserPasswordResetLinkPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserPasswordResetLinkPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.UserPasswordResetLinkPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserPasswordResetLinkPayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserPasswordResetLinkPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserPasswordResetLinkPayload", field, false, false, "Time")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -14572,6 +14768,55 @@ func UnmarshalUserOrder(ctx context.Context, raw any) (model.UserOrder, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUserPasswordResetLinkInput(ctx context.Context, obj any) (model.UserPasswordResetLinkInput, error) {
+	var it model.UserPasswordResetLinkInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "redirectUrl"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "redirectUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("redirectUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RedirectURL = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUserPasswordResetLinkInput unmarshals raw into the UserPasswordResetLinkInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUserPasswordResetLinkInput(ctx context.Context, raw any) (model.UserPasswordResetLinkInput, error) {
+	var out model.UserPasswordResetLinkInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UserPasswordResetLinkInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -16013,6 +16258,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "userPasswordResetLink":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_userPasswordResetLink(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "inviteDeveloper":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_inviteDeveloper(ctx, field)
@@ -17089,6 +17341,44 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "node":
 			out.Values[i] = ec._UserEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userPasswordResetLinkPayloadImplementors = []string{"UserPasswordResetLinkPayload"}
+
+func (ec *executionContext) _UserPasswordResetLinkPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UserPasswordResetLinkPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userPasswordResetLinkPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserPasswordResetLinkPayload")
+		case "url":
+			out.Values[i] = ec._UserPasswordResetLinkPayload_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._UserPasswordResetLinkPayload_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18366,6 +18656,19 @@ func (ec *executionContext) unmarshalNUserOrderField2atriumᚋgraphᚋmodelᚐUs
 
 func (ec *executionContext) marshalNUserOrderField2atriumᚋgraphᚋmodelᚐUserOrderField(ctx context.Context, sel ast.SelectionSet, v model.UserOrderField) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNUserPasswordResetLinkInput2atriumᚋgraphᚋmodelᚐUserPasswordResetLinkInput(ctx context.Context, v any) (model.UserPasswordResetLinkInput, error) {
+	res, err := ec.unmarshalInputUserPasswordResetLinkInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUserPasswordResetLinkPayload2ᚖatriumᚋgraphᚋmodelᚐUserPasswordResetLinkPayload(ctx context.Context, sel ast.SelectionSet, v *model.UserPasswordResetLinkPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UserPasswordResetLinkPayload!")
+		return graphql.Null
+	}
+	return ec._UserPasswordResetLinkPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUserStatus2atriumᚋiamᚐUserStatus(ctx context.Context, v any) (iam.UserStatus, error) {

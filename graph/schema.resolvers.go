@@ -335,6 +335,19 @@ func (r *mutationResolver) EnableUser(ctx context.Context, input model.EnableUse
 	return &model.UpdateUserPayload{User: u}, nil
 }
 
+// UserPasswordResetLink is the resolver for the userPasswordResetLink field.
+func (r *mutationResolver) UserPasswordResetLink(ctx context.Context, input model.UserPasswordResetLinkInput) (*model.UserPasswordResetLinkPayload, error) {
+	var redirect string
+	if input.RedirectURL != nil {
+		redirect = *input.RedirectURL
+	}
+	link, err := r.Service.UserPasswordResetLink(ctx, input.ID, redirect)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UserPasswordResetLinkPayload{URL: link.URL, ExpiresAt: link.ExpiresAt}, nil
+}
+
 // InviteDeveloper is the resolver for the inviteDeveloper field.
 func (r *mutationResolver) InviteDeveloper(ctx context.Context, input model.InviteDeveloperInput) (*model.InviteDeveloperPayload, error) {
 	inv, err := r.Service.InviteDeveloper(ctx, service.DeveloperInput{

@@ -195,40 +195,26 @@ func (h *handler) failed(w http.ResponseWriter, r *http.Request, err error, redi
 	h.render(w, r, e.Code.HTTPStatus(), &loginView{Layout: web.Layout{Title: "Cannot log in"}, Message: sentence(e.Message)}, redirect)
 }
 
-// render writes a page. Its Content-Security-Policy lets the form's
-// redirects reach the application's callback (browsers hold every hop
-// of a form's navigation to form-action), and its referrer policy is
+// render writes a page; redirect is where its form may end (the
+// application's callback, through the library's), which the page's
+// form-action must allow (web.Layout.FormTargets). Its referrer policy is
 // same-origin rather than the layout's no-referrer: under no-referrer a
 // browser posts the form with Origin: null, and where it sends no
 // Sec-Fetch-Site (a page served over plain http) CrossOriginProtection
 // then refuses the post. Nothing leaves the origin either way.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, v *loginView, redirect string) {
-	loginPage.Render(formAction{ResponseWriter: w, target: originOf(redirect)}, r, h.log, status, v)
-}
-
-// formAction adds a target to the form-action of the page's policy and
-// sets its referrer policy (see render).
-type formAction struct {
-	http.ResponseWriter
-	target string
-}
-
-func (f formAction) WriteHeader(status int) {
-	h := f.ResponseWriter.Header()
-	if f.target != "" {
-		h.Set("Content-Security-Policy", strings.Replace(h.Get("Content-Security-Policy"), "form-action 'self'", "form-action 'self' "+f.target, 1))
+	if redirect != "" {
+		v.FormTargets = []string{redirect}
 	}
-	h.Set("Referrer-Policy", "same-origin")
-	f.ResponseWriter.WriteHeader(status)
+	loginPage.Render(sameOriginReferrer{w}, r, h.log, status, v)
 }
 
-// originOf is scheme://host of an http(s) URL, or "".
-func originOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(u.Host, " ;'") {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
+// sameOriginReferrer sets the referrer policy of a page (see render).
+type sameOriginReferrer struct{ http.ResponseWriter }
+
+func (s sameOriginReferrer) WriteHeader(status int) {
+	s.ResponseWriter.Header().Set("Referrer-Policy", "same-origin")
+	s.ResponseWriter.WriteHeader(status)
 }
 
 // sentence turns a domain message into a sentence for the page.

@@ -55,7 +55,7 @@ func TestRoutesAreUseCases(t *testing.T) {
 		}
 	}
 	want := []string{
-		"POST /user/{id}/reset-mfa", "POST /user/{id}/reset-password-link",
+		"POST /user/{id}/reset-mfa",
 	}
 	slices.Sort(notYet)
 	if !slices.Equal(notYet, want) {

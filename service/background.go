@@ -19,7 +19,8 @@ import (
 const auditQueueLen = 4096
 
 // sweepEvery is how often what has expired is deleted: the sign-in
-// throttle's finished windows and the remembered answers of retried POSTs.
+// throttle's finished windows, the remembered answers of retried POSTs and
+// the password reset tickets past their hour.
 const sweepEvery = time.Minute
 
 type background struct {
@@ -74,6 +75,9 @@ func (s *Service) sweep() {
 			}
 			if err := s.sweepOpenID(ctx); err != nil {
 				s.log.Warn("sweeping the OpenID provider's expired records", "error", err.Error())
+			}
+			if _, err := s.db.Resets().Sweep(ctx, s.now()); err != nil {
+				s.log.Warn("sweeping expired password reset tickets", "error", err.Error())
 			}
 			cancel()
 		}

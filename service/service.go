@@ -54,6 +54,7 @@ type Service struct {
 // Mailer sends emails off the request path.
 type Mailer interface {
 	SendInvitation(mail.Invitation)
+	SendPasswordReset(mail.PasswordReset)
 }
 
 // Options are the Service's collaborators and settings.

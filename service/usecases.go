@@ -119,6 +119,15 @@ var (
 	ucDisableUser      = useCase(UseCase{Name: "disableUser", Action: "App:UpdateUser", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
 	ucEnableUser       = useCase(UseCase{Name: "enableUser", Action: "App:UpdateUser", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
 
+	// The hosted pages (password.go): forgotten passwords, reset links and
+	// self-registration, under /p/{projectId}/.
+	ucHostedProject         = useCase(UseCase{Name: "hostedProject", HTTP: "GET /p/{projectId}/forgot"})
+	ucForgotPassword        = useCase(UseCase{Name: "forgotPassword", Action: "App:ForgotPassword", Target: "User", Fields: []string{"email"}, HTTP: "POST /p/{projectId}/forgot", ChecksCredential: true})
+	ucOpenPasswordReset     = useCase(UseCase{Name: "openPasswordReset", HTTP: "GET /p/{projectId}/reset"})
+	ucResetPassword         = useCase(UseCase{Name: "resetPassword", Action: "App:ResetPassword", Target: "User", Fields: []string{"password", "ticket"}, HTTP: "POST /p/{projectId}/reset", ChecksCredential: true})
+	ucCreateAccount         = useCase(UseCase{Name: "createAccount", Action: "App:SignUp", Target: "User", Fields: []string{"email", "password"}, HTTP: "POST /p/{projectId}/signup", ChecksCredential: true})
+	ucUserPasswordResetLink = useCase(UseCase{Name: "userPasswordResetLink", Action: "App:GetUserPasswordResetLink", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
+
 	// Developers.
 	ucDeveloper       = useCase(UseCase{Name: "developer", Action: "IAM:GetDeveloper", Resource: "IAM:Developer", ID: "id", Kinds: anyone})
 	ucDevelopers      = useCase(UseCase{Name: "developers", Action: "Project:ListAllUsers", Resource: "Project:Settings", Or: &Grant{"IAM:ListAllDevelopers", "IAM:Developer"}, Kinds: anyone})

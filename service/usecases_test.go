@@ -102,6 +102,24 @@ func calls() []call {
 		{"enableUser", "SetUserDisabled", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.SetUserDisabled(ctx, "u", false)
 		})},
+		{"hostedProject", "HostedProject", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.HostedProject(ctx, "no-such-project")
+		})},
+		{"forgotPassword", "ForgotPassword", func(ctx context.Context, s *service.Service) error {
+			return s.ForgotPassword(ctx, "no-such-project", "a@example.com", "")
+		}},
+		{"openPasswordReset", "OpenPasswordReset", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.OpenPasswordReset(ctx, "no-such-project", "no-such-ticket")
+		})},
+		{"resetPassword", "ResetPassword", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.ResetPassword(ctx, "no-such-project", "no-such-ticket", "a-long-password")
+		})},
+		{"createAccount", "CreateAccount", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.CreateAccount(ctx, "no-such-project", "a@example.com", "a-long-password")
+		})},
+		{"userPasswordResetLink", "UserPasswordResetLink", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.UserPasswordResetLink(ctx, "u", "")
+		})},
 		{"developer", "Developer", one(func(ctx context.Context, s *service.Service) (any, error) { return s.Developer(ctx, "d") })},
 		{"developers", "Developers", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.Developers(ctx, nil, "", iam.DeveloperFilter{}, iam.UsersByCreatedAt, false)

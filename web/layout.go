@@ -11,16 +11,23 @@ package web
 //	var loginPage = web.NewPage("login", loginHTML)
 //
 //	type loginView struct {
-//		web.Layout        // Title, AppName, LogoURI, Notice
+//		web.Layout        // Title, AppName, LogoURI, Notice, FormTargets
 //		Email, Error string
 //	}
 //
 //	loginPage.Render(w, r, log, http.StatusOK, &loginView{Layout: web.Layout{Title: "Sign in", AppName: app.Name}})
 //
 // Inside "content", {{template "alert" .Error}} shows an error message the
-// shared way (class "error", role "alert", id "error"). Data is escaped by
-// html/template; nothing in a page may load anything from elsewhere except
-// the application's logo, which the Content-Security-Policy then allows.
+// shared way (class "error", role "alert", id "error") and
+// {{template "new-password"}} the two fields that choose a password
+// (password, confirm). Data is escaped by html/template; nothing in a page
+// may load anything from elsewhere except the application's logo, which the
+// Content-Security-Policy then allows. The policy's form-action is 'self':
+// a form whose answer redirects to another origin (an application's
+// callback or login page) must name that URL in FormTargets, or browsers
+// stop the redirect. Secure sets the same headers on answers that are not
+// pages (redirects, 405s); Mount wraps every form route in
+// http.CrossOriginProtection.
 
 import (
 	_ "embed"
@@ -29,6 +36,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 
 	"atrium/iam"
 )
@@ -52,6 +60,12 @@ type Layout struct {
 	// Notice is a short confirmation shown above the content ("Your
 	// password is reset."), role "status", id "notice".
 	Notice string
+	// FormTargets are the URLs on other origins that the page's form may
+	// end at through a redirect (an application's login page or callback).
+	// Browsers apply the Content-Security-Policy's form-action to every
+	// redirect after a form is sent, so the policy allows their origins
+	// (only absolute http(s) URLs with a plain host; others are left out).
+	FormTargets []string
 }
 
 // PageLayout returns the layout part of page data; embedding Layout
@@ -62,13 +76,25 @@ func (l *Layout) PageLayout() *Layout { return l }
 // http(s) URL whose host is a plain name or address (it goes into the
 // Content-Security-Policy header).
 func (l *Layout) Logo() string {
-	if l.LogoURI == "" || iam.ValidWebURL(l.LogoURI) != nil {
-		return ""
-	}
-	if u, _ := url.Parse(l.LogoURI); !plainHost.MatchString(u.Host) {
+	if _, ok := origin(l.LogoURI); !ok {
 		return ""
 	}
 	return l.LogoURI
+}
+
+// policy is the page's Content-Security-Policy: csp, with the logo's origin
+// as an image source and the form targets' origins as form actions.
+func (l *Layout) policy() string {
+	p := csp
+	for _, t := range l.FormTargets {
+		if o, ok := origin(t); ok {
+			p = strings.Replace(p, "form-action 'self'", "form-action 'self' "+o, 1)
+		}
+	}
+	if o, ok := origin(l.Logo()); ok {
+		p += "; img-src " + o
+	}
+	return p
 }
 
 var plainHost = regexp.MustCompile(`^[A-Za-z0-9.\-]+(:[0-9]+)?$|^\[[0-9A-Fa-f:.]+\](:[0-9]+)?$`)
@@ -98,9 +124,7 @@ func NewPage(name, content string) *Page {
 // the page's content. A failure to render is logged, never shown.
 func (p *Page) Render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, v View) {
 	Secure(w)
-	if logo := v.PageLayout().Logo(); logo != "" {
-		w.Header().Set("Content-Security-Policy", csp+"; img-src "+origin(logo))
-	}
+	w.Header().Set("Content-Security-Policy", v.PageLayout().policy())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := p.t.ExecuteTemplate(w, "layout", v); err != nil {
@@ -124,8 +148,15 @@ func Secure(w http.ResponseWriter) {
 	h.Set("Cache-Control", "no-store")
 }
 
-// origin is scheme://host of an absolute URL, for a CSP source.
-func origin(raw string) string {
+// origin is scheme://host of an absolute http(s) URL whose host is a plain
+// name or address, for a CSP source; ok false for anything else.
+func origin(raw string) (string, bool) {
+	if raw == "" || iam.ValidWebURL(raw) != nil {
+		return "", false
+	}
 	u, _ := url.Parse(raw)
-	return u.Scheme + "://" + u.Host
+	if !plainHost.MatchString(u.Host) {
+		return "", false
+	}
+	return u.Scheme + "://" + u.Host, true
 }

@@ -8,7 +8,6 @@ package web
 import (
 	"context"
 	_ "embed"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -29,7 +28,9 @@ type Invitations interface {
 }
 
 // InvitationHandler serves GET (the form) and POST (set the password) on
-// service.InvitationPath.
+// service.InvitationPath. Once the password is set it sends the user on to
+// where it signs in (service.Invitation.LoginURL), or, when there is no such
+// place, says it can now sign in.
 func InvitationHandler(svc Invitations, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		Secure(w)
@@ -52,6 +53,11 @@ func InvitationHandler(svc Invitations, log *slog.Logger) http.Handler {
 				return
 			}
 			done, err := svc.AcceptInvitation(r.Context(), ticket, password)
+			if err == nil && done.LoginURL != "" {
+				// Straight into the application's login.
+				http.Redirect(w, r, done.LoginURL, http.StatusSeeOther)
+				return
+			}
 			p := pageFor(inv, ticket, err)
 			if err == nil {
 				p = pageFor(done, "", nil)
@@ -69,7 +75,6 @@ func InvitationHandler(svc Invitations, log *slog.Logger) http.Handler {
 type page struct {
 	Layout
 	ProjectName, Email, Ticket, Action string
-	LoginURL                           template.URL
 	Error, Invalid                     string
 	Done                               bool
 	status                             int
@@ -86,10 +91,8 @@ func pageFor(inv *service.Invitation, ticket string, err error) page {
 		p.ProjectName, p.Email = inv.ProjectName, inv.Email
 		if a := inv.Application; a != nil {
 			p.AppName = a.Name
-			if iam.ValidWebURL(a.LoginRedirectURI) == nil {
-				p.LoginURL = template.URL(a.LoginRedirectURI)
-			}
 		}
+		p.FormTargets = []string{inv.LoginURL} // where the form leads
 	}
 	if err == nil {
 		return p

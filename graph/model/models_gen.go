@@ -469,6 +469,21 @@ type UserOrder struct {
 	Direction *OrderDirection `json:"direction,omitempty"`
 }
 
+type UserPasswordResetLinkInput struct {
+	// The user.
+	ID string `json:"id"`
+	// Where the reset page sends the user once the password is set: exactly the loginRedirectUri or
+	// one of the allowedCallbackUrls of one of the project's applications. Without it the page ends on
+	// its own confirmation, with a link to the user's application's login.
+	RedirectURL *string `json:"redirectUrl,omitempty"`
+}
+
+type UserPasswordResetLinkPayload struct {
+	// The link (/p/<projectId>/reset?ticket=...). It is a credential: send it only to the user.
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
 type OrderDirection string
 
 const (

@@ -169,10 +169,20 @@ await step('user.me with a user token', async () => {
   assert(me.id === ctx.user.id, JSON.stringify(me));
   await rejects(oy.user.me(), 403);
 });
-await step('user.resetMfa and user.resetPasswordLink answer 501 (not available yet)', async () => {
-  used('user.resetMfa'); used('user.resetPasswordLink');
+await step('user.resetMfa answers 501 (not available yet)', async () => {
+  used('user.resetMfa');
   await rejects(oy.user.resetMfa({ id: ctx.user.id }), 501, /not available/);
-  await rejects(oy.user.resetPasswordLink({ id: ctx.user.id, redirectUrl: 'https://ehr.example.com' }), 501, /not available/);
+});
+await step('user.resetPasswordLink returns a working link; redirectUrl must be an application URL', async () => {
+  used('user.resetPasswordLink');
+  await rejects(oy.user.resetPasswordLink({ id: ctx.user.id, redirectUrl: 'https://ehr.example.com' }), 400, /redirectUrl/);
+  const link = await oy.user.resetPasswordLink({ id: ctx.user.id, redirectUrl: 'https://ehr.example.com/cb' });
+  assert(typeof link.url === 'string' && typeof link.expiresAt === 'string', JSON.stringify(link));
+  const u = new URL(link.url);
+  assert(u.pathname === `/p/${process.env.ATRIUM_PROJECT}/reset` && u.searchParams.get('ticket'), link.url);
+  const page = await fetch(`${baseUrl}${u.pathname}${u.search}`);
+  const html = await page.text();
+  assert(page.status === 200 && html.includes(email), `${page.status} ${html}`);
 });
 await step('role.delete of a role in use is a 409', async () => {
   await rejects(oy.role.delete({ roleId: ctx.role.id }), 409);
