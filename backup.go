@@ -16,14 +16,17 @@ import (
 
 // The secrets Atrium generates in the data dir on the embedded default.
 const (
-	adminSecretFile = "admin-secret"
-	jwtSecretFile   = "jwt-secret"
+	adminSecretFile   = "admin-secret"
+	sealingSecretFile = "sealing-secret"
+	// formerSealingSecretFile is the name releases that signed tokens with
+	// HS256 gave the same secret; sealingSecret renames it.
+	formerSealingSecretFile = "jwt-secret"
 )
 
 // secretFiles are the files Atrium generates in the data dir on the embedded
-// default (see operatorSecret and signingKey); a backup carries them so that
-// tokens issued before it still verify on the copy.
-var secretFiles = []string{adminSecretFile, jwtSecretFile}
+// default (see operatorSecret and sealingSecret); a backup carries them so
+// that the copy can open the signing keys its store holds.
+var secretFiles = []string{adminSecretFile, sealingSecretFile}
 
 // backup copies the embedded deployment in ATRIUM_DATA_DIR, running or not,
 // into a new directory. Start Atrium with ATRIUM_DATA_DIR set to that

@@ -154,7 +154,8 @@ func TestStartUpChecksThePortFirst(t *testing.T) {
 // still trying, naming the host and no credential, then gives the error.
 func TestUnreachableMongoIsReported(t *testing.T) {
 	closed := freeAddr(t) // nothing listens there
-	p := launch(t, t.TempDir(), []string{"MONGODB_URI=mongodb://atrium:hunter2-not-shown@" + closed + "/?serverSelectionTimeoutMS=6000"})
+	p := launch(t, t.TempDir(), []string{"MONGODB_URI=mongodb://atrium:hunter2-not-shown@" + closed + "/?serverSelectionTimeoutMS=6000",
+		"ATRIUM_SEALING_SECRET=0123456789abcdef0123456789abcdef"})
 	began := time.Now()
 	p.waitOutput(t, "still trying to reach MongoDB", 6*time.Second)
 	t.Logf("notice after %s", time.Since(began).Round(time.Millisecond))

@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,11 @@ import (
 
 	"atrium/atriumtest"
 )
+
+// stablePublicURL keeps the token issuers (ATRIUM_PUBLIC_URL/p/<project>)
+// of processes on different ports the same, as a deployment's are: a token
+// names its issuer, and a start with another public URL refuses it.
+const stablePublicURL = "ATRIUM_PUBLIC_URL=http://atrium.example"
 
 // written is what one round of writes made, with the credentials it got.
 type written struct {
@@ -139,6 +145,37 @@ func clientCredentials(t *testing.T, p *proc, clientID, secret string) string {
 	return out.AccessToken
 }
 
+// tokenKid is the kid in a JWT's header.
+func tokenKid(t *testing.T, token string) string {
+	t.Helper()
+	part, _, _ := strings.Cut(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(part)
+	var h struct{ Kid string }
+	if err != nil || json.Unmarshal(raw, &h) != nil || h.Kid == "" {
+		t.Fatalf("token header %q has no kid", raw)
+	}
+	return h.Kid
+}
+
+// publishedKids lists the kids of the JWKS at path on p.
+func publishedKids(t *testing.T, p *proc, path string) []string {
+	t.Helper()
+	res, err := http.Get(p.url + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var set struct{ Keys []struct{ Kid string } }
+	if err := json.NewDecoder(res.Body).Decode(&set); res.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("GET %s: %d %v", path, res.StatusCode, err)
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		kids = append(kids, k.Kid)
+	}
+	return kids
+}
+
 // checkEverything checks that what rounds wrote is all there, that the
 // tokens they were given still verify and that their credentials still
 // work on p.
@@ -203,6 +240,13 @@ func checkEverything(t *testing.T, p *proc, sandbox string, rounds []written) {
 		if m2m.M2MMe.ID != w.m2m {
 			t.Errorf("round %d's m2m token: m2mMe = %q, want %s", w.round, m2m.M2MMe.ID, w.m2m)
 		}
+		// Because their signing keys (in the store, sealed) are still
+		// published by their issuers.
+		for token, jwks := range map[string]string{w.userToken: "/p/" + sandbox + "/keys", w.devToken: "/.well-known/jwks.json", w.m2mToken: "/p/" + sandbox + "/keys"} {
+			if kid := tokenKid(t, token); !slices.Contains(publishedKids(t, p, jwks), kid) {
+				t.Errorf("round %d: %s no longer publishes key %s", w.round, jwks, kid)
+			}
+		}
 		// And the passwords set then still sign in.
 		p.client("", "").MustDo(t, `mutation($a: ID!, $e: String!, $p: String!) { signIn(input: {applicationId: $a, email: $e, password: $p}) { accessToken } }`,
 			map[string]any{"a": w.app, "e": w.userEmail, "p": w.password}, nil)
@@ -254,12 +298,12 @@ func checkEverything(t *testing.T, p *proc, sandbox string, rounds []written) {
 func TestRestartKeepsEverything(t *testing.T) {
 	dir := t.TempDir()
 	var rounds []written
-	var adminSecret, jwtSecret string
+	var adminSecret, sealingSecret string
 	for round := 1; round <= 5; round++ {
-		p := start(t, dir)
+		p := start(t, dir, stablePublicURL)
 		if round == 1 {
-			adminSecret, jwtSecret = readSecret(t, dir, adminSecretFile), readSecret(t, dir, jwtSecretFile)
-		} else if readSecret(t, dir, adminSecretFile) != adminSecret || readSecret(t, dir, jwtSecretFile) != jwtSecret {
+			adminSecret, sealingSecret = readSecret(t, dir, adminSecretFile), readSecret(t, dir, sealingSecretFile)
+		} else if readSecret(t, dir, adminSecretFile) != adminSecret || readSecret(t, dir, sealingSecretFile) != sealingSecret {
 			t.Fatalf("start %d changed the generated secrets", round)
 		}
 		sandbox := p.sandbox(t)
@@ -400,7 +444,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 // same secrets, and accepts tokens issued by the original.
 func TestBackupOfARunningServer(t *testing.T) {
 	dir := t.TempDir()
-	p := start(t, dir)
+	p := start(t, dir, stablePublicURL)
 	sandbox := p.sandbox(t)
 	before := writeEverything(t, p, sandbox, 1)
 	secret := readSecret(t, dir, adminSecretFile)
@@ -442,7 +486,7 @@ func TestBackupOfARunningServer(t *testing.T) {
 	}
 
 	// Restore: a server on the copy, next to the original that still runs.
-	r := start(t, dest)
+	r := start(t, dest, stablePublicURL)
 	checkEverything(t, r, sandbox, []written{before})
 	restored := roleNames(t, r.operator(t, sandbox))
 	for n := range ackedBefore {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -55,6 +56,9 @@ func run() error {
 		return err
 	}
 	log := slog.New(requestid.LogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
+	// The OpenID provider's library (zitadel/oidc) logs through slog's
+	// default: make its lines Atrium's (JSON, with the request id).
+	slog.SetDefault(log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -97,7 +101,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	jwtKey, err := signingKey(cfg, log)
+	sealing, err := sealingSecret(cfg)
 	if err != nil {
 		return err
 	}
@@ -107,8 +111,10 @@ func run() error {
 	}
 	outbox := mail.NewOutbox(mailCfg, log)
 	defer outbox.Close(context.Background())
-	tokens := auth.NewTokens(jwtKey, cfg.TokenTTL)
-	svc := service.New(db, log, service.Options{Tokens: tokens, Mailer: outbox, PublicURL: cfg.PublicURL, InviteTTL: cfg.InviteTTL})
+	sealer := auth.NewSealer(sealing)
+	keys := auth.NewKeys(db.SigningKeys(), sealer, auth.KeyOptions{Rotation: cfg.KeyRotation, MaxTokenLifetime: max(cfg.TokenTTL, service.OpenIDTokenTTL)})
+	tokens := auth.NewTokens(keys, auth.TokenOptions{BaseURL: cfg.PublicURL, Lifetime: cfg.TokenTTL})
+	svc := service.New(db, log, service.Options{Tokens: tokens, Sealer: sealer, Mailer: outbox, PublicURL: cfg.PublicURL, InviteTTL: cfg.InviteTTL})
 	defer func() { // after the server: the audit events still queued are written
 		drainCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -128,6 +134,8 @@ func run() error {
 		CORSOrigins:    cfg.CORSOrigins,
 		Ready:          db.Ping,
 		TracerProvider: tracer,
+		Keys:           keys,
+		PublicURL:      cfg.PublicURL,
 	})
 	srv := &http.Server{
 		Addr: cfg.Addr,
@@ -204,20 +212,24 @@ func operatorSecret(cfg config.Config) (secret string, generated bool, err error
 	return secret, true, err
 }
 
-// signingKey returns the key that signs access tokens: ATRIUM_JWT_SECRET, or
-// on the embedded default a key generated once and kept under the data dir.
-// With an external MongoDB and no secret, a key lives only as long as the
-// process, which the log says.
-func signingKey(cfg config.Config, log *slog.Logger) ([]byte, error) {
-	switch {
-	case cfg.JWTSecret != "":
-		return []byte(cfg.JWTSecret), nil
-	case cfg.Embedded():
-		key, _, err := auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, jwtSecretFile))
-		return []byte(key), err
+// sealingSecret returns the secret that seals the signing keys' private
+// halves in the store: ATRIUM_SEALING_SECRET, or on the embedded default a
+// secret generated once and kept under the data dir (config requires the
+// variable with MONGODB_URI, where every instance must share it). A data
+// dir of a release that called the file jwt-secret keeps its secret.
+func sealingSecret(cfg config.Config) ([]byte, error) {
+	if cfg.SealingSecret != "" {
+		return []byte(cfg.SealingSecret), nil
 	}
-	log.Warn("ATRIUM_JWT_SECRET is not set: access tokens are signed with a key made for this process, so they stop working at restart and are not accepted by other instances")
-	return []byte(auth.NewSecret()), nil
+	path := filepath.Join(cfg.DataDir, sealingSecretFile)
+	former := filepath.Join(cfg.DataDir, formerSealingSecretFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Rename(former, path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	secret, _, err := auth.LoadOrCreateSecret(path)
+	return []byte(secret), err
 }
 
 func storeName(db *store.DB) string {

@@ -35,6 +35,16 @@ type matrixCase struct {
 }
 
 var matrixCases = map[string]matrixCase{
+	"revokeAccessToken": {
+		note:  "input.id is the application the token was issued to; the token names nothing",
+		slots: map[string]string{"input.id": entityApp},
+		fill:  map[string]func(*matrixEnv) any{"input.token": func(*matrixEnv) any { return "not-an-access-token" }},
+	},
+	"revokeRefreshToken": {
+		note:  "input.id is the application the token was issued to; the token names nothing",
+		slots: map[string]string{"input.id": entityApp},
+		fill:  map[string]func(*matrixEnv) any{"input.token": func(*matrixEnv) any { return "00000000-0000-4000-8000-000000000000.not-a-secret" }},
+	},
 	"projects": {
 		note:            "the operator sees every project (B too); every other principal only its own",
 		operatorSeesAll: true,

@@ -77,11 +77,22 @@ func EngineURI() string { return engineURI }
 // AdminSecret is the operator credential of every test server.
 const AdminSecret = "test-operator-secret-0123456789"
 
+// PublicURL is the ATRIUM_PUBLIC_URL of every test server: the base of its
+// links and of its token issuers (PublicURL/p/<projectId>).
+const PublicURL = "http://atrium.test"
+
+// SealingSecret seals the private keys and remembered answers of every
+// test server.
+const SealingSecret = "test-sealing-secret-0123456789abcdef"
+
 // Server is a running Atrium on a fresh database.
 type Server struct {
 	*httptest.Server
 	DB      *store.DB
 	Service *service.Service
+	// Keys is the server's key ring, Tokens its access tokens.
+	Keys   *auth.Keys
+	Tokens *auth.Tokens
 	// Sandbox is the id of the project created on start.
 	Sandbox string
 	Log     *LogBuffer
@@ -102,6 +113,13 @@ type options struct {
 	storeURI  func(string) string
 	shared    *Server
 	proxies   []netip.Prefix
+	rotation  time.Duration
+}
+
+// WithKeyRotation sets how long a signing key signs before the next one
+// takes over (ATRIUM_KEY_ROTATION).
+func WithKeyRotation(d time.Duration) Option {
+	return func(o *options) { o.rotation = d }
 }
 
 // WithTrustedLoopbackProxy makes the server believe the X-Forwarded-For of
@@ -186,8 +204,10 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	logs := &LogBuffer{}
 	log := slog.New(requestid.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	tokens := auth.NewTokens([]byte("test-signing-key-0123456789abcdef"), time.Hour)
-	svc := service.New(db, log, service.Options{Tokens: tokens, Mailer: o.mailer, PublicURL: "http://atrium.test", InviteTTL: o.inviteTTL, Clock: o.clock.now()})
+	sealer := auth.NewSealer([]byte(SealingSecret))
+	keys := auth.NewKeys(db.SigningKeys(), sealer, auth.KeyOptions{Rotation: o.rotation, MaxTokenLifetime: time.Hour, Clock: o.clock.now()})
+	tokens := auth.NewTokens(keys, auth.TokenOptions{BaseURL: PublicURL, Lifetime: time.Hour, Clock: o.clock.now()})
+	svc := service.New(db, log, service.Options{Tokens: tokens, Sealer: sealer, Mailer: o.mailer, PublicURL: PublicURL, InviteTTL: o.inviteTTL, Clock: o.clock.now()})
 	first, _, err := svc.Bootstrap(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -200,8 +220,10 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		CORSOrigins:    []string{"https://app.example.com"},
 		Ready:          db.Ping,
 		TracerProvider: o.tracer,
+		Keys:           keys,
+		PublicURL:      PublicURL,
 	})
-	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Sandbox: first.ID, Log: logs, database: name}
+	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Keys: keys, Tokens: tokens, Sandbox: first.ID, Log: logs, database: name}
 	t.Cleanup(func() {
 		s.Close()
 		svc.Close(context.Background())

@@ -1,7 +1,9 @@
 package auth
 
 import (
+	"context"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -68,22 +70,25 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		req := Request{ClientAddr: a.clientAddr(r)}
 		req.ProjectID, req.Err = projectFrom(r.Header)
 		if token, sent := bearer(r.Header); sent && req.Err == nil {
-			req.Principal, req.Err = a.authenticate(token)
+			req.Principal, req.Err = a.authenticate(r.Context(), token)
 		}
 		next.ServeHTTP(w, r.WithContext(WithRequest(r.Context(), req)))
 	})
 }
 
-func (a *Authenticator) authenticate(token string) (*Principal, error) {
+func (a *Authenticator) authenticate(ctx context.Context, token string) (*Principal, error) {
 	if token == "" {
 		return nil, errBadCredential
 	}
 	if len(a.operatorSecret) > 0 && subtle.ConstantTimeCompare([]byte(token), a.operatorSecret) == 1 {
 		return &Principal{Kind: Operator}, nil
 	}
-	p, err := a.tokens.Verify(token)
-	if err != nil {
+	p, err := a.tokens.Verify(ctx, token)
+	if errors.Is(err, ErrInvalidToken) {
 		return nil, errBadCredential
+	}
+	if err != nil {
+		return nil, iam.ErrUnavailable // the signing keys could not be read
 	}
 	return p, nil
 }

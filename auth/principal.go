@@ -35,6 +35,9 @@ type Principal struct {
 	// CredentialVersion is, for a machine client, the version of the secret
 	// its token was issued under (iam.M2MClient.SecretVersion).
 	CredentialVersion int64
+	// TokenID is the token's jti. A token of a project's OpenID provider
+	// names its grant in it, which the service checks is not revoked.
+	TokenID string
 }
 
 // Request is what the middleware learnt about a request.

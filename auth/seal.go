@@ -9,12 +9,21 @@ import (
 	"errors"
 )
 
-// Seal encrypts data that must rest in the store for a while but carries
-// secrets (a remembered answer holding an invitation link): AES-256-GCM with
-// a key derived from the token key and context, so that neither the store
-// alone nor someone without the same context can read it back.
-func (t *Tokens) Seal(context string, plaintext []byte) ([]byte, error) {
-	aead, err := t.aead(context)
+// Sealer encrypts what must rest in the store but carries secrets (the
+// private halves of signing keys, a remembered answer holding an
+// invitation link): AES-256-GCM with a key derived from Atrium's sealing
+// secret and a context, so that neither the store alone nor someone
+// without the same context can read it back.
+type Sealer struct{ secret []byte }
+
+// NewSealer returns a Sealer whose keys derive from secret (at least 32
+// bytes: ATRIUM_SEALING_SECRET, or the generated one of the embedded
+// default).
+func NewSealer(secret []byte) *Sealer { return &Sealer{secret: secret} }
+
+// Seal encrypts plaintext for context.
+func (s *Sealer) Seal(context string, plaintext []byte) ([]byte, error) {
+	aead, err := s.aead(context)
 	if err != nil {
 		return nil, err
 	}
@@ -30,8 +39,8 @@ func (t *Tokens) Seal(context string, plaintext []byte) ([]byte, error) {
 var ErrUnsealable = errors.New("auth: sealed data cannot be opened")
 
 // Open decrypts what Seal returned for the same context.
-func (t *Tokens) Open(context string, sealed []byte) ([]byte, error) {
-	aead, err := t.aead(context)
+func (s *Sealer) Open(context string, sealed []byte) ([]byte, error) {
+	aead, err := s.aead(context)
 	if err != nil {
 		return nil, err
 	}
@@ -45,8 +54,11 @@ func (t *Tokens) Open(context string, sealed []byte) ([]byte, error) {
 	return out, nil
 }
 
-func (t *Tokens) aead(context string) (cipher.AEAD, error) {
-	mac := hmac.New(sha256.New, t.key)
+// aead derives the context's AES-256 key: HMAC-SHA256 of the secret over a
+// label and the context (the derivation of the first release, so data
+// sealed then still opens).
+func (s *Sealer) aead(context string) (cipher.AEAD, error) {
+	mac := hmac.New(sha256.New, s.secret)
 	mac.Write([]byte("atrium seal\x00" + context))
 	block, err := aes.NewCipher(mac.Sum(nil))
 	if err != nil {

@@ -43,12 +43,13 @@ func NewThrottle(attempts Attempts, account, address Limit) *Throttle {
 // ErrWrongPassword is the answer of a password sign-in that failed.
 var ErrWrongPassword = iam.Errorf(iam.Unauthenticated, "wrong email or password")
 
-// tooMany is the answer once a limit is reached, with the limit to publish.
-func tooMany(what string, l Limit, expiresAt, now time.Time) error {
+// tooMany is the answer once a limit is reached, with the limit to publish:
+// too many of something (failed sign-ins) from whom.
+func tooMany(something, who string, l Limit, expiresAt, now time.Time) error {
 	reset := max(expiresAt.Sub(now), time.Second)
 	return &iam.Error{
 		Code:       iam.RateLimited,
-		Message:    "too many failed sign-ins " + what + "; try again later",
+		Message:    "too many " + something + " " + who + "; try again later",
 		RetryAfter: reset,
 		Limit:      &iam.RateLimit{Limit: l.Max, Remaining: 0, Reset: reset},
 	}
@@ -78,7 +79,7 @@ func (t *Throttle) SignIn(ctx context.Context, key, clientAddr, password string,
 		}
 		if !ok {
 			outcome = "throttled_address"
-			return tooMany("from your address", t.address, exp, now)
+			return tooMany("failed sign-ins", "from your address", t.address, exp, now)
 		}
 		taken = append(taken, k)
 	}
@@ -90,7 +91,7 @@ func (t *Throttle) SignIn(ctx context.Context, key, clientAddr, password string,
 			return err
 		}
 		outcome = "throttled_account"
-		return tooMany("for this account", t.account, exp, now)
+		return tooMany("failed sign-ins", "for this account", t.account, exp, now)
 	}
 	hash, found, err := find()
 	if err != nil {
@@ -113,4 +114,38 @@ func (t *Throttle) SignIn(ctx context.Context, key, clientAddr, password string,
 	giveBack()
 	_ = t.attempts.Reset(context.WithoutCancel(ctx), k) // a stale count only delays the next failure's refusal
 	return nil
+}
+
+// Request limits a request that costs the service something whatever its
+// outcome, such as emailing a password reset link: every request counts,
+// per account (key) and per client address ("" when unknown), under the
+// same limits as password sign-ins but in counts of their own (kind names
+// them, e.g. "password reset"), so that neither can use up the other's. A
+// request over a limit is refused with RATE_LIMITED and the limit to
+// publish.
+func (t *Throttle) Request(ctx context.Context, kind, key, clientAddr string) error {
+	now := t.now()
+	take := func(k string, l Limit, who string) error {
+		_, exp, ok, err := t.attempts.Take(ctx, kind+"/"+k, l.Max, l.Window, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return tooMany(kind+" requests", who, l, exp, now)
+		}
+		return nil
+	}
+	if clientAddr != "" {
+		if err := take("address/"+clientAddr, t.address, "from your address"); err != nil {
+			return err
+		}
+	}
+	return take("account/"+key, t.account, "for this account")
+}
+
+// Forgive forgets the failed sign-ins counted for an account (key as given
+// to SignIn), as a successful sign-in does: once its owner has proved
+// itself another way, such as by a password reset link.
+func (t *Throttle) Forgive(ctx context.Context, key string) error {
+	return t.attempts.Reset(ctx, "account/"+key)
 }

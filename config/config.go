@@ -28,8 +28,12 @@ type Config struct {
 	Introspection bool          // ATRIUM_INTROSPECTION
 	LogLevel      slog.Level    // ATRIUM_LOG_LEVEL: debug, info, warn, error
 	ShutdownGrace time.Duration // ATRIUM_SHUTDOWN_TIMEOUT: how long in-flight requests may finish
-	JWTSecret     string        // ATRIUM_JWT_SECRET: key that signs access tokens
+	// SealingSecret (ATRIUM_SEALING_SECRET, formerly ATRIUM_JWT_SECRET)
+	// seals what rests in the store but is secret: the private halves of
+	// the signing keys, remembered answers. Required with MONGODB_URI.
+	SealingSecret string
 	TokenTTL      time.Duration // ATRIUM_TOKEN_TTL: lifetime of access tokens
+	KeyRotation   time.Duration // ATRIUM_KEY_ROTATION: how long a signing key signs before the next takes over
 	InviteTTL     time.Duration // ATRIUM_INVITE_TTL: lifetime of invitation links
 	SMTPURL       string        // ATRIUM_SMTP_URL: smtp://user:pass@host:587; empty turns mail off
 	MailFrom      string        // ATRIUM_MAIL_FROM: sender of Atrium's emails
@@ -55,18 +59,28 @@ func Load(getenv func(string) string) (Config, error) {
 		Introspection: r.boolean("ATRIUM_INTROSPECTION", true),
 		LogLevel:      r.level("ATRIUM_LOG_LEVEL", slog.LevelInfo),
 		ShutdownGrace: r.duration("ATRIUM_SHUTDOWN_TIMEOUT", 15*time.Second),
-		JWTSecret:     r.str("ATRIUM_JWT_SECRET", ""),
+		SealingSecret: r.str("ATRIUM_SEALING_SECRET", r.str("ATRIUM_JWT_SECRET", "")),
 		TokenTTL:      r.duration("ATRIUM_TOKEN_TTL", time.Hour),
+		KeyRotation:   r.duration("ATRIUM_KEY_ROTATION", 30*24*time.Hour),
 		InviteTTL:     r.duration("ATRIUM_INVITE_TTL", 7*24*time.Hour),
 		SMTPURL:       r.str("ATRIUM_SMTP_URL", ""),
 		MailFrom:      r.str("ATRIUM_MAIL_FROM", ""),
 	}
-	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
-		r.fail("ATRIUM_JWT_SECRET", fmt.Errorf("must be at least 32 characters"))
-	}
 	r.check("ATRIUM_ADDR", validAddr(c.Addr))
 	if c.MongoURI != "" {
 		r.check("MONGODB_URI", validURL(c.MongoURI, "mongodb", "mongodb+srv"))
+	}
+	switch {
+	case c.SealingSecret != "" && len(c.SealingSecret) < 32:
+		r.fail("ATRIUM_SEALING_SECRET", fmt.Errorf("must be at least 32 characters"))
+	case c.SealingSecret == "" && c.MongoURI != "":
+		r.fail("ATRIUM_SEALING_SECRET", fmt.Errorf("is required with MONGODB_URI: it seals the token signing keys that every instance shares in the database (at least 32 characters; keep it, or the keys cannot be opened)"))
+	}
+	if c.KeyRotation < time.Hour {
+		r.fail("ATRIUM_KEY_ROTATION", fmt.Errorf("must be at least 1h (the next key is published a tenth of it, at most a day, before it signs)"))
+	}
+	if c.TokenTTL > c.KeyRotation {
+		r.fail("ATRIUM_TOKEN_TTL", fmt.Errorf("must not be longer than ATRIUM_KEY_ROTATION (%s)", c.KeyRotation))
 	}
 	if strings.ContainsAny(c.Database, "/\\. \"$") || c.Database == "" {
 		r.fail("MONGODB_DATABASE", fmt.Errorf("%q is not a valid database name", c.Database))

@@ -56,6 +56,8 @@ func TestValidValues(t *testing.T) {
 		"ATRIUM_INTROSPECTION":    "false",
 		"ATRIUM_LOG_LEVEL":        "DEBUG",
 		"ATRIUM_SHUTDOWN_TIMEOUT": "90s",
+		"ATRIUM_SEALING_SECRET":   "0123456789abcdef0123456789abcdef",
+		"ATRIUM_KEY_ROTATION":     "168h",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -67,14 +69,38 @@ func TestValidValues(t *testing.T) {
 	if c.Embedded() {
 		t.Error("MONGODB_URI set must not mean the embedded engine")
 	}
+	if c.SealingSecret != "0123456789abcdef0123456789abcdef" || c.KeyRotation != 7*24*time.Hour {
+		t.Errorf("SealingSecret, KeyRotation = %q, %s", c.SealingSecret, c.KeyRotation)
+	}
 	if !slices.Equal(c.CORSOrigins, []string{"https://app.example.com", "http://localhost:3000"}) {
 		t.Errorf("CORSOrigins = %q", c.CORSOrigins)
 	}
 	if c.PublicURL != "https://atrium.example.com" {
 		t.Errorf("PublicURL = %q, want the trailing slash trimmed", c.PublicURL)
 	}
-	if _, err := config.Load(env(map[string]string{"MONGODB_URI": "mongodb+srv://u:p@cluster0.example.net/"})); err != nil {
+	if _, err := config.Load(env(map[string]string{"MONGODB_URI": "mongodb+srv://u:p@cluster0.example.net/", "ATRIUM_SEALING_SECRET": strings.Repeat("s", 32)})); err != nil {
 		t.Errorf("mongodb+srv URI refused: %v", err)
+	}
+}
+
+// The sealing secret seals the signing keys every instance shares, so
+// MONGODB_URI needs one; ATRIUM_JWT_SECRET, its former name, still works.
+func TestSealingSecret(t *testing.T) {
+	t.Parallel()
+	_, err := config.Load(env(map[string]string{"MONGODB_URI": "mongodb://db:27017"}))
+	if err == nil || !strings.HasPrefix(err.Error(), "ATRIUM_SEALING_SECRET:") {
+		t.Errorf("MONGODB_URI without a sealing secret: %v", err)
+	}
+	c, err := config.Load(env(map[string]string{"MONGODB_URI": "mongodb://db:27017", "ATRIUM_JWT_SECRET": strings.Repeat("j", 32)}))
+	if err != nil || c.SealingSecret != strings.Repeat("j", 32) {
+		t.Errorf("ATRIUM_JWT_SECRET as the sealing secret: %q, %v", c.SealingSecret, err)
+	}
+	c, err = config.Load(env(map[string]string{"ATRIUM_SEALING_SECRET": strings.Repeat("s", 32), "ATRIUM_JWT_SECRET": strings.Repeat("j", 32)}))
+	if err != nil || c.SealingSecret != strings.Repeat("s", 32) {
+		t.Errorf("ATRIUM_SEALING_SECRET must win over its former name: %q, %v", c.SealingSecret, err)
+	}
+	if c.KeyRotation != 30*24*time.Hour {
+		t.Errorf("default ATRIUM_KEY_ROTATION = %s, want 720h", c.KeyRotation)
 	}
 }
 
@@ -120,6 +146,10 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"ATRIUM_SHUTDOWN_TIMEOUT", "-1s"},
 		{"ATRIUM_SHUTDOWN_TIMEOUT", "0"},
 		{"ATRIUM_SHUTDOWN_TIMEOUT", "soon"},
+		{"ATRIUM_SEALING_SECRET", "too-short"},
+		{"ATRIUM_KEY_ROTATION", "59m"},
+		{"ATRIUM_KEY_ROTATION", "never"},
+		{"ATRIUM_TOKEN_TTL", "800h"}, // longer than a rotation
 	} {
 		_, err := config.Load(env(map[string]string{tc.name: tc.value}))
 		if err == nil {

@@ -76,13 +76,17 @@ type ComplexityRoot struct {
 	Application struct {
 		AllowedCORSOriginsURLs func(childComplexity int) int
 		AllowedCallbackURLs    func(childComplexity int) int
+		AllowedLogoutURLs      func(childComplexity int) int
+		AllowedWebOriginsURLs  func(childComplexity int) int
 		ClientID               func(childComplexity int) int
 		CreatedAt              func(childComplexity int) int
 		Description            func(childComplexity int) int
 		ID                     func(childComplexity int) int
 		LoginRedirectURI       func(childComplexity int) int
 		LoginWithEmailEnabled  func(childComplexity int) int
+		LogoURI                func(childComplexity int) int
 		Name                   func(childComplexity int) int
+		RefreshTokenEnabled    func(childComplexity int) int
 		ShouldSendInviteEmail  func(childComplexity int) int
 		UpdatedAt              func(childComplexity int) int
 	}
@@ -229,33 +233,37 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptInvitation      func(childComplexity int, input model.AcceptInvitationInput) int
-		CheckAccess           func(childComplexity int, input model.CheckAccessInput) int
-		CreateApplication     func(childComplexity int, input model.CreateApplicationInput) int
-		CreateM2MClient       func(childComplexity int, input model.CreateM2MClientInput) int
-		CreateProject         func(childComplexity int, input model.CreateProjectInput) int
-		CreateRole            func(childComplexity int, input model.CreateRoleInput) int
-		DeleteApplication     func(childComplexity int, input model.DeleteApplicationInput) int
-		DeleteM2MClient       func(childComplexity int, input model.DeleteM2MClientInput) int
-		DeleteRole            func(childComplexity int, input model.DeleteRoleInput) int
-		DeleteUser            func(childComplexity int, input model.DeleteUserInput) int
-		DisableUser           func(childComplexity int, input model.DisableUserInput) int
-		EnableUser            func(childComplexity int, input model.EnableUserInput) int
-		InviteDeveloper       func(childComplexity int, input model.InviteDeveloperInput) int
-		InviteUser            func(childComplexity int, input model.InviteUserInput) int
-		InviteUsers           func(childComplexity int, input []model.InviteUserInput) int
-		RemoveDeveloper       func(childComplexity int, input model.RemoveDeveloperInput) int
-		ResendInvitation      func(childComplexity int, input model.ResendInvitationInput) int
-		RotateM2MClientSecret func(childComplexity int, input model.RotateM2MClientSecretInput) int
-		SignIn                func(childComplexity int, input model.SignInInput) int
-		SignInDeveloper       func(childComplexity int, input model.SignInDeveloperInput) int
-		SignUp                func(childComplexity int, input model.SignUpInput) int
-		UpdateApplication     func(childComplexity int, input model.UpdateApplicationInput) int
-		UpdateDeveloper       func(childComplexity int, input model.UpdateDeveloperInput) int
-		UpdateM2MClient       func(childComplexity int, input model.UpdateM2MClientInput) int
-		UpdateProject         func(childComplexity int, input model.UpdateProjectInput) int
-		UpdateRole            func(childComplexity int, input model.UpdateRoleInput) int
-		UpdateUser            func(childComplexity int, input model.UpdateUserInput) int
+		AcceptInvitation        func(childComplexity int, input model.AcceptInvitationInput) int
+		CheckAccess             func(childComplexity int, input model.CheckAccessInput) int
+		CreateApplication       func(childComplexity int, input model.CreateApplicationInput) int
+		CreateM2MClient         func(childComplexity int, input model.CreateM2MClientInput) int
+		CreateProject           func(childComplexity int, input model.CreateProjectInput) int
+		CreateRole              func(childComplexity int, input model.CreateRoleInput) int
+		DeleteApplication       func(childComplexity int, input model.DeleteApplicationInput) int
+		DeleteM2MClient         func(childComplexity int, input model.DeleteM2MClientInput) int
+		DeleteRole              func(childComplexity int, input model.DeleteRoleInput) int
+		DeleteUser              func(childComplexity int, input model.DeleteUserInput) int
+		DisableUser             func(childComplexity int, input model.DisableUserInput) int
+		EnableUser              func(childComplexity int, input model.EnableUserInput) int
+		InviteDeveloper         func(childComplexity int, input model.InviteDeveloperInput) int
+		InviteUser              func(childComplexity int, input model.InviteUserInput) int
+		InviteUsers             func(childComplexity int, input []model.InviteUserInput) int
+		RemoveDeveloper         func(childComplexity int, input model.RemoveDeveloperInput) int
+		ResendInvitation        func(childComplexity int, input model.ResendInvitationInput) int
+		RevokeAccessToken       func(childComplexity int, input model.RevokeTokenInput) int
+		RevokeRefreshToken      func(childComplexity int, input model.RevokeTokenInput) int
+		RotateApplicationSecret func(childComplexity int, input model.RotateApplicationSecretInput) int
+		RotateM2MClientSecret   func(childComplexity int, input model.RotateM2MClientSecretInput) int
+		SignIn                  func(childComplexity int, input model.SignInInput) int
+		SignInDeveloper         func(childComplexity int, input model.SignInDeveloperInput) int
+		SignUp                  func(childComplexity int, input model.SignUpInput) int
+		UpdateApplication       func(childComplexity int, input model.UpdateApplicationInput) int
+		UpdateDeveloper         func(childComplexity int, input model.UpdateDeveloperInput) int
+		UpdateM2MClient         func(childComplexity int, input model.UpdateM2MClientInput) int
+		UpdateProject           func(childComplexity int, input model.UpdateProjectInput) int
+		UpdateRole              func(childComplexity int, input model.UpdateRoleInput) int
+		UpdateUser              func(childComplexity int, input model.UpdateUserInput) int
+		UserPasswordResetLink   func(childComplexity int, input model.UserPasswordResetLinkInput) int
 	}
 
 	PageInfo struct {
@@ -305,6 +313,10 @@ type ComplexityRoot struct {
 		RemovedDeveloperID func(childComplexity int) int
 	}
 
+	RevokeTokenPayload struct {
+		Message func(childComplexity int) int
+	}
+
 	Role struct {
 		AccessPolicy func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
@@ -314,6 +326,10 @@ type ComplexityRoot struct {
 		Name         func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
 		Version      func(childComplexity int) int
+	}
+
+	RotateApplicationSecretPayload struct {
+		Secret func(childComplexity int) int
 	}
 
 	RotateM2MClientSecretPayload struct {
@@ -388,6 +404,11 @@ type ComplexityRoot struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
+
+	UserPasswordResetLinkPayload struct {
+		ExpiresAt func(childComplexity int) int
+		URL       func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -436,6 +457,9 @@ type MutationResolver interface {
 	CreateApplication(ctx context.Context, input model.CreateApplicationInput) (*model.CreateApplicationPayload, error)
 	UpdateApplication(ctx context.Context, input model.UpdateApplicationInput) (*model.UpdateApplicationPayload, error)
 	DeleteApplication(ctx context.Context, input model.DeleteApplicationInput) (*model.DeleteApplicationPayload, error)
+	RevokeAccessToken(ctx context.Context, input model.RevokeTokenInput) (*model.RevokeTokenPayload, error)
+	RevokeRefreshToken(ctx context.Context, input model.RevokeTokenInput) (*model.RevokeTokenPayload, error)
+	RotateApplicationSecret(ctx context.Context, input model.RotateApplicationSecretInput) (*model.RotateApplicationSecretPayload, error)
 	InviteUser(ctx context.Context, input model.InviteUserInput) (*model.InviteUserPayload, error)
 	InviteUsers(ctx context.Context, input []model.InviteUserInput) (*model.InviteUsersPayload, error)
 	ResendInvitation(ctx context.Context, input model.ResendInvitationInput) (*model.InviteUserPayload, error)
@@ -446,6 +470,7 @@ type MutationResolver interface {
 	DeleteUser(ctx context.Context, input model.DeleteUserInput) (*model.DeleteUserPayload, error)
 	DisableUser(ctx context.Context, input model.DisableUserInput) (*model.UpdateUserPayload, error)
 	EnableUser(ctx context.Context, input model.EnableUserInput) (*model.UpdateUserPayload, error)
+	UserPasswordResetLink(ctx context.Context, input model.UserPasswordResetLinkInput) (*model.UserPasswordResetLinkPayload, error)
 	InviteDeveloper(ctx context.Context, input model.InviteDeveloperInput) (*model.InviteDeveloperPayload, error)
 	UpdateDeveloper(ctx context.Context, input model.UpdateDeveloperInput) (*model.UpdateDeveloperPayload, error)
 	RemoveDeveloper(ctx context.Context, input model.RemoveDeveloperInput) (*model.RemoveDeveloperPayload, error)
@@ -571,6 +596,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.AllowedCallbackURLs(childComplexity), true
+	case "Application.allowedLogoutUrls":
+		if e.ComplexityRoot.Application.AllowedLogoutURLs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.AllowedLogoutURLs(childComplexity), true
+	case "Application.allowedWebOriginsUrls":
+		if e.ComplexityRoot.Application.AllowedWebOriginsURLs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.AllowedWebOriginsURLs(childComplexity), true
 	case "Application.clientId":
 		if e.ComplexityRoot.Application.ClientID == nil {
 			break
@@ -607,12 +644,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.LoginWithEmailEnabled(childComplexity), true
+	case "Application.logoUri":
+		if e.ComplexityRoot.Application.LogoURI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.LogoURI(childComplexity), true
 	case "Application.name":
 		if e.ComplexityRoot.Application.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Application.Name(childComplexity), true
+	case "Application.refreshTokenEnabled":
+		if e.ComplexityRoot.Application.RefreshTokenEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.RefreshTokenEnabled(childComplexity), true
 	case "Application.shouldSendInviteEmail":
 		if e.ComplexityRoot.Application.ShouldSendInviteEmail == nil {
 			break
@@ -1234,6 +1283,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResendInvitation(childComplexity, args["input"].(model.ResendInvitationInput)), true
+	case "Mutation.revokeAccessToken":
+		if e.ComplexityRoot.Mutation.RevokeAccessToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeAccessToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAccessToken(childComplexity, args["input"].(model.RevokeTokenInput)), true
+	case "Mutation.revokeRefreshToken":
+		if e.ComplexityRoot.Mutation.RevokeRefreshToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeRefreshToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeRefreshToken(childComplexity, args["input"].(model.RevokeTokenInput)), true
+	case "Mutation.rotateApplicationSecret":
+		if e.ComplexityRoot.Mutation.RotateApplicationSecret == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateApplicationSecret_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateApplicationSecret(childComplexity, args["input"].(model.RotateApplicationSecretInput)), true
 	case "Mutation.rotateM2MClientSecret":
 		if e.ComplexityRoot.Mutation.RotateM2MClientSecret == nil {
 			break
@@ -1344,6 +1426,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["input"].(model.UpdateUserInput)), true
+	case "Mutation.userPasswordResetLink":
+		if e.ComplexityRoot.Mutation.UserPasswordResetLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_userPasswordResetLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UserPasswordResetLink(childComplexity, args["input"].(model.UserPasswordResetLinkInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1588,6 +1681,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RemoveDeveloperPayload.RemovedDeveloperID(childComplexity), true
 
+	case "RevokeTokenPayload.message":
+		if e.ComplexityRoot.RevokeTokenPayload.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeTokenPayload.Message(childComplexity), true
+
 	case "Role.accessPolicy":
 		if e.ComplexityRoot.Role.AccessPolicy == nil {
 			break
@@ -1636,6 +1736,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Role.Version(childComplexity), true
+
+	case "RotateApplicationSecretPayload.secret":
+		if e.ComplexityRoot.RotateApplicationSecretPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RotateApplicationSecretPayload.Secret(childComplexity), true
 
 	case "RotateM2MClientSecretPayload.secret":
 		if e.ComplexityRoot.RotateM2MClientSecretPayload.Secret == nil {
@@ -1854,6 +1961,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserEdge.Node(childComplexity), true
 
+	case "UserPasswordResetLinkPayload.expiresAt":
+		if e.ComplexityRoot.UserPasswordResetLinkPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserPasswordResetLinkPayload.ExpiresAt(childComplexity), true
+	case "UserPasswordResetLinkPayload.url":
+		if e.ComplexityRoot.UserPasswordResetLinkPayload.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserPasswordResetLinkPayload.URL(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1885,6 +2005,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PrincipalInput", ec.unmarshalInputPrincipalInput),
 			graphql.NewInputUnmarshaler("RemoveDeveloperInput", ec.unmarshalInputRemoveDeveloperInput),
 			graphql.NewInputUnmarshaler("ResendInvitationInput", ec.unmarshalInputResendInvitationInput),
+			graphql.NewInputUnmarshaler("RevokeTokenInput", ec.unmarshalInputRevokeTokenInput),
+			graphql.NewInputUnmarshaler("RotateApplicationSecretInput", ec.unmarshalInputRotateApplicationSecretInput),
 			graphql.NewInputUnmarshaler("RotateM2MClientSecretInput", ec.unmarshalInputRotateM2MClientSecretInput),
 			graphql.NewInputUnmarshaler("SignInDeveloperInput", ec.unmarshalInputSignInDeveloperInput),
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
@@ -1897,6 +2019,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 			graphql.NewInputUnmarshaler("UserFilter", ec.unmarshalInputUserFilter),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
+			graphql.NewInputUnmarshaler("UserPasswordResetLinkInput", ec.unmarshalInputUserPasswordResetLinkInput),
 		)
 	}
 	first := true
@@ -2080,6 +2203,16 @@ type Mutation {
   "Changes an application. Absent fields stay unchanged; lists, when given, replace the old ones."
   updateApplication(input: UpdateApplicationInput!): UpdateApplicationPayload! @guard(action: "App:UpdateApplication", resource: "App:Application", id: "input.id")
   deleteApplication(input: DeleteApplicationInput!): DeleteApplicationPayload! @guard(action: "App:DeleteApplication", resource: "App:Application", id: "input.id")
+  "Revokes an access token the application was issued, with every token of its login (the refresh token too)."
+  revokeAccessToken(input: RevokeTokenInput!): RevokeTokenPayload! @guard(action: "App:RevokeAccessToken", resource: "App:Application", id: "input.id")
+  "Revokes a refresh token the application was issued, with its whole family and the access tokens issued from it."
+  revokeRefreshToken(input: RevokeTokenInput!): RevokeTokenPayload! @guard(action: "App:RevokeRefreshToken", resource: "App:Application", id: "input.id")
+  """
+  Gives an application a new client secret and returns it, once (only its hash is kept); the old
+  one stops working at once. An application with a secret is a confidential OpenID Connect client
+  (client_secret_basic or client_secret_post); one without is public and must use PKCE.
+  """
+  rotateApplicationSecret(input: RotateApplicationSecretInput!): RotateApplicationSecretPayload! @guard(action: "App:RotateApplicationSecret", resource: "App:Application", id: "input.id")
 
   """
   Invites a user: creates it (status INVITED) with its FHIR profile and returns the link where it
@@ -2105,6 +2238,11 @@ type Mutation {
   disableUser(input: DisableUserInput!): UpdateUserPayload! @guard(action: "App:UpdateUser", resource: "App:User", id: "input.id")
   "Re-enables a disabled user."
   enableUser(input: EnableUserInput!): UpdateUserPayload! @guard(action: "App:UpdateUser", resource: "App:User", id: "input.id")
+  """
+  A password reset link for an active user (the platform's App:GetUserPasswordResetLink), valid one
+  hour and once; it replaces the user's older links. Nothing is emailed: hand the link over.
+  """
+  userPasswordResetLink(input: UserPasswordResetLinkInput!): UserPasswordResetLinkPayload! @guard(action: "App:GetUserPasswordResetLink", resource: "App:User", id: "input.id")
 
   """
   Adds a developer to the project in scope, creating its account when the email is new; a developer
@@ -2289,6 +2427,14 @@ type Application {
   allowedCORSOriginsUrls: [String!]!
   "Whether inviting a user emails the invitation link."
   shouldSendInviteEmail: Boolean!
+  "Where users may be sent after logging out (post_logout_redirect_uri, matched exactly)."
+  allowedLogoutUrls: [String!]!
+  "Origins that may start a login from the browser; they may call the project's OpenID endpoints."
+  allowedWebOriginsUrls: [String!]!
+  "The logo shown on the hosted login page."
+  logoUri: String
+  "Whether a login that asks for offline_access gets a refresh token (they rotate on every use)."
+  refreshTokenEnabled: Boolean!
   createdAt: Time!
   updatedAt: Time!
 }
@@ -2306,6 +2452,13 @@ input CreateApplicationInput {
   allowedCORSOriginsUrls: [String!]
   "Default false."
   shouldSendInviteEmail: Boolean
+  "Absolute http(s) URLs; may be empty."
+  allowedLogoutUrls: [String!]
+  "Origins (scheme://host[:port], no path)."
+  allowedWebOriginsUrls: [String!]
+  logoUri: String
+  "Default false."
+  refreshTokenEnabled: Boolean
 }
 
 type CreateApplicationPayload {
@@ -2322,6 +2475,11 @@ input UpdateApplicationInput {
   allowedCallbackUrls: [String!]
   allowedCORSOriginsUrls: [String!]
   shouldSendInviteEmail: Boolean
+  allowedLogoutUrls: [String!]
+  allowedWebOriginsUrls: [String!]
+  "An empty string removes it."
+  logoUri: String
+  refreshTokenEnabled: Boolean
 }
 
 type UpdateApplicationPayload {
@@ -2332,8 +2490,27 @@ input DeleteApplicationInput {
   id: ID!
 }
 
+input RevokeTokenInput {
+  "The application the token was issued to."
+  id: ID!
+  token: String!
+}
+
+type RevokeTokenPayload {
+  message: String!
+}
+
 type DeleteApplicationPayload {
   deletedApplicationId: ID!
+}
+
+input RotateApplicationSecretInput {
+  id: ID!
+}
+
+type RotateApplicationSecretPayload {
+  "Shown once; store it now."
+  secret: String!
 }
 
 enum UserStatus {
@@ -2528,6 +2705,23 @@ input DisableUserInput {
 
 input EnableUserInput {
   id: ID!
+}
+
+input UserPasswordResetLinkInput {
+  "The user."
+  id: ID!
+  """
+  Where the reset page sends the user once the password is set: exactly the loginRedirectUri or
+  one of the allowedCallbackUrls of one of the project's applications. Without it the page ends on
+  its own confirmation, with a link to the user's application's login.
+  """
+  redirectUrl: String
+}
+
+type UserPasswordResetLinkPayload {
+  "The link (/p/<projectId>/reset?ticket=...). It is a credential: send it only to the user."
+  url: String!
+  expiresAt: Time!
 }
 
 "A developer, as a member of the project in scope."
@@ -2839,6 +3033,14 @@ func (ec *executionContext) childFields_Application(ctx context.Context, field g
 		return ec.fieldContext_Application_allowedCORSOriginsUrls(ctx, field)
 	case "shouldSendInviteEmail":
 		return ec.fieldContext_Application_shouldSendInviteEmail(ctx, field)
+	case "allowedLogoutUrls":
+		return ec.fieldContext_Application_allowedLogoutUrls(ctx, field)
+	case "allowedWebOriginsUrls":
+		return ec.fieldContext_Application_allowedWebOriginsUrls(ctx, field)
+	case "logoUri":
+		return ec.fieldContext_Application_logoUri(ctx, field)
+	case "refreshTokenEnabled":
+		return ec.fieldContext_Application_refreshTokenEnabled(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Application_createdAt(ctx, field)
 	case "updatedAt":
@@ -3187,6 +3389,14 @@ func (ec *executionContext) childFields_RemoveDeveloperPayload(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type RemoveDeveloperPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RevokeTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "message":
+		return ec.fieldContext_RevokeTokenPayload_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokeTokenPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3207,6 +3417,14 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 		return ec.fieldContext_Role_version(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Role", field.Name)
+}
+
+func (ec *executionContext) childFields_RotateApplicationSecretPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "secret":
+		return ec.fieldContext_RotateApplicationSecretPayload_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RotateApplicationSecretPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RotateM2MClientSecretPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3353,6 +3571,16 @@ func (ec *executionContext) childFields_UserEdge(ctx context.Context, field grap
 		return ec.fieldContext_UserEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_UserPasswordResetLinkPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_UserPasswordResetLinkPayload_url(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_UserPasswordResetLinkPayload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserPasswordResetLinkPayload", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3791,6 +4019,48 @@ func (ec *executionContext) field_Mutation_resendInvitation_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revokeAccessToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeTokenInput, error) {
+			return ec.unmarshalNRevokeTokenInput2atriumᚋgraphᚋmodelᚐRevokeTokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeRefreshToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeTokenInput, error) {
+			return ec.unmarshalNRevokeTokenInput2atriumᚋgraphᚋmodelᚐRevokeTokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rotateApplicationSecret_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RotateApplicationSecretInput, error) {
+			return ec.unmarshalNRotateApplicationSecretInput2atriumᚋgraphᚋmodelᚐRotateApplicationSecretInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_rotateM2MClientSecret_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3923,6 +4193,20 @@ func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateUserInput, error) {
 			return ec.unmarshalNUpdateUserInput2atriumᚋgraphᚋmodelᚐUpdateUserInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_userPasswordResetLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UserPasswordResetLinkInput, error) {
+			return ec.unmarshalNUserPasswordResetLinkInput2atriumᚋgraphᚋmodelᚐUserPasswordResetLinkInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4609,6 +4893,98 @@ func (ec *executionContext) _Application_shouldSendInviteEmail(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Application_shouldSendInviteEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Application_allowedLogoutUrls(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_allowedLogoutUrls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowedLogoutURLs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_allowedLogoutUrls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_allowedWebOriginsUrls(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_allowedWebOriginsUrls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowedWebOriginsURLs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_allowedWebOriginsUrls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_logoUri(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_logoUri(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LogoURI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_logoUri(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_refreshTokenEnabled(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_refreshTokenEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefreshTokenEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_refreshTokenEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Application", field, false, false, "Boolean")
 }
 
@@ -6966,6 +7342,222 @@ func (ec *executionContext) fieldContext_Mutation_deleteApplication(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_revokeAccessToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeAccessToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAccessToken(ctx, fc.Args["input"].(model.RevokeTokenInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:RevokeAccessToken")
+				if err != nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "App:Application")
+				if err != nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeTokenPayload) graphql.Marshaler {
+			return ec.marshalNRevokeTokenPayload2ᚖatriumᚋgraphᚋmodelᚐRevokeTokenPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeAccessToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeTokenPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeAccessToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeRefreshToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeRefreshToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeRefreshToken(ctx, fc.Args["input"].(model.RevokeTokenInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:RevokeRefreshToken")
+				if err != nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "App:Application")
+				if err != nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeTokenPayload) graphql.Marshaler {
+			return ec.marshalNRevokeTokenPayload2ᚖatriumᚋgraphᚋmodelᚐRevokeTokenPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeRefreshToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeTokenPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeRefreshToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateApplicationSecret(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateApplicationSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateApplicationSecret(ctx, fc.Args["input"].(model.RotateApplicationSecretInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:RotateApplicationSecret")
+				if err != nil {
+					var zeroVal *model.RotateApplicationSecretPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "App:Application")
+				if err != nil {
+					var zeroVal *model.RotateApplicationSecretPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.RotateApplicationSecretPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.RotateApplicationSecretPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RotateApplicationSecretPayload) graphql.Marshaler {
+			return ec.marshalNRotateApplicationSecretPayload2ᚖatriumᚋgraphᚋmodelᚐRotateApplicationSecretPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateApplicationSecret(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RotateApplicationSecretPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateApplicationSecret_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_inviteUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7635,6 +8227,78 @@ func (ec *executionContext) fieldContext_Mutation_enableUser(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_enableUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_userPasswordResetLink(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_userPasswordResetLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UserPasswordResetLink(ctx, fc.Args["input"].(model.UserPasswordResetLinkInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:GetUserPasswordResetLink")
+				if err != nil {
+					var zeroVal *model.UserPasswordResetLinkPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "App:User")
+				if err != nil {
+					var zeroVal *model.UserPasswordResetLinkPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.UserPasswordResetLinkPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.UserPasswordResetLinkPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserPasswordResetLinkPayload) graphql.Marshaler {
+			return ec.marshalNUserPasswordResetLinkPayload2ᚖatriumᚋgraphᚋmodelᚐUserPasswordResetLinkPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_userPasswordResetLink(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserPasswordResetLinkPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_userPasswordResetLink_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9707,6 +10371,29 @@ func (ec *executionContext) fieldContext_RemoveDeveloperPayload_removedDeveloper
 	return graphql.NewScalarFieldContext("RemoveDeveloperPayload", field, false, false, "ID")
 }
 
+func (ec *executionContext) _RevokeTokenPayload_message(ctx context.Context, field graphql.CollectedField, obj *model.RevokeTokenPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeTokenPayload_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeTokenPayload_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevokeTokenPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _Role_id(ctx context.Context, field graphql.CollectedField, obj *iam.Role) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9898,6 +10585,29 @@ func (ec *executionContext) _Role_version(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Role_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RotateApplicationSecretPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.RotateApplicationSecretPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RotateApplicationSecretPayload_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RotateApplicationSecretPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RotateApplicationSecretPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _RotateM2MClientSecretPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.RotateM2MClientSecretPayload) (ret graphql.Marshaler) {
@@ -10788,6 +11498,52 @@ func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UserPasswordResetLinkPayload_url(ctx context.Context, field graphql.CollectedField, obj *model.UserPasswordResetLinkPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserPasswordResetLinkPayload_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserPasswordResetLinkPayload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserPasswordResetLinkPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserPasswordResetLinkPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.UserPasswordResetLinkPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserPasswordResetLinkPayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserPasswordResetLinkPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserPasswordResetLinkPayload", field, false, false, "Time")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -12154,7 +12910,7 @@ func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail"}
+	fieldsInOrder := [...]string{"name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "allowedLogoutUrls", "allowedWebOriginsUrls", "logoUri", "refreshTokenEnabled"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12210,6 +12966,34 @@ func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Con
 				return it, err
 			}
 			it.ShouldSendInviteEmail = data
+		case "allowedLogoutUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedLogoutUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedLogoutUrls = data
+		case "allowedWebOriginsUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedWebOriginsUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedWebOriginsUrls = data
+		case "logoUri":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUri"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURI = data
+		case "refreshTokenEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refreshTokenEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefreshTokenEnabled = data
 		}
 	}
 	return it, nil
@@ -13081,6 +13865,97 @@ func UnmarshalResendInvitationInput(ctx context.Context, raw any) (model.ResendI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRevokeTokenInput(ctx context.Context, obj any) (model.RevokeTokenInput, error) {
+	var it model.RevokeTokenInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevokeTokenInput unmarshals raw into the RevokeTokenInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevokeTokenInput(ctx context.Context, raw any) (model.RevokeTokenInput, error) {
+	var out model.RevokeTokenInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeTokenInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRotateApplicationSecretInput(ctx context.Context, obj any) (model.RotateApplicationSecretInput, error) {
+	var it model.RotateApplicationSecretInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRotateApplicationSecretInput unmarshals raw into the RotateApplicationSecretInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRotateApplicationSecretInput(ctx context.Context, raw any) (model.RotateApplicationSecretInput, error) {
+	var out model.RotateApplicationSecretInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RotateApplicationSecretInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRotateM2MClientSecretInput(ctx context.Context, obj any) (model.RotateM2MClientSecretInput, error) {
 	var it model.RotateM2MClientSecretInput
 	if obj == nil {
@@ -13302,7 +14177,7 @@ func (ec *executionContext) unmarshalInputUpdateApplicationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail"}
+	fieldsInOrder := [...]string{"id", "name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "allowedLogoutUrls", "allowedWebOriginsUrls", "logoUri", "refreshTokenEnabled"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13365,6 +14240,34 @@ func (ec *executionContext) unmarshalInputUpdateApplicationInput(ctx context.Con
 				return it, err
 			}
 			it.ShouldSendInviteEmail = data
+		case "allowedLogoutUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedLogoutUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedLogoutUrls = data
+		case "allowedWebOriginsUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedWebOriginsUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedWebOriginsUrls = data
+		case "logoUri":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUri"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURI = data
+		case "refreshTokenEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refreshTokenEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefreshTokenEnabled = data
 		}
 	}
 	return it, nil
@@ -13865,6 +14768,55 @@ func UnmarshalUserOrder(ctx context.Context, raw any) (model.UserOrder, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUserPasswordResetLinkInput(ctx context.Context, obj any) (model.UserPasswordResetLinkInput, error) {
+	var it model.UserPasswordResetLinkInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "redirectUrl"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "redirectUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("redirectUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RedirectURL = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUserPasswordResetLinkInput unmarshals raw into the UserPasswordResetLinkInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUserPasswordResetLinkInput(ctx context.Context, raw any) (model.UserPasswordResetLinkInput, error) {
+	var out model.UserPasswordResetLinkInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UserPasswordResetLinkInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -14046,6 +14998,26 @@ func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionS
 			}
 		case "shouldSendInviteEmail":
 			out.Values[i] = ec._Application_shouldSendInviteEmail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "allowedLogoutUrls":
+			out.Values[i] = ec._Application_allowedLogoutUrls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "allowedWebOriginsUrls":
+			out.Values[i] = ec._Application_allowedWebOriginsUrls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "logoUri":
+			out.Values[i] = ec._Application_logoUri(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refreshTokenEnabled":
+			out.Values[i] = ec._Application_refreshTokenEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -15195,6 +16167,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "revokeAccessToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeAccessToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeRefreshToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeRefreshToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateApplicationSecret":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateApplicationSecret(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "inviteUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_inviteUser(ctx, field)
@@ -15261,6 +16254,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "enableUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_enableUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userPasswordResetLink":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_userPasswordResetLink(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -15686,6 +16686,39 @@ func (ec *executionContext) _RemoveDeveloperPayload(ctx context.Context, sel ast
 	return out
 }
 
+var revokeTokenPayloadImplementors = []string{"RevokeTokenPayload"}
+
+func (ec *executionContext) _RevokeTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeTokenPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokeTokenPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokeTokenPayload")
+		case "message":
+			out.Values[i] = ec._RevokeTokenPayload_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var roleImplementors = []string{"Role"}
 
 func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj *iam.Role) graphql.Marshaler {
@@ -15737,6 +16770,39 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = ec._Role_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rotateApplicationSecretPayloadImplementors = []string{"RotateApplicationSecretPayload"}
+
+func (ec *executionContext) _RotateApplicationSecretPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RotateApplicationSecretPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rotateApplicationSecretPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RotateApplicationSecretPayload")
+		case "secret":
+			out.Values[i] = ec._RotateApplicationSecretPayload_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -16275,6 +17341,44 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "node":
 			out.Values[i] = ec._UserEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userPasswordResetLinkPayloadImplementors = []string{"UserPasswordResetLinkPayload"}
+
+func (ec *executionContext) _UserPasswordResetLinkPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UserPasswordResetLinkPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userPasswordResetLinkPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserPasswordResetLinkPayload")
+		case "url":
+			out.Values[i] = ec._UserPasswordResetLinkPayload_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._UserPasswordResetLinkPayload_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17275,6 +18379,19 @@ func (ec *executionContext) unmarshalNResendInvitationInput2atriumᚋgraphᚋmod
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNRevokeTokenInput2atriumᚋgraphᚋmodelᚐRevokeTokenInput(ctx context.Context, v any) (model.RevokeTokenInput, error) {
+	res, err := ec.unmarshalInputRevokeTokenInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevokeTokenPayload2ᚖatriumᚋgraphᚋmodelᚐRevokeTokenPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeTokenPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevokeTokenPayload!")
+		return graphql.Null
+	}
+	return ec._RevokeTokenPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRole2atriumᚋiamᚐRole(ctx context.Context, sel ast.SelectionSet, v iam.Role) graphql.Marshaler {
 	return ec._Role(ctx, sel, &v)
 }
@@ -17301,6 +18418,19 @@ func (ec *executionContext) marshalNRole2ᚖatriumᚋiamᚐRole(ctx context.Cont
 		return graphql.Null
 	}
 	return ec._Role(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRotateApplicationSecretInput2atriumᚋgraphᚋmodelᚐRotateApplicationSecretInput(ctx context.Context, v any) (model.RotateApplicationSecretInput, error) {
+	res, err := ec.unmarshalInputRotateApplicationSecretInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRotateApplicationSecretPayload2ᚖatriumᚋgraphᚋmodelᚐRotateApplicationSecretPayload(ctx context.Context, sel ast.SelectionSet, v *model.RotateApplicationSecretPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RotateApplicationSecretPayload!")
+		return graphql.Null
+	}
+	return ec._RotateApplicationSecretPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRotateM2MClientSecretInput2atriumᚋgraphᚋmodelᚐRotateM2MClientSecretInput(ctx context.Context, v any) (model.RotateM2MClientSecretInput, error) {
@@ -17526,6 +18656,19 @@ func (ec *executionContext) unmarshalNUserOrderField2atriumᚋgraphᚋmodelᚐUs
 
 func (ec *executionContext) marshalNUserOrderField2atriumᚋgraphᚋmodelᚐUserOrderField(ctx context.Context, sel ast.SelectionSet, v model.UserOrderField) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNUserPasswordResetLinkInput2atriumᚋgraphᚋmodelᚐUserPasswordResetLinkInput(ctx context.Context, v any) (model.UserPasswordResetLinkInput, error) {
+	res, err := ec.unmarshalInputUserPasswordResetLinkInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUserPasswordResetLinkPayload2ᚖatriumᚋgraphᚋmodelᚐUserPasswordResetLinkPayload(ctx context.Context, sel ast.SelectionSet, v *model.UserPasswordResetLinkPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UserPasswordResetLinkPayload!")
+		return graphql.Null
+	}
+	return ec._UserPasswordResetLinkPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUserStatus2atriumᚋiamᚐUserStatus(ctx context.Context, v any) (iam.UserStatus, error) {
@@ -17934,6 +19077,18 @@ func (ec *executionContext) marshalORowError2ᚖatriumᚋgraphᚋmodelᚐRowErro
 		return graphql.Null
 	}
 	return ec._RowError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -166,6 +166,10 @@ func (r *mutationResolver) CreateApplication(ctx context.Context, input model.Cr
 		AllowedCallbackURLs:    nonNil(input.AllowedCallbackUrls),
 		AllowedCORSOriginsURLs: input.AllowedCORSOriginsUrls,
 		ShouldSendInviteEmail:  input.ShouldSendInviteEmail,
+		AllowedLogoutURLs:      input.AllowedLogoutUrls,
+		AllowedWebOriginsURLs:  input.AllowedWebOriginsUrls,
+		LogoURI:                input.LogoURI,
+		RefreshTokenEnabled:    input.RefreshTokenEnabled,
 	})
 	if err != nil {
 		return nil, err
@@ -183,6 +187,10 @@ func (r *mutationResolver) UpdateApplication(ctx context.Context, input model.Up
 		AllowedCallbackURLs:    input.AllowedCallbackUrls,
 		AllowedCORSOriginsURLs: input.AllowedCORSOriginsUrls,
 		ShouldSendInviteEmail:  input.ShouldSendInviteEmail,
+		AllowedLogoutURLs:      input.AllowedLogoutUrls,
+		AllowedWebOriginsURLs:  input.AllowedWebOriginsUrls,
+		LogoURI:                input.LogoURI,
+		RefreshTokenEnabled:    input.RefreshTokenEnabled,
 	})
 	if err != nil {
 		return nil, err
@@ -196,6 +204,31 @@ func (r *mutationResolver) DeleteApplication(ctx context.Context, input model.De
 		return nil, err
 	}
 	return &model.DeleteApplicationPayload{DeletedApplicationID: input.ID}, nil
+}
+
+// RevokeAccessToken is the resolver for the revokeAccessToken field.
+func (r *mutationResolver) RevokeAccessToken(ctx context.Context, input model.RevokeTokenInput) (*model.RevokeTokenPayload, error) {
+	if err := r.Service.RevokeAccessToken(ctx, input.ID, input.Token); err != nil {
+		return nil, err
+	}
+	return &model.RevokeTokenPayload{Message: service.TokenRevoked}, nil
+}
+
+// RevokeRefreshToken is the resolver for the revokeRefreshToken field.
+func (r *mutationResolver) RevokeRefreshToken(ctx context.Context, input model.RevokeTokenInput) (*model.RevokeTokenPayload, error) {
+	if err := r.Service.RevokeRefreshToken(ctx, input.ID, input.Token); err != nil {
+		return nil, err
+	}
+	return &model.RevokeTokenPayload{Message: service.TokenRevoked}, nil
+}
+
+// RotateApplicationSecret is the resolver for the rotateApplicationSecret field.
+func (r *mutationResolver) RotateApplicationSecret(ctx context.Context, input model.RotateApplicationSecretInput) (*model.RotateApplicationSecretPayload, error) {
+	secret, err := r.Service.RotateApplicationSecret(ctx, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RotateApplicationSecretPayload{Secret: secret}, nil
 }
 
 // InviteUser is the resolver for the inviteUser field.
@@ -300,6 +333,19 @@ func (r *mutationResolver) EnableUser(ctx context.Context, input model.EnableUse
 		return nil, err
 	}
 	return &model.UpdateUserPayload{User: u}, nil
+}
+
+// UserPasswordResetLink is the resolver for the userPasswordResetLink field.
+func (r *mutationResolver) UserPasswordResetLink(ctx context.Context, input model.UserPasswordResetLinkInput) (*model.UserPasswordResetLinkPayload, error) {
+	var redirect string
+	if input.RedirectURL != nil {
+		redirect = *input.RedirectURL
+	}
+	link, err := r.Service.UserPasswordResetLink(ctx, input.ID, redirect)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UserPasswordResetLinkPayload{URL: link.URL, ExpiresAt: link.ExpiresAt}, nil
 }
 
 // InviteDeveloper is the resolver for the inviteDeveloper field.
@@ -481,7 +527,7 @@ func (r *queryResolver) Developers(ctx context.Context, first *int64, after *str
 	if filter != nil {
 		f = iam.DeveloperFilter{Email: deref(filter.Email), RoleID: deref(filter.RoleID)}
 	}
-	return r.Service.Developers(ctx, first, deref(after), f)
+	return r.Service.Developers(ctx, first, deref(after), f, iam.UsersByCreatedAt, false)
 }
 
 // M2mClient is the resolver for the m2mClient field.
@@ -495,7 +541,7 @@ func (r *queryResolver) M2mClients(ctx context.Context, first *int64, after *str
 	if filter != nil {
 		f = iam.M2MFilter{Name: deref(filter.Name), RoleID: deref(filter.RoleID)}
 	}
-	return r.Service.M2MClients(ctx, first, deref(after), f)
+	return r.Service.M2MClients(ctx, first, deref(after), f, iam.UsersByCreatedAt, false)
 }
 
 // M2mMe is the resolver for the m2mMe field.

@@ -15,7 +15,11 @@ type UserFilter struct {
 	Status  UserStatus
 }
 
-// UserOrder is an order users can be listed in.
+// UserOrder is an order users can be listed in. Machine clients and
+// developers are listed in the same orders (the platform gives their
+// listings the users' sort keys); one by a field they lack (a machine
+// client's email or phone number, a developer's phone number) is the
+// order of their ids.
 type UserOrder string
 
 // The user orders.

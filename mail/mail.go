@@ -1,8 +1,9 @@
-// Package mail sends Atrium's emails (today: invitations) over SMTP, off the
-// request path. A request only enqueues; one worker goroutine delivers, with
-// a bounded number of retries, so a slow or broken mail server never fails or
-// slows an invite. Invitation links carry a secret ticket: nothing here logs a
-// link, and error texts are scrubbed before they reach a log line.
+// Package mail sends Atrium's emails (invitations and password reset links)
+// over SMTP, off the request path. A request only enqueues; one worker
+// goroutine delivers, with a bounded number of retries, so a slow or broken
+// mail server never fails or slows an invite. Every link carries a secret
+// ticket: nothing here logs a link, and error texts are scrubbed before they
+// reach a log line.
 package mail
 
 import (
@@ -33,6 +34,42 @@ type Invitation struct {
 	URL             string // the invitation link (secret: never logged)
 	ProjectName     string
 	ApplicationName string
+}
+
+// PasswordReset is one email with a password reset link.
+type PasswordReset struct {
+	To              string // recipient address
+	URL             string // the reset link (secret: never logged)
+	ProjectName     string
+	ApplicationName string
+}
+
+// letter is what the outbox sends, whatever the kind of email: one link
+// and the words around it.
+type letter struct {
+	kind            string // for the log: "invitation", "password reset"
+	to, url         string
+	subject, intro  string // intro is the first sentence, without its stop
+	action          string // what the link does: "accept the invitation"
+	closing         string // a last sentence, or ""
+	forName, orProj string // the application's name, else the project's
+	prep            string // how the name joins subject and intro: "to", "for"
+}
+
+func (l letter) letter() letter { return l }
+
+// email is an email the outbox knows how to write.
+type email interface{ letter() letter }
+
+func (inv Invitation) letter() letter {
+	return letter{kind: "invitation", to: inv.To, url: inv.URL, forName: inv.ApplicationName, orProj: inv.ProjectName,
+		subject: "You are invited", intro: "You have been invited", action: "accept the invitation", prep: "to"}
+}
+
+func (r PasswordReset) letter() letter {
+	return letter{kind: "password reset", to: r.To, url: r.URL, forName: r.ApplicationName, orProj: r.ProjectName,
+		subject: "Reset your password", intro: "Someone asked to reset your password", action: "choose a new password", prep: "for",
+		closing: "The link works once, for one hour. If you did not ask for it, ignore this email: your password stays as it is."}
 }
 
 // Config of the outbox.
@@ -156,7 +193,7 @@ type Outbox struct {
 
 	mu     sync.RWMutex // guards closed against sends on the closed queue
 	closed bool
-	queue  chan Invitation // nil when mail is off
+	queue  chan letter // nil when mail is off
 
 	ctx    context.Context // cancelled when Close gives up waiting
 	cancel context.CancelFunc
@@ -192,7 +229,7 @@ func NewOutbox(cfg Config, log *slog.Logger) *Outbox {
 		cfg.QueueSize = defaultQueueSize
 	}
 	o.cfg = cfg
-	o.queue = make(chan Invitation, cfg.QueueSize)
+	o.queue = make(chan letter, cfg.QueueSize)
 	o.ctx, o.cancel = context.WithCancel(context.Background())
 	o.done = make(chan struct{})
 	tlsMode := "starttls-when-offered"
@@ -210,20 +247,25 @@ func (o *Outbox) Enabled() bool { return o != nil && o.queue != nil }
 
 // SendInvitation enqueues inv and returns at once; it never blocks on the
 // mail server or a full queue.
-func (o *Outbox) SendInvitation(inv Invitation) {
+func (o *Outbox) SendInvitation(inv Invitation) { o.send(inv.letter()) }
+
+// SendPasswordReset enqueues r as SendInvitation does.
+func (o *Outbox) SendPasswordReset(r PasswordReset) { o.send(r.letter()) }
+
+func (o *Outbox) send(l letter) {
 	if o == nil {
 		return
 	}
-	domain := slog.String("to_domain", domainOf(inv.To))
+	domain := slog.String("to_domain", domainOf(l.to))
 	if !o.Enabled() {
-		o.log.Info("invitation email not sent: mail is off", domain)
+		o.log.Info(l.kind+" email not sent: mail is off", domain)
 		return
 	}
 	o.mu.RLock()
 	closed, queued := o.closed, false
 	if !closed {
 		select {
-		case o.queue <- inv:
+		case o.queue <- l:
 			queued = true
 			queueDepth.Inc()
 		default:
@@ -233,10 +275,10 @@ func (o *Outbox) SendInvitation(inv Invitation) {
 	switch {
 	case closed:
 		failuresTotal.WithLabelValues(failClosed).Inc()
-		o.log.Error("invitation email dropped: mail outbox is closed", domain)
+		o.log.Error(l.kind+" email dropped: mail outbox is closed", domain)
 	case !queued:
 		failuresTotal.WithLabelValues(failQueueFull).Inc()
-		o.log.Error("invitation email dropped: mail queue is full", domain, "queue_size", cap(o.queue))
+		o.log.Error(l.kind+" email dropped: mail queue is full", domain, "queue_size", cap(o.queue))
 	}
 }
 
@@ -266,26 +308,26 @@ func (o *Outbox) Close(ctx context.Context) error {
 
 func (o *Outbox) work() {
 	defer close(o.done)
-	for inv := range o.queue {
+	for l := range o.queue {
 		queueDepth.Dec()
 		if o.ctx.Err() != nil {
 			failuresTotal.WithLabelValues(failAborted).Inc()
-			o.log.Error("invitation email dropped: mail outbox closed before sending it", "to_domain", domainOf(inv.To))
+			o.log.Error(l.kind+" email dropped: mail outbox closed before sending it", "to_domain", domainOf(l.to))
 			continue
 		}
-		o.deliver(inv)
+		o.deliver(l)
 	}
 }
 
-// deliver tries inv up to Attempts times. Only 4xx replies and network
+// deliver tries l up to Attempts times. Only 4xx replies and network
 // errors are retried: a 5xx says retrying cannot help.
-func (o *Outbox) deliver(inv Invitation) {
-	scrub := scrubber(inv, o.srv.pass)
-	domain := slog.String("to_domain", domainOf(inv.To))
-	msg, err := o.message(inv)
+func (o *Outbox) deliver(l letter) {
+	scrub := scrubber(l, o.srv.pass)
+	domain := slog.String("to_domain", domainOf(l.to))
+	msg, err := o.message(l)
 	if err != nil {
 		failuresTotal.WithLabelValues(failInvalid).Inc()
-		o.log.Error("invitation email not sent: invalid message", domain, "error", scrub(err))
+		o.log.Error(l.kind+" email not sent: invalid message", domain, "error", scrub(err))
 		return
 	}
 	wait := o.cfg.Backoff
@@ -293,20 +335,20 @@ func (o *Outbox) deliver(inv Invitation) {
 		err := o.attempt(msg)
 		if err == nil {
 			sentTotal.Inc()
-			o.log.Info("invitation email sent", domain, "attempt", attempt)
+			o.log.Info(l.kind+" email sent", domain, "attempt", attempt)
 			return
 		}
 		if o.ctx.Err() != nil {
 			failuresTotal.WithLabelValues(failAborted).Inc()
-			o.log.Error("invitation email not sent: mail outbox closed while sending it", domain, "attempts", attempt, "error", scrub(err))
+			o.log.Error(l.kind+" email not sent: mail outbox closed while sending it", domain, "attempts", attempt, "error", scrub(err))
 			return
 		}
 		if attempt >= o.cfg.Attempts || permanent(err) {
 			failuresTotal.WithLabelValues(failUndelivered).Inc()
-			o.log.Error("invitation email not sent", domain, "attempts", attempt, "error", scrub(err))
+			o.log.Error(l.kind+" email not sent", domain, "attempts", attempt, "error", scrub(err))
 			return
 		}
-		o.log.Warn("invitation email attempt failed; will retry", domain, "attempt", attempt,
+		o.log.Warn(l.kind+" email attempt failed; will retry", domain, "attempt", attempt,
 			"retry_in", wait, "error", scrub(err))
 		t := time.NewTimer(wait)
 		select {
@@ -314,7 +356,7 @@ func (o *Outbox) deliver(inv Invitation) {
 		case <-o.ctx.Done():
 			t.Stop()
 			failuresTotal.WithLabelValues(failAborted).Inc()
-			o.log.Error("invitation email not sent: mail outbox closed before a retry", domain, "attempts", attempt)
+			o.log.Error(l.kind+" email not sent: mail outbox closed before a retry", domain, "attempts", attempt)
 			return
 		}
 		wait = min(wait*2, maxBackoff)
@@ -405,15 +447,15 @@ func permanent(err error) bool {
 
 // scrubber returns err's text without the link, its ticket, the recipient
 // or the SMTP password: servers and go-mail may quote any of them.
-func scrubber(inv Invitation, pass string) func(error) string {
+func scrubber(l letter, pass string) func(error) string {
 	var pairs []string
 	add := func(secret, with string, minLen int) {
 		if len(secret) >= minLen {
 			pairs = append(pairs, secret, with)
 		}
 	}
-	add(inv.URL, "[invitation link]", 1) // first: NewReplacer prefers earlier pairs
-	if u, err := url.Parse(inv.URL); err == nil {
+	add(l.url, "["+l.kind+" link]", 1) // first: NewReplacer prefers earlier pairs
+	if u, err := url.Parse(l.url); err == nil {
 		// The ticket, alone or decoded; short parts are no secret and
 		// replacing them would garble the message.
 		add(u.RawQuery, "[redacted]", 8)
@@ -424,7 +466,7 @@ func scrubber(inv Invitation, pass string) func(error) string {
 			}
 		}
 	}
-	add(inv.To, "[recipient]@"+domainOf(inv.To), 1)
+	add(l.to, "[recipient]@"+domainOf(l.to), 1)
 	add(pass, "[password]", 1)
 	r := strings.NewReplacer(pairs...)
 	return func(err error) string { return r.Replace(err.Error()) }
@@ -438,30 +480,32 @@ func domainOf(addr string) string {
 	return "(invalid)"
 }
 
-var htmlBody = template.Must(template.New("invitation").Parse(`<!DOCTYPE html>
+var htmlBody = template.Must(template.New("email").Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{{.Subject}}</title></head>
 <body>
-<p>{{.Intro}}. Open this link to accept the invitation:</p>
+<p>{{.Intro}}. Open this link to {{.Action}}:</p>
 <p><a href="{{.URL}}">{{.URL}}</a></p>
-</body></html>
+{{with .Closing}}<p>{{.}}</p>
+{{end}}</body></html>
 `))
 
 // message builds the email: plain text with an HTML alternative, the link
 // and nothing more (no images, tracking or external assets).
-func (o *Outbox) message(inv Invitation) (*gomail.Msg, error) {
-	if u, err := url.Parse(inv.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("the invitation link is not an http(s) URL")
+func (o *Outbox) message(e email) (*gomail.Msg, error) {
+	l := e.letter()
+	if u, err := url.Parse(l.url); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errors.New("the " + l.kind + " link is not an http(s) URL")
 	}
-	name := oneLine(inv.ApplicationName)
+	name := oneLine(l.forName)
 	if name == "" {
-		name = oneLine(inv.ProjectName)
+		name = oneLine(l.orProj)
 	}
-	subject, intro := "You are invited", "You have been invited"
+	subject, intro := l.subject, l.intro
 	if name != "" {
-		subject, intro = subject+" to "+name, intro+" to "+name
+		subject, intro = subject+" "+l.prep+" "+name, intro+" "+l.prep+" "+name
 	}
 	var html strings.Builder
-	data := struct{ Subject, Intro, URL string }{subject, intro, inv.URL}
+	data := struct{ Subject, Intro, Action, URL, Closing string }{subject, intro, l.action, l.url, l.closing}
 	if err := htmlBody.Execute(&html, data); err != nil {
 		return nil, err
 	}
@@ -469,12 +513,15 @@ func (o *Outbox) message(inv Invitation) (*gomail.Msg, error) {
 	if err := m.From(o.cfg.From); err != nil {
 		return nil, err
 	}
-	if err := m.To(inv.To); err != nil {
+	if err := m.To(l.to); err != nil {
 		return nil, err
 	}
 	m.Subject(subject)
-	m.SetBodyString(gomail.TypeTextPlain, fmt.Sprintf(
-		"%s. Open this link to accept the invitation:\n\n%s\n", intro, inv.URL))
+	text := fmt.Sprintf("%s. Open this link to %s:\n\n%s\n", intro, l.action, l.url)
+	if l.closing != "" {
+		text += "\n" + l.closing + "\n"
+	}
+	m.SetBodyString(gomail.TypeTextPlain, text)
 	m.AddAlternativeString(gomail.TypeTextHTML, html.String())
 	return m, nil
 }

@@ -81,7 +81,7 @@ func developerRoutes() []route {
 			summary: "Every developer of the project (deprecated: use /developer/v2/list; refused above 1000)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				return everything("developers", "/developer/v2/list", func(first *int64, after string) ([]iam.Membership, []string, bool, error) {
-					p, err := s.Developers(ctx, first, after, iam.DeveloperFilter{})
+					p, err := s.Developers(ctx, first, after, iam.DeveloperFilter{}, iam.UsersByCreatedAt, false)
 					if err != nil {
 						return nil, nil, false, err
 					}
@@ -105,16 +105,14 @@ func developerRoutes() []route {
 			})},
 		{method: http.MethodGet, path: "/developer/v2/list", useCase: "developers", status: http.StatusOK, answer: listPage[developerListV2Item]{},
 			query:   slices.Concat(developerFilters, pageParams),
-			summary: "A page of the project's developers, in the order they joined, filtered",
+			summary: "A page of the project's developers, filtered and sorted (by default in the order they joined)",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				lq, err := q.listQuery(developerFilters, developerFilters, userSorts, []string{"createdAt"})
+				lq, err := q.listQuery(developerFilters, developerFilters, userSorts, userSorts)
 				if err != nil {
 					return nil, err
 				}
-				if lq.desc {
-					return nil, iam.Invalid("sortOrder", "Atrium lists developers in the order they joined (asc) only, yet")
-				}
-				p, err := s.Developers(ctx, lq.first, lq.after, iam.DeveloperFilter{DeveloperID: lq.filter["id"], Name: lq.filter["name"], Email: lq.filter["email"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]})
+				f := iam.DeveloperFilter{DeveloperID: lq.filter["id"], Name: lq.filter["name"], Email: lq.filter["email"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]}
+				p, err := s.Developers(ctx, lq.first, lq.after, f, userOrders[lq.sort], lq.desc)
 				if err != nil {
 					return nil, pageErr(err)
 				}

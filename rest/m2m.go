@@ -63,9 +63,6 @@ func (in m2mInput) service() service.M2MInput {
 }
 
 // secretJSON is the SDK's M2mRotateSecretResponse.
-type secretJSON struct {
-	Secret string `json:"secret"`
-}
 
 var (
 	m2mFilters = []string{"name", "id", "profile", "roleId"}
@@ -79,7 +76,7 @@ func m2mRoutes() []route {
 			summary: "Every machine client (deprecated: use /m2m/v2/list; refused above 1000)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				return everything("machine clients", "/m2m/v2/list", func(first *int64, after string) ([]iam.M2MClient, []string, bool, error) {
-					p, err := s.M2MClients(ctx, first, after, iam.M2MFilter{})
+					p, err := s.M2MClients(ctx, first, after, iam.M2MFilter{}, iam.UsersByCreatedAt, false)
 					if err != nil {
 						return nil, nil, false, err
 					}
@@ -98,16 +95,14 @@ func m2mRoutes() []route {
 			}},
 		{method: http.MethodGet, path: "/m2m/v2/list", useCase: "m2mClients", status: http.StatusOK, answer: listPage[m2mListV2Item]{},
 			query:   slices.Concat(m2mFilters, pageParams),
-			summary: "A page of machine clients, oldest first, filtered",
+			summary: "A page of machine clients, filtered and sorted (by default oldest first)",
 			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				lq, err := q.listQuery(m2mFilters, m2mFilters, m2mSorts, []string{"createdAt"})
+				lq, err := q.listQuery(m2mFilters, m2mFilters, m2mSorts, m2mSorts)
 				if err != nil {
 					return nil, err
 				}
-				if lq.desc {
-					return nil, iam.Invalid("sortOrder", "Atrium lists machine clients oldest first (asc) only, yet")
-				}
-				p, err := s.M2MClients(ctx, lq.first, lq.after, iam.M2MFilter{ID: lq.filter["id"], Name: lq.filter["name"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]})
+				f := iam.M2MFilter{ID: lq.filter["id"], Name: lq.filter["name"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]}
+				p, err := s.M2MClients(ctx, lq.first, lq.after, f, userOrders[lq.sort], lq.desc)
 				if err != nil {
 					return nil, pageErr(err)
 				}
@@ -126,17 +121,7 @@ func m2mRoutes() []route {
 				return answerIn(ctx, s, toM2M)(s.UpdateM2MClient(ctx, q.path("id"), in.service()))
 			})},
 		deletion("/m2m/{id}", "deleteM2MClient", "Delete a machine client", (*service.Service).DeleteM2MClient),
-		{method: http.MethodPost, path: "/m2m/{id}/rotate-secret", useCase: "rotateM2MClientSecret", status: http.StatusOK, answer: secretJSON{},
-			summary: "A new client secret, shown once; the old one stops working",
-			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
-				if err := q.decode(&struct{}{}); err != nil {
-					return nil, err
-				}
-				secret, err := s.RotateM2MClientSecret(ctx, q.path("id"))
-				if err != nil {
-					return nil, err
-				}
-				return secretJSON{Secret: secret}, nil
-			}},
+		secretRotation("/m2m/{id}/rotate-secret", "rotateM2MClientSecret", "A new client secret, shown once; the old one stops working",
+			(*service.Service).RotateM2MClientSecret),
 	}
 }

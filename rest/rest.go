@@ -155,6 +155,29 @@ func deletion(path, useCase, summary string, del func(*service.Service, context.
 		}}
 }
 
+// secretJSON is the answer of a rotate-secret route.
+type secretJSON struct {
+	Secret string `json:"secret"`
+}
+
+// secretRotation is the rotate-secret route of the entity whose id is the
+// path's one parameter: its body is an empty object (or none), its answer
+// the new secret.
+func secretRotation(path, useCase, summary string, rotate func(*service.Service, context.Context, string) (string, error)) route {
+	param := pathParam.FindStringSubmatch(path)[1]
+	return route{method: http.MethodPost, path: path, useCase: useCase, status: http.StatusOK, answer: secretJSON{}, summary: summary,
+		handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+			if err := q.decode(&struct{}{}); err != nil {
+				return nil, err
+			}
+			secret, err := rotate(s, ctx, q.path(param))
+			if err != nil {
+				return nil, err
+			}
+			return secretJSON{Secret: secret}, nil
+		}}
+}
+
 // handler is what a route runs.
 type handler = func(ctx context.Context, s *service.Service, q *request) (any, error)
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"time"
 
 	"atrium/access"
 	"atrium/iam"
@@ -72,9 +73,18 @@ type userUpdate struct {
 	Profile      optional[string]        `json:"profile"`
 }
 
-// resetLinkInput is the body of reset-password-link.
+// resetLinkInput is the body of reset-password-link: redirectUrl is where
+// the reset page sends the user afterwards (optional; one of the project's
+// applications' loginRedirectUri or allowedCallbackUrls).
 type resetLinkInput struct {
 	RedirectURL string `json:"redirectUrl"`
+}
+
+// resetLinkJSON is the answer of reset-password-link (the SDK types it
+// void, and resolves to this JSON as it is).
+type resetLinkJSON struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 // userFilters are the v2 listing's filters and sort keys (the SDK's).
@@ -114,8 +124,15 @@ func userRoutes() []route {
 		deletion("/user/{id}", "deleteUser", "Delete a user (its FHIR profile stays)", (*service.Service).DeleteUser),
 		notAvailable(http.MethodPost, "/user/{id}/reset-mfa", nil,
 			"Resetting a user's second factor", "multi-factor sign-in comes with Atrium's login issue"),
-		notAvailable(http.MethodPost, "/user/{id}/reset-password-link", resetLinkInput{},
-			"A password reset link", "password reset comes with Atrium's login issue"),
+		{method: http.MethodPost, path: "/user/{id}/reset-password-link", useCase: "userPasswordResetLink", status: http.StatusOK, answer: resetLinkJSON{}, body: resetLinkInput{},
+			summary: "A password reset link for an active user, valid one hour and once (older links stop working); nothing is emailed",
+			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *resetLinkInput) (any, error) {
+				link, err := s.UserPasswordResetLink(ctx, q.path("id"), in.RedirectURL)
+				if err != nil {
+					return nil, err
+				}
+				return resetLinkJSON{URL: link.URL, ExpiresAt: link.ExpiresAt}, nil
+			})},
 		{method: http.MethodPost, path: "/user/invite", useCase: "inviteUser", status: http.StatusOK, answer: invitedJSON{userJSON: &userJSON{}}, body: inviteInput{},
 			summary: "Invite a user; the answer carries the invitationUrl where the user sets a password",
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *inviteInput) (any, error) {

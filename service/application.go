@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"atrium/auth"
 	"atrium/iam"
 	"atrium/store"
 )
@@ -27,6 +29,10 @@ type ApplicationInput struct {
 	AllowedCallbackURLs    []string
 	AllowedCORSOriginsURLs []string
 	ShouldSendInviteEmail  *bool
+	AllowedLogoutURLs      []string
+	AllowedWebOriginsURLs  []string
+	LogoURI                *string
+	RefreshTokenEnabled    *bool
 }
 
 // check validates the fields that are present.
@@ -48,6 +54,17 @@ func (in ApplicationInput) check() error {
 	}
 	if err := checkList("input.allowedCallbackUrls", in.AllowedCallbackURLs, iam.ValidWebURL); err != nil {
 		return err
+	}
+	if err := checkList("input.allowedLogoutUrls", in.AllowedLogoutURLs, iam.ValidWebURL); err != nil {
+		return err
+	}
+	if err := checkList("input.allowedWebOriginsUrls", in.AllowedWebOriginsURLs, iam.ValidOrigin); err != nil {
+		return err
+	}
+	if in.LogoURI != nil && *in.LogoURI != "" {
+		if err := iam.ValidWebURL(*in.LogoURI); err != nil {
+			return iam.Invalid("input.logoUri", "%v", err)
+		}
 	}
 	return checkList("input.allowedCORSOriginsUrls", in.AllowedCORSOriginsURLs, iam.ValidOrigin)
 }
@@ -84,14 +101,32 @@ func (in ApplicationInput) apply(a *iam.Application) {
 		a.AllowedCallbackURLs = in.AllowedCallbackURLs
 	}
 	if in.AllowedCORSOriginsURLs != nil {
-		a.AllowedCORSOriginsURLs = make([]string, len(in.AllowedCORSOriginsURLs))
-		for i, o := range in.AllowedCORSOriginsURLs {
-			a.AllowedCORSOriginsURLs[i], _ = iam.NormalOrigin(o) // check accepted it
-		}
+		a.AllowedCORSOriginsURLs = normalOrigins(in.AllowedCORSOriginsURLs)
 	}
 	if in.ShouldSendInviteEmail != nil {
 		a.ShouldSendInviteEmail = *in.ShouldSendInviteEmail
 	}
+	if in.AllowedLogoutURLs != nil {
+		a.AllowedLogoutURLs = in.AllowedLogoutURLs
+	}
+	if in.AllowedWebOriginsURLs != nil {
+		a.AllowedWebOriginsURLs = normalOrigins(in.AllowedWebOriginsURLs)
+	}
+	if in.LogoURI != nil {
+		a.LogoURI = *in.LogoURI
+	}
+	if in.RefreshTokenEnabled != nil {
+		a.RefreshTokenEnabled = *in.RefreshTokenEnabled
+	}
+}
+
+// normalOrigins is the normal form of origins check accepted.
+func normalOrigins(list []string) []string {
+	out := make([]string, len(list))
+	for i, o := range list {
+		out[i], _ = iam.NormalOrigin(o)
+	}
+	return out
 }
 
 // Application returns one application of the project in scope.
@@ -136,7 +171,8 @@ func (s *Service) CreateApplication(ctx context.Context, in ApplicationInput) (_
 	if err := in.check(); err != nil {
 		return nil, err
 	}
-	a := &iam.Application{ID: uuid.NewString(), ClientID: newClientID(), LoginWithEmailEnabled: true, AllowedCORSOriginsURLs: []string{}}
+	a := &iam.Application{ID: uuid.NewString(), ClientID: newClientID(), LoginWithEmailEnabled: true, AllowedCORSOriginsURLs: []string{},
+		AllowedLogoutURLs: []string{}, AllowedWebOriginsURLs: []string{}}
 	in.apply(a)
 	if err := sc.tenant.Applications().Insert(ctx, a); err != nil {
 		return nil, err
@@ -175,6 +211,51 @@ func (s *Service) DeleteApplication(ctx context.Context, id string) (err error) 
 	err = sc.tenant.Applications().Delete(ctx, id)
 	s.origins.invalidate()
 	return asNotFound(err, "application", id, "input.id")
+}
+
+// RotateApplicationSecret gives an application a new client secret and
+// returns it; only its hash is stored, and the old secret stops working.
+func (s *Service) RotateApplicationSecret(ctx context.Context, id string) (_ string, err error) {
+	sc, op, err := s.begin(ctx, ucRotateApplicationSecret, id)
+	defer op.end(&err)
+	if err != nil {
+		return "", err
+	}
+	secret := auth.NewSecret()
+	_, err = sc.tenant.Applications().Update(ctx, id, 0, func(a *iam.Application) error {
+		a.SecretHash = auth.HashSecret(secret)
+		return nil
+	})
+	return secret, asNotFound(err, "application", id, "input.id")
+}
+
+// ErrInvalidApplicationClient is VerifyApplicationSecret's answer for an
+// unknown client, one without a secret (a public client) or a wrong secret,
+// indistinguishably.
+var ErrInvalidApplicationClient = iam.Errorf(iam.Unauthenticated, "unknown client or wrong secret")
+
+// VerifyApplicationSecret checks the client secret of a project's
+// application, found by its OAuth client id (client_secret_basic or
+// client_secret_post at the project's token endpoint).
+func (s *Service) VerifyApplicationSecret(ctx context.Context, projectID, clientID, secret string) (err error) {
+	_, op, err := s.begin(ctx, ucVerifyApplicationSecret, "")
+	defer op.end(&err)
+	if projectID == "" || clientID == "" {
+		return ErrInvalidApplicationClient
+	}
+	a, err := s.db.Tenant(projectID).ApplicationByClientID(ctx, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrInvalidApplicationClient
+	}
+	if err != nil {
+		return err
+	}
+	op.inProject(projectID)
+	op.target(a.ID)
+	if !auth.SecretMatches(secret, a.SecretHash) {
+		return ErrInvalidApplicationClient
+	}
+	return nil
 }
 
 func newClientID() string {

@@ -19,7 +19,8 @@ import (
 const auditQueueLen = 4096
 
 // sweepEvery is how often what has expired is deleted: the sign-in
-// throttle's finished windows and the remembered answers of retried POSTs.
+// throttle's finished windows, the remembered answers of retried POSTs and
+// the password reset tickets past their hour.
 const sweepEvery = time.Minute
 
 type background struct {
@@ -71,6 +72,12 @@ func (s *Service) sweep() {
 			}
 			if _, err := s.db.SweepReplays(ctx); err != nil {
 				s.log.Warn("sweeping remembered answers", "error", err.Error())
+			}
+			if err := s.sweepOpenID(ctx); err != nil {
+				s.log.Warn("sweeping the OpenID provider's expired records", "error", err.Error())
+			}
+			if _, err := s.db.Resets().Sweep(ctx, s.now()); err != nil {
+				s.log.Warn("sweeping expired password reset tickets", "error", err.Error())
 			}
 			cancel()
 		}

@@ -154,7 +154,7 @@ type DeveloperPage struct {
 }
 
 // Developers lists the project's developers in the order they joined.
-func (s *Service) Developers(ctx context.Context, first *int64, after string, f iam.DeveloperFilter) (_ *DeveloperPage, err error) {
+func (s *Service) Developers(ctx context.Context, first *int64, after string, f iam.DeveloperFilter, order iam.UserOrder, desc bool) (_ *DeveloperPage, err error) {
 	sc, op, err := s.begin(ctx, ucDevelopers, "")
 	defer op.end(&err)
 	if err != nil {
@@ -162,8 +162,8 @@ func (s *Service) Developers(ctx context.Context, first *int64, after string, f 
 	}
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
 	page := &DeveloperPage{}
-	page.Developers, page.Cursors, page.HasNextPage, err = listPage(first, after, false, func(p store.Page) ([]iam.Membership, []string, error) {
-		return sc.tenant.ListMemberships(ctx, f, p)
+	page.Developers, page.Cursors, page.HasNextPage, err = listPage(first, after, desc, func(p store.Page) ([]iam.Membership, []string, error) {
+		return sc.tenant.ListMemberships(ctx, f, order, p)
 	})
 	return page, err
 }
@@ -257,7 +257,7 @@ func (s *Service) SignInDeveloper(ctx context.Context, email, password string) (
 	if err := s.db.Developers().SetLastSignIn(ctx, dev.ID, s.now().Truncate(time.Millisecond)); err != nil {
 		return nil, err
 	}
-	token, exp, err := s.tokens.Issue(auth.Principal{Kind: auth.Developer, ID: dev.ID})
+	token, exp, err := s.tokens.Issue(ctx, auth.Principal{Kind: auth.Developer, ID: dev.ID})
 	if err != nil {
 		return nil, err
 	}

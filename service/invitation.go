@@ -262,8 +262,12 @@ type Invitation struct {
 	Developer   *iam.Developer
 	// Membership is the developer's place in the inviting project.
 	Membership *iam.Membership
-	hash       string
-	projectID  string
+	// LoginURL is where an invited user signs in once it has accepted: its
+	// application's loginRedirectUri, else the project's first
+	// application's (HostedProject.LoginURL), else "". "" for developers.
+	LoginURL  string
+	hash      string
+	projectID string
 }
 
 var errBadTicket = iam.Errorf(iam.NotFound, "this invitation link is not valid: it may have been used already, or replaced by a newer one")
@@ -272,14 +276,18 @@ var errBadTicket = iam.Errorf(iam.NotFound, "this invitation link is not valid: 
 // holder can ask, so saying so reveals nothing to anyone else.
 var errExpiredTicket = iam.Errorf(iam.NotFound, "this invitation link has expired: ask the person who invited you for a new one")
 
-// ticketError is the answer to a failed look-up or use of a ticket: expired,
-// not valid (unknown, used or replaced), or the store's own error.
-func ticketError(err error) error {
+// ticketError is the answer to a failed look-up or use of an invitation
+// ticket: expired, not valid (unknown, used or replaced), or the store's
+// own error.
+func ticketError(err error) error { return ticketErrorAs(err, errBadTicket, errExpiredTicket) }
+
+// ticketErrorAs is ticketError with the answers of a kind of ticket.
+func ticketErrorAs(err, bad, expired error) error {
 	switch {
 	case errors.Is(err, store.ErrExpired):
-		return errExpiredTicket
+		return expired
 	case errors.Is(err, store.ErrNotFound):
-		return errBadTicket
+		return bad
 	}
 	return err
 }
@@ -340,6 +348,7 @@ func (s *Service) describeInvitation(ctx context.Context, inv *Invitation, proje
 		if app, err := t.Applications().Get(ctx, applicationID); err == nil {
 			inv.Application = app
 		}
+		inv.LoginURL = s.loginURL(ctx, t, applicationID)
 	}
 	inv.projectID = projectID
 	return nil

@@ -48,15 +48,15 @@ type M2MPage struct {
 }
 
 // M2MClients lists the project's machine clients, oldest first.
-func (s *Service) M2MClients(ctx context.Context, first *int64, after string, f iam.M2MFilter) (_ *M2MPage, err error) {
+func (s *Service) M2MClients(ctx context.Context, first *int64, after string, f iam.M2MFilter, order iam.UserOrder, desc bool) (_ *M2MPage, err error) {
 	sc, op, err := s.begin(ctx, ucM2MClients, "")
 	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
 	page := &M2MPage{}
-	page.Clients, page.Cursors, page.HasNextPage, err = listPage(first, after, false, func(p store.Page) ([]iam.M2MClient, []string, error) {
-		return sc.tenant.ListM2MClients(ctx, f, p)
+	page.Clients, page.Cursors, page.HasNextPage, err = listPage(first, after, desc, func(p store.Page) ([]iam.M2MClient, []string, error) {
+		return sc.tenant.ListM2MClients(ctx, f, order, p)
 	})
 	return page, err
 }
@@ -282,6 +282,6 @@ func (s *Service) ClientCredentials(ctx context.Context, clientID, secret string
 	if !auth.SecretMatches(secret, c.SecretHash) {
 		return "", 0, ErrInvalidClient
 	}
-	token, exp, err := s.tokens.Issue(auth.Principal{Kind: auth.M2MClient, ID: c.ID, ProjectID: c.ProjectID, CredentialVersion: c.SecretVersion})
-	return token, time.Until(exp).Round(time.Second), err
+	token, exp, err := s.tokens.Issue(ctx, auth.Principal{Kind: auth.M2MClient, ID: c.ID, ProjectID: c.ProjectID, CredentialVersion: c.SecretVersion})
+	return token, exp.Sub(s.now()).Round(time.Second), err
 }

@@ -41,6 +41,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	tokens   *auth.Tokens
+	sealer   *auth.Sealer
 	mailer   Mailer
 	throttle *auth.Throttle
 	bg       *background
@@ -53,11 +54,14 @@ type Service struct {
 // Mailer sends emails off the request path.
 type Mailer interface {
 	SendInvitation(mail.Invitation)
+	SendPasswordReset(mail.PasswordReset)
 }
 
 // Options are the Service's collaborators and settings.
 type Options struct {
-	Tokens    *auth.Tokens
+	Tokens *auth.Tokens
+	// Sealer seals what rests in the store but carries secrets.
+	Sealer    *auth.Sealer
 	Mailer    Mailer
 	PublicURL string
 	InviteTTL time.Duration
@@ -73,6 +77,7 @@ func New(db *store.DB, log *slog.Logger, o Options) *Service {
 		log:       log,
 		now:       func() time.Time { return time.Now().UTC() },
 		tokens:    o.Tokens,
+		sealer:    o.Sealer,
 		mailer:    o.Mailer,
 		throttle:  auth.NewThrottle(db.Attempts(), accountLimit, addressLimit),
 		publicURL: strings.TrimRight(o.PublicURL, "/"),

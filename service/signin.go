@@ -46,14 +46,26 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	if err != nil {
 		return nil, err
 	}
+	u, err := s.checkUserPassword(ctx, op, app.ProjectID, email, password)
+	if err != nil {
+		return nil, err
+	}
+	return s.session(ctx, u)
+}
+
+// checkUserPassword is the first factor of every sign-in of a project's
+// user (GraphQL signIn, the hosted login page): the email and password,
+// under the sign-in throttle. An unknown email and a wrong password fail
+// the same way after the same work. It records the sign-in on the user.
+func (s *Service) checkUserPassword(ctx context.Context, op *op, projectID, email, password string) (_ *iam.User, err error) {
 	email, err = normaliseEmail("input.email", email)
 	if err != nil {
 		return nil, err
 	}
-	t := s.db.Tenant(app.ProjectID)
-	op.inProject(app.ProjectID)
+	t := s.db.Tenant(projectID)
+	op.inProject(projectID)
 	var u *iam.User
-	err = s.throttle.SignIn(ctx, app.ProjectID+"/"+email, clientAddr(ctx), password, func() (string, bool, error) {
+	err = s.throttle.SignIn(ctx, signInKey(projectID, email), clientAddr(ctx), password, func() (string, bool, error) {
 		var err error
 		if u, err = t.UserByEmail(ctx, email); err != nil {
 			return "", false, ignoreNotFound(err)
@@ -69,18 +81,17 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	}
 	op.actor(auth.User, u.ID)
 	now := s.now().Truncate(time.Millisecond)
-	u, err = t.Users().Update(ctx, u.ID, 0, func(u *iam.User) error {
+	return t.Users().Update(ctx, u.ID, 0, func(u *iam.User) error {
 		u.LastSignInAt = &now
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.session(u)
 }
 
-func (s *Service) session(u *iam.User) (*Session, error) {
-	token, exp, err := s.tokens.Issue(auth.Principal{Kind: auth.User, ID: u.ID, ProjectID: u.ProjectID})
+// signInKey is the account a user's sign-ins are throttled as.
+func signInKey(projectID, email string) string { return projectID + "/" + email }
+
+func (s *Service) session(ctx context.Context, u *iam.User) (*Session, error) {
+	token, exp, err := s.tokens.Issue(ctx, auth.Principal{Kind: auth.User, ID: u.ID, ProjectID: u.ProjectID})
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +122,32 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (_ *Session, err e
 	if err != nil {
 		return nil, err
 	}
+	u, err := s.register(ctx, op, t, p, app.ID, in.Email, in.Password, in.Resource)
+	if err != nil {
+		return nil, err
+	}
+	return s.session(ctx, u)
+}
+
+// CreateAccount registers a user on a project's sign-up page, as SignUp
+// does but without signing it in (the page leads to the login page) and
+// without an application (the page belongs to the project).
+func (s *Service) CreateAccount(ctx context.Context, projectID, email, password string) (_ *iam.User, err error) {
+	_, op, err := s.begin(ctx, ucCreateAccount, "")
+	defer op.end(&err)
+	p, err := s.hostedProject(ctx, projectID)
+	if err != nil {
+		return nil, err
+	}
+	op.inProject(p.ID)
+	return s.register(ctx, op, s.db.Tenant(p.ID), p, "", email, password, nil)
+}
+
+// register creates an active Patient user holding the project's default
+// patient role, when the project allows self-registration. An anonymous
+// caller learns only that the email is taken, nothing of the account; two
+// registrations of one email at once make one user (the unique index).
+func (s *Service) register(ctx context.Context, op *op, t *store.Tenant, p *iam.Project, appID, email, password string, resource map[string]any) (*iam.User, error) {
 	if !p.SignupEnabled {
 		return nil, iam.Errorf(iam.Forbidden, "self-registration is turned off for this project; ask for an invitation")
 	}
@@ -119,14 +156,13 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (_ *Session, err e
 		// from the project.
 		return nil, iam.Errorf(iam.Forbidden, "self-registration needs the project's defaultPatientRole; ask the project's developers to set it")
 	}
-	email, err := normaliseEmail("input.email", in.Email)
+	email, err := normaliseEmail("input.email", email)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkPassword("input.password", in.Password, email); err != nil {
+	if err := checkPassword("input.password", password, email); err != nil {
 		return nil, err
 	}
-	resource := in.Resource
 	if resource == nil {
 		resource = map[string]any{"resourceType": "Patient"}
 	}
@@ -134,17 +170,15 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (_ *Session, err e
 	if err != nil {
 		return nil, err
 	}
-	hash, err := auth.HashPassword(ctx, in.Password)
+	hash, err := auth.HashPassword(ctx, password)
 	if err != nil {
 		return nil, err
 	}
 	u := &iam.User{
 		ID: uuid.NewString(), Name: email, Email: email, AuthenticationMethod: "email",
 		RoleIDs: []string{p.DefaultPatientRoleID}, Status: iam.Active,
-		ApplicationID: app.ID, PasswordHash: hash,
+		ApplicationID: appID, PasswordHash: hash,
 	}
-	// An anonymous caller learns only that the email is taken, nothing of
-	// the account.
 	errTaken := iam.Errorf(iam.Conflict, "an account with this email already exists; sign in instead")
 	if err := s.notMember(ctx, t, u); iam.ErrorCode(err) == iam.Conflict {
 		return nil, errTaken
@@ -157,5 +191,6 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (_ *Session, err e
 		}
 		return nil, err
 	}
-	return s.session(u)
+	op.target(u.ID)
+	return u, nil
 }

@@ -46,6 +46,9 @@ func (s *Service) begin(ctx context.Context, uc *UseCase, id string) (*scope, *o
 	if err != nil {
 		return nil, o, err
 	}
+	if err := s.grantLive(ctx, p); err != nil {
+		return nil, o, err
+	}
 	o.actor(p.Kind, p.ID)
 	if !slices.Contains(uc.Kinds, p.Kind) {
 		return nil, o, iam.Errorf(iam.Forbidden, "this operation is not available to a %s credential", kindName(p.Kind))

@@ -94,11 +94,14 @@ var (
 	ucCheckAccess = useCase(UseCase{Name: "checkAccess", Action: "IAM:SimulateAccess", Resource: "IAM:Role", Kinds: anyone, Target: "Role"})
 
 	// Applications.
-	ucApplication       = useCase(UseCase{Name: "application", Action: "App:GetApplication", Resource: "App:Application", ID: "id", Kinds: anyone})
-	ucApplications      = useCase(UseCase{Name: "applications", Action: "App:ListAllApplications", Resource: "App:Application", Kinds: anyone})
-	ucCreateApplication = useCase(UseCase{Name: "createApplication", Action: "App:CreateApplication", Resource: "App:Application", Kinds: anyone, Target: "Application"})
-	ucUpdateApplication = useCase(UseCase{Name: "updateApplication", Action: "App:UpdateApplication", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
-	ucDeleteApplication = useCase(UseCase{Name: "deleteApplication", Action: "App:DeleteApplication", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	ucApplication             = useCase(UseCase{Name: "application", Action: "App:GetApplication", Resource: "App:Application", ID: "id", Kinds: anyone})
+	ucApplications            = useCase(UseCase{Name: "applications", Action: "App:ListAllApplications", Resource: "App:Application", Kinds: anyone})
+	ucCreateApplication       = useCase(UseCase{Name: "createApplication", Action: "App:CreateApplication", Resource: "App:Application", Kinds: anyone, Target: "Application"})
+	ucUpdateApplication       = useCase(UseCase{Name: "updateApplication", Action: "App:UpdateApplication", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	ucDeleteApplication       = useCase(UseCase{Name: "deleteApplication", Action: "App:DeleteApplication", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	ucRotateApplicationSecret = useCase(UseCase{Name: "rotateApplicationSecret", Action: "App:RotateApplicationSecret", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	// The OpenID provider's token endpoint checks a confidential client.
+	ucVerifyApplicationSecret = useCase(UseCase{Name: "verifyApplicationSecret", Action: "App:AuthenticateApplication", Target: "Application", Fields: []string{"client_id", "client_secret"}, HTTP: "POST /p/{projectId}/oauth/token"})
 
 	// Users, invitations and sign-in.
 	ucUser             = useCase(UseCase{Name: "user", Action: "App:GetUser", Resource: "App:User", ID: "id", Kinds: anyone})
@@ -115,6 +118,15 @@ var (
 	ucDeleteUser       = useCase(UseCase{Name: "deleteUser", Action: "App:DeleteUser", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
 	ucDisableUser      = useCase(UseCase{Name: "disableUser", Action: "App:UpdateUser", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
 	ucEnableUser       = useCase(UseCase{Name: "enableUser", Action: "App:UpdateUser", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
+
+	// The hosted pages (password.go): forgotten passwords, reset links and
+	// self-registration, under /p/{projectId}/.
+	ucHostedProject         = useCase(UseCase{Name: "hostedProject", HTTP: "GET /p/{projectId}/forgot"})
+	ucForgotPassword        = useCase(UseCase{Name: "forgotPassword", Action: "App:ForgotPassword", Target: "User", Fields: []string{"email"}, HTTP: "POST /p/{projectId}/forgot", ChecksCredential: true})
+	ucOpenPasswordReset     = useCase(UseCase{Name: "openPasswordReset", HTTP: "GET /p/{projectId}/reset"})
+	ucResetPassword         = useCase(UseCase{Name: "resetPassword", Action: "App:ResetPassword", Target: "User", Fields: []string{"password", "ticket"}, HTTP: "POST /p/{projectId}/reset", ChecksCredential: true})
+	ucCreateAccount         = useCase(UseCase{Name: "createAccount", Action: "App:SignUp", Target: "User", Fields: []string{"email", "password"}, HTTP: "POST /p/{projectId}/signup", ChecksCredential: true})
+	ucUserPasswordResetLink = useCase(UseCase{Name: "userPasswordResetLink", Action: "App:GetUserPasswordResetLink", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
 
 	// Developers.
 	ucDeveloper       = useCase(UseCase{Name: "developer", Action: "IAM:GetDeveloper", Resource: "IAM:Developer", ID: "id", Kinds: anyone})
@@ -134,4 +146,27 @@ var (
 	ucDeleteM2MClient       = useCase(UseCase{Name: "deleteM2MClient", Action: "App:DeleteM2MClient", Resource: "IAM:M2MClient", ID: "input.id", Kinds: anyone, Target: "M2MClient"})
 	ucRotateM2MClientSecret = useCase(UseCase{Name: "rotateM2MClientSecret", Action: "App:RotateM2MClientSecret", Resource: "IAM:M2MClient", ID: "input.id", Kinds: anyone, Target: "M2MClient"})
 	ucIssueM2MClientToken   = useCase(UseCase{Name: "issueM2MClientToken", Action: "IAM:IssueM2MClientToken", Target: "M2MClient", Fields: []string{"client_id", "client_secret"}, HTTP: "POST /oauth/token"})
+
+	// The project's OpenID provider (oidc.go), served under its issuer
+	// /p/{projectId}. It authenticates its clients itself, so these are
+	// public; the login checks a password and the logout ends a session.
+	ucOpenIDProvider     = useCase(UseCase{Name: "openIDProvider", HTTP: "GET /p/{projectId}/.well-known/openid-configuration"})
+	ucOpenIDClient       = useCase(UseCase{Name: "openIDClient", HTTP: "GET /p/{projectId}/authorize"})
+	ucStartAuthorization = useCase(UseCase{Name: "startAuthorization", HTTP: "GET /p/{projectId}/authorize"})
+	ucAuthorization      = useCase(UseCase{Name: "authorization", HTTP: "GET /p/{projectId}/login"})
+	ucLogIn              = useCase(UseCase{Name: "logIn", Action: "App:SignIn", Target: "User", Fields: []string{"authRequest", "email", "password"}, HTTP: "POST /p/{projectId}/login", ChecksCredential: true})
+	ucResumeSession      = useCase(UseCase{Name: "resumeSession", HTTP: "GET /p/{projectId}/login"})
+	ucIssueCode          = useCase(UseCase{Name: "issueCode", HTTP: "GET /p/{projectId}/authorize/callback"})
+	ucRedeemCode         = useCase(UseCase{Name: "redeemCode", HTTP: "POST /p/{projectId}/oauth/token"})
+	ucIssueTokens        = useCase(UseCase{Name: "issueTokens", HTTP: "POST /p/{projectId}/oauth/token"})
+	ucRefreshGrant       = useCase(UseCase{Name: "refreshGrant", HTTP: "POST /p/{projectId}/oauth/token"})
+	ucOpenIDUser         = useCase(UseCase{Name: "openIDUser", HTTP: "GET /p/{projectId}/userinfo"})
+	ucRevokeToken        = useCase(UseCase{Name: "revokeToken", HTTP: "POST /p/{projectId}/revoke"})
+	ucEndSession         = useCase(UseCase{Name: "endSession", HTTP: "GET /p/{projectId}/end_session"})
+	// Revoking an application's tokens, as its developers (GraphQL, REST).
+	ucRevokeAccessToken  = useCase(UseCase{Name: "revokeAccessToken", Action: "App:RevokeAccessToken", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	ucRevokeRefreshToken = useCase(UseCase{Name: "revokeRefreshToken", Action: "App:RevokeRefreshToken", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	// Token issuers' published keys (public: any resource server reads them).
+	ucProjectKeys  = useCase(UseCase{Name: "projectKeys", HTTP: "GET /p/{projectId}/keys"})
+	ucPlatformKeys = useCase(UseCase{Name: "platformKeys", HTTP: "GET /.well-known/jwks.json"})
 )

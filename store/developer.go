@@ -87,9 +87,15 @@ var membershipCodec = codec[iam.Membership, membershipDoc]{toMembershipDoc, from
 // MembershipID is the id of a developer's membership in a project.
 func MembershipID(projectID, developerID string) string { return projectID + "/" + developerID }
 
-// ListMemberships returns one page of the project's developers by the time
-// they joined, and the cursor after each.
-func (t *Tenant) ListMemberships(ctx context.Context, f iam.DeveloperFilter, p Page) ([]iam.Membership, []string, error) {
+// membershipOrders are the fields a project's developers are listed by
+// (the membership's _id is "<projectId>/<developerId>": in one project, the
+// developers' ids order it); developers have no phone number.
+var membershipOrders = map[iam.UserOrder]string{iam.UsersByCreatedAt: "createdAt", iam.UsersByName: "name", iam.UsersByEmail: "email",
+	iam.UsersByID: "_id", iam.UsersByPhone: "_id"}
+
+// ListMemberships returns one page of the project's developers in an order
+// (by the time they joined, by default), and the cursor after each.
+func (t *Tenant) ListMemberships(ctx context.Context, f iam.DeveloperFilter, order iam.UserOrder, p Page) ([]iam.Membership, []string, error) {
 	var d bson.D
 	if f.DeveloperID != "" {
 		d = append(d, bson.E{Key: "developerId", Value: f.DeveloperID})
@@ -106,7 +112,7 @@ func (t *Tenant) ListMemberships(ctx context.Context, f iam.DeveloperFilter, p P
 	if f.RoleID != "" {
 		d = append(d, bson.E{Key: "roleIds", Value: f.RoleID})
 	}
-	return list(ctx, t.collection(membershipsColl), membershipCodec, d, "createdAt", p)
+	return list(ctx, t.collection(membershipsColl), membershipCodec, d, orderField(membershipOrders, order), p)
 }
 
 // ProjectsOfDeveloper returns the ids of the projects a developer belongs

@@ -138,19 +138,28 @@ type applicationDoc struct {
 	AllowedCallbackURLs    []string `bson:"allowedCallbackUrls"`
 	AllowedCORSOriginsURLs []string `bson:"allowedCORSOriginsUrls"`
 	ShouldSendInviteEmail  bool     `bson:"shouldSendInviteEmail"`
+	AllowedLogoutURLs      []string `bson:"allowedLogoutUrls,omitempty"`
+	AllowedWebOriginsURLs  []string `bson:"allowedWebOriginsUrls,omitempty"`
+	LogoURI                string   `bson:"logoUri,omitempty"`
+	RefreshTokenEnabled    bool     `bson:"refreshTokenEnabled,omitempty"`
+	SecretHash             string   `bson:"secretHash,omitempty"`
 	Meta                   metaDoc  `bson:",inline"`
 }
 
 func toApplicationDoc(a *iam.Application) *applicationDoc {
 	return &applicationDoc{ID: a.ID, ProjectID: a.ProjectID, Name: a.Name, ClientID: a.ClientID, Description: a.Description,
 		LoginRedirectURI: a.LoginRedirectURI, LoginWithEmailEnabled: a.LoginWithEmailEnabled, AllowedCallbackURLs: a.AllowedCallbackURLs,
-		AllowedCORSOriginsURLs: a.AllowedCORSOriginsURLs, ShouldSendInviteEmail: a.ShouldSendInviteEmail, Meta: metaDoc(a.Meta)}
+		AllowedCORSOriginsURLs: a.AllowedCORSOriginsURLs, ShouldSendInviteEmail: a.ShouldSendInviteEmail, SecretHash: a.SecretHash,
+		AllowedLogoutURLs: a.AllowedLogoutURLs, AllowedWebOriginsURLs: a.AllowedWebOriginsURLs, LogoURI: a.LogoURI, RefreshTokenEnabled: a.RefreshTokenEnabled,
+		Meta: metaDoc(a.Meta)}
 }
 
 func fromApplicationDoc(d *applicationDoc) *iam.Application {
 	return &iam.Application{ID: d.ID, ProjectID: d.ProjectID, Name: d.Name, ClientID: d.ClientID, Description: d.Description,
 		LoginRedirectURI: d.LoginRedirectURI, LoginWithEmailEnabled: d.LoginWithEmailEnabled, AllowedCallbackURLs: d.AllowedCallbackURLs,
-		AllowedCORSOriginsURLs: d.AllowedCORSOriginsURLs, ShouldSendInviteEmail: d.ShouldSendInviteEmail, Meta: iam.Meta(d.Meta)}
+		AllowedCORSOriginsURLs: d.AllowedCORSOriginsURLs, ShouldSendInviteEmail: d.ShouldSendInviteEmail, SecretHash: d.SecretHash,
+		AllowedLogoutURLs: d.AllowedLogoutURLs, AllowedWebOriginsURLs: d.AllowedWebOriginsURLs, LogoURI: d.LogoURI, RefreshTokenEnabled: d.RefreshTokenEnabled,
+		Meta: iam.Meta(d.Meta)}
 }
 
 type userDoc struct {

@@ -37,17 +37,35 @@ func indexes() map[string][]mongo.IndexModel {
 		m2mColl: {
 			{Keys: bson.D{{Key: "clientId", Value: 1}}, Options: options.Index().SetName("client_id").SetUnique(true)},
 			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "roleIds", Value: 1}}, Options: options.Index().SetName("project_roles")},
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_created")},
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "name", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_name")},
 		},
 		membershipsColl: {
 			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "roleIds", Value: 1}}, Options: options.Index().SetName("project_roles")},
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_created")},
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "name", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_name")},
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "email", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_email")},
 			{Keys: bson.D{{Key: "developerId", Value: 1}}, Options: options.Index().SetName("developer")},
 			{Keys: bson.D{{Key: "invitation.hash", Value: 1}}, Options: options.Index().SetName("invitation").SetSparse(true)},
 		},
 		developersColl: {
 			{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetName("email").SetUnique(true)},
 		},
+		keysColl: {
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "generation", Value: -1}}, Options: options.Index().SetName("project_generation")},
+		},
 		applicationsColl: {
 			{Keys: bson.D{{Key: "clientId", Value: 1}}, Options: options.Index().SetName("client_id").SetUnique(true)},
+		},
+		// The OpenID provider's documents (oidc.go).
+		authRequestsColl: {
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "codeHash", Value: 1}}, Options: options.Index().SetName("project_code")},
+		},
+		grantsColl: {
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "userId", Value: 1}}, Options: options.Index().SetName("project_user")},
+		},
+		sessionsColl: {
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "userId", Value: 1}}, Options: options.Index().SetName("project_user")},
 		},
 	}
 }

@@ -17,9 +17,14 @@ func (t *Tenant) M2MClients() Repo[iam.M2MClient, m2mDoc] {
 
 var m2mCodec = codec[iam.M2MClient, m2mDoc]{toM2MDoc, fromM2MDoc, func(v *iam.M2MClient) *iam.Meta { return &v.Meta }}
 
-// ListM2MClients returns one page of the project's machine clients, oldest
-// first, and the cursor after each.
-func (t *Tenant) ListM2MClients(ctx context.Context, f iam.M2MFilter, p Page) ([]iam.M2MClient, []string, error) {
+// m2mOrders are the fields machine clients are listed by; they have no
+// email or phone number, so those orders are the ids'.
+var m2mOrders = map[iam.UserOrder]string{iam.UsersByCreatedAt: "createdAt", iam.UsersByName: "name", iam.UsersByID: "_id",
+	iam.UsersByEmail: "_id", iam.UsersByPhone: "_id"}
+
+// ListM2MClients returns one page of the project's machine clients in an
+// order, and the cursor after each.
+func (t *Tenant) ListM2MClients(ctx context.Context, f iam.M2MFilter, order iam.UserOrder, p Page) ([]iam.M2MClient, []string, error) {
 	var d bson.D
 	if f.ID != "" {
 		d = append(d, bson.E{Key: "_id", Value: f.ID})
@@ -33,7 +38,7 @@ func (t *Tenant) ListM2MClients(ctx context.Context, f iam.M2MFilter, p Page) ([
 	if f.RoleID != "" {
 		d = append(d, bson.E{Key: "roleIds", Value: f.RoleID})
 	}
-	return list(ctx, t.collection(m2mColl), m2mCodec, d, "createdAt", p)
+	return list(ctx, t.collection(m2mColl), m2mCodec, d, orderField(m2mOrders, order), p)
 }
 
 // M2MClientByClientID finds a machine client by its OAuth client id, in

@@ -10,6 +10,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"atrium/iam"
 )
 
 // ErrBadCursor is returned for a cursor this store did not make.
@@ -81,6 +83,15 @@ func (p Page) after() (bson.D, error) {
 		bson.D{{Key: p.field, Value: bson.D{{Key: op, Value: key}}}},
 		bson.D{{Key: p.field, Value: key}, {Key: "_id", Value: bson.D{{Key: op, Value: c.ID}}}},
 	}}}, nil
+}
+
+// orderField is the field of an order in a listing's orders; an unknown
+// order is the default, by creation.
+func orderField(orders map[iam.UserOrder]string, order iam.UserOrder) string {
+	if field, ok := orders[order]; ok {
+		return field
+	}
+	return orders[iam.UsersByCreatedAt]
 }
 
 // list reads one page (Limit items) of a collection matching filter,

@@ -216,11 +216,7 @@ func nameContains(s string) bson.E {
 // ListUsers returns one page of the users matching f in order, and the
 // cursor after each.
 func (t *Tenant) ListUsers(ctx context.Context, f iam.UserFilter, order iam.UserOrder, p Page) ([]iam.User, []string, error) {
-	field, ok := userOrders[order]
-	if !ok {
-		field = userOrders[iam.UsersByCreatedAt]
-	}
-	return list(ctx, t.collection(usersColl), userCodec, userFilter(f), field, p)
+	return list(ctx, t.collection(usersColl), userCodec, userFilter(f), orderField(userOrders, order), p)
 }
 
 // CountUsers counts the users matching f.

@@ -27,19 +27,26 @@ const (
 	userStatus = `query($id: ID!) { user(id: $id) { status } }`
 )
 
-func newFixture(t *testing.T, sendMail bool, opts ...atriumtest.Option) fixture {
+func newFixture(t testing.TB, sendMail bool, opts ...atriumtest.Option) fixture {
+	t.Helper()
+	return newFixtureLogin(t, loginURL, sendMail, opts...)
+}
+
+// newFixtureLogin is newFixture with the application's login page as given
+// (none when login is empty).
+func newFixtureLogin(t testing.TB, login string, sendMail bool, opts ...atriumtest.Option) fixture {
 	t.Helper()
 	s := atriumtest.NewServer(t, opts...)
 	op := s.Operator(s.Sandbox)
 	f := fixture{s: s, op: op}
-	f.app = f.createApp(t, appName, loginURL, sendMail)
+	f.app = f.createApp(t, appName, login, sendMail)
 	f.role = atriumtest.CreateRole(t, op, "Staff", atriumtest.Allow("*", "*"))
 	return f
 }
 
 // createApp creates an application with a login page (none when login is
 // empty) and shouldSendInviteEmail as given.
-func (f fixture) createApp(t *testing.T, name, login string, sendMail bool) string {
+func (f fixture) createApp(t testing.TB, name, login string, sendMail bool) string {
 	t.Helper()
 	in := client.CreateApplicationInput{Name: name, AllowedCallbackUrls: []string{"https://portal.example.com/callback"}, ShouldSendInviteEmail: &sendMail}
 	if login != "" {
@@ -50,7 +57,7 @@ func (f fixture) createApp(t *testing.T, name, login string, sendMail bool) stri
 
 // invite invites email to app with the fixture's role, as a Practitioner
 // named Snow; edits change the input before it is sent.
-func (f fixture) invite(t *testing.T, app, email string, edits ...func(*client.InviteUserInput)) atriumtest.Invitation {
+func (f fixture) invite(t testing.TB, app, email string, edits ...func(*client.InviteUserInput)) atriumtest.Invitation {
 	t.Helper()
 	in := client.InviteUserInput{Email: &email, ApplicationId: app, Roles: []string{f.role},
 		Resource: &map[string]any{"resourceType": "Practitioner", "name": []any{map[string]any{"family": "Snow"}}}}
@@ -62,7 +69,7 @@ func (f fixture) invite(t *testing.T, app, email string, edits ...func(*client.I
 
 // local rewrites a link's scheme and host (ATRIUM_PUBLIC_URL, which does not
 // resolve here) to the test server's, keeping path and query.
-func local(t *testing.T, s *atriumtest.Server, link string) string {
+func local(t testing.TB, s *atriumtest.Server, link string) string {
 	t.Helper()
 	u, err := url.Parse(link)
 	if err != nil {
@@ -76,7 +83,7 @@ func local(t *testing.T, s *atriumtest.Server, link string) string {
 	return u.String()
 }
 
-func (f fixture) status(t *testing.T, userID string) string {
+func (f fixture) status(t testing.TB, userID string) string {
 	t.Helper()
 	var out struct{ User struct{ Status string } }
 	f.op.MustDo(t, userStatus, map[string]any{"id": userID}, &out)
@@ -90,9 +97,13 @@ type page struct {
 	body   string
 }
 
-func fetch(t *testing.T, s *atriumtest.Server, req *http.Request) page {
+// fetch sends req as a browser's first hop: a redirect is the answer, not
+// followed.
+func fetch(t testing.TB, s *atriumtest.Server, req *http.Request) page {
 	t.Helper()
-	res, err := s.Server.Client().Do(req)
+	c := *s.Server.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +115,7 @@ func fetch(t *testing.T, s *atriumtest.Server, req *http.Request) page {
 	return page{status: res.StatusCode, header: res.Header, body: string(b)}
 }
 
-func get(t *testing.T, s *atriumtest.Server, link string) page {
+func get(t testing.TB, s *atriumtest.Server, link string) page {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, link, nil)
 	if err != nil {
@@ -114,7 +125,7 @@ func get(t *testing.T, s *atriumtest.Server, link string) page {
 }
 
 // submit posts the invitation form as a browser would.
-func submit(t *testing.T, s *atriumtest.Server, form url.Values) page {
+func submit(t testing.TB, s *atriumtest.Server, form url.Values) page {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, s.URL+"/invitation", strings.NewReader(form.Encode()))
 	if err != nil {
@@ -124,7 +135,15 @@ func submit(t *testing.T, s *atriumtest.Server, form url.Values) page {
 	return fetch(t, s, req)
 }
 
-func (p page) want(t *testing.T, parts ...string) {
+// wantRedirect checks a 303 See Other to location.
+func (p page) wantRedirect(t testing.TB, location string) {
+	t.Helper()
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != location {
+		t.Fatalf("answer %d to %q, want 303 to %q\n%s", p.status, p.header.Get("Location"), location, p.body)
+	}
+}
+
+func (p page) want(t testing.TB, parts ...string) {
 	t.Helper()
 	for _, part := range parts {
 		if !strings.Contains(p.body, part) {
@@ -133,7 +152,7 @@ func (p page) want(t *testing.T, parts ...string) {
 	}
 }
 
-func (p page) wantNot(t *testing.T, parts ...string) {
+func (p page) wantNot(t testing.TB, parts ...string) {
 	t.Helper()
 	for _, part := range parts {
 		if strings.Contains(p.body, part) {

@@ -107,23 +107,19 @@ func TestInvitationPageRefusesWeakPasswords(t *testing.T) {
 	}
 	// The ticket still works.
 	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"strong-enough-1"}, "confirm": {"strong-enough-1"}})
-	if p.status != http.StatusOK {
-		t.Fatalf("good password after weak ones: %d\n%s", p.status, p.body)
-	}
-	p.want(t, "Your password is set")
+	p.wantRedirect(t, loginURL)
 }
 
+// Setting the password leads straight into the application's login.
 func TestInvitationPageSetsThePassword(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
 	inv := f.invite(t, f.app, "done@example.com")
 	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"finally-set-1"}, "confirm": {"finally-set-1"}})
-	if p.status != http.StatusOK {
-		t.Fatalf("POST: %d\n%s", p.status, p.body)
+	p.wantRedirect(t, loginURL)
+	if p.header.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("the redirect may send a referrer: %v", p.header)
 	}
-	wantSecure(t, p)
-	p.want(t, "Password set", "Your password is set", "done@example.com", `href="`+loginURL+`"`, appName)
-	p.wantNot(t, `type="password"`, inv.Ticket)
 	if s := f.status(t, inv.UserID); s != "ACTIVE" {
 		t.Fatalf("status after setting the password: %s", s)
 	}
@@ -144,14 +140,30 @@ func TestInvitationPageSetsThePassword(t *testing.T) {
 	}
 }
 
+// An invitation to an application without a login page leads to the
+// project's first application that has one; with none, the page says the
+// user can now sign in.
 func TestInvitationPageWithoutLoginRedirect(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
 	app := f.createApp(t, "No Redirect", "", false)
 	inv := f.invite(t, app, "nolink@example.com")
 	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"no-link-pass"}, "confirm": {"no-link-pass"}})
-	p.want(t, "Your password is set", "No Redirect")
-	p.wantNot(t, "<a ")
+	p.wantRedirect(t, loginURL) // the Clinic Portal's
+
+	bare := newFixtureLogin(t, "", false)
+	other := bare.createApp(t, "No Redirect", "", false)
+	inv = bare.invite(t, other, "nolink@example.com")
+	p = submit(t, bare.s, url.Values{"ticket": {inv.Ticket}, "password": {"no-link-pass"}, "confirm": {"no-link-pass"}})
+	if p.status != http.StatusOK {
+		t.Fatalf("POST: %d\n%s", p.status, p.body)
+	}
+	wantSecure(t, p)
+	p.want(t, "Password set", "Your password is set. You can now sign in to No Redirect as <strong>nolink@example.com</strong>")
+	p.wantNot(t, "<a ", `type="password"`, inv.Ticket)
+	if s := bare.status(t, inv.UserID); s != "ACTIVE" {
+		t.Fatalf("status after setting the password: %s", s)
+	}
 }
 
 func TestInvitationPageBadLinks(t *testing.T) {
@@ -221,9 +233,7 @@ func TestInvitationPageIsAudited(t *testing.T) {
 	if weak.status != http.StatusBadRequest {
 		t.Fatalf("weak password: %d", weak.status)
 	}
-	if p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"audited-pass-1"}, "confirm": {"audited-pass-1"}}); p.status != http.StatusOK {
-		t.Fatalf("POST: %d\n%s", p.status, p.body)
-	}
+	submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"audited-pass-1"}, "confirm": {"audited-pass-1"}}).wantRedirect(t, loginURL)
 	var out struct {
 		AuditEvents struct {
 			Edges []struct {

@@ -45,7 +45,7 @@ type smtpServer struct {
 	data func() error
 }
 
-func startSMTP(t *testing.T, data func() error) *smtpServer {
+func startSMTP(t testing.TB, data func() error) *smtpServer {
 	t.Helper()
 	ts := &smtpServer{got: make(chan received, 16), data: data}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{srv: ts}, nil }))
@@ -89,7 +89,7 @@ func (s *smtpSession) Reset()        { s.from, s.to = "", nil }
 func (s *smtpSession) Logout() error { return nil }
 
 // next waits for the next email.
-func (ts *smtpServer) next(t *testing.T) received {
+func (ts *smtpServer) next(t testing.TB) received {
 	t.Helper()
 	select {
 	case m := <-ts.got:
@@ -102,7 +102,7 @@ func (ts *smtpServer) next(t *testing.T) received {
 
 // newOutbox returns a real outbox sending to ts, closed (drained) when the
 // test ends, and its log.
-func newOutbox(t *testing.T, ts *smtpServer, attempts int) (*mail.Outbox, *atriumtest.LogBuffer) {
+func newOutbox(t testing.TB, ts *smtpServer, attempts int) (*mail.Outbox, *atriumtest.LogBuffer) {
 	t.Helper()
 	logs := &atriumtest.LogBuffer{}
 	cfg := mail.Config{
@@ -132,7 +132,7 @@ type email struct {
 	text, html string
 }
 
-func parseEmail(t *testing.T, raw []byte) email {
+func parseEmail(t testing.TB, raw []byte) email {
 	t.Helper()
 	m, err := netmail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
@@ -174,7 +174,7 @@ func parseEmail(t *testing.T, raw []byte) email {
 var linkRE = regexp.MustCompile(`https?://[^\s"<>]+`)
 
 // onlyLink returns the one link of a text, failing unless there is exactly one.
-func onlyLink(t *testing.T, text string) string {
+func onlyLink(t testing.TB, text string) string {
 	t.Helper()
 	links := linkRE.FindAllString(text, -1)
 	for i := 1; i < len(links); i++ {

@@ -75,6 +75,13 @@ type CreateApplicationInput struct {
 	AllowedCORSOriginsUrls []string `json:"allowedCORSOriginsUrls,omitempty"`
 	// Default false.
 	ShouldSendInviteEmail *bool `json:"shouldSendInviteEmail,omitempty"`
+	// Absolute http(s) URLs; may be empty.
+	AllowedLogoutUrls []string `json:"allowedLogoutUrls,omitempty"`
+	// Origins (scheme://host[:port], no path).
+	AllowedWebOriginsUrls []string `json:"allowedWebOriginsUrls,omitempty"`
+	LogoURI               *string  `json:"logoUri,omitempty"`
+	// Default false.
+	RefreshTokenEnabled *bool `json:"refreshTokenEnabled,omitempty"`
 }
 
 type CreateApplicationPayload struct {
@@ -270,6 +277,25 @@ type ResendInvitationInput struct {
 	UserID string `json:"userId"`
 }
 
+type RevokeTokenInput struct {
+	// The application the token was issued to.
+	ID    string `json:"id"`
+	Token string `json:"token"`
+}
+
+type RevokeTokenPayload struct {
+	Message string `json:"message"`
+}
+
+type RotateApplicationSecretInput struct {
+	ID string `json:"id"`
+}
+
+type RotateApplicationSecretPayload struct {
+	// Shown once; store it now.
+	Secret string `json:"secret"`
+}
+
 type RotateM2MClientSecretInput struct {
 	ID string `json:"id"`
 }
@@ -329,6 +355,11 @@ type UpdateApplicationInput struct {
 	AllowedCallbackUrls    []string `json:"allowedCallbackUrls,omitempty"`
 	AllowedCORSOriginsUrls []string `json:"allowedCORSOriginsUrls,omitempty"`
 	ShouldSendInviteEmail  *bool    `json:"shouldSendInviteEmail,omitempty"`
+	AllowedLogoutUrls      []string `json:"allowedLogoutUrls,omitempty"`
+	AllowedWebOriginsUrls  []string `json:"allowedWebOriginsUrls,omitempty"`
+	// An empty string removes it.
+	LogoURI             *string `json:"logoUri,omitempty"`
+	RefreshTokenEnabled *bool   `json:"refreshTokenEnabled,omitempty"`
 }
 
 type UpdateApplicationPayload struct {
@@ -436,6 +467,21 @@ type UserFilter struct {
 type UserOrder struct {
 	Field     UserOrderField  `json:"field"`
 	Direction *OrderDirection `json:"direction,omitempty"`
+}
+
+type UserPasswordResetLinkInput struct {
+	// The user.
+	ID string `json:"id"`
+	// Where the reset page sends the user once the password is set: exactly the loginRedirectUri or
+	// one of the allowedCallbackUrls of one of the project's applications. Without it the page ends on
+	// its own confirmation, with a link to the user's application's login.
+	RedirectURL *string `json:"redirectUrl,omitempty"`
+}
+
+type UserPasswordResetLinkPayload struct {
+	// The link (/p/<projectId>/reset?ticket=...). It is a credential: send it only to the user.
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 type OrderDirection string

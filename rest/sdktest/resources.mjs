@@ -78,9 +78,18 @@ await step('application.update', async () => {
   const a = shape(await oy.application.update({ id: ctx.app.id, description: 'clinic' }), Application, 'application.update');
   assert(a.description === 'clinic' && a.name === 'EHR', JSON.stringify(a));
 });
-await step('application.rotateSecret, revokeRefreshToken, revokeAccessToken answer 501 (not available yet)', async () => {
-  used('application.rotateSecret'); used('application.revokeRefreshToken'); used('application.revokeAccessToken');
-  await rejects(oy.application.rotateSecret({ id: ctx.app.id }), 501, /not available in Atrium yet/);
+await step('application.rotateSecret answers a new secret each time, once', async () => {
+  used('application.rotateSecret');
+  const first = await oy.application.rotateSecret({ id: ctx.app.id });
+  assert(Object.keys(first).join() === 'secret' && typeof first.secret === 'string' && first.secret.length >= 40, JSON.stringify(first));
+  const second = await oy.application.rotateSecret({ id: ctx.app.id });
+  assert(typeof second.secret === 'string' && second.secret !== first.secret, 'a rotation must give a new secret');
+  const again = await oy.application.get({ id: ctx.app.id });
+  assert(!JSON.stringify(again).includes(second.secret) && !('secret' in again) && !('secretHash' in again), JSON.stringify(again));
+  await rejects(oy.application.rotateSecret({ id: '00000000-0000-4000-8000-000000000000' }), 404, /not found/);
+});
+await step('application.revokeRefreshToken, revokeAccessToken answer 501 (not available yet)', async () => {
+  used('application.revokeRefreshToken'); used('application.revokeAccessToken');
   await rejects(oy.application.revokeRefreshToken({ id: ctx.app.id, token: 'x' }), 501, /not available/);
   await rejects(oy.application.revokeAccessToken({ id: ctx.app.id }), 501, /not available/);
 });
@@ -160,10 +169,20 @@ await step('user.me with a user token', async () => {
   assert(me.id === ctx.user.id, JSON.stringify(me));
   await rejects(oy.user.me(), 403);
 });
-await step('user.resetMfa and user.resetPasswordLink answer 501 (not available yet)', async () => {
-  used('user.resetMfa'); used('user.resetPasswordLink');
+await step('user.resetMfa answers 501 (not available yet)', async () => {
+  used('user.resetMfa');
   await rejects(oy.user.resetMfa({ id: ctx.user.id }), 501, /not available/);
-  await rejects(oy.user.resetPasswordLink({ id: ctx.user.id, redirectUrl: 'https://ehr.example.com' }), 501, /not available/);
+});
+await step('user.resetPasswordLink returns a working link; redirectUrl must be an application URL', async () => {
+  used('user.resetPasswordLink');
+  await rejects(oy.user.resetPasswordLink({ id: ctx.user.id, redirectUrl: 'https://ehr.example.com' }), 400, /redirectUrl/);
+  const link = await oy.user.resetPasswordLink({ id: ctx.user.id, redirectUrl: 'https://ehr.example.com/cb' });
+  assert(typeof link.url === 'string' && typeof link.expiresAt === 'string', JSON.stringify(link));
+  const u = new URL(link.url);
+  assert(u.pathname === `/p/${process.env.ATRIUM_PROJECT}/reset` && u.searchParams.get('ticket'), link.url);
+  const page = await fetch(`${baseUrl}${u.pathname}${u.search}`);
+  const html = await page.text();
+  assert(page.status === 200 && html.includes(email), `${page.status} ${html}`);
 });
 await step('role.delete of a role in use is a 409', async () => {
   await rejects(oy.role.delete({ roleId: ctx.role.id }), 409);
