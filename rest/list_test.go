@@ -106,7 +106,9 @@ func TestM2MListSorts(t *testing.T) {
 	// GraphQL's m2mClients and developers take the same orders.
 	rest := pageThrough(t, s, "/m2m/v2/list", "name", "desc", len(want))
 	var gql struct {
-		M2MClients struct{ Edges []struct{ Node struct{ ID string } } }
+		M2MClients struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
 	}
 	s.Operator(s.Sandbox).MustDo(t, `{ m2mClients(first: 100, orderBy: {field: NAME, direction: DESC}) { edges { node { id } } } }`, nil, &gql)
 	if len(gql.M2MClients.Edges) != len(rest) {
@@ -137,7 +139,9 @@ func TestDeveloperListSorts(t *testing.T) {
 		"email": func(l listed) string { return l.email }, "phoneNumber": func(listed) string { return "" },
 	})
 	var gql struct {
-		Developers struct{ Edges []struct{ Node struct{ Email string } } }
+		Developers struct {
+			Edges []struct{ Node struct{ Email string } }
+		}
 	}
 	s.Operator(s.Sandbox).MustDo(t, `{ developers(first: 100, orderBy: {field: EMAIL}) { edges { node { email } } } }`, nil, &gql)
 	emails := pageThrough(t, s, "/developer/v2/list", "email", "asc", len(want))
