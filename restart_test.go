@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"atrium/atriumtest"
+	"atrium/config"
 )
 
 // stablePublicURL keeps the token issuers (ATRIUM_PUBLIC_URL/p/<project>)
@@ -496,4 +497,26 @@ func TestBackupOfARunningServer(t *testing.T) {
 	}
 	r.stop(t)
 	p.stop(t)
+}
+
+// A data dir of a release that kept the secret in jwt-secret keeps it, now
+// as sealing-secret, so the replays and keys it sealed still open.
+func TestSealingSecretKeepsTheFormerFile(t *testing.T) {
+	dir := t.TempDir()
+	const former = "a-secret-of-an-earlier-release-0123456789"
+	if err := os.WriteFile(filepath.Join(dir, formerSealingSecretFile), []byte(former+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the rename, then a start that finds it done
+		got, err := sealingSecret(config.Config{DataDir: dir})
+		if err != nil || string(got) != former {
+			t.Fatalf("sealingSecret = %q, %v; want the former secret", got, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, formerSealingSecretFile)); !os.IsNotExist(err) {
+		t.Errorf("%s is still there (%v)", formerSealingSecretFile, err)
+	}
+	if got, err := sealingSecret(config.Config{DataDir: dir, SealingSecret: "from-the-environment-0123456789abcdef"}); err != nil || string(got) != "from-the-environment-0123456789abcdef" {
+		t.Errorf("ATRIUM_SEALING_SECRET must win: %q, %v", got, err)
+	}
 }

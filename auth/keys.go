@@ -83,6 +83,9 @@ type Keys struct {
 
 	mu    sync.Mutex
 	rings map[string]*ring
+	// changes counts, per issuer, the keys this process made: a read of
+	// the store that began before a change is not cached after it.
+	changes map[string]uint64
 }
 
 // How long a ring read from the store is trusted, how often a kid it
@@ -108,7 +111,7 @@ type ringKey struct {
 // NewKeys returns the key ring over st, sealing private keys with sealer.
 func NewKeys(st KeyStore, sealer *Sealer, o KeyOptions) *Keys {
 	k := &Keys{store: st, sealer: sealer, rotation: o.Rotation, lead: o.Lead, lifetime: o.MaxTokenLifetime,
-		now: time.Now, rings: map[string]*ring{}}
+		now: time.Now, rings: map[string]*ring{}, changes: map[string]uint64{}}
 	if k.rotation <= 0 {
 		k.rotation = 30 * 24 * time.Hour
 	}
@@ -232,6 +235,7 @@ func (r *ring) generation(g int64) *ringKey {
 func (k *Keys) ring(ctx context.Context, projectID string, force bool) (*ring, error) {
 	k.mu.Lock()
 	r, ok := k.rings[projectID]
+	change := k.changes[projectID]
 	k.mu.Unlock()
 	if ok {
 		age := time.Since(r.loaded)
@@ -254,17 +258,21 @@ func (k *Keys) ring(ctx context.Context, projectID string, force bool) (*ring, e
 	}
 	k.mu.Lock()
 	if len(k.rings) >= maxCachedRings {
-		clear(k.rings)
+		clear(k.rings) // (changes stay: one entry per issuer this process made a key for)
 	}
-	k.rings[projectID] = r
+	if k.changes[projectID] == change {
+		k.rings[projectID] = r
+	}
 	k.mu.Unlock()
 	return r, nil
 }
 
-// forget drops projectID's cached ring, after this process changed it.
+// forget drops projectID's cached ring, after this process changed it,
+// and keeps reads that began before from caching what they read.
 func (k *Keys) forget(projectID string) {
 	k.mu.Lock()
 	delete(k.rings, projectID)
+	k.changes[projectID]++
 	k.mu.Unlock()
 }
 

@@ -20,10 +20,10 @@ func Complexity() ComplexityRoot {
 	c.Query.Users = func(child int, first *int64, _ *string, _ *model.UserFilter, _ *model.UserOrder) int {
 		return pageCost(child, first)
 	}
-	c.Query.Developers = func(child int, first *int64, _ *string, _ *model.DeveloperFilter) int {
+	c.Query.Developers = func(child int, first *int64, _ *string, _ *model.DeveloperFilter, _ *model.UserOrder) int {
 		return pageCost(child, first)
 	}
-	c.Query.M2mClients = func(child int, first *int64, _ *string, _ *model.M2MClientFilter) int {
+	c.Query.M2mClients = func(child int, first *int64, _ *string, _ *model.M2MClientFilter, _ *model.UserOrder) int {
 		return pageCost(child, first)
 	}
 	c.Query.AuditEvents = func(child int, first *int64, _ *string, _ *model.AuditEventFilter) int {

@@ -296,9 +296,9 @@ type ComplexityRoot struct {
 		Applications func(childComplexity int) int
 		AuditEvents  func(childComplexity int, first *int64, after *string, filter *model.AuditEventFilter) int
 		Developer    func(childComplexity int, id string) int
-		Developers   func(childComplexity int, first *int64, after *string, filter *model.DeveloperFilter) int
+		Developers   func(childComplexity int, first *int64, after *string, filter *model.DeveloperFilter, orderBy *model.UserOrder) int
 		M2mClient    func(childComplexity int, id string) int
-		M2mClients   func(childComplexity int, first *int64, after *string, filter *model.M2MClientFilter) int
+		M2mClients   func(childComplexity int, first *int64, after *string, filter *model.M2MClientFilter, orderBy *model.UserOrder) int
 		M2mMe        func(childComplexity int) int
 		Me           func(childComplexity int) int
 		Project      func(childComplexity int) int
@@ -500,9 +500,9 @@ type QueryResolver interface {
 	Users(ctx context.Context, first *int64, after *string, filter *model.UserFilter, orderBy *model.UserOrder) (*service.UserPage, error)
 	Me(ctx context.Context) (*iam.User, error)
 	Developer(ctx context.Context, id string) (*iam.Membership, error)
-	Developers(ctx context.Context, first *int64, after *string, filter *model.DeveloperFilter) (*service.DeveloperPage, error)
+	Developers(ctx context.Context, first *int64, after *string, filter *model.DeveloperFilter, orderBy *model.UserOrder) (*service.DeveloperPage, error)
 	M2mClient(ctx context.Context, id string) (*iam.M2MClient, error)
-	M2mClients(ctx context.Context, first *int64, after *string, filter *model.M2MClientFilter) (*service.M2MPage, error)
+	M2mClients(ctx context.Context, first *int64, after *string, filter *model.M2MClientFilter, orderBy *model.UserOrder) (*service.M2MPage, error)
 	M2mMe(ctx context.Context) (*iam.M2MClient, error)
 	AuditEvents(ctx context.Context, first *int64, after *string, filter *model.AuditEventFilter) (*service.AuditPage, error)
 }
@@ -1586,7 +1586,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Developers(childComplexity, args["first"].(*int64), args["after"].(*string), args["filter"].(*model.DeveloperFilter)), true
+		return e.ComplexityRoot.Query.Developers(childComplexity, args["first"].(*int64), args["after"].(*string), args["filter"].(*model.DeveloperFilter), args["orderBy"].(*model.UserOrder)), true
 
 	case "Query.m2mClient":
 		if e.ComplexityRoot.Query.M2mClient == nil {
@@ -1609,7 +1609,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.M2mClients(childComplexity, args["first"].(*int64), args["after"].(*string), args["filter"].(*model.M2MClientFilter)), true
+		return e.ComplexityRoot.Query.M2mClients(childComplexity, args["first"].(*int64), args["after"].(*string), args["filter"].(*model.M2MClientFilter), args["orderBy"].(*model.UserOrder)), true
 	case "Query.m2mMe":
 		if e.ComplexityRoot.Query.M2mMe == nil {
 			break
@@ -2167,14 +2167,14 @@ type Query {
 
   "One developer of the project in scope."
   developer(id: ID!): Developer! @guard(action: "IAM:GetDeveloper", resource: "IAM:Developer", id: "id")
-  "A page of the project's developers, in the order they joined. first: 1 to 100 (default 25)."
-  developers(first: Int, after: String, filter: DeveloperFilter): DeveloperConnection!
+  "A page of the project's developers, by default in the order they joined. first: 1 to 100 (default 25)."
+  developers(first: Int, after: String, filter: DeveloperFilter, orderBy: UserOrder): DeveloperConnection!
     @guard(action: "Project:ListAllUsers", resource: "Project:Settings", orAction: "IAM:ListAllDevelopers", orResource: "IAM:Developer")
 
   "One machine client of the project in scope."
   m2mClient(id: ID!): M2MClient! @guard(action: "App:GetM2MClient", resource: "IAM:M2MClient", id: "id")
-  "A page of the project's machine clients, oldest first. first: 1 to 100 (default 25)."
-  m2mClients(first: Int, after: String, filter: M2MClientFilter): M2MClientConnection!
+  "A page of the project's machine clients, by default oldest first (they have no email: EMAIL orders by id). first: 1 to 100 (default 25)."
+  m2mClients(first: Int, after: String, filter: M2MClientFilter, orderBy: UserOrder): M2MClientConnection!
     @guard(action: "App:ListAllM2MClients", resource: "IAM:M2MClient")
   "The calling machine client."
   m2mMe: M2MClient! @authenticated(as: [M2M_CLIENT])
@@ -4314,6 +4314,14 @@ func (ec *executionContext) field_Query_developers_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["filter"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.UserOrder, error) {
+			return ec.unmarshalOUserOrder2ᚖatriumᚋgraphᚋmodelᚐUserOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
 	return args, nil
 }
 
@@ -4358,6 +4366,14 @@ func (ec *executionContext) field_Query_m2mClients_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["filter"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.UserOrder, error) {
+			return ec.unmarshalOUserOrder2ᚖatriumᚋgraphᚋmodelᚐUserOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg3
 	return args, nil
 }
 
@@ -9949,7 +9965,7 @@ func (ec *executionContext) _Query_developers(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Developers(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["filter"].(*model.DeveloperFilter))
+			return ec.Resolvers.Query().Developers(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["filter"].(*model.DeveloperFilter), fc.Args["orderBy"].(*model.UserOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10098,7 +10114,7 @@ func (ec *executionContext) _Query_m2mClients(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().M2mClients(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["filter"].(*model.M2MClientFilter))
+			return ec.Resolvers.Query().M2mClients(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["filter"].(*model.M2MClientFilter), fc.Args["orderBy"].(*model.UserOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next

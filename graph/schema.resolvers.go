@@ -522,12 +522,13 @@ func (r *queryResolver) Developer(ctx context.Context, id string) (*iam.Membersh
 }
 
 // Developers is the resolver for the developers field.
-func (r *queryResolver) Developers(ctx context.Context, first *int64, after *string, filter *model.DeveloperFilter) (*service.DeveloperPage, error) {
+func (r *queryResolver) Developers(ctx context.Context, first *int64, after *string, filter *model.DeveloperFilter, orderBy *model.UserOrder) (*service.DeveloperPage, error) {
 	var f iam.DeveloperFilter
 	if filter != nil {
 		f = iam.DeveloperFilter{Email: deref(filter.Email), RoleID: deref(filter.RoleID)}
 	}
-	return r.Service.Developers(ctx, first, deref(after), f, iam.UsersByCreatedAt, false)
+	order, desc := userOrder(orderBy)
+	return r.Service.Developers(ctx, first, deref(after), f, order, desc)
 }
 
 // M2mClient is the resolver for the m2mClient field.
@@ -536,12 +537,13 @@ func (r *queryResolver) M2mClient(ctx context.Context, id string) (*iam.M2MClien
 }
 
 // M2mClients is the resolver for the m2mClients field.
-func (r *queryResolver) M2mClients(ctx context.Context, first *int64, after *string, filter *model.M2MClientFilter) (*service.M2MPage, error) {
+func (r *queryResolver) M2mClients(ctx context.Context, first *int64, after *string, filter *model.M2MClientFilter, orderBy *model.UserOrder) (*service.M2MPage, error) {
 	var f iam.M2MFilter
 	if filter != nil {
 		f = iam.M2MFilter{Name: deref(filter.Name), RoleID: deref(filter.RoleID)}
 	}
-	return r.Service.M2MClients(ctx, first, deref(after), f, iam.UsersByCreatedAt, false)
+	order, desc := userOrder(orderBy)
+	return r.Service.M2MClients(ctx, first, deref(after), f, order, desc)
 }
 
 // M2mMe is the resolver for the m2mMe field.

@@ -103,6 +103,22 @@ func TestM2MListSorts(t *testing.T) {
 		"createdAt": nil, "id": byID, "name": func(l listed) string { return l.name },
 		"email": byID, "phoneNumber": byID, // machine clients have neither: the id's order
 	})
+	// GraphQL's m2mClients and developers take the same orders.
+	rest := pageThrough(t, s, "/m2m/v2/list", "name", "desc", len(want))
+	var gql struct {
+		M2MClients struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
+	}
+	s.Operator(s.Sandbox).MustDo(t, `{ m2mClients(first: 100, orderBy: {field: NAME, direction: DESC}) { edges { node { id } } } }`, nil, &gql)
+	if len(gql.M2MClients.Edges) != len(rest) {
+		t.Fatalf("GraphQL lists %d machine clients, REST %d", len(gql.M2MClients.Edges), len(rest))
+	}
+	for i, e := range gql.M2MClients.Edges {
+		if e.Node.ID != rest[i].id {
+			t.Fatalf("GraphQL's order by name desc differs from REST's at %d", i)
+		}
+	}
 }
 
 func TestDeveloperListSorts(t *testing.T) {
@@ -122,6 +138,21 @@ func TestDeveloperListSorts(t *testing.T) {
 		"createdAt": nil, "id": func(listed) string { return "" }, "name": func(l listed) string { return l.name },
 		"email": func(l listed) string { return l.email }, "phoneNumber": func(listed) string { return "" },
 	})
+	var gql struct {
+		Developers struct {
+			Edges []struct{ Node struct{ Email string } }
+		}
+	}
+	s.Operator(s.Sandbox).MustDo(t, `{ developers(first: 100, orderBy: {field: EMAIL}) { edges { node { email } } } }`, nil, &gql)
+	emails := pageThrough(t, s, "/developer/v2/list", "email", "asc", len(want))
+	if len(gql.Developers.Edges) != len(emails) {
+		t.Fatalf("GraphQL lists %d developers, REST %d", len(gql.Developers.Edges), len(emails))
+	}
+	for i, e := range gql.Developers.Edges {
+		if e.Node.Email != emails[i].email {
+			t.Fatalf("GraphQL's developers by email differ from REST's at %d", i)
+		}
+	}
 	// A cursor of one order is refused in another.
 	_, _, first := call(t, s, http.MethodGet, "/developer/v2/list?limit=2&sort=email", "", "")
 	cursor := first["metadata"].(map[string]any)["nextCursor"].(string)

@@ -121,7 +121,7 @@ func (d *DB) ensureIndexes(ctx context.Context) error {
 		if k, ok := kindOf(name); ok {
 			kind = k
 		}
-		if err := d.reconcileCollection(ctx, name, wanted[kind]); err != nil {
+		if err := d.reconcileCollection(ctx, name, d.indexesOf(kind)); err != nil {
 			return err
 		}
 		if kind != name {
@@ -134,6 +134,9 @@ func (d *DB) ensureIndexes(ctx context.Context) error {
 // reconcileCollection makes the indexes of the collection name match the
 // models.
 func (d *DB) reconcileCollection(ctx context.Context, name string, models []mongo.IndexModel) error {
+	if len(models) == 0 {
+		return nil
+	}
 	view := d.db.Collection(name).Indexes()
 	existing, err := listIndexes(ctx, view)
 	if err != nil {

@@ -6,7 +6,8 @@ package store
 // see layout.go); the platform issuer's keys have a shared collection of
 // their own.
 //
-// A key's _id is "<projectId>/<generation>", so that the one write that
+// A key's _id is "<projectId>/<generation>" ("platform/<generation>" for
+// the platform issuer), so that the one write that
 // may race (two requests, or two Atrium instances, making an issuer's
 // next key at once) is an insert of the same _id: exactly one wins, on
 // MongoDB and on the embedded engine, and the other reads the winner's key.
@@ -40,8 +41,10 @@ type keyDoc struct {
 	CreatedAt  time.Time `bson:"createdAt"`
 }
 
-// maxKeysRead bounds one read of an issuer's keys; rotation keeps a few.
-const maxKeysRead = 100
+// maxKeysRead bounds one read of an issuer's keys. Only the newest three
+// can be live (the one that signs, its published successor, the one it
+// superseded); older ones are kept but never read.
+const maxKeysRead = 10
 
 // SigningKeys is the store of issuers' signing keys.
 type SigningKeys struct{ db *DB }
@@ -76,7 +79,11 @@ func (k SigningKeys) List(ctx context.Context, projectID string) ([]iam.SigningK
 // inserted is false then (another request made it first).
 func (k SigningKeys) Insert(ctx context.Context, key iam.SigningKey) (inserted bool, err error) {
 	s := k.keys(key.ProjectID)
-	doc, err := s.document(keyDoc{ID: key.ProjectID + "/" + strconv.FormatInt(key.Generation, 10), Generation: key.Generation,
+	issuer := key.ProjectID
+	if issuer == "" {
+		issuer = "platform"
+	}
+	doc, err := s.document(keyDoc{ID: issuer + "/" + strconv.FormatInt(key.Generation, 10), Generation: key.Generation,
 		KeyID: key.KeyID, Sealed: key.Sealed, Public: key.Public, PublishAt: key.PublishAt.UTC(), ActiveAt: key.ActiveAt.UTC(), CreatedAt: now()})
 	if err != nil {
 		return false, err

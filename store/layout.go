@@ -88,6 +88,17 @@ func (d *DB) coll(kind, projectID string) *mongo.Collection {
 	return d.db.Collection(kind)
 }
 
+// indexesOf are the indexes a collection of kind needs in this layout. A
+// project's own collection of signing keys holds a handful of documents,
+// read whole, and _id keeps a generation unique: it needs none (the
+// shared collection on MongoDB needs its projectId index).
+func (d *DB) indexesOf(kind string) []mongo.IndexModel {
+	if d.split && kind == keysColl {
+		return nil
+	}
+	return indexes()[kind]
+}
+
 // ready reconciles the indexes of a per-project collection the first time
 // this process writes to it (a read never creates a collection). Later
 // calls cost a map lookup.
@@ -103,7 +114,7 @@ func (d *DB) ready(ctx context.Context, c *mongo.Collection, kind string) error 
 	if _, ok := d.readyColls.Load(c.Name()); ok {
 		return nil
 	}
-	if err := d.reconcileCollection(ctx, c.Name(), indexes()[kind]); err != nil {
+	if err := d.reconcileCollection(ctx, c.Name(), d.indexesOf(kind)); err != nil {
 		return err
 	}
 	d.readyColls.Store(c.Name(), true)
