@@ -165,14 +165,15 @@ type ComplexityRoot struct {
 	}
 
 	Developer struct {
-		AccessPolicy func(childComplexity int) int
-		CreatedAt    func(childComplexity int) int
-		DeveloperID  func(childComplexity int) int
-		Email        func(childComplexity int) int
-		Name         func(childComplexity int) int
-		Profile      func(childComplexity int) int
-		Roles        func(childComplexity int) int
-		UpdatedAt    func(childComplexity int) int
+		AccessPolicy    func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		DeveloperID     func(childComplexity int) int
+		Email           func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Profile         func(childComplexity int) int
+		ProfileResource func(childComplexity int) int
+		Roles           func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
 	}
 
 	DeveloperConnection struct {
@@ -206,16 +207,17 @@ type ComplexityRoot struct {
 	}
 
 	M2MClient struct {
-		AccessPolicy func(childComplexity int) int
-		ClientID     func(childComplexity int) int
-		CreatedAt    func(childComplexity int) int
-		Description  func(childComplexity int) int
-		ID           func(childComplexity int) int
-		JwksURL      func(childComplexity int) int
-		Name         func(childComplexity int) int
-		Profile      func(childComplexity int) int
-		Roles        func(childComplexity int) int
-		UpdatedAt    func(childComplexity int) int
+		AccessPolicy    func(childComplexity int) int
+		ClientID        func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Description     func(childComplexity int) int
+		ID              func(childComplexity int) int
+		JwksURL         func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Profile         func(childComplexity int) int
+		ProfileResource func(childComplexity int) int
+		Roles           func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
 	}
 
 	M2MClientConnection struct {
@@ -372,6 +374,7 @@ type ComplexityRoot struct {
 		Name                 func(childComplexity int) int
 		PhoneNumber          func(childComplexity int) int
 		Profile              func(childComplexity int) int
+		ProfileResource      func(childComplexity int) int
 		Roles                func(childComplexity int) int
 		Status               func(childComplexity int) int
 		UpdatedAt            func(childComplexity int) int
@@ -412,6 +415,7 @@ type DecidingRuleResolver interface {
 	Action(ctx context.Context, obj *service.DecidingRule) ([]string, error)
 }
 type DeveloperResolver interface {
+	ProfileResource(ctx context.Context, obj *iam.Membership) (map[string]any, error)
 	Roles(ctx context.Context, obj *iam.Membership) ([]iam.Role, error)
 }
 type DeveloperConnectionResolver interface {
@@ -419,6 +423,7 @@ type DeveloperConnectionResolver interface {
 	PageInfo(ctx context.Context, obj *service.DeveloperPage) (*model.PageInfo, error)
 }
 type M2MClientResolver interface {
+	ProfileResource(ctx context.Context, obj *iam.M2MClient) (map[string]any, error)
 	JwksURL(ctx context.Context, obj *iam.M2MClient) (*string, error)
 
 	Roles(ctx context.Context, obj *iam.M2MClient) ([]iam.Role, error)
@@ -487,6 +492,8 @@ type RoleResolver interface {
 type UserResolver interface {
 	Email(ctx context.Context, obj *iam.User) (*string, error)
 	PhoneNumber(ctx context.Context, obj *iam.User) (*string, error)
+
+	ProfileResource(ctx context.Context, obj *iam.User) (map[string]any, error)
 
 	Roles(ctx context.Context, obj *iam.User) ([]iam.Role, error)
 }
@@ -869,6 +876,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Developer.Profile(childComplexity), true
+	case "Developer.profileResource":
+		if e.ComplexityRoot.Developer.ProfileResource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.ProfileResource(childComplexity), true
 	case "Developer.roles":
 		if e.ComplexityRoot.Developer.Roles == nil {
 			break
@@ -1008,6 +1021,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.M2MClient.Profile(childComplexity), true
+	case "M2MClient.profileResource":
+		if e.ComplexityRoot.M2MClient.ProfileResource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.ProfileResource(childComplexity), true
 	case "M2MClient.roles":
 		if e.ComplexityRoot.M2MClient.Roles == nil {
 			break
@@ -1797,6 +1816,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Profile(childComplexity), true
+	case "User.profileResource":
+		if e.ComplexityRoot.User.ProfileResource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.ProfileResource(childComplexity), true
 	case "User.roles":
 		if e.ComplexityRoot.User.Roles == nil {
 			break
@@ -2357,6 +2382,8 @@ type User {
   authenticationMethod: String!
   "FHIR reference of the user's profile, e.g. Practitioner/<uuid>."
   profile: String!
+  "The stored FHIR resource its profile references (null when there is none), read in one batch for a whole page."
+  profileResource: JSON
   "The user's inline policy, merged with its roles' policies."
   accessPolicy: AccessPolicy
   roles: [Role!]!
@@ -2538,6 +2565,8 @@ type Developer {
   name: String!
   "Its Practitioner in this project, e.g. Practitioner/<uuid>."
   profile: String!
+  "The stored FHIR resource its profile references (null when there is none), read in one batch for a whole page."
+  profileResource: JSON
   roles: [Role!]!
   accessPolicy: AccessPolicy
   "When it joined this project."
@@ -2617,6 +2646,8 @@ type M2MClient {
   description: String!
   "Its Device (or other) profile, e.g. Device/<uuid>."
   profile: String!
+  "The stored FHIR resource its profile references (null when there is none), read in one batch for a whole page."
+  profileResource: JSON
   jwksUrl: String
   accessPolicy: AccessPolicy
   roles: [Role!]!
@@ -3011,6 +3042,8 @@ func (ec *executionContext) childFields_Developer(ctx context.Context, field gra
 		return ec.fieldContext_Developer_name(ctx, field)
 	case "profile":
 		return ec.fieldContext_Developer_profile(ctx, field)
+	case "profileResource":
+		return ec.fieldContext_Developer_profileResource(ctx, field)
 	case "roles":
 		return ec.fieldContext_Developer_roles(ctx, field)
 	case "accessPolicy":
@@ -3095,6 +3128,8 @@ func (ec *executionContext) childFields_M2MClient(ctx context.Context, field gra
 		return ec.fieldContext_M2MClient_description(ctx, field)
 	case "profile":
 		return ec.fieldContext_M2MClient_profile(ctx, field)
+	case "profileResource":
+		return ec.fieldContext_M2MClient_profileResource(ctx, field)
 	case "jwksUrl":
 		return ec.fieldContext_M2MClient_jwksUrl(ctx, field)
 	case "accessPolicy":
@@ -3315,6 +3350,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_authenticationMethod(ctx, field)
 	case "profile":
 		return ec.fieldContext_User_profile(ctx, field)
+	case "profileResource":
+		return ec.fieldContext_User_profileResource(ctx, field)
 	case "accessPolicy":
 		return ec.fieldContext_User_accessPolicy(ctx, field)
 	case "roles":
@@ -5585,6 +5622,29 @@ func (ec *executionContext) fieldContext_Developer_profile(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Developer", field, false, false, "String")
 }
 
+func (ec *executionContext) _Developer_profileResource(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_profileResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Developer().ProfileResource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_profileResource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Developer", field, true, true, "JSON")
+}
+
 func (ec *executionContext) _Developer_roles(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6156,6 +6216,29 @@ func (ec *executionContext) _M2MClient_profile(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_M2MClient_profile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("M2MClient", field, false, false, "String")
+}
+
+func (ec *executionContext) _M2MClient_profileResource(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_profileResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.M2MClient().ProfileResource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_profileResource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("M2MClient", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _M2MClient_jwksUrl(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
@@ -10469,6 +10552,29 @@ func (ec *executionContext) fieldContext_User_profile(_ context.Context, field g
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
+func (ec *executionContext) _User_profileResource(ctx context.Context, field graphql.CollectedField, obj *iam.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_profileResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().ProfileResource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_profileResource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "JSON")
+}
+
 func (ec *executionContext) _User_accessPolicy(ctx context.Context, field graphql.CollectedField, obj *iam.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14694,6 +14800,12 @@ func (ec *executionContext) _Developer(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "profileResource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Developer_profileResource(ctx, field, obj)
+				})
 		case "roles":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -14998,6 +15110,12 @@ func (ec *executionContext) _M2MClient(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "profileResource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._M2MClient_profileResource(ctx, field, obj)
+				})
 		case "jwksUrl":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -16158,6 +16276,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "profileResource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_profileResource(ctx, field, obj)
+				})
 		case "accessPolicy":
 			out.Values[i] = ec._User_accessPolicy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {

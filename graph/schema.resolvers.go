@@ -55,6 +55,11 @@ func (r *decidingRuleResolver) Action(ctx context.Context, obj *service.Deciding
 	return obj.Rule.Action, nil
 }
 
+// ProfileResource is the resolver for the profileResource field.
+func (r *developerResolver) ProfileResource(ctx context.Context, obj *iam.Membership) (map[string]any, error) {
+	return r.Service.DeveloperProfile(ctx, obj)
+}
+
 // Roles is the resolver for the roles field.
 func (r *developerResolver) Roles(ctx context.Context, obj *iam.Membership) ([]iam.Role, error) {
 	return r.Service.DeveloperRoles(ctx, obj)
@@ -68,6 +73,11 @@ func (r *developerConnectionResolver) Edges(ctx context.Context, obj *service.De
 // PageInfo is the resolver for the pageInfo field.
 func (r *developerConnectionResolver) PageInfo(ctx context.Context, obj *service.DeveloperPage) (*model.PageInfo, error) {
 	return pageInfo(obj.Cursors, obj.HasNextPage), nil
+}
+
+// ProfileResource is the resolver for the profileResource field.
+func (r *m2MClientResolver) ProfileResource(ctx context.Context, obj *iam.M2MClient) (map[string]any, error) {
+	return r.Service.M2MClientProfile(ctx, obj)
 }
 
 // JwksURL is the resolver for the jwksUrl field.
@@ -525,6 +535,11 @@ func (r *userResolver) Email(ctx context.Context, obj *iam.User) (*string, error
 // PhoneNumber is the resolver for the phoneNumber field.
 func (r *userResolver) PhoneNumber(ctx context.Context, obj *iam.User) (*string, error) {
 	return nonEmpty(obj.PhoneNumber), nil
+}
+
+// ProfileResource is the resolver for the profileResource field.
+func (r *userResolver) ProfileResource(ctx context.Context, obj *iam.User) (map[string]any, error) {
+	return r.Service.UserProfile(ctx, obj)
 }
 
 // Roles is the resolver for the roles field.

@@ -165,6 +165,7 @@ func (s *Service) Developers(ctx context.Context, first *int64, after string, f 
 	page.Developers, page.Cursors, page.HasNextPage, err = listPage(first, after, false, func(p store.Page) ([]iam.Membership, []string, error) {
 		return sc.tenant.ListMemberships(ctx, f, p)
 	})
+	noteProfiles(ctx, sc.Project.ID, page.Developers, func(m *iam.Membership) string { return m.Profile })
 	return page, err
 }
 

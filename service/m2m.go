@@ -58,6 +58,7 @@ func (s *Service) M2MClients(ctx context.Context, first *int64, after string, f 
 	page.Clients, page.Cursors, page.HasNextPage, err = listPage(first, after, false, func(p store.Page) ([]iam.M2MClient, []string, error) {
 		return sc.tenant.ListM2MClients(ctx, f, p)
 	})
+	noteProfiles(ctx, sc.Project.ID, page.Clients, func(c *iam.M2MClient) string { return c.Profile })
 	return page, err
 }
 

@@ -135,16 +135,19 @@ func calls() []call {
 // notUseCases are the exported methods that serve no use case of their
 // own, and why.
 var notUseCases = map[string]string{
-	"Bootstrap":      "run once at start-up, before anyone can call",
-	"Close":          "run once at shutdown, to drain the work done off the answer path",
-	"OriginAllowed":  "the CORS decision, taken before any use case",
-	"WithLoaders":    "gives a request its batch loaders",
-	"ProjectRole":    "a part of a project some use case has already returned",
-	"MemberCount":    "a part of a role some use case has already returned",
-	"UserRoles":      "a part of a user some use case has already returned",
-	"DeveloperRoles": "a part of a developer some use case has already returned",
-	"M2MClientRoles": "a part of a machine client some use case has already returned",
-	"Once":           "runs a transport's request at most once per request id; the use case inside checks and audits",
+	"Bootstrap":        "run once at start-up, before anyone can call",
+	"Close":            "run once at shutdown, to drain the work done off the answer path",
+	"OriginAllowed":    "the CORS decision, taken before any use case",
+	"WithLoaders":      "gives a request its batch loaders",
+	"ProjectRole":      "a part of a project some use case has already returned",
+	"MemberCount":      "a part of a role some use case has already returned",
+	"UserRoles":        "a part of a user some use case has already returned",
+	"DeveloperRoles":   "a part of a developer some use case has already returned",
+	"M2MClientRoles":   "a part of a machine client some use case has already returned",
+	"UserProfile":      "a part of a user some use case has already returned",
+	"DeveloperProfile": "a part of a developer some use case has already returned",
+	"M2MClientProfile": "a part of a machine client some use case has already returned",
+	"Once":             "runs a transport's request at most once per request id; the use case inside checks and audits",
 }
 
 // Every exported method of Service either serves a use case of the table

@@ -62,6 +62,7 @@ func (s *Service) Users(ctx context.Context, first *int64, after string, f iam.U
 	if err != nil {
 		return nil, err
 	}
+	noteProfiles(ctx, sc.Project.ID, page.Users, func(u *iam.User) string { return u.Profile })
 	return page, s.primeRoles(ctx, sc.tenant, page.Users)
 }
 
@@ -70,7 +71,7 @@ func (s *Service) Users(ctx context.Context, first *int64, after string, f iam.U
 // costs one read whatever the page size and however the resolvers are
 // scheduled.
 func (s *Service) primeRoles(ctx context.Context, t *store.Tenant, users []iam.User) error {
-	l := loaderOf(ctx)
+	l := loadersOf(ctx)
 	if l == nil {
 		return nil
 	}
@@ -83,7 +84,7 @@ func (s *Service) primeRoles(ctx context.Context, t *store.Tenant, users []iam.U
 		return err
 	}
 	for _, r := range roles {
-		l.Prime(roleKey{t.ProjectID(), r.ID}, r)
+		l.roles.Prime(roleKey{t.ProjectID(), r.ID}, r)
 	}
 	return nil
 }
