@@ -29,6 +29,10 @@ func Complexity() ComplexityRoot {
 	c.Query.AuditEvents = func(child int, first *int64, _ *string, _ *model.AuditEventFilter) int {
 		return pageCost(child, first)
 	}
+	c.Query.Nodes = func(child int, ids []string) int {
+		n := int64(max(len(ids), 1))
+		return pageCost(child, &n)
+	}
 	return c
 }
 

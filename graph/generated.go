@@ -79,6 +79,7 @@ type ComplexityRoot struct {
 		ClientID               func(childComplexity int) int
 		CreatedAt              func(childComplexity int) int
 		Description            func(childComplexity int) int
+		GlobalID               func(childComplexity int) int
 		ID                     func(childComplexity int) int
 		LoginRedirectURI       func(childComplexity int) int
 		LoginWithEmailEnabled  func(childComplexity int) int
@@ -169,6 +170,7 @@ type ComplexityRoot struct {
 		CreatedAt       func(childComplexity int) int
 		DeveloperID     func(childComplexity int) int
 		Email           func(childComplexity int) int
+		GlobalID        func(childComplexity int) int
 		Name            func(childComplexity int) int
 		Profile         func(childComplexity int) int
 		ProfileResource func(childComplexity int) int
@@ -211,6 +213,7 @@ type ComplexityRoot struct {
 		ClientID        func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
 		Description     func(childComplexity int) int
+		GlobalID        func(childComplexity int) int
 		ID              func(childComplexity int) int
 		JwksURL         func(childComplexity int) int
 		Name            func(childComplexity int) int
@@ -277,6 +280,7 @@ type ComplexityRoot struct {
 		DefaultSSOUserRole func(childComplexity int) int
 		Description        func(childComplexity int) int
 		FHIRVersion        func(childComplexity int) int
+		GlobalID           func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Name               func(childComplexity int) int
 		Sandbox            func(childComplexity int) int
@@ -295,6 +299,8 @@ type ComplexityRoot struct {
 		M2mClients   func(childComplexity int, first *int64, after *string, filter *model.M2MClientFilter) int
 		M2mMe        func(childComplexity int) int
 		Me           func(childComplexity int) int
+		Node         func(childComplexity int, id string) int
+		Nodes        func(childComplexity int, ids []string) int
 		Project      func(childComplexity int) int
 		Projects     func(childComplexity int) int
 		Role         func(childComplexity int, id string) int
@@ -311,6 +317,7 @@ type ComplexityRoot struct {
 		AccessPolicy func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
 		Description  func(childComplexity int) int
+		GlobalID     func(childComplexity int) int
 		ID           func(childComplexity int) int
 		MemberCount  func(childComplexity int) int
 		Name         func(childComplexity int) int
@@ -369,6 +376,7 @@ type ComplexityRoot struct {
 		AuthenticationMethod func(childComplexity int) int
 		CreatedAt            func(childComplexity int) int
 		Email                func(childComplexity int) int
+		GlobalID             func(childComplexity int) int
 		ID                   func(childComplexity int) int
 		LastSignInAt         func(childComplexity int) int
 		Name                 func(childComplexity int) int
@@ -398,6 +406,8 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type ApplicationResolver interface {
+	GlobalID(ctx context.Context, obj *iam.Application) (string, error)
+
 	LoginRedirectURI(ctx context.Context, obj *iam.Application) (*string, error)
 }
 type AuditEventResolver interface {
@@ -415,6 +425,8 @@ type DecidingRuleResolver interface {
 	Action(ctx context.Context, obj *service.DecidingRule) ([]string, error)
 }
 type DeveloperResolver interface {
+	GlobalID(ctx context.Context, obj *iam.Membership) (string, error)
+
 	ProfileResource(ctx context.Context, obj *iam.Membership) (map[string]any, error)
 	Roles(ctx context.Context, obj *iam.Membership) ([]iam.Role, error)
 }
@@ -423,6 +435,8 @@ type DeveloperConnectionResolver interface {
 	PageInfo(ctx context.Context, obj *service.DeveloperPage) (*model.PageInfo, error)
 }
 type M2MClientResolver interface {
+	GlobalID(ctx context.Context, obj *iam.M2MClient) (string, error)
+
 	ProfileResource(ctx context.Context, obj *iam.M2MClient) (map[string]any, error)
 	JwksURL(ctx context.Context, obj *iam.M2MClient) (*string, error)
 
@@ -466,6 +480,8 @@ type PolicySourceResolver interface {
 	RoleName(ctx context.Context, obj *service.PolicySource) (*string, error)
 }
 type ProjectResolver interface {
+	GlobalID(ctx context.Context, obj *iam.Project) (string, error)
+
 	DefaultPatientRole(ctx context.Context, obj *iam.Project) (*iam.Role, error)
 	DefaultSSOUserRole(ctx context.Context, obj *iam.Project) (*iam.Role, error)
 }
@@ -485,11 +501,17 @@ type QueryResolver interface {
 	M2mClients(ctx context.Context, first *int64, after *string, filter *model.M2MClientFilter) (*service.M2MPage, error)
 	M2mMe(ctx context.Context) (*iam.M2MClient, error)
 	AuditEvents(ctx context.Context, first *int64, after *string, filter *model.AuditEventFilter) (*service.AuditPage, error)
+	Node(ctx context.Context, id string) (service.Node, error)
+	Nodes(ctx context.Context, ids []string) ([]service.Node, error)
 }
 type RoleResolver interface {
+	GlobalID(ctx context.Context, obj *iam.Role) (string, error)
+
 	MemberCount(ctx context.Context, obj *iam.Role) (int64, error)
 }
 type UserResolver interface {
+	GlobalID(ctx context.Context, obj *iam.User) (string, error)
+
 	Email(ctx context.Context, obj *iam.User) (*string, error)
 	PhoneNumber(ctx context.Context, obj *iam.User) (*string, error)
 
@@ -596,6 +618,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.Description(childComplexity), true
+	case "Application.globalId":
+		if e.ComplexityRoot.Application.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.GlobalID(childComplexity), true
 	case "Application.id":
 		if e.ComplexityRoot.Application.ID == nil {
 			break
@@ -864,6 +892,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Developer.Email(childComplexity), true
+	case "Developer.globalId":
+		if e.ComplexityRoot.Developer.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.GlobalID(childComplexity), true
 	case "Developer.name":
 		if e.ComplexityRoot.Developer.Name == nil {
 			break
@@ -997,6 +1031,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.M2MClient.Description(childComplexity), true
+	case "M2MClient.globalId":
+		if e.ComplexityRoot.M2MClient.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.GlobalID(childComplexity), true
 	case "M2MClient.id":
 		if e.ComplexityRoot.M2MClient.ID == nil {
 			break
@@ -1426,6 +1466,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.FHIRVersion(childComplexity), true
+	case "Project.globalId":
+		if e.ComplexityRoot.Project.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.GlobalID(childComplexity), true
 	case "Project.id":
 		if e.ComplexityRoot.Project.ID == nil {
 			break
@@ -1548,6 +1594,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.nodes":
+		if e.ComplexityRoot.Query.Nodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
 	case "Query.project":
 		if e.ComplexityRoot.Query.Project == nil {
 			break
@@ -1625,6 +1693,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Role.Description(childComplexity), true
+	case "Role.globalId":
+		if e.ComplexityRoot.Role.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.GlobalID(childComplexity), true
 	case "Role.id":
 		if e.ComplexityRoot.Role.ID == nil {
 			break
@@ -1786,6 +1860,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Email(childComplexity), true
+	case "User.globalId":
+		if e.ComplexityRoot.User.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.GlobalID(childComplexity), true
 	case "User.id":
 		if e.ComplexityRoot.User.ID == nil {
 			break
@@ -2084,6 +2164,29 @@ type Query {
   "The project's audit trail, newest first. first: 1 to 100 (default 25)."
   auditEvents(first: Int, after: String, filter: AuditEventFilter): AuditEventConnection!
     @guard(action: "Project:ListAuditEvents", resource: "Project:Settings")
+
+  """
+  The entity a global id names (its globalId), read and guarded exactly as by the field of its
+  type: role(id), user(id), ... need the same grant. An id that is not a global id, or that names
+  nothing in the project in scope, is NOT_FOUND.
+  """
+  node(id: ID!): Node @authenticated
+  """
+  Up to 100 entities by global id, in the order given, each guarded as by node(id). One that is
+  not found (or not allowed) is null, with its error at its index (field ids[i]).
+  """
+  nodes(ids: [ID!]!): [Node]! @authenticated
+}
+
+"""
+An entity with a global id, for Relay's object identification. A global id is opaque: the unpadded
+base64url encoding of "<type>:<id>" (e.g. User and the user's id). The entity's id stays its own id,
+the one the typed fields and inputs take, so the global id is the field globalId (with Relay, set
+the compiler's schemaConfig.nodeInterfaceIdField to "globalId").
+"""
+interface Node {
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
 }
 
 type Mutation {
@@ -2159,8 +2262,10 @@ type Mutation {
 }
 
 "A project: an isolated tenant with its own users, roles and applications."
-type Project {
+type Project implements Node {
   id: ID!
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
   "Internal-facing name."
   name: String!
   "Internal-facing description."
@@ -2219,8 +2324,10 @@ type UpdateProjectPayload {
 }
 
 "A named, reusable access policy."
-type Role {
+type Role implements Node {
   id: ID!
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
   "Unique within the project."
   name: String!
   description: String!
@@ -2297,8 +2404,10 @@ type DeleteRolePayload {
 }
 
 "What users sign in to."
-type Application {
+type Application implements Node {
   id: ID!
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
   "Shown to users when they sign in."
   name: String!
   "OAuth 2.0 client id."
@@ -2370,8 +2479,10 @@ enum UserStatus {
 }
 
 "A person who signs in to the project's applications."
-type User {
+type User implements Node {
   id: ID!
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
   "Display name; defaults to the email or phone number."
   name: String!
   "Lower case."
@@ -2558,9 +2669,11 @@ input EnableUserInput {
 }
 
 "A developer, as a member of the project in scope."
-type Developer {
+type Developer implements Node {
   "The developer's id (the same in every project it belongs to)."
   id: ID!
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
   email: String!
   name: String!
   "Its Practitioner in this project, e.g. Practitioner/<uuid>."
@@ -2638,8 +2751,10 @@ type DeveloperEdge {
 }
 
 "A machine client (backend) of one project; it gets tokens with the client-credentials grant at POST /oauth/token."
-type M2MClient {
+type M2MClient implements Node {
   id: ID!
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
   "OAuth 2.0 client id."
   clientId: String!
   name: String!
@@ -2854,6 +2969,8 @@ func (ec *executionContext) childFields_Application(ctx context.Context, field g
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Application_id(ctx, field)
+	case "globalId":
+		return ec.fieldContext_Application_globalId(ctx, field)
 	case "name":
 		return ec.fieldContext_Application_name(ctx, field)
 	case "clientId":
@@ -3036,6 +3153,8 @@ func (ec *executionContext) childFields_Developer(ctx context.Context, field gra
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Developer_id(ctx, field)
+	case "globalId":
+		return ec.fieldContext_Developer_globalId(ctx, field)
 	case "email":
 		return ec.fieldContext_Developer_email(ctx, field)
 	case "name":
@@ -3120,6 +3239,8 @@ func (ec *executionContext) childFields_M2MClient(ctx context.Context, field gra
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_M2MClient_id(ctx, field)
+	case "globalId":
+		return ec.fieldContext_M2MClient_globalId(ctx, field)
 	case "clientId":
 		return ec.fieldContext_M2MClient_clientId(ctx, field)
 	case "name":
@@ -3190,6 +3311,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Project_id(ctx, field)
+	case "globalId":
+		return ec.fieldContext_Project_globalId(ctx, field)
 	case "name":
 		return ec.fieldContext_Project_name(ctx, field)
 	case "description":
@@ -3226,6 +3349,8 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Role_id(ctx, field)
+	case "globalId":
+		return ec.fieldContext_Role_globalId(ctx, field)
 	case "name":
 		return ec.fieldContext_Role_name(ctx, field)
 	case "description":
@@ -3340,6 +3465,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_User_id(ctx, field)
+	case "globalId":
+		return ec.fieldContext_User_globalId(ctx, field)
 	case "name":
 		return ec.fieldContext_User_name(ctx, field)
 	case "email":
@@ -4114,6 +4241,34 @@ func (ec *executionContext) field_Query_m2mClients_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_role_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4463,6 +4618,29 @@ func (ec *executionContext) _Application_id(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Application_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Application", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Application_globalId(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_globalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Application().GlobalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_globalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Application_name(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
@@ -5553,6 +5731,29 @@ func (ec *executionContext) fieldContext_Developer_id(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Developer", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Developer_globalId(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_globalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Developer().GlobalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_globalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Developer", field, true, true, "ID")
+}
+
 func (ec *executionContext) _Developer_email(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6124,6 +6325,29 @@ func (ec *executionContext) _M2MClient_id(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_M2MClient_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("M2MClient", field, false, false, "ID")
+}
+
+func (ec *executionContext) _M2MClient_globalId(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_globalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.M2MClient().GlobalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_globalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("M2MClient", field, true, true, "ID")
 }
 
 func (ec *executionContext) _M2MClient_clientId(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
@@ -8485,6 +8709,29 @@ func (ec *executionContext) fieldContext_Project_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Project", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Project_globalId(ctx context.Context, field graphql.CollectedField, obj *iam.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_globalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().GlobalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_globalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, true, true, "ID")
+}
+
 func (ec *executionContext) _Project_name(ctx context.Context, field graphql.CollectedField, obj *iam.Project) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9691,6 +9938,120 @@ func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal service.Node
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v service.Node) graphql.Marshaler {
+			return ec.marshalONode2atriumᚋserviceᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_nodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Nodes(ctx, fc.Args["ids"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal []service.Node
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []service.Node) graphql.Marshaler {
+			return ec.marshalNNode2ᚕatriumᚋserviceᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9811,6 +10172,29 @@ func (ec *executionContext) _Role_id(ctx context.Context, field graphql.Collecte
 }
 func (ec *executionContext) fieldContext_Role_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Role_globalId(ctx context.Context, field graphql.CollectedField, obj *iam.Role) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Role_globalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Role().GlobalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Role_globalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Role", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Role_name(ctx context.Context, field graphql.CollectedField, obj *iam.Role) (ret graphql.Marshaler) {
@@ -10435,6 +10819,29 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 }
 func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
+}
+
+func (ec *executionContext) _User_globalId(ctx context.Context, field graphql.CollectedField, obj *iam.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_globalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().GlobalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_globalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "ID")
 }
 
 func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *iam.User) (ret graphql.Marshaler) {
@@ -13975,6 +14382,61 @@ func UnmarshalUserOrder(ctx context.Context, raw any) (model.UserOrder, error) {
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj service.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case iam.User:
+		return ec._User(ctx, sel, &obj)
+	case *iam.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case iam.Role:
+		return ec._Role(ctx, sel, &obj)
+	case *iam.Role:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Role(ctx, sel, obj)
+	case iam.Project:
+		return ec._Project(ctx, sel, &obj)
+	case *iam.Project:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Project(ctx, sel, obj)
+	case iam.M2MClient:
+		return ec._M2MClient(ctx, sel, &obj)
+	case *iam.M2MClient:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._M2MClient(ctx, sel, obj)
+	case iam.Membership:
+		return ec._Developer(ctx, sel, &obj)
+	case *iam.Membership:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Developer(ctx, sel, obj)
+	case iam.Application:
+		return ec._Application(ctx, sel, &obj)
+	case *iam.Application:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Application(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -14098,7 +14560,7 @@ func (ec *executionContext) _AccessPolicyRule(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var applicationImplementors = []string{"Application"}
+var applicationImplementors = []string{"Application", "Node"}
 
 func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionSet, obj *iam.Application) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, applicationImplementors)
@@ -14114,6 +14576,12 @@ func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "globalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_globalId(ctx, field, obj)
+				})
 		case "name":
 			out.Values[i] = ec._Application_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -14769,7 +15237,7 @@ func (ec *executionContext) _DeleteUserPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
-var developerImplementors = []string{"Developer"}
+var developerImplementors = []string{"Developer", "Node"}
 
 func (ec *executionContext) _Developer(ctx context.Context, sel ast.SelectionSet, obj *iam.Membership) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, developerImplementors)
@@ -14785,6 +15253,12 @@ func (ec *executionContext) _Developer(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "globalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Developer_globalId(ctx, field, obj)
+				})
 		case "email":
 			out.Values[i] = ec._Developer_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -15074,7 +15548,7 @@ func (ec *executionContext) _InviteUsersPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
-var m2MClientImplementors = []string{"M2MClient"}
+var m2MClientImplementors = []string{"M2MClient", "Node"}
 
 func (ec *executionContext) _M2MClient(ctx context.Context, sel ast.SelectionSet, obj *iam.M2MClient) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, m2MClientImplementors)
@@ -15090,6 +15564,12 @@ func (ec *executionContext) _M2MClient(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "globalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._M2MClient_globalId(ctx, field, obj)
+				})
 		case "clientId":
 			out.Values[i] = ec._M2MClient_clientId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -15546,7 +16026,7 @@ func (ec *executionContext) _PolicySource(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var projectImplementors = []string{"Project"}
+var projectImplementors = []string{"Project", "Node"}
 
 func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, obj *iam.Project) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, projectImplementors)
@@ -15562,6 +16042,12 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "globalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_globalId(ctx, field, obj)
+				})
 		case "name":
 			out.Values[i] = ec._Project_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -15740,6 +16226,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditEvents(ctx, field)
 				})
+		case "node":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_node(ctx, field)
+				})
+		case "nodes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_nodes(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -15804,7 +16302,7 @@ func (ec *executionContext) _RemoveDeveloperPayload(ctx context.Context, sel ast
 	return out
 }
 
-var roleImplementors = []string{"Role"}
+var roleImplementors = []string{"Role", "Node"}
 
 func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj *iam.Role) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, roleImplementors)
@@ -15820,6 +16318,12 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "globalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Role_globalId(ctx, field, obj)
+				})
 		case "name":
 			out.Values[i] = ec._Role_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16233,7 +16737,7 @@ func (ec *executionContext) _UpdateUserPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
-var userImplementors = []string{"User"}
+var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *iam.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -16249,6 +16753,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "globalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_globalId(ctx, field, obj)
+				})
 		case "name":
 			out.Values[i] = ec._User_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -17160,6 +17670,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17288,6 +17827,16 @@ func (ec *executionContext) marshalNM2MClientEdge2ᚕatriumᚋgraphᚋmodelᚐM2
 			return graphql.Null
 		}
 	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNode2ᚕatriumᚋserviceᚐNode(ctx context.Context, sel ast.SelectionSet, v []service.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalONode2atriumᚋserviceᚐNode(ctx, sel, v[i])
+	})
 
 	return ret
 }
@@ -17992,6 +18541,13 @@ func (ec *executionContext) unmarshalOM2MClientFilter2ᚖatriumᚋgraphᚋmodel�
 	}
 	res, err := ec.unmarshalInputM2MClientFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONode2atriumᚋserviceᚐNode(ctx context.Context, sel ast.SelectionSet, v service.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOOrderDirection2ᚖatriumᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (*model.OrderDirection, error) {

@@ -11,7 +11,13 @@ import (
 	"atrium/iam"
 	"atrium/service"
 	"context"
+	"github.com/99designs/gqlgen/graphql"
 )
+
+// GlobalID is the resolver for the globalId field.
+func (r *applicationResolver) GlobalID(ctx context.Context, obj *iam.Application) (string, error) {
+	return iam.GlobalID("Application", obj.ID), nil
+}
 
 // LoginRedirectURI is the resolver for the loginRedirectUri field.
 func (r *applicationResolver) LoginRedirectURI(ctx context.Context, obj *iam.Application) (*string, error) {
@@ -55,6 +61,11 @@ func (r *decidingRuleResolver) Action(ctx context.Context, obj *service.Deciding
 	return obj.Rule.Action, nil
 }
 
+// GlobalID is the resolver for the globalId field.
+func (r *developerResolver) GlobalID(ctx context.Context, obj *iam.Membership) (string, error) {
+	return iam.GlobalID("Developer", obj.DeveloperID), nil
+}
+
 // ProfileResource is the resolver for the profileResource field.
 func (r *developerResolver) ProfileResource(ctx context.Context, obj *iam.Membership) (map[string]any, error) {
 	return r.Service.DeveloperProfile(ctx, obj)
@@ -73,6 +84,11 @@ func (r *developerConnectionResolver) Edges(ctx context.Context, obj *service.De
 // PageInfo is the resolver for the pageInfo field.
 func (r *developerConnectionResolver) PageInfo(ctx context.Context, obj *service.DeveloperPage) (*model.PageInfo, error) {
 	return pageInfo(obj.Cursors, obj.HasNextPage), nil
+}
+
+// GlobalID is the resolver for the globalId field.
+func (r *m2MClientResolver) GlobalID(ctx context.Context, obj *iam.M2MClient) (string, error) {
+	return iam.GlobalID("M2MClient", obj.ID), nil
 }
 
 // ProfileResource is the resolver for the profileResource field.
@@ -420,6 +436,11 @@ func (r *policySourceResolver) RoleName(ctx context.Context, obj *service.Policy
 	return nonEmpty(obj.RoleName), nil
 }
 
+// GlobalID is the resolver for the globalId field.
+func (r *projectResolver) GlobalID(ctx context.Context, obj *iam.Project) (string, error) {
+	return iam.GlobalID("Project", obj.ID), nil
+}
+
 // DefaultPatientRole is the resolver for the defaultPatientRole field.
 func (r *projectResolver) DefaultPatientRole(ctx context.Context, obj *iam.Project) (*iam.Role, error) {
 	return r.Service.ProjectRole(ctx, obj, obj.DefaultPatientRoleID)
@@ -522,9 +543,33 @@ func (r *queryResolver) AuditEvents(ctx context.Context, first *int64, after *st
 	return r.Service.AuditEvents(ctx, first, deref(after), f)
 }
 
+// Node is the resolver for the node field.
+func (r *queryResolver) Node(ctx context.Context, id string) (service.Node, error) {
+	return r.Service.Node(ctx, id)
+}
+
+// Nodes is the resolver for the nodes field.
+func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]service.Node, error) {
+	nodes, errs, err := r.Service.Nodes(ctx, ids)
+	for i, e := range errs {
+		graphql.AddError(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i)), e)
+	}
+	return nodes, err
+}
+
+// GlobalID is the resolver for the globalId field.
+func (r *roleResolver) GlobalID(ctx context.Context, obj *iam.Role) (string, error) {
+	return iam.GlobalID("Role", obj.ID), nil
+}
+
 // MemberCount is the resolver for the memberCount field.
 func (r *roleResolver) MemberCount(ctx context.Context, obj *iam.Role) (int64, error) {
 	return r.Service.MemberCount(ctx, obj)
+}
+
+// GlobalID is the resolver for the globalId field.
+func (r *userResolver) GlobalID(ctx context.Context, obj *iam.User) (string, error) {
+	return iam.GlobalID("User", obj.ID), nil
 }
 
 // Email is the resolver for the email field.

@@ -134,4 +134,8 @@ var (
 	ucDeleteM2MClient       = useCase(UseCase{Name: "deleteM2MClient", Action: "App:DeleteM2MClient", Resource: "IAM:M2MClient", ID: "input.id", Kinds: anyone, Target: "M2MClient"})
 	ucRotateM2MClientSecret = useCase(UseCase{Name: "rotateM2MClientSecret", Action: "App:RotateM2MClientSecret", Resource: "IAM:M2MClient", ID: "input.id", Kinds: anyone, Target: "M2MClient"})
 	ucIssueM2MClientToken   = useCase(UseCase{Name: "issueM2MClientToken", Action: "IAM:IssueM2MClientToken", Target: "M2MClient", Fields: []string{"client_id", "client_secret"}, HTTP: "POST /oauth/token"})
+
+	// Any entity by its global id: the use case of its type then decides.
+	ucNode  = useCase(UseCase{Name: "node", Kinds: anyone})
+	ucNodes = useCase(UseCase{Name: "nodes", Kinds: anyone})
 )

@@ -129,6 +129,13 @@ func calls() []call {
 			_, _, err := s.ClientCredentials(ctx, "no-such-client", "secret")
 			return err
 		}},
+		{"node", "Node", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.Node(ctx, iam.GlobalID("Role", "r"))
+		})},
+		{"nodes", "Nodes", func(ctx context.Context, s *service.Service) error {
+			_, _, err := s.Nodes(ctx, []string{iam.GlobalID("Role", "r")})
+			return err
+		}},
 	}
 }
 
