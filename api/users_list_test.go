@@ -357,3 +357,30 @@ func TestUsersPaging(t *testing.T) {
 		}
 	})
 }
+
+// Users page backward (last/before) in every order exactly as they page
+// forward: the same users, each once, in the same order.
+func TestUsersPageBackwardInEveryOrder(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	op := s.Operator(s.Sandbox)
+	app := createApplication(t, op, "Portal")
+	role := createRole(t, op, "Staff")
+	const total = 80
+	var rows []map[string]any
+	for i := range total {
+		rows = append(rows, map[string]any{"email": fmt.Sprintf("%s.%03d@example.org", []string{"zoe", "adam", "mike"}[i%3], (i*37)%total),
+			"username": listNames[(i*7)%len(listNames)], "applicationId": app, "roles": []string{role}, "resource": map[string]any{"resourceType": "Patient"}})
+	}
+	for _, batch := range [][]map[string]any{rows[:total/2], rows[total/2:]} {
+		op.MustDo(t, `mutation($rows: [InviteUserInput!]!) { inviteUsers(input: $rows) { results { error { message } } } }`, map[string]any{"rows": batch}, nil)
+	}
+	for _, o := range userOrders {
+		order := fmt.Sprintf("orderBy: {field: %s, direction: %s}", o.field, o.dir)
+		forward := pageIDs(t, op, "users", order, 100, false)
+		for _, size := range []int{9, 80} {
+			sameListing(t, fmt.Sprintf("users %s %s by %d forward", o.field, o.dir, size), pageIDs(t, op, "users", order, size, false), forward, total)
+			sameListing(t, fmt.Sprintf("users %s %s by %d backward", o.field, o.dir, size), forward, pageIDs(t, op, "users", order, size, true), total)
+		}
+	}
+}

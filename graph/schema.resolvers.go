@@ -11,6 +11,7 @@ import (
 	"atrium/iam"
 	"atrium/service"
 	"context"
+
 	"github.com/99designs/gqlgen/graphql"
 )
 
@@ -22,6 +23,18 @@ func (r *applicationResolver) GlobalID(ctx context.Context, obj *iam.Application
 // LoginRedirectURI is the resolver for the loginRedirectUri field.
 func (r *applicationResolver) LoginRedirectURI(ctx context.Context, obj *iam.Application) (*string, error) {
 	return nonEmpty(obj.LoginRedirectURI), nil
+}
+
+// Edges is the resolver for the edges field.
+func (r *applicationConnectionResolver) Edges(ctx context.Context, obj *service.ApplicationPage) ([]model.ApplicationEdge, error) {
+	return edges(obj.Applications, obj.Cursors, func(c string, n *iam.Application) model.ApplicationEdge {
+		return model.ApplicationEdge{Cursor: c, Node: n}
+	}), nil
+}
+
+// PageInfo is the resolver for the pageInfo field.
+func (r *applicationConnectionResolver) PageInfo(ctx context.Context, obj *service.ApplicationPage) (*model.PageInfo, error) {
+	return pageInfo(obj.Paging), nil
 }
 
 // Actor is the resolver for the actor field.
@@ -43,7 +56,7 @@ func (r *auditEventConnectionResolver) Edges(ctx context.Context, obj *service.A
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *auditEventConnectionResolver) PageInfo(ctx context.Context, obj *service.AuditPage) (*model.PageInfo, error) {
-	return pageInfo(obj.Cursors, obj.HasNextPage), nil
+	return pageInfo(obj.Paging), nil
 }
 
 // Effect is the resolver for the effect field.
@@ -83,7 +96,7 @@ func (r *developerConnectionResolver) Edges(ctx context.Context, obj *service.De
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *developerConnectionResolver) PageInfo(ctx context.Context, obj *service.DeveloperPage) (*model.PageInfo, error) {
-	return pageInfo(obj.Cursors, obj.HasNextPage), nil
+	return pageInfo(obj.Paging), nil
 }
 
 // GlobalID is the resolver for the globalId field.
@@ -113,7 +126,7 @@ func (r *m2MClientConnectionResolver) Edges(ctx context.Context, obj *service.M2
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *m2MClientConnectionResolver) PageInfo(ctx context.Context, obj *service.M2MPage) (*model.PageInfo, error) {
-	return pageInfo(obj.Cursors, obj.HasNextPage), nil
+	return pageInfo(obj.Paging), nil
 }
 
 // CreateProject is the resolver for the createProject field.
@@ -487,13 +500,13 @@ func (r *queryResolver) User(ctx context.Context, id string) (*iam.User, error) 
 }
 
 // Users is the resolver for the users field.
-func (r *queryResolver) Users(ctx context.Context, first *int64, after *string, filter *model.UserFilter, orderBy *model.UserOrder) (*service.UserPage, error) {
+func (r *queryResolver) Users(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.UserFilter, orderBy *model.UserOrder) (*service.UserPage, error) {
 	var f iam.UserFilter
 	if filter != nil {
 		f = iam.UserFilter{Name: deref(filter.Name), Email: deref(filter.Email), Profile: deref(filter.Profile), RoleID: deref(filter.RoleID), Status: deref(filter.Status)}
 	}
 	order, desc := userOrder(orderBy)
-	return r.Service.Users(ctx, first, deref(after), f, order, desc)
+	return r.Service.Users(ctx, pageArgs(first, after, last, before), f, order, desc)
 }
 
 // Me is the resolver for the me field.
@@ -507,12 +520,12 @@ func (r *queryResolver) Developer(ctx context.Context, id string) (*iam.Membersh
 }
 
 // Developers is the resolver for the developers field.
-func (r *queryResolver) Developers(ctx context.Context, first *int64, after *string, filter *model.DeveloperFilter) (*service.DeveloperPage, error) {
+func (r *queryResolver) Developers(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.DeveloperFilter) (*service.DeveloperPage, error) {
 	var f iam.DeveloperFilter
 	if filter != nil {
 		f = iam.DeveloperFilter{Email: deref(filter.Email), RoleID: deref(filter.RoleID)}
 	}
-	return r.Service.Developers(ctx, first, deref(after), f)
+	return r.Service.Developers(ctx, pageArgs(first, after, last, before), f)
 }
 
 // M2mClient is the resolver for the m2mClient field.
@@ -521,12 +534,12 @@ func (r *queryResolver) M2mClient(ctx context.Context, id string) (*iam.M2MClien
 }
 
 // M2mClients is the resolver for the m2mClients field.
-func (r *queryResolver) M2mClients(ctx context.Context, first *int64, after *string, filter *model.M2MClientFilter) (*service.M2MPage, error) {
+func (r *queryResolver) M2mClients(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.M2MClientFilter) (*service.M2MPage, error) {
 	var f iam.M2MFilter
 	if filter != nil {
 		f = iam.M2MFilter{Name: deref(filter.Name), RoleID: deref(filter.RoleID)}
 	}
-	return r.Service.M2MClients(ctx, first, deref(after), f)
+	return r.Service.M2MClients(ctx, pageArgs(first, after, last, before), f)
 }
 
 // M2mMe is the resolver for the m2mMe field.
@@ -535,12 +548,12 @@ func (r *queryResolver) M2mMe(ctx context.Context) (*iam.M2MClient, error) {
 }
 
 // AuditEvents is the resolver for the auditEvents field.
-func (r *queryResolver) AuditEvents(ctx context.Context, first *int64, after *string, filter *model.AuditEventFilter) (*service.AuditPage, error) {
+func (r *queryResolver) AuditEvents(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.AuditEventFilter) (*service.AuditPage, error) {
 	var f iam.AuditFilter
 	if filter != nil {
 		f = iam.AuditFilter{ActorID: deref(filter.ActorID), TargetID: deref(filter.TargetID), Action: deref(filter.Action), Since: filter.Since, Until: filter.Until}
 	}
-	return r.Service.AuditEvents(ctx, first, deref(after), f)
+	return r.Service.AuditEvents(ctx, pageArgs(first, after, last, before), f)
 }
 
 // Node is the resolver for the node field.
@@ -557,6 +570,16 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]service.Node
 	return nodes, err
 }
 
+// RolesConnection is the resolver for the rolesConnection field.
+func (r *queryResolver) RolesConnection(ctx context.Context, first *int64, after *string, last *int64, before *string) (*service.RolePage, error) {
+	return r.Service.RolesPage(ctx, pageArgs(first, after, last, before))
+}
+
+// ApplicationsConnection is the resolver for the applicationsConnection field.
+func (r *queryResolver) ApplicationsConnection(ctx context.Context, first *int64, after *string, last *int64, before *string) (*service.ApplicationPage, error) {
+	return r.Service.ApplicationsPage(ctx, pageArgs(first, after, last, before))
+}
+
 // GlobalID is the resolver for the globalId field.
 func (r *roleResolver) GlobalID(ctx context.Context, obj *iam.Role) (string, error) {
 	return iam.GlobalID("Role", obj.ID), nil
@@ -565,6 +588,16 @@ func (r *roleResolver) GlobalID(ctx context.Context, obj *iam.Role) (string, err
 // MemberCount is the resolver for the memberCount field.
 func (r *roleResolver) MemberCount(ctx context.Context, obj *iam.Role) (int64, error) {
 	return r.Service.MemberCount(ctx, obj)
+}
+
+// Edges is the resolver for the edges field.
+func (r *roleConnectionResolver) Edges(ctx context.Context, obj *service.RolePage) ([]model.RoleEdge, error) {
+	return edges(obj.Roles, obj.Cursors, func(c string, n *iam.Role) model.RoleEdge { return model.RoleEdge{Cursor: c, Node: n} }), nil
+}
+
+// PageInfo is the resolver for the pageInfo field.
+func (r *roleConnectionResolver) PageInfo(ctx context.Context, obj *service.RolePage) (*model.PageInfo, error) {
+	return pageInfo(obj.Paging), nil
 }
 
 // GlobalID is the resolver for the globalId field.
@@ -599,7 +632,7 @@ func (r *userConnectionResolver) Edges(ctx context.Context, obj *service.UserPag
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *userConnectionResolver) PageInfo(ctx context.Context, obj *service.UserPage) (*model.PageInfo, error) {
-	return pageInfo(obj.Cursors, obj.HasNextPage), nil
+	return pageInfo(obj.Paging), nil
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -609,6 +642,11 @@ func (r *userConnectionResolver) TotalCount(ctx context.Context, obj *service.Us
 
 // Application returns ApplicationResolver implementation.
 func (r *Resolver) Application() ApplicationResolver { return &applicationResolver{r} }
+
+// ApplicationConnection returns ApplicationConnectionResolver implementation.
+func (r *Resolver) ApplicationConnection() ApplicationConnectionResolver {
+	return &applicationConnectionResolver{r}
+}
 
 // AuditEvent returns AuditEventResolver implementation.
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
@@ -652,6 +690,9 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Role returns RoleResolver implementation.
 func (r *Resolver) Role() RoleResolver { return &roleResolver{r} }
 
+// RoleConnection returns RoleConnectionResolver implementation.
+func (r *Resolver) RoleConnection() RoleConnectionResolver { return &roleConnectionResolver{r} }
+
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
@@ -659,19 +700,21 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 func (r *Resolver) UserConnection() UserConnectionResolver { return &userConnectionResolver{r} }
 
 type (
-	applicationResolver          struct{ *Resolver }
-	auditEventResolver           struct{ *Resolver }
-	auditEventConnectionResolver struct{ *Resolver }
-	decidingRuleResolver         struct{ *Resolver }
-	developerResolver            struct{ *Resolver }
-	developerConnectionResolver  struct{ *Resolver }
-	m2MClientResolver            struct{ *Resolver }
-	m2MClientConnectionResolver  struct{ *Resolver }
-	mutationResolver             struct{ *Resolver }
-	policySourceResolver         struct{ *Resolver }
-	projectResolver              struct{ *Resolver }
-	queryResolver                struct{ *Resolver }
-	roleResolver                 struct{ *Resolver }
-	userResolver                 struct{ *Resolver }
-	userConnectionResolver       struct{ *Resolver }
+	applicationResolver           struct{ *Resolver }
+	applicationConnectionResolver struct{ *Resolver }
+	auditEventResolver            struct{ *Resolver }
+	auditEventConnectionResolver  struct{ *Resolver }
+	decidingRuleResolver          struct{ *Resolver }
+	developerResolver             struct{ *Resolver }
+	developerConnectionResolver   struct{ *Resolver }
+	m2MClientResolver             struct{ *Resolver }
+	m2MClientConnectionResolver   struct{ *Resolver }
+	mutationResolver              struct{ *Resolver }
+	policySourceResolver          struct{ *Resolver }
+	projectResolver               struct{ *Resolver }
+	queryResolver                 struct{ *Resolver }
+	roleResolver                  struct{ *Resolver }
+	roleConnectionResolver        struct{ *Resolver }
+	userResolver                  struct{ *Resolver }
+	userConnectionResolver        struct{ *Resolver }
 )

@@ -37,7 +37,7 @@ func calls() []call {
 			return s.UpdateProject(ctx, service.ProjectChanges{})
 		})},
 		{"auditEvents", "AuditEvents", one(func(ctx context.Context, s *service.Service) (any, error) {
-			return s.AuditEvents(ctx, nil, "", iam.AuditFilter{})
+			return s.AuditEvents(ctx, service.PageArgs{}, iam.AuditFilter{})
 		})},
 		{"role", "Role", one(func(ctx context.Context, s *service.Service) (any, error) { return s.Role(ctx, "r") })},
 		{"roles", "Roles", one(func(ctx context.Context, s *service.Service) (any, error) { return s.Roles(ctx) })},
@@ -62,7 +62,7 @@ func calls() []call {
 		{"deleteApplication", "DeleteApplication", func(ctx context.Context, s *service.Service) error { return s.DeleteApplication(ctx, "a") }},
 		{"user", "User", one(func(ctx context.Context, s *service.Service) (any, error) { return s.User(ctx, "u") })},
 		{"users", "Users", one(func(ctx context.Context, s *service.Service) (any, error) {
-			return s.Users(ctx, nil, "", iam.UserFilter{}, iam.UsersByCreatedAt, false)
+			return s.Users(ctx, service.PageArgs{}, iam.UserFilter{}, iam.UsersByCreatedAt, false)
 		})},
 		{"me", "Me", one(func(ctx context.Context, s *service.Service) (any, error) { return s.Me(ctx) })},
 		{"inviteUser", "InviteUser", one(func(ctx context.Context, s *service.Service) (any, error) {
@@ -98,7 +98,7 @@ func calls() []call {
 		})},
 		{"developer", "Developer", one(func(ctx context.Context, s *service.Service) (any, error) { return s.Developer(ctx, "d") })},
 		{"developers", "Developers", one(func(ctx context.Context, s *service.Service) (any, error) {
-			return s.Developers(ctx, nil, "", iam.DeveloperFilter{})
+			return s.Developers(ctx, service.PageArgs{}, iam.DeveloperFilter{})
 		})},
 		{"inviteDeveloper", "InviteDeveloper", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.InviteDeveloper(ctx, service.DeveloperInput{})
@@ -112,7 +112,7 @@ func calls() []call {
 		})},
 		{"m2mClient", "M2MClient", one(func(ctx context.Context, s *service.Service) (any, error) { return s.M2MClient(ctx, "c") })},
 		{"m2mClients", "M2MClients", one(func(ctx context.Context, s *service.Service) (any, error) {
-			return s.M2MClients(ctx, nil, "", iam.M2MFilter{})
+			return s.M2MClients(ctx, service.PageArgs{}, iam.M2MFilter{})
 		})},
 		{"m2mMe", "M2MMe", one(func(ctx context.Context, s *service.Service) (any, error) { return s.M2MMe(ctx) })},
 		{"createM2MClient", "CreateM2MClient", one(func(ctx context.Context, s *service.Service) (any, error) {
@@ -131,6 +131,12 @@ func calls() []call {
 		}},
 		{"node", "Node", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.Node(ctx, iam.GlobalID("Role", "r"))
+		})},
+		{"rolesConnection", "RolesPage", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.RolesPage(ctx, service.PageArgs{})
+		})},
+		{"applicationsConnection", "ApplicationsPage", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.ApplicationsPage(ctx, service.PageArgs{})
 		})},
 		{"nodes", "Nodes", func(ctx context.Context, s *service.Service) error {
 			_, _, err := s.Nodes(ctx, []string{iam.GlobalID("Role", "r")})
