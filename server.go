@@ -27,6 +27,7 @@ import (
 	"atrium/config"
 	"atrium/iam"
 	"atrium/mail"
+	"atrium/persisted"
 	"atrium/requestid"
 	"atrium/service"
 	"atrium/store"
@@ -105,6 +106,13 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("ATRIUM_SMTP_URL / ATRIUM_MAIL_FROM: %w", err)
 	}
+	var trusted *persisted.Manifest
+	if cfg.TrustedDocuments != "" {
+		if trusted, err = persisted.Read(cfg.TrustedDocuments); err != nil {
+			return fmt.Errorf("ATRIUM_TRUSTED_DOCUMENTS: %w", err)
+		}
+		log.Info("trusted documents only", "file", cfg.TrustedDocuments, "operations", len(trusted.Operations))
+	}
 	outbox := mail.NewOutbox(mailCfg, log)
 	defer outbox.Close(context.Background())
 	tokens := auth.NewTokens(jwtKey, cfg.TokenTTL)
@@ -121,13 +129,14 @@ func run() error {
 
 	var running atomic.Int64 // requests being served, to count those cut at shutdown
 	handler := api.New(api.Options{
-		Service:        svc,
-		Authenticator:  auth.NewAuthenticator(adminSecret, tokens).TrustProxies(cfg.TrustedProxies),
-		Log:            log,
-		Introspection:  cfg.Introspection,
-		CORSOrigins:    cfg.CORSOrigins,
-		Ready:          db.Ping,
-		TracerProvider: tracer,
+		Service:          svc,
+		Authenticator:    auth.NewAuthenticator(adminSecret, tokens).TrustProxies(cfg.TrustedProxies),
+		Log:              log,
+		Introspection:    cfg.Introspection,
+		CORSOrigins:      cfg.CORSOrigins,
+		Ready:            db.Ping,
+		TracerProvider:   tracer,
+		TrustedDocuments: trusted,
 	})
 	srv := &http.Server{
 		Addr: cfg.Addr,

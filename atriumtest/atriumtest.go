@@ -29,6 +29,7 @@ import (
 	"atrium/api"
 	"atrium/auth"
 	"atrium/client"
+	"atrium/persisted"
 	"atrium/requestid"
 	"atrium/service"
 	"atrium/store"
@@ -102,6 +103,7 @@ type options struct {
 	storeURI  func(string) string
 	shared    *Server
 	proxies   []netip.Prefix
+	trusted   *persisted.Manifest
 }
 
 // WithTrustedLoopbackProxy makes the server believe the X-Forwarded-For of
@@ -145,6 +147,12 @@ func WithInviteTTL(d time.Duration) Option {
 // WithoutIntrospection serves the API as ATRIUM_INTROSPECTION=false does.
 func WithoutIntrospection() Option {
 	return func(o *options) { o.noIntro = true }
+}
+
+// WithTrustedDocuments serves only the documents of m, as
+// ATRIUM_TRUSTED_DOCUMENTS does.
+func WithTrustedDocuments(m *persisted.Manifest) Option {
+	return func(o *options) { o.trusted = m }
 }
 
 // WithStoreURI lets the test choose how the server reaches its store: via
@@ -193,13 +201,14 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		t.Fatal(err)
 	}
 	h := api.New(api.Options{
-		Service:        svc,
-		Authenticator:  auth.NewAuthenticator(AdminSecret, tokens).TrustProxies(o.proxies),
-		Log:            log,
-		Introspection:  !o.noIntro,
-		CORSOrigins:    []string{"https://app.example.com"},
-		Ready:          db.Ping,
-		TracerProvider: o.tracer,
+		Service:          svc,
+		Authenticator:    auth.NewAuthenticator(AdminSecret, tokens).TrustProxies(o.proxies),
+		Log:              log,
+		Introspection:    !o.noIntro,
+		CORSOrigins:      []string{"https://app.example.com"},
+		Ready:            db.Ping,
+		TracerProvider:   o.tracer,
+		TrustedDocuments: o.trusted,
 	})
 	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Sandbox: first.ID, Log: logs, database: name}
 	t.Cleanup(func() {
