@@ -120,7 +120,7 @@ func TestEveryConnectionPagesBackward(t *testing.T) {
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
 	role := createRole(t, op, "Staff")
-	const rows = 23
+	const rows = 13
 	for i := range rows {
 		op.MustDo(t, `mutation($e: String!, $r: ID!) { inviteDeveloper(input: {email: $e, roles: [$r]}) { developer { id } } }`,
 			map[string]any{"e": fmt.Sprintf("dev%02d@example.com", i), "r": role}, nil)
@@ -139,7 +139,7 @@ func TestEveryConnectionPagesBackward(t *testing.T) {
 		if len(all) < c.min {
 			t.Fatalf("%s: %d items, want at least %d", c.field, len(all), c.min)
 		}
-		for _, size := range []int{1, 4, 5, 23} {
+		for _, size := range []int{4, 13} {
 			forward := pageIDs(t, op, c.field, "", size, false)
 			backward := pageIDs(t, op, c.field, "", size, true)
 			sameListing(t, fmt.Sprintf("%s by %d", c.field, size), forward, backward, len(all))
