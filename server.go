@@ -28,6 +28,7 @@ import (
 	"atrium/config"
 	"atrium/iam"
 	"atrium/mail"
+	"atrium/persisted"
 	"atrium/requestid"
 	"atrium/service"
 	"atrium/store"
@@ -109,6 +110,13 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("ATRIUM_SMTP_URL / ATRIUM_MAIL_FROM: %w", err)
 	}
+	var trusted *persisted.Manifest
+	if cfg.TrustedDocuments != "" {
+		if trusted, err = persisted.Read(cfg.TrustedDocuments); err != nil {
+			return fmt.Errorf("ATRIUM_TRUSTED_DOCUMENTS: %w", err)
+		}
+		log.Info("trusted documents only", "file", cfg.TrustedDocuments, "operations", len(trusted.Operations))
+	}
 	outbox := mail.NewOutbox(mailCfg, log)
 	defer outbox.Close(context.Background())
 	sealer := auth.NewSealer(sealing)
@@ -127,15 +135,16 @@ func run() error {
 
 	var running atomic.Int64 // requests being served, to count those cut at shutdown
 	handler := api.New(api.Options{
-		Service:        svc,
-		Authenticator:  auth.NewAuthenticator(adminSecret, tokens).TrustProxies(cfg.TrustedProxies),
-		Log:            log,
-		Introspection:  cfg.Introspection,
-		CORSOrigins:    cfg.CORSOrigins,
-		Ready:          db.Ping,
-		TracerProvider: tracer,
-		Keys:           keys,
-		PublicURL:      cfg.PublicURL,
+		Service:          svc,
+		Authenticator:    auth.NewAuthenticator(adminSecret, tokens).TrustProxies(cfg.TrustedProxies),
+		Log:              log,
+		Introspection:    cfg.Introspection,
+		CORSOrigins:      cfg.CORSOrigins,
+		Ready:            db.Ping,
+		TracerProvider:   tracer,
+		Keys:             keys,
+		PublicURL:        cfg.PublicURL,
+		TrustedDocuments: trusted,
 	})
 	srv := &http.Server{
 		Addr: cfg.Addr,

@@ -22,6 +22,7 @@ import (
 	"atrium/auth"
 	"atrium/client"
 	"atrium/graph"
+	"atrium/persisted"
 	"atrium/provider"
 	"atrium/requestid"
 	"atrium/requestlog"
@@ -58,6 +59,9 @@ type Options struct {
 	// (ATRIUM_PUBLIC_URL) is the base of their issuers.
 	Keys      *auth.Keys
 	PublicURL string
+	// TrustedDocuments, when set, are the only documents /graphql runs
+	// (ATRIUM_TRUSTED_DOCUMENTS; graph.TrustedDocuments).
+	TrustedDocuments *persisted.Manifest
 }
 
 // New returns Atrium's HTTP handler.
@@ -112,8 +116,12 @@ func graphQL(o Options) http.Handler {
 	} else {
 		srv.Use(graph.NoIntrospection{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	srv.Use(documentLimits) // after APQ, which puts the query text in place
+	if o.TrustedDocuments != nil {
+		srv.Use(graph.TrustedDocuments{Manifest: o.TrustedDocuments})
+	} else {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	}
+	srv.Use(documentLimits) // after APQ (or the trusted documents), which put the query text in place
 	srv.Use(extension.FixedComplexityLimit(ComplexityLimit))
 	srv.Use(graph.DepthLimit{Max: DepthLimit})
 	srv.Use(graph.OneCredentialCheck{})

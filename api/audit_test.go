@@ -169,7 +169,7 @@ func TestAuditTrail(t *testing.T) {
 	before := readAuditEvents(t, op, nil)
 	_, err = client.Project(ctx, op)
 	atriumtest.Must(t, err)
-	_, err = client.Roles(ctx, op)
+	_, err = client.Roles(ctx, op, nil, nil)
 	atriumtest.Must(t, err)
 	_, err = client.Users(ctx, op, nil, nil, nil)
 	atriumtest.Must(t, err)
@@ -179,7 +179,7 @@ func TestAuditTrail(t *testing.T) {
 	atriumtest.Must(t, err)
 	_, err = client.AuditEvents(ctx, asUser, nil, nil, nil)
 	atriumtest.FailsWith(t, err, "FORBIDDEN") // Project:ListAuditEvents is not the user's
-	_, err = client.Roles(ctx, asUser)
+	_, err = client.Roles(ctx, asUser, nil, nil)
 	atriumtest.FailsWith(t, err, "FORBIDDEN")
 	_, err = client.M2MMe(ctx, s.Client(machineTok, ""))
 	atriumtest.Must(t, err)

@@ -44,7 +44,7 @@ func canUpdateProject(t testing.TB, c graphql.Client, name string) error {
 // canListRoles lists the roles of the project in scope of c.
 func canListRoles(t testing.TB, c graphql.Client) error {
 	t.Helper()
-	_, err := client.Roles(t.Context(), c)
+	_, err := client.Roles(t.Context(), c, nil, nil)
 	return err
 }
 

@@ -19,6 +19,11 @@ type matrixCase struct {
 	note string
 	// slots names the entity of an ID field whose name does not tell it.
 	slots map[string]string
+	// attrs names the value of B's entity a slot holds, when not its id
+	// (e.g. globalId).
+	attrs map[string]string
+	// alsoAs tries a slot with each of these entities too, one variant each.
+	alsoAs map[string][]string
 	// fill gives values to fields by path (list elements are "[]").
 	fill map[string]func(*matrixEnv) any
 	// exclusive is the path prefix of slots of which only one may be given
@@ -100,6 +105,22 @@ var matrixCases = map[string]matrixCase{
 				return matrixWant{code: "BAD_USER_INPUT", field: "input.principal"}, true
 			}
 			return matrixWant{}, false
+		},
+	},
+	"node": {
+		note:  "a global id of each of B's entities: NOT_FOUND, naming the global id only",
+		slots: map[string]string{"id": entityUser}, attrs: map[string]string{"id": "globalId"},
+		alsoAs: map[string][]string{"id": {entityRole, entityApp, entityDev, entityM2M}},
+		want: func(p *matrixPrincipal, v *matrixVariant) (matrixWant, bool) {
+			return matrixWant{code: "NOT_FOUND", field: "id"}, true
+		},
+	},
+	"nodes": {
+		note:  "B's entities by global id: each one null, with NOT_FOUND at its index",
+		slots: map[string]string{"ids": entityUser}, attrs: map[string]string{"ids": "globalId"},
+		alsoAs: map[string][]string{"ids": {entityRole, entityApp, entityDev, entityM2M}},
+		want: func(p *matrixPrincipal, v *matrixVariant) (matrixWant, bool) {
+			return matrixWant{code: "NOT_FOUND", field: "ids[0]"}, true
 		},
 	},
 	"signIn": {

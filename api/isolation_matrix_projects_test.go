@@ -11,6 +11,7 @@ import (
 
 	"atrium/atriumtest"
 	"atrium/client"
+	"atrium/iam"
 )
 
 // The two projects of the isolation matrix: B, whose every entity is a
@@ -113,6 +114,12 @@ func setupMatrix(t *testing.T, s *atriumtest.Server) *matrixEnv {
 			t.Fatalf("setup: B's %s is empty", what)
 		}
 		env.needles[v] = what
+	}
+	// Global ids (node, nodes) name B's entities too.
+	for entity, typ := range map[string]string{entityRole: "Role", entityApp: "Application", entityUser: "User", entityDev: "Developer", entityM2M: "M2MClient"} {
+		gid := iam.GlobalID(typ, env.bVal[entity]["id"])
+		env.bVal[entity]["globalId"] = gid
+		add(gid, entity+" global id")
 	}
 	add(b, "project id")
 	add("bonly-project-Qx7", "project name")

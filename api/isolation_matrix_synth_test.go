@@ -60,6 +60,8 @@ type schemaType struct {
 	Fields      []schemaField
 	InputFields []schemaInputValue
 	EnumValues  []struct{ Name string }
+	// PossibleTypes are the object types of an interface.
+	PossibleTypes []struct{ Name string }
 }
 
 const matrixIntrospection = `query MatrixIntrospection {
@@ -71,6 +73,7 @@ const matrixIntrospection = `query MatrixIntrospection {
 			fields(includeDeprecated: true) { name args { name type { ...T } } type { ...T } }
 			inputFields { name type { ...T } }
 			enumValues(includeDeprecated: true) { name }
+			possibleTypes { name }
 		}
 	}
 }
@@ -243,6 +246,15 @@ func (g *matrixGen) prepare(op *matrixOp) error {
 				op.variants = append(op.variants, v)
 			}
 		}
+		for _, s := range op.slots {
+			for _, e := range c.alsoAs[s.path] {
+				alt := s
+				alt.entity = e
+				v := &matrixVariant{name: "B:" + s.path + " as " + e, assign: map[string]any{}}
+				mark(v, alt)
+				op.variants = append(op.variants, v)
+			}
+		}
 		if op.root == "query" && !slices.ContainsFunc(op.slots, func(s matrixSlot) bool { return s.required }) {
 			op.variants = append(op.variants, &matrixVariant{name: "plain", assign: map[string]any{}})
 		}
@@ -333,6 +345,9 @@ func (g *matrixGen) findSlots(op *matrixOp, c matrixCase, path, name string, t s
 	}
 	if entity == entityProfile {
 		attr = "profile"
+	}
+	if a := c.attrs[path]; a != "" {
+		attr = a
 	}
 	if g.env.bVal[entity][attr] == "" || (!inFilter && g.env.aVal[entity] == "") {
 		return fmt.Errorf("%s: no value of B (or A) for %s %s", path, entity, attr)
@@ -499,6 +514,13 @@ func (g *matrixGen) synth(path, name string, t schemaTypeRef) (any, error) {
 // selection selects __typename and every scalar of an object type, and its
 // object fields depth levels down.
 func (g *matrixGen) selection(t schemaTypeRef, depth int) (string, error) {
+	return g.aliasedSelection(t, depth, "")
+}
+
+// aliasedSelection is selection with each field but id aliased
+// <alias><field>, so that the fragments of an interface's types, whose
+// fields of one name may differ in type, do not conflict.
+func (g *matrixGen) aliasedSelection(t schemaTypeRef, depth int, alias string) (string, error) {
 	nt, _ := t.named()
 	typ := g.types[nt]
 	if typ == nil {
@@ -507,6 +529,16 @@ func (g *matrixGen) selection(t schemaTypeRef, depth int) (string, error) {
 	switch typ.Kind {
 	case "SCALAR", "ENUM":
 		return "", nil
+	case "INTERFACE": // each object type that implements it
+		parts := []string{"__typename"}
+		for _, pt := range typ.PossibleTypes {
+			sub, err := g.aliasedSelection(schemaTypeRef{Kind: "OBJECT", Name: pt.Name}, depth, pt.Name+"_")
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, "... on "+pt.Name+" "+sub)
+		}
+		return "{ " + strings.Join(parts, " ") + " }", nil
 	case "OBJECT":
 	default:
 		return "", fmt.Errorf("cannot select from a %s (%s)", typ.Kind, nt)
@@ -521,8 +553,12 @@ func (g *matrixGen) selection(t schemaTypeRef, depth int) (string, error) {
 		if k == nil {
 			return "", fmt.Errorf("unknown type %q", ft)
 		}
+		name := f.Name
+		if alias != "" && f.Name != "id" {
+			name = alias + f.Name + ": " + f.Name
+		}
 		if k.Kind == "SCALAR" || k.Kind == "ENUM" {
-			parts = append(parts, f.Name)
+			parts = append(parts, name)
 			continue
 		}
 		if depth == 0 {
@@ -532,7 +568,7 @@ func (g *matrixGen) selection(t schemaTypeRef, depth int) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		parts = append(parts, f.Name+" "+sub)
+		parts = append(parts, name+" "+sub)
 	}
 	return "{ " + strings.Join(parts, " ") + " }", nil
 }

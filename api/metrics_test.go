@@ -200,3 +200,78 @@ func TestSignInMetrics(t *testing.T) {
 		}
 	}
 }
+
+// Every /v1 request is counted and timed by its route's pattern (never the
+// raw path), method and outcome: "ok" or the error body's code; requests
+// that match no route share one label.
+func TestRESTMetrics(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	role := createRole(t, s.Operator(s.Sandbox), "Metered")
+	v1 := func(method, path, body string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, s.URL+"/v1"+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+atriumtest.AdminSecret)
+		req.Header.Set("X-Oystehr-Project-Id", s.Sandbox)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := s.Server.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	rest := func(route, method, outcome string) []string {
+		return []string{"route", route, "method", method, "outcome", outcome}
+	}
+	const total, seconds = "atrium_rest_requests_total", "atrium_rest_request_duration_seconds"
+	grow := map[string][]string{
+		"ok role":          rest("/v1/iam/role/{roleId}", "GET", "ok"),
+		"missing role":     rest("/v1/iam/role/{roleId}", "GET", "NOT_FOUND"),
+		"bad create":       rest("/v1/iam/role", "POST", "BAD_USER_INPUT"),
+		"unmatched":        rest("(unmatched)", "GET", "NOT_FOUND"),
+		"wrong method":     rest("(unmatched)", "PUT", "METHOD_NOT_ALLOWED"),
+		"unmatched method": rest("(unmatched)", "OTHER", "METHOD_NOT_ALLOWED"),
+	}
+	before := scrape(t, s)
+	for _, c := range []struct {
+		method, path, body string
+		status             int
+	}{
+		{"GET", "/iam/role/" + role, "", 200},
+		{"GET", "/iam/role/" + role, "", 200},
+		{"GET", "/iam/role/00000000-0000-0000-0000-000000000000", "", 404},
+		{"POST", "/iam/role", `{"name": ""}`, 400},
+		{"GET", "/no/such/route", "", 404},
+		{"PUT", "/iam/role/" + role, "{}", 405},
+		{"BREW", "/iam/role", "", 405},
+	} {
+		if got := v1(c.method, c.path, c.body); got != c.status {
+			t.Fatalf("%s %s: %d, want %d", c.method, c.path, got, c.status)
+		}
+	}
+	after := scrape(t, s)
+	for what, labels := range grow {
+		for _, name := range []string{total, seconds} {
+			b, _ := sample(before, name, labels...)
+			a, ok := sample(after, name, labels...)
+			if !ok || a < b+1 {
+				t.Errorf("%s: %s%v: %v before, %v after (exists: %t)", what, name, labels, b, a, ok)
+			}
+		}
+	}
+	b, _ := sample(before, total, grow["ok role"]...)
+	if a, _ := sample(after, total, grow["ok role"]...); a < b+2 {
+		t.Errorf("two GETs of one role counted %v times", a-b)
+	}
+	for _, m := range after[total].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if strings.Contains(l.GetValue(), role) || strings.Contains(l.GetValue(), "no/such") || strings.Contains(l.GetValue(), "BREW") {
+				t.Errorf("a raw path or method became a label: %v", m.GetLabel())
+			}
+		}
+	}
+}

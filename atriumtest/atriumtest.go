@@ -29,6 +29,7 @@ import (
 	"atrium/api"
 	"atrium/auth"
 	"atrium/client"
+	"atrium/persisted"
 	"atrium/requestid"
 	"atrium/service"
 	"atrium/store"
@@ -114,6 +115,7 @@ type options struct {
 	shared    *Server
 	proxies   []netip.Prefix
 	rotation  time.Duration
+	trusted   *persisted.Manifest
 }
 
 // WithKeyRotation sets how long a signing key signs before the next one
@@ -165,6 +167,12 @@ func WithoutIntrospection() Option {
 	return func(o *options) { o.noIntro = true }
 }
 
+// WithTrustedDocuments serves only the documents of m, as
+// ATRIUM_TRUSTED_DOCUMENTS does.
+func WithTrustedDocuments(m *persisted.Manifest) Option {
+	return func(o *options) { o.trusted = m }
+}
+
 // WithStoreURI lets the test choose how the server reaches its store: via
 // returns the URI to use in place of the engine's (e.g. that of a proxy the
 // test can cut).
@@ -213,15 +221,16 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		t.Fatal(err)
 	}
 	h := api.New(api.Options{
-		Service:        svc,
-		Authenticator:  auth.NewAuthenticator(AdminSecret, tokens).TrustProxies(o.proxies),
-		Log:            log,
-		Introspection:  !o.noIntro,
-		CORSOrigins:    []string{"https://app.example.com"},
-		Ready:          db.Ping,
-		TracerProvider: o.tracer,
-		Keys:           keys,
-		PublicURL:      PublicURL,
+		Service:          svc,
+		Authenticator:    auth.NewAuthenticator(AdminSecret, tokens).TrustProxies(o.proxies),
+		Log:              log,
+		Introspection:    !o.noIntro,
+		CORSOrigins:      []string{"https://app.example.com"},
+		Ready:            db.Ping,
+		TracerProvider:   o.tracer,
+		Keys:             keys,
+		PublicURL:        PublicURL,
+		TrustedDocuments: o.trusted,
 	})
 	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Keys: keys, Tokens: tokens, Sandbox: first.ID, Log: logs, database: name}
 	t.Cleanup(func() {

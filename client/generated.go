@@ -5,6 +5,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/Khan/genqlient/graphql"
@@ -115,6 +116,98 @@ func (v *AccessPolicyRuleInput) GetEffect() Effect { return v.Effect }
 
 // GetCondition returns AccessPolicyRuleInput.Condition, and is useful for accessing the field via an interface.
 func (v *AccessPolicyRuleInput) GetCondition() []string { return v.Condition }
+
+// ApplicationsApplicationsConnectionApplicationConnection includes the requested fields of the GraphQL type ApplicationConnection.
+type ApplicationsApplicationsConnectionApplicationConnection struct {
+	PageInfo ApplicationsApplicationsConnectionApplicationConnectionPageInfo               `json:"pageInfo"`
+	Edges    []ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdge `json:"edges"`
+}
+
+// GetPageInfo returns ApplicationsApplicationsConnectionApplicationConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsConnectionApplicationConnection) GetPageInfo() ApplicationsApplicationsConnectionApplicationConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns ApplicationsApplicationsConnectionApplicationConnection.Edges, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsConnectionApplicationConnection) GetEdges() []ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdge {
+	return v.Edges
+}
+
+// ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdge includes the requested fields of the GraphQL type ApplicationEdge.
+type ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdge struct {
+	Cursor string                                                                                     `json:"cursor"`
+	Node   ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdgeNodeApplication `json:"node"`
+}
+
+// GetCursor returns ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdge.Cursor, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdge) GetCursor() string {
+	return v.Cursor
+}
+
+// GetNode returns ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdge.Node, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdge) GetNode() ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdgeNodeApplication {
+	return v.Node
+}
+
+// ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdgeNodeApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// What users sign in to.
+type ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdgeNodeApplication struct {
+	Id string `json:"id"`
+	// Shown to users when they sign in.
+	Name string `json:"name"`
+	// OAuth 2.0 client id.
+	ClientId string `json:"clientId"`
+}
+
+// GetId returns ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdgeNodeApplication.Id, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdgeNodeApplication) GetId() string {
+	return v.Id
+}
+
+// GetName returns ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdgeNodeApplication.Name, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdgeNodeApplication) GetName() string {
+	return v.Name
+}
+
+// GetClientId returns ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdgeNodeApplication.ClientId, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsConnectionApplicationConnectionEdgesApplicationEdgeNodeApplication) GetClientId() string {
+	return v.ClientId
+}
+
+// ApplicationsApplicationsConnectionApplicationConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+// The GraphQL type's documentation follows.
+//
+// Where a page lies in its listing (Relay cursor connections). Page forward with first (and after:
+// endCursor), backward with last (and before: startCursor); first and last together are refused.
+type ApplicationsApplicationsConnectionApplicationConnectionPageInfo struct {
+	// Whether items follow the page: known when paging forward (first), false when paging backward.
+	HasNextPage bool `json:"hasNextPage"`
+	// The cursor of the last item of the page (null for an empty page).
+	EndCursor *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns ApplicationsApplicationsConnectionApplicationConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsConnectionApplicationConnectionPageInfo) GetHasNextPage() bool {
+	return v.HasNextPage
+}
+
+// GetEndCursor returns ApplicationsApplicationsConnectionApplicationConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *ApplicationsApplicationsConnectionApplicationConnectionPageInfo) GetEndCursor() *string {
+	return v.EndCursor
+}
+
+// ApplicationsResponse is returned by Applications on success.
+type ApplicationsResponse struct {
+	// A page of the project's applications, ordered by name (ties by id). first, last: 1 to 100 (default first 25).
+	ApplicationsConnection ApplicationsApplicationsConnectionApplicationConnection `json:"applicationsConnection"`
+}
+
+// GetApplicationsConnection returns ApplicationsResponse.ApplicationsConnection, and is useful for accessing the field via an interface.
+func (v *ApplicationsResponse) GetApplicationsConnection() ApplicationsApplicationsConnectionApplicationConnection {
+	return v.ApplicationsConnection
+}
 
 type AuditEventFilter struct {
 	ActorId  *string `json:"actorId"`
@@ -265,9 +358,15 @@ func (v *AuditEventsAuditEventsAuditEventConnectionEdgesAuditEventEdgeNodeAuditE
 }
 
 // AuditEventsAuditEventsAuditEventConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+// The GraphQL type's documentation follows.
+//
+// Where a page lies in its listing (Relay cursor connections). Page forward with first (and after:
+// endCursor), backward with last (and before: startCursor); first and last together are refused.
 type AuditEventsAuditEventsAuditEventConnectionPageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor"`
+	// Whether items follow the page: known when paging forward (first), false when paging backward.
+	HasNextPage bool `json:"hasNextPage"`
+	// The cursor of the last item of the page (null for an empty page).
+	EndCursor *string `json:"endCursor"`
 }
 
 // GetHasNextPage returns AuditEventsAuditEventsAuditEventConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
@@ -282,7 +381,7 @@ func (v *AuditEventsAuditEventsAuditEventConnectionPageInfo) GetEndCursor() *str
 
 // AuditEventsResponse is returned by AuditEvents on success.
 type AuditEventsResponse struct {
-	// The project's audit trail, newest first. first: 1 to 100 (default 25).
+	// The project's audit trail, newest first. first, last: 1 to 100 (default first 25).
 	AuditEvents AuditEventsAuditEventsAuditEventConnection `json:"auditEvents"`
 }
 
@@ -1222,9 +1321,15 @@ func (v *DevelopersDevelopersDeveloperConnectionEdgesDeveloperEdgeNodeDeveloper)
 }
 
 // DevelopersDevelopersDeveloperConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+// The GraphQL type's documentation follows.
+//
+// Where a page lies in its listing (Relay cursor connections). Page forward with first (and after:
+// endCursor), backward with last (and before: startCursor); first and last together are refused.
 type DevelopersDevelopersDeveloperConnectionPageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor"`
+	// Whether items follow the page: known when paging forward (first), false when paging backward.
+	HasNextPage bool `json:"hasNextPage"`
+	// The cursor of the last item of the page (null for an empty page).
+	EndCursor *string `json:"endCursor"`
 }
 
 // GetHasNextPage returns DevelopersDevelopersDeveloperConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
@@ -1235,7 +1340,7 @@ func (v *DevelopersDevelopersDeveloperConnectionPageInfo) GetEndCursor() *string
 
 // DevelopersResponse is returned by Developers on success.
 type DevelopersResponse struct {
-	// A page of the project's developers, in the order they joined. first: 1 to 100 (default 25).
+	// A page of the project's developers, by default in the order they joined. first, last: 1 to 100 (default first 25).
 	Developers DevelopersDevelopersDeveloperConnection `json:"developers"`
 }
 
@@ -1978,9 +2083,15 @@ func (v *M2MClientsM2mClientsM2MClientConnectionEdgesM2MClientEdgeNodeM2MClient)
 }
 
 // M2MClientsM2mClientsM2MClientConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+// The GraphQL type's documentation follows.
+//
+// Where a page lies in its listing (Relay cursor connections). Page forward with first (and after:
+// endCursor), backward with last (and before: startCursor); first and last together are refused.
 type M2MClientsM2mClientsM2MClientConnectionPageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor"`
+	// Whether items follow the page: known when paging forward (first), false when paging backward.
+	HasNextPage bool `json:"hasNextPage"`
+	// The cursor of the last item of the page (null for an empty page).
+	EndCursor *string `json:"endCursor"`
 }
 
 // GetHasNextPage returns M2MClientsM2mClientsM2MClientConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
@@ -1991,7 +2102,7 @@ func (v *M2MClientsM2mClientsM2MClientConnectionPageInfo) GetEndCursor() *string
 
 // M2MClientsResponse is returned by M2MClients on success.
 type M2MClientsResponse struct {
-	// A page of the project's machine clients, oldest first. first: 1 to 100 (default 25).
+	// A page of the project's machine clients, by default oldest first (they have no email: EMAIL orders by id). first, last: 1 to 100 (default first 25).
 	M2mClients M2MClientsM2mClientsM2MClientConnection `json:"m2mClients"`
 }
 
@@ -2202,6 +2313,396 @@ type MeResponse struct {
 // GetMe returns MeResponse.Me, and is useful for accessing the field via an interface.
 func (v *MeResponse) GetMe() MeMeUser { return v.Me }
 
+// NodeNode includes the requested fields of the GraphQL interface Node.
+//
+// NodeNode is implemented by the following types:
+// NodeNodeApplication
+// NodeNodeDeveloper
+// NodeNodeM2MClient
+// NodeNodeProject
+// NodeNodeRole
+// NodeNodeUser
+// The GraphQL type's documentation follows.
+//
+// An entity with a global id, for Relay's object identification. A global id is opaque: the unpadded
+// base64url encoding of "<type>:<id>" (e.g. User and the user's id). The entity's id stays its own id,
+// the one the typed fields and inputs take, so the global id is the field globalId (with Relay, set
+// the compiler's schemaConfig.nodeInterfaceIdField to "globalId").
+type NodeNode interface {
+	implementsGraphQLInterfaceNodeNode()
+	// GetTypename returns the receiver's concrete GraphQL type-name (see interface doc for possible values).
+	GetTypename() *string
+	// GetGlobalId returns the interface-field "globalId" from its implementation.
+	// The GraphQL interface field's documentation follows.
+	//
+	// The opaque global id that node(id:) takes.
+	GetGlobalId() string
+}
+
+func (v *NodeNodeApplication) implementsGraphQLInterfaceNodeNode() {}
+func (v *NodeNodeDeveloper) implementsGraphQLInterfaceNodeNode()   {}
+func (v *NodeNodeM2MClient) implementsGraphQLInterfaceNodeNode()   {}
+func (v *NodeNodeProject) implementsGraphQLInterfaceNodeNode()     {}
+func (v *NodeNodeRole) implementsGraphQLInterfaceNodeNode()        {}
+func (v *NodeNodeUser) implementsGraphQLInterfaceNodeNode()        {}
+
+func __unmarshalNodeNode(b []byte, v *NodeNode) error {
+	if string(b) == "null" {
+		return nil
+	}
+
+	var tn struct {
+		TypeName string `json:"__typename"`
+	}
+	err := json.Unmarshal(b, &tn)
+	if err != nil {
+		return err
+	}
+
+	switch tn.TypeName {
+	case "Application":
+		*v = new(NodeNodeApplication)
+		return json.Unmarshal(b, *v)
+	case "Developer":
+		*v = new(NodeNodeDeveloper)
+		return json.Unmarshal(b, *v)
+	case "M2MClient":
+		*v = new(NodeNodeM2MClient)
+		return json.Unmarshal(b, *v)
+	case "Project":
+		*v = new(NodeNodeProject)
+		return json.Unmarshal(b, *v)
+	case "Role":
+		*v = new(NodeNodeRole)
+		return json.Unmarshal(b, *v)
+	case "User":
+		*v = new(NodeNodeUser)
+		return json.Unmarshal(b, *v)
+	case "":
+		return fmt.Errorf(
+			"response was missing Node.__typename")
+	default:
+		return fmt.Errorf(
+			`unexpected concrete type for NodeNode: "%v"`, tn.TypeName)
+	}
+}
+
+func __marshalNodeNode(v *NodeNode) ([]byte, error) {
+
+	var typename string
+	switch v := (*v).(type) {
+	case *NodeNodeApplication:
+		typename = "Application"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeApplication
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeDeveloper:
+		typename = "Developer"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeDeveloper
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeM2MClient:
+		typename = "M2MClient"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeM2MClient
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeProject:
+		typename = "Project"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeProject
+		}{typename, v}
+		return json.Marshal(result)
+	case *NodeNodeRole:
+		typename = "Role"
+
+		premarshaled, err := v.__premarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		result := struct {
+			TypeName string `json:"__typename"`
+			*__premarshalNodeNodeRole
+		}{typename, premarshaled}
+		return json.Marshal(result)
+	case *NodeNodeUser:
+		typename = "User"
+
+		result := struct {
+			TypeName string `json:"__typename"`
+			*NodeNodeUser
+		}{typename, v}
+		return json.Marshal(result)
+	case nil:
+		return []byte("null"), nil
+	default:
+		return nil, fmt.Errorf(
+			`unexpected concrete type for NodeNode: "%T"`, v)
+	}
+}
+
+// NodeNodeApplication includes the requested fields of the GraphQL type Application.
+// The GraphQL type's documentation follows.
+//
+// What users sign in to.
+type NodeNodeApplication struct {
+	Typename *string `json:"__typename"`
+	// The opaque global id that node(id:) takes.
+	GlobalId string `json:"globalId"`
+}
+
+// GetTypename returns NodeNodeApplication.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeApplication) GetTypename() *string { return v.Typename }
+
+// GetGlobalId returns NodeNodeApplication.GlobalId, and is useful for accessing the field via an interface.
+func (v *NodeNodeApplication) GetGlobalId() string { return v.GlobalId }
+
+// NodeNodeDeveloper includes the requested fields of the GraphQL type Developer.
+// The GraphQL type's documentation follows.
+//
+// A developer, as a member of the project in scope.
+type NodeNodeDeveloper struct {
+	Typename *string `json:"__typename"`
+	// The opaque global id that node(id:) takes.
+	GlobalId string `json:"globalId"`
+}
+
+// GetTypename returns NodeNodeDeveloper.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeDeveloper) GetTypename() *string { return v.Typename }
+
+// GetGlobalId returns NodeNodeDeveloper.GlobalId, and is useful for accessing the field via an interface.
+func (v *NodeNodeDeveloper) GetGlobalId() string { return v.GlobalId }
+
+// NodeNodeM2MClient includes the requested fields of the GraphQL type M2MClient.
+// The GraphQL type's documentation follows.
+//
+// A machine client (backend) of one project; it gets tokens with the client-credentials grant at POST /oauth/token.
+type NodeNodeM2MClient struct {
+	Typename *string `json:"__typename"`
+	// The opaque global id that node(id:) takes.
+	GlobalId string `json:"globalId"`
+}
+
+// GetTypename returns NodeNodeM2MClient.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeM2MClient) GetTypename() *string { return v.Typename }
+
+// GetGlobalId returns NodeNodeM2MClient.GlobalId, and is useful for accessing the field via an interface.
+func (v *NodeNodeM2MClient) GetGlobalId() string { return v.GlobalId }
+
+// NodeNodeProject includes the requested fields of the GraphQL type Project.
+// The GraphQL type's documentation follows.
+//
+// A project: an isolated tenant with its own users, roles and applications.
+type NodeNodeProject struct {
+	Typename *string `json:"__typename"`
+	// The opaque global id that node(id:) takes.
+	GlobalId string `json:"globalId"`
+}
+
+// GetTypename returns NodeNodeProject.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeProject) GetTypename() *string { return v.Typename }
+
+// GetGlobalId returns NodeNodeProject.GlobalId, and is useful for accessing the field via an interface.
+func (v *NodeNodeProject) GetGlobalId() string { return v.GlobalId }
+
+// NodeNodeRole includes the requested fields of the GraphQL type Role.
+// The GraphQL type's documentation follows.
+//
+// A named, reusable access policy.
+type NodeNodeRole struct {
+	Typename *string `json:"__typename"`
+	// The opaque global id that node(id:) takes.
+	GlobalId  string `json:"globalId"`
+	RoleParts `json:"-"`
+}
+
+// GetTypename returns NodeNodeRole.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeRole) GetTypename() *string { return v.Typename }
+
+// GetGlobalId returns NodeNodeRole.GlobalId, and is useful for accessing the field via an interface.
+func (v *NodeNodeRole) GetGlobalId() string { return v.GlobalId }
+
+// GetId returns NodeNodeRole.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeRole) GetId() string { return v.RoleParts.Id }
+
+// GetName returns NodeNodeRole.Name, and is useful for accessing the field via an interface.
+func (v *NodeNodeRole) GetName() string { return v.RoleParts.Name }
+
+// GetMemberCount returns NodeNodeRole.MemberCount, and is useful for accessing the field via an interface.
+func (v *NodeNodeRole) GetMemberCount() int { return v.RoleParts.MemberCount }
+
+func (v *NodeNodeRole) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*NodeNodeRole
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.NodeNodeRole = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	err = json.Unmarshal(
+		b, &v.RoleParts)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+type __premarshalNodeNodeRole struct {
+	Typename *string `json:"__typename"`
+
+	GlobalId string `json:"globalId"`
+
+	Id string `json:"id"`
+
+	Name string `json:"name"`
+
+	MemberCount int `json:"memberCount"`
+}
+
+func (v *NodeNodeRole) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *NodeNodeRole) __premarshalJSON() (*__premarshalNodeNodeRole, error) {
+	var retval __premarshalNodeNodeRole
+
+	retval.Typename = v.Typename
+	retval.GlobalId = v.GlobalId
+	retval.Id = v.RoleParts.Id
+	retval.Name = v.RoleParts.Name
+	retval.MemberCount = v.RoleParts.MemberCount
+	return &retval, nil
+}
+
+// NodeNodeUser includes the requested fields of the GraphQL type User.
+// The GraphQL type's documentation follows.
+//
+// A person who signs in to the project's applications.
+type NodeNodeUser struct {
+	Typename *string `json:"__typename"`
+	// The opaque global id that node(id:) takes.
+	GlobalId string `json:"globalId"`
+	Id       string `json:"id"`
+	// Lower case.
+	Email  *string    `json:"email"`
+	Status UserStatus `json:"status"`
+}
+
+// GetTypename returns NodeNodeUser.Typename, and is useful for accessing the field via an interface.
+func (v *NodeNodeUser) GetTypename() *string { return v.Typename }
+
+// GetGlobalId returns NodeNodeUser.GlobalId, and is useful for accessing the field via an interface.
+func (v *NodeNodeUser) GetGlobalId() string { return v.GlobalId }
+
+// GetId returns NodeNodeUser.Id, and is useful for accessing the field via an interface.
+func (v *NodeNodeUser) GetId() string { return v.Id }
+
+// GetEmail returns NodeNodeUser.Email, and is useful for accessing the field via an interface.
+func (v *NodeNodeUser) GetEmail() *string { return v.Email }
+
+// GetStatus returns NodeNodeUser.Status, and is useful for accessing the field via an interface.
+func (v *NodeNodeUser) GetStatus() UserStatus { return v.Status }
+
+// NodeResponse is returned by Node on success.
+type NodeResponse struct {
+	// The entity a global id names (its globalId), read and guarded exactly as by the field of its
+	// type: role(id), user(id), ... need the same grant. An id that is not a global id, or that names
+	// nothing in the project in scope, is NOT_FOUND.
+	Node *NodeNode `json:"-"`
+}
+
+// GetNode returns NodeResponse.Node, and is useful for accessing the field via an interface.
+func (v *NodeResponse) GetNode() *NodeNode { return v.Node }
+
+func (v *NodeResponse) UnmarshalJSON(b []byte) error {
+
+	if string(b) == "null" {
+		return nil
+	}
+
+	var firstPass struct {
+		*NodeResponse
+		Node json.RawMessage `json:"node"`
+		graphql.NoUnmarshalJSON
+	}
+	firstPass.NodeResponse = v
+
+	err := json.Unmarshal(b, &firstPass)
+	if err != nil {
+		return err
+	}
+
+	{
+		dst := &v.Node
+		src := firstPass.Node
+		if len(src) != 0 && string(src) != "null" {
+			*dst = new(NodeNode)
+			err = __unmarshalNodeNode(
+				src, *dst)
+			if err != nil {
+				return fmt.Errorf(
+					"unable to unmarshal NodeResponse.Node: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+type __premarshalNodeResponse struct {
+	Node json.RawMessage `json:"node"`
+}
+
+func (v *NodeResponse) MarshalJSON() ([]byte, error) {
+	premarshaled, err := v.__premarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(premarshaled)
+}
+
+func (v *NodeResponse) __premarshalJSON() (*__premarshalNodeResponse, error) {
+	var retval __premarshalNodeResponse
+
+	{
+
+		dst := &retval.Node
+		src := v.Node
+		if src != nil {
+			var err error
+			*dst, err = __marshalNodeNode(
+				src)
+			if err != nil {
+				return nil, fmt.Errorf(
+					"unable to marshal NodeResponse.Node: %w", err)
+			}
+		}
+	}
+	return &retval, nil
+}
+
 type PolicySourceKind string
 
 const (
@@ -2343,41 +2844,79 @@ func (v *RoleParts) GetMemberCount() int { return v.MemberCount }
 
 // RolesResponse is returned by Roles on success.
 type RolesResponse struct {
-	// The roles of the project in scope, ordered by name.
-	Roles []RolesRolesRole `json:"roles"`
+	// A page of the project's roles, ordered by name (ties by id). first, last: 1 to 100 (default first 25).
+	RolesConnection RolesRolesConnectionRoleConnection `json:"rolesConnection"`
 }
 
-// GetRoles returns RolesResponse.Roles, and is useful for accessing the field via an interface.
-func (v *RolesResponse) GetRoles() []RolesRolesRole { return v.Roles }
+// GetRolesConnection returns RolesResponse.RolesConnection, and is useful for accessing the field via an interface.
+func (v *RolesResponse) GetRolesConnection() RolesRolesConnectionRoleConnection {
+	return v.RolesConnection
+}
 
-// RolesRolesRole includes the requested fields of the GraphQL type Role.
+// RolesRolesConnectionRoleConnection includes the requested fields of the GraphQL type RoleConnection.
+type RolesRolesConnectionRoleConnection struct {
+	PageInfo RolesRolesConnectionRoleConnectionPageInfo        `json:"pageInfo"`
+	Edges    []RolesRolesConnectionRoleConnectionEdgesRoleEdge `json:"edges"`
+}
+
+// GetPageInfo returns RolesRolesConnectionRoleConnection.PageInfo, and is useful for accessing the field via an interface.
+func (v *RolesRolesConnectionRoleConnection) GetPageInfo() RolesRolesConnectionRoleConnectionPageInfo {
+	return v.PageInfo
+}
+
+// GetEdges returns RolesRolesConnectionRoleConnection.Edges, and is useful for accessing the field via an interface.
+func (v *RolesRolesConnectionRoleConnection) GetEdges() []RolesRolesConnectionRoleConnectionEdgesRoleEdge {
+	return v.Edges
+}
+
+// RolesRolesConnectionRoleConnectionEdgesRoleEdge includes the requested fields of the GraphQL type RoleEdge.
+type RolesRolesConnectionRoleConnectionEdgesRoleEdge struct {
+	Cursor string                                                  `json:"cursor"`
+	Node   RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole `json:"node"`
+}
+
+// GetCursor returns RolesRolesConnectionRoleConnectionEdgesRoleEdge.Cursor, and is useful for accessing the field via an interface.
+func (v *RolesRolesConnectionRoleConnectionEdgesRoleEdge) GetCursor() string { return v.Cursor }
+
+// GetNode returns RolesRolesConnectionRoleConnectionEdgesRoleEdge.Node, and is useful for accessing the field via an interface.
+func (v *RolesRolesConnectionRoleConnectionEdgesRoleEdge) GetNode() RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole {
+	return v.Node
+}
+
+// RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole includes the requested fields of the GraphQL type Role.
 // The GraphQL type's documentation follows.
 //
 // A named, reusable access policy.
-type RolesRolesRole struct {
+type RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole struct {
 	RoleParts `json:"-"`
 }
 
-// GetId returns RolesRolesRole.Id, and is useful for accessing the field via an interface.
-func (v *RolesRolesRole) GetId() string { return v.RoleParts.Id }
+// GetId returns RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole.Id, and is useful for accessing the field via an interface.
+func (v *RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole) GetId() string {
+	return v.RoleParts.Id
+}
 
-// GetName returns RolesRolesRole.Name, and is useful for accessing the field via an interface.
-func (v *RolesRolesRole) GetName() string { return v.RoleParts.Name }
+// GetName returns RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole.Name, and is useful for accessing the field via an interface.
+func (v *RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole) GetName() string {
+	return v.RoleParts.Name
+}
 
-// GetMemberCount returns RolesRolesRole.MemberCount, and is useful for accessing the field via an interface.
-func (v *RolesRolesRole) GetMemberCount() int { return v.RoleParts.MemberCount }
+// GetMemberCount returns RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole.MemberCount, and is useful for accessing the field via an interface.
+func (v *RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole) GetMemberCount() int {
+	return v.RoleParts.MemberCount
+}
 
-func (v *RolesRolesRole) UnmarshalJSON(b []byte) error {
+func (v *RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole) UnmarshalJSON(b []byte) error {
 
 	if string(b) == "null" {
 		return nil
 	}
 
 	var firstPass struct {
-		*RolesRolesRole
+		*RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole
 		graphql.NoUnmarshalJSON
 	}
-	firstPass.RolesRolesRole = v
+	firstPass.RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole = v
 
 	err := json.Unmarshal(b, &firstPass)
 	if err != nil {
@@ -2392,7 +2931,7 @@ func (v *RolesRolesRole) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-type __premarshalRolesRolesRole struct {
+type __premarshalRolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole struct {
 	Id string `json:"id"`
 
 	Name string `json:"name"`
@@ -2400,7 +2939,7 @@ type __premarshalRolesRolesRole struct {
 	MemberCount int `json:"memberCount"`
 }
 
-func (v *RolesRolesRole) MarshalJSON() ([]byte, error) {
+func (v *RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole) MarshalJSON() ([]byte, error) {
 	premarshaled, err := v.__premarshalJSON()
 	if err != nil {
 		return nil, err
@@ -2408,14 +2947,32 @@ func (v *RolesRolesRole) MarshalJSON() ([]byte, error) {
 	return json.Marshal(premarshaled)
 }
 
-func (v *RolesRolesRole) __premarshalJSON() (*__premarshalRolesRolesRole, error) {
-	var retval __premarshalRolesRolesRole
+func (v *RolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole) __premarshalJSON() (*__premarshalRolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole, error) {
+	var retval __premarshalRolesRolesConnectionRoleConnectionEdgesRoleEdgeNodeRole
 
 	retval.Id = v.RoleParts.Id
 	retval.Name = v.RoleParts.Name
 	retval.MemberCount = v.RoleParts.MemberCount
 	return &retval, nil
 }
+
+// RolesRolesConnectionRoleConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+// The GraphQL type's documentation follows.
+//
+// Where a page lies in its listing (Relay cursor connections). Page forward with first (and after:
+// endCursor), backward with last (and before: startCursor); first and last together are refused.
+type RolesRolesConnectionRoleConnectionPageInfo struct {
+	// Whether items follow the page: known when paging forward (first), false when paging backward.
+	HasNextPage bool `json:"hasNextPage"`
+	// The cursor of the last item of the page (null for an empty page).
+	EndCursor *string `json:"endCursor"`
+}
+
+// GetHasNextPage returns RolesRolesConnectionRoleConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
+func (v *RolesRolesConnectionRoleConnectionPageInfo) GetHasNextPage() bool { return v.HasNextPage }
+
+// GetEndCursor returns RolesRolesConnectionRoleConnectionPageInfo.EndCursor, and is useful for accessing the field via an interface.
+func (v *RolesRolesConnectionRoleConnectionPageInfo) GetEndCursor() *string { return v.EndCursor }
 
 type RotateM2MClientSecretInput struct {
 	Id string `json:"id"`
@@ -2958,7 +3515,7 @@ var AllUserStatus = []UserStatus{
 
 // UsersResponse is returned by Users on success.
 type UsersResponse struct {
-	// A page of the project's users. first: 1 to 100 (default 25).
+	// A page of the project's users: the first items after a cursor, or the last before one (Paging). first, last: 1 to 100 (default first 25).
 	Users UsersUsersUserConnection `json:"users"`
 }
 
@@ -3097,9 +3654,15 @@ func (v *UsersUsersUserConnectionEdgesUserEdgeNodeUserRolesRole) __premarshalJSO
 }
 
 // UsersUsersUserConnectionPageInfo includes the requested fields of the GraphQL type PageInfo.
+// The GraphQL type's documentation follows.
+//
+// Where a page lies in its listing (Relay cursor connections). Page forward with first (and after:
+// endCursor), backward with last (and before: startCursor); first and last together are refused.
 type UsersUsersUserConnectionPageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor"`
+	// Whether items follow the page: known when paging forward (first), false when paging backward.
+	HasNextPage bool `json:"hasNextPage"`
+	// The cursor of the last item of the page (null for an empty page).
+	EndCursor *string `json:"endCursor"`
 }
 
 // GetHasNextPage returns UsersUsersUserConnectionPageInfo.HasNextPage, and is useful for accessing the field via an interface.
@@ -3115,6 +3678,18 @@ type __AcceptInvitationInput struct {
 
 // GetInput returns __AcceptInvitationInput.Input, and is useful for accessing the field via an interface.
 func (v *__AcceptInvitationInput) GetInput() AcceptInvitationInput { return v.Input }
+
+// __ApplicationsInput is used internally by genqlient
+type __ApplicationsInput struct {
+	First *int    `json:"first"`
+	After *string `json:"after"`
+}
+
+// GetFirst returns __ApplicationsInput.First, and is useful for accessing the field via an interface.
+func (v *__ApplicationsInput) GetFirst() *int { return v.First }
+
+// GetAfter returns __ApplicationsInput.After, and is useful for accessing the field via an interface.
+func (v *__ApplicationsInput) GetAfter() *string { return v.After }
 
 // __AuditEventsInput is used internally by genqlient
 type __AuditEventsInput struct {
@@ -3244,6 +3819,14 @@ func (v *__M2MClientsInput) GetAfter() *string { return v.After }
 // GetFilter returns __M2MClientsInput.Filter, and is useful for accessing the field via an interface.
 func (v *__M2MClientsInput) GetFilter() *M2MClientFilter { return v.Filter }
 
+// __NodeInput is used internally by genqlient
+type __NodeInput struct {
+	Id string `json:"id"`
+}
+
+// GetId returns __NodeInput.Id, and is useful for accessing the field via an interface.
+func (v *__NodeInput) GetId() string { return v.Id }
+
 // __RemoveDeveloperInput is used internally by genqlient
 type __RemoveDeveloperInput struct {
 	Input RemoveDeveloperInput `json:"input"`
@@ -3251,6 +3834,18 @@ type __RemoveDeveloperInput struct {
 
 // GetInput returns __RemoveDeveloperInput.Input, and is useful for accessing the field via an interface.
 func (v *__RemoveDeveloperInput) GetInput() RemoveDeveloperInput { return v.Input }
+
+// __RolesInput is used internally by genqlient
+type __RolesInput struct {
+	First *int    `json:"first"`
+	After *string `json:"after"`
+}
+
+// GetFirst returns __RolesInput.First, and is useful for accessing the field via an interface.
+func (v *__RolesInput) GetFirst() *int { return v.First }
+
+// GetAfter returns __RolesInput.After, and is useful for accessing the field via an interface.
+func (v *__RolesInput) GetAfter() *string { return v.After }
 
 // __RotateM2MClientSecretInput is used internally by genqlient
 type __RotateM2MClientSecretInput struct {
@@ -3346,6 +3941,53 @@ func AcceptInvitation(
 	}
 
 	data_ = &AcceptInvitationResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by Applications.
+const Applications_Operation = `
+query Applications ($first: Int, $after: String) {
+	applicationsConnection(first: $first, after: $after) {
+		pageInfo {
+			hasNextPage
+			endCursor
+		}
+		edges {
+			cursor
+			node {
+				id
+				name
+				clientId
+			}
+		}
+	}
+}
+`
+
+func Applications(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	first *int,
+	after *string,
+) (data_ *ApplicationsResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "Applications",
+		Query:  Applications_Operation,
+		Variables: &__ApplicationsInput{
+			First: first,
+			After: after,
+		},
+	}
+
+	data_ = &ApplicationsResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(
@@ -4118,6 +4760,54 @@ func Me(
 	return data_, err_
 }
 
+// The query executed by Node.
+const Node_Operation = `
+query Node ($id: ID!) {
+	node(id: $id) {
+		__typename
+		globalId
+		... on Role {
+			... RoleParts
+		}
+		... on User {
+			id
+			email
+			status
+		}
+	}
+}
+fragment RoleParts on Role {
+	id
+	name
+	memberCount
+}
+`
+
+func Node(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id string,
+) (data_ *NodeResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "Node",
+		Query:  Node_Operation,
+		Variables: &__NodeInput{
+			Id: id,
+		},
+	}
+
+	data_ = &NodeResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The query executed by Project.
 const Project_Operation = `
 query Project {
@@ -4218,9 +4908,18 @@ func RemoveDeveloper(
 
 // The query executed by Roles.
 const Roles_Operation = `
-query Roles {
-	roles {
-		... RoleParts
+query Roles ($first: Int, $after: String) {
+	rolesConnection(first: $first, after: $after) {
+		pageInfo {
+			hasNextPage
+			endCursor
+		}
+		edges {
+			cursor
+			node {
+				... RoleParts
+			}
+		}
 	}
 }
 fragment RoleParts on Role {
@@ -4233,10 +4932,16 @@ fragment RoleParts on Role {
 func Roles(
 	ctx_ context.Context,
 	client_ graphql.Client,
+	first *int,
+	after *string,
 ) (data_ *RolesResponse, err_ error) {
 	req_ := &graphql.Request{
 		OpName: "Roles",
 		Query:  Roles_Operation,
+		Variables: &__RolesInput{
+			First: first,
+			After: after,
+		},
 	}
 
 	data_ = &RolesResponse{}

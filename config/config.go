@@ -41,6 +41,10 @@ type Config struct {
 	// CIDR prefixes) are the peers whose X-Forwarded-For Atrium believes;
 	// none by default.
 	TrustedProxies []netip.Prefix
+	// TrustedDocuments (ATRIUM_TRUSTED_DOCUMENTS) is the file of the only
+	// GraphQL documents Atrium runs, an Apollo persisted query manifest
+	// (package persisted); "" runs any document.
+	TrustedDocuments string
 }
 
 // Embedded reports whether Atrium runs on its embedded engine.
@@ -65,6 +69,8 @@ func Load(getenv func(string) string) (Config, error) {
 		InviteTTL:     r.duration("ATRIUM_INVITE_TTL", 7*24*time.Hour),
 		SMTPURL:       r.str("ATRIUM_SMTP_URL", ""),
 		MailFrom:      r.str("ATRIUM_MAIL_FROM", ""),
+
+		TrustedDocuments: r.str("ATRIUM_TRUSTED_DOCUMENTS", ""),
 	}
 	r.check("ATRIUM_ADDR", validAddr(c.Addr))
 	if c.MongoURI != "" {

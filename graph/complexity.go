@@ -17,29 +17,41 @@ const PageItemsPerCost = 10
 // size; every other field costs 1 plus its selection (gqlgen's default).
 func Complexity() ComplexityRoot {
 	var c ComplexityRoot
-	c.Query.Users = func(child int, first *int64, _ *string, _ *model.UserFilter, _ *model.UserOrder) int {
-		return pageCost(child, first)
+	c.Query.Users = func(child int, first *int64, _ *string, last *int64, _ *string, _ *model.UserFilter, _ *model.UserOrder) int {
+		return pageCost(child, first, last)
 	}
-	c.Query.Developers = func(child int, first *int64, _ *string, _ *model.DeveloperFilter, _ *model.UserOrder) int {
-		return pageCost(child, first)
+	c.Query.Developers = func(child int, first *int64, _ *string, last *int64, _ *string, _ *model.DeveloperFilter, _ *model.UserOrder) int {
+		return pageCost(child, first, last)
 	}
-	c.Query.M2mClients = func(child int, first *int64, _ *string, _ *model.M2MClientFilter, _ *model.UserOrder) int {
-		return pageCost(child, first)
+	c.Query.M2mClients = func(child int, first *int64, _ *string, last *int64, _ *string, _ *model.M2MClientFilter, _ *model.UserOrder) int {
+		return pageCost(child, first, last)
 	}
-	c.Query.AuditEvents = func(child int, first *int64, _ *string, _ *model.AuditEventFilter) int {
-		return pageCost(child, first)
+	c.Query.AuditEvents = func(child int, first *int64, _ *string, last *int64, _ *string, _ *model.AuditEventFilter) int {
+		return pageCost(child, first, last)
+	}
+	c.Query.RolesConnection = func(child int, first *int64, _ *string, last *int64, _ *string) int {
+		return pageCost(child, first, last)
+	}
+	c.Query.ApplicationsConnection = func(child int, first *int64, _ *string, last *int64, _ *string) int {
+		return pageCost(child, first, last)
+	}
+	c.Query.Nodes = func(child int, ids []string) int {
+		n := int64(max(len(ids), 1))
+		return pageCost(child, &n, nil)
 	}
 	return c
 }
 
 // pageCost is 1 for the field itself plus its selection once per
-// PageItemsPerCost items. A first out of range is costed at the nearest
-// bound: the resolver refuses it with a message naming the field, which
-// the complexity limit must not pre-empt.
-func pageCost(child int, first *int64) int {
+// PageItemsPerCost items (first, or last). A size out of range is costed at
+// the nearest bound: the resolver refuses it with a message naming the
+// field, which the complexity limit must not pre-empt.
+func pageCost(child int, first, last *int64) int {
 	n := int64(service.DefaultPageSize)
-	if first != nil {
-		n = min(max(*first, 1), service.MaxPageSize)
+	for _, size := range []*int64{first, last} {
+		if size != nil {
+			n = min(max(*size, 1), service.MaxPageSize)
+		}
 	}
 	times := int((n + PageItemsPerCost - 1) / PageItemsPerCost)
 	return 1 + child*times

@@ -91,11 +91,16 @@ func edges[T, E any](items []T, cursors []string, edge func(string, *T) E) []E {
 	return out
 }
 
+// pageArgs are a connection's arguments.
+func pageArgs(first *int64, after *string, last *int64, before *string) service.PageArgs {
+	return service.PageArgs{First: first, After: deref(after), Last: last, Before: deref(before)}
+}
+
 // pageInfo describes a connection page.
-func pageInfo(cursors []string, hasNext bool) *model.PageInfo {
-	info := &model.PageInfo{HasNextPage: hasNext}
-	if n := len(cursors); n > 0 {
-		info.EndCursor = &cursors[n-1]
+func pageInfo(p service.Paging) *model.PageInfo {
+	info := &model.PageInfo{HasNextPage: p.HasNextPage, HasPreviousPage: p.HasPreviousPage}
+	if n := len(p.Cursors); n > 0 {
+		info.StartCursor, info.EndCursor = &p.Cursors[0], &p.Cursors[n-1]
 	}
 	return info
 }

@@ -34,6 +34,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Application() ApplicationResolver
+	ApplicationConnection() ApplicationConnectionResolver
 	AuditEvent() AuditEventResolver
 	AuditEventConnection() AuditEventConnectionResolver
 	DecidingRule() DecidingRuleResolver
@@ -46,6 +47,7 @@ type ResolverRoot interface {
 	Project() ProjectResolver
 	Query() QueryResolver
 	Role() RoleResolver
+	RoleConnection() RoleConnectionResolver
 	User() UserResolver
 	UserConnection() UserConnectionResolver
 }
@@ -81,6 +83,7 @@ type ComplexityRoot struct {
 		ClientID               func(childComplexity int) int
 		CreatedAt              func(childComplexity int) int
 		Description            func(childComplexity int) int
+		GlobalID               func(childComplexity int) int
 		ID                     func(childComplexity int) int
 		LoginRedirectURI       func(childComplexity int) int
 		LoginWithEmailEnabled  func(childComplexity int) int
@@ -89,6 +92,16 @@ type ComplexityRoot struct {
 		RefreshTokenEnabled    func(childComplexity int) int
 		ShouldSendInviteEmail  func(childComplexity int) int
 		UpdatedAt              func(childComplexity int) int
+	}
+
+	ApplicationConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ApplicationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	AuditActor struct {
@@ -169,14 +182,16 @@ type ComplexityRoot struct {
 	}
 
 	Developer struct {
-		AccessPolicy func(childComplexity int) int
-		CreatedAt    func(childComplexity int) int
-		DeveloperID  func(childComplexity int) int
-		Email        func(childComplexity int) int
-		Name         func(childComplexity int) int
-		Profile      func(childComplexity int) int
-		Roles        func(childComplexity int) int
-		UpdatedAt    func(childComplexity int) int
+		AccessPolicy    func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		DeveloperID     func(childComplexity int) int
+		Email           func(childComplexity int) int
+		GlobalID        func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Profile         func(childComplexity int) int
+		ProfileResource func(childComplexity int) int
+		Roles           func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
 	}
 
 	DeveloperConnection struct {
@@ -210,16 +225,18 @@ type ComplexityRoot struct {
 	}
 
 	M2MClient struct {
-		AccessPolicy func(childComplexity int) int
-		ClientID     func(childComplexity int) int
-		CreatedAt    func(childComplexity int) int
-		Description  func(childComplexity int) int
-		ID           func(childComplexity int) int
-		JwksURL      func(childComplexity int) int
-		Name         func(childComplexity int) int
-		Profile      func(childComplexity int) int
-		Roles        func(childComplexity int) int
-		UpdatedAt    func(childComplexity int) int
+		AccessPolicy    func(childComplexity int) int
+		ClientID        func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Description     func(childComplexity int) int
+		GlobalID        func(childComplexity int) int
+		ID              func(childComplexity int) int
+		JwksURL         func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Profile         func(childComplexity int) int
+		ProfileResource func(childComplexity int) int
+		Roles           func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
 	}
 
 	M2MClientConnection struct {
@@ -267,8 +284,10 @@ type ComplexityRoot struct {
 	}
 
 	PageInfo struct {
-		EndCursor   func(childComplexity int) int
-		HasNextPage func(childComplexity int) int
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
 	}
 
 	PolicySource struct {
@@ -283,6 +302,7 @@ type ComplexityRoot struct {
 		DefaultSSOUserRole func(childComplexity int) int
 		Description        func(childComplexity int) int
 		FHIRVersion        func(childComplexity int) int
+		GlobalID           func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Name               func(childComplexity int) int
 		Sandbox            func(childComplexity int) int
@@ -292,21 +312,25 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Application  func(childComplexity int, id string) int
-		Applications func(childComplexity int) int
-		AuditEvents  func(childComplexity int, first *int64, after *string, filter *model.AuditEventFilter) int
-		Developer    func(childComplexity int, id string) int
-		Developers   func(childComplexity int, first *int64, after *string, filter *model.DeveloperFilter, orderBy *model.UserOrder) int
-		M2mClient    func(childComplexity int, id string) int
-		M2mClients   func(childComplexity int, first *int64, after *string, filter *model.M2MClientFilter, orderBy *model.UserOrder) int
-		M2mMe        func(childComplexity int) int
-		Me           func(childComplexity int) int
-		Project      func(childComplexity int) int
-		Projects     func(childComplexity int) int
-		Role         func(childComplexity int, id string) int
-		Roles        func(childComplexity int) int
-		User         func(childComplexity int, id string) int
-		Users        func(childComplexity int, first *int64, after *string, filter *model.UserFilter, orderBy *model.UserOrder) int
+		Application            func(childComplexity int, id string) int
+		Applications           func(childComplexity int) int
+		ApplicationsConnection func(childComplexity int, first *int64, after *string, last *int64, before *string) int
+		AuditEvents            func(childComplexity int, first *int64, after *string, last *int64, before *string, filter *model.AuditEventFilter) int
+		Developer              func(childComplexity int, id string) int
+		Developers             func(childComplexity int, first *int64, after *string, last *int64, before *string, filter *model.DeveloperFilter, orderBy *model.UserOrder) int
+		M2mClient              func(childComplexity int, id string) int
+		M2mClients             func(childComplexity int, first *int64, after *string, last *int64, before *string, filter *model.M2MClientFilter, orderBy *model.UserOrder) int
+		M2mMe                  func(childComplexity int) int
+		Me                     func(childComplexity int) int
+		Node                   func(childComplexity int, id string) int
+		Nodes                  func(childComplexity int, ids []string) int
+		Project                func(childComplexity int) int
+		Projects               func(childComplexity int) int
+		Role                   func(childComplexity int, id string) int
+		Roles                  func(childComplexity int) int
+		RolesConnection        func(childComplexity int, first *int64, after *string, last *int64, before *string) int
+		User                   func(childComplexity int, id string) int
+		Users                  func(childComplexity int, first *int64, after *string, last *int64, before *string, filter *model.UserFilter, orderBy *model.UserOrder) int
 	}
 
 	RemoveDeveloperPayload struct {
@@ -321,11 +345,22 @@ type ComplexityRoot struct {
 		AccessPolicy func(childComplexity int) int
 		CreatedAt    func(childComplexity int) int
 		Description  func(childComplexity int) int
+		GlobalID     func(childComplexity int) int
 		ID           func(childComplexity int) int
 		MemberCount  func(childComplexity int) int
 		Name         func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
 		Version      func(childComplexity int) int
+	}
+
+	RoleConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	RoleEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	RotateApplicationSecretPayload struct {
@@ -383,11 +418,13 @@ type ComplexityRoot struct {
 		AuthenticationMethod func(childComplexity int) int
 		CreatedAt            func(childComplexity int) int
 		Email                func(childComplexity int) int
+		GlobalID             func(childComplexity int) int
 		ID                   func(childComplexity int) int
 		LastSignInAt         func(childComplexity int) int
 		Name                 func(childComplexity int) int
 		PhoneNumber          func(childComplexity int) int
 		Profile              func(childComplexity int) int
+		ProfileResource      func(childComplexity int) int
 		Roles                func(childComplexity int) int
 		Status               func(childComplexity int) int
 		UpdatedAt            func(childComplexity int) int
@@ -416,7 +453,13 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type ApplicationResolver interface {
+	GlobalID(ctx context.Context, obj *iam.Application) (string, error)
+
 	LoginRedirectURI(ctx context.Context, obj *iam.Application) (*string, error)
+}
+type ApplicationConnectionResolver interface {
+	Edges(ctx context.Context, obj *service.ApplicationPage) ([]model.ApplicationEdge, error)
+	PageInfo(ctx context.Context, obj *service.ApplicationPage) (*model.PageInfo, error)
 }
 type AuditEventResolver interface {
 	Actor(ctx context.Context, obj *iam.AuditEvent) (*model.AuditActor, error)
@@ -433,6 +476,9 @@ type DecidingRuleResolver interface {
 	Action(ctx context.Context, obj *service.DecidingRule) ([]string, error)
 }
 type DeveloperResolver interface {
+	GlobalID(ctx context.Context, obj *iam.Membership) (string, error)
+
+	ProfileResource(ctx context.Context, obj *iam.Membership) (map[string]any, error)
 	Roles(ctx context.Context, obj *iam.Membership) ([]iam.Role, error)
 }
 type DeveloperConnectionResolver interface {
@@ -440,6 +486,9 @@ type DeveloperConnectionResolver interface {
 	PageInfo(ctx context.Context, obj *service.DeveloperPage) (*model.PageInfo, error)
 }
 type M2MClientResolver interface {
+	GlobalID(ctx context.Context, obj *iam.M2MClient) (string, error)
+
+	ProfileResource(ctx context.Context, obj *iam.M2MClient) (map[string]any, error)
 	JwksURL(ctx context.Context, obj *iam.M2MClient) (*string, error)
 
 	Roles(ctx context.Context, obj *iam.M2MClient) ([]iam.Role, error)
@@ -486,6 +535,8 @@ type PolicySourceResolver interface {
 	RoleName(ctx context.Context, obj *service.PolicySource) (*string, error)
 }
 type ProjectResolver interface {
+	GlobalID(ctx context.Context, obj *iam.Project) (string, error)
+
 	DefaultPatientRole(ctx context.Context, obj *iam.Project) (*iam.Role, error)
 	DefaultSSOUserRole(ctx context.Context, obj *iam.Project) (*iam.Role, error)
 }
@@ -497,21 +548,35 @@ type QueryResolver interface {
 	Application(ctx context.Context, id string) (*iam.Application, error)
 	Applications(ctx context.Context) ([]iam.Application, error)
 	User(ctx context.Context, id string) (*iam.User, error)
-	Users(ctx context.Context, first *int64, after *string, filter *model.UserFilter, orderBy *model.UserOrder) (*service.UserPage, error)
+	Users(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.UserFilter, orderBy *model.UserOrder) (*service.UserPage, error)
 	Me(ctx context.Context) (*iam.User, error)
 	Developer(ctx context.Context, id string) (*iam.Membership, error)
-	Developers(ctx context.Context, first *int64, after *string, filter *model.DeveloperFilter, orderBy *model.UserOrder) (*service.DeveloperPage, error)
+	Developers(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.DeveloperFilter, orderBy *model.UserOrder) (*service.DeveloperPage, error)
 	M2mClient(ctx context.Context, id string) (*iam.M2MClient, error)
-	M2mClients(ctx context.Context, first *int64, after *string, filter *model.M2MClientFilter, orderBy *model.UserOrder) (*service.M2MPage, error)
+	M2mClients(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.M2MClientFilter, orderBy *model.UserOrder) (*service.M2MPage, error)
 	M2mMe(ctx context.Context) (*iam.M2MClient, error)
-	AuditEvents(ctx context.Context, first *int64, after *string, filter *model.AuditEventFilter) (*service.AuditPage, error)
+	AuditEvents(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.AuditEventFilter) (*service.AuditPage, error)
+	Node(ctx context.Context, id string) (service.Node, error)
+	Nodes(ctx context.Context, ids []string) ([]service.Node, error)
+	RolesConnection(ctx context.Context, first *int64, after *string, last *int64, before *string) (*service.RolePage, error)
+	ApplicationsConnection(ctx context.Context, first *int64, after *string, last *int64, before *string) (*service.ApplicationPage, error)
 }
 type RoleResolver interface {
+	GlobalID(ctx context.Context, obj *iam.Role) (string, error)
+
 	MemberCount(ctx context.Context, obj *iam.Role) (int64, error)
 }
+type RoleConnectionResolver interface {
+	Edges(ctx context.Context, obj *service.RolePage) ([]model.RoleEdge, error)
+	PageInfo(ctx context.Context, obj *service.RolePage) (*model.PageInfo, error)
+}
 type UserResolver interface {
+	GlobalID(ctx context.Context, obj *iam.User) (string, error)
+
 	Email(ctx context.Context, obj *iam.User) (*string, error)
 	PhoneNumber(ctx context.Context, obj *iam.User) (*string, error)
+
+	ProfileResource(ctx context.Context, obj *iam.User) (map[string]any, error)
 
 	Roles(ctx context.Context, obj *iam.User) ([]iam.Role, error)
 }
@@ -626,6 +691,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.Description(childComplexity), true
+	case "Application.globalId":
+		if e.ComplexityRoot.Application.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.GlobalID(childComplexity), true
 	case "Application.id":
 		if e.ComplexityRoot.Application.ID == nil {
 			break
@@ -674,6 +745,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.UpdatedAt(childComplexity), true
+
+	case "ApplicationConnection.edges":
+		if e.ComplexityRoot.ApplicationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationConnection.Edges(childComplexity), true
+	case "ApplicationConnection.pageInfo":
+		if e.ComplexityRoot.ApplicationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationConnection.PageInfo(childComplexity), true
+
+	case "ApplicationEdge.cursor":
+		if e.ComplexityRoot.ApplicationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationEdge.Cursor(childComplexity), true
+	case "ApplicationEdge.node":
+		if e.ComplexityRoot.ApplicationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationEdge.Node(childComplexity), true
 
 	case "AuditActor.id":
 		if e.ComplexityRoot.AuditActor.ID == nil {
@@ -906,6 +1003,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Developer.Email(childComplexity), true
+	case "Developer.globalId":
+		if e.ComplexityRoot.Developer.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.GlobalID(childComplexity), true
 	case "Developer.name":
 		if e.ComplexityRoot.Developer.Name == nil {
 			break
@@ -918,6 +1021,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Developer.Profile(childComplexity), true
+	case "Developer.profileResource":
+		if e.ComplexityRoot.Developer.ProfileResource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.ProfileResource(childComplexity), true
 	case "Developer.roles":
 		if e.ComplexityRoot.Developer.Roles == nil {
 			break
@@ -1033,6 +1142,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.M2MClient.Description(childComplexity), true
+	case "M2MClient.globalId":
+		if e.ComplexityRoot.M2MClient.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.GlobalID(childComplexity), true
 	case "M2MClient.id":
 		if e.ComplexityRoot.M2MClient.ID == nil {
 			break
@@ -1057,6 +1172,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.M2MClient.Profile(childComplexity), true
+	case "M2MClient.profileResource":
+		if e.ComplexityRoot.M2MClient.ProfileResource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.M2MClient.ProfileResource(childComplexity), true
 	case "M2MClient.roles":
 		if e.ComplexityRoot.M2MClient.Roles == nil {
 			break
@@ -1450,6 +1571,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
 	case "PolicySource.kind":
 		if e.ComplexityRoot.PolicySource.Kind == nil {
@@ -1500,6 +1633,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.FHIRVersion(childComplexity), true
+	case "Project.globalId":
+		if e.ComplexityRoot.Project.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.GlobalID(childComplexity), true
 	case "Project.id":
 		if e.ComplexityRoot.Project.ID == nil {
 			break
@@ -1554,6 +1693,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Applications(childComplexity), true
+	case "Query.applicationsConnection":
+		if e.ComplexityRoot.Query.ApplicationsConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_applicationsConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ApplicationsConnection(childComplexity, args["first"].(*int64), args["after"].(*string), args["last"].(*int64), args["before"].(*string)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -1564,7 +1714,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["first"].(*int64), args["after"].(*string), args["filter"].(*model.AuditEventFilter)), true
+		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["first"].(*int64), args["after"].(*string), args["last"].(*int64), args["before"].(*string), args["filter"].(*model.AuditEventFilter)), true
 	case "Query.developer":
 		if e.ComplexityRoot.Query.Developer == nil {
 			break
@@ -1586,7 +1736,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Developers(childComplexity, args["first"].(*int64), args["after"].(*string), args["filter"].(*model.DeveloperFilter), args["orderBy"].(*model.UserOrder)), true
+		return e.ComplexityRoot.Query.Developers(childComplexity, args["first"].(*int64), args["after"].(*string), args["last"].(*int64), args["before"].(*string), args["filter"].(*model.DeveloperFilter), args["orderBy"].(*model.UserOrder)), true
 
 	case "Query.m2mClient":
 		if e.ComplexityRoot.Query.M2mClient == nil {
@@ -1609,7 +1759,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.M2mClients(childComplexity, args["first"].(*int64), args["after"].(*string), args["filter"].(*model.M2MClientFilter), args["orderBy"].(*model.UserOrder)), true
+		return e.ComplexityRoot.Query.M2mClients(childComplexity, args["first"].(*int64), args["after"].(*string), args["last"].(*int64), args["before"].(*string), args["filter"].(*model.M2MClientFilter), args["orderBy"].(*model.UserOrder)), true
 	case "Query.m2mMe":
 		if e.ComplexityRoot.Query.M2mMe == nil {
 			break
@@ -1622,6 +1772,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.nodes":
+		if e.ComplexityRoot.Query.Nodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
 	case "Query.project":
 		if e.ComplexityRoot.Query.Project == nil {
 			break
@@ -1651,6 +1823,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Roles(childComplexity), true
+	case "Query.rolesConnection":
+		if e.ComplexityRoot.Query.RolesConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Query_rolesConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RolesConnection(childComplexity, args["first"].(*int64), args["after"].(*string), args["last"].(*int64), args["before"].(*string)), true
 	case "Query.user":
 		if e.ComplexityRoot.Query.User == nil {
 			break
@@ -1672,7 +1855,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Users(childComplexity, args["first"].(*int64), args["after"].(*string), args["filter"].(*model.UserFilter), args["orderBy"].(*model.UserOrder)), true
+		return e.ComplexityRoot.Query.Users(childComplexity, args["first"].(*int64), args["after"].(*string), args["last"].(*int64), args["before"].(*string), args["filter"].(*model.UserFilter), args["orderBy"].(*model.UserOrder)), true
 
 	case "RemoveDeveloperPayload.removedDeveloperId":
 		if e.ComplexityRoot.RemoveDeveloperPayload.RemovedDeveloperID == nil {
@@ -1706,6 +1889,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Role.Description(childComplexity), true
+	case "Role.globalId":
+		if e.ComplexityRoot.Role.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.GlobalID(childComplexity), true
 	case "Role.id":
 		if e.ComplexityRoot.Role.ID == nil {
 			break
@@ -1736,6 +1925,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Role.Version(childComplexity), true
+
+	case "RoleConnection.edges":
+		if e.ComplexityRoot.RoleConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleConnection.Edges(childComplexity), true
+	case "RoleConnection.pageInfo":
+		if e.ComplexityRoot.RoleConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleConnection.PageInfo(childComplexity), true
+
+	case "RoleEdge.cursor":
+		if e.ComplexityRoot.RoleEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleEdge.Cursor(childComplexity), true
+	case "RoleEdge.node":
+		if e.ComplexityRoot.RoleEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleEdge.Node(childComplexity), true
 
 	case "RotateApplicationSecretPayload.secret":
 		if e.ComplexityRoot.RotateApplicationSecretPayload.Secret == nil {
@@ -1874,6 +2089,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Email(childComplexity), true
+	case "User.globalId":
+		if e.ComplexityRoot.User.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.GlobalID(childComplexity), true
 	case "User.id":
 		if e.ComplexityRoot.User.ID == nil {
 			break
@@ -1904,6 +2125,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Profile(childComplexity), true
+	case "User.profileResource":
+		if e.ComplexityRoot.User.ProfileResource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.ProfileResource(childComplexity), true
 	case "User.roles":
 		if e.ComplexityRoot.User.Roles == nil {
 			break
@@ -2149,39 +2376,71 @@ type Query {
 
   "One role of the project in scope."
   role(id: ID!): Role! @guard(action: "IAM:GetRole", resource: "IAM:Role", id: "id")
-  "The roles of the project in scope, ordered by name."
+  "The roles of the project in scope, ordered by name, all at once."
   roles: [Role!]! @guard(action: "IAM:ListAllRoles", resource: "IAM:Role")
+    @deprecated(reason: "Use rolesConnection, which pages. roles will be removed in the release after next.")
 
   "One application of the project in scope."
   application(id: ID!): Application! @guard(action: "App:GetApplication", resource: "App:Application", id: "id")
-  "The applications of the project in scope, ordered by name."
+  "The applications of the project in scope, ordered by name, all at once."
   applications: [Application!]! @guard(action: "App:ListAllApplications", resource: "App:Application")
+    @deprecated(reason: "Use applicationsConnection, which pages. applications will be removed in the release after next.")
 
   "One user of the project in scope."
   user(id: ID!): User! @guard(action: "App:GetUser", resource: "App:User", id: "id")
-  "A page of the project's users. first: 1 to 100 (default 25)."
-  users(first: Int, after: String, filter: UserFilter, orderBy: UserOrder): UserConnection!
+  "A page of the project's users: the first items after a cursor, or the last before one (Paging). first, last: 1 to 100 (default first 25)."
+  users(first: Int, after: String, last: Int, before: String, filter: UserFilter, orderBy: UserOrder): UserConnection!
     @guard(action: "Project:ListAllUsers", resource: "Project:Settings", orAction: "App:ListAllUsers", orResource: "App:User")
   "The signed-in user."
   me: User! @authenticated(as: [USER])
 
   "One developer of the project in scope."
   developer(id: ID!): Developer! @guard(action: "IAM:GetDeveloper", resource: "IAM:Developer", id: "id")
-  "A page of the project's developers, by default in the order they joined. first: 1 to 100 (default 25)."
-  developers(first: Int, after: String, filter: DeveloperFilter, orderBy: UserOrder): DeveloperConnection!
+  "A page of the project's developers, by default in the order they joined. first, last: 1 to 100 (default first 25)."
+  developers(first: Int, after: String, last: Int, before: String, filter: DeveloperFilter, orderBy: UserOrder): DeveloperConnection!
     @guard(action: "Project:ListAllUsers", resource: "Project:Settings", orAction: "IAM:ListAllDevelopers", orResource: "IAM:Developer")
 
   "One machine client of the project in scope."
   m2mClient(id: ID!): M2MClient! @guard(action: "App:GetM2MClient", resource: "IAM:M2MClient", id: "id")
-  "A page of the project's machine clients, by default oldest first (they have no email: EMAIL orders by id). first: 1 to 100 (default 25)."
-  m2mClients(first: Int, after: String, filter: M2MClientFilter, orderBy: UserOrder): M2MClientConnection!
+  "A page of the project's machine clients, by default oldest first (they have no email: EMAIL orders by id). first, last: 1 to 100 (default first 25)."
+  m2mClients(first: Int, after: String, last: Int, before: String, filter: M2MClientFilter, orderBy: UserOrder): M2MClientConnection!
     @guard(action: "App:ListAllM2MClients", resource: "IAM:M2MClient")
   "The calling machine client."
   m2mMe: M2MClient! @authenticated(as: [M2M_CLIENT])
 
-  "The project's audit trail, newest first. first: 1 to 100 (default 25)."
-  auditEvents(first: Int, after: String, filter: AuditEventFilter): AuditEventConnection!
+  "The project's audit trail, newest first. first, last: 1 to 100 (default first 25)."
+  auditEvents(first: Int, after: String, last: Int, before: String, filter: AuditEventFilter): AuditEventConnection!
     @guard(action: "Project:ListAuditEvents", resource: "Project:Settings")
+
+  """
+  The entity a global id names (its globalId), read and guarded exactly as by the field of its
+  type: role(id), user(id), ... need the same grant. An id that is not a global id, or that names
+  nothing in the project in scope, is NOT_FOUND.
+  """
+  node(id: ID!): Node @authenticated
+  """
+  Up to 100 entities by global id, in the order given, each guarded as by node(id). One that is
+  not found (or not allowed) is null, with its error at its index (field ids[i]).
+  """
+  nodes(ids: [ID!]!): [Node]! @authenticated
+
+  "A page of the project's roles, ordered by name (ties by id). first, last: 1 to 100 (default first 25)."
+  rolesConnection(first: Int, after: String, last: Int, before: String): RoleConnection!
+    @guard(action: "IAM:ListAllRoles", resource: "IAM:Role")
+  "A page of the project's applications, ordered by name (ties by id). first, last: 1 to 100 (default first 25)."
+  applicationsConnection(first: Int, after: String, last: Int, before: String): ApplicationConnection!
+    @guard(action: "App:ListAllApplications", resource: "App:Application")
+}
+
+"""
+An entity with a global id, for Relay's object identification. A global id is opaque: the unpadded
+base64url encoding of "<type>:<id>" (e.g. User and the user's id). The entity's id stays its own id,
+the one the typed fields and inputs take, so the global id is the field globalId (with Relay, set
+the compiler's schemaConfig.nodeInterfaceIdField to "globalId").
+"""
+interface Node {
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
 }
 
 type Mutation {
@@ -2272,8 +2531,10 @@ type Mutation {
 }
 
 "A project: an isolated tenant with its own users, roles and applications."
-type Project {
+type Project implements Node {
   id: ID!
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
   "Internal-facing name."
   name: String!
   "Internal-facing description."
@@ -2332,8 +2593,10 @@ type UpdateProjectPayload {
 }
 
 "A named, reusable access policy."
-type Role {
+type Role implements Node {
   id: ID!
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
   "Unique within the project."
   name: String!
   description: String!
@@ -2410,8 +2673,10 @@ type DeleteRolePayload {
 }
 
 "What users sign in to."
-type Application {
+type Application implements Node {
   id: ID!
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
   "Shown to users when they sign in."
   name: String!
   "OAuth 2.0 client id."
@@ -2522,8 +2787,10 @@ enum UserStatus {
 }
 
 "A person who signs in to the project's applications."
-type User {
+type User implements Node {
   id: ID!
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
   "Display name; defaults to the email or phone number."
   name: String!
   "Lower case."
@@ -2534,6 +2801,8 @@ type User {
   authenticationMethod: String!
   "FHIR reference of the user's profile, e.g. Practitioner/<uuid>."
   profile: String!
+  "The stored FHIR resource its profile references (null when there is none), read in one batch for a whole page."
+  profileResource: JSON
   "The user's inline policy, merged with its roles' policies."
   accessPolicy: AccessPolicy
   roles: [Role!]!
@@ -2669,8 +2938,18 @@ type UserEdge {
   node: User!
 }
 
+"""
+Where a page lies in its listing (Relay cursor connections). Page forward with first (and after:
+endCursor), backward with last (and before: startCursor); first and last together are refused.
+"""
 type PageInfo {
+  "Whether items follow the page: known when paging forward (first), false when paging backward."
   hasNextPage: Boolean!
+  "Whether items precede the page: known when paging backward (last), false when paging forward."
+  hasPreviousPage: Boolean!
+  "The cursor of the first item of the page (null for an empty page)."
+  startCursor: String
+  "The cursor of the last item of the page (null for an empty page)."
   endCursor: String
 }
 
@@ -2725,13 +3004,17 @@ type UserPasswordResetLinkPayload {
 }
 
 "A developer, as a member of the project in scope."
-type Developer {
+type Developer implements Node {
   "The developer's id (the same in every project it belongs to)."
   id: ID!
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
   email: String!
   name: String!
   "Its Practitioner in this project, e.g. Practitioner/<uuid>."
   profile: String!
+  "The stored FHIR resource its profile references (null when there is none), read in one batch for a whole page."
+  profileResource: JSON
   roles: [Role!]!
   accessPolicy: AccessPolicy
   "When it joined this project."
@@ -2803,14 +3086,18 @@ type DeveloperEdge {
 }
 
 "A machine client (backend) of one project; it gets tokens with the client-credentials grant at POST /oauth/token."
-type M2MClient {
+type M2MClient implements Node {
   id: ID!
+  "The opaque global id that node(id:) takes."
+  globalId: ID!
   "OAuth 2.0 client id."
   clientId: String!
   name: String!
   description: String!
   "Its Device (or other) profile, e.g. Device/<uuid>."
   profile: String!
+  "The stored FHIR resource its profile references (null when there is none), read in one batch for a whole page."
+  profileResource: JSON
   jwksUrl: String
   accessPolicy: AccessPolicy
   roles: [Role!]!
@@ -2973,6 +3260,26 @@ type AuditEventEdge {
   cursor: String!
   node: AuditEvent!
 }
+
+type RoleConnection {
+  edges: [RoleEdge!]!
+  pageInfo: PageInfo!
+}
+
+type RoleEdge {
+  cursor: String!
+  node: Role!
+}
+
+type ApplicationConnection {
+  edges: [ApplicationEdge!]!
+  pageInfo: PageInfo!
+}
+
+type ApplicationEdge {
+  cursor: String!
+  node: Application!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3017,6 +3324,8 @@ func (ec *executionContext) childFields_Application(ctx context.Context, field g
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Application_id(ctx, field)
+	case "globalId":
+		return ec.fieldContext_Application_globalId(ctx, field)
 	case "name":
 		return ec.fieldContext_Application_name(ctx, field)
 	case "clientId":
@@ -3047,6 +3356,26 @@ func (ec *executionContext) childFields_Application(ctx context.Context, field g
 		return ec.fieldContext_Application_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Application", field.Name)
+}
+
+func (ec *executionContext) childFields_ApplicationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ApplicationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ApplicationConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApplicationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ApplicationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ApplicationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ApplicationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApplicationEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditActor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3207,12 +3536,16 @@ func (ec *executionContext) childFields_Developer(ctx context.Context, field gra
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Developer_id(ctx, field)
+	case "globalId":
+		return ec.fieldContext_Developer_globalId(ctx, field)
 	case "email":
 		return ec.fieldContext_Developer_email(ctx, field)
 	case "name":
 		return ec.fieldContext_Developer_name(ctx, field)
 	case "profile":
 		return ec.fieldContext_Developer_profile(ctx, field)
+	case "profileResource":
+		return ec.fieldContext_Developer_profileResource(ctx, field)
 	case "roles":
 		return ec.fieldContext_Developer_roles(ctx, field)
 	case "accessPolicy":
@@ -3289,6 +3622,8 @@ func (ec *executionContext) childFields_M2MClient(ctx context.Context, field gra
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_M2MClient_id(ctx, field)
+	case "globalId":
+		return ec.fieldContext_M2MClient_globalId(ctx, field)
 	case "clientId":
 		return ec.fieldContext_M2MClient_clientId(ctx, field)
 	case "name":
@@ -3297,6 +3632,8 @@ func (ec *executionContext) childFields_M2MClient(ctx context.Context, field gra
 		return ec.fieldContext_M2MClient_description(ctx, field)
 	case "profile":
 		return ec.fieldContext_M2MClient_profile(ctx, field)
+	case "profileResource":
+		return ec.fieldContext_M2MClient_profileResource(ctx, field)
 	case "jwksUrl":
 		return ec.fieldContext_M2MClient_jwksUrl(ctx, field)
 	case "accessPolicy":
@@ -3335,6 +3672,10 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	switch field.Name {
 	case "hasNextPage":
 		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
@@ -3357,6 +3698,8 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Project_id(ctx, field)
+	case "globalId":
+		return ec.fieldContext_Project_globalId(ctx, field)
 	case "name":
 		return ec.fieldContext_Project_name(ctx, field)
 	case "description":
@@ -3401,6 +3744,8 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Role_id(ctx, field)
+	case "globalId":
+		return ec.fieldContext_Role_globalId(ctx, field)
 	case "name":
 		return ec.fieldContext_Role_name(ctx, field)
 	case "description":
@@ -3417,6 +3762,26 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 		return ec.fieldContext_Role_version(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Role", field.Name)
+}
+
+func (ec *executionContext) childFields_RoleConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RoleConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RoleConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoleConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RoleEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RoleEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RoleEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoleEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_RotateApplicationSecretPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3523,6 +3888,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_User_id(ctx, field)
+	case "globalId":
+		return ec.fieldContext_User_globalId(ctx, field)
 	case "name":
 		return ec.fieldContext_User_name(ctx, field)
 	case "email":
@@ -3533,6 +3900,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_authenticationMethod(ctx, field)
 	case "profile":
 		return ec.fieldContext_User_profile(ctx, field)
+	case "profileResource":
+		return ec.fieldContext_User_profileResource(ctx, field)
 	case "accessPolicy":
 		return ec.fieldContext_User_accessPolicy(ctx, field)
 	case "roles":
@@ -4243,6 +4612,44 @@ func (ec *executionContext) field_Query_application_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_applicationsConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4262,14 +4669,30 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.AuditEventFilter, error) {
 			return ec.unmarshalOAuditEventFilter2ᚖatriumᚋgraphᚋmodelᚐAuditEventFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -4306,22 +4729,38 @@ func (ec *executionContext) field_Query_developers_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.DeveloperFilter, error) {
 			return ec.unmarshalODeveloperFilter2ᚖatriumᚋgraphᚋmodelᚐDeveloperFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*model.UserOrder, error) {
 			return ec.unmarshalOUserOrder2ᚖatriumᚋgraphᚋmodelᚐUserOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg3
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -4358,22 +4797,66 @@ func (ec *executionContext) field_Query_m2mClients_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.M2MClientFilter, error) {
 			return ec.unmarshalOM2MClientFilter2ᚖatriumᚋgraphᚋmodelᚐM2MClientFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*model.UserOrder, error) {
 			return ec.unmarshalOUserOrder2ᚖatriumᚋgraphᚋmodelᚐUserOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg3
+	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
 	return args, nil
 }
 
@@ -4388,6 +4871,44 @@ func (ec *executionContext) field_Query_role_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_rolesConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -4424,22 +4945,38 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.UserFilter, error) {
 			return ec.unmarshalOUserFilter2ᚖatriumᚋgraphᚋmodelᚐUserFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) (*model.UserOrder, error) {
 			return ec.unmarshalOUserOrder2ᚖatriumᚋgraphᚋmodelᚐUserOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg3
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -4726,6 +5263,29 @@ func (ec *executionContext) _Application_id(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Application_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Application", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Application_globalId(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_globalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Application().GlobalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_globalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Application_name(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
@@ -5048,6 +5608,125 @@ func (ec *executionContext) _Application_updatedAt(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_Application_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Application", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApplicationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *service.ApplicationPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ApplicationConnection().Edges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ApplicationEdge) graphql.Marshaler {
+			return ec.marshalNApplicationEdge2ᚕatriumᚋgraphᚋmodelᚐApplicationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplicationConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplicationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *service.ApplicationPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ApplicationConnection().PageInfo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖatriumᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplicationConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApplicationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ApplicationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApplicationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ApplicationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚖatriumᚋiamᚐApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplicationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AuditActor_kind(ctx context.Context, field graphql.CollectedField, obj *model.AuditActor) (ret graphql.Marshaler) {
@@ -5908,6 +6587,29 @@ func (ec *executionContext) fieldContext_Developer_id(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Developer", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Developer_globalId(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_globalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Developer().GlobalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_globalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Developer", field, true, true, "ID")
+}
+
 func (ec *executionContext) _Developer_email(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5975,6 +6677,29 @@ func (ec *executionContext) _Developer_profile(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Developer_profile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Developer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Developer_profileResource(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_profileResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Developer().ProfileResource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_profileResource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Developer", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _Developer_roles(ctx context.Context, field graphql.CollectedField, obj *iam.Membership) (ret graphql.Marshaler) {
@@ -6458,6 +7183,29 @@ func (ec *executionContext) fieldContext_M2MClient_id(_ context.Context, field g
 	return graphql.NewScalarFieldContext("M2MClient", field, false, false, "ID")
 }
 
+func (ec *executionContext) _M2MClient_globalId(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_globalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.M2MClient().GlobalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_globalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("M2MClient", field, true, true, "ID")
+}
+
 func (ec *executionContext) _M2MClient_clientId(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6548,6 +7296,29 @@ func (ec *executionContext) _M2MClient_profile(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_M2MClient_profile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("M2MClient", field, false, false, "String")
+}
+
+func (ec *executionContext) _M2MClient_profileResource(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_M2MClient_profileResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.M2MClient().ProfileResource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_M2MClient_profileResource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("M2MClient", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _M2MClient_jwksUrl(ctx context.Context, field graphql.CollectedField, obj *iam.M2MClient) (ret graphql.Marshaler) {
@@ -8967,6 +9738,52 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9080,6 +9897,29 @@ func (ec *executionContext) _Project_id(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Project_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Project", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Project_globalId(ctx context.Context, field graphql.CollectedField, obj *iam.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_globalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().GlobalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_globalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Project", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Project_name(ctx context.Context, field graphql.CollectedField, obj *iam.Project) (ret graphql.Marshaler) {
@@ -9766,7 +10606,7 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Users(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["filter"].(*model.UserFilter), fc.Args["orderBy"].(*model.UserOrder))
+			return ec.Resolvers.Query().Users(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["last"].(*int64), fc.Args["before"].(*string), fc.Args["filter"].(*model.UserFilter), fc.Args["orderBy"].(*model.UserOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -9965,7 +10805,7 @@ func (ec *executionContext) _Query_developers(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Developers(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["filter"].(*model.DeveloperFilter), fc.Args["orderBy"].(*model.UserOrder))
+			return ec.Resolvers.Query().Developers(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["last"].(*int64), fc.Args["before"].(*string), fc.Args["filter"].(*model.DeveloperFilter), fc.Args["orderBy"].(*model.UserOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10114,7 +10954,7 @@ func (ec *executionContext) _Query_m2mClients(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().M2mClients(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["filter"].(*model.M2MClientFilter), fc.Args["orderBy"].(*model.UserOrder))
+			return ec.Resolvers.Query().M2mClients(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["last"].(*int64), fc.Args["before"].(*string), fc.Args["filter"].(*model.M2MClientFilter), fc.Args["orderBy"].(*model.UserOrder))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10231,7 +11071,7 @@ func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["filter"].(*model.AuditEventFilter))
+			return ec.Resolvers.Query().AuditEvents(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["last"].(*int64), fc.Args["before"].(*string), fc.Args["filter"].(*model.AuditEventFilter))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -10282,6 +11122,254 @@ func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_auditEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal service.Node
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v service.Node) graphql.Marshaler {
+			return ec.marshalONode2atriumᚋserviceᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_nodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Nodes(ctx, fc.Args["ids"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Authenticated == nil {
+					var zeroVal []service.Node
+					return zeroVal, errors.New("directive authenticated is not implemented")
+				}
+				return ec.Directives.Authenticated(ctx, nil, directive0, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []service.Node) graphql.Marshaler {
+			return ec.marshalNNode2ᚕatriumᚋserviceᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_rolesConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_rolesConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RolesConnection(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["last"].(*int64), fc.Args["before"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "IAM:ListAllRoles")
+				if err != nil {
+					var zeroVal *service.RolePage
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "IAM:Role")
+				if err != nil {
+					var zeroVal *service.RolePage
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *service.RolePage
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *service.RolePage) graphql.Marshaler {
+			return ec.marshalNRoleConnection2ᚖatriumᚋserviceᚐRolePage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_rolesConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoleConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_rolesConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_applicationsConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_applicationsConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ApplicationsConnection(ctx, fc.Args["first"].(*int64), fc.Args["after"].(*string), fc.Args["last"].(*int64), fc.Args["before"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:ListAllApplications")
+				if err != nil {
+					var zeroVal *service.ApplicationPage
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "App:Application")
+				if err != nil {
+					var zeroVal *service.ApplicationPage
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *service.ApplicationPage
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *service.ApplicationPage) graphql.Marshaler {
+			return ec.marshalNApplicationConnection2ᚖatriumᚋserviceᚐApplicationPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_applicationsConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_applicationsConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10431,6 +11519,29 @@ func (ec *executionContext) _Role_id(ctx context.Context, field graphql.Collecte
 }
 func (ec *executionContext) fieldContext_Role_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Role_globalId(ctx context.Context, field graphql.CollectedField, obj *iam.Role) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Role_globalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Role().GlobalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Role_globalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Role", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Role_name(ctx context.Context, field graphql.CollectedField, obj *iam.Role) (ret graphql.Marshaler) {
@@ -10601,6 +11712,125 @@ func (ec *executionContext) _Role_version(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Role_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RoleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *service.RolePage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoleConnection().Edges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RoleEdge) graphql.Marshaler {
+			return ec.marshalNRoleEdge2ᚕatriumᚋgraphᚋmodelᚐRoleEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoleConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoleEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoleConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *service.RolePage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RoleConnection().PageInfo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖatriumᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoleConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoleEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RoleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RoleEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _RoleEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.RoleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.Role) graphql.Marshaler {
+			return ec.marshalNRole2ᚖatriumᚋiamᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoleEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Role(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RotateApplicationSecretPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.RotateApplicationSecretPayload) (ret graphql.Marshaler) {
@@ -11080,6 +12310,29 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
 }
 
+func (ec *executionContext) _User_globalId(ctx context.Context, field graphql.CollectedField, obj *iam.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_globalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().GlobalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_globalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "ID")
+}
+
 func (ec *executionContext) _User_name(ctx context.Context, field graphql.CollectedField, obj *iam.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11193,6 +12446,29 @@ func (ec *executionContext) _User_profile(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_User_profile(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
+}
+
+func (ec *executionContext) _User_profileResource(ctx context.Context, field graphql.CollectedField, obj *iam.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_profileResource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().ProfileResource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_profileResource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "JSON")
 }
 
 func (ec *executionContext) _User_accessPolicy(ctx context.Context, field graphql.CollectedField, obj *iam.User) (ret graphql.Marshaler) {
@@ -14837,6 +16113,61 @@ func UnmarshalUserPasswordResetLinkInput(ctx context.Context, raw any) (model.Us
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj service.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case iam.User:
+		return ec._User(ctx, sel, &obj)
+	case *iam.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case iam.Role:
+		return ec._Role(ctx, sel, &obj)
+	case *iam.Role:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Role(ctx, sel, obj)
+	case iam.Project:
+		return ec._Project(ctx, sel, &obj)
+	case *iam.Project:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Project(ctx, sel, obj)
+	case iam.M2MClient:
+		return ec._M2MClient(ctx, sel, &obj)
+	case *iam.M2MClient:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._M2MClient(ctx, sel, obj)
+	case iam.Membership:
+		return ec._Developer(ctx, sel, &obj)
+	case *iam.Membership:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Developer(ctx, sel, obj)
+	case iam.Application:
+		return ec._Application(ctx, sel, &obj)
+	case *iam.Application:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Application(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -14960,7 +16291,7 @@ func (ec *executionContext) _AccessPolicyRule(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var applicationImplementors = []string{"Application"}
+var applicationImplementors = []string{"Application", "Node"}
 
 func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionSet, obj *iam.Application) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, applicationImplementors)
@@ -14976,6 +16307,12 @@ func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "globalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Application_globalId(ctx, field, obj)
+				})
 		case "name":
 			out.Values[i] = ec._Application_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -15046,6 +16383,84 @@ func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._Application_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var applicationConnectionImplementors = []string{"ApplicationConnection"}
+
+func (ec *executionContext) _ApplicationConnection(ctx context.Context, sel ast.SelectionSet, obj *service.ApplicationPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApplicationConnection")
+		case "edges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ApplicationConnection_edges(ctx, field, obj)
+				})
+		case "pageInfo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ApplicationConnection_pageInfo(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var applicationEdgeImplementors = []string{"ApplicationEdge"}
+
+func (ec *executionContext) _ApplicationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ApplicationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApplicationEdge")
+		case "cursor":
+			out.Values[i] = ec._ApplicationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ApplicationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -15651,7 +17066,7 @@ func (ec *executionContext) _DeleteUserPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
-var developerImplementors = []string{"Developer"}
+var developerImplementors = []string{"Developer", "Node"}
 
 func (ec *executionContext) _Developer(ctx context.Context, sel ast.SelectionSet, obj *iam.Membership) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, developerImplementors)
@@ -15667,6 +17082,12 @@ func (ec *executionContext) _Developer(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "globalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Developer_globalId(ctx, field, obj)
+				})
 		case "email":
 			out.Values[i] = ec._Developer_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -15682,6 +17103,12 @@ func (ec *executionContext) _Developer(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "profileResource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Developer_profileResource(ctx, field, obj)
+				})
 		case "roles":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -15950,7 +17377,7 @@ func (ec *executionContext) _InviteUsersPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
-var m2MClientImplementors = []string{"M2MClient"}
+var m2MClientImplementors = []string{"M2MClient", "Node"}
 
 func (ec *executionContext) _M2MClient(ctx context.Context, sel ast.SelectionSet, obj *iam.M2MClient) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, m2MClientImplementors)
@@ -15966,6 +17393,12 @@ func (ec *executionContext) _M2MClient(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "globalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._M2MClient_globalId(ctx, field, obj)
+				})
 		case "clientId":
 			out.Values[i] = ec._M2MClient_clientId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -15986,6 +17419,12 @@ func (ec *executionContext) _M2MClient(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "profileResource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._M2MClient_profileResource(ctx, field, obj)
+				})
 		case "jwksUrl":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -16377,6 +17816,16 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -16444,7 +17893,7 @@ func (ec *executionContext) _PolicySource(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var projectImplementors = []string{"Project"}
+var projectImplementors = []string{"Project", "Node"}
 
 func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, obj *iam.Project) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, projectImplementors)
@@ -16460,6 +17909,12 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "globalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_globalId(ctx, field, obj)
+				})
 		case "name":
 			out.Values[i] = ec._Project_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16638,6 +18093,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditEvents(ctx, field)
 				})
+		case "node":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_node(ctx, field)
+				})
+		case "nodes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_nodes(ctx, field)
+				})
+		case "rolesConnection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_rolesConnection(ctx, field)
+				})
+		case "applicationsConnection":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_applicationsConnection(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -16735,7 +18214,7 @@ func (ec *executionContext) _RevokeTokenPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
-var roleImplementors = []string{"Role"}
+var roleImplementors = []string{"Role", "Node"}
 
 func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj *iam.Role) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, roleImplementors)
@@ -16751,6 +18230,12 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "globalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Role_globalId(ctx, field, obj)
+				})
 		case "name":
 			out.Values[i] = ec._Role_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16786,6 +18271,84 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = ec._Role_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var roleConnectionImplementors = []string{"RoleConnection"}
+
+func (ec *executionContext) _RoleConnection(ctx context.Context, sel ast.SelectionSet, obj *service.RolePage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, roleConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoleConnection")
+		case "edges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoleConnection_edges(ctx, field, obj)
+				})
+		case "pageInfo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RoleConnection_pageInfo(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var roleEdgeImplementors = []string{"RoleEdge"}
+
+func (ec *executionContext) _RoleEdge(ctx context.Context, sel ast.SelectionSet, obj *model.RoleEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, roleEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoleEdge")
+		case "cursor":
+			out.Values[i] = ec._RoleEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._RoleEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17197,7 +18760,7 @@ func (ec *executionContext) _UpdateUserPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
-var userImplementors = []string{"User"}
+var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *iam.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -17213,6 +18776,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "globalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_globalId(ctx, field, obj)
+				})
 		case "name":
 			out.Values[i] = ec._User_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -17240,6 +18809,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "profileResource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_profileResource(ctx, field, obj)
+				})
 		case "accessPolicy":
 			out.Values[i] = ec._User_accessPolicy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -17861,6 +19436,34 @@ func (ec *executionContext) marshalNApplication2ᚖatriumᚋiamᚐApplication(ct
 	return ec._Application(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNApplicationConnection2ᚖatriumᚋserviceᚐApplicationPage(ctx context.Context, sel ast.SelectionSet, v *service.ApplicationPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApplicationConnection!")
+		return graphql.Null
+	}
+	return ec._ApplicationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApplicationEdge2atriumᚋgraphᚋmodelᚐApplicationEdge(ctx context.Context, sel ast.SelectionSet, v model.ApplicationEdge) graphql.Marshaler {
+	return ec._ApplicationEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNApplicationEdge2ᚕatriumᚋgraphᚋmodelᚐApplicationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ApplicationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApplicationEdge2atriumᚋgraphᚋmodelᚐApplicationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAuditActor2ᚖatriumᚋgraphᚋmodelᚐAuditActor(ctx context.Context, sel ast.SelectionSet, v *model.AuditActor) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuditActor!")
@@ -18156,6 +19759,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18284,6 +19916,16 @@ func (ec *executionContext) marshalNM2MClientEdge2ᚕatriumᚋgraphᚋmodelᚐM2
 			return graphql.Null
 		}
 	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNode2ᚕatriumᚋserviceᚐNode(ctx context.Context, sel ast.SelectionSet, v []service.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalONode2atriumᚋserviceᚐNode(ctx, sel, v[i])
+	})
 
 	return ret
 }
@@ -18434,6 +20076,34 @@ func (ec *executionContext) marshalNRole2ᚖatriumᚋiamᚐRole(ctx context.Cont
 		return graphql.Null
 	}
 	return ec._Role(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRoleConnection2ᚖatriumᚋserviceᚐRolePage(ctx context.Context, sel ast.SelectionSet, v *service.RolePage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RoleConnection!")
+		return graphql.Null
+	}
+	return ec._RoleConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRoleEdge2atriumᚋgraphᚋmodelᚐRoleEdge(ctx context.Context, sel ast.SelectionSet, v model.RoleEdge) graphql.Marshaler {
+	return ec._RoleEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRoleEdge2ᚕatriumᚋgraphᚋmodelᚐRoleEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RoleEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRoleEdge2atriumᚋgraphᚋmodelᚐRoleEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNRotateApplicationSecretInput2atriumᚋgraphᚋmodelᚐRotateApplicationSecretInput(ctx context.Context, v any) (model.RotateApplicationSecretInput, error) {
@@ -19027,6 +20697,13 @@ func (ec *executionContext) unmarshalOM2MClientFilter2ᚖatriumᚋgraphᚋmodel�
 	}
 	res, err := ec.unmarshalInputM2MClientFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONode2atriumᚋserviceᚐNode(ctx context.Context, sel ast.SelectionSet, v service.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOOrderDirection2ᚖatriumᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (*model.OrderDirection, error) {

@@ -2,15 +2,13 @@ package graph
 
 import (
 	"context"
-	"regexp"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"atrium/meter"
 	"atrium/requestlog"
 )
 
@@ -20,24 +18,12 @@ const (
 	OtherOperation     = "other"       // a name Atrium does not know
 	AnonymousOperation = "(anonymous)" // no operation name
 	UnknownType        = "unknown"     // the document did not parse
-	OutcomeOK          = "ok"          // no error in the response
-	otherOutcome       = "OTHER"       // an error code that is not a plain code
 )
 
-var (
-	operationsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
-		Name: "atrium_graphql_operations_total",
-		Help: "GraphQL operations, by operation name (known names only; the rest are \"other\"), type and outcome (\"ok\" or the first error's extensions.code).",
-	}, []string{"operation", "type", "outcome"})
-	operationSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "atrium_graphql_operation_duration_seconds",
-		Help:    "Time from reading a GraphQL request to its response, by operation name, type and outcome.",
-		Buckets: prometheus.DefBuckets,
-	}, []string{"operation", "type", "outcome"})
-)
-
-// plainCode is what an outcome label may be; anything else is otherOutcome.
-var plainCode = regexp.MustCompile(`^[A-Z][A-Z_]{0,39}$`)
+// operations are atrium_graphql_operations_total and
+// atrium_graphql_operation_duration_seconds; outcome is "ok" or the first
+// error's extensions.code.
+var operations = meter.New("graphql", "operation", "GraphQL operations (known names only; the rest are \"other\")", "operation", "type", "outcome")
 
 // Operations is a gqlgen extension that counts and times every operation
 // in Prometheus and notes its name and type for the request's access-log
@@ -96,15 +82,12 @@ func (o *Operations) InterceptResponse(ctx context.Context, next graphql.Respons
 			requestlog.From(ctx).SetOperation(logName(oc.Operation.Name), typ)
 		}
 	}
-	outcome := OutcomeOK
+	outcome := meter.OK
 	if resp != nil && len(resp.Errors) > 0 {
-		outcome = otherOutcome
-		if code, ok := resp.Errors[0].Extensions["code"].(string); ok && plainCode.MatchString(code) {
-			outcome = code
-		}
+		code, _ := resp.Errors[0].Extensions["code"].(string)
+		outcome = meter.Failure(code)
 	}
-	operationsTotal.WithLabelValues(name, typ, outcome).Inc()
-	operationSeconds.WithLabelValues(name, typ, outcome).Observe(time.Since(start).Seconds())
+	operations.Observe(start, name, typ, outcome)
 	return resp
 }
 

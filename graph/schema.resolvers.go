@@ -11,11 +11,30 @@ import (
 	"atrium/iam"
 	"atrium/service"
 	"context"
+
+	"github.com/99designs/gqlgen/graphql"
 )
+
+// GlobalID is the resolver for the globalId field.
+func (r *applicationResolver) GlobalID(ctx context.Context, obj *iam.Application) (string, error) {
+	return iam.GlobalID("Application", obj.ID), nil
+}
 
 // LoginRedirectURI is the resolver for the loginRedirectUri field.
 func (r *applicationResolver) LoginRedirectURI(ctx context.Context, obj *iam.Application) (*string, error) {
 	return nonEmpty(obj.LoginRedirectURI), nil
+}
+
+// Edges is the resolver for the edges field.
+func (r *applicationConnectionResolver) Edges(ctx context.Context, obj *service.ApplicationPage) ([]model.ApplicationEdge, error) {
+	return edges(obj.Applications, obj.Cursors, func(c string, n *iam.Application) model.ApplicationEdge {
+		return model.ApplicationEdge{Cursor: c, Node: n}
+	}), nil
+}
+
+// PageInfo is the resolver for the pageInfo field.
+func (r *applicationConnectionResolver) PageInfo(ctx context.Context, obj *service.ApplicationPage) (*model.PageInfo, error) {
+	return pageInfo(obj.Paging), nil
 }
 
 // Actor is the resolver for the actor field.
@@ -37,7 +56,7 @@ func (r *auditEventConnectionResolver) Edges(ctx context.Context, obj *service.A
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *auditEventConnectionResolver) PageInfo(ctx context.Context, obj *service.AuditPage) (*model.PageInfo, error) {
-	return pageInfo(obj.Cursors, obj.HasNextPage), nil
+	return pageInfo(obj.Paging), nil
 }
 
 // Effect is the resolver for the effect field.
@@ -55,6 +74,16 @@ func (r *decidingRuleResolver) Action(ctx context.Context, obj *service.Deciding
 	return obj.Rule.Action, nil
 }
 
+// GlobalID is the resolver for the globalId field.
+func (r *developerResolver) GlobalID(ctx context.Context, obj *iam.Membership) (string, error) {
+	return iam.GlobalID("Developer", obj.DeveloperID), nil
+}
+
+// ProfileResource is the resolver for the profileResource field.
+func (r *developerResolver) ProfileResource(ctx context.Context, obj *iam.Membership) (map[string]any, error) {
+	return r.Service.DeveloperProfile(ctx, obj)
+}
+
 // Roles is the resolver for the roles field.
 func (r *developerResolver) Roles(ctx context.Context, obj *iam.Membership) ([]iam.Role, error) {
 	return r.Service.DeveloperRoles(ctx, obj)
@@ -67,7 +96,17 @@ func (r *developerConnectionResolver) Edges(ctx context.Context, obj *service.De
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *developerConnectionResolver) PageInfo(ctx context.Context, obj *service.DeveloperPage) (*model.PageInfo, error) {
-	return pageInfo(obj.Cursors, obj.HasNextPage), nil
+	return pageInfo(obj.Paging), nil
+}
+
+// GlobalID is the resolver for the globalId field.
+func (r *m2MClientResolver) GlobalID(ctx context.Context, obj *iam.M2MClient) (string, error) {
+	return iam.GlobalID("M2MClient", obj.ID), nil
+}
+
+// ProfileResource is the resolver for the profileResource field.
+func (r *m2MClientResolver) ProfileResource(ctx context.Context, obj *iam.M2MClient) (map[string]any, error) {
+	return r.Service.M2MClientProfile(ctx, obj)
 }
 
 // JwksURL is the resolver for the jwksUrl field.
@@ -87,7 +126,7 @@ func (r *m2MClientConnectionResolver) Edges(ctx context.Context, obj *service.M2
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *m2MClientConnectionResolver) PageInfo(ctx context.Context, obj *service.M2MPage) (*model.PageInfo, error) {
-	return pageInfo(obj.Cursors, obj.HasNextPage), nil
+	return pageInfo(obj.Paging), nil
 }
 
 // CreateProject is the resolver for the createProject field.
@@ -456,6 +495,11 @@ func (r *policySourceResolver) RoleName(ctx context.Context, obj *service.Policy
 	return nonEmpty(obj.RoleName), nil
 }
 
+// GlobalID is the resolver for the globalId field.
+func (r *projectResolver) GlobalID(ctx context.Context, obj *iam.Project) (string, error) {
+	return iam.GlobalID("Project", obj.ID), nil
+}
+
 // DefaultPatientRole is the resolver for the defaultPatientRole field.
 func (r *projectResolver) DefaultPatientRole(ctx context.Context, obj *iam.Project) (*iam.Role, error) {
 	return r.Service.ProjectRole(ctx, obj, obj.DefaultPatientRoleID)
@@ -502,13 +546,13 @@ func (r *queryResolver) User(ctx context.Context, id string) (*iam.User, error) 
 }
 
 // Users is the resolver for the users field.
-func (r *queryResolver) Users(ctx context.Context, first *int64, after *string, filter *model.UserFilter, orderBy *model.UserOrder) (*service.UserPage, error) {
+func (r *queryResolver) Users(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.UserFilter, orderBy *model.UserOrder) (*service.UserPage, error) {
 	var f iam.UserFilter
 	if filter != nil {
 		f = iam.UserFilter{Name: deref(filter.Name), Email: deref(filter.Email), Profile: deref(filter.Profile), RoleID: deref(filter.RoleID), Status: deref(filter.Status)}
 	}
 	order, desc := userOrder(orderBy)
-	return r.Service.Users(ctx, first, deref(after), f, order, desc)
+	return r.Service.Users(ctx, pageArgs(first, after, last, before), f, order, desc)
 }
 
 // Me is the resolver for the me field.
@@ -522,13 +566,13 @@ func (r *queryResolver) Developer(ctx context.Context, id string) (*iam.Membersh
 }
 
 // Developers is the resolver for the developers field.
-func (r *queryResolver) Developers(ctx context.Context, first *int64, after *string, filter *model.DeveloperFilter, orderBy *model.UserOrder) (*service.DeveloperPage, error) {
+func (r *queryResolver) Developers(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.DeveloperFilter, orderBy *model.UserOrder) (*service.DeveloperPage, error) {
 	var f iam.DeveloperFilter
 	if filter != nil {
 		f = iam.DeveloperFilter{Email: deref(filter.Email), RoleID: deref(filter.RoleID)}
 	}
 	order, desc := userOrder(orderBy)
-	return r.Service.Developers(ctx, first, deref(after), f, order, desc)
+	return r.Service.Developers(ctx, pageArgs(first, after, last, before), f, order, desc)
 }
 
 // M2mClient is the resolver for the m2mClient field.
@@ -537,13 +581,13 @@ func (r *queryResolver) M2mClient(ctx context.Context, id string) (*iam.M2MClien
 }
 
 // M2mClients is the resolver for the m2mClients field.
-func (r *queryResolver) M2mClients(ctx context.Context, first *int64, after *string, filter *model.M2MClientFilter, orderBy *model.UserOrder) (*service.M2MPage, error) {
+func (r *queryResolver) M2mClients(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.M2MClientFilter, orderBy *model.UserOrder) (*service.M2MPage, error) {
 	var f iam.M2MFilter
 	if filter != nil {
 		f = iam.M2MFilter{Name: deref(filter.Name), RoleID: deref(filter.RoleID)}
 	}
 	order, desc := userOrder(orderBy)
-	return r.Service.M2MClients(ctx, first, deref(after), f, order, desc)
+	return r.Service.M2MClients(ctx, pageArgs(first, after, last, before), f, order, desc)
 }
 
 // M2mMe is the resolver for the m2mMe field.
@@ -552,17 +596,61 @@ func (r *queryResolver) M2mMe(ctx context.Context) (*iam.M2MClient, error) {
 }
 
 // AuditEvents is the resolver for the auditEvents field.
-func (r *queryResolver) AuditEvents(ctx context.Context, first *int64, after *string, filter *model.AuditEventFilter) (*service.AuditPage, error) {
+func (r *queryResolver) AuditEvents(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.AuditEventFilter) (*service.AuditPage, error) {
 	var f iam.AuditFilter
 	if filter != nil {
 		f = iam.AuditFilter{ActorID: deref(filter.ActorID), TargetID: deref(filter.TargetID), Action: deref(filter.Action), Since: filter.Since, Until: filter.Until}
 	}
-	return r.Service.AuditEvents(ctx, first, deref(after), f)
+	return r.Service.AuditEvents(ctx, pageArgs(first, after, last, before), f)
+}
+
+// Node is the resolver for the node field.
+func (r *queryResolver) Node(ctx context.Context, id string) (service.Node, error) {
+	return r.Service.Node(ctx, id)
+}
+
+// Nodes is the resolver for the nodes field.
+func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]service.Node, error) {
+	nodes, errs, err := r.Service.Nodes(ctx, ids)
+	for i, e := range errs {
+		graphql.AddError(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i)), e)
+	}
+	return nodes, err
+}
+
+// RolesConnection is the resolver for the rolesConnection field.
+func (r *queryResolver) RolesConnection(ctx context.Context, first *int64, after *string, last *int64, before *string) (*service.RolePage, error) {
+	return r.Service.RolesPage(ctx, pageArgs(first, after, last, before))
+}
+
+// ApplicationsConnection is the resolver for the applicationsConnection field.
+func (r *queryResolver) ApplicationsConnection(ctx context.Context, first *int64, after *string, last *int64, before *string) (*service.ApplicationPage, error) {
+	return r.Service.ApplicationsPage(ctx, pageArgs(first, after, last, before))
+}
+
+// GlobalID is the resolver for the globalId field.
+func (r *roleResolver) GlobalID(ctx context.Context, obj *iam.Role) (string, error) {
+	return iam.GlobalID("Role", obj.ID), nil
 }
 
 // MemberCount is the resolver for the memberCount field.
 func (r *roleResolver) MemberCount(ctx context.Context, obj *iam.Role) (int64, error) {
 	return r.Service.MemberCount(ctx, obj)
+}
+
+// Edges is the resolver for the edges field.
+func (r *roleConnectionResolver) Edges(ctx context.Context, obj *service.RolePage) ([]model.RoleEdge, error) {
+	return edges(obj.Roles, obj.Cursors, func(c string, n *iam.Role) model.RoleEdge { return model.RoleEdge{Cursor: c, Node: n} }), nil
+}
+
+// PageInfo is the resolver for the pageInfo field.
+func (r *roleConnectionResolver) PageInfo(ctx context.Context, obj *service.RolePage) (*model.PageInfo, error) {
+	return pageInfo(obj.Paging), nil
+}
+
+// GlobalID is the resolver for the globalId field.
+func (r *userResolver) GlobalID(ctx context.Context, obj *iam.User) (string, error) {
+	return iam.GlobalID("User", obj.ID), nil
 }
 
 // Email is the resolver for the email field.
@@ -573,6 +661,11 @@ func (r *userResolver) Email(ctx context.Context, obj *iam.User) (*string, error
 // PhoneNumber is the resolver for the phoneNumber field.
 func (r *userResolver) PhoneNumber(ctx context.Context, obj *iam.User) (*string, error) {
 	return nonEmpty(obj.PhoneNumber), nil
+}
+
+// ProfileResource is the resolver for the profileResource field.
+func (r *userResolver) ProfileResource(ctx context.Context, obj *iam.User) (map[string]any, error) {
+	return r.Service.UserProfile(ctx, obj)
 }
 
 // Roles is the resolver for the roles field.
@@ -587,7 +680,7 @@ func (r *userConnectionResolver) Edges(ctx context.Context, obj *service.UserPag
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *userConnectionResolver) PageInfo(ctx context.Context, obj *service.UserPage) (*model.PageInfo, error) {
-	return pageInfo(obj.Cursors, obj.HasNextPage), nil
+	return pageInfo(obj.Paging), nil
 }
 
 // TotalCount is the resolver for the totalCount field.
@@ -597,6 +690,11 @@ func (r *userConnectionResolver) TotalCount(ctx context.Context, obj *service.Us
 
 // Application returns ApplicationResolver implementation.
 func (r *Resolver) Application() ApplicationResolver { return &applicationResolver{r} }
+
+// ApplicationConnection returns ApplicationConnectionResolver implementation.
+func (r *Resolver) ApplicationConnection() ApplicationConnectionResolver {
+	return &applicationConnectionResolver{r}
+}
 
 // AuditEvent returns AuditEventResolver implementation.
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
@@ -640,6 +738,9 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Role returns RoleResolver implementation.
 func (r *Resolver) Role() RoleResolver { return &roleResolver{r} }
 
+// RoleConnection returns RoleConnectionResolver implementation.
+func (r *Resolver) RoleConnection() RoleConnectionResolver { return &roleConnectionResolver{r} }
+
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
@@ -647,19 +748,21 @@ func (r *Resolver) User() UserResolver { return &userResolver{r} }
 func (r *Resolver) UserConnection() UserConnectionResolver { return &userConnectionResolver{r} }
 
 type (
-	applicationResolver          struct{ *Resolver }
-	auditEventResolver           struct{ *Resolver }
-	auditEventConnectionResolver struct{ *Resolver }
-	decidingRuleResolver         struct{ *Resolver }
-	developerResolver            struct{ *Resolver }
-	developerConnectionResolver  struct{ *Resolver }
-	m2MClientResolver            struct{ *Resolver }
-	m2MClientConnectionResolver  struct{ *Resolver }
-	mutationResolver             struct{ *Resolver }
-	policySourceResolver         struct{ *Resolver }
-	projectResolver              struct{ *Resolver }
-	queryResolver                struct{ *Resolver }
-	roleResolver                 struct{ *Resolver }
-	userResolver                 struct{ *Resolver }
-	userConnectionResolver       struct{ *Resolver }
+	applicationResolver           struct{ *Resolver }
+	applicationConnectionResolver struct{ *Resolver }
+	auditEventResolver            struct{ *Resolver }
+	auditEventConnectionResolver  struct{ *Resolver }
+	decidingRuleResolver          struct{ *Resolver }
+	developerResolver             struct{ *Resolver }
+	developerConnectionResolver   struct{ *Resolver }
+	m2MClientResolver             struct{ *Resolver }
+	m2MClientConnectionResolver   struct{ *Resolver }
+	mutationResolver              struct{ *Resolver }
+	policySourceResolver          struct{ *Resolver }
+	projectResolver               struct{ *Resolver }
+	queryResolver                 struct{ *Resolver }
+	roleResolver                  struct{ *Resolver }
+	roleConnectionResolver        struct{ *Resolver }
+	userResolver                  struct{ *Resolver }
+	userConnectionResolver        struct{ *Resolver }
 )

@@ -81,7 +81,7 @@ func developerRoutes() []route {
 			summary: "Every developer of the project (deprecated: use /developer/v2/list; refused above 1000)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				return everything("developers", "/developer/v2/list", func(first *int64, after string) ([]iam.Membership, []string, bool, error) {
-					p, err := s.Developers(ctx, first, after, iam.DeveloperFilter{}, iam.UsersByCreatedAt, false)
+					p, err := s.Developers(ctx, service.PageArgs{First: first, After: after}, iam.DeveloperFilter{}, iam.UsersByCreatedAt, false)
 					if err != nil {
 						return nil, nil, false, err
 					}
@@ -112,7 +112,7 @@ func developerRoutes() []route {
 					return nil, err
 				}
 				f := iam.DeveloperFilter{DeveloperID: lq.filter["id"], Name: lq.filter["name"], Email: lq.filter["email"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]}
-				p, err := s.Developers(ctx, lq.first, lq.after, f, userOrders[lq.sort], lq.desc)
+				p, err := s.Developers(ctx, service.PageArgs{First: lq.first, After: lq.after}, f, userOrders[lq.sort], lq.desc)
 				if err != nil {
 					return nil, pageErr(err)
 				}

@@ -76,7 +76,7 @@ func m2mRoutes() []route {
 			summary: "Every machine client (deprecated: use /m2m/v2/list; refused above 1000)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				return everything("machine clients", "/m2m/v2/list", func(first *int64, after string) ([]iam.M2MClient, []string, bool, error) {
-					p, err := s.M2MClients(ctx, first, after, iam.M2MFilter{}, iam.UsersByCreatedAt, false)
+					p, err := s.M2MClients(ctx, service.PageArgs{First: first, After: after}, iam.M2MFilter{}, iam.UsersByCreatedAt, false)
 					if err != nil {
 						return nil, nil, false, err
 					}
@@ -102,7 +102,7 @@ func m2mRoutes() []route {
 					return nil, err
 				}
 				f := iam.M2MFilter{ID: lq.filter["id"], Name: lq.filter["name"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]}
-				p, err := s.M2MClients(ctx, lq.first, lq.after, f, userOrders[lq.sort], lq.desc)
+				p, err := s.M2MClients(ctx, service.PageArgs{First: lq.first, After: lq.after}, f, userOrders[lq.sort], lq.desc)
 				if err != nil {
 					return nil, pageErr(err)
 				}

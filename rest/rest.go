@@ -74,7 +74,7 @@ func Handler(o Options) http.Handler {
 	}
 	mux := http.NewServeMux()
 	for _, rt := range all {
-		mux.Handle(rt.method+" "+rt.path, serve(o, rt))
+		mux.Handle(rt.method+" "+rt.path, metered("/v1"+rt.path, serve(o, rt)))
 	}
 	return jsonMisses(mux)
 }
@@ -102,13 +102,11 @@ func serve(o Options, rt route) http.Handler {
 
 // jsonMisses answers unknown paths (404) and known paths with another verb
 // (405, with Allow) in the API's JSON error shape instead of net/http's text.
+// Each route is metered on its own (Handler); the misses count as
+// unmatchedRoute.
 func jsonMisses(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern != "" {
-			mux.ServeHTTP(w, r) // sets the path values
-			return
-		}
+	miss := metered(unmatchedRoute, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, _ := mux.Handler(r)
 		// Let the mux decide between 404 and 405 (and list the verbs).
 		rec := &missRecorder{header: http.Header{}}
 		h.ServeHTTP(rec, r)
@@ -126,6 +124,13 @@ func jsonMisses(mux *http.ServeMux) http.Handler {
 			}
 			w.WriteHeader(rec.status)
 		}
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r) // sets the path values
+			return
+		}
+		miss.ServeHTTP(w, r)
 	})
 }
 

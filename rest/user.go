@@ -153,7 +153,7 @@ func userRoutes() []route {
 			summary: "Every user (deprecated: use /user/v2/list; refused above 1000 users)",
 			handle: func(ctx context.Context, s *service.Service, _ *request) (any, error) {
 				return everything("users", "/user/v2/list", func(first *int64, after string) ([]iam.User, []string, bool, error) {
-					p, err := s.Users(ctx, first, after, iam.UserFilter{}, iam.UsersByCreatedAt, false)
+					p, err := s.Users(ctx, service.PageArgs{First: first, After: after}, iam.UserFilter{}, iam.UsersByCreatedAt, false)
 					if err != nil {
 						return nil, nil, false, err
 					}
@@ -169,7 +169,7 @@ func userRoutes() []route {
 					return nil, err
 				}
 				f := iam.UserFilter{ID: lq.filter["id"], Name: lq.filter["name"], Email: lq.filter["email"], Profile: lq.filter["profile"], RoleID: lq.filter["roleId"]}
-				p, err := s.Users(ctx, lq.first, lq.after, f, userOrders[lq.sort], lq.desc)
+				p, err := s.Users(ctx, service.PageArgs{First: lq.first, After: lq.after}, f, userOrders[lq.sort], lq.desc)
 				if err != nil {
 					return nil, pageErr(err)
 				}

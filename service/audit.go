@@ -10,13 +10,12 @@ import (
 
 // AuditPage is one page of audit events, newest first.
 type AuditPage struct {
-	Events      []iam.AuditEvent
-	Cursors     []string
-	HasNextPage bool
+	Events []iam.AuditEvent
+	Paging
 }
 
 // AuditEvents lists the project's audit events, newest first.
-func (s *Service) AuditEvents(ctx context.Context, first *int64, after string, f iam.AuditFilter) (_ *AuditPage, err error) {
+func (s *Service) AuditEvents(ctx context.Context, args PageArgs, f iam.AuditFilter) (_ *AuditPage, err error) {
 	sc, op, err := s.begin(ctx, ucAuditEvents, "")
 	defer op.end(&err)
 	if err != nil {
@@ -31,7 +30,7 @@ func (s *Service) AuditEvents(ctx context.Context, first *int64, after string, f
 	s.flushAudit(flushCtx)
 	cancel()
 	page := &AuditPage{}
-	page.Events, page.Cursors, page.HasNextPage, err = listPage(first, after, true, func(p store.Page) ([]iam.AuditEvent, []string, error) {
+	page.Events, page.Paging, err = listPage(args, true, func(p store.Page) ([]iam.AuditEvent, []string, error) {
 		return sc.tenant.ListAuditEvents(ctx, f, p)
 	})
 	return page, err

@@ -148,13 +148,12 @@ func (s *Service) membership(ctx context.Context, t *store.Tenant, developerID, 
 
 // DeveloperPage is one page of a project's developers.
 type DeveloperPage struct {
-	Developers  []iam.Membership
-	Cursors     []string
-	HasNextPage bool
+	Developers []iam.Membership
+	Paging
 }
 
 // Developers lists the project's developers in the order they joined.
-func (s *Service) Developers(ctx context.Context, first *int64, after string, f iam.DeveloperFilter, order iam.UserOrder, desc bool) (_ *DeveloperPage, err error) {
+func (s *Service) Developers(ctx context.Context, args PageArgs, f iam.DeveloperFilter, order iam.UserOrder, desc bool) (_ *DeveloperPage, err error) {
 	sc, op, err := s.begin(ctx, ucDevelopers, "")
 	defer op.end(&err)
 	if err != nil {
@@ -162,9 +161,10 @@ func (s *Service) Developers(ctx context.Context, first *int64, after string, f 
 	}
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
 	page := &DeveloperPage{}
-	page.Developers, page.Cursors, page.HasNextPage, err = listPage(first, after, desc, func(p store.Page) ([]iam.Membership, []string, error) {
+	page.Developers, page.Paging, err = listPage(args, desc, func(p store.Page) ([]iam.Membership, []string, error) {
 		return sc.tenant.ListMemberships(ctx, f, order, p)
 	})
+	noteProfiles(ctx, sc.Project.ID, page.Developers, func(m *iam.Membership) string { return m.Profile })
 	return page, err
 }
 

@@ -42,22 +42,22 @@ func (s *Service) m2mClient(ctx context.Context, t *store.Tenant, id, field stri
 
 // M2MPage is one page of machine clients.
 type M2MPage struct {
-	Clients     []iam.M2MClient
-	Cursors     []string
-	HasNextPage bool
+	Clients []iam.M2MClient
+	Paging
 }
 
 // M2MClients lists the project's machine clients, oldest first.
-func (s *Service) M2MClients(ctx context.Context, first *int64, after string, f iam.M2MFilter, order iam.UserOrder, desc bool) (_ *M2MPage, err error) {
+func (s *Service) M2MClients(ctx context.Context, args PageArgs, f iam.M2MFilter, order iam.UserOrder, desc bool) (_ *M2MPage, err error) {
 	sc, op, err := s.begin(ctx, ucM2MClients, "")
 	defer op.end(&err)
 	if err != nil {
 		return nil, err
 	}
 	page := &M2MPage{}
-	page.Clients, page.Cursors, page.HasNextPage, err = listPage(first, after, desc, func(p store.Page) ([]iam.M2MClient, []string, error) {
+	page.Clients, page.Paging, err = listPage(args, desc, func(p store.Page) ([]iam.M2MClient, []string, error) {
 		return sc.tenant.ListM2MClients(ctx, f, order, p)
 	})
+	noteProfiles(ctx, sc.Project.ID, page.Clients, func(c *iam.M2MClient) string { return c.Profile })
 	return page, err
 }
 

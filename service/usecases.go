@@ -169,4 +169,12 @@ var (
 	// Token issuers' published keys (public: any resource server reads them).
 	ucProjectKeys  = useCase(UseCase{Name: "projectKeys", HTTP: "GET /p/{projectId}/keys"})
 	ucPlatformKeys = useCase(UseCase{Name: "platformKeys", HTTP: "GET /.well-known/jwks.json"})
+
+	// Any entity by its global id: the use case of its type then decides.
+	ucNode  = useCase(UseCase{Name: "node", Kinds: anyone})
+	ucNodes = useCase(UseCase{Name: "nodes", Kinds: anyone})
+
+	// Pages of roles and applications (roles and applications list them all).
+	ucRolesConnection        = useCase(UseCase{Name: "rolesConnection", Action: "IAM:ListAllRoles", Resource: "IAM:Role", Kinds: anyone})
+	ucApplicationsConnection = useCase(UseCase{Name: "applicationsConnection", Action: "App:ListAllApplications", Resource: "App:Application", Kinds: anyone})
 )

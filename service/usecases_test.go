@@ -37,7 +37,7 @@ func calls() []call {
 			return s.UpdateProject(ctx, service.ProjectChanges{})
 		})},
 		{"auditEvents", "AuditEvents", one(func(ctx context.Context, s *service.Service) (any, error) {
-			return s.AuditEvents(ctx, nil, "", iam.AuditFilter{})
+			return s.AuditEvents(ctx, service.PageArgs{}, iam.AuditFilter{})
 		})},
 		{"role", "Role", one(func(ctx context.Context, s *service.Service) (any, error) { return s.Role(ctx, "r") })},
 		{"roles", "Roles", one(func(ctx context.Context, s *service.Service) (any, error) { return s.Roles(ctx) })},
@@ -68,7 +68,7 @@ func calls() []call {
 		}},
 		{"user", "User", one(func(ctx context.Context, s *service.Service) (any, error) { return s.User(ctx, "u") })},
 		{"users", "Users", one(func(ctx context.Context, s *service.Service) (any, error) {
-			return s.Users(ctx, nil, "", iam.UserFilter{}, iam.UsersByCreatedAt, false)
+			return s.Users(ctx, service.PageArgs{}, iam.UserFilter{}, iam.UsersByCreatedAt, false)
 		})},
 		{"me", "Me", one(func(ctx context.Context, s *service.Service) (any, error) { return s.Me(ctx) })},
 		{"inviteUser", "InviteUser", one(func(ctx context.Context, s *service.Service) (any, error) {
@@ -122,7 +122,7 @@ func calls() []call {
 		})},
 		{"developer", "Developer", one(func(ctx context.Context, s *service.Service) (any, error) { return s.Developer(ctx, "d") })},
 		{"developers", "Developers", one(func(ctx context.Context, s *service.Service) (any, error) {
-			return s.Developers(ctx, nil, "", iam.DeveloperFilter{}, iam.UsersByCreatedAt, false)
+			return s.Developers(ctx, service.PageArgs{}, iam.DeveloperFilter{}, iam.UsersByCreatedAt, false)
 		})},
 		{"inviteDeveloper", "InviteDeveloper", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.InviteDeveloper(ctx, service.DeveloperInput{})
@@ -136,7 +136,7 @@ func calls() []call {
 		})},
 		{"m2mClient", "M2MClient", one(func(ctx context.Context, s *service.Service) (any, error) { return s.M2MClient(ctx, "c") })},
 		{"m2mClients", "M2MClients", one(func(ctx context.Context, s *service.Service) (any, error) {
-			return s.M2MClients(ctx, nil, "", iam.M2MFilter{}, iam.UsersByCreatedAt, false)
+			return s.M2MClients(ctx, service.PageArgs{}, iam.M2MFilter{}, iam.UsersByCreatedAt, false)
 		})},
 		{"m2mMe", "M2MMe", one(func(ctx context.Context, s *service.Service) (any, error) { return s.M2MMe(ctx) })},
 		{"createM2MClient", "CreateM2MClient", one(func(ctx context.Context, s *service.Service) (any, error) {
@@ -202,6 +202,19 @@ func calls() []call {
 			return s.ProjectKeys(ctx, "no-such-project")
 		})},
 		{"platformKeys", "PlatformKeys", one(func(ctx context.Context, s *service.Service) (any, error) { return s.PlatformKeys(ctx) })},
+		{"node", "Node", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.Node(ctx, iam.GlobalID("Role", "r"))
+		})},
+		{"rolesConnection", "RolesPage", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.RolesPage(ctx, service.PageArgs{})
+		})},
+		{"applicationsConnection", "ApplicationsPage", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.ApplicationsPage(ctx, service.PageArgs{})
+		})},
+		{"nodes", "Nodes", func(ctx context.Context, s *service.Service) error {
+			_, _, err := s.Nodes(ctx, []string{iam.GlobalID("Role", "r")})
+			return err
+		}},
 	}
 }
 
@@ -218,6 +231,9 @@ var notUseCases = map[string]string{
 	"UserRoles":            "a part of a user some use case has already returned",
 	"DeveloperRoles":       "a part of a developer some use case has already returned",
 	"M2MClientRoles":       "a part of a machine client some use case has already returned",
+	"UserProfile":          "a part of a user some use case has already returned",
+	"DeveloperProfile":     "a part of a developer some use case has already returned",
+	"M2MClientProfile":     "a part of a machine client some use case has already returned",
 	"Once":                 "runs a transport's request at most once per request id; the use case inside checks and audits",
 }
 

@@ -33,11 +33,10 @@ func (s *Service) UserRoles(ctx context.Context, u *iam.User) ([]iam.Role, error
 // UserPage is one page of a user listing: the users, the cursor after
 // each, and whether another page follows.
 type UserPage struct {
-	Users       []iam.User
-	Cursors     []string
-	HasNextPage bool
-	filter      iam.UserFilter
-	tenant      *store.Tenant
+	Users []iam.User
+	Paging
+	filter iam.UserFilter
+	tenant *store.Tenant
 }
 
 // TotalCount counts every user matching the filter (one more round trip, made
@@ -48,7 +47,7 @@ func (p *UserPage) TotalCount(ctx context.Context) (int64, error) {
 }
 
 // Users lists a page of the project's users in a stable order.
-func (s *Service) Users(ctx context.Context, first *int64, after string, f iam.UserFilter, order iam.UserOrder, desc bool) (_ *UserPage, err error) {
+func (s *Service) Users(ctx context.Context, args PageArgs, f iam.UserFilter, order iam.UserOrder, desc bool) (_ *UserPage, err error) {
 	sc, op, err := s.begin(ctx, ucUsers, "")
 	defer op.end(&err)
 	if err != nil {
@@ -56,12 +55,13 @@ func (s *Service) Users(ctx context.Context, first *int64, after string, f iam.U
 	}
 	f.Email = strings.ToLower(strings.TrimSpace(f.Email))
 	page := &UserPage{filter: f, tenant: sc.tenant}
-	page.Users, page.Cursors, page.HasNextPage, err = listPage(first, after, desc, func(p store.Page) ([]iam.User, []string, error) {
+	page.Users, page.Paging, err = listPage(args, desc, func(p store.Page) ([]iam.User, []string, error) {
 		return sc.tenant.ListUsers(ctx, f, order, p)
 	})
 	if err != nil {
 		return nil, err
 	}
+	noteProfiles(ctx, sc.Project.ID, page.Users, func(u *iam.User) string { return u.Profile })
 	return page, s.primeRoles(ctx, sc.tenant, page.Users)
 }
 
@@ -70,7 +70,7 @@ func (s *Service) Users(ctx context.Context, first *int64, after string, f iam.U
 // costs one read whatever the page size and however the resolvers are
 // scheduled.
 func (s *Service) primeRoles(ctx context.Context, t *store.Tenant, users []iam.User) error {
-	l := loaderOf(ctx)
+	l := loadersOf(ctx)
 	if l == nil {
 		return nil
 	}
@@ -83,7 +83,7 @@ func (s *Service) primeRoles(ctx context.Context, t *store.Tenant, users []iam.U
 		return err
 	}
 	for _, r := range roles {
-		l.Prime(roleKey{t.ProjectID(), r.ID}, r)
+		l.roles.Prime(roleKey{t.ProjectID(), r.ID}, r)
 	}
 	return nil
 }

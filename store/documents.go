@@ -208,7 +208,8 @@ func toProfileDoc(p *iam.Profile) *profileDoc {
 }
 
 func fromProfileDoc(d *profileDoc) *iam.Profile {
-	return &iam.Profile{ID: d.ID, ProjectID: d.ProjectID, ResourceType: d.ResourceType, Resource: d.Resource, Retired: d.Retired, Meta: iam.Meta(d.Meta)}
+	resource, _ := plainJSON(d.Resource).(map[string]any)
+	return &iam.Profile{ID: d.ID, ProjectID: d.ProjectID, ResourceType: d.ResourceType, Resource: resource, Retired: d.Retired, Meta: iam.Meta(d.Meta)}
 }
 
 type developerDoc struct {

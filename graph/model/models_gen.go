@@ -28,6 +28,11 @@ type AcceptInvitationPayload struct {
 	Developer *iam.Membership `json:"developer,omitempty"`
 }
 
+type ApplicationEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *iam.Application `json:"node"`
+}
+
 type AuditActor struct {
 	// OPERATOR, USER, DEVELOPER, M2M_CLIENT; empty for an anonymous caller.
 	Kind string `json:"kind"`
@@ -250,9 +255,17 @@ type M2MClientFilter struct {
 type Mutation struct {
 }
 
+// Where a page lies in its listing (Relay cursor connections). Page forward with first (and after:
+// endCursor), backward with last (and before: startCursor); first and last together are refused.
 type PageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor,omitempty"`
+	// Whether items follow the page: known when paging forward (first), false when paging backward.
+	HasNextPage bool `json:"hasNextPage"`
+	// Whether items precede the page: known when paging backward (last), false when paging forward.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the first item of the page (null for an empty page).
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the last item of the page (null for an empty page).
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
 // Exactly one id.
@@ -285,6 +298,11 @@ type RevokeTokenInput struct {
 
 type RevokeTokenPayload struct {
 	Message string `json:"message"`
+}
+
+type RoleEdge struct {
+	Cursor string    `json:"cursor"`
+	Node   *iam.Role `json:"node"`
 }
 
 type RotateApplicationSecretInput struct {
