@@ -61,8 +61,30 @@ func tooMany(what string, l Limit, expiresAt, now time.Time) error {
 // such account); an unknown account and a wrong password fail the same way
 // after the same work.
 func (t *Throttle) SignIn(ctx context.Context, key, clientAddr, password string, find func() (hash string, found bool, err error)) error {
-	outcome := "error" // atrium_signins_total's label, set before each answer
-	defer func() { signInsTotal.WithLabelValues(outcome).Inc() }()
+	outcome, err := t.check(ctx, key, clientAddr, ErrWrongPassword, func() (bool, error) {
+		hash, found, err := find()
+		if err != nil {
+			return false, err
+		}
+		// CheckPassword does the full work even without a hash.
+		match, err := CheckPassword(ctx, password, hash)
+		return match && found, err
+	})
+	signInsTotal.WithLabelValues(outcome).Inc()
+	return err
+}
+
+// Check is SignIn for a credential other than a password (a second
+// factor's code): the same limits and order, with ok the caller's own check
+// and wrong the answer when it fails.
+func (t *Throttle) Check(ctx context.Context, key, clientAddr string, wrong error, ok func() (bool, error)) error {
+	_, err := t.check(ctx, key, clientAddr, wrong, ok)
+	return err
+}
+
+// check runs ok under the limits and names the outcome, for
+// atrium_signins_total.
+func (t *Throttle) check(ctx context.Context, key, clientAddr string, wrong error, ok func() (bool, error)) (string, error) {
 	now := t.now()
 	var taken []string // what to give back if the check does not happen
 	giveBack := func() {
@@ -72,45 +94,34 @@ func (t *Throttle) SignIn(ctx context.Context, key, clientAddr, password string,
 	}
 	if clientAddr != "" {
 		k := "address/" + clientAddr
-		_, exp, ok, err := t.attempts.Take(ctx, k, t.address.Max, t.address.Window, now)
+		_, exp, took, err := t.attempts.Take(ctx, k, t.address.Max, t.address.Window, now)
 		if err != nil {
-			return err
+			return "error", err
 		}
-		if !ok {
-			outcome = "throttled_address"
-			return tooMany("from your address", t.address, exp, now)
+		if !took {
+			return "throttled_address", tooMany("from your address", t.address, exp, now)
 		}
 		taken = append(taken, k)
 	}
 	k := "account/" + key
-	_, exp, ok, err := t.attempts.Take(ctx, k, t.account.Max, t.account.Window, now)
-	if err != nil || !ok {
+	_, exp, took, err := t.attempts.Take(ctx, k, t.account.Max, t.account.Window, now)
+	if err != nil || !took {
 		giveBack()
 		if err != nil {
-			return err
+			return "error", err
 		}
-		outcome = "throttled_account"
-		return tooMany("for this account", t.account, exp, now)
+		return "throttled_account", tooMany("for this account", t.account, exp, now)
 	}
-	hash, found, err := find()
+	match, err := ok()
 	if err != nil {
 		taken = append(taken, k)
 		giveBack()
-		return err
+		return "error", err
 	}
-	// CheckPassword does the full work even without a hash.
-	match, err := CheckPassword(ctx, password, hash)
-	if err != nil {
-		taken = append(taken, k)
-		giveBack()
-		return err
+	if !match {
+		return "wrong_credentials", wrong
 	}
-	if !match || !found {
-		outcome = "wrong_credentials"
-		return ErrWrongPassword
-	}
-	outcome = "ok"
 	giveBack()
 	_ = t.attempts.Reset(context.WithoutCancel(ctx), k) // a stale count only delays the next failure's refusal
-	return nil
+	return "ok", nil
 }

@@ -67,6 +67,21 @@ func session(s *service.Session, err error) (*model.SignInPayload, error) {
 	return &model.SignInPayload{AccessToken: s.AccessToken, ExpiresAt: s.ExpiresAt, User: s.User}, nil
 }
 
+// loginStep is the payload of a step of a sign-in.
+func loginStep(st *service.LoginStep, err error) (*model.SignInStepPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := &model.SignInStepPayload{Next: model.SignInNext(st.Next), Amr: st.AMR, RecoveryCodes: st.RecoveryCodes}
+	if st.State != "" {
+		out.State, out.StateExpiresAt = &st.State, &st.ExpiresAt
+	}
+	if st.Session != nil {
+		out.Session, _ = session(st.Session, nil)
+	}
+	return out, nil
+}
+
 func userOrder(o *model.UserOrder) (iam.UserOrder, bool) {
 	if o == nil {
 		return iam.UsersByCreatedAt, false

@@ -82,7 +82,9 @@ type ComplexityRoot struct {
 		ID                     func(childComplexity int) int
 		LoginRedirectURI       func(childComplexity int) int
 		LoginWithEmailEnabled  func(childComplexity int) int
+		MFAEnabled             func(childComplexity int) int
 		Name                   func(childComplexity int) int
+		PasswordlessSMS        func(childComplexity int) int
 		ShouldSendInviteEmail  func(childComplexity int) int
 		UpdatedAt              func(childComplexity int) int
 	}
@@ -116,6 +118,13 @@ type ComplexityRoot struct {
 	AuditTarget struct {
 		ID   func(childComplexity int) int
 		Type func(childComplexity int) int
+	}
+
+	BeginTotpEnrolmentPayload struct {
+		ExpiresAt  func(childComplexity int) int
+		OtpauthURL func(childComplexity int) int
+		QRCode     func(childComplexity int) int
+		Secret     func(childComplexity int) int
 	}
 
 	CheckAccessPayload struct {
@@ -230,7 +239,9 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AcceptInvitation      func(childComplexity int, input model.AcceptInvitationInput) int
+		BeginTotpEnrolment    func(childComplexity int, input model.SignInStateInput) int
 		CheckAccess           func(childComplexity int, input model.CheckAccessInput) int
+		ConfirmTotpEnrolment  func(childComplexity int, input model.SignInCodeInput) int
 		CreateApplication     func(childComplexity int, input model.CreateApplicationInput) int
 		CreateM2MClient       func(childComplexity int, input model.CreateM2MClientInput) int
 		CreateProject         func(childComplexity int, input model.CreateProjectInput) int
@@ -246,16 +257,20 @@ type ComplexityRoot struct {
 		InviteUsers           func(childComplexity int, input []model.InviteUserInput) int
 		RemoveDeveloper       func(childComplexity int, input model.RemoveDeveloperInput) int
 		ResendInvitation      func(childComplexity int, input model.ResendInvitationInput) int
+		ResetUserMfa          func(childComplexity int, input model.ResetUserMfaInput) int
 		RotateM2MClientSecret func(childComplexity int, input model.RotateM2MClientSecretInput) int
 		SignIn                func(childComplexity int, input model.SignInInput) int
 		SignInDeveloper       func(childComplexity int, input model.SignInDeveloperInput) int
 		SignUp                func(childComplexity int, input model.SignUpInput) int
+		StartSignIn           func(childComplexity int, input model.SignInInput) int
 		UpdateApplication     func(childComplexity int, input model.UpdateApplicationInput) int
 		UpdateDeveloper       func(childComplexity int, input model.UpdateDeveloperInput) int
 		UpdateM2MClient       func(childComplexity int, input model.UpdateM2MClientInput) int
 		UpdateProject         func(childComplexity int, input model.UpdateProjectInput) int
 		UpdateRole            func(childComplexity int, input model.UpdateRoleInput) int
 		UpdateUser            func(childComplexity int, input model.UpdateUserInput) int
+		UseRecoveryCode       func(childComplexity int, input model.SignInCodeInput) int
+		VerifyTotp            func(childComplexity int, input model.SignInCodeInput) int
 	}
 
 	PageInfo struct {
@@ -336,6 +351,15 @@ type ComplexityRoot struct {
 		AccessToken func(childComplexity int) int
 		ExpiresAt   func(childComplexity int) int
 		User        func(childComplexity int) int
+	}
+
+	SignInStepPayload struct {
+		Amr            func(childComplexity int) int
+		Next           func(childComplexity int) int
+		RecoveryCodes  func(childComplexity int) int
+		Session        func(childComplexity int) int
+		State          func(childComplexity int) int
+		StateExpiresAt func(childComplexity int) int
 	}
 
 	UpdateApplicationPayload struct {
@@ -455,6 +479,12 @@ type MutationResolver interface {
 	DeleteM2MClient(ctx context.Context, input model.DeleteM2MClientInput) (*model.DeleteM2MClientPayload, error)
 	RotateM2MClientSecret(ctx context.Context, input model.RotateM2MClientSecretInput) (*model.RotateM2MClientSecretPayload, error)
 	CheckAccess(ctx context.Context, input model.CheckAccessInput) (*service.AccessCheck, error)
+	StartSignIn(ctx context.Context, input model.SignInInput) (*model.SignInStepPayload, error)
+	BeginTotpEnrolment(ctx context.Context, input model.SignInStateInput) (*model.BeginTotpEnrolmentPayload, error)
+	ConfirmTotpEnrolment(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error)
+	VerifyTotp(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error)
+	UseRecoveryCode(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error)
+	ResetUserMfa(ctx context.Context, input model.ResetUserMfaInput) (*model.UpdateUserPayload, error)
 }
 type PolicySourceResolver interface {
 	RoleID(ctx context.Context, obj *service.PolicySource) (*string, error)
@@ -607,12 +637,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.LoginWithEmailEnabled(childComplexity), true
+	case "Application.mfaEnabled":
+		if e.ComplexityRoot.Application.MFAEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.MFAEnabled(childComplexity), true
 	case "Application.name":
 		if e.ComplexityRoot.Application.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Application.Name(childComplexity), true
+	case "Application.passwordlessSMS":
+		if e.ComplexityRoot.Application.PasswordlessSMS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.PasswordlessSMS(childComplexity), true
 	case "Application.shouldSendInviteEmail":
 		if e.ComplexityRoot.Application.ShouldSendInviteEmail == nil {
 			break
@@ -726,6 +768,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditTarget.Type(childComplexity), true
+
+	case "BeginTotpEnrolmentPayload.expiresAt":
+		if e.ComplexityRoot.BeginTotpEnrolmentPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BeginTotpEnrolmentPayload.ExpiresAt(childComplexity), true
+	case "BeginTotpEnrolmentPayload.otpauthUrl":
+		if e.ComplexityRoot.BeginTotpEnrolmentPayload.OtpauthURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BeginTotpEnrolmentPayload.OtpauthURL(childComplexity), true
+	case "BeginTotpEnrolmentPayload.qrCode":
+		if e.ComplexityRoot.BeginTotpEnrolmentPayload.QRCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BeginTotpEnrolmentPayload.QRCode(childComplexity), true
+	case "BeginTotpEnrolmentPayload.secret":
+		if e.ComplexityRoot.BeginTotpEnrolmentPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BeginTotpEnrolmentPayload.Secret(childComplexity), true
 
 	case "CheckAccessPayload.allowed":
 		if e.ComplexityRoot.CheckAccessPayload.Allowed == nil {
@@ -1058,6 +1125,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptInvitation(childComplexity, args["input"].(model.AcceptInvitationInput)), true
+	case "Mutation.beginTotpEnrolment":
+		if e.ComplexityRoot.Mutation.BeginTotpEnrolment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_beginTotpEnrolment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BeginTotpEnrolment(childComplexity, args["input"].(model.SignInStateInput)), true
 	case "Mutation.checkAccess":
 		if e.ComplexityRoot.Mutation.CheckAccess == nil {
 			break
@@ -1069,6 +1147,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CheckAccess(childComplexity, args["input"].(model.CheckAccessInput)), true
+	case "Mutation.confirmTotpEnrolment":
+		if e.ComplexityRoot.Mutation.ConfirmTotpEnrolment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmTotpEnrolment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmTotpEnrolment(childComplexity, args["input"].(model.SignInCodeInput)), true
 	case "Mutation.createApplication":
 		if e.ComplexityRoot.Mutation.CreateApplication == nil {
 			break
@@ -1234,6 +1323,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResendInvitation(childComplexity, args["input"].(model.ResendInvitationInput)), true
+	case "Mutation.resetUserMfa":
+		if e.ComplexityRoot.Mutation.ResetUserMfa == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetUserMfa_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetUserMfa(childComplexity, args["input"].(model.ResetUserMfaInput)), true
 	case "Mutation.rotateM2MClientSecret":
 		if e.ComplexityRoot.Mutation.RotateM2MClientSecret == nil {
 			break
@@ -1278,6 +1378,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.startSignIn":
+		if e.ComplexityRoot.Mutation.StartSignIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startSignIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartSignIn(childComplexity, args["input"].(model.SignInInput)), true
 	case "Mutation.updateApplication":
 		if e.ComplexityRoot.Mutation.UpdateApplication == nil {
 			break
@@ -1344,6 +1455,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["input"].(model.UpdateUserInput)), true
+	case "Mutation.useRecoveryCode":
+		if e.ComplexityRoot.Mutation.UseRecoveryCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_useRecoveryCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UseRecoveryCode(childComplexity, args["input"].(model.SignInCodeInput)), true
+	case "Mutation.verifyTotp":
+		if e.ComplexityRoot.Mutation.VerifyTotp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyTotp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyTotp(childComplexity, args["input"].(model.SignInCodeInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1701,6 +1834,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SignInPayload.User(childComplexity), true
 
+	case "SignInStepPayload.amr":
+		if e.ComplexityRoot.SignInStepPayload.Amr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInStepPayload.Amr(childComplexity), true
+	case "SignInStepPayload.next":
+		if e.ComplexityRoot.SignInStepPayload.Next == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInStepPayload.Next(childComplexity), true
+	case "SignInStepPayload.recoveryCodes":
+		if e.ComplexityRoot.SignInStepPayload.RecoveryCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInStepPayload.RecoveryCodes(childComplexity), true
+	case "SignInStepPayload.session":
+		if e.ComplexityRoot.SignInStepPayload.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInStepPayload.Session(childComplexity), true
+	case "SignInStepPayload.state":
+		if e.ComplexityRoot.SignInStepPayload.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInStepPayload.State(childComplexity), true
+	case "SignInStepPayload.stateExpiresAt":
+		if e.ComplexityRoot.SignInStepPayload.StateExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInStepPayload.StateExpiresAt(childComplexity), true
+
 	case "UpdateApplicationPayload.application":
 		if e.ComplexityRoot.UpdateApplicationPayload.Application == nil {
 			break
@@ -1885,9 +2055,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PrincipalInput", ec.unmarshalInputPrincipalInput),
 			graphql.NewInputUnmarshaler("RemoveDeveloperInput", ec.unmarshalInputRemoveDeveloperInput),
 			graphql.NewInputUnmarshaler("ResendInvitationInput", ec.unmarshalInputResendInvitationInput),
+			graphql.NewInputUnmarshaler("ResetUserMfaInput", ec.unmarshalInputResetUserMfaInput),
 			graphql.NewInputUnmarshaler("RotateM2MClientSecretInput", ec.unmarshalInputRotateM2MClientSecretInput),
+			graphql.NewInputUnmarshaler("SignInCodeInput", ec.unmarshalInputSignInCodeInput),
 			graphql.NewInputUnmarshaler("SignInDeveloperInput", ec.unmarshalInputSignInDeveloperInput),
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
+			graphql.NewInputUnmarshaler("SignInStateInput", ec.unmarshalInputSignInStateInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 			graphql.NewInputUnmarshaler("UpdateApplicationInput", ec.unmarshalInputUpdateApplicationInput),
 			graphql.NewInputUnmarshaler("UpdateDeveloperInput", ec.unmarshalInputUpdateDeveloperInput),
@@ -2131,6 +2304,71 @@ type Mutation {
   nothing (and records no audit event of its own beyond the call).
   """
   checkAccess(input: CheckAccessInput!): CheckAccessPayload! @guard(action: "IAM:SimulateAccess", resource: "IAM:Role")
+
+  """
+  The first factor of a sign-in with email and password. next says what follows: DONE, with the
+  session, or a second factor the application asks for (mfaEnabled), with the state to pass on.
+  """
+  startSignIn(input: SignInInput!): SignInStepPayload! @public(action: "App:SignIn")
+  "A new TOTP secret for a sign-in at ENROL_TOTP, shown this once: as text, as an otpauth URL and as a QR code."
+  beginTotpEnrolment(input: SignInStateInput!): BeginTotpEnrolmentPayload! @public(action: "App:EnrolMFA")
+  "Confirms the enrolment with one code of the new secret; the answer carries the recovery codes, shown this once."
+  confirmTotpEnrolment(input: SignInCodeInput!): SignInStepPayload! @public(action: "App:EnrolMFA")
+  "The TOTP code of a sign-in at VERIFY_TOTP. Each code works once."
+  verifyTotp(input: SignInCodeInput!): SignInStepPayload! @public(action: "App:VerifyMFA")
+  "A recovery code in place of the TOTP code of a sign-in at VERIFY_TOTP. Each works once."
+  useRecoveryCode(input: SignInCodeInput!): SignInStepPayload! @public(action: "App:VerifyMFA")
+  "Removes a user's second factor and recovery codes; it enrols again at its next sign-in to an application with mfaEnabled."
+  resetUserMfa(input: ResetUserMfaInput!): UpdateUserPayload! @guard(action: "App:ResetUserMFA", resource: "App:User", id: "input.id")
+}
+
+"What a sign-in needs next."
+enum SignInNext {
+  "Signed in: the payload carries the session."
+  DONE
+  "The user has no second factor yet: beginTotpEnrolment, then confirmTotpEnrolment."
+  ENROL_TOTP
+  "verifyTotp (or useRecoveryCode)."
+  VERIFY_TOTP
+}
+
+type SignInStepPayload {
+  next: SignInNext!
+  "Pass it to the next step; null when next is DONE."
+  state: String
+  "Until when state is good (10 minutes)."
+  stateExpiresAt: Time
+  "How the user has signed in so far, in RFC 8176 values: pwd, sms, otp, mfa (and rec for a recovery code, fed for SSO)."
+  amr: [String!]!
+  "The session, when next is DONE."
+  session: SignInPayload
+  "Shown once, by confirmTotpEnrolment."
+  recoveryCodes: [String!]
+}
+
+input SignInStateInput {
+  state: String!
+}
+
+input SignInCodeInput {
+  state: String!
+  "6 digits (a recovery code: 10 letters and digits)."
+  code: String!
+}
+
+type BeginTotpEnrolmentPayload {
+  "Base32, for typing into an authenticator app."
+  secret: String!
+  "The otpauth:// URL of the secret."
+  otpauthUrl: String!
+  "A PNG image of otpauthUrl, base64."
+  qrCode: String!
+  "Until when the enrolment waits for its code."
+  expiresAt: Time!
+}
+
+input ResetUserMfaInput {
+  id: ID!
 }
 
 "A project: an isolated tenant with its own users, roles and applications."
@@ -2289,6 +2527,10 @@ type Application {
   allowedCORSOriginsUrls: [String!]!
   "Whether inviting a user emails the invitation link."
   shouldSendInviteEmail: Boolean!
+  "Whether users must give a TOTP code after the first factor (enrolling at their first sign-in)."
+  mfaEnabled: Boolean!
+  "Whether users may sign in with a one-time code sent by SMS to their phone number."
+  passwordlessSMS: Boolean!
   createdAt: Time!
   updatedAt: Time!
 }
@@ -2306,6 +2548,10 @@ input CreateApplicationInput {
   allowedCORSOriginsUrls: [String!]
   "Default false."
   shouldSendInviteEmail: Boolean
+  "Default false."
+  mfaEnabled: Boolean
+  "Default false."
+  passwordlessSMS: Boolean
 }
 
 type CreateApplicationPayload {
@@ -2322,6 +2568,8 @@ input UpdateApplicationInput {
   allowedCallbackUrls: [String!]
   allowedCORSOriginsUrls: [String!]
   shouldSendInviteEmail: Boolean
+  mfaEnabled: Boolean
+  passwordlessSMS: Boolean
 }
 
 type UpdateApplicationPayload {
@@ -2839,6 +3087,10 @@ func (ec *executionContext) childFields_Application(ctx context.Context, field g
 		return ec.fieldContext_Application_allowedCORSOriginsUrls(ctx, field)
 	case "shouldSendInviteEmail":
 		return ec.fieldContext_Application_shouldSendInviteEmail(ctx, field)
+	case "mfaEnabled":
+		return ec.fieldContext_Application_mfaEnabled(ctx, field)
+	case "passwordlessSMS":
+		return ec.fieldContext_Application_passwordlessSMS(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Application_createdAt(ctx, field)
 	case "updatedAt":
@@ -2907,6 +3159,20 @@ func (ec *executionContext) childFields_AuditTarget(ctx context.Context, field g
 		return ec.fieldContext_AuditTarget_id(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditTarget", field.Name)
+}
+
+func (ec *executionContext) childFields_BeginTotpEnrolmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "secret":
+		return ec.fieldContext_BeginTotpEnrolmentPayload_secret(ctx, field)
+	case "otpauthUrl":
+		return ec.fieldContext_BeginTotpEnrolmentPayload_otpauthUrl(ctx, field)
+	case "qrCode":
+		return ec.fieldContext_BeginTotpEnrolmentPayload_qrCode(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_BeginTotpEnrolmentPayload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BeginTotpEnrolmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CheckAccessPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3253,6 +3519,24 @@ func (ec *executionContext) childFields_SignInPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type SignInPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SignInStepPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "next":
+		return ec.fieldContext_SignInStepPayload_next(ctx, field)
+	case "state":
+		return ec.fieldContext_SignInStepPayload_state(ctx, field)
+	case "stateExpiresAt":
+		return ec.fieldContext_SignInStepPayload_stateExpiresAt(ctx, field)
+	case "amr":
+		return ec.fieldContext_SignInStepPayload_amr(ctx, field)
+	case "session":
+		return ec.fieldContext_SignInStepPayload_session(ctx, field)
+	case "recoveryCodes":
+		return ec.fieldContext_SignInStepPayload_recoveryCodes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignInStepPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateApplicationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "application":
@@ -3567,12 +3851,40 @@ func (ec *executionContext) field_Mutation_acceptInvitation_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_beginTotpEnrolment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInStateInput, error) {
+			return ec.unmarshalNSignInStateInput2atriumᚋgraphᚋmodelᚐSignInStateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_checkAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CheckAccessInput, error) {
 			return ec.unmarshalNCheckAccessInput2atriumᚋgraphᚋmodelᚐCheckAccessInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmTotpEnrolment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInCodeInput, error) {
+			return ec.unmarshalNSignInCodeInput2atriumᚋgraphᚋmodelᚐSignInCodeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3791,6 +4103,20 @@ func (ec *executionContext) field_Mutation_resendInvitation_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_resetUserMfa_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResetUserMfaInput, error) {
+			return ec.unmarshalNResetUserMfaInput2atriumᚋgraphᚋmodelᚐResetUserMfaInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_rotateM2MClientSecret_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3839,6 +4165,20 @@ func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawA
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SignUpInput, error) {
 			return ec.unmarshalNSignUpInput2atriumᚋgraphᚋmodelᚐSignUpInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startSignIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInInput, error) {
+			return ec.unmarshalNSignInInput2atriumᚋgraphᚋmodelᚐSignInInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3923,6 +4263,34 @@ func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateUserInput, error) {
 			return ec.unmarshalNUpdateUserInput2atriumᚋgraphᚋmodelᚐUpdateUserInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_useRecoveryCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInCodeInput, error) {
+			return ec.unmarshalNSignInCodeInput2atriumᚋgraphᚋmodelᚐSignInCodeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifyTotp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInCodeInput, error) {
+			return ec.unmarshalNSignInCodeInput2atriumᚋgraphᚋmodelᚐSignInCodeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4612,6 +4980,52 @@ func (ec *executionContext) fieldContext_Application_shouldSendInviteEmail(_ con
 	return graphql.NewScalarFieldContext("Application", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Application_mfaEnabled(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_mfaEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MFAEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_mfaEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Application_passwordlessSMS(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_passwordlessSMS(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PasswordlessSMS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_passwordlessSMS(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Application_createdAt(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5069,6 +5483,98 @@ func (ec *executionContext) _AuditTarget_id(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_AuditTarget_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditTarget", field, false, false, "String")
+}
+
+func (ec *executionContext) _BeginTotpEnrolmentPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.BeginTotpEnrolmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BeginTotpEnrolmentPayload_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BeginTotpEnrolmentPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BeginTotpEnrolmentPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _BeginTotpEnrolmentPayload_otpauthUrl(ctx context.Context, field graphql.CollectedField, obj *model.BeginTotpEnrolmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BeginTotpEnrolmentPayload_otpauthUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OtpauthURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BeginTotpEnrolmentPayload_otpauthUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BeginTotpEnrolmentPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _BeginTotpEnrolmentPayload_qrCode(ctx context.Context, field graphql.CollectedField, obj *model.BeginTotpEnrolmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BeginTotpEnrolmentPayload_qrCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QRCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BeginTotpEnrolmentPayload_qrCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BeginTotpEnrolmentPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _BeginTotpEnrolmentPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.BeginTotpEnrolmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BeginTotpEnrolmentPayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BeginTotpEnrolmentPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BeginTotpEnrolmentPayload", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CheckAccessPayload_allowed(ctx context.Context, field graphql.CollectedField, obj *service.AccessCheck) (ret graphql.Marshaler) {
@@ -8264,6 +8770,388 @@ func (ec *executionContext) fieldContext_Mutation_checkAccess(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_startSignIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startSignIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartSignIn(ctx, fc.Args["input"].(model.SignInInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:SignIn")
+				if err != nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInStepPayload) graphql.Marshaler {
+			return ec.marshalNSignInStepPayload2ᚖatriumᚋgraphᚋmodelᚐSignInStepPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startSignIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInStepPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startSignIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_beginTotpEnrolment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_beginTotpEnrolment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BeginTotpEnrolment(ctx, fc.Args["input"].(model.SignInStateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:EnrolMFA")
+				if err != nil {
+					var zeroVal *model.BeginTotpEnrolmentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.BeginTotpEnrolmentPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BeginTotpEnrolmentPayload) graphql.Marshaler {
+			return ec.marshalNBeginTotpEnrolmentPayload2ᚖatriumᚋgraphᚋmodelᚐBeginTotpEnrolmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_beginTotpEnrolment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BeginTotpEnrolmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_beginTotpEnrolment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmTotpEnrolment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmTotpEnrolment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmTotpEnrolment(ctx, fc.Args["input"].(model.SignInCodeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:EnrolMFA")
+				if err != nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInStepPayload) graphql.Marshaler {
+			return ec.marshalNSignInStepPayload2ᚖatriumᚋgraphᚋmodelᚐSignInStepPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmTotpEnrolment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInStepPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmTotpEnrolment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifyTotp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyTotp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifyTotp(ctx, fc.Args["input"].(model.SignInCodeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:VerifyMFA")
+				if err != nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInStepPayload) graphql.Marshaler {
+			return ec.marshalNSignInStepPayload2ᚖatriumᚋgraphᚋmodelᚐSignInStepPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifyTotp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInStepPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifyTotp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_useRecoveryCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_useRecoveryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UseRecoveryCode(ctx, fc.Args["input"].(model.SignInCodeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:VerifyMFA")
+				if err != nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInStepPayload) graphql.Marshaler {
+			return ec.marshalNSignInStepPayload2ᚖatriumᚋgraphᚋmodelᚐSignInStepPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_useRecoveryCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInStepPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_useRecoveryCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetUserMfa(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetUserMfa(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetUserMfa(ctx, fc.Args["input"].(model.ResetUserMfaInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:ResetUserMFA")
+				if err != nil {
+					var zeroVal *model.UpdateUserPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "App:User")
+				if err != nil {
+					var zeroVal *model.UpdateUserPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.UpdateUserPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.UpdateUserPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateUserPayload) graphql.Marshaler {
+			return ec.marshalNUpdateUserPayload2ᚖatriumᚋgraphᚋmodelᚐUpdateUserPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetUserMfa(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateUserPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetUserMfa_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10137,6 +11025,153 @@ func (ec *executionContext) fieldContext_SignInPayload_user(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SignInStepPayload_next(ctx context.Context, field graphql.CollectedField, obj *model.SignInStepPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInStepPayload_next(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Next, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SignInNext) graphql.Marshaler {
+			return ec.marshalNSignInNext2atriumᚋgraphᚋmodelᚐSignInNext(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInStepPayload_next(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInStepPayload", field, false, false, "SignInNext")
+}
+
+func (ec *executionContext) _SignInStepPayload_state(ctx context.Context, field graphql.CollectedField, obj *model.SignInStepPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInStepPayload_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInStepPayload_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInStepPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignInStepPayload_stateExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.SignInStepPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInStepPayload_stateExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StateExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInStepPayload_stateExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInStepPayload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SignInStepPayload_amr(ctx context.Context, field graphql.CollectedField, obj *model.SignInStepPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInStepPayload_amr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInStepPayload_amr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInStepPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignInStepPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.SignInStepPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInStepPayload_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Session, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInPayload) graphql.Marshaler {
+			return ec.marshalOSignInPayload2ᚖatriumᚋgraphᚋmodelᚐSignInPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInStepPayload_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SignInStepPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SignInStepPayload_recoveryCodes(ctx context.Context, field graphql.CollectedField, obj *model.SignInStepPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInStepPayload_recoveryCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecoveryCodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInStepPayload_recoveryCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInStepPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _UpdateApplicationPayload_application(ctx context.Context, field graphql.CollectedField, obj *model.UpdateApplicationPayload) (ret graphql.Marshaler) {
@@ -12154,7 +13189,7 @@ func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail"}
+	fieldsInOrder := [...]string{"name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "mfaEnabled", "passwordlessSMS"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12210,6 +13245,20 @@ func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Con
 				return it, err
 			}
 			it.ShouldSendInviteEmail = data
+		case "mfaEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mfaEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MfaEnabled = data
+		case "passwordlessSMS":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passwordlessSMS"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PasswordlessSms = data
 		}
 	}
 	return it, nil
@@ -13081,6 +14130,48 @@ func UnmarshalResendInvitationInput(ctx context.Context, raw any) (model.ResendI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputResetUserMfaInput(ctx context.Context, obj any) (model.ResetUserMfaInput, error) {
+	var it model.ResetUserMfaInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalResetUserMfaInput unmarshals raw into the ResetUserMfaInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResetUserMfaInput(ctx context.Context, raw any) (model.ResetUserMfaInput, error) {
+	var out model.ResetUserMfaInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResetUserMfaInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRotateM2MClientSecretInput(ctx context.Context, obj any) (model.RotateM2MClientSecretInput, error) {
 	var it model.RotateM2MClientSecretInput
 	if obj == nil {
@@ -13120,6 +14211,55 @@ func (ec *executionContext) unmarshalInputRotateM2MClientSecretInput(ctx context
 func UnmarshalRotateM2MClientSecretInput(ctx context.Context, raw any) (model.RotateM2MClientSecretInput, error) {
 	var out model.RotateM2MClientSecretInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RotateM2MClientSecretInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSignInCodeInput(ctx context.Context, obj any) (model.SignInCodeInput, error) {
+	var it model.SignInCodeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"state", "code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignInCodeInput unmarshals raw into the SignInCodeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignInCodeInput(ctx context.Context, raw any) (model.SignInCodeInput, error) {
+	var out model.SignInCodeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignInCodeInput", raw, &out)
 	return out, err
 }
 
@@ -13228,6 +14368,48 @@ func UnmarshalSignInInput(ctx context.Context, raw any) (model.SignInInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSignInStateInput(ctx context.Context, obj any) (model.SignInStateInput, error) {
+	var it model.SignInStateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"state"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignInStateInput unmarshals raw into the SignInStateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignInStateInput(ctx context.Context, raw any) (model.SignInStateInput, error) {
+	var out model.SignInStateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignInStateInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj any) (model.SignUpInput, error) {
 	var it model.SignUpInput
 	if obj == nil {
@@ -13302,7 +14484,7 @@ func (ec *executionContext) unmarshalInputUpdateApplicationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail"}
+	fieldsInOrder := [...]string{"id", "name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "mfaEnabled", "passwordlessSMS"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13365,6 +14547,20 @@ func (ec *executionContext) unmarshalInputUpdateApplicationInput(ctx context.Con
 				return it, err
 			}
 			it.ShouldSendInviteEmail = data
+		case "mfaEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mfaEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MfaEnabled = data
+		case "passwordlessSMS":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passwordlessSMS"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PasswordlessSms = data
 		}
 	}
 	return it, nil
@@ -14049,6 +15245,16 @@ func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "mfaEnabled":
+			out.Values[i] = ec._Application_mfaEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "passwordlessSMS":
+			out.Values[i] = ec._Application_passwordlessSMS(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "createdAt":
 			out.Values[i] = ec._Application_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -14280,6 +15486,54 @@ func (ec *executionContext) _AuditTarget(ctx context.Context, sel ast.SelectionS
 			}
 		case "id":
 			out.Values[i] = ec._AuditTarget_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var beginTotpEnrolmentPayloadImplementors = []string{"BeginTotpEnrolmentPayload"}
+
+func (ec *executionContext) _BeginTotpEnrolmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.BeginTotpEnrolmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, beginTotpEnrolmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BeginTotpEnrolmentPayload")
+		case "secret":
+			out.Values[i] = ec._BeginTotpEnrolmentPayload_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "otpauthUrl":
+			out.Values[i] = ec._BeginTotpEnrolmentPayload_otpauthUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "qrCode":
+			out.Values[i] = ec._BeginTotpEnrolmentPayload_qrCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._BeginTotpEnrolmentPayload_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15328,6 +16582,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startSignIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startSignIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "beginTotpEnrolment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_beginTotpEnrolment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmTotpEnrolment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmTotpEnrolment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifyTotp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyTotp(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "useRecoveryCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_useRecoveryCode(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetUserMfa":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetUserMfa(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15898,6 +17194,64 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 		case "user":
 			out.Values[i] = ec._SignInPayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var signInStepPayloadImplementors = []string{"SignInStepPayload"}
+
+func (ec *executionContext) _SignInStepPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SignInStepPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signInStepPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignInStepPayload")
+		case "next":
+			out.Values[i] = ec._SignInStepPayload_next(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._SignInStepPayload_state(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stateExpiresAt":
+			out.Values[i] = ec._SignInStepPayload_stateExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "amr":
+			out.Values[i] = ec._SignInStepPayload_amr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "session":
+			out.Values[i] = ec._SignInStepPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recoveryCodes":
+			out.Values[i] = ec._SignInStepPayload_recoveryCodes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -16793,6 +18147,14 @@ func (ec *executionContext) marshalNAuditTarget2ᚖatriumᚋgraphᚋmodelᚐAudi
 	return ec._AuditTarget(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNBeginTotpEnrolmentPayload2ᚖatriumᚋgraphᚋmodelᚐBeginTotpEnrolmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.BeginTotpEnrolmentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BeginTotpEnrolmentPayload!")
+		return graphql.Null
+	}
+	return ec._BeginTotpEnrolmentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17275,6 +18637,11 @@ func (ec *executionContext) unmarshalNResendInvitationInput2atriumᚋgraphᚋmod
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNResetUserMfaInput2atriumᚋgraphᚋmodelᚐResetUserMfaInput(ctx context.Context, v any) (model.ResetUserMfaInput, error) {
+	res, err := ec.unmarshalInputResetUserMfaInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNRole2atriumᚋiamᚐRole(ctx context.Context, sel ast.SelectionSet, v iam.Role) graphql.Marshaler {
 	return ec._Role(ctx, sel, &v)
 }
@@ -17316,6 +18683,11 @@ func (ec *executionContext) marshalNRotateM2MClientSecretPayload2ᚖatriumᚋgra
 	return ec._RotateM2MClientSecretPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSignInCodeInput2atriumᚋgraphᚋmodelᚐSignInCodeInput(ctx context.Context, v any) (model.SignInCodeInput, error) {
+	res, err := ec.unmarshalInputSignInCodeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSignInDeveloperInput2atriumᚋgraphᚋmodelᚐSignInDeveloperInput(ctx context.Context, v any) (model.SignInDeveloperInput, error) {
 	res, err := ec.unmarshalInputSignInDeveloperInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17334,12 +18706,35 @@ func (ec *executionContext) unmarshalNSignInInput2atriumᚋgraphᚋmodelᚐSignI
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSignInNext2atriumᚋgraphᚋmodelᚐSignInNext(ctx context.Context, v any) (model.SignInNext, error) {
+	var res model.SignInNext
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSignInNext2atriumᚋgraphᚋmodelᚐSignInNext(ctx context.Context, sel ast.SelectionSet, v model.SignInNext) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNSignInPayload2ᚖatriumᚋgraphᚋmodelᚐSignInPayload(ctx context.Context, sel ast.SelectionSet, v *model.SignInPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SignInPayload!")
 		return graphql.Null
 	}
 	return ec._SignInPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSignInStateInput2atriumᚋgraphᚋmodelᚐSignInStateInput(ctx context.Context, v any) (model.SignInStateInput, error) {
+	res, err := ec.unmarshalInputSignInStateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSignInStepPayload2ᚖatriumᚋgraphᚋmodelᚐSignInStepPayload(ctx context.Context, sel ast.SelectionSet, v *model.SignInStepPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SignInStepPayload!")
+		return graphql.Null
+	}
+	return ec._SignInStepPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSignUpInput2atriumᚋgraphᚋmodelᚐSignUpInput(ctx context.Context, v any) (model.SignUpInput, error) {
@@ -17934,6 +19329,13 @@ func (ec *executionContext) marshalORowError2ᚖatriumᚋgraphᚋmodelᚐRowErro
 		return graphql.Null
 	}
 	return ec._RowError(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSignInPayload2ᚖatriumᚋgraphᚋmodelᚐSignInPayload(ctx context.Context, sel ast.SelectionSet, v *model.SignInPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SignInPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -11,6 +11,7 @@ import (
 	"atrium/iam"
 	"atrium/service"
 	"context"
+	"encoding/base64"
 )
 
 // LoginRedirectURI is the resolver for the loginRedirectUri field.
@@ -166,6 +167,8 @@ func (r *mutationResolver) CreateApplication(ctx context.Context, input model.Cr
 		AllowedCallbackURLs:    nonNil(input.AllowedCallbackUrls),
 		AllowedCORSOriginsURLs: input.AllowedCORSOriginsUrls,
 		ShouldSendInviteEmail:  input.ShouldSendInviteEmail,
+		MFAEnabled:             input.MfaEnabled,
+		PasswordlessSMS:        input.PasswordlessSms,
 	})
 	if err != nil {
 		return nil, err
@@ -183,6 +186,8 @@ func (r *mutationResolver) UpdateApplication(ctx context.Context, input model.Up
 		AllowedCallbackURLs:    input.AllowedCallbackUrls,
 		AllowedCORSOriginsURLs: input.AllowedCORSOriginsUrls,
 		ShouldSendInviteEmail:  input.ShouldSendInviteEmail,
+		MFAEnabled:             input.MfaEnabled,
+		PasswordlessSMS:        input.PasswordlessSms,
 	})
 	if err != nil {
 		return nil, err
@@ -398,6 +403,44 @@ func (r *mutationResolver) CheckAccess(ctx context.Context, input model.CheckAcc
 		who = service.Subject{UserID: deref(p.UserID), DeveloperID: deref(p.DeveloperID), M2MClientID: deref(p.M2mClientID)}
 	}
 	return r.Service.CheckAccess(ctx, who, input.Action, input.Resource)
+}
+
+// StartSignIn is the resolver for the startSignIn field.
+func (r *mutationResolver) StartSignIn(ctx context.Context, input model.SignInInput) (*model.SignInStepPayload, error) {
+	return loginStep(r.Service.StartSignIn(ctx, input.ApplicationID, input.Email, input.Password))
+}
+
+// BeginTotpEnrolment is the resolver for the beginTotpEnrolment field.
+func (r *mutationResolver) BeginTotpEnrolment(ctx context.Context, input model.SignInStateInput) (*model.BeginTotpEnrolmentPayload, error) {
+	e, err := r.Service.BeginTOTPEnrolment(ctx, input.State)
+	if err != nil {
+		return nil, err
+	}
+	return &model.BeginTotpEnrolmentPayload{Secret: e.Secret, OtpauthURL: e.URL, QRCode: base64.StdEncoding.EncodeToString(e.QRCode), ExpiresAt: e.ExpiresAt}, nil
+}
+
+// ConfirmTotpEnrolment is the resolver for the confirmTotpEnrolment field.
+func (r *mutationResolver) ConfirmTotpEnrolment(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error) {
+	return loginStep(r.Service.ConfirmTOTPEnrolment(ctx, input.State, input.Code))
+}
+
+// VerifyTotp is the resolver for the verifyTotp field.
+func (r *mutationResolver) VerifyTotp(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error) {
+	return loginStep(r.Service.VerifyTOTP(ctx, input.State, input.Code))
+}
+
+// UseRecoveryCode is the resolver for the useRecoveryCode field.
+func (r *mutationResolver) UseRecoveryCode(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error) {
+	return loginStep(r.Service.UseRecoveryCode(ctx, input.State, input.Code))
+}
+
+// ResetUserMfa is the resolver for the resetUserMfa field.
+func (r *mutationResolver) ResetUserMfa(ctx context.Context, input model.ResetUserMfaInput) (*model.UpdateUserPayload, error) {
+	u, err := r.Service.ResetUserMFA(ctx, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateUserPayload{User: u}, nil
 }
 
 // RoleID is the resolver for the roleId field.

@@ -49,6 +49,10 @@ type Application struct {
 	AllowedCallbackURLs    []string
 	AllowedCORSOriginsURLs []string
 	ShouldSendInviteEmail  bool
+	// MFAEnabled asks every user for a TOTP code after the first factor;
+	// PasswordlessSMS lets users sign in with a code sent to their phone.
+	MFAEnabled      bool
+	PasswordlessSMS bool
 	Meta
 }
 
@@ -87,8 +91,30 @@ type User struct {
 	LastSignInAt  *time.Time
 	// Invitation is the open invitation ticket, if any.
 	Invitation *Ticket
+	// MFA is the user's second factor, nil when it has none.
+	MFA *MFA
+	// SSOData are the upstream claims of a user who arrived through an SSO
+	// connection, mapped to Atrium's names.
+	SSOData map[string]any
 	Meta
 }
+
+// MFA is a user's TOTP second factor. The secrets are sealed (auth.Seal):
+// Secret once confirmed, Pending while an enrolment waits for its first
+// code. LastStep is the last TOTP time step accepted, so that a code is
+// never accepted twice; RecoveryCodes are the MACs of the unused recovery
+// codes.
+type MFA struct {
+	Secret           []byte
+	Pending          []byte
+	PendingExpiresAt time.Time
+	LastStep         int64
+	RecoveryCodes    []string
+	EnrolledAt       *time.Time
+}
+
+// Enrolled reports whether the user has a confirmed second factor.
+func (m *MFA) Enrolled() bool { return m != nil && len(m.Secret) > 0 }
 
 // Ticket is a single-use secret handed out as a link. Only its hash is
 // stored; a new ticket replaces the old one, so older links stop working.

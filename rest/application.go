@@ -22,13 +22,15 @@ type applicationJSON struct {
 	AllowedCallbackURLs    []string `json:"allowedCallbackUrls"`
 	AllowedCORSOriginsURLs []string `json:"allowedCORSOriginsUrls"`
 	ShouldSendInviteEmail  bool     `json:"shouldSendInviteEmail"`
+	MFAEnabled             bool     `json:"mfaEnabled"`
+	PasswordlessSMS        bool     `json:"passwordlessSMS"`
 }
 
 func toApplication(a *iam.Application) applicationJSON {
 	return applicationJSON{ID: a.ID, Name: a.Name, ClientID: a.ClientID, Description: a.Description,
 		LoginRedirectURI: a.LoginRedirectURI, LoginWithEmailEnabled: a.LoginWithEmailEnabled,
 		AllowedCallbackURLs: nonNil(a.AllowedCallbackURLs), AllowedCORSOriginsURLs: nonNil(a.AllowedCORSOriginsURLs),
-		ShouldSendInviteEmail: a.ShouldSendInviteEmail}
+		ShouldSendInviteEmail: a.ShouldSendInviteEmail, MFAEnabled: a.MFAEnabled, PasswordlessSMS: a.PasswordlessSMS}
 }
 
 // applicationListItem is the SDK's ApplicationListItem.
@@ -49,12 +51,15 @@ type applicationInput struct {
 	AllowedCallbackURLs    []string `json:"allowedCallbackUrls"`
 	AllowedCORSOriginsURLs []string `json:"allowedCORSOriginsUrls"`
 	ShouldSendInviteEmail  *bool    `json:"shouldSendInviteEmail"`
+	MFAEnabled             *bool    `json:"mfaEnabled"`
+	PasswordlessSMS        *bool    `json:"passwordlessSMS"`
 }
 
 func (in applicationInput) service() service.ApplicationInput {
 	return service.ApplicationInput{Name: in.Name, Description: in.Description, LoginRedirectURI: in.LoginRedirectURI,
 		LoginWithEmailEnabled: in.LoginWithEmailEnabled, AllowedCallbackURLs: in.AllowedCallbackURLs,
-		AllowedCORSOriginsURLs: in.AllowedCORSOriginsURLs, ShouldSendInviteEmail: in.ShouldSendInviteEmail}
+		AllowedCORSOriginsURLs: in.AllowedCORSOriginsURLs, ShouldSendInviteEmail: in.ShouldSendInviteEmail,
+		MFAEnabled: in.MFAEnabled, PasswordlessSMS: in.PasswordlessSMS}
 }
 
 // tokenInput is the body of the revoke endpoints.

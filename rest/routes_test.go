@@ -56,7 +56,7 @@ func TestRoutesAreUseCases(t *testing.T) {
 	}
 	want := []string{
 		"POST /application/{id}/revoke-access-token", "POST /application/{id}/revoke-refresh-token",
-		"POST /application/{id}/rotate-secret", "POST /user/{id}/reset-mfa", "POST /user/{id}/reset-password-link",
+		"POST /application/{id}/rotate-secret", "POST /user/{id}/reset-password-link",
 	}
 	slices.Sort(notYet)
 	if !slices.Equal(notYet, want) {

@@ -112,8 +112,15 @@ func userRoutes() []route {
 				return toUser(ctx, s, u)
 			})},
 		deletion("/user/{id}", "deleteUser", "Delete a user (its FHIR profile stays)", (*service.Service).DeleteUser),
-		notAvailable(http.MethodPost, "/user/{id}/reset-mfa", nil,
-			"Resetting a user's second factor", "multi-factor sign-in comes with Atrium's login issue"),
+		{method: http.MethodPost, path: "/user/{id}/reset-mfa", useCase: "resetUserMfa", status: http.StatusNoContent,
+			summary: "Remove a user's second factor (TOTP and recovery codes); it enrols again at its next sign-in",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				if err := q.decode(&struct{}{}); err != nil {
+					return nil, err
+				}
+				_, err := s.ResetUserMFA(ctx, q.path("id"))
+				return nil, err
+			}},
 		notAvailable(http.MethodPost, "/user/{id}/reset-password-link", resetLinkInput{},
 			"A password reset link", "password reset comes with Atrium's login issue"),
 		{method: http.MethodPost, path: "/user/invite", useCase: "inviteUser", status: http.StatusOK, answer: invitedJSON{userJSON: &userJSON{}}, body: inviteInput{},

@@ -27,6 +27,8 @@ type ApplicationInput struct {
 	AllowedCallbackURLs    []string
 	AllowedCORSOriginsURLs []string
 	ShouldSendInviteEmail  *bool
+	MFAEnabled             *bool
+	PasswordlessSMS        *bool
 }
 
 // check validates the fields that are present.
@@ -91,6 +93,12 @@ func (in ApplicationInput) apply(a *iam.Application) {
 	}
 	if in.ShouldSendInviteEmail != nil {
 		a.ShouldSendInviteEmail = *in.ShouldSendInviteEmail
+	}
+	if in.MFAEnabled != nil {
+		a.MFAEnabled = *in.MFAEnabled
+	}
+	if in.PasswordlessSMS != nil {
+		a.PasswordlessSMS = *in.PasswordlessSMS
 	}
 }
 

@@ -38,7 +38,8 @@ func (s *Service) publicApplication(ctx context.Context, id string) (*iam.Applic
 // SignIn checks a user's email and password and issues an access token bound
 // to the user's project. An unknown email and a wrong password fail the same
 // way after the same work, and repeated failures for one email are refused
-// for a while.
+// for a while. An application that asks for a second factor is refused:
+// its users sign in with StartSignIn and the steps after it.
 func (s *Service) SignIn(ctx context.Context, applicationID, email, password string) (_ *Session, err error) {
 	_, op, err := s.begin(ctx, ucSignIn, "")
 	defer op.end(&err)
@@ -46,7 +47,30 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	if err != nil {
 		return nil, err
 	}
-	email, err = normaliseEmail("input.email", email)
+	if app.MFAEnabled {
+		// Refused before the password is checked: no answer tells whether it was right.
+		return nil, iam.Errorf(iam.Forbidden, "application %q asks for a second factor: sign in with startSignIn (or its login page)", app.Name)
+	}
+	u, err := s.checkPassword(ctx, op, app, email, password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().Truncate(time.Millisecond)
+	u, err = s.db.Tenant(app.ProjectID).Users().Update(ctx, u.ID, 0, func(u *iam.User) error {
+		u.LastSignInAt = &now
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.session(u)
+}
+
+// checkPassword is the first factor of SignIn and StartSignIn: the email
+// and password must match a user of the application's project, under the
+// sign-in throttle, and the user must be able to act.
+func (s *Service) checkPassword(ctx context.Context, op *op, app *iam.Application, email, password string) (*iam.User, error) {
+	email, err := normaliseEmail("input.email", email)
 	if err != nil {
 		return nil, err
 	}
@@ -68,15 +92,7 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 		return nil, cannotAct(why)
 	}
 	op.actor(auth.User, u.ID)
-	now := s.now().Truncate(time.Millisecond)
-	u, err = t.Users().Update(ctx, u.ID, 0, func(u *iam.User) error {
-		u.LastSignInAt = &now
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.session(u)
+	return u, nil
 }
 
 func (s *Service) session(u *iam.User) (*Session, error) {

@@ -134,4 +134,14 @@ var (
 	ucDeleteM2MClient       = useCase(UseCase{Name: "deleteM2MClient", Action: "App:DeleteM2MClient", Resource: "IAM:M2MClient", ID: "input.id", Kinds: anyone, Target: "M2MClient"})
 	ucRotateM2MClientSecret = useCase(UseCase{Name: "rotateM2MClientSecret", Action: "App:RotateM2MClientSecret", Resource: "IAM:M2MClient", ID: "input.id", Kinds: anyone, Target: "M2MClient"})
 	ucIssueM2MClientToken   = useCase(UseCase{Name: "issueM2MClientToken", Action: "IAM:IssueM2MClientToken", Target: "M2MClient", Fields: []string{"client_id", "client_secret"}, HTTP: "POST /oauth/token"})
+
+	// Sign-ins of more than one step (login.go), the TOTP second factor
+	// (mfa.go), SMS codes (smscode.go) and SSO connections (sso.go). The
+	// steps after the first factor carry a login state (login.go).
+	ucStartSignIn          = useCase(UseCase{Name: "startSignIn", Action: "App:SignIn", Target: "User", Fields: []string{"applicationId", "email", "password"}, ChecksCredential: true})
+	ucBeginTotpEnrolment   = useCase(UseCase{Name: "beginTotpEnrolment", Action: "App:EnrolMFA", Target: "User", Fields: []string{"state"}})
+	ucConfirmTotpEnrolment = useCase(UseCase{Name: "confirmTotpEnrolment", Action: "App:EnrolMFA", Target: "User", Fields: []string{"code", "state"}, ChecksCredential: true})
+	ucVerifyTotp           = useCase(UseCase{Name: "verifyTotp", Action: "App:VerifyMFA", Target: "User", Fields: []string{"code", "state"}, ChecksCredential: true})
+	ucUseRecoveryCode      = useCase(UseCase{Name: "useRecoveryCode", Action: "App:VerifyMFA", Target: "User", Fields: []string{"code", "state"}, ChecksCredential: true})
+	ucResetUserMfa         = useCase(UseCase{Name: "resetUserMfa", Action: "App:ResetUserMFA", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
 )

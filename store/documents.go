@@ -138,19 +138,23 @@ type applicationDoc struct {
 	AllowedCallbackURLs    []string `bson:"allowedCallbackUrls"`
 	AllowedCORSOriginsURLs []string `bson:"allowedCORSOriginsUrls"`
 	ShouldSendInviteEmail  bool     `bson:"shouldSendInviteEmail"`
+	MFAEnabled             bool     `bson:"mfaEnabled,omitempty"`
+	PasswordlessSMS        bool     `bson:"passwordlessSMS,omitempty"`
 	Meta                   metaDoc  `bson:",inline"`
 }
 
 func toApplicationDoc(a *iam.Application) *applicationDoc {
 	return &applicationDoc{ID: a.ID, ProjectID: a.ProjectID, Name: a.Name, ClientID: a.ClientID, Description: a.Description,
 		LoginRedirectURI: a.LoginRedirectURI, LoginWithEmailEnabled: a.LoginWithEmailEnabled, AllowedCallbackURLs: a.AllowedCallbackURLs,
-		AllowedCORSOriginsURLs: a.AllowedCORSOriginsURLs, ShouldSendInviteEmail: a.ShouldSendInviteEmail, Meta: metaDoc(a.Meta)}
+		AllowedCORSOriginsURLs: a.AllowedCORSOriginsURLs, ShouldSendInviteEmail: a.ShouldSendInviteEmail,
+		MFAEnabled: a.MFAEnabled, PasswordlessSMS: a.PasswordlessSMS, Meta: metaDoc(a.Meta)}
 }
 
 func fromApplicationDoc(d *applicationDoc) *iam.Application {
 	return &iam.Application{ID: d.ID, ProjectID: d.ProjectID, Name: d.Name, ClientID: d.ClientID, Description: d.Description,
 		LoginRedirectURI: d.LoginRedirectURI, LoginWithEmailEnabled: d.LoginWithEmailEnabled, AllowedCallbackURLs: d.AllowedCallbackURLs,
-		AllowedCORSOriginsURLs: d.AllowedCORSOriginsURLs, ShouldSendInviteEmail: d.ShouldSendInviteEmail, Meta: iam.Meta(d.Meta)}
+		AllowedCORSOriginsURLs: d.AllowedCORSOriginsURLs, ShouldSendInviteEmail: d.ShouldSendInviteEmail,
+		MFAEnabled: d.MFAEnabled, PasswordlessSMS: d.PasswordlessSMS, Meta: iam.Meta(d.Meta)}
 }
 
 type userDoc struct {
@@ -168,21 +172,48 @@ type userDoc struct {
 	PasswordHash         string         `bson:"passwordHash,omitempty"`
 	LastSignInAt         *time.Time     `bson:"lastSignInAt,omitempty"`
 	Invitation           *ticketDoc     `bson:"invitation,omitempty"`
+	MFA                  *mfaDoc        `bson:"mfa,omitempty"`
+	SSOData              map[string]any `bson:"ssoData,omitempty"`
 	Meta                 metaDoc        `bson:",inline"`
+}
+
+type mfaDoc struct {
+	Secret           []byte     `bson:"secret,omitempty"`
+	Pending          []byte     `bson:"pending,omitempty"`
+	PendingExpiresAt time.Time  `bson:"pendingExpiresAt,omitempty"`
+	LastStep         int64      `bson:"lastStep,omitempty"`
+	RecoveryCodes    []string   `bson:"recoveryCodes,omitempty"`
+	EnrolledAt       *time.Time `bson:"enrolledAt,omitempty"`
+}
+
+func toMFARef(m *iam.MFA) *mfaDoc {
+	if m == nil {
+		return nil
+	}
+	d := mfaDoc(*m)
+	return &d
+}
+
+func fromMFARef(d *mfaDoc) *iam.MFA {
+	if d == nil {
+		return nil
+	}
+	m := iam.MFA(*d)
+	return &m
 }
 
 func toUserDoc(u *iam.User) *userDoc {
 	return &userDoc{ID: u.ID, ProjectID: u.ProjectID, Name: u.Name, Email: u.Email, PhoneNumber: u.PhoneNumber,
 		AuthenticationMethod: u.AuthenticationMethod, Profile: u.Profile, AccessPolicy: toPolicyRef(u.AccessPolicy), RoleIDs: u.RoleIDs,
 		Status: u.Status, ApplicationID: u.ApplicationID, PasswordHash: u.PasswordHash, LastSignInAt: u.LastSignInAt,
-		Invitation: toTicketRef(u.Invitation), Meta: metaDoc(u.Meta)}
+		Invitation: toTicketRef(u.Invitation), MFA: toMFARef(u.MFA), SSOData: u.SSOData, Meta: metaDoc(u.Meta)}
 }
 
 func fromUserDoc(d *userDoc) *iam.User {
 	return &iam.User{ID: d.ID, ProjectID: d.ProjectID, Name: d.Name, Email: d.Email, PhoneNumber: d.PhoneNumber,
 		AuthenticationMethod: d.AuthenticationMethod, Profile: d.Profile, AccessPolicy: fromPolicyRef(d.AccessPolicy), RoleIDs: d.RoleIDs,
 		Status: d.Status, ApplicationID: d.ApplicationID, PasswordHash: d.PasswordHash, LastSignInAt: d.LastSignInAt,
-		Invitation: fromTicketRef(d.Invitation), Meta: iam.Meta(d.Meta)}
+		Invitation: fromTicketRef(d.Invitation), MFA: fromMFARef(d.MFA), SSOData: d.SSOData, Meta: iam.Meta(d.Meta)}
 }
 
 type profileDoc struct {

@@ -54,6 +54,17 @@ type AuditTarget struct {
 	ID   string `json:"id"`
 }
 
+type BeginTotpEnrolmentPayload struct {
+	// Base32, for typing into an authenticator app.
+	Secret string `json:"secret"`
+	// The otpauth:// URL of the secret.
+	OtpauthURL string `json:"otpauthUrl"`
+	// A PNG image of otpauthUrl, base64.
+	QRCode string `json:"qrCode"`
+	// Until when the enrolment waits for its code.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
 type CheckAccessInput struct {
 	Principal *PrincipalInput `json:"principal"`
 	// e.g. Project:UpdateProjectInfo
@@ -75,6 +86,10 @@ type CreateApplicationInput struct {
 	AllowedCORSOriginsUrls []string `json:"allowedCORSOriginsUrls,omitempty"`
 	// Default false.
 	ShouldSendInviteEmail *bool `json:"shouldSendInviteEmail,omitempty"`
+	// Default false.
+	MfaEnabled *bool `json:"mfaEnabled,omitempty"`
+	// Default false.
+	PasswordlessSms *bool `json:"passwordlessSMS,omitempty"`
 }
 
 type CreateApplicationPayload struct {
@@ -270,6 +285,10 @@ type ResendInvitationInput struct {
 	UserID string `json:"userId"`
 }
 
+type ResetUserMfaInput struct {
+	ID string `json:"id"`
+}
+
 type RotateM2MClientSecretInput struct {
 	ID string `json:"id"`
 }
@@ -284,6 +303,12 @@ type RowError struct {
 	Code    string  `json:"code"`
 	Message string  `json:"message"`
 	Field   *string `json:"field,omitempty"`
+}
+
+type SignInCodeInput struct {
+	State string `json:"state"`
+	// 6 digits (a recovery code: 10 letters and digits).
+	Code string `json:"code"`
 }
 
 type SignInDeveloperInput struct {
@@ -310,6 +335,24 @@ type SignInPayload struct {
 	User        *iam.User `json:"user"`
 }
 
+type SignInStateInput struct {
+	State string `json:"state"`
+}
+
+type SignInStepPayload struct {
+	Next SignInNext `json:"next"`
+	// Pass it to the next step; null when next is DONE.
+	State *string `json:"state,omitempty"`
+	// Until when state is good (10 minutes).
+	StateExpiresAt *time.Time `json:"stateExpiresAt,omitempty"`
+	// How the user has signed in so far, in RFC 8176 values: pwd, sms, otp, mfa (and rec for a recovery code, fed for SSO).
+	Amr []string `json:"amr"`
+	// The session, when next is DONE.
+	Session *SignInPayload `json:"session,omitempty"`
+	// Shown once, by confirmTotpEnrolment.
+	RecoveryCodes []string `json:"recoveryCodes,omitempty"`
+}
+
 type SignUpInput struct {
 	ApplicationID string `json:"applicationId"`
 	Email         string `json:"email"`
@@ -329,6 +372,8 @@ type UpdateApplicationInput struct {
 	AllowedCallbackUrls    []string `json:"allowedCallbackUrls,omitempty"`
 	AllowedCORSOriginsUrls []string `json:"allowedCORSOriginsUrls,omitempty"`
 	ShouldSendInviteEmail  *bool    `json:"shouldSendInviteEmail,omitempty"`
+	MfaEnabled             *bool    `json:"mfaEnabled,omitempty"`
+	PasswordlessSms        *bool    `json:"passwordlessSMS,omitempty"`
 }
 
 type UpdateApplicationPayload struct {
@@ -488,6 +533,67 @@ func (e *OrderDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a sign-in needs next.
+type SignInNext string
+
+const (
+	// Signed in: the payload carries the session.
+	SignInNextDone SignInNext = "DONE"
+	// The user has no second factor yet: beginTotpEnrolment, then confirmTotpEnrolment.
+	SignInNextEnrolTotp SignInNext = "ENROL_TOTP"
+	// verifyTotp (or useRecoveryCode).
+	SignInNextVerifyTotp SignInNext = "VERIFY_TOTP"
+)
+
+var AllSignInNext = []SignInNext{
+	SignInNextDone,
+	SignInNextEnrolTotp,
+	SignInNextVerifyTotp,
+}
+
+func (e SignInNext) IsValid() bool {
+	switch e {
+	case SignInNextDone, SignInNextEnrolTotp, SignInNextVerifyTotp:
+		return true
+	}
+	return false
+}
+
+func (e SignInNext) String() string {
+	return string(e)
+}
+
+func (e *SignInNext) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SignInNext(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SignInNext", str)
+	}
+	return nil
+}
+
+func (e SignInNext) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SignInNext) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SignInNext) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

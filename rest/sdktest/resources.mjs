@@ -2,7 +2,7 @@
 // user, m2m and developer resources against a real Atrium, and checks each
 // answer against the SDK's types. Run by rest/sdk_test.go.
 import {
-  client, step, assert, shape, rejects, used, methodsOf, finish, graphql, baseUrl,
+  client, step, assert, shape, rejects, used, methodsOf, finish, graphql, baseUrl, totp,
   Version, Project, Role, RoleListItem, Application, ApplicationListItem, User, UserInviteResponse, UserListItem,
   M2m, M2mListItem, M2mListV2Item, Developer, DeveloperInviteResponse, DeveloperListItem, DeveloperListV2Item, listV2, arrayOf,
 } from './lib.mjs';
@@ -160,9 +160,28 @@ await step('user.me with a user token', async () => {
   assert(me.id === ctx.user.id, JSON.stringify(me));
   await rejects(oy.user.me(), 403);
 });
-await step('user.resetMfa and user.resetPasswordLink answer 501 (not available yet)', async () => {
-  used('user.resetMfa'); used('user.resetPasswordLink');
-  await rejects(oy.user.resetMfa({ id: ctx.user.id }), 501, /not available/);
+await step('user.resetMfa removes the TOTP factor a user enrolled', async () => {
+  used('user.resetMfa');
+  const app = shape(await oy.application.update({ id: ctx.app.id, mfaEnabled: true }), Application, 'application.update(mfaEnabled)');
+  assert(app.mfaEnabled === true, JSON.stringify(app));
+  const start = 'mutation($a: ID!, $e: String!) { startSignIn(input: {applicationId: $a, email: $e, password: "correct horse battery"}) { next state } }';
+  let s = (await graphql(start, { a: ctx.app.id, e: email }, '', '')).startSignIn;
+  assert(s.next === 'ENROL_TOTP', JSON.stringify(s));
+  const e = (await graphql('mutation($s: String!) { beginTotpEnrolment(input: {state: $s}) { secret } }', { s: s.state }, '', '')).beginTotpEnrolment;
+  const done = (await graphql('mutation($s: String!, $c: String!) { confirmTotpEnrolment(input: {state: $s, code: $c}) { next amr recoveryCodes } }',
+    { s: s.state, c: totp(e.secret) }, '', '')).confirmTotpEnrolment;
+  assert(done.next === 'DONE' && done.recoveryCodes.length === 10 && done.amr.includes('otp'), JSON.stringify(done));
+  s = (await graphql(start, { a: ctx.app.id, e: email }, '', '')).startSignIn;
+  assert(s.next === 'VERIFY_TOTP', `enrolled: ${JSON.stringify(s)}`);
+  const answer = await oy.user.resetMfa({ id: ctx.user.id });
+  assert(answer === null || answer === undefined, `resetMfa answered ${JSON.stringify(answer)}`);
+  s = (await graphql(start, { a: ctx.app.id, e: email }, '', '')).startSignIn;
+  assert(s.next === 'ENROL_TOTP', `after the reset: ${JSON.stringify(s)}`);
+  await rejects(oy.user.resetMfa({ id: '00000000-0000-4000-8000-000000000000' }), 404);
+  await oy.application.update({ id: ctx.app.id, mfaEnabled: false });
+});
+await step('user.resetPasswordLink answers 501 (not available yet)', async () => {
+  used('user.resetPasswordLink');
   await rejects(oy.user.resetPasswordLink({ id: ctx.user.id, redirectUrl: 'https://ehr.example.com' }), 501, /not available/);
 });
 await step('role.delete of a role in use is a 409', async () => {
