@@ -31,6 +31,7 @@ import (
 	"atrium/client"
 	"atrium/requestid"
 	"atrium/service"
+	"atrium/sms"
 	"atrium/store"
 	"atrium/store/embedded"
 	"atrium/telemetry"
@@ -85,6 +86,9 @@ type Server struct {
 	// Sandbox is the id of the project created on start.
 	Sandbox string
 	Log     *LogBuffer
+	// SMS keeps the text messages the server sends (the dev sender, which
+	// logs none: the server runs as outside dev mode).
+	SMS *sms.DevSender
 
 	database string
 }
@@ -187,7 +191,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	logs := &LogBuffer{}
 	log := slog.New(requestid.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	tokens := auth.NewTokens([]byte("test-signing-key-0123456789abcdef"), time.Hour)
-	svc := service.New(db, log, service.Options{Tokens: tokens, Mailer: o.mailer, PublicURL: "http://atrium.test", InviteTTL: o.inviteTTL, Clock: o.clock.now()})
+	texts := sms.NewDevSender(log, false)
+	outbox := sms.NewOutbox(texts, log)
+	svc := service.New(db, log, service.Options{Tokens: tokens, Mailer: o.mailer, SMS: outbox, PublicURL: "http://atrium.test", InviteTTL: o.inviteTTL, Clock: o.clock.now()})
 	first, _, err := svc.Bootstrap(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -201,10 +207,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		Ready:          db.Ping,
 		TracerProvider: o.tracer,
 	})
-	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Sandbox: first.ID, Log: logs, database: name}
+	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Sandbox: first.ID, Log: logs, SMS: texts, database: name}
 	t.Cleanup(func() {
 		s.Close()
 		svc.Close(context.Background())
+		outbox.Close(context.Background())
 		if o.shared == nil {
 			_ = db.Drop(context.Background())
 		}

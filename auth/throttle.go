@@ -48,7 +48,7 @@ func tooMany(what string, l Limit, expiresAt, now time.Time) error {
 	reset := max(expiresAt.Sub(now), time.Second)
 	return &iam.Error{
 		Code:       iam.RateLimited,
-		Message:    "too many failed sign-ins " + what + "; try again later",
+		Message:    "too many " + what + "; try again later",
 		RetryAfter: reset,
 		Limit:      &iam.RateLimit{Limit: l.Max, Remaining: 0, Reset: reset},
 	}
@@ -82,6 +82,21 @@ func (t *Throttle) Check(ctx context.Context, key, clientAddr string, wrong erro
 	return err
 }
 
+// Count counts one use of key (a message sent: nothing is given back)
+// under l, and refuses it with RATE_LIMITED, saying "too many " + what,
+// once l is reached.
+func (t *Throttle) Count(ctx context.Context, key string, l Limit, what string) error {
+	now := t.now()
+	_, exp, took, err := t.attempts.Take(ctx, key, l.Max, l.Window, now)
+	if err != nil {
+		return err
+	}
+	if !took {
+		return tooMany(what, l, exp, now)
+	}
+	return nil
+}
+
 // check runs ok under the limits and names the outcome, for
 // atrium_signins_total.
 func (t *Throttle) check(ctx context.Context, key, clientAddr string, wrong error, ok func() (bool, error)) (string, error) {
@@ -99,7 +114,7 @@ func (t *Throttle) check(ctx context.Context, key, clientAddr string, wrong erro
 			return "error", err
 		}
 		if !took {
-			return "throttled_address", tooMany("from your address", t.address, exp, now)
+			return "throttled_address", tooMany("failed sign-ins from your address", t.address, exp, now)
 		}
 		taken = append(taken, k)
 	}
@@ -110,7 +125,7 @@ func (t *Throttle) check(ctx context.Context, key, clientAddr string, wrong erro
 		if err != nil {
 			return "error", err
 		}
-		return "throttled_account", tooMany("for this account", t.account, exp, now)
+		return "throttled_account", tooMany("failed sign-ins for this account", t.account, exp, now)
 	}
 	match, err := ok()
 	if err != nil {

@@ -263,6 +263,7 @@ type ComplexityRoot struct {
 		SignInDeveloper       func(childComplexity int, input model.SignInDeveloperInput) int
 		SignUp                func(childComplexity int, input model.SignUpInput) int
 		StartSignIn           func(childComplexity int, input model.SignInInput) int
+		StartSmsSignIn        func(childComplexity int, input model.StartSmsSignInInput) int
 		UpdateApplication     func(childComplexity int, input model.UpdateApplicationInput) int
 		UpdateDeveloper       func(childComplexity int, input model.UpdateDeveloperInput) int
 		UpdateM2MClient       func(childComplexity int, input model.UpdateM2MClientInput) int
@@ -270,6 +271,7 @@ type ComplexityRoot struct {
 		UpdateRole            func(childComplexity int, input model.UpdateRoleInput) int
 		UpdateUser            func(childComplexity int, input model.UpdateUserInput) int
 		UseRecoveryCode       func(childComplexity int, input model.SignInCodeInput) int
+		VerifySmsSignIn       func(childComplexity int, input model.VerifySmsSignInInput) int
 		VerifyTotp            func(childComplexity int, input model.SignInCodeInput) int
 	}
 
@@ -360,6 +362,10 @@ type ComplexityRoot struct {
 		Session        func(childComplexity int) int
 		State          func(childComplexity int) int
 		StateExpiresAt func(childComplexity int) int
+	}
+
+	StartSmsSignInPayload struct {
+		ExpiresAt func(childComplexity int) int
 	}
 
 	UpdateApplicationPayload struct {
@@ -484,6 +490,8 @@ type MutationResolver interface {
 	ConfirmTotpEnrolment(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error)
 	VerifyTotp(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error)
 	UseRecoveryCode(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error)
+	StartSmsSignIn(ctx context.Context, input model.StartSmsSignInInput) (*model.StartSmsSignInPayload, error)
+	VerifySmsSignIn(ctx context.Context, input model.VerifySmsSignInInput) (*model.SignInStepPayload, error)
 	ResetUserMfa(ctx context.Context, input model.ResetUserMfaInput) (*model.UpdateUserPayload, error)
 }
 type PolicySourceResolver interface {
@@ -1389,6 +1397,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartSignIn(childComplexity, args["input"].(model.SignInInput)), true
+	case "Mutation.startSmsSignIn":
+		if e.ComplexityRoot.Mutation.StartSmsSignIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startSmsSignIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartSmsSignIn(childComplexity, args["input"].(model.StartSmsSignInInput)), true
 	case "Mutation.updateApplication":
 		if e.ComplexityRoot.Mutation.UpdateApplication == nil {
 			break
@@ -1466,6 +1485,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UseRecoveryCode(childComplexity, args["input"].(model.SignInCodeInput)), true
+	case "Mutation.verifySmsSignIn":
+		if e.ComplexityRoot.Mutation.VerifySmsSignIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifySmsSignIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifySmsSignIn(childComplexity, args["input"].(model.VerifySmsSignInInput)), true
 	case "Mutation.verifyTotp":
 		if e.ComplexityRoot.Mutation.VerifyTotp == nil {
 			break
@@ -1871,6 +1901,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SignInStepPayload.StateExpiresAt(childComplexity), true
 
+	case "StartSmsSignInPayload.expiresAt":
+		if e.ComplexityRoot.StartSmsSignInPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartSmsSignInPayload.ExpiresAt(childComplexity), true
+
 	case "UpdateApplicationPayload.application":
 		if e.ComplexityRoot.UpdateApplicationPayload.Application == nil {
 			break
@@ -2062,6 +2099,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
 			graphql.NewInputUnmarshaler("SignInStateInput", ec.unmarshalInputSignInStateInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
+			graphql.NewInputUnmarshaler("StartSmsSignInInput", ec.unmarshalInputStartSmsSignInInput),
 			graphql.NewInputUnmarshaler("UpdateApplicationInput", ec.unmarshalInputUpdateApplicationInput),
 			graphql.NewInputUnmarshaler("UpdateDeveloperInput", ec.unmarshalInputUpdateDeveloperInput),
 			graphql.NewInputUnmarshaler("UpdateM2MClientInput", ec.unmarshalInputUpdateM2MClientInput),
@@ -2070,6 +2108,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 			graphql.NewInputUnmarshaler("UserFilter", ec.unmarshalInputUserFilter),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
+			graphql.NewInputUnmarshaler("VerifySmsSignInInput", ec.unmarshalInputVerifySmsSignInInput),
 		)
 	}
 	first := true
@@ -2318,6 +2357,13 @@ type Mutation {
   verifyTotp(input: SignInCodeInput!): SignInStepPayload! @public(action: "App:VerifyMFA")
   "A recovery code in place of the TOTP code of a sign-in at VERIFY_TOTP. Each works once."
   useRecoveryCode(input: SignInCodeInput!): SignInStepPayload! @public(action: "App:VerifyMFA")
+  """
+  Sends a 6-digit sign-in code by SMS to a user's phone number, for an application with
+  passwordlessSMS. The answer is the same whether or not the number belongs to a user.
+  """
+  startSmsSignIn(input: StartSmsSignInInput!): StartSmsSignInPayload! @public(action: "App:StartSMSSignIn")
+  "Signs in with the code startSmsSignIn sent: good for 5 minutes, once, and for 5 tries."
+  verifySmsSignIn(input: VerifySmsSignInInput!): SignInStepPayload! @public(action: "App:SignIn")
   "Removes a user's second factor and recovery codes; it enrols again at its next sign-in to an application with mfaEnabled."
   resetUserMfa(input: ResetUserMfaInput!): UpdateUserPayload! @guard(action: "App:ResetUserMFA", resource: "App:User", id: "input.id")
 }
@@ -2365,6 +2411,24 @@ type BeginTotpEnrolmentPayload {
   qrCode: String!
   "Until when the enrolment waits for its code."
   expiresAt: Time!
+}
+
+input StartSmsSignInInput {
+  applicationId: ID!
+  "E.164, e.g. +15555550123."
+  phoneNumber: String!
+}
+
+type StartSmsSignInPayload {
+  "Until when the code works."
+  expiresAt: Time!
+}
+
+input VerifySmsSignInInput {
+  applicationId: ID!
+  phoneNumber: String!
+  "The 6 digits of the message."
+  code: String!
 }
 
 input ResetUserMfaInput {
@@ -3537,6 +3601,14 @@ func (ec *executionContext) childFields_SignInStepPayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type SignInStepPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_StartSmsSignInPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expiresAt":
+		return ec.fieldContext_StartSmsSignInPayload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartSmsSignInPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateApplicationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "application":
@@ -4187,6 +4259,20 @@ func (ec *executionContext) field_Mutation_startSignIn_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_startSmsSignIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StartSmsSignInInput, error) {
+			return ec.unmarshalNStartSmsSignInInput2atriumᚋgraphᚋmodelᚐStartSmsSignInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4277,6 +4363,20 @@ func (ec *executionContext) field_Mutation_useRecoveryCode_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SignInCodeInput, error) {
 			return ec.unmarshalNSignInCodeInput2atriumᚋgraphᚋmodelᚐSignInCodeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifySmsSignIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.VerifySmsSignInInput, error) {
+			return ec.unmarshalNVerifySmsSignInInput2atriumᚋgraphᚋmodelᚐVerifySmsSignInInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9080,6 +9180,130 @@ func (ec *executionContext) fieldContext_Mutation_useRecoveryCode(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_startSmsSignIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startSmsSignIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartSmsSignIn(ctx, fc.Args["input"].(model.StartSmsSignInInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:StartSMSSignIn")
+				if err != nil {
+					var zeroVal *model.StartSmsSignInPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.StartSmsSignInPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StartSmsSignInPayload) graphql.Marshaler {
+			return ec.marshalNStartSmsSignInPayload2ᚖatriumᚋgraphᚋmodelᚐStartSmsSignInPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startSmsSignIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StartSmsSignInPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startSmsSignIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifySmsSignIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifySmsSignIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifySmsSignIn(ctx, fc.Args["input"].(model.VerifySmsSignInInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:SignIn")
+				if err != nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInStepPayload) graphql.Marshaler {
+			return ec.marshalNSignInStepPayload2ᚖatriumᚋgraphᚋmodelᚐSignInStepPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifySmsSignIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInStepPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifySmsSignIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_resetUserMfa(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11172,6 +11396,29 @@ func (ec *executionContext) _SignInStepPayload_recoveryCodes(ctx context.Context
 }
 func (ec *executionContext) fieldContext_SignInStepPayload_recoveryCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SignInStepPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _StartSmsSignInPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.StartSmsSignInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartSmsSignInPayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartSmsSignInPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartSmsSignInPayload", field, false, false, "Time")
 }
 
 func (ec *executionContext) _UpdateApplicationPayload_application(ctx context.Context, field graphql.CollectedField, obj *model.UpdateApplicationPayload) (ret graphql.Marshaler) {
@@ -14473,6 +14720,55 @@ func UnmarshalSignUpInput(ctx context.Context, raw any) (model.SignUpInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputStartSmsSignInInput(ctx context.Context, obj any) (model.StartSmsSignInInput, error) {
+	var it model.StartSmsSignInInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"applicationId", "phoneNumber"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "phoneNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneNumber = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStartSmsSignInInput unmarshals raw into the StartSmsSignInInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStartSmsSignInInput(ctx context.Context, raw any) (model.StartSmsSignInInput, error) {
+	var out model.StartSmsSignInInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StartSmsSignInInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateApplicationInput(ctx context.Context, obj any) (model.UpdateApplicationInput, error) {
 	var it model.UpdateApplicationInput
 	if obj == nil {
@@ -15058,6 +15354,62 @@ func (ec *executionContext) unmarshalInputUserOrder(ctx context.Context, obj any
 func UnmarshalUserOrder(ctx context.Context, raw any) (model.UserOrder, error) {
 	var out model.UserOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UserOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputVerifySmsSignInInput(ctx context.Context, obj any) (model.VerifySmsSignInInput, error) {
+	var it model.VerifySmsSignInInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"applicationId", "phoneNumber", "code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "phoneNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneNumber = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVerifySmsSignInInput unmarshals raw into the VerifySmsSignInInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVerifySmsSignInInput(ctx context.Context, raw any) (model.VerifySmsSignInInput, error) {
+	var out model.VerifySmsSignInInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VerifySmsSignInInput", raw, &out)
 	return out, err
 }
 
@@ -16617,6 +16969,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startSmsSignIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startSmsSignIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifySmsSignIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifySmsSignIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "resetUserMfa":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_resetUserMfa(ctx, field)
@@ -17252,6 +17618,39 @@ func (ec *executionContext) _SignInStepPayload(ctx context.Context, sel ast.Sele
 		case "recoveryCodes":
 			out.Values[i] = ec._SignInStepPayload_recoveryCodes(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var startSmsSignInPayloadImplementors = []string{"StartSmsSignInPayload"}
+
+func (ec *executionContext) _StartSmsSignInPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartSmsSignInPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, startSmsSignInPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StartSmsSignInPayload")
+		case "expiresAt":
+			out.Values[i] = ec._StartSmsSignInPayload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -18742,6 +19141,19 @@ func (ec *executionContext) unmarshalNSignUpInput2atriumᚋgraphᚋmodelᚐSignU
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNStartSmsSignInInput2atriumᚋgraphᚋmodelᚐStartSmsSignInInput(ctx context.Context, v any) (model.StartSmsSignInInput, error) {
+	res, err := ec.unmarshalInputStartSmsSignInInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStartSmsSignInPayload2ᚖatriumᚋgraphᚋmodelᚐStartSmsSignInPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartSmsSignInPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StartSmsSignInPayload!")
+		return graphql.Null
+	}
+	return ec._StartSmsSignInPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18950,6 +19362,11 @@ var (
 		iam.Disabled: "DISABLED",
 	}
 )
+
+func (ec *executionContext) unmarshalNVerifySmsSignInInput2atriumᚋgraphᚋmodelᚐVerifySmsSignInInput(ctx context.Context, v any) (model.VerifySmsSignInInput, error) {
+	res, err := ec.unmarshalInputVerifySmsSignInInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
 	return ec.___Directive(ctx, sel, &v)

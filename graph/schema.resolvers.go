@@ -434,6 +434,20 @@ func (r *mutationResolver) UseRecoveryCode(ctx context.Context, input model.Sign
 	return loginStep(r.Service.UseRecoveryCode(ctx, input.State, input.Code))
 }
 
+// StartSmsSignIn is the resolver for the startSmsSignIn field.
+func (r *mutationResolver) StartSmsSignIn(ctx context.Context, input model.StartSmsSignInInput) (*model.StartSmsSignInPayload, error) {
+	sent, err := r.Service.StartSMSSignIn(ctx, input.ApplicationID, input.PhoneNumber)
+	if err != nil {
+		return nil, err
+	}
+	return &model.StartSmsSignInPayload{ExpiresAt: sent.ExpiresAt}, nil
+}
+
+// VerifySmsSignIn is the resolver for the verifySmsSignIn field.
+func (r *mutationResolver) VerifySmsSignIn(ctx context.Context, input model.VerifySmsSignInInput) (*model.SignInStepPayload, error) {
+	return loginStep(r.Service.VerifySMSSignIn(ctx, input.ApplicationID, input.PhoneNumber, input.Code))
+}
+
 // ResetUserMfa is the resolver for the resetUserMfa field.
 func (r *mutationResolver) ResetUserMfa(ctx context.Context, input model.ResetUserMfaInput) (*model.UpdateUserPayload, error) {
 	u, err := r.Service.ResetUserMFA(ctx, input.ID)

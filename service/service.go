@@ -42,6 +42,7 @@ type Service struct {
 	now      func() time.Time
 	tokens   *auth.Tokens
 	mailer   Mailer
+	texts    SMSSender
 	throttle *auth.Throttle
 	bg       *background
 	origins  *originCache
@@ -57,8 +58,11 @@ type Mailer interface {
 
 // Options are the Service's collaborators and settings.
 type Options struct {
-	Tokens    *auth.Tokens
-	Mailer    Mailer
+	Tokens *auth.Tokens
+	Mailer Mailer
+	// SMS sends text messages (sign-in codes, invitations by phone); nil
+	// sends none.
+	SMS       SMSSender
 	PublicURL string
 	InviteTTL time.Duration
 	// Clock tells the time of the domain's rules (ticket expiry, throttle
@@ -74,6 +78,7 @@ func New(db *store.DB, log *slog.Logger, o Options) *Service {
 		now:       func() time.Time { return time.Now().UTC() },
 		tokens:    o.Tokens,
 		mailer:    o.Mailer,
+		texts:     o.SMS,
 		throttle:  auth.NewThrottle(db.Attempts(), accountLimit, addressLimit),
 		publicURL: strings.TrimRight(o.PublicURL, "/"),
 		inviteTTL: o.InviteTTL,

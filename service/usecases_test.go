@@ -146,6 +146,12 @@ func calls() []call {
 		{"useRecoveryCode", "UseRecoveryCode", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.UseRecoveryCode(ctx, "no-such-state", "abcde-fghjk")
 		})},
+		{"startSmsSignIn", "StartSMSSignIn", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.StartSMSSignIn(ctx, "no-such-app", "+15555550123")
+		})},
+		{"verifySmsSignIn", "VerifySMSSignIn", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.VerifySMSSignIn(ctx, "no-such-app", "+15555550123", "123456")
+		})},
 		{"resetUserMfa", "ResetUserMFA", one(func(ctx context.Context, s *service.Service) (any, error) { return s.ResetUserMFA(ctx, "u") })},
 	}
 }

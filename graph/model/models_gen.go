@@ -362,6 +362,17 @@ type SignUpInput struct {
 	Resource map[string]any `json:"resource,omitempty"`
 }
 
+type StartSmsSignInInput struct {
+	ApplicationID string `json:"applicationId"`
+	// E.164, e.g. +15555550123.
+	PhoneNumber string `json:"phoneNumber"`
+}
+
+type StartSmsSignInPayload struct {
+	// Until when the code works.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
 type UpdateApplicationInput struct {
 	ID          string  `json:"id"`
 	Name        *string `json:"name,omitempty"`
@@ -481,6 +492,13 @@ type UserFilter struct {
 type UserOrder struct {
 	Field     UserOrderField  `json:"field"`
 	Direction *OrderDirection `json:"direction,omitempty"`
+}
+
+type VerifySmsSignInInput struct {
+	ApplicationID string `json:"applicationId"`
+	PhoneNumber   string `json:"phoneNumber"`
+	// The 6 digits of the message.
+	Code string `json:"code"`
 }
 
 type OrderDirection string
