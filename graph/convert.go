@@ -82,6 +82,18 @@ func loginStep(st *service.LoginStep, err error) (*model.SignInStepPayload, erro
 	return out, nil
 }
 
+// claimMapping is a connection's claim mapping; nil when absent.
+func claimMapping(in []model.ClaimMappingInput) []service.SSOClaim {
+	if in == nil {
+		return nil
+	}
+	out := make([]service.SSOClaim, len(in))
+	for i, m := range in {
+		out[i] = service.SSOClaim(m)
+	}
+	return out
+}
+
 func userOrder(o *model.UserOrder) (iam.UserOrder, bool) {
 	if o == nil {
 		return iam.UsersByCreatedAt, false

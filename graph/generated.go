@@ -46,6 +46,7 @@ type ResolverRoot interface {
 	Project() ProjectResolver
 	Query() QueryResolver
 	Role() RoleResolver
+	SSOConnection() SSOConnectionResolver
 	User() UserResolver
 	UserConnection() UserConnectionResolver
 }
@@ -133,6 +134,11 @@ type ComplexityRoot struct {
 		Rule    func(childComplexity int) int
 	}
 
+	ClaimMapping struct {
+		Claim func(childComplexity int) int
+		Field func(childComplexity int) int
+	}
+
 	CreateApplicationPayload struct {
 		Application func(childComplexity int) int
 	}
@@ -167,6 +173,10 @@ type ComplexityRoot struct {
 
 	DeleteRolePayload struct {
 		DeletedRoleID func(childComplexity int) int
+	}
+
+	DeleteSSOConnectionPayload struct {
+		DeletedSSOConnectionID func(childComplexity int) int
 	}
 
 	DeleteUserPayload struct {
@@ -246,9 +256,11 @@ type ComplexityRoot struct {
 		CreateM2MClient       func(childComplexity int, input model.CreateM2MClientInput) int
 		CreateProject         func(childComplexity int, input model.CreateProjectInput) int
 		CreateRole            func(childComplexity int, input model.CreateRoleInput) int
+		CreateSSOConnection   func(childComplexity int, input model.CreateSSOConnectionInput) int
 		DeleteApplication     func(childComplexity int, input model.DeleteApplicationInput) int
 		DeleteM2MClient       func(childComplexity int, input model.DeleteM2MClientInput) int
 		DeleteRole            func(childComplexity int, input model.DeleteRoleInput) int
+		DeleteSSOConnection   func(childComplexity int, input model.DeleteSSOConnectionInput) int
 		DeleteUser            func(childComplexity int, input model.DeleteUserInput) int
 		DisableUser           func(childComplexity int, input model.DisableUserInput) int
 		EnableUser            func(childComplexity int, input model.EnableUserInput) int
@@ -269,6 +281,7 @@ type ComplexityRoot struct {
 		UpdateM2MClient       func(childComplexity int, input model.UpdateM2MClientInput) int
 		UpdateProject         func(childComplexity int, input model.UpdateProjectInput) int
 		UpdateRole            func(childComplexity int, input model.UpdateRoleInput) int
+		UpdateSSOConnection   func(childComplexity int, input model.UpdateSSOConnectionInput) int
 		UpdateUser            func(childComplexity int, input model.UpdateUserInput) int
 		UseRecoveryCode       func(childComplexity int, input model.SignInCodeInput) int
 		VerifySmsSignIn       func(childComplexity int, input model.VerifySmsSignInInput) int
@@ -301,21 +314,22 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Application  func(childComplexity int, id string) int
-		Applications func(childComplexity int) int
-		AuditEvents  func(childComplexity int, first *int64, after *string, filter *model.AuditEventFilter) int
-		Developer    func(childComplexity int, id string) int
-		Developers   func(childComplexity int, first *int64, after *string, filter *model.DeveloperFilter) int
-		M2mClient    func(childComplexity int, id string) int
-		M2mClients   func(childComplexity int, first *int64, after *string, filter *model.M2MClientFilter) int
-		M2mMe        func(childComplexity int) int
-		Me           func(childComplexity int) int
-		Project      func(childComplexity int) int
-		Projects     func(childComplexity int) int
-		Role         func(childComplexity int, id string) int
-		Roles        func(childComplexity int) int
-		User         func(childComplexity int, id string) int
-		Users        func(childComplexity int, first *int64, after *string, filter *model.UserFilter, orderBy *model.UserOrder) int
+		Application    func(childComplexity int, id string) int
+		Applications   func(childComplexity int) int
+		AuditEvents    func(childComplexity int, first *int64, after *string, filter *model.AuditEventFilter) int
+		Developer      func(childComplexity int, id string) int
+		Developers     func(childComplexity int, first *int64, after *string, filter *model.DeveloperFilter) int
+		M2mClient      func(childComplexity int, id string) int
+		M2mClients     func(childComplexity int, first *int64, after *string, filter *model.M2MClientFilter) int
+		M2mMe          func(childComplexity int) int
+		Me             func(childComplexity int) int
+		Project        func(childComplexity int) int
+		Projects       func(childComplexity int) int
+		Role           func(childComplexity int, id string) int
+		Roles          func(childComplexity int) int
+		SsoConnections func(childComplexity int) int
+		User           func(childComplexity int, id string) int
+		Users          func(childComplexity int, first *int64, after *string, filter *model.UserFilter, orderBy *model.UserOrder) int
 	}
 
 	RemoveDeveloperPayload struct {
@@ -341,6 +355,23 @@ type ComplexityRoot struct {
 		Code    func(childComplexity int) int
 		Field   func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	SSOConnection struct {
+		ClaimMapping    func(childComplexity int) int
+		ClientID        func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		HasClientSecret func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Issuer          func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Scopes          func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+		Version         func(childComplexity int) int
+	}
+
+	SSOConnectionPayload struct {
+		SsoConnection func(childComplexity int) int
 	}
 
 	SignInDeveloperPayload struct {
@@ -492,6 +523,9 @@ type MutationResolver interface {
 	UseRecoveryCode(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error)
 	StartSmsSignIn(ctx context.Context, input model.StartSmsSignInInput) (*model.StartSmsSignInPayload, error)
 	VerifySmsSignIn(ctx context.Context, input model.VerifySmsSignInInput) (*model.SignInStepPayload, error)
+	CreateSSOConnection(ctx context.Context, input model.CreateSSOConnectionInput) (*model.SSOConnectionPayload, error)
+	UpdateSSOConnection(ctx context.Context, input model.UpdateSSOConnectionInput) (*model.SSOConnectionPayload, error)
+	DeleteSSOConnection(ctx context.Context, input model.DeleteSSOConnectionInput) (*model.DeleteSSOConnectionPayload, error)
 	ResetUserMfa(ctx context.Context, input model.ResetUserMfaInput) (*model.UpdateUserPayload, error)
 }
 type PolicySourceResolver interface {
@@ -517,10 +551,16 @@ type QueryResolver interface {
 	M2mClient(ctx context.Context, id string) (*iam.M2MClient, error)
 	M2mClients(ctx context.Context, first *int64, after *string, filter *model.M2MClientFilter) (*service.M2MPage, error)
 	M2mMe(ctx context.Context) (*iam.M2MClient, error)
+	SsoConnections(ctx context.Context) ([]iam.SSOConnection, error)
 	AuditEvents(ctx context.Context, first *int64, after *string, filter *model.AuditEventFilter) (*service.AuditPage, error)
 }
 type RoleResolver interface {
 	MemberCount(ctx context.Context, obj *iam.Role) (int64, error)
+}
+type SSOConnectionResolver interface {
+	HasClientSecret(ctx context.Context, obj *iam.SSOConnection) (bool, error)
+
+	ClaimMapping(ctx context.Context, obj *iam.SSOConnection) ([]model.ClaimMapping, error)
 }
 type UserResolver interface {
 	Email(ctx context.Context, obj *iam.User) (*string, error)
@@ -821,6 +861,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CheckAccessPayload.Rule(childComplexity), true
 
+	case "ClaimMapping.claim":
+		if e.ComplexityRoot.ClaimMapping.Claim == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClaimMapping.Claim(childComplexity), true
+	case "ClaimMapping.field":
+		if e.ComplexityRoot.ClaimMapping.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClaimMapping.Field(childComplexity), true
+
 	case "CreateApplicationPayload.application":
 		if e.ComplexityRoot.CreateApplicationPayload.Application == nil {
 			break
@@ -900,6 +953,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteRolePayload.DeletedRoleID(childComplexity), true
+
+	case "DeleteSSOConnectionPayload.deletedSSOConnectionId":
+		if e.ComplexityRoot.DeleteSSOConnectionPayload.DeletedSSOConnectionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteSSOConnectionPayload.DeletedSSOConnectionID(childComplexity), true
 
 	case "DeleteUserPayload.deletedUserId":
 		if e.ComplexityRoot.DeleteUserPayload.DeletedUserID == nil {
@@ -1210,6 +1270,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateRole(childComplexity, args["input"].(model.CreateRoleInput)), true
+	case "Mutation.createSSOConnection":
+		if e.ComplexityRoot.Mutation.CreateSSOConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSSOConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSSOConnection(childComplexity, args["input"].(model.CreateSSOConnectionInput)), true
 	case "Mutation.deleteApplication":
 		if e.ComplexityRoot.Mutation.DeleteApplication == nil {
 			break
@@ -1243,6 +1314,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteRole(childComplexity, args["input"].(model.DeleteRoleInput)), true
+	case "Mutation.deleteSSOConnection":
+		if e.ComplexityRoot.Mutation.DeleteSSOConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSSOConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSSOConnection(childComplexity, args["input"].(model.DeleteSSOConnectionInput)), true
 	case "Mutation.deleteUser":
 		if e.ComplexityRoot.Mutation.DeleteUser == nil {
 			break
@@ -1463,6 +1545,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateRole(childComplexity, args["input"].(model.UpdateRoleInput)), true
+	case "Mutation.updateSSOConnection":
+		if e.ComplexityRoot.Mutation.UpdateSSOConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSSOConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSSOConnection(childComplexity, args["input"].(model.UpdateSSOConnectionInput)), true
 	case "Mutation.updateUser":
 		if e.ComplexityRoot.Mutation.UpdateUser == nil {
 			break
@@ -1721,6 +1814,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Roles(childComplexity), true
+	case "Query.ssoConnections":
+		if e.ComplexityRoot.Query.SsoConnections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SsoConnections(childComplexity), true
 	case "Query.user":
 		if e.ComplexityRoot.Query.User == nil {
 			break
@@ -1825,6 +1924,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RowError.Message(childComplexity), true
+
+	case "SSOConnection.claimMapping":
+		if e.ComplexityRoot.SSOConnection.ClaimMapping == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.ClaimMapping(childComplexity), true
+	case "SSOConnection.clientId":
+		if e.ComplexityRoot.SSOConnection.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.ClientID(childComplexity), true
+	case "SSOConnection.createdAt":
+		if e.ComplexityRoot.SSOConnection.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.CreatedAt(childComplexity), true
+	case "SSOConnection.hasClientSecret":
+		if e.ComplexityRoot.SSOConnection.HasClientSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.HasClientSecret(childComplexity), true
+	case "SSOConnection.id":
+		if e.ComplexityRoot.SSOConnection.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.ID(childComplexity), true
+	case "SSOConnection.issuer":
+		if e.ComplexityRoot.SSOConnection.Issuer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.Issuer(childComplexity), true
+	case "SSOConnection.name":
+		if e.ComplexityRoot.SSOConnection.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.Name(childComplexity), true
+	case "SSOConnection.scopes":
+		if e.ComplexityRoot.SSOConnection.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.Scopes(childComplexity), true
+	case "SSOConnection.updatedAt":
+		if e.ComplexityRoot.SSOConnection.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.UpdatedAt(childComplexity), true
+	case "SSOConnection.version":
+		if e.ComplexityRoot.SSOConnection.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.Version(childComplexity), true
+
+	case "SSOConnectionPayload.ssoConnection":
+		if e.ComplexityRoot.SSOConnectionPayload.SsoConnection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnectionPayload.SsoConnection(childComplexity), true
 
 	case "SignInDeveloperPayload.accessToken":
 		if e.ComplexityRoot.SignInDeveloperPayload.AccessToken == nil {
@@ -2075,13 +2242,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AccessPolicyRuleInput", ec.unmarshalInputAccessPolicyRuleInput),
 			graphql.NewInputUnmarshaler("AuditEventFilter", ec.unmarshalInputAuditEventFilter),
 			graphql.NewInputUnmarshaler("CheckAccessInput", ec.unmarshalInputCheckAccessInput),
+			graphql.NewInputUnmarshaler("ClaimMappingInput", ec.unmarshalInputClaimMappingInput),
 			graphql.NewInputUnmarshaler("CreateApplicationInput", ec.unmarshalInputCreateApplicationInput),
 			graphql.NewInputUnmarshaler("CreateM2MClientInput", ec.unmarshalInputCreateM2MClientInput),
 			graphql.NewInputUnmarshaler("CreateProjectInput", ec.unmarshalInputCreateProjectInput),
 			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
+			graphql.NewInputUnmarshaler("CreateSSOConnectionInput", ec.unmarshalInputCreateSSOConnectionInput),
 			graphql.NewInputUnmarshaler("DeleteApplicationInput", ec.unmarshalInputDeleteApplicationInput),
 			graphql.NewInputUnmarshaler("DeleteM2MClientInput", ec.unmarshalInputDeleteM2MClientInput),
 			graphql.NewInputUnmarshaler("DeleteRoleInput", ec.unmarshalInputDeleteRoleInput),
+			graphql.NewInputUnmarshaler("DeleteSSOConnectionInput", ec.unmarshalInputDeleteSSOConnectionInput),
 			graphql.NewInputUnmarshaler("DeleteUserInput", ec.unmarshalInputDeleteUserInput),
 			graphql.NewInputUnmarshaler("DeveloperFilter", ec.unmarshalInputDeveloperFilter),
 			graphql.NewInputUnmarshaler("DisableUserInput", ec.unmarshalInputDisableUserInput),
@@ -2105,6 +2275,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateM2MClientInput", ec.unmarshalInputUpdateM2MClientInput),
 			graphql.NewInputUnmarshaler("UpdateProjectInput", ec.unmarshalInputUpdateProjectInput),
 			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
+			graphql.NewInputUnmarshaler("UpdateSSOConnectionInput", ec.unmarshalInputUpdateSSOConnectionInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 			graphql.NewInputUnmarshaler("UserFilter", ec.unmarshalInputUserFilter),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
@@ -2268,6 +2439,9 @@ type Query {
   "The calling machine client."
   m2mMe: M2MClient! @authenticated(as: [M2M_CLIENT])
 
+  "The project's SSO connections, by name."
+  ssoConnections: [SSOConnection!]! @guard(action: "Project:GetProjectInfo", resource: "Project:Settings")
+
   "The project's audit trail, newest first. first: 1 to 100 (default 25)."
   auditEvents(first: Int, after: String, filter: AuditEventFilter): AuditEventConnection!
     @guard(action: "Project:ListAuditEvents", resource: "Project:Settings")
@@ -2364,6 +2538,12 @@ type Mutation {
   startSmsSignIn(input: StartSmsSignInInput!): StartSmsSignInPayload! @public(action: "App:StartSMSSignIn")
   "Signs in with the code startSmsSignIn sent: good for 5 minutes, once, and for 5 tries."
   verifySmsSignIn(input: VerifySmsSignInInput!): SignInStepPayload! @public(action: "App:SignIn")
+  "Connects the project to a customer's OpenID Connect identity provider. Its users sign in there and arrive with the project's defaultSSOUserRole."
+  createSSOConnection(input: CreateSSOConnectionInput!): SSOConnectionPayload! @guard(action: "Project:UpdateProjectInfo", resource: "Project:Settings")
+  "Changes a connection. Absent fields stay unchanged; scopes and claimMapping, when given, replace the old ones."
+  updateSSOConnection(input: UpdateSSOConnectionInput!): SSOConnectionPayload! @guard(action: "Project:UpdateProjectInfo", resource: "Project:Settings")
+  "Removes a connection; the users who arrived through it stay."
+  deleteSSOConnection(input: DeleteSSOConnectionInput!): DeleteSSOConnectionPayload! @guard(action: "Project:UpdateProjectInfo", resource: "Project:Settings")
   "Removes a user's second factor and recovery codes; it enrols again at its next sign-in to an application with mfaEnabled."
   resetUserMfa(input: ResetUserMfaInput!): UpdateUserPayload! @guard(action: "App:ResetUserMFA", resource: "App:User", id: "input.id")
 }
@@ -2429,6 +2609,73 @@ input VerifySmsSignInInput {
   phoneNumber: String!
   "The 6 digits of the message."
   code: String!
+}
+
+"A project's connection to an upstream OpenID Connect identity provider."
+type SSOConnection {
+  id: ID!
+  "Unique within the project; the authenticationMethod of the users who arrive through it."
+  name: String!
+  "The provider's issuer URL (https)."
+  issuer: String!
+  clientId: String!
+  "Whether a client secret is set (it is never shown)."
+  hasClientSecret: Boolean!
+  scopes: [String!]!
+  "Which upstream claim fills which of the user's fields (its ssoData)."
+  claimMapping: [ClaimMapping!]!
+  createdAt: Time!
+  updatedAt: Time!
+  version: Int!
+}
+
+type ClaimMapping {
+  "The upstream claim, e.g. upn."
+  claim: String!
+  "email, email_verified, name, given_name, family_name, phone_number, picture or locale."
+  field: String!
+}
+
+input ClaimMappingInput {
+  claim: String!
+  field: String!
+}
+
+input CreateSSOConnectionInput {
+  "1 to 100 characters, unique within the project; not email or sms."
+  name: String!
+  "An https URL (http only on 127.0.0.1)."
+  issuer: String!
+  clientId: String!
+  "Kept sealed, never shown; absent for a public client (PKCE only)."
+  clientSecret: String
+  "Must hold openid. Default: openid email profile."
+  scopes: [String!]
+  "Default: email, email_verified, name, given_name and family_name, each from the claim of its name."
+  claimMapping: [ClaimMappingInput!]
+}
+
+input UpdateSSOConnectionInput {
+  id: ID!
+  name: String
+  issuer: String
+  clientId: String
+  "An empty string removes the secret."
+  clientSecret: String
+  scopes: [String!]
+  claimMapping: [ClaimMappingInput!]
+}
+
+input DeleteSSOConnectionInput {
+  id: ID!
+}
+
+type SSOConnectionPayload {
+  ssoConnection: SSOConnection!
+}
+
+type DeleteSSOConnectionPayload {
+  deletedSSOConnectionId: ID!
 }
 
 input ResetUserMfaInput {
@@ -3251,6 +3498,16 @@ func (ec *executionContext) childFields_CheckAccessPayload(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type CheckAccessPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ClaimMapping(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "claim":
+		return ec.fieldContext_ClaimMapping_claim(ctx, field)
+	case "field":
+		return ec.fieldContext_ClaimMapping_field(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClaimMapping", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateApplicationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "application":
@@ -3321,6 +3578,14 @@ func (ec *executionContext) childFields_DeleteRolePayload(ctx context.Context, f
 		return ec.fieldContext_DeleteRolePayload_deletedRoleId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteRolePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteSSOConnectionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedSSOConnectionId":
+		return ec.fieldContext_DeleteSSOConnectionPayload_deletedSSOConnectionId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteSSOConnectionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DeleteUserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3557,6 +3822,40 @@ func (ec *executionContext) childFields_RowError(ctx context.Context, field grap
 		return ec.fieldContext_RowError_field(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RowError", field.Name)
+}
+
+func (ec *executionContext) childFields_SSOConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SSOConnection_id(ctx, field)
+	case "name":
+		return ec.fieldContext_SSOConnection_name(ctx, field)
+	case "issuer":
+		return ec.fieldContext_SSOConnection_issuer(ctx, field)
+	case "clientId":
+		return ec.fieldContext_SSOConnection_clientId(ctx, field)
+	case "hasClientSecret":
+		return ec.fieldContext_SSOConnection_hasClientSecret(ctx, field)
+	case "scopes":
+		return ec.fieldContext_SSOConnection_scopes(ctx, field)
+	case "claimMapping":
+		return ec.fieldContext_SSOConnection_claimMapping(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SSOConnection_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SSOConnection_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_SSOConnection_version(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SSOConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SSOConnectionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ssoConnection":
+		return ec.fieldContext_SSOConnectionPayload_ssoConnection(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SSOConnectionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SignInDeveloperPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4021,6 +4320,20 @@ func (ec *executionContext) field_Mutation_createRole_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createSSOConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateSSOConnectionInput, error) {
+			return ec.unmarshalNCreateSSOConnectionInput2atriumᚋgraphᚋmodelᚐCreateSSOConnectionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4055,6 +4368,20 @@ func (ec *executionContext) field_Mutation_deleteRole_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.DeleteRoleInput, error) {
 			return ec.unmarshalNDeleteRoleInput2atriumᚋgraphᚋmodelᚐDeleteRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteSSOConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteSSOConnectionInput, error) {
+			return ec.unmarshalNDeleteSSOConnectionInput2atriumᚋgraphᚋmodelᚐDeleteSSOConnectionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4335,6 +4662,20 @@ func (ec *executionContext) field_Mutation_updateRole_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateRoleInput, error) {
 			return ec.unmarshalNUpdateRoleInput2atriumᚋgraphᚋmodelᚐUpdateRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateSSOConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateSSOConnectionInput, error) {
+			return ec.unmarshalNUpdateSSOConnectionInput2atriumᚋgraphᚋmodelᚐUpdateSSOConnectionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5755,6 +6096,52 @@ func (ec *executionContext) fieldContext_CheckAccessPayload_reason(_ context.Con
 	return graphql.NewScalarFieldContext("CheckAccessPayload", field, false, false, "String")
 }
 
+func (ec *executionContext) _ClaimMapping_claim(ctx context.Context, field graphql.CollectedField, obj *model.ClaimMapping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClaimMapping_claim(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Claim, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClaimMapping_claim(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClaimMapping", field, false, false, "String")
+}
+
+func (ec *executionContext) _ClaimMapping_field(ctx context.Context, field graphql.CollectedField, obj *model.ClaimMapping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClaimMapping_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClaimMapping_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClaimMapping", field, false, false, "String")
+}
+
 func (ec *executionContext) _CreateApplicationPayload_application(ctx context.Context, field graphql.CollectedField, obj *model.CreateApplicationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6074,6 +6461,29 @@ func (ec *executionContext) _DeleteRolePayload_deletedRoleId(ctx context.Context
 }
 func (ec *executionContext) fieldContext_DeleteRolePayload_deletedRoleId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeleteRolePayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DeleteSSOConnectionPayload_deletedSSOConnectionId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteSSOConnectionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteSSOConnectionPayload_deletedSSOConnectionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedSSOConnectionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteSSOConnectionPayload_deletedSSOConnectionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteSSOConnectionPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _DeleteUserPayload_deletedUserId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteUserPayload) (ret graphql.Marshaler) {
@@ -9304,6 +9714,207 @@ func (ec *executionContext) fieldContext_Mutation_verifySmsSignIn(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createSSOConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSSOConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSSOConnection(ctx, fc.Args["input"].(model.CreateSSOConnectionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "Project:UpdateProjectInfo")
+				if err != nil {
+					var zeroVal *model.SSOConnectionPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "Project:Settings")
+				if err != nil {
+					var zeroVal *model.SSOConnectionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.SSOConnectionPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SSOConnectionPayload) graphql.Marshaler {
+			return ec.marshalNSSOConnectionPayload2ᚖatriumᚋgraphᚋmodelᚐSSOConnectionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSSOConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SSOConnectionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSSOConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateSSOConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSSOConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSSOConnection(ctx, fc.Args["input"].(model.UpdateSSOConnectionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "Project:UpdateProjectInfo")
+				if err != nil {
+					var zeroVal *model.SSOConnectionPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "Project:Settings")
+				if err != nil {
+					var zeroVal *model.SSOConnectionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.SSOConnectionPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SSOConnectionPayload) graphql.Marshaler {
+			return ec.marshalNSSOConnectionPayload2ᚖatriumᚋgraphᚋmodelᚐSSOConnectionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSSOConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SSOConnectionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSSOConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteSSOConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteSSOConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteSSOConnection(ctx, fc.Args["input"].(model.DeleteSSOConnectionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "Project:UpdateProjectInfo")
+				if err != nil {
+					var zeroVal *model.DeleteSSOConnectionPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "Project:Settings")
+				if err != nil {
+					var zeroVal *model.DeleteSSOConnectionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.DeleteSSOConnectionPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteSSOConnectionPayload) graphql.Marshaler {
+			return ec.marshalNDeleteSSOConnectionPayload2ᚖatriumᚋgraphᚋmodelᚐDeleteSSOConnectionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteSSOConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteSSOConnectionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteSSOConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_resetUserMfa(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10653,6 +11264,61 @@ func (ec *executionContext) fieldContext_Query_m2mMe(_ context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_ssoConnections(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_ssoConnections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SsoConnections(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "Project:GetProjectInfo")
+				if err != nil {
+					var zeroVal []iam.SSOConnection
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "Project:Settings")
+				if err != nil {
+					var zeroVal []iam.SSOConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal []iam.SSOConnection
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []iam.SSOConnection) graphql.Marshaler {
+			return ec.marshalNSSOConnection2ᚕatriumᚋiamᚐSSOConnectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_ssoConnections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SSOConnection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11102,6 +11768,277 @@ func (ec *executionContext) _RowError_field(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_RowError_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RowError", field, false, false, "String")
+}
+
+func (ec *executionContext) _SSOConnection_id(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SSOConnection_name(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "String")
+}
+
+func (ec *executionContext) _SSOConnection_issuer(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_issuer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Issuer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_issuer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "String")
+}
+
+func (ec *executionContext) _SSOConnection_clientId(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_clientId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "String")
+}
+
+func (ec *executionContext) _SSOConnection_hasClientSecret(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_hasClientSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SSOConnection().HasClientSecret(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_hasClientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _SSOConnection_scopes(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_scopes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scopes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "String")
+}
+
+func (ec *executionContext) _SSOConnection_claimMapping(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_claimMapping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SSOConnection().ClaimMapping(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ClaimMapping) graphql.Marshaler {
+			return ec.marshalNClaimMapping2ᚕatriumᚋgraphᚋmodelᚐClaimMappingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_claimMapping(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SSOConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClaimMapping(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SSOConnection_createdAt(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SSOConnection_updatedAt(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SSOConnection_version(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SSOConnectionPayload_ssoConnection(ctx context.Context, field graphql.CollectedField, obj *model.SSOConnectionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnectionPayload_ssoConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SsoConnection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.SSOConnection) graphql.Marshaler {
+			return ec.marshalNSSOConnection2ᚖatriumᚋiamᚐSSOConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnectionPayload_ssoConnection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SSOConnectionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SSOConnection(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SignInDeveloperPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.SignInDeveloperPayload) (ret graphql.Marshaler) {
@@ -13425,6 +14362,55 @@ func UnmarshalCheckAccessInput(ctx context.Context, raw any) (model.CheckAccessI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputClaimMappingInput(ctx context.Context, obj any) (model.ClaimMappingInput, error) {
+	var it model.ClaimMappingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"claim", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "claim":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claim"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Claim = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalClaimMappingInput unmarshals raw into the ClaimMappingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalClaimMappingInput(ctx context.Context, raw any) (model.ClaimMappingInput, error) {
+	var out model.ClaimMappingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ClaimMappingInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Context, obj any) (model.CreateApplicationInput, error) {
 	var it model.CreateApplicationInput
 	if obj == nil {
@@ -13726,6 +14712,83 @@ func UnmarshalCreateRoleInput(ctx context.Context, raw any) (model.CreateRoleInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateSSOConnectionInput(ctx context.Context, obj any) (model.CreateSSOConnectionInput, error) {
+	var it model.CreateSSOConnectionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "issuer", "clientId", "clientSecret", "scopes", "claimMapping"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "issuer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issuer"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Issuer = data
+		case "clientId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientID = data
+		case "clientSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientSecret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientSecret = data
+		case "scopes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scopes = data
+		case "claimMapping":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimMapping"))
+			data, err := ec.unmarshalOClaimMappingInput2ᚕatriumᚋgraphᚋmodelᚐClaimMappingInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClaimMapping = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateSSOConnectionInput unmarshals raw into the CreateSSOConnectionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateSSOConnectionInput(ctx context.Context, raw any) (model.CreateSSOConnectionInput, error) {
+	var out model.CreateSSOConnectionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateSSOConnectionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDeleteApplicationInput(ctx context.Context, obj any) (model.DeleteApplicationInput, error) {
 	var it model.DeleteApplicationInput
 	if obj == nil {
@@ -13849,6 +14912,48 @@ func (ec *executionContext) unmarshalInputDeleteRoleInput(ctx context.Context, o
 func UnmarshalDeleteRoleInput(ctx context.Context, raw any) (model.DeleteRoleInput, error) {
 	var out model.DeleteRoleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteRoleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeleteSSOConnectionInput(ctx context.Context, obj any) (model.DeleteSSOConnectionInput, error) {
+	var it model.DeleteSSOConnectionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteSSOConnectionInput unmarshals raw into the DeleteSSOConnectionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteSSOConnectionInput(ctx context.Context, raw any) (model.DeleteSSOConnectionInput, error) {
+	var out model.DeleteSSOConnectionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteSSOConnectionInput", raw, &out)
 	return out, err
 }
 
@@ -15161,6 +16266,90 @@ func UnmarshalUpdateRoleInput(ctx context.Context, raw any) (model.UpdateRoleInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateSSOConnectionInput(ctx context.Context, obj any) (model.UpdateSSOConnectionInput, error) {
+	var it model.UpdateSSOConnectionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "issuer", "clientId", "clientSecret", "scopes", "claimMapping"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "issuer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issuer"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Issuer = data
+		case "clientId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientID = data
+		case "clientSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientSecret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientSecret = data
+		case "scopes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scopes = data
+		case "claimMapping":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimMapping"))
+			data, err := ec.unmarshalOClaimMappingInput2ᚕatriumᚋgraphᚋmodelᚐClaimMappingInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClaimMapping = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateSSOConnectionInput unmarshals raw into the UpdateSSOConnectionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateSSOConnectionInput(ctx context.Context, raw any) (model.UpdateSSOConnectionInput, error) {
+	var out model.UpdateSSOConnectionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateSSOConnectionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, obj any) (model.UpdateUserInput, error) {
 	var it model.UpdateUserInput
 	if obj == nil {
@@ -15949,6 +17138,44 @@ func (ec *executionContext) _CheckAccessPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var claimMappingImplementors = []string{"ClaimMapping"}
+
+func (ec *executionContext) _ClaimMapping(ctx context.Context, sel ast.SelectionSet, obj *model.ClaimMapping) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, claimMappingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ClaimMapping")
+		case "claim":
+			out.Values[i] = ec._ClaimMapping_claim(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._ClaimMapping_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createApplicationPayloadImplementors = []string{"CreateApplicationPayload"}
 
 func (ec *executionContext) _CreateApplicationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateApplicationPayload) graphql.Marshaler {
@@ -16216,6 +17443,39 @@ func (ec *executionContext) _DeleteRolePayload(ctx context.Context, sel ast.Sele
 			out.Values[i] = graphql.MarshalString("DeleteRolePayload")
 		case "deletedRoleId":
 			out.Values[i] = ec._DeleteRolePayload_deletedRoleId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteSSOConnectionPayloadImplementors = []string{"DeleteSSOConnectionPayload"}
+
+func (ec *executionContext) _DeleteSSOConnectionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteSSOConnectionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteSSOConnectionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteSSOConnectionPayload")
+		case "deletedSSOConnectionId":
+			out.Values[i] = ec._DeleteSSOConnectionPayload_deletedSSOConnectionId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16983,6 +18243,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createSSOConnection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSSOConnection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateSSOConnection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSSOConnection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteSSOConnection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteSSOConnection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "resetUserMfa":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_resetUserMfa(ctx, field)
@@ -17278,6 +18559,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_m2mMe(ctx, field)
 				})
+		case "ssoConnections":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_ssoConnections(ctx, field)
+				})
 		case "auditEvents":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -17474,6 +18761,119 @@ func (ec *executionContext) _RowError(ctx context.Context, sel ast.SelectionSet,
 		case "field":
 			out.Values[i] = ec._RowError_field(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sSOConnectionImplementors = []string{"SSOConnection"}
+
+func (ec *executionContext) _SSOConnection(ctx context.Context, sel ast.SelectionSet, obj *iam.SSOConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sSOConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SSOConnection")
+		case "id":
+			out.Values[i] = ec._SSOConnection_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._SSOConnection_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "issuer":
+			out.Values[i] = ec._SSOConnection_issuer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clientId":
+			out.Values[i] = ec._SSOConnection_clientId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hasClientSecret":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SSOConnection_hasClientSecret(ctx, field, obj)
+				})
+		case "scopes":
+			out.Values[i] = ec._SSOConnection_scopes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "claimMapping":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SSOConnection_claimMapping(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._SSOConnection_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._SSOConnection_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._SSOConnection_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sSOConnectionPayloadImplementors = []string{"SSOConnectionPayload"}
+
+func (ec *executionContext) _SSOConnectionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SSOConnectionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sSOConnectionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SSOConnectionPayload")
+		case "ssoConnection":
+			out.Values[i] = ec._SSOConnectionPayload_ssoConnection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -18581,6 +19981,31 @@ func (ec *executionContext) marshalNCheckAccessPayload2ᚖatriumᚋserviceᚐAcc
 	return ec._CheckAccessPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNClaimMapping2atriumᚋgraphᚋmodelᚐClaimMapping(ctx context.Context, sel ast.SelectionSet, v model.ClaimMapping) graphql.Marshaler {
+	return ec._ClaimMapping(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNClaimMapping2ᚕatriumᚋgraphᚋmodelᚐClaimMappingᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ClaimMapping) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNClaimMapping2atriumᚋgraphᚋmodelᚐClaimMapping(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNClaimMappingInput2atriumᚋgraphᚋmodelᚐClaimMappingInput(ctx context.Context, v any) (model.ClaimMappingInput, error) {
+	res, err := ec.unmarshalInputClaimMappingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateApplicationInput2atriumᚋgraphᚋmodelᚐCreateApplicationInput(ctx context.Context, v any) (model.CreateApplicationInput, error) {
 	res, err := ec.unmarshalInputCreateApplicationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18633,6 +20058,11 @@ func (ec *executionContext) marshalNCreateRolePayload2ᚖatriumᚋgraphᚋmodel�
 	return ec._CreateRolePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCreateSSOConnectionInput2atriumᚋgraphᚋmodelᚐCreateSSOConnectionInput(ctx context.Context, v any) (model.CreateSSOConnectionInput, error) {
+	res, err := ec.unmarshalInputCreateSSOConnectionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNDeleteApplicationInput2atriumᚋgraphᚋmodelᚐDeleteApplicationInput(ctx context.Context, v any) (model.DeleteApplicationInput, error) {
 	res, err := ec.unmarshalInputDeleteApplicationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18670,6 +20100,19 @@ func (ec *executionContext) marshalNDeleteRolePayload2ᚖatriumᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._DeleteRolePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDeleteSSOConnectionInput2atriumᚋgraphᚋmodelᚐDeleteSSOConnectionInput(ctx context.Context, v any) (model.DeleteSSOConnectionInput, error) {
+	res, err := ec.unmarshalInputDeleteSSOConnectionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteSSOConnectionPayload2ᚖatriumᚋgraphᚋmodelᚐDeleteSSOConnectionPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteSSOConnectionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteSSOConnectionPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteSSOConnectionPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDeleteUserInput2atriumᚋgraphᚋmodelᚐDeleteUserInput(ctx context.Context, v any) (model.DeleteUserInput, error) {
@@ -19082,6 +20525,42 @@ func (ec *executionContext) marshalNRotateM2MClientSecretPayload2ᚖatriumᚋgra
 	return ec._RotateM2MClientSecretPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSSOConnection2atriumᚋiamᚐSSOConnection(ctx context.Context, sel ast.SelectionSet, v iam.SSOConnection) graphql.Marshaler {
+	return ec._SSOConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSSOConnection2ᚕatriumᚋiamᚐSSOConnectionᚄ(ctx context.Context, sel ast.SelectionSet, v []iam.SSOConnection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSSOConnection2atriumᚋiamᚐSSOConnection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSSOConnection2ᚖatriumᚋiamᚐSSOConnection(ctx context.Context, sel ast.SelectionSet, v *iam.SSOConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SSOConnection!")
+		return graphql.Null
+	}
+	return ec._SSOConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSSOConnectionPayload2ᚖatriumᚋgraphᚋmodelᚐSSOConnectionPayload(ctx context.Context, sel ast.SelectionSet, v *model.SSOConnectionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SSOConnectionPayload!")
+		return graphql.Null
+	}
+	return ec._SSOConnectionPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSignInCodeInput2atriumᚋgraphᚋmodelᚐSignInCodeInput(ctx context.Context, v any) (model.SignInCodeInput, error) {
 	res, err := ec.unmarshalInputSignInCodeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19274,6 +20753,11 @@ func (ec *executionContext) marshalNUpdateRolePayload2ᚖatriumᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._UpdateRolePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateSSOConnectionInput2atriumᚋgraphᚋmodelᚐUpdateSSOConnectionInput(ctx context.Context, v any) (model.UpdateSSOConnectionInput, error) {
+	res, err := ec.unmarshalInputUpdateSSOConnectionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNUpdateUserInput2atriumᚋgraphᚋmodelᚐUpdateUserInput(ctx context.Context, v any) (model.UpdateUserInput, error) {
@@ -19561,6 +21045,23 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOClaimMappingInput2ᚕatriumᚋgraphᚋmodelᚐClaimMappingInputᚄ(ctx context.Context, v any) ([]model.ClaimMappingInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ClaimMappingInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNClaimMappingInput2atriumᚋgraphᚋmodelᚐClaimMappingInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalODecidingRule2ᚖatriumᚋserviceᚐDecidingRule(ctx context.Context, sel ast.SelectionSet, v *service.DecidingRule) graphql.Marshaler {

@@ -12,6 +12,8 @@ import (
 	"atrium/service"
 	"context"
 	"encoding/base64"
+	"slices"
+	"strings"
 )
 
 // LoginRedirectURI is the resolver for the loginRedirectUri field.
@@ -448,6 +450,34 @@ func (r *mutationResolver) VerifySmsSignIn(ctx context.Context, input model.Veri
 	return loginStep(r.Service.VerifySMSSignIn(ctx, input.ApplicationID, input.PhoneNumber, input.Code))
 }
 
+// CreateSSOConnection is the resolver for the createSSOConnection field.
+func (r *mutationResolver) CreateSSOConnection(ctx context.Context, input model.CreateSSOConnectionInput) (*model.SSOConnectionPayload, error) {
+	c, err := r.Service.CreateSSOConnection(ctx, service.SSOConnectionInput{Name: &input.Name, Issuer: &input.Issuer, ClientID: &input.ClientID,
+		ClientSecret: input.ClientSecret, Scopes: input.Scopes, ClaimMapping: claimMapping(input.ClaimMapping)})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SSOConnectionPayload{SsoConnection: c}, nil
+}
+
+// UpdateSSOConnection is the resolver for the updateSSOConnection field.
+func (r *mutationResolver) UpdateSSOConnection(ctx context.Context, input model.UpdateSSOConnectionInput) (*model.SSOConnectionPayload, error) {
+	c, err := r.Service.UpdateSSOConnection(ctx, input.ID, service.SSOConnectionInput{Name: input.Name, Issuer: input.Issuer, ClientID: input.ClientID,
+		ClientSecret: input.ClientSecret, Scopes: input.Scopes, ClaimMapping: claimMapping(input.ClaimMapping)})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SSOConnectionPayload{SsoConnection: c}, nil
+}
+
+// DeleteSSOConnection is the resolver for the deleteSSOConnection field.
+func (r *mutationResolver) DeleteSSOConnection(ctx context.Context, input model.DeleteSSOConnectionInput) (*model.DeleteSSOConnectionPayload, error) {
+	if err := r.Service.DeleteSSOConnection(ctx, input.ID); err != nil {
+		return nil, err
+	}
+	return &model.DeleteSSOConnectionPayload{DeletedSSOConnectionID: input.ID}, nil
+}
+
 // ResetUserMfa is the resolver for the resetUserMfa field.
 func (r *mutationResolver) ResetUserMfa(ctx context.Context, input model.ResetUserMfaInput) (*model.UpdateUserPayload, error) {
 	u, err := r.Service.ResetUserMFA(ctx, input.ID)
@@ -560,6 +590,11 @@ func (r *queryResolver) M2mMe(ctx context.Context) (*iam.M2MClient, error) {
 	return r.Service.M2MMe(ctx)
 }
 
+// SsoConnections is the resolver for the ssoConnections field.
+func (r *queryResolver) SsoConnections(ctx context.Context) ([]iam.SSOConnection, error) {
+	return r.Service.SSOConnections(ctx)
+}
+
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, first *int64, after *string, filter *model.AuditEventFilter) (*service.AuditPage, error) {
 	var f iam.AuditFilter
@@ -572,6 +607,21 @@ func (r *queryResolver) AuditEvents(ctx context.Context, first *int64, after *st
 // MemberCount is the resolver for the memberCount field.
 func (r *roleResolver) MemberCount(ctx context.Context, obj *iam.Role) (int64, error) {
 	return r.Service.MemberCount(ctx, obj)
+}
+
+// HasClientSecret is the resolver for the hasClientSecret field.
+func (r *sSOConnectionResolver) HasClientSecret(ctx context.Context, obj *iam.SSOConnection) (bool, error) {
+	return len(obj.ClientSecret) > 0, nil
+}
+
+// ClaimMapping is the resolver for the claimMapping field.
+func (r *sSOConnectionResolver) ClaimMapping(ctx context.Context, obj *iam.SSOConnection) ([]model.ClaimMapping, error) {
+	out := make([]model.ClaimMapping, 0, len(obj.ClaimMapping))
+	for claim, field := range obj.ClaimMapping {
+		out = append(out, model.ClaimMapping{Claim: claim, Field: field})
+	}
+	slices.SortFunc(out, func(a, b model.ClaimMapping) int { return strings.Compare(a.Claim, b.Claim) })
+	return out, nil
 }
 
 // Email is the resolver for the email field.
@@ -649,6 +699,9 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Role returns RoleResolver implementation.
 func (r *Resolver) Role() RoleResolver { return &roleResolver{r} }
 
+// SSOConnection returns SSOConnectionResolver implementation.
+func (r *Resolver) SSOConnection() SSOConnectionResolver { return &sSOConnectionResolver{r} }
+
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
@@ -669,6 +722,7 @@ type (
 	projectResolver              struct{ *Resolver }
 	queryResolver                struct{ *Resolver }
 	roleResolver                 struct{ *Resolver }
+	sSOConnectionResolver        struct{ *Resolver }
 	userResolver                 struct{ *Resolver }
 	userConnectionResolver       struct{ *Resolver }
 )

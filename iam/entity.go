@@ -93,9 +93,11 @@ type User struct {
 	Invitation *Ticket
 	// MFA is the user's second factor, nil when it has none.
 	MFA *MFA
-	// SSOData are the upstream claims of a user who arrived through an SSO
-	// connection, mapped to Atrium's names.
-	SSOData map[string]any
+	// SSOSubject ("<connection id>/<upstream sub>") links the user to its
+	// identity at an SSO connection's provider; SSOData are that
+	// identity's claims, mapped to Atrium's names (SSOFields).
+	SSOSubject string
+	SSOData    map[string]any
 	Meta
 }
 
@@ -186,6 +188,30 @@ type M2MClient struct {
 	// the old secret too.
 	SecretVersion int64
 	Meta
+}
+
+// SSOConnection is a project's connection to a customer's OpenID Connect
+// identity provider: its users sign in there and arrive as users of the
+// project.
+type SSOConnection struct {
+	ID        string
+	ProjectID string
+	// Name is unique within the project; it becomes the
+	// authenticationMethod of the users who arrive through it.
+	Name     string
+	Issuer   string
+	ClientID string
+	// ClientSecret is sealed (auth.Seal); nil for a public client.
+	ClientSecret []byte
+	Scopes       []string
+	// ClaimMapping maps upstream claims to Atrium's fields (SSOFields).
+	ClaimMapping map[string]string
+	Meta
+}
+
+// SSOFields are the fields an upstream claim can map to.
+func SSOFields() []string {
+	return []string{"email", "email_verified", "name", "given_name", "family_name", "phone_number", "picture", "locale"}
 }
 
 // AuditEvent records one state-changing operation. It names the fields an

@@ -49,7 +49,7 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 	}
 	if app.MFAEnabled {
 		// Refused before the password is checked: no answer tells whether it was right.
-		return nil, iam.Errorf(iam.Forbidden, "application %q asks for a second factor: sign in with startSignIn (or its login page)", app.Name)
+		return nil, iam.Errorf(iam.Forbidden, "this application asks for a second factor: sign in with startSignIn (or its login page)")
 	}
 	u, err := s.checkPassword(ctx, op, app, email, password)
 	if err != nil {

@@ -57,7 +57,7 @@ func (s *Service) smsApplication(ctx context.Context, o *op, applicationID, phon
 		return nil, "", err
 	}
 	if !app.PasswordlessSMS {
-		return nil, "", iam.Errorf(iam.Forbidden, "SMS sign-in is turned off for application %q", app.Name)
+		return nil, "", iam.Errorf(iam.Forbidden, "SMS sign-in is turned off for this application")
 	}
 	phone, err = checkPhone("input.phoneNumber", phone)
 	if err != nil {

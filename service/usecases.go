@@ -146,4 +146,10 @@ var (
 	ucStartSmsSignIn       = useCase(UseCase{Name: "startSmsSignIn", Action: "App:StartSMSSignIn", Target: "User", Fields: []string{"applicationId", "phoneNumber"}, ChecksCredential: true})
 	ucVerifySmsSignIn      = useCase(UseCase{Name: "verifySmsSignIn", Action: "App:SignIn", Target: "User", Fields: []string{"applicationId", "code", "phoneNumber"}, ChecksCredential: true})
 	ucResetUserMfa         = useCase(UseCase{Name: "resetUserMfa", Action: "App:ResetUserMFA", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
+	// SSO connections are part of the project's settings: the catalogue has
+	// no actions of their own.
+	ucSSOConnections      = useCase(UseCase{Name: "ssoConnections", Action: "Project:GetProjectInfo", Resource: "Project:Settings", Kinds: anyone})
+	ucCreateSSOConnection = useCase(UseCase{Name: "createSSOConnection", Action: "Project:UpdateProjectInfo", Resource: "Project:Settings", Kinds: anyone, Target: "SSOConnection"})
+	ucUpdateSSOConnection = useCase(UseCase{Name: "updateSSOConnection", Action: "Project:UpdateProjectInfo", Resource: "Project:Settings", Kinds: anyone, Target: "SSOConnection"})
+	ucDeleteSSOConnection = useCase(UseCase{Name: "deleteSSOConnection", Action: "Project:UpdateProjectInfo", Resource: "Project:Settings", Kinds: anyone, Target: "SSOConnection"})
 )

@@ -152,6 +152,14 @@ func calls() []call {
 		{"verifySmsSignIn", "VerifySMSSignIn", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.VerifySMSSignIn(ctx, "no-such-app", "+15555550123", "123456")
 		})},
+		{"ssoConnections", "SSOConnections", one(func(ctx context.Context, s *service.Service) (any, error) { return s.SSOConnections(ctx) })},
+		{"createSSOConnection", "CreateSSOConnection", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.CreateSSOConnection(ctx, service.SSOConnectionInput{})
+		})},
+		{"updateSSOConnection", "UpdateSSOConnection", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.UpdateSSOConnection(ctx, "c", service.SSOConnectionInput{})
+		})},
+		{"deleteSSOConnection", "DeleteSSOConnection", func(ctx context.Context, s *service.Service) error { return s.DeleteSSOConnection(ctx, "c") }},
 		{"resetUserMfa", "ResetUserMFA", one(func(ctx context.Context, s *service.Service) (any, error) { return s.ResetUserMFA(ctx, "u") })},
 	}
 }

@@ -173,6 +173,7 @@ type userDoc struct {
 	LastSignInAt         *time.Time     `bson:"lastSignInAt,omitempty"`
 	Invitation           *ticketDoc     `bson:"invitation,omitempty"`
 	MFA                  *mfaDoc        `bson:"mfa,omitempty"`
+	SSOSubject           string         `bson:"ssoSubject,omitempty"`
 	SSOData              map[string]any `bson:"ssoData,omitempty"`
 	Meta                 metaDoc        `bson:",inline"`
 }
@@ -206,14 +207,14 @@ func toUserDoc(u *iam.User) *userDoc {
 	return &userDoc{ID: u.ID, ProjectID: u.ProjectID, Name: u.Name, Email: u.Email, PhoneNumber: u.PhoneNumber,
 		AuthenticationMethod: u.AuthenticationMethod, Profile: u.Profile, AccessPolicy: toPolicyRef(u.AccessPolicy), RoleIDs: u.RoleIDs,
 		Status: u.Status, ApplicationID: u.ApplicationID, PasswordHash: u.PasswordHash, LastSignInAt: u.LastSignInAt,
-		Invitation: toTicketRef(u.Invitation), MFA: toMFARef(u.MFA), SSOData: u.SSOData, Meta: metaDoc(u.Meta)}
+		Invitation: toTicketRef(u.Invitation), MFA: toMFARef(u.MFA), SSOSubject: u.SSOSubject, SSOData: u.SSOData, Meta: metaDoc(u.Meta)}
 }
 
 func fromUserDoc(d *userDoc) *iam.User {
 	return &iam.User{ID: d.ID, ProjectID: d.ProjectID, Name: d.Name, Email: d.Email, PhoneNumber: d.PhoneNumber,
 		AuthenticationMethod: d.AuthenticationMethod, Profile: d.Profile, AccessPolicy: fromPolicyRef(d.AccessPolicy), RoleIDs: d.RoleIDs,
 		Status: d.Status, ApplicationID: d.ApplicationID, PasswordHash: d.PasswordHash, LastSignInAt: d.LastSignInAt,
-		Invitation: fromTicketRef(d.Invitation), MFA: fromMFARef(d.MFA), SSOData: d.SSOData, Meta: iam.Meta(d.Meta)}
+		Invitation: fromTicketRef(d.Invitation), MFA: fromMFARef(d.MFA), SSOSubject: d.SSOSubject, SSOData: d.SSOData, Meta: iam.Meta(d.Meta)}
 }
 
 type profileDoc struct {

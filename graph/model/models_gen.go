@@ -73,6 +73,18 @@ type CheckAccessInput struct {
 	Resource string `json:"resource"`
 }
 
+type ClaimMapping struct {
+	// The upstream claim, e.g. upn.
+	Claim string `json:"claim"`
+	// email, email_verified, name, given_name, family_name, phone_number, picture or locale.
+	Field string `json:"field"`
+}
+
+type ClaimMappingInput struct {
+	Claim string `json:"claim"`
+	Field string `json:"field"`
+}
+
 type CreateApplicationInput struct {
 	// 1 to 100 characters.
 	Name             string  `json:"name"`
@@ -139,6 +151,20 @@ type CreateRolePayload struct {
 	Role *iam.Role `json:"role"`
 }
 
+type CreateSSOConnectionInput struct {
+	// 1 to 100 characters, unique within the project; not email or sms.
+	Name string `json:"name"`
+	// An https URL (http only on 127.0.0.1).
+	Issuer   string `json:"issuer"`
+	ClientID string `json:"clientId"`
+	// Kept sealed, never shown; absent for a public client (PKCE only).
+	ClientSecret *string `json:"clientSecret,omitempty"`
+	// Must hold openid. Default: openid email profile.
+	Scopes []string `json:"scopes,omitempty"`
+	// Default: email, email_verified, name, given_name and family_name, each from the claim of its name.
+	ClaimMapping []ClaimMappingInput `json:"claimMapping,omitempty"`
+}
+
 type DeleteApplicationInput struct {
 	ID string `json:"id"`
 }
@@ -162,6 +188,14 @@ type DeleteRoleInput struct {
 type DeleteRolePayload struct {
 	// The id of the deleted role.
 	DeletedRoleID string `json:"deletedRoleId"`
+}
+
+type DeleteSSOConnectionInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteSSOConnectionPayload struct {
+	DeletedSSOConnectionID string `json:"deletedSSOConnectionId"`
 }
 
 type DeleteUserInput struct {
@@ -303,6 +337,10 @@ type RowError struct {
 	Code    string  `json:"code"`
 	Message string  `json:"message"`
 	Field   *string `json:"field,omitempty"`
+}
+
+type SSOConnectionPayload struct {
+	SsoConnection *iam.SSOConnection `json:"ssoConnection"`
 }
 
 type SignInCodeInput struct {
@@ -452,6 +490,17 @@ type UpdateRoleInput struct {
 
 type UpdateRolePayload struct {
 	Role *iam.Role `json:"role"`
+}
+
+type UpdateSSOConnectionInput struct {
+	ID       string  `json:"id"`
+	Name     *string `json:"name,omitempty"`
+	Issuer   *string `json:"issuer,omitempty"`
+	ClientID *string `json:"clientId,omitempty"`
+	// An empty string removes the secret.
+	ClientSecret *string             `json:"clientSecret,omitempty"`
+	Scopes       []string            `json:"scopes,omitempty"`
+	ClaimMapping []ClaimMappingInput `json:"claimMapping,omitempty"`
 }
 
 type UpdateUserInput struct {
