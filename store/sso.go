@@ -48,21 +48,32 @@ func (t *Tenant) SSOConnections() Repo[iam.SSOConnection, ssoConnectionDoc] {
 
 // ListSSOConnections returns the project's SSO connections ordered by name.
 func (t *Tenant) ListSSOConnections(ctx context.Context) ([]iam.SSOConnection, error) {
-	var docs []ssoConnectionDoc
-	err := t.collection(ssoConnectionsColl).find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}), &docs)
-	return ssoConnectionCodec.all(docs), err
+	return listByName(ctx, t, ssoConnectionsColl, ssoConnectionCodec)
 }
 
 // SSOConnection finds a connection by its id, whatever its project: a
 // sign-in through it names only the connection, which names its project.
 func (d *DB) SSOConnection(ctx context.Context, id string) (*iam.SSOConnection, error) {
-	var c ssoConnectionDoc
-	err := d.db.Collection(ssoConnectionsColl).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
+	return anyProjectByID(ctx, d, ssoConnectionsColl, ssoConnectionCodec, id)
+}
+
+// listByName returns every document of kind in the project, by name.
+func listByName[E, D any](ctx context.Context, t *Tenant, kind string, c codec[E, D]) ([]E, error) {
+	var docs []D
+	err := t.collection(kind).find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}), &docs)
+	return c.all(docs), err
+}
+
+// anyProjectByID reads a document of a shared kind by its id, whatever its
+// project, or ErrNotFound.
+func anyProjectByID[E, D any](ctx context.Context, d *DB, kind string, c codec[E, D], id string) (*E, error) {
+	var doc D
+	err := d.db.Collection(kind).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	return fromSSOConnectionDoc(&c), nil
+	return c.from(&doc), nil
 }
