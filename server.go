@@ -116,7 +116,9 @@ func run() error {
 		defer texts.Close(context.Background())
 	}
 	tokens := auth.NewTokens(jwtKey, cfg.TokenTTL)
-	opts := service.Options{Tokens: tokens, Mailer: outbox, PublicURL: cfg.PublicURL, InviteTTL: cfg.InviteTTL}
+	sealer := auth.NewSealer(jwtKey)
+	keys := auth.NewKeys(db.SigningKeys(), sealer, auth.KeyOptions{MaxTokenLifetime: max(cfg.TokenTTL, service.OpenIDTokenTTL)})
+	opts := service.Options{Tokens: tokens, Sealer: sealer, Mailer: outbox, PublicURL: cfg.PublicURL, InviteTTL: cfg.InviteTTL}
 	if texts != nil {
 		opts.SMS = texts
 	}
@@ -140,6 +142,8 @@ func run() error {
 		CORSOrigins:    cfg.CORSOrigins,
 		Ready:          db.Ping,
 		TracerProvider: tracer,
+		Keys:           keys,
+		PublicURL:      cfg.PublicURL,
 	})
 	srv := &http.Server{
 		Addr: cfg.Addr,

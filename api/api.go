@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -21,6 +22,7 @@ import (
 	"atrium/auth"
 	"atrium/client"
 	"atrium/graph"
+	"atrium/provider"
 	"atrium/requestid"
 	"atrium/requestlog"
 	"atrium/rest"
@@ -52,6 +54,10 @@ type Options struct {
 	Ready func(context.Context) error
 	// TracerProvider, when set, traces every request (tracing.go).
 	TracerProvider trace.TracerProvider
+	// Keys sign the tokens of the projects' OpenID providers; PublicURL
+	// (ATRIUM_PUBLIC_URL) is the base of their issuers.
+	Keys      *auth.Keys
+	PublicURL string
 }
 
 // New returns Atrium's HTTP handler.
@@ -63,6 +69,7 @@ func New(o Options) http.Handler {
 	mux.Handle("GET /favicon.ico", web.GraphiQL())
 	mux.Handle(service.InvitationPath, web.InvitationHandler(o.Service, o.Log))
 	mux.Handle("POST /oauth/token", tokenEndpoint(o.Service, o.Log))
+	mux.Handle(provider.Pattern, provider.New(provider.Options{Service: o.Service, Keys: o.Keys, PublicURL: o.PublicURL, Log: o.Log}))
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.Handle("/v1/", http.StripPrefix("/v1", rest.Handler(rest.Options{Service: o.Service, Log: o.Log})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -85,7 +92,7 @@ func New(o Options) http.Handler {
 	h = noteCaller(h)
 	h = o.Authenticator.Middleware(h)
 	h = limitBody(h)
-	h = corsHandler(o.Service, o.CORSOrigins).Handler(h)
+	h = apiCORS(corsHandler(o.Service, o.CORSOrigins), h)
 	h = accessLog(o.Log, h)
 	return traceHTTP(o, requestid.Middleware(h))
 }
@@ -143,6 +150,19 @@ func corsHandler(svc *service.Service, origins []string) *cors.Cors {
 		AllowedHeaders: append([]string{"Authorization", "Content-Type", auth.ProjectHeader, auth.LegacyProjectHeader, requestid.Header}, clientHeaders...),
 		ExposedHeaders: []string{requestid.Header, "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
 		MaxAge:         600,
+	})
+}
+
+// apiCORS applies the API's CORS policy to every path but the OpenID
+// providers', which apply their project's (package provider).
+func apiCORS(c *cors.Cors, next http.Handler) http.Handler {
+	withCORS := c.Handler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/p/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		withCORS.ServeHTTP(w, r)
 	})
 }
 

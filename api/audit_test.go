@@ -112,7 +112,8 @@ func TestAuditTrail(t *testing.T) {
 	// An application and a user, who accepts and signs in (and fails once).
 	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "Portal"})
 	expect(wantEvent{"App:CreateApplication", "OPERATOR", "", "Application", app, "success",
-		[]string{"allowedCORSOriginsUrls", "allowedCallbackUrls", "description", "loginRedirectUri", "loginWithEmailEnabled", "name", "shouldSendInviteEmail"}, ""})
+		[]string{"allowedCORSOriginsUrls", "allowedCallbackUrls", "allowedLogoutUrls", "allowedWebOriginsUrls", "description", "loginRedirectUri",
+			"loginWithEmailEnabled", "logoUri", "name", "refreshTokenEnabled", "shouldSendInviteEmail"}, ""})
 	inv := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("audited.user@example.com"), ApplicationId: app, Roles: []string{role}})
 	user, ticket := inv.UserID, inv.Ticket
 	secrets = append(secrets, ticket)

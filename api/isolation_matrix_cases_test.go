@@ -124,6 +124,8 @@ var matrixCases = map[string]matrixCase{
 		fill: map[string]func(*matrixEnv) any{"input.phoneNumber": func(*matrixEnv) any { return "+15555550999" }, "input.code": func(*matrixEnv) any { return "123456" }},
 		want: wantCode("FORBIDDEN"),
 	},
+	"revokeAccessToken":  revokeCase,
+	"revokeRefreshToken": revokeCase,
 	"createSSOConnection": {
 		note: "creates a connection in A: a fresh name and an https issuer",
 		fill: map[string]func(*matrixEnv) any{"input.name": (*matrixEnv).freshName, "input.issuer": func(*matrixEnv) any { return "https://iso-idp.example.com" },
@@ -133,6 +135,18 @@ var matrixCases = map[string]matrixCase{
 		note: "public: B's developer's email with a wrong password must fail as any wrong password",
 		fill: map[string]func(*matrixEnv) any{"input.email": func(e *matrixEnv) any { return e.bVal[entityDev]["email"] }},
 		want: wantCode("UNAUTHENTICATED"),
+	},
+}
+
+// revokeCase is a revocation: input.id names an application; a made-up
+// token is refused on input.token before any application is read, so the
+// answer is the same for B's application as for any.
+var revokeCase = matrixCase{
+	note:  "input.id names an application; a made-up token is refused first, whatever the application",
+	slots: map[string]string{"input.id": entityApp},
+	fill:  map[string]func(*matrixEnv) any{"input.token": func(*matrixEnv) any { return "made-up-token" }},
+	want: func(*matrixPrincipal, *matrixVariant) (matrixWant, bool) {
+		return matrixWant{code: "BAD_USER_INPUT", field: "input.token"}, true
 	},
 }
 

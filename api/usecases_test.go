@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"golang.org/x/oauth2"
 
 	"atrium/atriumtest"
 	"atrium/client"
@@ -37,7 +39,9 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 	}
 	reached := map[string]bool{}
 	n := 0
-	send := func(name string, req *http.Request) {
+	hc := *s.Server.Client() // every hop is a request of its own
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	send := func(name string, req *http.Request) (*http.Response, string) {
 		t.Helper()
 		n++
 		id := fmt.Sprintf("walk-%04d-%s", n, name)
@@ -45,10 +49,11 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 			id = id[:64]
 		}
 		req.Header.Set("X-Request-Id", id)
-		res, err := s.Server.Client().Do(req)
+		res, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		ran := useCasesOf(t, s.Log.String(), id)
 		if !slices.Contains(ran, name) {
@@ -57,6 +62,7 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 		for _, uc := range ran {
 			reached[uc] = true
 		}
+		return res, string(body)
 	}
 
 	// Each GraphQL operation, as the operator, with made-up arguments: the
@@ -83,8 +89,9 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "Walk", AllowedCallbackUrls: []string{}})
 	ticket := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("walk@example.com"), ApplicationId: app,
 		AccessPolicy: atriumtest.Policy(), Resource: &map[string]any{"resourceType": "Patient"}}).Ticket
+	walkOpenIDProvider(t, s, send)
 	for _, uc := range service.UseCases() {
-		if uc.HTTP == "" {
+		if uc.HTTP == "" || strings.HasPrefix(uc.HTTP, "GET /p/") || strings.HasPrefix(uc.HTTP, "POST /p/") {
 			continue
 		}
 		method, path, _ := strings.Cut(uc.HTTP, " ")
@@ -112,6 +119,73 @@ func TestEveryOperationRunsItsUseCase(t *testing.T) {
 			t.Errorf("no request reached the use case %s", uc.Name)
 		}
 	}
+}
+
+// walkOpenIDProvider reaches the use cases of the Sandbox's OpenID
+// provider: a login through the hosted page, the code's exchange, a
+// refresh, userinfo, a revocation and a logout, one request per use case.
+func walkOpenIDProvider(t *testing.T, s *atriumtest.Server, send func(string, *http.Request) (*http.Response, string)) {
+	t.Helper()
+	op := s.Operator(s.Sandbox)
+	const cb = "https://walk.example.com/callback"
+	res, err := client.CreateApplication(t.Context(), op, client.CreateApplicationInput{Name: "Walk OIDC", AllowedCallbackUrls: []string{cb}, RefreshTokenEnabled: ptr(true)})
+	atriumtest.Must(t, err)
+	clientID := res.CreateApplication.Application.ClientId
+	inv := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("walk.oidc@example.com"), ApplicationId: res.CreateApplication.Application.Id,
+		AccessPolicy: atriumtest.Policy(), Resource: &map[string]any{"resourceType": "Patient"}})
+	s.Accept(t, inv.Ticket, "walk-oidc-password")
+	issuer := s.URL + "/p/" + s.Sandbox
+	get := func(path string, header ...string) *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, issuer+path, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		return req
+	}
+	post := func(path string, form url.Values, header ...string) *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, issuer+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		return req
+	}
+	send("openIDProvider", get("/.well-known/openid-configuration"))
+	verifier := oauth2.GenerateVerifier()
+	authorize := "/authorize?" + url.Values{"client_id": {clientID}, "redirect_uri": {cb}, "response_type": {"code"}, "scope": {"openid offline_access"},
+		"code_challenge": {oauth2.S256ChallengeFromVerifier(verifier)}, "code_challenge_method": {"S256"}}.Encode()
+	send("openIDClient", get(authorize))
+	r, _ := send("startAuthorization", get(authorize))
+	login, _ := url.Parse(r.Header.Get("Location"))
+	authRequest := login.Query().Get("authRequest")
+	send("authorization", get("/login?authRequest="+url.QueryEscape(authRequest)))
+	send("resumeSession", get("/login?authRequest="+url.QueryEscape(authRequest)))
+	r, _ = send("logIn", post("/login", url.Values{"authRequest": {authRequest}, "email": {"walk.oidc@example.com"}, "password": {"walk-oidc-password"}}))
+	var cookie string
+	for _, c := range r.Cookies() {
+		cookie = c.Name + "=" + c.Value
+	}
+	r, _ = send("issueCode", get("/authorize/callback?id="+url.QueryEscape(authRequest), "Cookie", cookie))
+	to, _ := url.Parse(r.Header.Get("Location"))
+	exchange := url.Values{"grant_type": {"authorization_code"}, "client_id": {clientID}, "redirect_uri": {cb}, "code_verifier": {verifier}}
+	exchange.Set("code", "not-a-code")
+	send("redeemCode", post("/oauth/token", exchange))
+	exchange.Set("code", to.Query().Get("code"))
+	_, body := send("issueTokens", post("/oauth/token", exchange))
+	var tokens struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := json.Unmarshal([]byte(body), &tokens); err != nil || tokens.RefreshToken == "" {
+		t.Fatalf("token endpoint: %s", body)
+	}
+	_, body = send("refreshGrant", post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {clientID}, "refresh_token": {tokens.RefreshToken}}))
+	if err := json.Unmarshal([]byte(body), &tokens); err != nil || tokens.RefreshToken == "" {
+		t.Fatalf("refresh: %s", body)
+	}
+	send("openIDUser", get("/userinfo", "Authorization", "Bearer "+tokens.AccessToken))
+	send("revokeToken", post("/revoke", url.Values{"client_id": {clientID}, "token": {tokens.RefreshToken}}))
+	send("endSession", get("/end_session", "Cookie", cookie))
 }
 
 // useCasesOf lists the use cases the log shows for one request, in order.

@@ -78,11 +78,17 @@ func EngineURI() string { return engineURI }
 // AdminSecret is the operator credential of every test server.
 const AdminSecret = "test-operator-secret-0123456789"
 
+// SealingSecret seals the private keys and remembered answers of every
+// test server.
+const SealingSecret = "test-sealing-secret-0123456789abcdef"
+
 // Server is a running Atrium on a fresh database.
 type Server struct {
 	*httptest.Server
 	DB      *store.DB
 	Service *service.Service
+	// Keys is the server's key ring.
+	Keys *auth.Keys
 	// Sandbox is the id of the project created on start.
 	Sandbox string
 	Log     *LogBuffer
@@ -106,6 +112,13 @@ type options struct {
 	storeURI  func(string) string
 	shared    *Server
 	proxies   []netip.Prefix
+	rotation  time.Duration
+}
+
+// WithKeyRotation sets how long a signing key signs before the next one
+// takes over (ATRIUM_KEY_ROTATION).
+func WithKeyRotation(d time.Duration) Option {
+	return func(o *options) { o.rotation = d }
 }
 
 // WithTrustedLoopbackProxy makes the server believe the X-Forwarded-For of
@@ -191,9 +204,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	logs := &LogBuffer{}
 	log := slog.New(requestid.LogHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	tokens := auth.NewTokens([]byte("test-signing-key-0123456789abcdef"), time.Hour)
+	sealer := auth.NewSealer([]byte(SealingSecret))
+	keys := auth.NewKeys(db.SigningKeys(), sealer, auth.KeyOptions{Rotation: o.rotation, MaxTokenLifetime: time.Hour, Clock: o.clock.now()})
 	texts := sms.NewDevSender(log, false)
 	outbox := sms.NewOutbox(texts, log)
-	svc := service.New(db, log, service.Options{Tokens: tokens, Mailer: o.mailer, SMS: outbox, PublicURL: "http://atrium.test", InviteTTL: o.inviteTTL, Clock: o.clock.now()})
+	svc := service.New(db, log, service.Options{Tokens: tokens, Sealer: sealer, Mailer: o.mailer, SMS: outbox, PublicURL: "http://atrium.test", InviteTTL: o.inviteTTL, Clock: o.clock.now()})
 	first, _, err := svc.Bootstrap(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -206,8 +221,10 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		CORSOrigins:    []string{"https://app.example.com"},
 		Ready:          db.Ping,
 		TracerProvider: o.tracer,
+		Keys:           keys,
+		PublicURL:      "http://atrium.test",
 	})
-	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Sandbox: first.ID, Log: logs, SMS: texts, database: name}
+	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Keys: keys, Sandbox: first.ID, Log: logs, SMS: texts, database: name}
 	t.Cleanup(func() {
 		s.Close()
 		svc.Close(context.Background())

@@ -10,12 +10,21 @@ import (
 	"errors"
 )
 
-// Seal encrypts data that must rest in the store for a while but carries
-// secrets (a remembered answer holding an invitation link): AES-256-GCM with
-// a key derived from the token key and context, so that neither the store
-// alone nor someone without the same context can read it back.
-func (t *Tokens) Seal(context string, plaintext []byte) ([]byte, error) {
-	aead, err := t.aead(context)
+// Sealer encrypts what must rest in the store but carries secrets (the
+// private halves of signing keys, a remembered answer holding an
+// invitation link): AES-256-GCM with a key derived from Atrium's sealing
+// secret and a context, so that neither the store alone nor someone
+// without the same context can read it back.
+type Sealer struct{ secret []byte }
+
+// NewSealer returns a Sealer whose keys derive from secret (at least 32
+// bytes: ATRIUM_SEALING_SECRET, or the generated one of the embedded
+// default).
+func NewSealer(secret []byte) *Sealer { return &Sealer{secret: secret} }
+
+// Seal encrypts plaintext for context.
+func (s *Sealer) Seal(context string, plaintext []byte) ([]byte, error) {
+	aead, err := s.aead(context)
 	if err != nil {
 		return nil, err
 	}
@@ -31,8 +40,8 @@ func (t *Tokens) Seal(context string, plaintext []byte) ([]byte, error) {
 var ErrUnsealable = errors.New("auth: sealed data cannot be opened")
 
 // Open decrypts what Seal returned for the same context.
-func (t *Tokens) Open(context string, sealed []byte) ([]byte, error) {
-	aead, err := t.aead(context)
+func (s *Sealer) Open(context string, sealed []byte) ([]byte, error) {
+	aead, err := s.aead(context)
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +55,11 @@ func (t *Tokens) Open(context string, sealed []byte) ([]byte, error) {
 	return out, nil
 }
 
-func (t *Tokens) aead(context string) (cipher.AEAD, error) {
-	mac := hmac.New(sha256.New, t.key)
+// aead derives the context's AES-256 key: HMAC-SHA256 of the secret over a
+// label and the context (the derivation of the first release, so data
+// sealed then still opens).
+func (s *Sealer) aead(context string) (cipher.AEAD, error) {
+	mac := hmac.New(sha256.New, s.secret)
 	mac.Write([]byte("atrium seal\x00" + context))
 	block, err := aes.NewCipher(mac.Sum(nil))
 	if err != nil {
@@ -58,11 +70,11 @@ func (t *Tokens) aead(context string) (cipher.AEAD, error) {
 
 // MAC is a keyed hash of a short secret that must be checked later but
 // never read back (a one-time code, a recovery code): HMAC-SHA256 under a
-// key derived from the token key and context, hex encoded. Unlike a plain
+// key derived from the sealing secret and context, hex encoded. Unlike a plain
 // hash, the store alone does not let anyone try the few million six-digit
 // codes against it.
-func (t *Tokens) MAC(context, secret string) string {
-	k := hmac.New(sha256.New, t.key)
+func (s *Sealer) MAC(context, secret string) string {
+	k := hmac.New(sha256.New, s.secret)
 	k.Write([]byte("atrium mac\x00" + context))
 	mac := hmac.New(sha256.New, k.Sum(nil))
 	mac.Write([]byte(secret))
@@ -71,6 +83,6 @@ func (t *Tokens) MAC(context, secret string) string {
 
 // MACMatches reports, in constant time, whether secret is the one whose MAC
 // is stored; never for an empty MAC.
-func (t *Tokens) MACMatches(context, secret, mac string) bool {
-	return mac != "" && hmac.Equal([]byte(t.MAC(context, secret)), []byte(mac))
+func (s *Sealer) MACMatches(context, secret, mac string) bool {
+	return mac != "" && hmac.Equal([]byte(s.MAC(context, secret)), []byte(mac))
 }

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"testing"
-	"time"
 )
 
 func TestSeal(t *testing.T) {
-	tok := NewTokens([]byte("a-signing-key-of-32-bytes-or-more!"), time.Hour)
+	tok := NewSealer([]byte("a-sealing-secret-of-32-bytes-or-more!"))
 	secret := []byte(`{"invitationUrl":"https://x/invitation?ticket=abc"}`)
 	sealed, err := tok.Seal("user:1/request-1", secret)
 	if err != nil {
@@ -20,7 +19,7 @@ func TestSeal(t *testing.T) {
 	if got, err := tok.Open("user:1/request-1", sealed); err != nil || !bytes.Equal(got, secret) {
 		t.Fatalf("Open = %q, %v", got, err)
 	}
-	other := NewTokens([]byte("another-signing-key-of-32-bytes!!!"), time.Hour)
+	other := NewSealer([]byte("another-sealing-secret-of-32-bytes!!!"))
 	tampered := append([]byte{}, sealed...)
 	tampered[len(tampered)-1] ^= 1
 	for name, open := range map[string]func() ([]byte, error){

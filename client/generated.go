@@ -441,6 +441,13 @@ type CreateApplicationInput struct {
 	AllowedCORSOriginsUrls []string `json:"allowedCORSOriginsUrls"`
 	// Default false.
 	ShouldSendInviteEmail *bool `json:"shouldSendInviteEmail"`
+	// Absolute http(s) URLs; may be empty.
+	AllowedLogoutUrls []string `json:"allowedLogoutUrls"`
+	// Origins (scheme://host[:port], no path).
+	AllowedWebOriginsUrls []string `json:"allowedWebOriginsUrls"`
+	LogoUri               *string  `json:"logoUri"`
+	// Default false.
+	RefreshTokenEnabled *bool `json:"refreshTokenEnabled"`
 }
 
 // GetName returns CreateApplicationInput.Name, and is useful for accessing the field via an interface.
@@ -465,6 +472,18 @@ func (v *CreateApplicationInput) GetAllowedCORSOriginsUrls() []string {
 
 // GetShouldSendInviteEmail returns CreateApplicationInput.ShouldSendInviteEmail, and is useful for accessing the field via an interface.
 func (v *CreateApplicationInput) GetShouldSendInviteEmail() *bool { return v.ShouldSendInviteEmail }
+
+// GetAllowedLogoutUrls returns CreateApplicationInput.AllowedLogoutUrls, and is useful for accessing the field via an interface.
+func (v *CreateApplicationInput) GetAllowedLogoutUrls() []string { return v.AllowedLogoutUrls }
+
+// GetAllowedWebOriginsUrls returns CreateApplicationInput.AllowedWebOriginsUrls, and is useful for accessing the field via an interface.
+func (v *CreateApplicationInput) GetAllowedWebOriginsUrls() []string { return v.AllowedWebOriginsUrls }
+
+// GetLogoUri returns CreateApplicationInput.LogoUri, and is useful for accessing the field via an interface.
+func (v *CreateApplicationInput) GetLogoUri() *string { return v.LogoUri }
+
+// GetRefreshTokenEnabled returns CreateApplicationInput.RefreshTokenEnabled, and is useful for accessing the field via an interface.
+func (v *CreateApplicationInput) GetRefreshTokenEnabled() *bool { return v.RefreshTokenEnabled }
 
 // CreateApplicationResponse is returned by CreateApplication on success.
 type CreateApplicationResponse struct {

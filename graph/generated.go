@@ -77,15 +77,19 @@ type ComplexityRoot struct {
 	Application struct {
 		AllowedCORSOriginsURLs func(childComplexity int) int
 		AllowedCallbackURLs    func(childComplexity int) int
+		AllowedLogoutURLs      func(childComplexity int) int
+		AllowedWebOriginsURLs  func(childComplexity int) int
 		ClientID               func(childComplexity int) int
 		CreatedAt              func(childComplexity int) int
 		Description            func(childComplexity int) int
 		ID                     func(childComplexity int) int
 		LoginRedirectURI       func(childComplexity int) int
 		LoginWithEmailEnabled  func(childComplexity int) int
+		LogoURI                func(childComplexity int) int
 		MFAEnabled             func(childComplexity int) int
 		Name                   func(childComplexity int) int
 		PasswordlessSMS        func(childComplexity int) int
+		RefreshTokenEnabled    func(childComplexity int) int
 		ShouldSendInviteEmail  func(childComplexity int) int
 		UpdatedAt              func(childComplexity int) int
 	}
@@ -270,6 +274,8 @@ type ComplexityRoot struct {
 		RemoveDeveloper       func(childComplexity int, input model.RemoveDeveloperInput) int
 		ResendInvitation      func(childComplexity int, input model.ResendInvitationInput) int
 		ResetUserMfa          func(childComplexity int, input model.ResetUserMfaInput) int
+		RevokeAccessToken     func(childComplexity int, input model.RevokeTokenInput) int
+		RevokeRefreshToken    func(childComplexity int, input model.RevokeTokenInput) int
 		RotateM2MClientSecret func(childComplexity int, input model.RotateM2MClientSecretInput) int
 		SignIn                func(childComplexity int, input model.SignInInput) int
 		SignInDeveloper       func(childComplexity int, input model.SignInDeveloperInput) int
@@ -334,6 +340,10 @@ type ComplexityRoot struct {
 
 	RemoveDeveloperPayload struct {
 		RemovedDeveloperID func(childComplexity int) int
+	}
+
+	RevokeTokenPayload struct {
+		Message func(childComplexity int) int
 	}
 
 	Role struct {
@@ -497,6 +507,8 @@ type MutationResolver interface {
 	CreateApplication(ctx context.Context, input model.CreateApplicationInput) (*model.CreateApplicationPayload, error)
 	UpdateApplication(ctx context.Context, input model.UpdateApplicationInput) (*model.UpdateApplicationPayload, error)
 	DeleteApplication(ctx context.Context, input model.DeleteApplicationInput) (*model.DeleteApplicationPayload, error)
+	RevokeAccessToken(ctx context.Context, input model.RevokeTokenInput) (*model.RevokeTokenPayload, error)
+	RevokeRefreshToken(ctx context.Context, input model.RevokeTokenInput) (*model.RevokeTokenPayload, error)
 	InviteUser(ctx context.Context, input model.InviteUserInput) (*model.InviteUserPayload, error)
 	InviteUsers(ctx context.Context, input []model.InviteUserInput) (*model.InviteUsersPayload, error)
 	ResendInvitation(ctx context.Context, input model.ResendInvitationInput) (*model.InviteUserPayload, error)
@@ -649,6 +661,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.AllowedCallbackURLs(childComplexity), true
+	case "Application.allowedLogoutUrls":
+		if e.ComplexityRoot.Application.AllowedLogoutURLs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.AllowedLogoutURLs(childComplexity), true
+	case "Application.allowedWebOriginsUrls":
+		if e.ComplexityRoot.Application.AllowedWebOriginsURLs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.AllowedWebOriginsURLs(childComplexity), true
 	case "Application.clientId":
 		if e.ComplexityRoot.Application.ClientID == nil {
 			break
@@ -685,6 +709,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.LoginWithEmailEnabled(childComplexity), true
+	case "Application.logoUri":
+		if e.ComplexityRoot.Application.LogoURI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.LogoURI(childComplexity), true
 	case "Application.mfaEnabled":
 		if e.ComplexityRoot.Application.MFAEnabled == nil {
 			break
@@ -703,6 +733,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.PasswordlessSMS(childComplexity), true
+	case "Application.refreshTokenEnabled":
+		if e.ComplexityRoot.Application.RefreshTokenEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.RefreshTokenEnabled(childComplexity), true
 	case "Application.shouldSendInviteEmail":
 		if e.ComplexityRoot.Application.ShouldSendInviteEmail == nil {
 			break
@@ -1424,6 +1460,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResetUserMfa(childComplexity, args["input"].(model.ResetUserMfaInput)), true
+	case "Mutation.revokeAccessToken":
+		if e.ComplexityRoot.Mutation.RevokeAccessToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeAccessToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAccessToken(childComplexity, args["input"].(model.RevokeTokenInput)), true
+	case "Mutation.revokeRefreshToken":
+		if e.ComplexityRoot.Mutation.RevokeRefreshToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeRefreshToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeRefreshToken(childComplexity, args["input"].(model.RevokeTokenInput)), true
 	case "Mutation.rotateM2MClientSecret":
 		if e.ComplexityRoot.Mutation.RotateM2MClientSecret == nil {
 			break
@@ -1850,6 +1908,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RemoveDeveloperPayload.RemovedDeveloperID(childComplexity), true
 
+	case "RevokeTokenPayload.message":
+		if e.ComplexityRoot.RevokeTokenPayload.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeTokenPayload.Message(childComplexity), true
+
 	case "Role.accessPolicy":
 		if e.ComplexityRoot.Role.AccessPolicy == nil {
 			break
@@ -2263,6 +2328,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RemoveDeveloperInput", ec.unmarshalInputRemoveDeveloperInput),
 			graphql.NewInputUnmarshaler("ResendInvitationInput", ec.unmarshalInputResendInvitationInput),
 			graphql.NewInputUnmarshaler("ResetUserMfaInput", ec.unmarshalInputResetUserMfaInput),
+			graphql.NewInputUnmarshaler("RevokeTokenInput", ec.unmarshalInputRevokeTokenInput),
 			graphql.NewInputUnmarshaler("RotateM2MClientSecretInput", ec.unmarshalInputRotateM2MClientSecretInput),
 			graphql.NewInputUnmarshaler("SignInCodeInput", ec.unmarshalInputSignInCodeInput),
 			graphql.NewInputUnmarshaler("SignInDeveloperInput", ec.unmarshalInputSignInDeveloperInput),
@@ -2466,6 +2532,10 @@ type Mutation {
   "Changes an application. Absent fields stay unchanged; lists, when given, replace the old ones."
   updateApplication(input: UpdateApplicationInput!): UpdateApplicationPayload! @guard(action: "App:UpdateApplication", resource: "App:Application", id: "input.id")
   deleteApplication(input: DeleteApplicationInput!): DeleteApplicationPayload! @guard(action: "App:DeleteApplication", resource: "App:Application", id: "input.id")
+  "Revokes an access token the application was issued, with every token of its login (the refresh token too)."
+  revokeAccessToken(input: RevokeTokenInput!): RevokeTokenPayload! @guard(action: "App:RevokeAccessToken", resource: "App:Application", id: "input.id")
+  "Revokes a refresh token the application was issued, with its whole family and the access tokens issued from it."
+  revokeRefreshToken(input: RevokeTokenInput!): RevokeTokenPayload! @guard(action: "App:RevokeRefreshToken", resource: "App:Application", id: "input.id")
 
   """
   Invites a user: creates it (status INVITED) with its FHIR profile and returns the link where it
@@ -2838,6 +2908,14 @@ type Application {
   allowedCORSOriginsUrls: [String!]!
   "Whether inviting a user emails the invitation link."
   shouldSendInviteEmail: Boolean!
+  "Where users may be sent after logging out (post_logout_redirect_uri, matched exactly)."
+  allowedLogoutUrls: [String!]!
+  "Origins that may start a login from the browser; they may call the project's OpenID endpoints."
+  allowedWebOriginsUrls: [String!]!
+  "The logo shown on the hosted login page."
+  logoUri: String
+  "Whether a login that asks for offline_access gets a refresh token (they rotate on every use)."
+  refreshTokenEnabled: Boolean!
   "Whether users must give a TOTP code after the first factor (enrolling at their first sign-in)."
   mfaEnabled: Boolean!
   "Whether users may sign in with a one-time code sent by SMS to their phone number."
@@ -2859,6 +2937,13 @@ input CreateApplicationInput {
   allowedCORSOriginsUrls: [String!]
   "Default false."
   shouldSendInviteEmail: Boolean
+  "Absolute http(s) URLs; may be empty."
+  allowedLogoutUrls: [String!]
+  "Origins (scheme://host[:port], no path)."
+  allowedWebOriginsUrls: [String!]
+  logoUri: String
+  "Default false."
+  refreshTokenEnabled: Boolean
   "Default false."
   mfaEnabled: Boolean
   "Default false."
@@ -2879,6 +2964,11 @@ input UpdateApplicationInput {
   allowedCallbackUrls: [String!]
   allowedCORSOriginsUrls: [String!]
   shouldSendInviteEmail: Boolean
+  allowedLogoutUrls: [String!]
+  allowedWebOriginsUrls: [String!]
+  "An empty string removes it."
+  logoUri: String
+  refreshTokenEnabled: Boolean
   mfaEnabled: Boolean
   passwordlessSMS: Boolean
 }
@@ -2889,6 +2979,16 @@ type UpdateApplicationPayload {
 
 input DeleteApplicationInput {
   id: ID!
+}
+
+input RevokeTokenInput {
+  "The application the token was issued to."
+  id: ID!
+  token: String!
+}
+
+type RevokeTokenPayload {
+  message: String!
 }
 
 type DeleteApplicationPayload {
@@ -3398,6 +3498,14 @@ func (ec *executionContext) childFields_Application(ctx context.Context, field g
 		return ec.fieldContext_Application_allowedCORSOriginsUrls(ctx, field)
 	case "shouldSendInviteEmail":
 		return ec.fieldContext_Application_shouldSendInviteEmail(ctx, field)
+	case "allowedLogoutUrls":
+		return ec.fieldContext_Application_allowedLogoutUrls(ctx, field)
+	case "allowedWebOriginsUrls":
+		return ec.fieldContext_Application_allowedWebOriginsUrls(ctx, field)
+	case "logoUri":
+		return ec.fieldContext_Application_logoUri(ctx, field)
+	case "refreshTokenEnabled":
+		return ec.fieldContext_Application_refreshTokenEnabled(ctx, field)
 	case "mfaEnabled":
 		return ec.fieldContext_Application_mfaEnabled(ctx, field)
 	case "passwordlessSMS":
@@ -3780,6 +3888,14 @@ func (ec *executionContext) childFields_RemoveDeveloperPayload(ctx context.Conte
 		return ec.fieldContext_RemoveDeveloperPayload_removedDeveloperId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RemoveDeveloperPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RevokeTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "message":
+		return ec.fieldContext_RevokeTokenPayload_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokeTokenPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4508,6 +4624,34 @@ func (ec *executionContext) field_Mutation_resetUserMfa_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ResetUserMfaInput, error) {
 			return ec.unmarshalNResetUserMfaInput2atriumᚋgraphᚋmodelᚐResetUserMfaInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeAccessToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeTokenInput, error) {
+			return ec.unmarshalNRevokeTokenInput2atriumᚋgraphᚋmodelᚐRevokeTokenInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeRefreshToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeTokenInput, error) {
+			return ec.unmarshalNRevokeTokenInput2atriumᚋgraphᚋmodelᚐRevokeTokenInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5418,6 +5562,98 @@ func (ec *executionContext) _Application_shouldSendInviteEmail(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Application_shouldSendInviteEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Application_allowedLogoutUrls(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_allowedLogoutUrls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowedLogoutURLs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_allowedLogoutUrls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_allowedWebOriginsUrls(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_allowedWebOriginsUrls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AllowedWebOriginsURLs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_allowedWebOriginsUrls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_logoUri(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_logoUri(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LogoURI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Application_logoUri(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "String")
+}
+
+func (ec *executionContext) _Application_refreshTokenEnabled(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_refreshTokenEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefreshTokenEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_refreshTokenEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Application", field, false, false, "Boolean")
 }
 
@@ -7976,6 +8212,150 @@ func (ec *executionContext) fieldContext_Mutation_deleteApplication(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeAccessToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeAccessToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAccessToken(ctx, fc.Args["input"].(model.RevokeTokenInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:RevokeAccessToken")
+				if err != nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "App:Application")
+				if err != nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeTokenPayload) graphql.Marshaler {
+			return ec.marshalNRevokeTokenPayload2ᚖatriumᚋgraphᚋmodelᚐRevokeTokenPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeAccessToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeTokenPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeAccessToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeRefreshToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeRefreshToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeRefreshToken(ctx, fc.Args["input"].(model.RevokeTokenInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:RevokeRefreshToken")
+				if err != nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "App:Application")
+				if err != nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.RevokeTokenPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeTokenPayload) graphql.Marshaler {
+			return ec.marshalNRevokeTokenPayload2ᚖatriumᚋgraphᚋmodelᚐRevokeTokenPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeRefreshToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeTokenPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeRefreshToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11485,6 +11865,29 @@ func (ec *executionContext) fieldContext_RemoveDeveloperPayload_removedDeveloper
 	return graphql.NewScalarFieldContext("RemoveDeveloperPayload", field, false, false, "ID")
 }
 
+func (ec *executionContext) _RevokeTokenPayload_message(ctx context.Context, field graphql.CollectedField, obj *model.RevokeTokenPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeTokenPayload_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeTokenPayload_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevokeTokenPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _Role_id(ctx context.Context, field graphql.CollectedField, obj *iam.Role) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14422,7 +14825,7 @@ func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "mfaEnabled", "passwordlessSMS"}
+	fieldsInOrder := [...]string{"name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "allowedLogoutUrls", "allowedWebOriginsUrls", "logoUri", "refreshTokenEnabled", "mfaEnabled", "passwordlessSMS"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14478,6 +14881,34 @@ func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Con
 				return it, err
 			}
 			it.ShouldSendInviteEmail = data
+		case "allowedLogoutUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedLogoutUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedLogoutUrls = data
+		case "allowedWebOriginsUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedWebOriginsUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedWebOriginsUrls = data
+		case "logoUri":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUri"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURI = data
+		case "refreshTokenEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refreshTokenEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefreshTokenEnabled = data
 		case "mfaEnabled":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mfaEnabled"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -15524,6 +15955,55 @@ func UnmarshalResetUserMfaInput(ctx context.Context, raw any) (model.ResetUserMf
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRevokeTokenInput(ctx context.Context, obj any) (model.RevokeTokenInput, error) {
+	var it model.RevokeTokenInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "token"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevokeTokenInput unmarshals raw into the RevokeTokenInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevokeTokenInput(ctx context.Context, raw any) (model.RevokeTokenInput, error) {
+	var out model.RevokeTokenInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeTokenInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRotateM2MClientSecretInput(ctx context.Context, obj any) (model.RotateM2MClientSecretInput, error) {
 	var it model.RotateM2MClientSecretInput
 	if obj == nil {
@@ -15885,7 +16365,7 @@ func (ec *executionContext) unmarshalInputUpdateApplicationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "mfaEnabled", "passwordlessSMS"}
+	fieldsInOrder := [...]string{"id", "name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "allowedLogoutUrls", "allowedWebOriginsUrls", "logoUri", "refreshTokenEnabled", "mfaEnabled", "passwordlessSMS"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15948,6 +16428,34 @@ func (ec *executionContext) unmarshalInputUpdateApplicationInput(ctx context.Con
 				return it, err
 			}
 			it.ShouldSendInviteEmail = data
+		case "allowedLogoutUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedLogoutUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedLogoutUrls = data
+		case "allowedWebOriginsUrls":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedWebOriginsUrls"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedWebOriginsUrls = data
+		case "logoUri":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("logoUri"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LogoURI = data
+		case "refreshTokenEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refreshTokenEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefreshTokenEnabled = data
 		case "mfaEnabled":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mfaEnabled"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -16783,6 +17291,26 @@ func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionS
 			}
 		case "shouldSendInviteEmail":
 			out.Values[i] = ec._Application_shouldSendInviteEmail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "allowedLogoutUrls":
+			out.Values[i] = ec._Application_allowedLogoutUrls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "allowedWebOriginsUrls":
+			out.Values[i] = ec._Application_allowedWebOriginsUrls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "logoUri":
+			out.Values[i] = ec._Application_logoUri(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refreshTokenEnabled":
+			out.Values[i] = ec._Application_refreshTokenEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -18061,6 +18589,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "revokeAccessToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeAccessToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeRefreshToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeRefreshToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "inviteUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_inviteUser(ctx, field)
@@ -18615,6 +19157,39 @@ func (ec *executionContext) _RemoveDeveloperPayload(ctx context.Context, sel ast
 			out.Values[i] = graphql.MarshalString("RemoveDeveloperPayload")
 		case "removedDeveloperId":
 			out.Values[i] = ec._RemoveDeveloperPayload_removedDeveloperId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var revokeTokenPayloadImplementors = []string{"RevokeTokenPayload"}
+
+func (ec *executionContext) _RevokeTokenPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeTokenPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokeTokenPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokeTokenPayload")
+		case "message":
+			out.Values[i] = ec._RevokeTokenPayload_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20484,6 +21059,19 @@ func (ec *executionContext) unmarshalNResetUserMfaInput2atriumᚋgraphᚋmodel�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNRevokeTokenInput2atriumᚋgraphᚋmodelᚐRevokeTokenInput(ctx context.Context, v any) (model.RevokeTokenInput, error) {
+	res, err := ec.unmarshalInputRevokeTokenInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevokeTokenPayload2ᚖatriumᚋgraphᚋmodelᚐRevokeTokenPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeTokenPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevokeTokenPayload!")
+		return graphql.Null
+	}
+	return ec._RevokeTokenPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRole2atriumᚋiamᚐRole(ctx context.Context, sel ast.SelectionSet, v iam.Role) graphql.Marshaler {
 	return ec._Role(ctx, sel, &v)
 }
@@ -21254,6 +21842,18 @@ func (ec *executionContext) marshalOSignInPayload2ᚖatriumᚋgraphᚋmodelᚐSi
 		return graphql.Null
 	}
 	return ec._SignInPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

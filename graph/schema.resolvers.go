@@ -169,6 +169,10 @@ func (r *mutationResolver) CreateApplication(ctx context.Context, input model.Cr
 		AllowedCallbackURLs:    nonNil(input.AllowedCallbackUrls),
 		AllowedCORSOriginsURLs: input.AllowedCORSOriginsUrls,
 		ShouldSendInviteEmail:  input.ShouldSendInviteEmail,
+		AllowedLogoutURLs:      input.AllowedLogoutUrls,
+		AllowedWebOriginsURLs:  input.AllowedWebOriginsUrls,
+		LogoURI:                input.LogoURI,
+		RefreshTokenEnabled:    input.RefreshTokenEnabled,
 		MFAEnabled:             input.MfaEnabled,
 		PasswordlessSMS:        input.PasswordlessSms,
 	})
@@ -188,6 +192,10 @@ func (r *mutationResolver) UpdateApplication(ctx context.Context, input model.Up
 		AllowedCallbackURLs:    input.AllowedCallbackUrls,
 		AllowedCORSOriginsURLs: input.AllowedCORSOriginsUrls,
 		ShouldSendInviteEmail:  input.ShouldSendInviteEmail,
+		AllowedLogoutURLs:      input.AllowedLogoutUrls,
+		AllowedWebOriginsURLs:  input.AllowedWebOriginsUrls,
+		LogoURI:                input.LogoURI,
+		RefreshTokenEnabled:    input.RefreshTokenEnabled,
 		MFAEnabled:             input.MfaEnabled,
 		PasswordlessSMS:        input.PasswordlessSms,
 	})
@@ -203,6 +211,22 @@ func (r *mutationResolver) DeleteApplication(ctx context.Context, input model.De
 		return nil, err
 	}
 	return &model.DeleteApplicationPayload{DeletedApplicationID: input.ID}, nil
+}
+
+// RevokeAccessToken is the resolver for the revokeAccessToken field.
+func (r *mutationResolver) RevokeAccessToken(ctx context.Context, input model.RevokeTokenInput) (*model.RevokeTokenPayload, error) {
+	if err := r.Service.RevokeAccessToken(ctx, input.ID, input.Token); err != nil {
+		return nil, err
+	}
+	return &model.RevokeTokenPayload{Message: service.TokenRevoked}, nil
+}
+
+// RevokeRefreshToken is the resolver for the revokeRefreshToken field.
+func (r *mutationResolver) RevokeRefreshToken(ctx context.Context, input model.RevokeTokenInput) (*model.RevokeTokenPayload, error) {
+	if err := r.Service.RevokeRefreshToken(ctx, input.ID, input.Token); err != nil {
+		return nil, err
+	}
+	return &model.RevokeTokenPayload{Message: service.TokenRevoked}, nil
 }
 
 // InviteUser is the resolver for the inviteUser field.

@@ -49,6 +49,13 @@ type Application struct {
 	AllowedCallbackURLs    []string
 	AllowedCORSOriginsURLs []string
 	ShouldSendInviteEmail  bool
+	// What the application is as an OpenID client: where logout may
+	// return to, the origins that may start a login, its logo on the login
+	// page, and whether it gets refresh tokens (when it asks offline_access).
+	AllowedLogoutURLs     []string
+	AllowedWebOriginsURLs []string
+	LogoURI               string
+	RefreshTokenEnabled   bool
 	// MFAEnabled asks every user for a TOTP code after the first factor;
 	// PasswordlessSMS lets users sign in with a code sent to their phone.
 	MFAEnabled      bool
@@ -229,4 +236,22 @@ type AuditEvent struct {
 	RequestID string
 	Fields    []string
 	Meta
+}
+
+// SigningKey is one key of an issuer's key ring as stored: the private half
+// sealed (only package auth can open it), the public half in the clear.
+// Generation numbers an issuer's keys 1, 2, 3...: a key and its successor
+// (Generation+1) are one rotation. Times are UTC.
+type SigningKey struct {
+	// ProjectID is the issuer's project; "" for the platform issuer.
+	ProjectID  string
+	Generation int64
+	KeyID      string // the JWT header's kid
+	Sealed     []byte // the private key, sealed
+	Public     []byte // the public key, PKIX DER
+	// PublishAt is when the key enters the JWKS; ActiveAt when it starts
+	// signing (it signs until its successor's ActiveAt).
+	PublishAt time.Time
+	ActiveAt  time.Time
+	CreatedAt time.Time
 }

@@ -22,6 +22,10 @@ type applicationJSON struct {
 	AllowedCallbackURLs    []string `json:"allowedCallbackUrls"`
 	AllowedCORSOriginsURLs []string `json:"allowedCORSOriginsUrls"`
 	ShouldSendInviteEmail  bool     `json:"shouldSendInviteEmail"`
+	AllowedLogoutURLs      []string `json:"allowedLogoutUrls"`
+	AllowedWebOriginsURLs  []string `json:"allowedWebOriginsUrls"`
+	LogoURI                string   `json:"logoUri,omitempty"`
+	RefreshTokenEnabled    bool     `json:"refreshTokenEnabled"`
 	MFAEnabled             bool     `json:"mfaEnabled"`
 	PasswordlessSMS        bool     `json:"passwordlessSMS"`
 }
@@ -30,7 +34,9 @@ func toApplication(a *iam.Application) applicationJSON {
 	return applicationJSON{ID: a.ID, Name: a.Name, ClientID: a.ClientID, Description: a.Description,
 		LoginRedirectURI: a.LoginRedirectURI, LoginWithEmailEnabled: a.LoginWithEmailEnabled,
 		AllowedCallbackURLs: nonNil(a.AllowedCallbackURLs), AllowedCORSOriginsURLs: nonNil(a.AllowedCORSOriginsURLs),
-		ShouldSendInviteEmail: a.ShouldSendInviteEmail, MFAEnabled: a.MFAEnabled, PasswordlessSMS: a.PasswordlessSMS}
+		ShouldSendInviteEmail: a.ShouldSendInviteEmail, AllowedLogoutURLs: nonNil(a.AllowedLogoutURLs),
+		AllowedWebOriginsURLs: nonNil(a.AllowedWebOriginsURLs), LogoURI: a.LogoURI, RefreshTokenEnabled: a.RefreshTokenEnabled,
+		MFAEnabled: a.MFAEnabled, PasswordlessSMS: a.PasswordlessSMS}
 }
 
 // applicationListItem is the SDK's ApplicationListItem.
@@ -51,6 +57,10 @@ type applicationInput struct {
 	AllowedCallbackURLs    []string `json:"allowedCallbackUrls"`
 	AllowedCORSOriginsURLs []string `json:"allowedCORSOriginsUrls"`
 	ShouldSendInviteEmail  *bool    `json:"shouldSendInviteEmail"`
+	AllowedLogoutURLs      []string `json:"allowedLogoutUrls"`
+	AllowedWebOriginsURLs  []string `json:"allowedWebOriginsUrls"`
+	LogoURI                *string  `json:"logoUri"`
+	RefreshTokenEnabled    *bool    `json:"refreshTokenEnabled"`
 	MFAEnabled             *bool    `json:"mfaEnabled"`
 	PasswordlessSMS        *bool    `json:"passwordlessSMS"`
 }
@@ -59,7 +69,8 @@ func (in applicationInput) service() service.ApplicationInput {
 	return service.ApplicationInput{Name: in.Name, Description: in.Description, LoginRedirectURI: in.LoginRedirectURI,
 		LoginWithEmailEnabled: in.LoginWithEmailEnabled, AllowedCallbackURLs: in.AllowedCallbackURLs,
 		AllowedCORSOriginsURLs: in.AllowedCORSOriginsURLs, ShouldSendInviteEmail: in.ShouldSendInviteEmail,
-		MFAEnabled: in.MFAEnabled, PasswordlessSMS: in.PasswordlessSMS}
+		AllowedLogoutURLs: in.AllowedLogoutURLs, AllowedWebOriginsURLs: in.AllowedWebOriginsURLs, LogoURI: in.LogoURI,
+		RefreshTokenEnabled: in.RefreshTokenEnabled, MFAEnabled: in.MFAEnabled, PasswordlessSMS: in.PasswordlessSMS}
 }
 
 // tokenInput is the body of the revoke endpoints.
@@ -100,11 +111,29 @@ func applicationRoutes() []route {
 		deletion("/application/{id}", "deleteApplication", "Delete an application (its users stay)", (*service.Service).DeleteApplication),
 		notAvailable(http.MethodPost, "/application/{id}/rotate-secret", nil,
 			"Rotating an application's client secret", "applications are public clients until Atrium's login issue"),
-		notAvailable(http.MethodPost, "/application/{id}/revoke-refresh-token", tokenInput{},
-			"Revoking a refresh token", "Atrium issues refresh tokens with its login issue"),
-		notAvailable(http.MethodPost, "/application/{id}/revoke-access-token", tokenInput{},
-			"Revoking an access token", "token revocation comes with Atrium's login issue"),
+		revocation("/application/{id}/revoke-refresh-token", "revokeRefreshToken", "Revoke a refresh token (its whole family)", (*service.Service).RevokeRefreshToken),
+		revocation("/application/{id}/revoke-access-token", "revokeAccessToken", "Revoke an access token (with the other tokens of its login)", (*service.Service).RevokeAccessToken),
 	}
+}
+
+// messageJSON is the SDK's answer of the revoke endpoints.
+type messageJSON struct {
+	Message string `json:"message"`
+}
+
+// revocation is a revoke endpoint: {token} in, {message} out.
+func revocation(path, useCase, summary string, revoke func(*service.Service, context.Context, string, string) error) route {
+	return route{method: http.MethodPost, path: path, useCase: useCase, status: http.StatusOK, answer: messageJSON{}, body: tokenInput{}, summary: summary,
+		handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *tokenInput) (any, error) {
+			var token string
+			if in.Token != nil {
+				token = *in.Token
+			}
+			if err := revoke(s, ctx, q.path("id"), token); err != nil {
+				return nil, err
+			}
+			return messageJSON{Message: service.TokenRevoked}, nil
+		})}
 }
 
 // notAvailable is a route of the platform whose use case Atrium does not

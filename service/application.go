@@ -27,6 +27,10 @@ type ApplicationInput struct {
 	AllowedCallbackURLs    []string
 	AllowedCORSOriginsURLs []string
 	ShouldSendInviteEmail  *bool
+	AllowedLogoutURLs      []string
+	AllowedWebOriginsURLs  []string
+	LogoURI                *string
+	RefreshTokenEnabled    *bool
 	MFAEnabled             *bool
 	PasswordlessSMS        *bool
 }
@@ -50,6 +54,17 @@ func (in ApplicationInput) check() error {
 	}
 	if err := checkList("input.allowedCallbackUrls", in.AllowedCallbackURLs, iam.ValidWebURL); err != nil {
 		return err
+	}
+	if err := checkList("input.allowedLogoutUrls", in.AllowedLogoutURLs, iam.ValidWebURL); err != nil {
+		return err
+	}
+	if err := checkList("input.allowedWebOriginsUrls", in.AllowedWebOriginsURLs, iam.ValidOrigin); err != nil {
+		return err
+	}
+	if in.LogoURI != nil && *in.LogoURI != "" {
+		if err := iam.ValidWebURL(*in.LogoURI); err != nil {
+			return iam.Invalid("input.logoUri", "%v", err)
+		}
 	}
 	return checkList("input.allowedCORSOriginsUrls", in.AllowedCORSOriginsURLs, iam.ValidOrigin)
 }
@@ -86,13 +101,22 @@ func (in ApplicationInput) apply(a *iam.Application) {
 		a.AllowedCallbackURLs = in.AllowedCallbackURLs
 	}
 	if in.AllowedCORSOriginsURLs != nil {
-		a.AllowedCORSOriginsURLs = make([]string, len(in.AllowedCORSOriginsURLs))
-		for i, o := range in.AllowedCORSOriginsURLs {
-			a.AllowedCORSOriginsURLs[i], _ = iam.NormalOrigin(o) // check accepted it
-		}
+		a.AllowedCORSOriginsURLs = normalOrigins(in.AllowedCORSOriginsURLs)
 	}
 	if in.ShouldSendInviteEmail != nil {
 		a.ShouldSendInviteEmail = *in.ShouldSendInviteEmail
+	}
+	if in.AllowedLogoutURLs != nil {
+		a.AllowedLogoutURLs = in.AllowedLogoutURLs
+	}
+	if in.AllowedWebOriginsURLs != nil {
+		a.AllowedWebOriginsURLs = normalOrigins(in.AllowedWebOriginsURLs)
+	}
+	if in.LogoURI != nil {
+		a.LogoURI = *in.LogoURI
+	}
+	if in.RefreshTokenEnabled != nil {
+		a.RefreshTokenEnabled = *in.RefreshTokenEnabled
 	}
 	if in.MFAEnabled != nil {
 		a.MFAEnabled = *in.MFAEnabled
@@ -100,6 +124,15 @@ func (in ApplicationInput) apply(a *iam.Application) {
 	if in.PasswordlessSMS != nil {
 		a.PasswordlessSMS = *in.PasswordlessSMS
 	}
+}
+
+// normalOrigins is the normal form of origins check accepted.
+func normalOrigins(list []string) []string {
+	out := make([]string, len(list))
+	for i, o := range list {
+		out[i], _ = iam.NormalOrigin(o)
+	}
+	return out
 }
 
 // Application returns one application of the project in scope.
@@ -144,7 +177,8 @@ func (s *Service) CreateApplication(ctx context.Context, in ApplicationInput) (_
 	if err := in.check(); err != nil {
 		return nil, err
 	}
-	a := &iam.Application{ID: uuid.NewString(), ClientID: newClientID(), LoginWithEmailEnabled: true, AllowedCORSOriginsURLs: []string{}}
+	a := &iam.Application{ID: uuid.NewString(), ClientID: newClientID(), LoginWithEmailEnabled: true, AllowedCORSOriginsURLs: []string{},
+		AllowedLogoutURLs: []string{}, AllowedWebOriginsURLs: []string{}}
 	in.apply(a)
 	if err := sc.tenant.Applications().Insert(ctx, a); err != nil {
 		return nil, err

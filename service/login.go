@@ -107,7 +107,7 @@ func (s *Service) step(ctx context.Context, t *store.Tenant, app *iam.Applicatio
 		if err != nil {
 			return nil, err
 		}
-		sealed, err := s.tokens.Seal(sealLoginState, raw)
+		sealed, err := s.sealer.Seal(sealLoginState, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -148,7 +148,7 @@ func (s *Service) openLogin(ctx context.Context, o *op, state string, next SignI
 	if err != nil {
 		return nil, errLoginState
 	}
-	raw, err := s.tokens.Open(sealLoginState, sealed)
+	raw, err := s.sealer.Open(sealLoginState, sealed)
 	if err != nil {
 		return nil, errLoginState
 	}
@@ -190,7 +190,7 @@ func (s *Service) StartSignIn(ctx context.Context, applicationID, email, passwor
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.checkPassword(ctx, op, app, email, password)
+	u, err := s.checkUserPassword(ctx, op, app.ProjectID, email, password)
 	if err != nil {
 		return nil, err
 	}

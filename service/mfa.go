@@ -83,7 +83,7 @@ func (s *Service) BeginTOTPEnrolment(ctx context.Context, state string) (_ *TOTP
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := s.tokens.Seal(sealTOTP(l.user.ID), []byte(key.Secret()))
+	sealed, err := s.sealer.Seal(sealTOTP(l.user.ID), []byte(key.Secret()))
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func (s *Service) UseRecoveryCode(ctx context.Context, state, code string) (_ *L
 			if !u.MFA.Enrolled() {
 				return errNoMatch
 			}
-			i := slices.IndexFunc(u.MFA.RecoveryCodes, func(mac string) bool { return s.tokens.MACMatches(macRecovery(u.ID), code, mac) })
+			i := slices.IndexFunc(u.MFA.RecoveryCodes, func(mac string) bool { return s.sealer.MACMatches(macRecovery(u.ID), code, mac) })
 			if i < 0 {
 				return errNoMatch
 			}
@@ -246,7 +246,7 @@ func (s *Service) acceptCode(ctx context.Context, l *loginAt, code string, secre
 		if u.MFA == nil || len(secretOf(u.MFA)) == 0 {
 			return errNoMatch
 		}
-		secret, err := s.tokens.Open(sealTOTP(u.ID), secretOf(u.MFA))
+		secret, err := s.sealer.Open(sealTOTP(u.ID), secretOf(u.MFA))
 		if err != nil {
 			return err
 		}
@@ -294,7 +294,7 @@ func (s *Service) newRecoveryCodes(userID string) (codes, macs []string) {
 			b[i] = alphabet[randIntn(len(alphabet))]
 		}
 		codes = append(codes, string(b[:5])+"-"+string(b[5:]))
-		macs = append(macs, s.tokens.MAC(macRecovery(userID), string(b)))
+		macs = append(macs, s.sealer.MAC(macRecovery(userID), string(b)))
 	}
 	return codes, macs
 }

@@ -42,7 +42,7 @@ type Answer struct {
 func (s *Service) Once(ctx context.Context, requestID, fingerprint string, do func() Answer) (Answer, bool, error) {
 	req := auth.FromContext(ctx)
 	p := req.Principal
-	if requestID == "" || p == nil || req.Err != nil || s.tokens == nil {
+	if requestID == "" || p == nil || req.Err != nil || s.sealer == nil {
 		return do(), false, nil
 	}
 	project := p.ProjectID
@@ -70,8 +70,8 @@ func (s *Service) Once(ctx context.Context, requestID, fingerprint string, do fu
 	case !prev.Done:
 		return Answer{}, false, iam.Errorf(iam.Conflict, "a request with the id %q is being handled; retry shortly", requestID)
 	default:
-		body, err := s.tokens.Open(caller, prev.Body)
-		if err != nil { // sealed under another token key
+		body, err := s.sealer.Open(caller, prev.Body)
+		if err != nil { // sealed under another sealing secret
 			return Answer{}, false, iam.Errorf(iam.Conflict, "the request id %q was used before and its answer can no longer be read; send a new id", requestID)
 		}
 		return Answer{Status: prev.Status, Body: body}, true, nil
@@ -80,7 +80,7 @@ func (s *Service) Once(ctx context.Context, requestID, fingerprint string, do fu
 	bg := context.WithoutCancel(ctx)
 	var sealed []byte
 	if a.Status >= 200 && a.Status < 300 && len(a.Body) <= MaxReplayBody {
-		sealed, err = s.tokens.Seal(caller, a.Body)
+		sealed, err = s.sealer.Seal(caller, a.Body)
 	}
 	if sealed != nil && err == nil {
 		err = t.CompleteReplay(bg, key, a.Status, sealed)

@@ -41,6 +41,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	tokens   *auth.Tokens
+	sealer   *auth.Sealer
 	mailer   Mailer
 	texts    SMSSender
 	throttle *auth.Throttle
@@ -59,6 +60,8 @@ type Mailer interface {
 // Options are the Service's collaborators and settings.
 type Options struct {
 	Tokens *auth.Tokens
+	// Sealer seals what rests in the store but carries secrets.
+	Sealer *auth.Sealer
 	Mailer Mailer
 	// SMS sends text messages (sign-in codes, invitations by phone); nil
 	// sends none.
@@ -77,6 +80,7 @@ func New(db *store.DB, log *slog.Logger, o Options) *Service {
 		log:       log,
 		now:       func() time.Time { return time.Now().UTC() },
 		tokens:    o.Tokens,
+		sealer:    o.Sealer,
 		mailer:    o.Mailer,
 		texts:     o.SMS,
 		throttle:  auth.NewThrottle(db.Attempts(), accountLimit, addressLimit),

@@ -51,33 +51,26 @@ func (s *Service) SignIn(ctx context.Context, applicationID, email, password str
 		// Refused before the password is checked: no answer tells whether it was right.
 		return nil, iam.Errorf(iam.Forbidden, "this application asks for a second factor: sign in with startSignIn (or its login page)")
 	}
-	u, err := s.checkPassword(ctx, op, app, email, password)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now().Truncate(time.Millisecond)
-	u, err = s.db.Tenant(app.ProjectID).Users().Update(ctx, u.ID, 0, func(u *iam.User) error {
-		u.LastSignInAt = &now
-		return nil
-	})
+	u, err := s.checkUserPassword(ctx, op, app.ProjectID, email, password)
 	if err != nil {
 		return nil, err
 	}
 	return s.session(u)
 }
 
-// checkPassword is the first factor of SignIn and StartSignIn: the email
-// and password must match a user of the application's project, under the
-// sign-in throttle, and the user must be able to act.
-func (s *Service) checkPassword(ctx context.Context, op *op, app *iam.Application, email, password string) (*iam.User, error) {
-	email, err := normaliseEmail("input.email", email)
+// checkUserPassword is the first factor of every sign-in of a project's
+// user (GraphQL signIn, the hosted login page): the email and password,
+// under the sign-in throttle. An unknown email and a wrong password fail
+// the same way after the same work. It records the sign-in on the user.
+func (s *Service) checkUserPassword(ctx context.Context, op *op, projectID, email, password string) (_ *iam.User, err error) {
+	email, err = normaliseEmail("input.email", email)
 	if err != nil {
 		return nil, err
 	}
-	t := s.db.Tenant(app.ProjectID)
-	op.inProject(app.ProjectID)
+	t := s.db.Tenant(projectID)
+	op.inProject(projectID)
 	var u *iam.User
-	err = s.throttle.SignIn(ctx, app.ProjectID+"/"+email, clientAddr(ctx), password, func() (string, bool, error) {
+	err = s.throttle.SignIn(ctx, projectID+"/"+email, clientAddr(ctx), password, func() (string, bool, error) {
 		var err error
 		if u, err = t.UserByEmail(ctx, email); err != nil {
 			return "", false, ignoreNotFound(err)
@@ -92,7 +85,11 @@ func (s *Service) checkPassword(ctx context.Context, op *op, app *iam.Applicatio
 		return nil, cannotAct(why)
 	}
 	op.actor(auth.User, u.ID)
-	return u, nil
+	now := s.now().Truncate(time.Millisecond)
+	return t.Users().Update(ctx, u.ID, 0, func(u *iam.User) error {
+		u.LastSignInAt = &now
+		return nil
+	})
 }
 
 func (s *Service) session(u *iam.User) (*Session, error) {

@@ -94,7 +94,7 @@ func (s *Service) StartSMSSignIn(ctx context.Context, applicationID, phone strin
 	}
 	code := fmt.Sprintf("%06d", randIntn(1_000_000))
 	expires := s.now().Add(smsCodeTTL).Truncate(time.Millisecond)
-	if err := s.db.SMSCodes().Put(ctx, key, app.ProjectID, s.tokens.MAC(key, code), expires); err != nil {
+	if err := s.db.SMSCodes().Put(ctx, key, app.ProjectID, s.sealer.MAC(key, code), expires); err != nil {
 		return nil, err
 	}
 	if u != nil && u.Status != iam.Disabled {
@@ -117,7 +117,7 @@ func (s *Service) VerifySMSSignIn(ctx context.Context, applicationID, phone, cod
 		return nil, err
 	}
 	key := smsKey(app.ProjectID, phone)
-	outcome, err := s.db.SMSCodes().Try(ctx, key, smsCodeTries, s.now(), func(mac string) bool { return s.tokens.MACMatches(key, code, mac) })
+	outcome, err := s.db.SMSCodes().Try(ctx, key, smsCodeTries, s.now(), func(mac string) bool { return s.sealer.MACMatches(key, code, mac) })
 	switch {
 	case err != nil:
 		return nil, err

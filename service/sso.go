@@ -152,7 +152,7 @@ func (s *Service) applySSO(in SSOConnectionInput, c *iam.SSOConnection) error {
 	if in.ClientSecret != nil {
 		c.ClientSecret = nil
 		if *in.ClientSecret != "" {
-			sealed, err := s.tokens.Seal(sealSSOSecret(c.ID), []byte(*in.ClientSecret))
+			sealed, err := s.sealer.Seal(sealSSOSecret(c.ID), []byte(*in.ClientSecret))
 			if err != nil {
 				return err
 			}

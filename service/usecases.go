@@ -135,6 +135,25 @@ var (
 	ucRotateM2MClientSecret = useCase(UseCase{Name: "rotateM2MClientSecret", Action: "App:RotateM2MClientSecret", Resource: "IAM:M2MClient", ID: "input.id", Kinds: anyone, Target: "M2MClient"})
 	ucIssueM2MClientToken   = useCase(UseCase{Name: "issueM2MClientToken", Action: "IAM:IssueM2MClientToken", Target: "M2MClient", Fields: []string{"client_id", "client_secret"}, HTTP: "POST /oauth/token"})
 
+	// The project's OpenID provider (oidc.go), served under its issuer
+	// /p/{projectId}. It authenticates its clients itself, so these are
+	// public; the login checks a password and the logout ends a session.
+	ucOpenIDProvider     = useCase(UseCase{Name: "openIDProvider", HTTP: "GET /p/{projectId}/.well-known/openid-configuration"})
+	ucOpenIDClient       = useCase(UseCase{Name: "openIDClient", HTTP: "GET /p/{projectId}/authorize"})
+	ucStartAuthorization = useCase(UseCase{Name: "startAuthorization", HTTP: "GET /p/{projectId}/authorize"})
+	ucAuthorization      = useCase(UseCase{Name: "authorization", HTTP: "GET /p/{projectId}/login"})
+	ucLogIn              = useCase(UseCase{Name: "logIn", Action: "App:SignIn", Target: "User", Fields: []string{"authRequest", "email", "password"}, HTTP: "POST /p/{projectId}/login", ChecksCredential: true})
+	ucResumeSession      = useCase(UseCase{Name: "resumeSession", HTTP: "GET /p/{projectId}/login"})
+	ucIssueCode          = useCase(UseCase{Name: "issueCode", HTTP: "GET /p/{projectId}/authorize/callback"})
+	ucRedeemCode         = useCase(UseCase{Name: "redeemCode", HTTP: "POST /p/{projectId}/oauth/token"})
+	ucIssueTokens        = useCase(UseCase{Name: "issueTokens", HTTP: "POST /p/{projectId}/oauth/token"})
+	ucRefreshGrant       = useCase(UseCase{Name: "refreshGrant", HTTP: "POST /p/{projectId}/oauth/token"})
+	ucOpenIDUser         = useCase(UseCase{Name: "openIDUser", HTTP: "GET /p/{projectId}/userinfo"})
+	ucRevokeToken        = useCase(UseCase{Name: "revokeToken", HTTP: "POST /p/{projectId}/revoke"})
+	ucEndSession         = useCase(UseCase{Name: "endSession", HTTP: "GET /p/{projectId}/end_session"})
+	// Revoking an application's tokens, as its developers (GraphQL, REST).
+	ucRevokeAccessToken  = useCase(UseCase{Name: "revokeAccessToken", Action: "App:RevokeAccessToken", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
+	ucRevokeRefreshToken = useCase(UseCase{Name: "revokeRefreshToken", Action: "App:RevokeRefreshToken", Resource: "App:Application", ID: "input.id", Kinds: anyone, Target: "Application"})
 	// Sign-ins of more than one step (login.go), the TOTP second factor
 	// (mfa.go), SMS codes (smscode.go) and SSO connections (sso.go). The
 	// steps after the first factor carry a login state (login.go).

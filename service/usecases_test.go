@@ -130,6 +130,51 @@ func calls() []call {
 			_, _, err := s.ClientCredentials(ctx, "no-such-client", "secret")
 			return err
 		}},
+		{"openIDProvider", "OpenIDProvider", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.OpenIDProvider(ctx, "no-such-project")
+		})},
+		{"openIDClient", "OpenIDClient", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.OpenIDClient(ctx, "no-such-project", "c")
+		})},
+		{"startAuthorization", "StartAuthorization", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.StartAuthorization(ctx, "no-such-project", &iam.AuthRequest{ClientID: "c"})
+		})},
+		{"authorization", "Authorization", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.Authorization(ctx, "no-such-project", "r")
+		})},
+		{"logIn", "LogIn", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.LogIn(ctx, "no-such-project", "r", "a@example.com", "a-long-password")
+		})},
+		{"resumeSession", "ResumeSession", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.ResumeSession(ctx, "no-such-project", "r", "")
+		})},
+		{"issueCode", "IssueCode", func(ctx context.Context, s *service.Service) error {
+			return s.IssueCode(ctx, "no-such-project", "r", "code")
+		}},
+		{"redeemCode", "RedeemCode", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.RedeemCode(ctx, "no-such-project", "code")
+		})},
+		{"issueTokens", "IssueTokens", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.IssueTokens(ctx, "no-such-project", service.TokenRequest{}, "", false)
+		})},
+		{"refreshGrant", "RefreshGrant", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.RefreshGrant(ctx, "no-such-project", "g.secret")
+		})},
+		{"openIDUser", "OpenIDUserOf", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.OpenIDUserOf(ctx, "no-such-project", "u", "")
+		})},
+		{"revokeToken", "RevokeToken", func(ctx context.Context, s *service.Service) error {
+			return s.RevokeToken(ctx, "no-such-project", "c", "g.x")
+		}},
+		{"endSession", "EndSession", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.EndSession(ctx, "no-such-project", "", "", "")
+		})},
+		{"revokeAccessToken", "RevokeAccessToken", func(ctx context.Context, s *service.Service) error {
+			return s.RevokeAccessToken(ctx, "a", "t")
+		}},
+		{"revokeRefreshToken", "RevokeRefreshToken", func(ctx context.Context, s *service.Service) error {
+			return s.RevokeRefreshToken(ctx, "a", "g.t")
+		}},
 
 		{"startSignIn", "StartSignIn", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.StartSignIn(ctx, "no-such-app", "a@example.com", "a-long-password")
@@ -174,16 +219,17 @@ func isStateError(err error) bool {
 // notUseCases are the exported methods that serve no use case of their
 // own, and why.
 var notUseCases = map[string]string{
-	"Bootstrap":      "run once at start-up, before anyone can call",
-	"Close":          "run once at shutdown, to drain the work done off the answer path",
-	"OriginAllowed":  "the CORS decision, taken before any use case",
-	"WithLoaders":    "gives a request its batch loaders",
-	"ProjectRole":    "a part of a project some use case has already returned",
-	"MemberCount":    "a part of a role some use case has already returned",
-	"UserRoles":      "a part of a user some use case has already returned",
-	"DeveloperRoles": "a part of a developer some use case has already returned",
-	"M2MClientRoles": "a part of a machine client some use case has already returned",
-	"Once":           "runs a transport's request at most once per request id; the use case inside checks and audits",
+	"Bootstrap":            "run once at start-up, before anyone can call",
+	"Close":                "run once at shutdown, to drain the work done off the answer path",
+	"OriginAllowed":        "the CORS decision, taken before any use case",
+	"ProjectOriginAllowed": "the CORS decision of a project's OpenID endpoints, taken before any use case",
+	"WithLoaders":          "gives a request its batch loaders",
+	"ProjectRole":          "a part of a project some use case has already returned",
+	"MemberCount":          "a part of a role some use case has already returned",
+	"UserRoles":            "a part of a user some use case has already returned",
+	"DeveloperRoles":       "a part of a developer some use case has already returned",
+	"M2MClientRoles":       "a part of a machine client some use case has already returned",
+	"Once":                 "runs a transport's request at most once per request id; the use case inside checks and audits",
 }
 
 // Every exported method of Service either serves a use case of the table

@@ -181,7 +181,8 @@ func (s *Service) DeleteUser(ctx context.Context, id string) (err error) {
 		return userWriteError(err, id, "input.id", 0)
 	}
 	s.retireProfile(ctx, sc.tenant, u.Profile)
-	return nil
+	// Its tokens already fail (the user is gone); its logins end too.
+	return sc.tenant.EndUserLogins(ctx, id)
 }
 
 // SetUserDisabled disables or re-enables a user. A disabled user cannot sign
@@ -207,6 +208,10 @@ func (s *Service) SetUserDisabled(ctx context.Context, id string, disabled bool)
 		}
 		return nil
 	})
+	if err == nil && disabled {
+		// Its browser sessions and refresh tokens end at once.
+		err = sc.tenant.EndUserLogins(ctx, id)
+	}
 	return u, userWriteError(err, id, "input.id", 0)
 }
 

@@ -46,3 +46,13 @@ func (d *DB) ApplicationOrigins(ctx context.Context) ([]string, error) {
 	}
 	return out, nil
 }
+
+// ApplicationByClientID finds the project's application with the OAuth
+// client id, or ErrNotFound (also for another project's client id).
+func (t *Tenant) ApplicationByClientID(ctx context.Context, clientID string) (*iam.Application, error) {
+	var a applicationDoc
+	if err := t.collection(applicationsColl).findOne(ctx, bson.D{{Key: "clientId", Value: clientID}}, &a); err != nil {
+		return nil, err
+	}
+	return fromApplicationDoc(&a), nil
+}

@@ -138,6 +138,10 @@ type applicationDoc struct {
 	AllowedCallbackURLs    []string `bson:"allowedCallbackUrls"`
 	AllowedCORSOriginsURLs []string `bson:"allowedCORSOriginsUrls"`
 	ShouldSendInviteEmail  bool     `bson:"shouldSendInviteEmail"`
+	AllowedLogoutURLs      []string `bson:"allowedLogoutUrls,omitempty"`
+	AllowedWebOriginsURLs  []string `bson:"allowedWebOriginsUrls,omitempty"`
+	LogoURI                string   `bson:"logoUri,omitempty"`
+	RefreshTokenEnabled    bool     `bson:"refreshTokenEnabled,omitempty"`
 	MFAEnabled             bool     `bson:"mfaEnabled,omitempty"`
 	PasswordlessSMS        bool     `bson:"passwordlessSMS,omitempty"`
 	Meta                   metaDoc  `bson:",inline"`
@@ -147,6 +151,7 @@ func toApplicationDoc(a *iam.Application) *applicationDoc {
 	return &applicationDoc{ID: a.ID, ProjectID: a.ProjectID, Name: a.Name, ClientID: a.ClientID, Description: a.Description,
 		LoginRedirectURI: a.LoginRedirectURI, LoginWithEmailEnabled: a.LoginWithEmailEnabled, AllowedCallbackURLs: a.AllowedCallbackURLs,
 		AllowedCORSOriginsURLs: a.AllowedCORSOriginsURLs, ShouldSendInviteEmail: a.ShouldSendInviteEmail,
+		AllowedLogoutURLs: a.AllowedLogoutURLs, AllowedWebOriginsURLs: a.AllowedWebOriginsURLs, LogoURI: a.LogoURI, RefreshTokenEnabled: a.RefreshTokenEnabled,
 		MFAEnabled: a.MFAEnabled, PasswordlessSMS: a.PasswordlessSMS, Meta: metaDoc(a.Meta)}
 }
 
@@ -154,6 +159,7 @@ func fromApplicationDoc(d *applicationDoc) *iam.Application {
 	return &iam.Application{ID: d.ID, ProjectID: d.ProjectID, Name: d.Name, ClientID: d.ClientID, Description: d.Description,
 		LoginRedirectURI: d.LoginRedirectURI, LoginWithEmailEnabled: d.LoginWithEmailEnabled, AllowedCallbackURLs: d.AllowedCallbackURLs,
 		AllowedCORSOriginsURLs: d.AllowedCORSOriginsURLs, ShouldSendInviteEmail: d.ShouldSendInviteEmail,
+		AllowedLogoutURLs: d.AllowedLogoutURLs, AllowedWebOriginsURLs: d.AllowedWebOriginsURLs, LogoURI: d.LogoURI, RefreshTokenEnabled: d.RefreshTokenEnabled,
 		MFAEnabled: d.MFAEnabled, PasswordlessSMS: d.PasswordlessSMS, Meta: iam.Meta(d.Meta)}
 }
 

@@ -47,11 +47,24 @@ func indexes() map[string][]mongo.IndexModel {
 		developersColl: {
 			{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetName("email").SetUnique(true)},
 		},
+		keysColl: {
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "generation", Value: -1}}, Options: options.Index().SetName("project_generation")},
+		},
 		applicationsColl: {
 			{Keys: bson.D{{Key: "clientId", Value: 1}}, Options: options.Index().SetName("client_id").SetUnique(true)},
 		},
 		ssoConnectionsColl: {
 			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "name", Value: 1}}, Options: options.Index().SetName("project_name").SetUnique(true)},
+		},
+		// The OpenID provider's documents (oidc.go).
+		authRequestsColl: {
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "codeHash", Value: 1}}, Options: options.Index().SetName("project_code")},
+		},
+		grantsColl: {
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "userId", Value: 1}}, Options: options.Index().SetName("project_user")},
+		},
+		sessionsColl: {
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "userId", Value: 1}}, Options: options.Index().SetName("project_user")},
 		},
 	}
 }

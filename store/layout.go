@@ -54,7 +54,8 @@ func (d *DB) dir(key string) *mongo.Collection {
 
 // perProject are the kinds of documents kept in a collection per project
 // on the embedded engine.
-var perProject = map[string]bool{usersColl: true, profilesColl: true, rolesColl: true, auditColl: true, m2mColl: true}
+var perProject = map[string]bool{usersColl: true, profilesColl: true, rolesColl: true, auditColl: true, m2mColl: true, keysColl: true,
+	authRequestsColl: true, grantsColl: true, sessionsColl: true}
 
 // directed names, per kind, the field whose value the directory finds the
 // document by.

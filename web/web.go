@@ -1,6 +1,8 @@
-// Package web serves the pages a person opens in a browser: the invitation
-// page, where an invited user sets a password, and GraphiQL (graphiql.go).
-// Pages are self-contained (no external assets) and work offline.
+// Package web serves the pages a person opens in a browser: the hosted pages
+// on one shared layout (layout.go), such as the invitation page (this file),
+// where an invited user sets a password, and GraphiQL (graphiql.go). Pages
+// are self-contained (no external assets but an application's logo) and
+// work offline.
 package web
 
 import (
@@ -18,7 +20,7 @@ import (
 //go:embed invitation.html
 var invitationHTML string
 
-var invitationPage = template.Must(template.New("invitation").Parse(invitationHTML))
+var invitationPage = NewPage("invitation", invitationHTML)
 
 // Invitations is the service behind the invitation page.
 type Invitations interface {
@@ -30,7 +32,7 @@ type Invitations interface {
 // service.InvitationPath.
 func InvitationHandler(svc Invitations, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		secure(w)
+		Secure(w)
 		switch r.Method {
 		case http.MethodGet:
 			ticket := r.URL.Query().Get("ticket")
@@ -63,22 +65,23 @@ func InvitationHandler(svc Invitations, log *slog.Logger) http.Handler {
 	})
 }
 
-// page is what the template shows.
+// page is what the invitation template shows.
 type page struct {
-	Title, ProjectName, AppName, Email, Ticket, Action string
-	LoginURL                                           template.URL
-	Error, Invalid                                     string
-	Done                                               bool
-	status                                             int
-	headers                                            http.Header // Retry-After and the like
-	err                                                error       // what stopped it, for the log
+	Layout
+	ProjectName, Email, Ticket, Action string
+	LoginURL                           template.URL
+	Error, Invalid                     string
+	Done                               bool
+	status                             int
+	headers                            http.Header // Retry-After and the like
+	err                                error       // what stopped it, for the log
 }
 
 // pageFor builds the page for an invitation, or for the error that stopped
 // it: a bad ticket gets the "link does not work" page, a bad password the
 // form again with the message, anything else a generic failure.
 func pageFor(inv *service.Invitation, ticket string, err error) page {
-	p := page{Title: "Set your password", Ticket: ticket, Action: service.InvitationPath, status: http.StatusOK}
+	p := page{Layout: Layout{Title: "Set your password"}, Ticket: ticket, Action: service.InvitationPath, status: http.StatusOK}
 	if inv != nil {
 		p.ProjectName, p.Email = inv.ProjectName, inv.Email
 		if a := inv.Application; a != nil {
@@ -113,23 +116,7 @@ func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, p page) {
 	for k, v := range p.headers {
 		w.Header()[k] = v
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(p.status)
-	if err := invitationPage.Execute(w, p); err != nil {
-		log.ErrorContext(r.Context(), "rendering the invitation page", "error", err.Error())
-	}
-}
-
-// secure sets the headers of every page: no referrer (the URL holds a
-// ticket), no framing, no caching, and a policy that allows only the page's
-// own inline style and posting the form back to Atrium.
-func secure(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
+	invitationPage.Render(w, r, log, p.status, &p)
 }
 
 // sentence turns a domain message ("this link has expired: …") into a

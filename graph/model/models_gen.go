@@ -98,6 +98,13 @@ type CreateApplicationInput struct {
 	AllowedCORSOriginsUrls []string `json:"allowedCORSOriginsUrls,omitempty"`
 	// Default false.
 	ShouldSendInviteEmail *bool `json:"shouldSendInviteEmail,omitempty"`
+	// Absolute http(s) URLs; may be empty.
+	AllowedLogoutUrls []string `json:"allowedLogoutUrls,omitempty"`
+	// Origins (scheme://host[:port], no path).
+	AllowedWebOriginsUrls []string `json:"allowedWebOriginsUrls,omitempty"`
+	LogoURI               *string  `json:"logoUri,omitempty"`
+	// Default false.
+	RefreshTokenEnabled *bool `json:"refreshTokenEnabled,omitempty"`
 	// Default false.
 	MfaEnabled *bool `json:"mfaEnabled,omitempty"`
 	// Default false.
@@ -323,6 +330,16 @@ type ResetUserMfaInput struct {
 	ID string `json:"id"`
 }
 
+type RevokeTokenInput struct {
+	// The application the token was issued to.
+	ID    string `json:"id"`
+	Token string `json:"token"`
+}
+
+type RevokeTokenPayload struct {
+	Message string `json:"message"`
+}
+
 type RotateM2MClientSecretInput struct {
 	ID string `json:"id"`
 }
@@ -421,8 +438,13 @@ type UpdateApplicationInput struct {
 	AllowedCallbackUrls    []string `json:"allowedCallbackUrls,omitempty"`
 	AllowedCORSOriginsUrls []string `json:"allowedCORSOriginsUrls,omitempty"`
 	ShouldSendInviteEmail  *bool    `json:"shouldSendInviteEmail,omitempty"`
-	MfaEnabled             *bool    `json:"mfaEnabled,omitempty"`
-	PasswordlessSms        *bool    `json:"passwordlessSMS,omitempty"`
+	AllowedLogoutUrls      []string `json:"allowedLogoutUrls,omitempty"`
+	AllowedWebOriginsUrls  []string `json:"allowedWebOriginsUrls,omitempty"`
+	// An empty string removes it.
+	LogoURI             *string `json:"logoUri,omitempty"`
+	RefreshTokenEnabled *bool   `json:"refreshTokenEnabled,omitempty"`
+	MfaEnabled          *bool   `json:"mfaEnabled,omitempty"`
+	PasswordlessSms     *bool   `json:"passwordlessSMS,omitempty"`
 }
 
 type UpdateApplicationPayload struct {

@@ -78,11 +78,11 @@ await step('application.update', async () => {
   const a = shape(await oy.application.update({ id: ctx.app.id, description: 'clinic' }), Application, 'application.update');
   assert(a.description === 'clinic' && a.name === 'EHR', JSON.stringify(a));
 });
-await step('application.rotateSecret, revokeRefreshToken, revokeAccessToken answer 501 (not available yet)', async () => {
+await step('application.rotateSecret answers 501 (not available yet); revokeRefreshToken refuses a token Atrium did not issue', async () => {
   used('application.rotateSecret'); used('application.revokeRefreshToken'); used('application.revokeAccessToken');
   await rejects(oy.application.rotateSecret({ id: ctx.app.id }), 501, /not available in Atrium yet/);
-  await rejects(oy.application.revokeRefreshToken({ id: ctx.app.id, token: 'x' }), 501, /not available/);
-  await rejects(oy.application.revokeAccessToken({ id: ctx.app.id }), 501, /not available/);
+  await rejects(oy.application.revokeRefreshToken({ id: ctx.app.id, token: 'x' }), 400, /not a refresh token/);
+  await rejects(oy.application.revokeAccessToken({ id: ctx.app.id }), 400);
 });
 
 // --- user ---

@@ -1,0 +1,131 @@
+package web
+
+// The shared layout of the hosted pages (invitation, login, forgot and reset
+// password, sign-up): one template (layout.html) with the one style sheet,
+// one render helper, and the security headers they all send.
+//
+// A page is its own template file that defines "content":
+//
+//	//go:embed login.html
+//	var loginHTML string
+//	var loginPage = web.NewPage("login", loginHTML)
+//
+//	type loginView struct {
+//		web.Layout        // Title, AppName, LogoURI, Notice
+//		Email, Error string
+//	}
+//
+//	loginPage.Render(w, r, log, http.StatusOK, &loginView{Layout: web.Layout{Title: "Sign in", AppName: app.Name}})
+//
+// Inside "content", {{template "alert" .Error}} shows an error message the
+// shared way (class "error", role "alert", id "error"). Data is escaped by
+// html/template; nothing in a page may load anything from elsewhere except
+// the application's logo, which the Content-Security-Policy then allows.
+
+import (
+	_ "embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+
+	"atrium/iam"
+)
+
+//go:embed layout.html
+var layoutHTML string
+
+var layout = template.Must(template.New("layout.html").Parse(layoutHTML))
+
+// Layout is what the shared layout shows around a page's content. Page data
+// embeds it.
+type Layout struct {
+	// Title is the document title (the browser tab).
+	Title string
+	// AppName is the application the page is for; the layout uses it as
+	// the logo's text, pages use it in their headings. It may be empty.
+	AppName string
+	// LogoURI is the application's logo (its logoUri). It is shown at the
+	// top only when it is an absolute http(s) URL; anything else is left out.
+	LogoURI string
+	// Notice is a short confirmation shown above the content ("Your
+	// password is reset."), role "status", id "notice".
+	Notice string
+}
+
+// PageLayout returns the layout part of page data; embedding Layout
+// provides it.
+func (l *Layout) PageLayout() *Layout { return l }
+
+// Logo is the logo's URL when it may be shown, else "": an absolute
+// http(s) URL whose host is a plain name or address (it goes into the
+// Content-Security-Policy header).
+func (l *Layout) Logo() string {
+	if l.LogoURI == "" || iam.ValidWebURL(l.LogoURI) != nil {
+		return ""
+	}
+	if u, _ := url.Parse(l.LogoURI); !plainHost.MatchString(u.Host) {
+		return ""
+	}
+	return l.LogoURI
+}
+
+var plainHost = regexp.MustCompile(`^[A-Za-z0-9.\-]+(:[0-9]+)?$|^\[[0-9A-Fa-f:.]+\](:[0-9]+)?$`)
+
+// View is the data of a page: anything that embeds Layout.
+type View interface{ PageLayout() *Layout }
+
+// Page is one hosted page: the shared layout around its own "content".
+type Page struct {
+	name string
+	t    *template.Template
+}
+
+// NewPage parses a page's template (which must define "content") into a
+// copy of the layout. It panics on a bad template, so call it when the
+// package loads.
+func NewPage(name, content string) *Page {
+	t := template.Must(template.Must(layout.Clone()).New(name).Parse(content))
+	if t.Lookup("content") == nil {
+		panic("web: page " + name + " does not define \"content\"")
+	}
+	return &Page{name: name, t: t}
+}
+
+// Render writes the page with status: the security headers (see Secure),
+// the image source of the logo when there is one, and the layout around
+// the page's content. A failure to render is logged, never shown.
+func (p *Page) Render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, v View) {
+	Secure(w)
+	if logo := v.PageLayout().Logo(); logo != "" {
+		w.Header().Set("Content-Security-Policy", csp+"; img-src "+origin(logo))
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := p.t.ExecuteTemplate(w, "layout", v); err != nil {
+		log.ErrorContext(r.Context(), "rendering a page", "page", p.name, "error", err.Error())
+	}
+}
+
+// csp allows only the page's own inline style and posting its forms back to
+// Atrium: no script, no framing, nothing fetched from elsewhere.
+const csp = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// Secure sets the headers of every hosted page, rendered or not: no
+// referrer (URLs hold tickets), no framing, no caching, no sniffing, and the
+// content security policy above.
+func Secure(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", csp)
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+}
+
+// origin is scheme://host of an absolute URL, for a CSP source.
+func origin(raw string) string {
+	u, _ := url.Parse(raw)
+	return u.Scheme + "://" + u.Host
+}
