@@ -63,7 +63,9 @@ type LoginStep struct {
 	ApplicationID string
 	// AMR are the factors used so far, in order.
 	AMR []string
-	// Session is the access token of a finished sign-in (Next is Done).
+	// Session is the access token of a finished sign-in (Next is Done)
+	// through GraphQL; nil on the login page, which begins a browser
+	// session instead (LogInSecondFactor).
 	Session *Session
 	// RecoveryCodes are shown once, at the end of a TOTP enrolment.
 	RecoveryCodes []string
@@ -127,7 +129,17 @@ func (s *Service) step(ctx context.Context, t *store.Tenant, app *iam.Applicatio
 		return nil, err
 	}
 	st.User = u
-	if st.Session, err = s.session(u); err != nil {
+	return st, nil
+}
+
+// withSession gives a finished step an access token, for the callers that
+// sign in through GraphQL (the login page begins a browser session
+// instead).
+func (s *Service) withSession(st *LoginStep, err error) (*LoginStep, error) {
+	if err != nil || st.Next != SignInDone {
+		return st, err
+	}
+	if st.Session, err = s.session(st.User); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -194,5 +206,5 @@ func (s *Service) StartSignIn(ctx context.Context, applicationID, email, passwor
 	if err != nil {
 		return nil, err
 	}
-	return s.step(ctx, s.db.Tenant(app.ProjectID), app, u, []string{AMRPassword})
+	return s.withSession(s.step(ctx, s.db.Tenant(app.ProjectID), app, u, []string{AMRPassword}))
 }

@@ -112,6 +112,19 @@ func (s *Service) BeginTOTPEnrolment(ctx context.Context, state string) (_ *TOTP
 	return &TOTPEnrolment{Secret: key.Secret(), URL: key.URL(), QRCode: qr.Bytes(), ExpiresAt: expires}, nil
 }
 
+// SecondFactor names the code a second step of a sign-in gives.
+type SecondFactor string
+
+// The second factors.
+const (
+	// FactorEnrolTOTP confirms an enrolment (Next EnrolTOTP).
+	FactorEnrolTOTP SecondFactor = "enrol"
+	// FactorTOTP is a TOTP code (Next VerifyTOTP).
+	FactorTOTP SecondFactor = "totp"
+	// FactorRecoveryCode is a recovery code in its place.
+	FactorRecoveryCode SecondFactor = "recovery"
+)
+
 // ConfirmTOTPEnrolment confirms an enrolment with one code of its secret:
 // the secret becomes the user's second factor, the sign-in goes on (done,
 // with amr pwd+otp+mfa) and the step carries the recovery codes, shown
@@ -119,10 +132,53 @@ func (s *Service) BeginTOTPEnrolment(ctx context.Context, state string) (_ *TOTP
 func (s *Service) ConfirmTOTPEnrolment(ctx context.Context, state, code string) (_ *LoginStep, err error) {
 	_, op, err := s.begin(ctx, ucConfirmTotpEnrolment, "")
 	defer op.end(&err)
-	l, err := s.openLogin(ctx, op, state, SignInEnrolTOTP)
+	return s.withSession(s.secondFactor(ctx, op, state, FactorEnrolTOTP, code, ""))
+}
+
+// VerifyTOTP checks the code of the user's second factor, for a login
+// state whose next step is VerifyTOTP. A code is good once: it, and any
+// code of an earlier step, is refused afterwards.
+func (s *Service) VerifyTOTP(ctx context.Context, state, code string) (_ *LoginStep, err error) {
+	_, op, err := s.begin(ctx, ucVerifyTotp, "")
+	defer op.end(&err)
+	return s.withSession(s.secondFactor(ctx, op, state, FactorTOTP, code, ""))
+}
+
+// UseRecoveryCode takes one of the user's recovery codes in place of a
+// TOTP code; each works once.
+func (s *Service) UseRecoveryCode(ctx context.Context, state, code string) (_ *LoginStep, err error) {
+	_, op, err := s.begin(ctx, ucUseRecoveryCode, "")
+	defer op.end(&err)
+	return s.withSession(s.secondFactor(ctx, op, state, FactorRecoveryCode, code, ""))
+}
+
+// secondFactor checks the code of a login state's second step, under the
+// throttle; applicationID, when not empty, is the application the state
+// must be for (the login page's authorization request's).
+func (s *Service) secondFactor(ctx context.Context, op *op, state string, factor SecondFactor, code, applicationID string) (*LoginStep, error) {
+	next := SignInVerifyTOTP
+	if factor == FactorEnrolTOTP {
+		next = SignInEnrolTOTP
+	}
+	l, err := s.openLogin(ctx, op, state, next)
 	if err != nil {
 		return nil, err
 	}
+	if applicationID != "" && l.app.ID != applicationID {
+		return nil, errLoginState
+	}
+	switch factor {
+	case FactorEnrolTOTP:
+		return s.confirmTOTP(ctx, l, code)
+	case FactorTOTP:
+		return s.verifyTOTP(ctx, l, code)
+	case FactorRecoveryCode:
+		return s.useRecoveryCode(ctx, l, code)
+	}
+	return nil, iam.Invalid("factor", "%q is not one of enrol, totp, recovery", factor)
+}
+
+func (s *Service) confirmTOTP(ctx context.Context, l *loginAt, code string) (*LoginStep, error) {
 	if err := checkCode(code); err != nil {
 		return nil, err
 	}
@@ -130,7 +186,7 @@ func (s *Service) ConfirmTOTPEnrolment(ctx context.Context, state, code string) 
 		return nil, iam.Errorf(iam.Conflict, "no enrolment is waiting for a code (it may have expired): begin the enrolment again")
 	}
 	codes, macs := s.newRecoveryCodes(l.user.ID)
-	err = s.throttle.Check(ctx, mfaKey(l), clientAddr(ctx), errWrongCode, func() (bool, error) {
+	err := s.throttle.Check(ctx, mfaKey(l), clientAddr(ctx), errWrongCode, func() (bool, error) {
 		return s.acceptCode(ctx, l, code, func(m *iam.MFA) []byte { return m.Pending }, func(m *iam.MFA, now time.Time) {
 			m.Secret, m.Pending, m.PendingExpiresAt = m.Pending, nil, time.Time{}
 			m.RecoveryCodes, m.EnrolledAt = macs, &now
@@ -147,23 +203,14 @@ func (s *Service) ConfirmTOTPEnrolment(ctx context.Context, state, code string) 
 	return st, nil
 }
 
-// VerifyTOTP checks the code of the user's second factor, for a login
-// state whose next step is VerifyTOTP. A code is good once: it, and any
-// code of an earlier step, is refused afterwards.
-func (s *Service) VerifyTOTP(ctx context.Context, state, code string) (_ *LoginStep, err error) {
-	_, op, err := s.begin(ctx, ucVerifyTotp, "")
-	defer op.end(&err)
-	l, err := s.openLogin(ctx, op, state, SignInVerifyTOTP)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) verifyTOTP(ctx context.Context, l *loginAt, code string) (*LoginStep, error) {
 	if err := checkCode(code); err != nil {
 		return nil, err
 	}
 	if !l.user.MFA.Enrolled() {
 		return nil, errLoginState // reset since the state was made
 	}
-	err = s.throttle.Check(ctx, mfaKey(l), clientAddr(ctx), errWrongCode, func() (bool, error) {
+	err := s.throttle.Check(ctx, mfaKey(l), clientAddr(ctx), errWrongCode, func() (bool, error) {
 		return s.acceptCode(ctx, l, code, func(m *iam.MFA) []byte { return m.Secret }, nil)
 	})
 	if err != nil {
@@ -172,20 +219,12 @@ func (s *Service) VerifyTOTP(ctx context.Context, state, code string) (_ *LoginS
 	return s.step(ctx, l.t, l.app, l.user, append(slices.Clone(l.state.AMR), AMROTP))
 }
 
-// UseRecoveryCode takes one of the user's recovery codes in place of a
-// TOTP code; each works once.
-func (s *Service) UseRecoveryCode(ctx context.Context, state, code string) (_ *LoginStep, err error) {
-	_, op, err := s.begin(ctx, ucUseRecoveryCode, "")
-	defer op.end(&err)
-	l, err := s.openLogin(ctx, op, state, SignInVerifyTOTP)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) useRecoveryCode(ctx context.Context, l *loginAt, code string) (*LoginStep, error) {
 	code = normalRecoveryCode(code)
 	if len(code) != 10 {
 		return nil, iam.Invalid("input.code", "a recovery code has 10 letters and digits, such as abcde-12345")
 	}
-	err = s.throttle.Check(ctx, mfaKey(l), clientAddr(ctx), errWrongCode, func() (bool, error) {
+	err := s.throttle.Check(ctx, mfaKey(l), clientAddr(ctx), errWrongCode, func() (bool, error) {
 		u, err := l.t.Users().Update(ctx, l.user.ID, 0, func(u *iam.User) error {
 			if !u.MFA.Enrolled() {
 				return errNoMatch

@@ -151,5 +151,5 @@ func (s *Service) VerifySMSSignIn(ctx context.Context, applicationID, phone, cod
 		return nil, cannotAct(why)
 	}
 	op.actor(auth.User, u.ID)
-	return s.step(ctx, t, app, u, []string{AMRSMS})
+	return s.withSession(s.step(ctx, t, app, u, []string{AMRSMS}))
 }

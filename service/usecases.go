@@ -162,6 +162,7 @@ var (
 	ucConfirmTotpEnrolment = useCase(UseCase{Name: "confirmTotpEnrolment", Action: "App:EnrolMFA", Target: "User", Fields: []string{"code", "state"}, ChecksCredential: true})
 	ucVerifyTotp           = useCase(UseCase{Name: "verifyTotp", Action: "App:VerifyMFA", Target: "User", Fields: []string{"code", "state"}, ChecksCredential: true})
 	ucUseRecoveryCode      = useCase(UseCase{Name: "useRecoveryCode", Action: "App:VerifyMFA", Target: "User", Fields: []string{"code", "state"}, ChecksCredential: true})
+	ucLogInSecondFactor    = useCase(UseCase{Name: "logInSecondFactor", Action: "App:VerifyMFA", Target: "User", Fields: []string{"authRequest", "code", "factor", "state"}, HTTP: "POST /p/{projectId}/login", ChecksCredential: true})
 	ucStartSmsSignIn       = useCase(UseCase{Name: "startSmsSignIn", Action: "App:StartSMSSignIn", Target: "User", Fields: []string{"applicationId", "phoneNumber"}, ChecksCredential: true})
 	ucVerifySmsSignIn      = useCase(UseCase{Name: "verifySmsSignIn", Action: "App:SignIn", Target: "User", Fields: []string{"applicationId", "code", "phoneNumber"}, ChecksCredential: true})
 	ucResetUserMfa         = useCase(UseCase{Name: "resetUserMfa", Action: "App:ResetUserMFA", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})

@@ -191,6 +191,9 @@ func calls() []call {
 		{"useRecoveryCode", "UseRecoveryCode", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.UseRecoveryCode(ctx, "no-such-state", "abcde-fghjk")
 		})},
+		{"logInSecondFactor", "LogInSecondFactor", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.LogInSecondFactor(ctx, "no-such-project", "r", "no-such-state", service.FactorTOTP, "123456")
+		})},
 		{"startSmsSignIn", "StartSMSSignIn", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.StartSMSSignIn(ctx, "no-such-app", "+15555550123")
 		})},
