@@ -31,6 +31,7 @@ import (
 	"atrium/persisted"
 	"atrium/requestid"
 	"atrium/service"
+	"atrium/sms"
 	"atrium/store"
 	"atrium/telemetry"
 )
@@ -119,10 +120,21 @@ func run() error {
 	}
 	outbox := mail.NewOutbox(mailCfg, log)
 	defer outbox.Close(context.Background())
+	texts, err := smsOutbox(cfg, log)
+	if err != nil {
+		return err
+	}
+	if texts != nil {
+		defer texts.Close(context.Background())
+	}
 	sealer := auth.NewSealer(sealing)
 	keys := auth.NewKeys(db.SigningKeys(), sealer, auth.KeyOptions{Rotation: cfg.KeyRotation, MaxTokenLifetime: max(cfg.TokenTTL, service.OpenIDTokenTTL)})
 	tokens := auth.NewTokens(keys, auth.TokenOptions{BaseURL: cfg.PublicURL, Lifetime: cfg.TokenTTL})
-	svc := service.New(db, log, service.Options{Tokens: tokens, Sealer: sealer, Mailer: outbox, PublicURL: cfg.PublicURL, InviteTTL: cfg.InviteTTL})
+	opts := service.Options{Tokens: tokens, Sealer: sealer, Mailer: outbox, PublicURL: cfg.PublicURL, InviteTTL: cfg.InviteTTL}
+	if texts != nil {
+		opts.SMS = texts
+	}
+	svc := service.New(db, log, opts)
 	defer func() { // after the server: the audit events still queued are written
 		drainCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -179,6 +191,20 @@ func run() error {
 		return fmt.Errorf("shutdown: %d requests still running after ATRIUM_SHUTDOWN_TIMEOUT (%s) were cut", cut, cfg.ShutdownGrace)
 	}
 	return nil
+}
+
+// smsOutbox is the outbox of the configured SMS sender; nil when it is
+// off. Dev mode, where the dev sender logs what it sends, is the embedded
+// engine.
+func smsOutbox(cfg config.Config, log *slog.Logger) (*sms.Outbox, error) {
+	sender, err := sms.New(sms.Config{Sender: cfg.SMSSender, WebhookURL: cfg.SMSWebhookURL, WebhookSecret: cfg.SMSWebhookSecret,
+		TwilioURL: cfg.SMSTwilioURL, TwilioAccountSID: cfg.SMSTwilioSID, TwilioAuthToken: cfg.SMSTwilioToken, From: cfg.SMSFrom,
+		Timeout: cfg.SMSTimeout}, cfg.Embedded(), log)
+	if err != nil || sender == nil {
+		return nil, err
+	}
+	log.Info("sms", "sender", cfg.SMSSender)
+	return sms.NewOutbox(sender, log), nil
 }
 
 // stillConnecting says, while the store is being opened, that Atrium is

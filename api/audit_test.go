@@ -113,7 +113,7 @@ func TestAuditTrail(t *testing.T) {
 	app := atriumtest.CreateApplication(t, op, client.CreateApplicationInput{Name: "Portal"})
 	expect(wantEvent{"App:CreateApplication", "OPERATOR", "", "Application", app, "success",
 		[]string{"allowedCORSOriginsUrls", "allowedCallbackUrls", "allowedLogoutUrls", "allowedWebOriginsUrls", "description", "loginRedirectUri",
-			"loginWithEmailEnabled", "logoUri", "name", "refreshTokenEnabled", "shouldSendInviteEmail"}, ""})
+			"loginWithEmailEnabled", "logoUri", "mfaEnabled", "name", "passwordlessSMS", "refreshTokenEnabled", "shouldSendInviteEmail"}, ""})
 	inv := atriumtest.Invite(t, op, client.InviteUserInput{Email: ptr("audited.user@example.com"), ApplicationId: app, Roles: []string{role}})
 	user, ticket := inv.UserID, inv.Ticket
 	secrets = append(secrets, ticket)

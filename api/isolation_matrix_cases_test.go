@@ -136,11 +136,43 @@ var matrixCases = map[string]matrixCase{
 		note: "public: a made-up ticket finds nothing",
 		want: wantCode("NOT_FOUND"),
 	},
+	"startSignIn": {
+		note: "public, as signIn, whose throttle it shares (signIn's case spends B's user's attempts): B's application with a fresh email",
+		fill: map[string]func(*matrixEnv) any{"input.email": (*matrixEnv).freshEmail},
+		want: wantCode("UNAUTHENTICATED"),
+	},
+	"beginTotpEnrolment":   loginStepCase,
+	"confirmTotpEnrolment": loginStepCase,
+	"verifyTotp":           loginStepCase,
+	"useRecoveryCode":      loginStepCase,
+	"startSmsSignIn": {
+		note: "public: B's application does not allow SMS sign-in",
+		fill: map[string]func(*matrixEnv) any{"input.phoneNumber": func(*matrixEnv) any { return "+15555550999" }},
+		want: wantCode("FORBIDDEN"),
+	},
+	"verifySmsSignIn": {
+		note: "public: B's application does not allow SMS sign-in",
+		fill: map[string]func(*matrixEnv) any{"input.phoneNumber": func(*matrixEnv) any { return "+15555550999" }, "input.code": func(*matrixEnv) any { return "123456" }},
+		want: wantCode("FORBIDDEN"),
+	},
+	"createSSOConnection": {
+		note: "creates a connection in A: a fresh name and an https issuer",
+		fill: map[string]func(*matrixEnv) any{"input.name": (*matrixEnv).freshName, "input.issuer": func(*matrixEnv) any { return "https://iso-idp.example.com" },
+			"input.clientId": func(*matrixEnv) any { return "iso-client" }},
+	},
 	"signInDeveloper": {
 		note: "public: B's developer's email with a wrong password must fail as any wrong password",
 		fill: map[string]func(*matrixEnv) any{"input.email": func(e *matrixEnv) any { return e.bVal[entityDev]["email"] }},
 		want: wantCode("UNAUTHENTICATED"),
 	},
+}
+
+// loginStepCase is a step after the first factor: a made-up login state
+// proves nothing, whoever calls.
+var loginStepCase = matrixCase{
+	note: "public: a made-up login state is refused",
+	fill: map[string]func(*matrixEnv) any{"input.state": func(*matrixEnv) any { return "made-up-state" }, "input.code": func(*matrixEnv) any { return "123456" }},
+	want: wantCode("UNAUTHENTICATED"),
 }
 
 func wantCode(code string) func(*matrixPrincipal, *matrixVariant) (matrixWant, bool) {

@@ -25,6 +25,7 @@ const (
 	entityDev     = "developer"
 	entityM2M     = "m2m"
 	entityProfile = "profile"
+	entitySSO     = "ssoConnection"
 
 	matrixWrongPassword = "Password-123456"
 )
@@ -59,6 +60,11 @@ type matrixEnv struct {
 func (e *matrixEnv) freshEmail() any {
 	e.seq++
 	return fmt.Sprintf("iso-fresh-%d@a.example.com", e.seq)
+}
+
+func (e *matrixEnv) freshName() any {
+	e.seq++
+	return fmt.Sprintf("iso-fresh-%d", e.seq)
 }
 
 func (e *matrixEnv) principals() []*matrixPrincipal {
@@ -106,6 +112,12 @@ func setupMatrix(t *testing.T, s *atriumtest.Server) *matrixEnv {
 	env.bVal[entityDev] = map[string]string{"id": bDev.Id, "email": "bonly-dev-m8@b.example.com"}
 	env.bVal[entityM2M] = map[string]string{"id": bM2M.Id, "name": "bonly-m2m-Hd5"}
 	env.bVal[entityProfile] = map[string]string{"profile": bUser.Profile}
+	var bSSO struct {
+		CreateSSOConnection struct{ SsoConnection struct{ ID string } }
+	}
+	opB.MustDo(t, `mutation { createSSOConnection(input: {name: "bonly-sso-Yc6", issuer: "https://bonly-idp.example.com", clientId: "bonly-sso-client",
+		clientSecret: "bonly-sso-secret"}) { ssoConnection { id } } }`, nil, &bSSO)
+	env.bVal[entitySSO] = map[string]string{"id": bSSO.CreateSSOConnection.SsoConnection.ID, "name": "bonly-sso-Yc6"}
 
 	// Every id and name of B is a needle, including B's default machine
 	// client and every profile.
@@ -145,6 +157,11 @@ func setupMatrix(t *testing.T, s *atriumtest.Server) *matrixEnv {
 	add("bonly-m2m-Hd5", "m2m client name")
 	add("bonly-m2m-description", "m2m client description")
 	add(refID(bM2M.Profile), "m2m profile")
+	add(bSSO.CreateSSOConnection.SsoConnection.ID, "sso connection id")
+	add("bonly-sso-Yc6", "sso connection name")
+	add("bonly-idp.example.com", "sso connection issuer")
+	add("bonly-sso-client", "sso connection client id")
+	add("bonly-sso-secret", "sso connection client secret")
 	var all struct {
 		M2mClients struct {
 			Edges []struct {
@@ -176,6 +193,11 @@ func setupMatrix(t *testing.T, s *atriumtest.Server) *matrixEnv {
 	targetM2M, err := client.CreateM2MClient(ctx, opA, client.CreateM2MClientInput{Name: "iso-a-target-m2m", Roles: []string{env.aVal[entityRole]}})
 	atriumtest.Must(t, err)
 	env.aVal[entityM2M] = targetM2M.CreateM2MClient.M2mClient.Id
+	var aSSO struct {
+		CreateSSOConnection struct{ SsoConnection struct{ ID string } }
+	}
+	opA.MustDo(t, `mutation { createSSOConnection(input: {name: "iso-a-sso", issuer: "https://iso-a-idp.example.com", clientId: "iso-a"}) { ssoConnection { id } } }`, nil, &aSSO)
+	env.aVal[entitySSO] = aSSO.CreateSSOConnection.SsoConnection.ID
 
 	// The user of A (invited, accepted, signed in), the developer of A (a
 	// member of A only), and A's machine client with a token from
@@ -207,7 +229,7 @@ func (e *matrixEnv) snapshotB(t *testing.T, g *matrixGen) string {
 	var parts []string
 	for _, f := range []struct{ name, args string }{
 		{"project", ""}, {"roles", ""}, {"applications", ""},
-		{"users", "(first: 100)"}, {"developers", "(first: 100)"}, {"m2mClients", "(first: 100)"},
+		{"users", "(first: 100)"}, {"developers", "(first: 100)"}, {"m2mClients", "(first: 100)"}, {"ssoConnections", ""},
 	} {
 		op := g.byName[f.name]
 		if op == nil {

@@ -291,7 +291,7 @@ func entityOf(op, field string) string {
 		n = strings.ToLower(op)
 	}
 	for _, e := range []struct{ part, entity string }{
-		{"m2m", entityM2M}, {"developer", entityDev}, {"application", entityApp}, {"role", entityRole}, {"user", entityUser},
+		{"m2m", entityM2M}, {"developer", entityDev}, {"application", entityApp}, {"role", entityRole}, {"ssoconnection", entitySSO}, {"user", entityUser},
 	} {
 		if strings.Contains(n, e.part) {
 			return e.entity

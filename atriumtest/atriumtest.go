@@ -32,6 +32,7 @@ import (
 	"atrium/persisted"
 	"atrium/requestid"
 	"atrium/service"
+	"atrium/sms"
 	"atrium/store"
 	"atrium/store/embedded"
 	"atrium/telemetry"
@@ -97,6 +98,9 @@ type Server struct {
 	// Sandbox is the id of the project created on start.
 	Sandbox string
 	Log     *LogBuffer
+	// SMS keeps the text messages the server sends (the dev sender, which
+	// logs none: the server runs as outside dev mode).
+	SMS *sms.DevSender
 
 	database string
 }
@@ -215,7 +219,9 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	sealer := auth.NewSealer([]byte(SealingSecret))
 	keys := auth.NewKeys(db.SigningKeys(), sealer, auth.KeyOptions{Rotation: o.rotation, MaxTokenLifetime: time.Hour, Clock: o.clock.now()})
 	tokens := auth.NewTokens(keys, auth.TokenOptions{BaseURL: PublicURL, Lifetime: time.Hour, Clock: o.clock.now()})
-	svc := service.New(db, log, service.Options{Tokens: tokens, Sealer: sealer, Mailer: o.mailer, PublicURL: PublicURL, InviteTTL: o.inviteTTL, Clock: o.clock.now()})
+	texts := sms.NewDevSender(log, false)
+	outbox := sms.NewOutbox(texts, log)
+	svc := service.New(db, log, service.Options{Tokens: tokens, Sealer: sealer, Mailer: o.mailer, SMS: outbox, PublicURL: PublicURL, InviteTTL: o.inviteTTL, Clock: o.clock.now()})
 	first, _, err := svc.Bootstrap(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -232,10 +238,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		PublicURL:        PublicURL,
 		TrustedDocuments: o.trusted,
 	})
-	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Keys: keys, Tokens: tokens, Sandbox: first.ID, Log: logs, database: name}
+	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Keys: keys, Tokens: tokens, Sandbox: first.ID, Log: logs, SMS: texts, database: name}
 	t.Cleanup(func() {
 		s.Close()
 		svc.Close(context.Background())
+		outbox.Close(context.Background())
 		if o.shared == nil {
 			_ = db.Drop(context.Background())
 		}

@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 )
 
@@ -65,4 +66,23 @@ func (s *Sealer) aead(context string) (cipher.AEAD, error) {
 		return nil, err
 	}
 	return cipher.NewGCM(block)
+}
+
+// MAC is a keyed hash of a short secret that must be checked later but
+// never read back (a one-time code, a recovery code): HMAC-SHA256 under a
+// key derived from the sealing secret and context, hex encoded. Unlike a plain
+// hash, the store alone does not let anyone try the few million six-digit
+// codes against it.
+func (s *Sealer) MAC(context, secret string) string {
+	k := hmac.New(sha256.New, s.secret)
+	k.Write([]byte("atrium mac\x00" + context))
+	mac := hmac.New(sha256.New, k.Sum(nil))
+	mac.Write([]byte(secret))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// MACMatches reports, in constant time, whether secret is the one whose MAC
+// is stored; never for an empty MAC.
+func (s *Sealer) MACMatches(context, secret, mac string) bool {
+	return mac != "" && hmac.Equal([]byte(s.MAC(context, secret)), []byte(mac))
 }

@@ -44,12 +44,12 @@ func NewThrottle(attempts Attempts, account, address Limit) *Throttle {
 var ErrWrongPassword = iam.Errorf(iam.Unauthenticated, "wrong email or password")
 
 // tooMany is the answer once a limit is reached, with the limit to publish:
-// too many of something (failed sign-ins) from whom.
-func tooMany(something, who string, l Limit, expiresAt, now time.Time) error {
+// too many of what (failed sign-ins from your address).
+func tooMany(what string, l Limit, expiresAt, now time.Time) error {
 	reset := max(expiresAt.Sub(now), time.Second)
 	return &iam.Error{
 		Code:       iam.RateLimited,
-		Message:    "too many " + something + " " + who + "; try again later",
+		Message:    "too many " + what + "; try again later",
 		RetryAfter: reset,
 		Limit:      &iam.RateLimit{Limit: l.Max, Remaining: 0, Reset: reset},
 	}
@@ -62,8 +62,45 @@ func tooMany(something, who string, l Limit, expiresAt, now time.Time) error {
 // such account); an unknown account and a wrong password fail the same way
 // after the same work.
 func (t *Throttle) SignIn(ctx context.Context, key, clientAddr, password string, find func() (hash string, found bool, err error)) error {
-	outcome := "error" // atrium_signins_total's label, set before each answer
-	defer func() { signInsTotal.WithLabelValues(outcome).Inc() }()
+	outcome, err := t.check(ctx, key, clientAddr, ErrWrongPassword, func() (bool, error) {
+		hash, found, err := find()
+		if err != nil {
+			return false, err
+		}
+		// CheckPassword does the full work even without a hash.
+		match, err := CheckPassword(ctx, password, hash)
+		return match && found, err
+	})
+	signInsTotal.WithLabelValues(outcome).Inc()
+	return err
+}
+
+// Check is SignIn for a credential other than a password (a second
+// factor's code): the same limits and order, with ok the caller's own check
+// and wrong the answer when it fails.
+func (t *Throttle) Check(ctx context.Context, key, clientAddr string, wrong error, ok func() (bool, error)) error {
+	_, err := t.check(ctx, key, clientAddr, wrong, ok)
+	return err
+}
+
+// Count counts one use of key (a message sent: nothing is given back)
+// under l, and refuses it with RATE_LIMITED, saying "too many " + what,
+// once l is reached.
+func (t *Throttle) Count(ctx context.Context, key string, l Limit, what string) error {
+	now := t.now()
+	_, exp, took, err := t.attempts.Take(ctx, key, l.Max, l.Window, now)
+	if err != nil {
+		return err
+	}
+	if !took {
+		return tooMany(what, l, exp, now)
+	}
+	return nil
+}
+
+// check runs ok under the limits and names the outcome, for
+// atrium_signins_total.
+func (t *Throttle) check(ctx context.Context, key, clientAddr string, wrong error, ok func() (bool, error)) (string, error) {
 	now := t.now()
 	var taken []string // what to give back if the check does not happen
 	giveBack := func() {
@@ -73,47 +110,36 @@ func (t *Throttle) SignIn(ctx context.Context, key, clientAddr, password string,
 	}
 	if clientAddr != "" {
 		k := "address/" + clientAddr
-		_, exp, ok, err := t.attempts.Take(ctx, k, t.address.Max, t.address.Window, now)
+		_, exp, took, err := t.attempts.Take(ctx, k, t.address.Max, t.address.Window, now)
 		if err != nil {
-			return err
+			return "error", err
 		}
-		if !ok {
-			outcome = "throttled_address"
-			return tooMany("failed sign-ins", "from your address", t.address, exp, now)
+		if !took {
+			return "throttled_address", tooMany("failed sign-ins from your address", t.address, exp, now)
 		}
 		taken = append(taken, k)
 	}
 	k := "account/" + key
-	_, exp, ok, err := t.attempts.Take(ctx, k, t.account.Max, t.account.Window, now)
-	if err != nil || !ok {
+	_, exp, took, err := t.attempts.Take(ctx, k, t.account.Max, t.account.Window, now)
+	if err != nil || !took {
 		giveBack()
 		if err != nil {
-			return err
+			return "error", err
 		}
-		outcome = "throttled_account"
-		return tooMany("failed sign-ins", "for this account", t.account, exp, now)
+		return "throttled_account", tooMany("failed sign-ins for this account", t.account, exp, now)
 	}
-	hash, found, err := find()
+	match, err := ok()
 	if err != nil {
 		taken = append(taken, k)
 		giveBack()
-		return err
+		return "error", err
 	}
-	// CheckPassword does the full work even without a hash.
-	match, err := CheckPassword(ctx, password, hash)
-	if err != nil {
-		taken = append(taken, k)
-		giveBack()
-		return err
+	if !match {
+		return "wrong_credentials", wrong
 	}
-	if !match || !found {
-		outcome = "wrong_credentials"
-		return ErrWrongPassword
-	}
-	outcome = "ok"
 	giveBack()
 	_ = t.attempts.Reset(context.WithoutCancel(ctx), k) // a stale count only delays the next failure's refusal
-	return nil
+	return "ok", nil
 }
 
 // Request limits a request that costs the service something whatever its
@@ -124,23 +150,12 @@ func (t *Throttle) SignIn(ctx context.Context, key, clientAddr, password string,
 // request over a limit is refused with RATE_LIMITED and the limit to
 // publish.
 func (t *Throttle) Request(ctx context.Context, kind, key, clientAddr string) error {
-	now := t.now()
-	take := func(k string, l Limit, who string) error {
-		_, exp, ok, err := t.attempts.Take(ctx, kind+"/"+k, l.Max, l.Window, now)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return tooMany(kind+" requests", who, l, exp, now)
-		}
-		return nil
-	}
 	if clientAddr != "" {
-		if err := take("address/"+clientAddr, t.address, "from your address"); err != nil {
+		if err := t.Count(ctx, kind+"/address/"+clientAddr, t.address, kind+" requests from your address"); err != nil {
 			return err
 		}
 	}
-	return take("account/"+key, t.account, "for this account")
+	return t.Count(ctx, kind+"/account/"+key, t.account, kind+" requests for this account")
 }
 
 // Forgive forgets the failed sign-ins counted for an account (key as given

@@ -547,6 +547,10 @@ type CreateApplicationInput struct {
 	LogoUri               *string  `json:"logoUri"`
 	// Default false.
 	RefreshTokenEnabled *bool `json:"refreshTokenEnabled"`
+	// Default false.
+	MfaEnabled *bool `json:"mfaEnabled"`
+	// Default false.
+	PasswordlessSMS *bool `json:"passwordlessSMS"`
 }
 
 // GetName returns CreateApplicationInput.Name, and is useful for accessing the field via an interface.
@@ -583,6 +587,12 @@ func (v *CreateApplicationInput) GetLogoUri() *string { return v.LogoUri }
 
 // GetRefreshTokenEnabled returns CreateApplicationInput.RefreshTokenEnabled, and is useful for accessing the field via an interface.
 func (v *CreateApplicationInput) GetRefreshTokenEnabled() *bool { return v.RefreshTokenEnabled }
+
+// GetMfaEnabled returns CreateApplicationInput.MfaEnabled, and is useful for accessing the field via an interface.
+func (v *CreateApplicationInput) GetMfaEnabled() *bool { return v.MfaEnabled }
+
+// GetPasswordlessSMS returns CreateApplicationInput.PasswordlessSMS, and is useful for accessing the field via an interface.
+func (v *CreateApplicationInput) GetPasswordlessSMS() *bool { return v.PasswordlessSMS }
 
 // CreateApplicationResponse is returned by CreateApplication on success.
 type CreateApplicationResponse struct {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,16 @@ type Config struct {
 	// GraphQL documents Atrium runs, an Apollo persisted query manifest
 	// (package persisted); "" runs any document.
 	TrustedDocuments string
+	// SMS: the sender of text messages (sign-in codes, invitations by
+	// phone) and its settings, package sms.
+	SMSSender        string        // ATRIUM_SMS_SENDER: dev, webhook, twilio or off
+	SMSWebhookURL    string        // ATRIUM_SMS_WEBHOOK_URL: where the webhook sender posts
+	SMSWebhookSecret string        // ATRIUM_SMS_WEBHOOK_SECRET: key of its HMAC signature
+	SMSTwilioURL     string        // ATRIUM_SMS_TWILIO_URL: base of a Twilio-compatible API
+	SMSTwilioSID     string        // ATRIUM_SMS_TWILIO_ACCOUNT_SID
+	SMSTwilioToken   string        // ATRIUM_SMS_TWILIO_AUTH_TOKEN
+	SMSFrom          string        // ATRIUM_SMS_FROM: the sending number (Twilio)
+	SMSTimeout       time.Duration // ATRIUM_SMS_TIMEOUT: how long one delivery may take
 }
 
 // Embedded reports whether Atrium runs on its embedded engine.
@@ -109,7 +120,52 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.PublicURL = strings.TrimRight(r.str("ATRIUM_PUBLIC_URL", defaultPublicURL(c.Addr)), "/")
 	r.check("ATRIUM_PUBLIC_URL", validURL(c.PublicURL, "http", "https"))
+	r.sms(&c)
 	return c, r.err
+}
+
+// e164Number is a phone number in E.164 form.
+var e164Number = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// sms reads the SMS sender's settings: dev by default on the embedded
+// engine, off with MONGODB_URI; the chosen sender's settings are required.
+func (r *reader) sms(c *Config) {
+	def := "off"
+	if c.Embedded() {
+		def = "dev"
+	}
+	c.SMSSender = r.str("ATRIUM_SMS_SENDER", def)
+	c.SMSWebhookURL = r.str("ATRIUM_SMS_WEBHOOK_URL", "")
+	c.SMSWebhookSecret = r.str("ATRIUM_SMS_WEBHOOK_SECRET", "")
+	c.SMSTwilioURL = r.str("ATRIUM_SMS_TWILIO_URL", "https://api.twilio.com")
+	c.SMSTwilioSID = r.str("ATRIUM_SMS_TWILIO_ACCOUNT_SID", "")
+	c.SMSTwilioToken = r.str("ATRIUM_SMS_TWILIO_AUTH_TOKEN", "")
+	c.SMSFrom = r.str("ATRIUM_SMS_FROM", "")
+	c.SMSTimeout = r.duration("ATRIUM_SMS_TIMEOUT", 10*time.Second)
+	switch c.SMSSender {
+	case "dev", "off":
+	case "webhook":
+		if c.SMSWebhookURL == "" {
+			r.fail("ATRIUM_SMS_WEBHOOK_URL", fmt.Errorf("is required with ATRIUM_SMS_SENDER=webhook"))
+		} else {
+			r.check("ATRIUM_SMS_WEBHOOK_URL", validURL(c.SMSWebhookURL, "http", "https"))
+		}
+		if len(c.SMSWebhookSecret) < 16 {
+			r.fail("ATRIUM_SMS_WEBHOOK_SECRET", fmt.Errorf("is required with ATRIUM_SMS_SENDER=webhook, at least 16 characters"))
+		}
+	case "twilio":
+		r.check("ATRIUM_SMS_TWILIO_URL", validURL(c.SMSTwilioURL, "http", "https"))
+		for name, v := range map[string]string{"ATRIUM_SMS_TWILIO_ACCOUNT_SID": c.SMSTwilioSID, "ATRIUM_SMS_TWILIO_AUTH_TOKEN": c.SMSTwilioToken} {
+			if v == "" {
+				r.fail(name, fmt.Errorf("is required with ATRIUM_SMS_SENDER=twilio"))
+			}
+		}
+		if !e164Number.MatchString(c.SMSFrom) {
+			r.fail("ATRIUM_SMS_FROM", fmt.Errorf("%q is not a phone number in E.164 form, such as +15555550123 (required with ATRIUM_SMS_SENDER=twilio)", c.SMSFrom))
+		}
+	default:
+		r.fail("ATRIUM_SMS_SENDER", fmt.Errorf("%q is not one of dev, webhook, twilio, off", c.SMSSender))
+	}
 }
 
 // reader collects the first error, naming the variable.

@@ -67,6 +67,33 @@ func session(s *service.Session, err error) (*model.SignInPayload, error) {
 	return &model.SignInPayload{AccessToken: s.AccessToken, ExpiresAt: s.ExpiresAt, User: s.User}, nil
 }
 
+// loginStep is the payload of a step of a sign-in.
+func loginStep(st *service.LoginStep, err error) (*model.SignInStepPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := &model.SignInStepPayload{Next: model.SignInNext(st.Next), Amr: st.AMR, RecoveryCodes: st.RecoveryCodes}
+	if st.State != "" {
+		out.State, out.StateExpiresAt = &st.State, &st.ExpiresAt
+	}
+	if st.Session != nil {
+		out.Session, _ = session(st.Session, nil)
+	}
+	return out, nil
+}
+
+// claimMapping is a connection's claim mapping; nil when absent.
+func claimMapping(in []model.ClaimMappingInput) []service.SSOClaim {
+	if in == nil {
+		return nil
+	}
+	out := make([]service.SSOClaim, len(in))
+	for i, m := range in {
+		out[i] = service.SSOClaim(m)
+	}
+	return out
+}
+
 func userOrder(o *model.UserOrder) (iam.UserOrder, bool) {
 	if o == nil {
 		return iam.UsersByCreatedAt, false

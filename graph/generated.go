@@ -48,6 +48,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Role() RoleResolver
 	RoleConnection() RoleConnectionResolver
+	SSOConnection() SSOConnectionResolver
 	User() UserResolver
 	UserConnection() UserConnectionResolver
 }
@@ -88,7 +89,9 @@ type ComplexityRoot struct {
 		LoginRedirectURI       func(childComplexity int) int
 		LoginWithEmailEnabled  func(childComplexity int) int
 		LogoURI                func(childComplexity int) int
+		MFAEnabled             func(childComplexity int) int
 		Name                   func(childComplexity int) int
+		PasswordlessSMS        func(childComplexity int) int
 		RefreshTokenEnabled    func(childComplexity int) int
 		ShouldSendInviteEmail  func(childComplexity int) int
 		UpdatedAt              func(childComplexity int) int
@@ -135,10 +138,22 @@ type ComplexityRoot struct {
 		Type func(childComplexity int) int
 	}
 
+	BeginTotpEnrolmentPayload struct {
+		ExpiresAt  func(childComplexity int) int
+		OtpauthURL func(childComplexity int) int
+		QRCode     func(childComplexity int) int
+		Secret     func(childComplexity int) int
+	}
+
 	CheckAccessPayload struct {
 		Allowed func(childComplexity int) int
 		Reason  func(childComplexity int) int
 		Rule    func(childComplexity int) int
+	}
+
+	ClaimMapping struct {
+		Claim func(childComplexity int) int
+		Field func(childComplexity int) int
 	}
 
 	CreateApplicationPayload struct {
@@ -175,6 +190,10 @@ type ComplexityRoot struct {
 
 	DeleteRolePayload struct {
 		DeletedRoleID func(childComplexity int) int
+	}
+
+	DeleteSSOConnectionPayload struct {
+		DeletedSSOConnectionID func(childComplexity int) int
 	}
 
 	DeleteUserPayload struct {
@@ -251,14 +270,18 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AcceptInvitation        func(childComplexity int, input model.AcceptInvitationInput) int
+		BeginTotpEnrolment      func(childComplexity int, input model.SignInStateInput) int
 		CheckAccess             func(childComplexity int, input model.CheckAccessInput) int
+		ConfirmTotpEnrolment    func(childComplexity int, input model.SignInCodeInput) int
 		CreateApplication       func(childComplexity int, input model.CreateApplicationInput) int
 		CreateM2MClient         func(childComplexity int, input model.CreateM2MClientInput) int
 		CreateProject           func(childComplexity int, input model.CreateProjectInput) int
 		CreateRole              func(childComplexity int, input model.CreateRoleInput) int
+		CreateSSOConnection     func(childComplexity int, input model.CreateSSOConnectionInput) int
 		DeleteApplication       func(childComplexity int, input model.DeleteApplicationInput) int
 		DeleteM2MClient         func(childComplexity int, input model.DeleteM2MClientInput) int
 		DeleteRole              func(childComplexity int, input model.DeleteRoleInput) int
+		DeleteSSOConnection     func(childComplexity int, input model.DeleteSSOConnectionInput) int
 		DeleteUser              func(childComplexity int, input model.DeleteUserInput) int
 		DisableUser             func(childComplexity int, input model.DisableUserInput) int
 		EnableUser              func(childComplexity int, input model.EnableUserInput) int
@@ -267,6 +290,7 @@ type ComplexityRoot struct {
 		InviteUsers             func(childComplexity int, input []model.InviteUserInput) int
 		RemoveDeveloper         func(childComplexity int, input model.RemoveDeveloperInput) int
 		ResendInvitation        func(childComplexity int, input model.ResendInvitationInput) int
+		ResetUserMfa            func(childComplexity int, input model.ResetUserMfaInput) int
 		RevokeAccessToken       func(childComplexity int, input model.RevokeTokenInput) int
 		RevokeRefreshToken      func(childComplexity int, input model.RevokeTokenInput) int
 		RotateApplicationSecret func(childComplexity int, input model.RotateApplicationSecretInput) int
@@ -274,13 +298,19 @@ type ComplexityRoot struct {
 		SignIn                  func(childComplexity int, input model.SignInInput) int
 		SignInDeveloper         func(childComplexity int, input model.SignInDeveloperInput) int
 		SignUp                  func(childComplexity int, input model.SignUpInput) int
+		StartSignIn             func(childComplexity int, input model.SignInInput) int
+		StartSmsSignIn          func(childComplexity int, input model.StartSmsSignInInput) int
 		UpdateApplication       func(childComplexity int, input model.UpdateApplicationInput) int
 		UpdateDeveloper         func(childComplexity int, input model.UpdateDeveloperInput) int
 		UpdateM2MClient         func(childComplexity int, input model.UpdateM2MClientInput) int
 		UpdateProject           func(childComplexity int, input model.UpdateProjectInput) int
 		UpdateRole              func(childComplexity int, input model.UpdateRoleInput) int
+		UpdateSSOConnection     func(childComplexity int, input model.UpdateSSOConnectionInput) int
 		UpdateUser              func(childComplexity int, input model.UpdateUserInput) int
+		UseRecoveryCode         func(childComplexity int, input model.SignInCodeInput) int
 		UserPasswordResetLink   func(childComplexity int, input model.UserPasswordResetLinkInput) int
+		VerifySmsSignIn         func(childComplexity int, input model.VerifySmsSignInInput) int
+		VerifyTotp              func(childComplexity int, input model.SignInCodeInput) int
 	}
 
 	PageInfo struct {
@@ -329,6 +359,7 @@ type ComplexityRoot struct {
 		Role                   func(childComplexity int, id string) int
 		Roles                  func(childComplexity int) int
 		RolesConnection        func(childComplexity int, first *int64, after *string, last *int64, before *string) int
+		SsoConnections         func(childComplexity int) int
 		User                   func(childComplexity int, id string) int
 		Users                  func(childComplexity int, first *int64, after *string, last *int64, before *string, filter *model.UserFilter, orderBy *model.UserOrder) int
 	}
@@ -377,6 +408,23 @@ type ComplexityRoot struct {
 		Message func(childComplexity int) int
 	}
 
+	SSOConnection struct {
+		ClaimMapping    func(childComplexity int) int
+		ClientID        func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		HasClientSecret func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Issuer          func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Scopes          func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+		Version         func(childComplexity int) int
+	}
+
+	SSOConnectionPayload struct {
+		SsoConnection func(childComplexity int) int
+	}
+
 	SignInDeveloperPayload struct {
 		AccessToken func(childComplexity int) int
 		DeveloperID func(childComplexity int) int
@@ -387,6 +435,19 @@ type ComplexityRoot struct {
 		AccessToken func(childComplexity int) int
 		ExpiresAt   func(childComplexity int) int
 		User        func(childComplexity int) int
+	}
+
+	SignInStepPayload struct {
+		Amr            func(childComplexity int) int
+		Next           func(childComplexity int) int
+		RecoveryCodes  func(childComplexity int) int
+		Session        func(childComplexity int) int
+		State          func(childComplexity int) int
+		StateExpiresAt func(childComplexity int) int
+	}
+
+	StartSmsSignInPayload struct {
+		ExpiresAt func(childComplexity int) int
 	}
 
 	UpdateApplicationPayload struct {
@@ -529,6 +590,17 @@ type MutationResolver interface {
 	DeleteM2MClient(ctx context.Context, input model.DeleteM2MClientInput) (*model.DeleteM2MClientPayload, error)
 	RotateM2MClientSecret(ctx context.Context, input model.RotateM2MClientSecretInput) (*model.RotateM2MClientSecretPayload, error)
 	CheckAccess(ctx context.Context, input model.CheckAccessInput) (*service.AccessCheck, error)
+	StartSignIn(ctx context.Context, input model.SignInInput) (*model.SignInStepPayload, error)
+	BeginTotpEnrolment(ctx context.Context, input model.SignInStateInput) (*model.BeginTotpEnrolmentPayload, error)
+	ConfirmTotpEnrolment(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error)
+	VerifyTotp(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error)
+	UseRecoveryCode(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error)
+	StartSmsSignIn(ctx context.Context, input model.StartSmsSignInInput) (*model.StartSmsSignInPayload, error)
+	VerifySmsSignIn(ctx context.Context, input model.VerifySmsSignInInput) (*model.SignInStepPayload, error)
+	CreateSSOConnection(ctx context.Context, input model.CreateSSOConnectionInput) (*model.SSOConnectionPayload, error)
+	UpdateSSOConnection(ctx context.Context, input model.UpdateSSOConnectionInput) (*model.SSOConnectionPayload, error)
+	DeleteSSOConnection(ctx context.Context, input model.DeleteSSOConnectionInput) (*model.DeleteSSOConnectionPayload, error)
+	ResetUserMfa(ctx context.Context, input model.ResetUserMfaInput) (*model.UpdateUserPayload, error)
 }
 type PolicySourceResolver interface {
 	RoleID(ctx context.Context, obj *service.PolicySource) (*string, error)
@@ -555,6 +627,7 @@ type QueryResolver interface {
 	M2mClient(ctx context.Context, id string) (*iam.M2MClient, error)
 	M2mClients(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.M2MClientFilter, orderBy *model.UserOrder) (*service.M2MPage, error)
 	M2mMe(ctx context.Context) (*iam.M2MClient, error)
+	SsoConnections(ctx context.Context) ([]iam.SSOConnection, error)
 	AuditEvents(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.AuditEventFilter) (*service.AuditPage, error)
 	Node(ctx context.Context, id string) (service.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]service.Node, error)
@@ -569,6 +642,11 @@ type RoleResolver interface {
 type RoleConnectionResolver interface {
 	Edges(ctx context.Context, obj *service.RolePage) ([]model.RoleEdge, error)
 	PageInfo(ctx context.Context, obj *service.RolePage) (*model.PageInfo, error)
+}
+type SSOConnectionResolver interface {
+	HasClientSecret(ctx context.Context, obj *iam.SSOConnection) (bool, error)
+
+	ClaimMapping(ctx context.Context, obj *iam.SSOConnection) ([]model.ClaimMapping, error)
 }
 type UserResolver interface {
 	GlobalID(ctx context.Context, obj *iam.User) (string, error)
@@ -721,12 +799,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Application.LogoURI(childComplexity), true
+	case "Application.mfaEnabled":
+		if e.ComplexityRoot.Application.MFAEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.MFAEnabled(childComplexity), true
 	case "Application.name":
 		if e.ComplexityRoot.Application.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Application.Name(childComplexity), true
+	case "Application.passwordlessSMS":
+		if e.ComplexityRoot.Application.PasswordlessSMS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Application.PasswordlessSMS(childComplexity), true
 	case "Application.refreshTokenEnabled":
 		if e.ComplexityRoot.Application.RefreshTokenEnabled == nil {
 			break
@@ -873,6 +963,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditTarget.Type(childComplexity), true
 
+	case "BeginTotpEnrolmentPayload.expiresAt":
+		if e.ComplexityRoot.BeginTotpEnrolmentPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BeginTotpEnrolmentPayload.ExpiresAt(childComplexity), true
+	case "BeginTotpEnrolmentPayload.otpauthUrl":
+		if e.ComplexityRoot.BeginTotpEnrolmentPayload.OtpauthURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BeginTotpEnrolmentPayload.OtpauthURL(childComplexity), true
+	case "BeginTotpEnrolmentPayload.qrCode":
+		if e.ComplexityRoot.BeginTotpEnrolmentPayload.QRCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BeginTotpEnrolmentPayload.QRCode(childComplexity), true
+	case "BeginTotpEnrolmentPayload.secret":
+		if e.ComplexityRoot.BeginTotpEnrolmentPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BeginTotpEnrolmentPayload.Secret(childComplexity), true
+
 	case "CheckAccessPayload.allowed":
 		if e.ComplexityRoot.CheckAccessPayload.Allowed == nil {
 			break
@@ -891,6 +1006,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CheckAccessPayload.Rule(childComplexity), true
+
+	case "ClaimMapping.claim":
+		if e.ComplexityRoot.ClaimMapping.Claim == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClaimMapping.Claim(childComplexity), true
+	case "ClaimMapping.field":
+		if e.ComplexityRoot.ClaimMapping.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ClaimMapping.Field(childComplexity), true
 
 	case "CreateApplicationPayload.application":
 		if e.ComplexityRoot.CreateApplicationPayload.Application == nil {
@@ -971,6 +1099,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeleteRolePayload.DeletedRoleID(childComplexity), true
+
+	case "DeleteSSOConnectionPayload.deletedSSOConnectionId":
+		if e.ComplexityRoot.DeleteSSOConnectionPayload.DeletedSSOConnectionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteSSOConnectionPayload.DeletedSSOConnectionID(childComplexity), true
 
 	case "DeleteUserPayload.deletedUserId":
 		if e.ComplexityRoot.DeleteUserPayload.DeletedUserID == nil {
@@ -1228,6 +1363,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptInvitation(childComplexity, args["input"].(model.AcceptInvitationInput)), true
+	case "Mutation.beginTotpEnrolment":
+		if e.ComplexityRoot.Mutation.BeginTotpEnrolment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_beginTotpEnrolment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BeginTotpEnrolment(childComplexity, args["input"].(model.SignInStateInput)), true
 	case "Mutation.checkAccess":
 		if e.ComplexityRoot.Mutation.CheckAccess == nil {
 			break
@@ -1239,6 +1385,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CheckAccess(childComplexity, args["input"].(model.CheckAccessInput)), true
+	case "Mutation.confirmTotpEnrolment":
+		if e.ComplexityRoot.Mutation.ConfirmTotpEnrolment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmTotpEnrolment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmTotpEnrolment(childComplexity, args["input"].(model.SignInCodeInput)), true
 	case "Mutation.createApplication":
 		if e.ComplexityRoot.Mutation.CreateApplication == nil {
 			break
@@ -1283,6 +1440,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateRole(childComplexity, args["input"].(model.CreateRoleInput)), true
+	case "Mutation.createSSOConnection":
+		if e.ComplexityRoot.Mutation.CreateSSOConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSSOConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSSOConnection(childComplexity, args["input"].(model.CreateSSOConnectionInput)), true
 	case "Mutation.deleteApplication":
 		if e.ComplexityRoot.Mutation.DeleteApplication == nil {
 			break
@@ -1316,6 +1484,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteRole(childComplexity, args["input"].(model.DeleteRoleInput)), true
+	case "Mutation.deleteSSOConnection":
+		if e.ComplexityRoot.Mutation.DeleteSSOConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSSOConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSSOConnection(childComplexity, args["input"].(model.DeleteSSOConnectionInput)), true
 	case "Mutation.deleteUser":
 		if e.ComplexityRoot.Mutation.DeleteUser == nil {
 			break
@@ -1404,6 +1583,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResendInvitation(childComplexity, args["input"].(model.ResendInvitationInput)), true
+	case "Mutation.resetUserMfa":
+		if e.ComplexityRoot.Mutation.ResetUserMfa == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetUserMfa_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetUserMfa(childComplexity, args["input"].(model.ResetUserMfaInput)), true
 	case "Mutation.revokeAccessToken":
 		if e.ComplexityRoot.Mutation.RevokeAccessToken == nil {
 			break
@@ -1481,6 +1671,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.startSignIn":
+		if e.ComplexityRoot.Mutation.StartSignIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startSignIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartSignIn(childComplexity, args["input"].(model.SignInInput)), true
+	case "Mutation.startSmsSignIn":
+		if e.ComplexityRoot.Mutation.StartSmsSignIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startSmsSignIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartSmsSignIn(childComplexity, args["input"].(model.StartSmsSignInInput)), true
 	case "Mutation.updateApplication":
 		if e.ComplexityRoot.Mutation.UpdateApplication == nil {
 			break
@@ -1536,6 +1748,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateRole(childComplexity, args["input"].(model.UpdateRoleInput)), true
+	case "Mutation.updateSSOConnection":
+		if e.ComplexityRoot.Mutation.UpdateSSOConnection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSSOConnection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSSOConnection(childComplexity, args["input"].(model.UpdateSSOConnectionInput)), true
 	case "Mutation.updateUser":
 		if e.ComplexityRoot.Mutation.UpdateUser == nil {
 			break
@@ -1547,6 +1770,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["input"].(model.UpdateUserInput)), true
+	case "Mutation.useRecoveryCode":
+		if e.ComplexityRoot.Mutation.UseRecoveryCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_useRecoveryCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UseRecoveryCode(childComplexity, args["input"].(model.SignInCodeInput)), true
 	case "Mutation.userPasswordResetLink":
 		if e.ComplexityRoot.Mutation.UserPasswordResetLink == nil {
 			break
@@ -1558,6 +1792,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UserPasswordResetLink(childComplexity, args["input"].(model.UserPasswordResetLinkInput)), true
+	case "Mutation.verifySmsSignIn":
+		if e.ComplexityRoot.Mutation.VerifySmsSignIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifySmsSignIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifySmsSignIn(childComplexity, args["input"].(model.VerifySmsSignInInput)), true
+	case "Mutation.verifyTotp":
+		if e.ComplexityRoot.Mutation.VerifyTotp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyTotp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyTotp(childComplexity, args["input"].(model.SignInCodeInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1834,6 +2090,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RolesConnection(childComplexity, args["first"].(*int64), args["after"].(*string), args["last"].(*int64), args["before"].(*string)), true
+	case "Query.ssoConnections":
+		if e.ComplexityRoot.Query.SsoConnections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SsoConnections(childComplexity), true
 	case "Query.user":
 		if e.ComplexityRoot.Query.User == nil {
 			break
@@ -1985,6 +2247,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RowError.Message(childComplexity), true
 
+	case "SSOConnection.claimMapping":
+		if e.ComplexityRoot.SSOConnection.ClaimMapping == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.ClaimMapping(childComplexity), true
+	case "SSOConnection.clientId":
+		if e.ComplexityRoot.SSOConnection.ClientID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.ClientID(childComplexity), true
+	case "SSOConnection.createdAt":
+		if e.ComplexityRoot.SSOConnection.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.CreatedAt(childComplexity), true
+	case "SSOConnection.hasClientSecret":
+		if e.ComplexityRoot.SSOConnection.HasClientSecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.HasClientSecret(childComplexity), true
+	case "SSOConnection.id":
+		if e.ComplexityRoot.SSOConnection.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.ID(childComplexity), true
+	case "SSOConnection.issuer":
+		if e.ComplexityRoot.SSOConnection.Issuer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.Issuer(childComplexity), true
+	case "SSOConnection.name":
+		if e.ComplexityRoot.SSOConnection.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.Name(childComplexity), true
+	case "SSOConnection.scopes":
+		if e.ComplexityRoot.SSOConnection.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.Scopes(childComplexity), true
+	case "SSOConnection.updatedAt":
+		if e.ComplexityRoot.SSOConnection.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.UpdatedAt(childComplexity), true
+	case "SSOConnection.version":
+		if e.ComplexityRoot.SSOConnection.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.Version(childComplexity), true
+
+	case "SSOConnectionPayload.ssoConnection":
+		if e.ComplexityRoot.SSOConnectionPayload.SsoConnection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnectionPayload.SsoConnection(childComplexity), true
+
 	case "SignInDeveloperPayload.accessToken":
 		if e.ComplexityRoot.SignInDeveloperPayload.AccessToken == nil {
 			break
@@ -2022,6 +2352,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SignInPayload.User(childComplexity), true
+
+	case "SignInStepPayload.amr":
+		if e.ComplexityRoot.SignInStepPayload.Amr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInStepPayload.Amr(childComplexity), true
+	case "SignInStepPayload.next":
+		if e.ComplexityRoot.SignInStepPayload.Next == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInStepPayload.Next(childComplexity), true
+	case "SignInStepPayload.recoveryCodes":
+		if e.ComplexityRoot.SignInStepPayload.RecoveryCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInStepPayload.RecoveryCodes(childComplexity), true
+	case "SignInStepPayload.session":
+		if e.ComplexityRoot.SignInStepPayload.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInStepPayload.Session(childComplexity), true
+	case "SignInStepPayload.state":
+		if e.ComplexityRoot.SignInStepPayload.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInStepPayload.State(childComplexity), true
+	case "SignInStepPayload.stateExpiresAt":
+		if e.ComplexityRoot.SignInStepPayload.StateExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignInStepPayload.StateExpiresAt(childComplexity), true
+
+	case "StartSmsSignInPayload.expiresAt":
+		if e.ComplexityRoot.StartSmsSignInPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StartSmsSignInPayload.ExpiresAt(childComplexity), true
 
 	case "UpdateApplicationPayload.application":
 		if e.ComplexityRoot.UpdateApplicationPayload.Application == nil {
@@ -2215,13 +2589,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AccessPolicyRuleInput", ec.unmarshalInputAccessPolicyRuleInput),
 			graphql.NewInputUnmarshaler("AuditEventFilter", ec.unmarshalInputAuditEventFilter),
 			graphql.NewInputUnmarshaler("CheckAccessInput", ec.unmarshalInputCheckAccessInput),
+			graphql.NewInputUnmarshaler("ClaimMappingInput", ec.unmarshalInputClaimMappingInput),
 			graphql.NewInputUnmarshaler("CreateApplicationInput", ec.unmarshalInputCreateApplicationInput),
 			graphql.NewInputUnmarshaler("CreateM2MClientInput", ec.unmarshalInputCreateM2MClientInput),
 			graphql.NewInputUnmarshaler("CreateProjectInput", ec.unmarshalInputCreateProjectInput),
 			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
+			graphql.NewInputUnmarshaler("CreateSSOConnectionInput", ec.unmarshalInputCreateSSOConnectionInput),
 			graphql.NewInputUnmarshaler("DeleteApplicationInput", ec.unmarshalInputDeleteApplicationInput),
 			graphql.NewInputUnmarshaler("DeleteM2MClientInput", ec.unmarshalInputDeleteM2MClientInput),
 			graphql.NewInputUnmarshaler("DeleteRoleInput", ec.unmarshalInputDeleteRoleInput),
+			graphql.NewInputUnmarshaler("DeleteSSOConnectionInput", ec.unmarshalInputDeleteSSOConnectionInput),
 			graphql.NewInputUnmarshaler("DeleteUserInput", ec.unmarshalInputDeleteUserInput),
 			graphql.NewInputUnmarshaler("DeveloperFilter", ec.unmarshalInputDeveloperFilter),
 			graphql.NewInputUnmarshaler("DisableUserInput", ec.unmarshalInputDisableUserInput),
@@ -2232,21 +2609,27 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PrincipalInput", ec.unmarshalInputPrincipalInput),
 			graphql.NewInputUnmarshaler("RemoveDeveloperInput", ec.unmarshalInputRemoveDeveloperInput),
 			graphql.NewInputUnmarshaler("ResendInvitationInput", ec.unmarshalInputResendInvitationInput),
+			graphql.NewInputUnmarshaler("ResetUserMfaInput", ec.unmarshalInputResetUserMfaInput),
 			graphql.NewInputUnmarshaler("RevokeTokenInput", ec.unmarshalInputRevokeTokenInput),
 			graphql.NewInputUnmarshaler("RotateApplicationSecretInput", ec.unmarshalInputRotateApplicationSecretInput),
 			graphql.NewInputUnmarshaler("RotateM2MClientSecretInput", ec.unmarshalInputRotateM2MClientSecretInput),
+			graphql.NewInputUnmarshaler("SignInCodeInput", ec.unmarshalInputSignInCodeInput),
 			graphql.NewInputUnmarshaler("SignInDeveloperInput", ec.unmarshalInputSignInDeveloperInput),
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
+			graphql.NewInputUnmarshaler("SignInStateInput", ec.unmarshalInputSignInStateInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
+			graphql.NewInputUnmarshaler("StartSmsSignInInput", ec.unmarshalInputStartSmsSignInInput),
 			graphql.NewInputUnmarshaler("UpdateApplicationInput", ec.unmarshalInputUpdateApplicationInput),
 			graphql.NewInputUnmarshaler("UpdateDeveloperInput", ec.unmarshalInputUpdateDeveloperInput),
 			graphql.NewInputUnmarshaler("UpdateM2MClientInput", ec.unmarshalInputUpdateM2MClientInput),
 			graphql.NewInputUnmarshaler("UpdateProjectInput", ec.unmarshalInputUpdateProjectInput),
 			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
+			graphql.NewInputUnmarshaler("UpdateSSOConnectionInput", ec.unmarshalInputUpdateSSOConnectionInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 			graphql.NewInputUnmarshaler("UserFilter", ec.unmarshalInputUserFilter),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserPasswordResetLinkInput", ec.unmarshalInputUserPasswordResetLinkInput),
+			graphql.NewInputUnmarshaler("VerifySmsSignInInput", ec.unmarshalInputVerifySmsSignInInput),
 		)
 	}
 	first := true
@@ -2408,6 +2791,9 @@ type Query {
   "The calling machine client."
   m2mMe: M2MClient! @authenticated(as: [M2M_CLIENT])
 
+  "The project's SSO connections, by name."
+  ssoConnections: [SSOConnection!]! @guard(action: "Project:GetProjectInfo", resource: "Project:Settings")
+
   "The project's audit trail, newest first. first, last: 1 to 100 (default first 25)."
   auditEvents(first: Int, after: String, last: Int, before: String, filter: AuditEventFilter): AuditEventConnection!
     @guard(action: "Project:ListAuditEvents", resource: "Project:Settings")
@@ -2528,6 +2914,169 @@ type Mutation {
   nothing (and records no audit event of its own beyond the call).
   """
   checkAccess(input: CheckAccessInput!): CheckAccessPayload! @guard(action: "IAM:SimulateAccess", resource: "IAM:Role")
+
+  """
+  The first factor of a sign-in with email and password. next says what follows: DONE, with the
+  session, or a second factor the application asks for (mfaEnabled), with the state to pass on.
+  """
+  startSignIn(input: SignInInput!): SignInStepPayload! @public(action: "App:SignIn")
+  "A new TOTP secret for a sign-in at ENROL_TOTP, shown this once: as text, as an otpauth URL and as a QR code."
+  beginTotpEnrolment(input: SignInStateInput!): BeginTotpEnrolmentPayload! @public(action: "App:EnrolMFA")
+  "Confirms the enrolment with one code of the new secret; the answer carries the recovery codes, shown this once."
+  confirmTotpEnrolment(input: SignInCodeInput!): SignInStepPayload! @public(action: "App:EnrolMFA")
+  "The TOTP code of a sign-in at VERIFY_TOTP. Each code works once."
+  verifyTotp(input: SignInCodeInput!): SignInStepPayload! @public(action: "App:VerifyMFA")
+  "A recovery code in place of the TOTP code of a sign-in at VERIFY_TOTP. Each works once."
+  useRecoveryCode(input: SignInCodeInput!): SignInStepPayload! @public(action: "App:VerifyMFA")
+  """
+  Sends a 6-digit sign-in code by SMS to a user's phone number, for an application with
+  passwordlessSMS. The answer is the same whether or not the number belongs to a user.
+  """
+  startSmsSignIn(input: StartSmsSignInInput!): StartSmsSignInPayload! @public(action: "App:StartSMSSignIn")
+  "Signs in with the code startSmsSignIn sent: good for 5 minutes, once, and for 5 tries."
+  verifySmsSignIn(input: VerifySmsSignInInput!): SignInStepPayload! @public(action: "App:SignIn")
+  "Connects the project to a customer's OpenID Connect identity provider. Its users sign in there and arrive with the project's defaultSSOUserRole."
+  createSSOConnection(input: CreateSSOConnectionInput!): SSOConnectionPayload! @guard(action: "Project:UpdateProjectInfo", resource: "Project:Settings")
+  "Changes a connection. Absent fields stay unchanged; scopes and claimMapping, when given, replace the old ones."
+  updateSSOConnection(input: UpdateSSOConnectionInput!): SSOConnectionPayload! @guard(action: "Project:UpdateProjectInfo", resource: "Project:Settings")
+  "Removes a connection; the users who arrived through it stay."
+  deleteSSOConnection(input: DeleteSSOConnectionInput!): DeleteSSOConnectionPayload! @guard(action: "Project:UpdateProjectInfo", resource: "Project:Settings")
+  "Removes a user's second factor and recovery codes; it enrols again at its next sign-in to an application with mfaEnabled."
+  resetUserMfa(input: ResetUserMfaInput!): UpdateUserPayload! @guard(action: "App:ResetUserMFA", resource: "App:User", id: "input.id")
+}
+
+"What a sign-in needs next."
+enum SignInNext {
+  "Signed in: the payload carries the session."
+  DONE
+  "The user has no second factor yet: beginTotpEnrolment, then confirmTotpEnrolment."
+  ENROL_TOTP
+  "verifyTotp (or useRecoveryCode)."
+  VERIFY_TOTP
+}
+
+type SignInStepPayload {
+  next: SignInNext!
+  "Pass it to the next step; null when next is DONE."
+  state: String
+  "Until when state is good (10 minutes)."
+  stateExpiresAt: Time
+  "How the user has signed in so far, in RFC 8176 values: pwd, sms, otp, mfa (and rec for a recovery code, fed for SSO)."
+  amr: [String!]!
+  "The session, when next is DONE."
+  session: SignInPayload
+  "Shown once, by confirmTotpEnrolment."
+  recoveryCodes: [String!]
+}
+
+input SignInStateInput {
+  state: String!
+}
+
+input SignInCodeInput {
+  state: String!
+  "6 digits (a recovery code: 10 letters and digits)."
+  code: String!
+}
+
+type BeginTotpEnrolmentPayload {
+  "Base32, for typing into an authenticator app."
+  secret: String!
+  "The otpauth:// URL of the secret."
+  otpauthUrl: String!
+  "A PNG image of otpauthUrl, base64."
+  qrCode: String!
+  "Until when the enrolment waits for its code."
+  expiresAt: Time!
+}
+
+input StartSmsSignInInput {
+  applicationId: ID!
+  "E.164, e.g. +15555550123."
+  phoneNumber: String!
+}
+
+type StartSmsSignInPayload {
+  "Until when the code works."
+  expiresAt: Time!
+}
+
+input VerifySmsSignInInput {
+  applicationId: ID!
+  phoneNumber: String!
+  "The 6 digits of the message."
+  code: String!
+}
+
+"A project's connection to an upstream OpenID Connect identity provider."
+type SSOConnection {
+  id: ID!
+  "Unique within the project; the authenticationMethod of the users who arrive through it."
+  name: String!
+  "The provider's issuer URL (https)."
+  issuer: String!
+  clientId: String!
+  "Whether a client secret is set (it is never shown)."
+  hasClientSecret: Boolean!
+  scopes: [String!]!
+  "Which upstream claim fills which of the user's fields (its ssoData)."
+  claimMapping: [ClaimMapping!]!
+  createdAt: Time!
+  updatedAt: Time!
+  version: Int!
+}
+
+type ClaimMapping {
+  "The upstream claim, e.g. upn."
+  claim: String!
+  "email, email_verified, name, given_name, family_name, phone_number, picture or locale."
+  field: String!
+}
+
+input ClaimMappingInput {
+  claim: String!
+  field: String!
+}
+
+input CreateSSOConnectionInput {
+  "1 to 100 characters, unique within the project; not email or sms."
+  name: String!
+  "An https URL (http only on 127.0.0.1)."
+  issuer: String!
+  clientId: String!
+  "Kept sealed, never shown; absent for a public client (PKCE only)."
+  clientSecret: String
+  "Must hold openid. Default: openid email profile."
+  scopes: [String!]
+  "Default: email, email_verified, name, given_name and family_name, each from the claim of its name."
+  claimMapping: [ClaimMappingInput!]
+}
+
+input UpdateSSOConnectionInput {
+  id: ID!
+  name: String
+  issuer: String
+  clientId: String
+  "An empty string removes the secret."
+  clientSecret: String
+  scopes: [String!]
+  claimMapping: [ClaimMappingInput!]
+}
+
+input DeleteSSOConnectionInput {
+  id: ID!
+}
+
+type SSOConnectionPayload {
+  ssoConnection: SSOConnection!
+}
+
+type DeleteSSOConnectionPayload {
+  deletedSSOConnectionId: ID!
+}
+
+input ResetUserMfaInput {
+  id: ID!
 }
 
 "A project: an isolated tenant with its own users, roles and applications."
@@ -2700,6 +3249,10 @@ type Application implements Node {
   logoUri: String
   "Whether a login that asks for offline_access gets a refresh token (they rotate on every use)."
   refreshTokenEnabled: Boolean!
+  "Whether users must give a TOTP code after the first factor (enrolling at their first sign-in)."
+  mfaEnabled: Boolean!
+  "Whether users may sign in with a one-time code sent by SMS to their phone number."
+  passwordlessSMS: Boolean!
   createdAt: Time!
   updatedAt: Time!
 }
@@ -2724,6 +3277,10 @@ input CreateApplicationInput {
   logoUri: String
   "Default false."
   refreshTokenEnabled: Boolean
+  "Default false."
+  mfaEnabled: Boolean
+  "Default false."
+  passwordlessSMS: Boolean
 }
 
 type CreateApplicationPayload {
@@ -2745,6 +3302,8 @@ input UpdateApplicationInput {
   "An empty string removes it."
   logoUri: String
   refreshTokenEnabled: Boolean
+  mfaEnabled: Boolean
+  passwordlessSMS: Boolean
 }
 
 type UpdateApplicationPayload {
@@ -3350,6 +3909,10 @@ func (ec *executionContext) childFields_Application(ctx context.Context, field g
 		return ec.fieldContext_Application_logoUri(ctx, field)
 	case "refreshTokenEnabled":
 		return ec.fieldContext_Application_refreshTokenEnabled(ctx, field)
+	case "mfaEnabled":
+		return ec.fieldContext_Application_mfaEnabled(ctx, field)
+	case "passwordlessSMS":
+		return ec.fieldContext_Application_passwordlessSMS(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Application_createdAt(ctx, field)
 	case "updatedAt":
@@ -3440,6 +4003,20 @@ func (ec *executionContext) childFields_AuditTarget(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuditTarget", field.Name)
 }
 
+func (ec *executionContext) childFields_BeginTotpEnrolmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "secret":
+		return ec.fieldContext_BeginTotpEnrolmentPayload_secret(ctx, field)
+	case "otpauthUrl":
+		return ec.fieldContext_BeginTotpEnrolmentPayload_otpauthUrl(ctx, field)
+	case "qrCode":
+		return ec.fieldContext_BeginTotpEnrolmentPayload_qrCode(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_BeginTotpEnrolmentPayload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BeginTotpEnrolmentPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CheckAccessPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "allowed":
@@ -3450,6 +4027,16 @@ func (ec *executionContext) childFields_CheckAccessPayload(ctx context.Context, 
 		return ec.fieldContext_CheckAccessPayload_reason(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CheckAccessPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ClaimMapping(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "claim":
+		return ec.fieldContext_ClaimMapping_claim(ctx, field)
+	case "field":
+		return ec.fieldContext_ClaimMapping_field(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ClaimMapping", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateApplicationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3522,6 +4109,14 @@ func (ec *executionContext) childFields_DeleteRolePayload(ctx context.Context, f
 		return ec.fieldContext_DeleteRolePayload_deletedRoleId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeleteRolePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteSSOConnectionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedSSOConnectionId":
+		return ec.fieldContext_DeleteSSOConnectionPayload_deletedSSOConnectionId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteSSOConnectionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DeleteUserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3812,6 +4407,40 @@ func (ec *executionContext) childFields_RowError(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type RowError", field.Name)
 }
 
+func (ec *executionContext) childFields_SSOConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SSOConnection_id(ctx, field)
+	case "name":
+		return ec.fieldContext_SSOConnection_name(ctx, field)
+	case "issuer":
+		return ec.fieldContext_SSOConnection_issuer(ctx, field)
+	case "clientId":
+		return ec.fieldContext_SSOConnection_clientId(ctx, field)
+	case "hasClientSecret":
+		return ec.fieldContext_SSOConnection_hasClientSecret(ctx, field)
+	case "scopes":
+		return ec.fieldContext_SSOConnection_scopes(ctx, field)
+	case "claimMapping":
+		return ec.fieldContext_SSOConnection_claimMapping(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SSOConnection_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SSOConnection_updatedAt(ctx, field)
+	case "version":
+		return ec.fieldContext_SSOConnection_version(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SSOConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SSOConnectionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ssoConnection":
+		return ec.fieldContext_SSOConnectionPayload_ssoConnection(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SSOConnectionPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_SignInDeveloperPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accessToken":
@@ -3834,6 +4463,32 @@ func (ec *executionContext) childFields_SignInPayload(ctx context.Context, field
 		return ec.fieldContext_SignInPayload_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SignInPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SignInStepPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "next":
+		return ec.fieldContext_SignInStepPayload_next(ctx, field)
+	case "state":
+		return ec.fieldContext_SignInStepPayload_state(ctx, field)
+	case "stateExpiresAt":
+		return ec.fieldContext_SignInStepPayload_stateExpiresAt(ctx, field)
+	case "amr":
+		return ec.fieldContext_SignInStepPayload_amr(ctx, field)
+	case "session":
+		return ec.fieldContext_SignInStepPayload_session(ctx, field)
+	case "recoveryCodes":
+		return ec.fieldContext_SignInStepPayload_recoveryCodes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignInStepPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_StartSmsSignInPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expiresAt":
+		return ec.fieldContext_StartSmsSignInPayload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StartSmsSignInPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateApplicationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4164,12 +4819,40 @@ func (ec *executionContext) field_Mutation_acceptInvitation_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_beginTotpEnrolment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInStateInput, error) {
+			return ec.unmarshalNSignInStateInput2atriumᚋgraphᚋmodelᚐSignInStateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_checkAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CheckAccessInput, error) {
 			return ec.unmarshalNCheckAccessInput2atriumᚋgraphᚋmodelᚐCheckAccessInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmTotpEnrolment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInCodeInput, error) {
+			return ec.unmarshalNSignInCodeInput2atriumᚋgraphᚋmodelᚐSignInCodeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4234,6 +4917,20 @@ func (ec *executionContext) field_Mutation_createRole_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createSSOConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateSSOConnectionInput, error) {
+			return ec.unmarshalNCreateSSOConnectionInput2atriumᚋgraphᚋmodelᚐCreateSSOConnectionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4268,6 +4965,20 @@ func (ec *executionContext) field_Mutation_deleteRole_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.DeleteRoleInput, error) {
 			return ec.unmarshalNDeleteRoleInput2atriumᚋgraphᚋmodelᚐDeleteRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteSSOConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteSSOConnectionInput, error) {
+			return ec.unmarshalNDeleteSSOConnectionInput2atriumᚋgraphᚋmodelᚐDeleteSSOConnectionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4388,6 +5099,20 @@ func (ec *executionContext) field_Mutation_resendInvitation_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_resetUserMfa_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ResetUserMfaInput, error) {
+			return ec.unmarshalNResetUserMfaInput2atriumᚋgraphᚋmodelᚐResetUserMfaInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeAccessToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4486,6 +5211,34 @@ func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_startSignIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInInput, error) {
+			return ec.unmarshalNSignInInput2atriumᚋgraphᚋmodelᚐSignInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startSmsSignIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StartSmsSignInInput, error) {
+			return ec.unmarshalNStartSmsSignInInput2atriumᚋgraphᚋmodelᚐStartSmsSignInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4556,6 +5309,20 @@ func (ec *executionContext) field_Mutation_updateRole_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateSSOConnection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateSSOConnectionInput, error) {
+			return ec.unmarshalNUpdateSSOConnectionInput2atriumᚋgraphᚋmodelᚐUpdateSSOConnectionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4570,12 +5337,54 @@ func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_useRecoveryCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInCodeInput, error) {
+			return ec.unmarshalNSignInCodeInput2atriumᚋgraphᚋmodelᚐSignInCodeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_userPasswordResetLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UserPasswordResetLinkInput, error) {
 			return ec.unmarshalNUserPasswordResetLinkInput2atriumᚋgraphᚋmodelᚐUserPasswordResetLinkInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifySmsSignIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.VerifySmsSignInInput, error) {
+			return ec.unmarshalNVerifySmsSignInInput2atriumᚋgraphᚋmodelᚐVerifySmsSignInInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_verifyTotp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SignInCodeInput, error) {
+			return ec.unmarshalNSignInCodeInput2atriumᚋgraphᚋmodelᚐSignInCodeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5564,6 +6373,52 @@ func (ec *executionContext) fieldContext_Application_refreshTokenEnabled(_ conte
 	return graphql.NewScalarFieldContext("Application", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Application_mfaEnabled(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_mfaEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MFAEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_mfaEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Application_passwordlessSMS(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Application_passwordlessSMS(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PasswordlessSMS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Application_passwordlessSMS(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Application", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Application_createdAt(ctx context.Context, field graphql.CollectedField, obj *iam.Application) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6142,6 +6997,98 @@ func (ec *executionContext) fieldContext_AuditTarget_id(_ context.Context, field
 	return graphql.NewScalarFieldContext("AuditTarget", field, false, false, "String")
 }
 
+func (ec *executionContext) _BeginTotpEnrolmentPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.BeginTotpEnrolmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BeginTotpEnrolmentPayload_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BeginTotpEnrolmentPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BeginTotpEnrolmentPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _BeginTotpEnrolmentPayload_otpauthUrl(ctx context.Context, field graphql.CollectedField, obj *model.BeginTotpEnrolmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BeginTotpEnrolmentPayload_otpauthUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OtpauthURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BeginTotpEnrolmentPayload_otpauthUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BeginTotpEnrolmentPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _BeginTotpEnrolmentPayload_qrCode(ctx context.Context, field graphql.CollectedField, obj *model.BeginTotpEnrolmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BeginTotpEnrolmentPayload_qrCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QRCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BeginTotpEnrolmentPayload_qrCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BeginTotpEnrolmentPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _BeginTotpEnrolmentPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.BeginTotpEnrolmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BeginTotpEnrolmentPayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BeginTotpEnrolmentPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BeginTotpEnrolmentPayload", field, false, false, "Time")
+}
+
 func (ec *executionContext) _CheckAccessPayload_allowed(ctx context.Context, field graphql.CollectedField, obj *service.AccessCheck) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6218,6 +7165,52 @@ func (ec *executionContext) _CheckAccessPayload_reason(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_CheckAccessPayload_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CheckAccessPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _ClaimMapping_claim(ctx context.Context, field graphql.CollectedField, obj *model.ClaimMapping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClaimMapping_claim(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Claim, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClaimMapping_claim(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClaimMapping", field, false, false, "String")
+}
+
+func (ec *executionContext) _ClaimMapping_field(ctx context.Context, field graphql.CollectedField, obj *model.ClaimMapping) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ClaimMapping_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ClaimMapping_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ClaimMapping", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreateApplicationPayload_application(ctx context.Context, field graphql.CollectedField, obj *model.CreateApplicationPayload) (ret graphql.Marshaler) {
@@ -6539,6 +7532,29 @@ func (ec *executionContext) _DeleteRolePayload_deletedRoleId(ctx context.Context
 }
 func (ec *executionContext) fieldContext_DeleteRolePayload_deletedRoleId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeleteRolePayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DeleteSSOConnectionPayload_deletedSSOConnectionId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteSSOConnectionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteSSOConnectionPayload_deletedSSOConnectionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedSSOConnectionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteSSOConnectionPayload_deletedSSOConnectionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteSSOConnectionPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _DeleteUserPayload_deletedUserId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteUserPayload) (ret graphql.Marshaler) {
@@ -9715,6 +10731,713 @@ func (ec *executionContext) fieldContext_Mutation_checkAccess(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_startSignIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startSignIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartSignIn(ctx, fc.Args["input"].(model.SignInInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:SignIn")
+				if err != nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInStepPayload) graphql.Marshaler {
+			return ec.marshalNSignInStepPayload2ᚖatriumᚋgraphᚋmodelᚐSignInStepPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startSignIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInStepPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startSignIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_beginTotpEnrolment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_beginTotpEnrolment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BeginTotpEnrolment(ctx, fc.Args["input"].(model.SignInStateInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:EnrolMFA")
+				if err != nil {
+					var zeroVal *model.BeginTotpEnrolmentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.BeginTotpEnrolmentPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BeginTotpEnrolmentPayload) graphql.Marshaler {
+			return ec.marshalNBeginTotpEnrolmentPayload2ᚖatriumᚋgraphᚋmodelᚐBeginTotpEnrolmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_beginTotpEnrolment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BeginTotpEnrolmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_beginTotpEnrolment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmTotpEnrolment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmTotpEnrolment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmTotpEnrolment(ctx, fc.Args["input"].(model.SignInCodeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:EnrolMFA")
+				if err != nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInStepPayload) graphql.Marshaler {
+			return ec.marshalNSignInStepPayload2ᚖatriumᚋgraphᚋmodelᚐSignInStepPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmTotpEnrolment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInStepPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmTotpEnrolment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifyTotp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifyTotp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifyTotp(ctx, fc.Args["input"].(model.SignInCodeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:VerifyMFA")
+				if err != nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInStepPayload) graphql.Marshaler {
+			return ec.marshalNSignInStepPayload2ᚖatriumᚋgraphᚋmodelᚐSignInStepPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifyTotp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInStepPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifyTotp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_useRecoveryCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_useRecoveryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UseRecoveryCode(ctx, fc.Args["input"].(model.SignInCodeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:VerifyMFA")
+				if err != nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInStepPayload) graphql.Marshaler {
+			return ec.marshalNSignInStepPayload2ᚖatriumᚋgraphᚋmodelᚐSignInStepPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_useRecoveryCode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInStepPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_useRecoveryCode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startSmsSignIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startSmsSignIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartSmsSignIn(ctx, fc.Args["input"].(model.StartSmsSignInInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:StartSMSSignIn")
+				if err != nil {
+					var zeroVal *model.StartSmsSignInPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.StartSmsSignInPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StartSmsSignInPayload) graphql.Marshaler {
+			return ec.marshalNStartSmsSignInPayload2ᚖatriumᚋgraphᚋmodelᚐStartSmsSignInPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startSmsSignIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StartSmsSignInPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startSmsSignIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_verifySmsSignIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_verifySmsSignIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().VerifySmsSignIn(ctx, fc.Args["input"].(model.VerifySmsSignInInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:SignIn")
+				if err != nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Public == nil {
+					var zeroVal *model.SignInStepPayload
+					return zeroVal, errors.New("directive public is not implemented")
+				}
+				return ec.Directives.Public(ctx, nil, directive0, action)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInStepPayload) graphql.Marshaler {
+			return ec.marshalNSignInStepPayload2ᚖatriumᚋgraphᚋmodelᚐSignInStepPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_verifySmsSignIn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInStepPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_verifySmsSignIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createSSOConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSSOConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSSOConnection(ctx, fc.Args["input"].(model.CreateSSOConnectionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "Project:UpdateProjectInfo")
+				if err != nil {
+					var zeroVal *model.SSOConnectionPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "Project:Settings")
+				if err != nil {
+					var zeroVal *model.SSOConnectionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.SSOConnectionPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SSOConnectionPayload) graphql.Marshaler {
+			return ec.marshalNSSOConnectionPayload2ᚖatriumᚋgraphᚋmodelᚐSSOConnectionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSSOConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SSOConnectionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSSOConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateSSOConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSSOConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSSOConnection(ctx, fc.Args["input"].(model.UpdateSSOConnectionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "Project:UpdateProjectInfo")
+				if err != nil {
+					var zeroVal *model.SSOConnectionPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "Project:Settings")
+				if err != nil {
+					var zeroVal *model.SSOConnectionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.SSOConnectionPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SSOConnectionPayload) graphql.Marshaler {
+			return ec.marshalNSSOConnectionPayload2ᚖatriumᚋgraphᚋmodelᚐSSOConnectionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSSOConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SSOConnectionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSSOConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteSSOConnection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteSSOConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteSSOConnection(ctx, fc.Args["input"].(model.DeleteSSOConnectionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "Project:UpdateProjectInfo")
+				if err != nil {
+					var zeroVal *model.DeleteSSOConnectionPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "Project:Settings")
+				if err != nil {
+					var zeroVal *model.DeleteSSOConnectionPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.DeleteSSOConnectionPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteSSOConnectionPayload) graphql.Marshaler {
+			return ec.marshalNDeleteSSOConnectionPayload2ᚖatriumᚋgraphᚋmodelᚐDeleteSSOConnectionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteSSOConnection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteSSOConnectionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteSSOConnection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetUserMfa(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetUserMfa(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetUserMfa(ctx, fc.Args["input"].(model.ResetUserMfaInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "App:ResetUserMFA")
+				if err != nil {
+					var zeroVal *model.UpdateUserPayload
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "App:User")
+				if err != nil {
+					var zeroVal *model.UpdateUserPayload
+					return zeroVal, err
+				}
+				id, err := ec.unmarshalOString2ᚖstring(ctx, "input.id")
+				if err != nil {
+					var zeroVal *model.UpdateUserPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal *model.UpdateUserPayload
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, id, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateUserPayload) graphql.Marshaler {
+			return ec.marshalNUpdateUserPayload2ᚖatriumᚋgraphᚋmodelᚐUpdateUserPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetUserMfa(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateUserPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetUserMfa_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11061,6 +12784,61 @@ func (ec *executionContext) fieldContext_Query_m2mMe(_ context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_ssoConnections(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_ssoConnections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SsoConnections(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				action, err := ec.unmarshalNString2string(ctx, "Project:GetProjectInfo")
+				if err != nil {
+					var zeroVal []iam.SSOConnection
+					return zeroVal, err
+				}
+				resource, err := ec.unmarshalNString2string(ctx, "Project:Settings")
+				if err != nil {
+					var zeroVal []iam.SSOConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Guard == nil {
+					var zeroVal []iam.SSOConnection
+					return zeroVal, errors.New("directive guard is not implemented")
+				}
+				return ec.Directives.Guard(ctx, nil, directive0, action, resource, nil, nil, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []iam.SSOConnection) graphql.Marshaler {
+			return ec.marshalNSSOConnection2ᚕatriumᚋiamᚐSSOConnectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_ssoConnections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SSOConnection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11948,6 +13726,277 @@ func (ec *executionContext) fieldContext_RowError_field(_ context.Context, field
 	return graphql.NewScalarFieldContext("RowError", field, false, false, "String")
 }
 
+func (ec *executionContext) _SSOConnection_id(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SSOConnection_name(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "String")
+}
+
+func (ec *executionContext) _SSOConnection_issuer(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_issuer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Issuer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_issuer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "String")
+}
+
+func (ec *executionContext) _SSOConnection_clientId(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_clientId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "String")
+}
+
+func (ec *executionContext) _SSOConnection_hasClientSecret(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_hasClientSecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SSOConnection().HasClientSecret(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_hasClientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _SSOConnection_scopes(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_scopes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scopes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "String")
+}
+
+func (ec *executionContext) _SSOConnection_claimMapping(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_claimMapping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SSOConnection().ClaimMapping(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ClaimMapping) graphql.Marshaler {
+			return ec.marshalNClaimMapping2ᚕatriumᚋgraphᚋmodelᚐClaimMappingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_claimMapping(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SSOConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ClaimMapping(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SSOConnection_createdAt(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SSOConnection_updatedAt(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SSOConnection_version(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SSOConnectionPayload_ssoConnection(ctx context.Context, field graphql.CollectedField, obj *model.SSOConnectionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnectionPayload_ssoConnection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SsoConnection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *iam.SSOConnection) graphql.Marshaler {
+			return ec.marshalNSSOConnection2ᚖatriumᚋiamᚐSSOConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnectionPayload_ssoConnection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SSOConnectionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SSOConnection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SignInDeveloperPayload_accessToken(ctx context.Context, field graphql.CollectedField, obj *model.SignInDeveloperPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12093,6 +14142,176 @@ func (ec *executionContext) fieldContext_SignInPayload_user(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SignInStepPayload_next(ctx context.Context, field graphql.CollectedField, obj *model.SignInStepPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInStepPayload_next(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Next, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SignInNext) graphql.Marshaler {
+			return ec.marshalNSignInNext2atriumᚋgraphᚋmodelᚐSignInNext(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInStepPayload_next(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInStepPayload", field, false, false, "SignInNext")
+}
+
+func (ec *executionContext) _SignInStepPayload_state(ctx context.Context, field graphql.CollectedField, obj *model.SignInStepPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInStepPayload_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInStepPayload_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInStepPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignInStepPayload_stateExpiresAt(ctx context.Context, field graphql.CollectedField, obj *model.SignInStepPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInStepPayload_stateExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StateExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInStepPayload_stateExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInStepPayload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SignInStepPayload_amr(ctx context.Context, field graphql.CollectedField, obj *model.SignInStepPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInStepPayload_amr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignInStepPayload_amr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInStepPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignInStepPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.SignInStepPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInStepPayload_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Session, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignInPayload) graphql.Marshaler {
+			return ec.marshalOSignInPayload2ᚖatriumᚋgraphᚋmodelᚐSignInPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInStepPayload_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SignInStepPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignInPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SignInStepPayload_recoveryCodes(ctx context.Context, field graphql.CollectedField, obj *model.SignInStepPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignInStepPayload_recoveryCodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecoveryCodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignInStepPayload_recoveryCodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignInStepPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _StartSmsSignInPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.StartSmsSignInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StartSmsSignInPayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StartSmsSignInPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StartSmsSignInPayload", field, false, false, "Time")
 }
 
 func (ec *executionContext) _UpdateApplicationPayload_application(ctx context.Context, field graphql.CollectedField, obj *model.UpdateApplicationPayload) (ret graphql.Marshaler) {
@@ -14191,6 +16410,55 @@ func UnmarshalCheckAccessInput(ctx context.Context, raw any) (model.CheckAccessI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputClaimMappingInput(ctx context.Context, obj any) (model.ClaimMappingInput, error) {
+	var it model.ClaimMappingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"claim", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "claim":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claim"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Claim = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalClaimMappingInput unmarshals raw into the ClaimMappingInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalClaimMappingInput(ctx context.Context, raw any) (model.ClaimMappingInput, error) {
+	var out model.ClaimMappingInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ClaimMappingInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Context, obj any) (model.CreateApplicationInput, error) {
 	var it model.CreateApplicationInput
 	if obj == nil {
@@ -14202,7 +16470,7 @@ func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "allowedLogoutUrls", "allowedWebOriginsUrls", "logoUri", "refreshTokenEnabled"}
+	fieldsInOrder := [...]string{"name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "allowedLogoutUrls", "allowedWebOriginsUrls", "logoUri", "refreshTokenEnabled", "mfaEnabled", "passwordlessSMS"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14286,6 +16554,20 @@ func (ec *executionContext) unmarshalInputCreateApplicationInput(ctx context.Con
 				return it, err
 			}
 			it.RefreshTokenEnabled = data
+		case "mfaEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mfaEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MfaEnabled = data
+		case "passwordlessSMS":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passwordlessSMS"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PasswordlessSms = data
 		}
 	}
 	return it, nil
@@ -14506,6 +16788,83 @@ func UnmarshalCreateRoleInput(ctx context.Context, raw any) (model.CreateRoleInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateSSOConnectionInput(ctx context.Context, obj any) (model.CreateSSOConnectionInput, error) {
+	var it model.CreateSSOConnectionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "issuer", "clientId", "clientSecret", "scopes", "claimMapping"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "issuer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issuer"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Issuer = data
+		case "clientId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientID = data
+		case "clientSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientSecret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientSecret = data
+		case "scopes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scopes = data
+		case "claimMapping":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimMapping"))
+			data, err := ec.unmarshalOClaimMappingInput2ᚕatriumᚋgraphᚋmodelᚐClaimMappingInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClaimMapping = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateSSOConnectionInput unmarshals raw into the CreateSSOConnectionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateSSOConnectionInput(ctx context.Context, raw any) (model.CreateSSOConnectionInput, error) {
+	var out model.CreateSSOConnectionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateSSOConnectionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputDeleteApplicationInput(ctx context.Context, obj any) (model.DeleteApplicationInput, error) {
 	var it model.DeleteApplicationInput
 	if obj == nil {
@@ -14629,6 +16988,48 @@ func (ec *executionContext) unmarshalInputDeleteRoleInput(ctx context.Context, o
 func UnmarshalDeleteRoleInput(ctx context.Context, raw any) (model.DeleteRoleInput, error) {
 	var out model.DeleteRoleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteRoleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeleteSSOConnectionInput(ctx context.Context, obj any) (model.DeleteSSOConnectionInput, error) {
+	var it model.DeleteSSOConnectionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteSSOConnectionInput unmarshals raw into the DeleteSSOConnectionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteSSOConnectionInput(ctx context.Context, raw any) (model.DeleteSSOConnectionInput, error) {
+	var out model.DeleteSSOConnectionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteSSOConnectionInput", raw, &out)
 	return out, err
 }
 
@@ -15157,6 +17558,48 @@ func UnmarshalResendInvitationInput(ctx context.Context, raw any) (model.ResendI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputResetUserMfaInput(ctx context.Context, obj any) (model.ResetUserMfaInput, error) {
+	var it model.ResetUserMfaInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalResetUserMfaInput unmarshals raw into the ResetUserMfaInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResetUserMfaInput(ctx context.Context, raw any) (model.ResetUserMfaInput, error) {
+	var out model.ResetUserMfaInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResetUserMfaInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRevokeTokenInput(ctx context.Context, obj any) (model.RevokeTokenInput, error) {
 	var it model.RevokeTokenInput
 	if obj == nil {
@@ -15290,6 +17733,55 @@ func UnmarshalRotateM2MClientSecretInput(ctx context.Context, raw any) (model.Ro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSignInCodeInput(ctx context.Context, obj any) (model.SignInCodeInput, error) {
+	var it model.SignInCodeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"state", "code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignInCodeInput unmarshals raw into the SignInCodeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignInCodeInput(ctx context.Context, raw any) (model.SignInCodeInput, error) {
+	var out model.SignInCodeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignInCodeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSignInDeveloperInput(ctx context.Context, obj any) (model.SignInDeveloperInput, error) {
 	var it model.SignInDeveloperInput
 	if obj == nil {
@@ -15395,6 +17887,48 @@ func UnmarshalSignInInput(ctx context.Context, raw any) (model.SignInInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSignInStateInput(ctx context.Context, obj any) (model.SignInStateInput, error) {
+	var it model.SignInStateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"state"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignInStateInput unmarshals raw into the SignInStateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignInStateInput(ctx context.Context, raw any) (model.SignInStateInput, error) {
+	var out model.SignInStateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignInStateInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj any) (model.SignUpInput, error) {
 	var it model.SignUpInput
 	if obj == nil {
@@ -15458,6 +17992,55 @@ func UnmarshalSignUpInput(ctx context.Context, raw any) (model.SignUpInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputStartSmsSignInInput(ctx context.Context, obj any) (model.StartSmsSignInInput, error) {
+	var it model.StartSmsSignInInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"applicationId", "phoneNumber"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "phoneNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneNumber = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStartSmsSignInInput unmarshals raw into the StartSmsSignInInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStartSmsSignInInput(ctx context.Context, raw any) (model.StartSmsSignInInput, error) {
+	var out model.StartSmsSignInInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StartSmsSignInInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateApplicationInput(ctx context.Context, obj any) (model.UpdateApplicationInput, error) {
 	var it model.UpdateApplicationInput
 	if obj == nil {
@@ -15469,7 +18052,7 @@ func (ec *executionContext) unmarshalInputUpdateApplicationInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "allowedLogoutUrls", "allowedWebOriginsUrls", "logoUri", "refreshTokenEnabled"}
+	fieldsInOrder := [...]string{"id", "name", "description", "loginRedirectUri", "loginWithEmailEnabled", "allowedCallbackUrls", "allowedCORSOriginsUrls", "shouldSendInviteEmail", "allowedLogoutUrls", "allowedWebOriginsUrls", "logoUri", "refreshTokenEnabled", "mfaEnabled", "passwordlessSMS"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15560,6 +18143,20 @@ func (ec *executionContext) unmarshalInputUpdateApplicationInput(ctx context.Con
 				return it, err
 			}
 			it.RefreshTokenEnabled = data
+		case "mfaEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mfaEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MfaEnabled = data
+		case "passwordlessSMS":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("passwordlessSMS"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PasswordlessSms = data
 		}
 	}
 	return it, nil
@@ -15864,6 +18461,90 @@ func UnmarshalUpdateRoleInput(ctx context.Context, raw any) (model.UpdateRoleInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateSSOConnectionInput(ctx context.Context, obj any) (model.UpdateSSOConnectionInput, error) {
+	var it model.UpdateSSOConnectionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "issuer", "clientId", "clientSecret", "scopes", "claimMapping"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "issuer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issuer"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Issuer = data
+		case "clientId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientID = data
+		case "clientSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientSecret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientSecret = data
+		case "scopes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scopes = data
+		case "claimMapping":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("claimMapping"))
+			data, err := ec.unmarshalOClaimMappingInput2ᚕatriumᚋgraphᚋmodelᚐClaimMappingInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClaimMapping = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateSSOConnectionInput unmarshals raw into the UpdateSSOConnectionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateSSOConnectionInput(ctx context.Context, raw any) (model.UpdateSSOConnectionInput, error) {
+	var out model.UpdateSSOConnectionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateSSOConnectionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateUserInput(ctx context.Context, obj any) (model.UpdateUserInput, error) {
 	var it model.UpdateUserInput
 	if obj == nil {
@@ -16106,6 +18787,62 @@ func (ec *executionContext) unmarshalInputUserPasswordResetLinkInput(ctx context
 func UnmarshalUserPasswordResetLinkInput(ctx context.Context, raw any) (model.UserPasswordResetLinkInput, error) {
 	var out model.UserPasswordResetLinkInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UserPasswordResetLinkInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputVerifySmsSignInInput(ctx context.Context, obj any) (model.VerifySmsSignInInput, error) {
+	var it model.VerifySmsSignInInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"applicationId", "phoneNumber", "code"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "applicationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "phoneNumber":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phoneNumber"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PhoneNumber = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVerifySmsSignInInput unmarshals raw into the VerifySmsSignInInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVerifySmsSignInInput(ctx context.Context, raw any) (model.VerifySmsSignInInput, error) {
+	var out model.VerifySmsSignInInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VerifySmsSignInInput", raw, &out)
 	return out, err
 }
 
@@ -16371,6 +19108,16 @@ func (ec *executionContext) _Application(ctx context.Context, sel ast.SelectionS
 			}
 		case "refreshTokenEnabled":
 			out.Values[i] = ec._Application_refreshTokenEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mfaEnabled":
+			out.Values[i] = ec._Application_mfaEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "passwordlessSMS":
+			out.Values[i] = ec._Application_passwordlessSMS(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -16703,6 +19450,54 @@ func (ec *executionContext) _AuditTarget(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var beginTotpEnrolmentPayloadImplementors = []string{"BeginTotpEnrolmentPayload"}
+
+func (ec *executionContext) _BeginTotpEnrolmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.BeginTotpEnrolmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, beginTotpEnrolmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BeginTotpEnrolmentPayload")
+		case "secret":
+			out.Values[i] = ec._BeginTotpEnrolmentPayload_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "otpauthUrl":
+			out.Values[i] = ec._BeginTotpEnrolmentPayload_otpauthUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "qrCode":
+			out.Values[i] = ec._BeginTotpEnrolmentPayload_qrCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._BeginTotpEnrolmentPayload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var checkAccessPayloadImplementors = []string{"CheckAccessPayload"}
 
 func (ec *executionContext) _CheckAccessPayload(ctx context.Context, sel ast.SelectionSet, obj *service.AccessCheck) graphql.Marshaler {
@@ -16726,6 +19521,44 @@ func (ec *executionContext) _CheckAccessPayload(ctx context.Context, sel ast.Sel
 			}
 		case "reason":
 			out.Values[i] = ec._CheckAccessPayload_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var claimMappingImplementors = []string{"ClaimMapping"}
+
+func (ec *executionContext) _ClaimMapping(ctx context.Context, sel ast.SelectionSet, obj *model.ClaimMapping) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, claimMappingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ClaimMapping")
+		case "claim":
+			out.Values[i] = ec._ClaimMapping_claim(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._ClaimMapping_field(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17013,6 +19846,39 @@ func (ec *executionContext) _DeleteRolePayload(ctx context.Context, sel ast.Sele
 			out.Values[i] = graphql.MarshalString("DeleteRolePayload")
 		case "deletedRoleId":
 			out.Values[i] = ec._DeleteRolePayload_deletedRoleId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteSSOConnectionPayloadImplementors = []string{"DeleteSSOConnectionPayload"}
+
+func (ec *executionContext) _DeleteSSOConnectionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteSSOConnectionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteSSOConnectionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteSSOConnectionPayload")
+		case "deletedSSOConnectionId":
+			out.Values[i] = ec._DeleteSSOConnectionPayload_deletedSSOConnectionId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17783,6 +20649,83 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startSignIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startSignIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "beginTotpEnrolment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_beginTotpEnrolment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmTotpEnrolment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmTotpEnrolment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifyTotp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifyTotp(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "useRecoveryCode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_useRecoveryCode(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startSmsSignIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startSmsSignIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifySmsSignIn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_verifySmsSignIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createSSOConnection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSSOConnection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateSSOConnection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSSOConnection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteSSOConnection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteSSOConnection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetUserMfa":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetUserMfa(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18086,6 +21029,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_m2mMe(ctx, field)
+				})
+		case "ssoConnections":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_ssoConnections(ctx, field)
 				})
 		case "auditEvents":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -18476,6 +21425,119 @@ func (ec *executionContext) _RowError(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var sSOConnectionImplementors = []string{"SSOConnection"}
+
+func (ec *executionContext) _SSOConnection(ctx context.Context, sel ast.SelectionSet, obj *iam.SSOConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sSOConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SSOConnection")
+		case "id":
+			out.Values[i] = ec._SSOConnection_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._SSOConnection_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "issuer":
+			out.Values[i] = ec._SSOConnection_issuer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clientId":
+			out.Values[i] = ec._SSOConnection_clientId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hasClientSecret":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SSOConnection_hasClientSecret(ctx, field, obj)
+				})
+		case "scopes":
+			out.Values[i] = ec._SSOConnection_scopes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "claimMapping":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SSOConnection_claimMapping(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._SSOConnection_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._SSOConnection_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._SSOConnection_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sSOConnectionPayloadImplementors = []string{"SSOConnectionPayload"}
+
+func (ec *executionContext) _SSOConnectionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SSOConnectionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sSOConnectionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SSOConnectionPayload")
+		case "ssoConnection":
+			out.Values[i] = ec._SSOConnectionPayload_ssoConnection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var signInDeveloperPayloadImplementors = []string{"SignInDeveloperPayload"}
 
 func (ec *executionContext) _SignInDeveloperPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SignInDeveloperPayload) graphql.Marshaler {
@@ -18542,6 +21604,97 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 			}
 		case "user":
 			out.Values[i] = ec._SignInPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var signInStepPayloadImplementors = []string{"SignInStepPayload"}
+
+func (ec *executionContext) _SignInStepPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SignInStepPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signInStepPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignInStepPayload")
+		case "next":
+			out.Values[i] = ec._SignInStepPayload_next(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._SignInStepPayload_state(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stateExpiresAt":
+			out.Values[i] = ec._SignInStepPayload_stateExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "amr":
+			out.Values[i] = ec._SignInStepPayload_amr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "session":
+			out.Values[i] = ec._SignInStepPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recoveryCodes":
+			out.Values[i] = ec._SignInStepPayload_recoveryCodes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var startSmsSignInPayloadImplementors = []string{"StartSmsSignInPayload"}
+
+func (ec *executionContext) _StartSmsSignInPayload(ctx context.Context, sel ast.SelectionSet, obj *model.StartSmsSignInPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, startSmsSignInPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StartSmsSignInPayload")
+		case "expiresAt":
+			out.Values[i] = ec._StartSmsSignInPayload_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19516,6 +22669,14 @@ func (ec *executionContext) marshalNAuditTarget2ᚖatriumᚋgraphᚋmodelᚐAudi
 	return ec._AuditTarget(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNBeginTotpEnrolmentPayload2ᚖatriumᚋgraphᚋmodelᚐBeginTotpEnrolmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.BeginTotpEnrolmentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BeginTotpEnrolmentPayload!")
+		return graphql.Null
+	}
+	return ec._BeginTotpEnrolmentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19541,6 +22702,31 @@ func (ec *executionContext) marshalNCheckAccessPayload2ᚖatriumᚋserviceᚐAcc
 		return graphql.Null
 	}
 	return ec._CheckAccessPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNClaimMapping2atriumᚋgraphᚋmodelᚐClaimMapping(ctx context.Context, sel ast.SelectionSet, v model.ClaimMapping) graphql.Marshaler {
+	return ec._ClaimMapping(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNClaimMapping2ᚕatriumᚋgraphᚋmodelᚐClaimMappingᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ClaimMapping) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNClaimMapping2atriumᚋgraphᚋmodelᚐClaimMapping(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNClaimMappingInput2atriumᚋgraphᚋmodelᚐClaimMappingInput(ctx context.Context, v any) (model.ClaimMappingInput, error) {
+	res, err := ec.unmarshalInputClaimMappingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCreateApplicationInput2atriumᚋgraphᚋmodelᚐCreateApplicationInput(ctx context.Context, v any) (model.CreateApplicationInput, error) {
@@ -19595,6 +22781,11 @@ func (ec *executionContext) marshalNCreateRolePayload2ᚖatriumᚋgraphᚋmodel�
 	return ec._CreateRolePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCreateSSOConnectionInput2atriumᚋgraphᚋmodelᚐCreateSSOConnectionInput(ctx context.Context, v any) (model.CreateSSOConnectionInput, error) {
+	res, err := ec.unmarshalInputCreateSSOConnectionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNDeleteApplicationInput2atriumᚋgraphᚋmodelᚐDeleteApplicationInput(ctx context.Context, v any) (model.DeleteApplicationInput, error) {
 	res, err := ec.unmarshalInputDeleteApplicationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19632,6 +22823,19 @@ func (ec *executionContext) marshalNDeleteRolePayload2ᚖatriumᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._DeleteRolePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDeleteSSOConnectionInput2atriumᚋgraphᚋmodelᚐDeleteSSOConnectionInput(ctx context.Context, v any) (model.DeleteSSOConnectionInput, error) {
+	res, err := ec.unmarshalInputDeleteSSOConnectionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteSSOConnectionPayload2ᚖatriumᚋgraphᚋmodelᚐDeleteSSOConnectionPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteSSOConnectionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteSSOConnectionPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteSSOConnectionPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDeleteUserInput2atriumᚋgraphᚋmodelᚐDeleteUserInput(ctx context.Context, v any) (model.DeleteUserInput, error) {
@@ -20037,6 +23241,11 @@ func (ec *executionContext) unmarshalNResendInvitationInput2atriumᚋgraphᚋmod
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNResetUserMfaInput2atriumᚋgraphᚋmodelᚐResetUserMfaInput(ctx context.Context, v any) (model.ResetUserMfaInput, error) {
+	res, err := ec.unmarshalInputResetUserMfaInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRevokeTokenInput2atriumᚋgraphᚋmodelᚐRevokeTokenInput(ctx context.Context, v any) (model.RevokeTokenInput, error) {
 	res, err := ec.unmarshalInputRevokeTokenInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20132,6 +23341,47 @@ func (ec *executionContext) marshalNRotateM2MClientSecretPayload2ᚖatriumᚋgra
 	return ec._RotateM2MClientSecretPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSSOConnection2atriumᚋiamᚐSSOConnection(ctx context.Context, sel ast.SelectionSet, v iam.SSOConnection) graphql.Marshaler {
+	return ec._SSOConnection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSSOConnection2ᚕatriumᚋiamᚐSSOConnectionᚄ(ctx context.Context, sel ast.SelectionSet, v []iam.SSOConnection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSSOConnection2atriumᚋiamᚐSSOConnection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSSOConnection2ᚖatriumᚋiamᚐSSOConnection(ctx context.Context, sel ast.SelectionSet, v *iam.SSOConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SSOConnection!")
+		return graphql.Null
+	}
+	return ec._SSOConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSSOConnectionPayload2ᚖatriumᚋgraphᚋmodelᚐSSOConnectionPayload(ctx context.Context, sel ast.SelectionSet, v *model.SSOConnectionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SSOConnectionPayload!")
+		return graphql.Null
+	}
+	return ec._SSOConnectionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSignInCodeInput2atriumᚋgraphᚋmodelᚐSignInCodeInput(ctx context.Context, v any) (model.SignInCodeInput, error) {
+	res, err := ec.unmarshalInputSignInCodeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSignInDeveloperInput2atriumᚋgraphᚋmodelᚐSignInDeveloperInput(ctx context.Context, v any) (model.SignInDeveloperInput, error) {
 	res, err := ec.unmarshalInputSignInDeveloperInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20150,6 +23400,16 @@ func (ec *executionContext) unmarshalNSignInInput2atriumᚋgraphᚋmodelᚐSignI
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSignInNext2atriumᚋgraphᚋmodelᚐSignInNext(ctx context.Context, v any) (model.SignInNext, error) {
+	var res model.SignInNext
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSignInNext2atriumᚋgraphᚋmodelᚐSignInNext(ctx context.Context, sel ast.SelectionSet, v model.SignInNext) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNSignInPayload2ᚖatriumᚋgraphᚋmodelᚐSignInPayload(ctx context.Context, sel ast.SelectionSet, v *model.SignInPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SignInPayload!")
@@ -20158,9 +23418,35 @@ func (ec *executionContext) marshalNSignInPayload2ᚖatriumᚋgraphᚋmodelᚐSi
 	return ec._SignInPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSignInStateInput2atriumᚋgraphᚋmodelᚐSignInStateInput(ctx context.Context, v any) (model.SignInStateInput, error) {
+	res, err := ec.unmarshalInputSignInStateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSignInStepPayload2ᚖatriumᚋgraphᚋmodelᚐSignInStepPayload(ctx context.Context, sel ast.SelectionSet, v *model.SignInStepPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SignInStepPayload!")
+		return graphql.Null
+	}
+	return ec._SignInStepPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSignUpInput2atriumᚋgraphᚋmodelᚐSignUpInput(ctx context.Context, v any) (model.SignUpInput, error) {
 	res, err := ec.unmarshalInputSignUpInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNStartSmsSignInInput2atriumᚋgraphᚋmodelᚐStartSmsSignInInput(ctx context.Context, v any) (model.StartSmsSignInInput, error) {
+	res, err := ec.unmarshalInputStartSmsSignInInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStartSmsSignInPayload2ᚖatriumᚋgraphᚋmodelᚐStartSmsSignInPayload(ctx context.Context, sel ast.SelectionSet, v *model.StartSmsSignInPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "StartSmsSignInPayload!")
+		return graphql.Null
+	}
+	return ec._StartSmsSignInPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -20285,6 +23571,11 @@ func (ec *executionContext) marshalNUpdateRolePayload2ᚖatriumᚋgraphᚋmodel�
 	return ec._UpdateRolePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNUpdateSSOConnectionInput2atriumᚋgraphᚋmodelᚐUpdateSSOConnectionInput(ctx context.Context, v any) (model.UpdateSSOConnectionInput, error) {
+	res, err := ec.unmarshalInputUpdateSSOConnectionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateUserInput2atriumᚋgraphᚋmodelᚐUpdateUserInput(ctx context.Context, v any) (model.UpdateUserInput, error) {
 	res, err := ec.unmarshalInputUpdateUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20384,6 +23675,11 @@ var (
 		iam.Disabled: "DISABLED",
 	}
 )
+
+func (ec *executionContext) unmarshalNVerifySmsSignInInput2atriumᚋgraphᚋmodelᚐVerifySmsSignInInput(ctx context.Context, v any) (model.VerifySmsSignInInput, error) {
+	res, err := ec.unmarshalInputVerifySmsSignInInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
 	return ec.___Directive(ctx, sel, &v)
@@ -20580,6 +23876,23 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOClaimMappingInput2ᚕatriumᚋgraphᚋmodelᚐClaimMappingInputᚄ(ctx context.Context, v any) ([]model.ClaimMappingInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ClaimMappingInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNClaimMappingInput2atriumᚋgraphᚋmodelᚐClaimMappingInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalODecidingRule2ᚖatriumᚋserviceᚐDecidingRule(ctx context.Context, sel ast.SelectionSet, v *service.DecidingRule) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -20770,6 +24083,13 @@ func (ec *executionContext) marshalORowError2ᚖatriumᚋgraphᚋmodelᚐRowErro
 		return graphql.Null
 	}
 	return ec._RowError(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSignInPayload2ᚖatriumᚋgraphᚋmodelᚐSignInPayload(ctx context.Context, sel ast.SelectionSet, v *model.SignInPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SignInPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

@@ -11,6 +11,9 @@ import (
 	"atrium/iam"
 	"atrium/service"
 	"context"
+	"encoding/base64"
+	"slices"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -209,6 +212,8 @@ func (r *mutationResolver) CreateApplication(ctx context.Context, input model.Cr
 		AllowedWebOriginsURLs:  input.AllowedWebOriginsUrls,
 		LogoURI:                input.LogoURI,
 		RefreshTokenEnabled:    input.RefreshTokenEnabled,
+		MFAEnabled:             input.MfaEnabled,
+		PasswordlessSMS:        input.PasswordlessSms,
 	})
 	if err != nil {
 		return nil, err
@@ -230,6 +235,8 @@ func (r *mutationResolver) UpdateApplication(ctx context.Context, input model.Up
 		AllowedWebOriginsURLs:  input.AllowedWebOriginsUrls,
 		LogoURI:                input.LogoURI,
 		RefreshTokenEnabled:    input.RefreshTokenEnabled,
+		MFAEnabled:             input.MfaEnabled,
+		PasswordlessSMS:        input.PasswordlessSms,
 	})
 	if err != nil {
 		return nil, err
@@ -485,6 +492,86 @@ func (r *mutationResolver) CheckAccess(ctx context.Context, input model.CheckAcc
 	return r.Service.CheckAccess(ctx, who, input.Action, input.Resource)
 }
 
+// StartSignIn is the resolver for the startSignIn field.
+func (r *mutationResolver) StartSignIn(ctx context.Context, input model.SignInInput) (*model.SignInStepPayload, error) {
+	return loginStep(r.Service.StartSignIn(ctx, input.ApplicationID, input.Email, input.Password))
+}
+
+// BeginTotpEnrolment is the resolver for the beginTotpEnrolment field.
+func (r *mutationResolver) BeginTotpEnrolment(ctx context.Context, input model.SignInStateInput) (*model.BeginTotpEnrolmentPayload, error) {
+	e, err := r.Service.BeginTOTPEnrolment(ctx, input.State)
+	if err != nil {
+		return nil, err
+	}
+	return &model.BeginTotpEnrolmentPayload{Secret: e.Secret, OtpauthURL: e.URL, QRCode: base64.StdEncoding.EncodeToString(e.QRCode), ExpiresAt: e.ExpiresAt}, nil
+}
+
+// ConfirmTotpEnrolment is the resolver for the confirmTotpEnrolment field.
+func (r *mutationResolver) ConfirmTotpEnrolment(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error) {
+	return loginStep(r.Service.ConfirmTOTPEnrolment(ctx, input.State, input.Code))
+}
+
+// VerifyTotp is the resolver for the verifyTotp field.
+func (r *mutationResolver) VerifyTotp(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error) {
+	return loginStep(r.Service.VerifyTOTP(ctx, input.State, input.Code))
+}
+
+// UseRecoveryCode is the resolver for the useRecoveryCode field.
+func (r *mutationResolver) UseRecoveryCode(ctx context.Context, input model.SignInCodeInput) (*model.SignInStepPayload, error) {
+	return loginStep(r.Service.UseRecoveryCode(ctx, input.State, input.Code))
+}
+
+// StartSmsSignIn is the resolver for the startSmsSignIn field.
+func (r *mutationResolver) StartSmsSignIn(ctx context.Context, input model.StartSmsSignInInput) (*model.StartSmsSignInPayload, error) {
+	sent, err := r.Service.StartSMSSignIn(ctx, input.ApplicationID, input.PhoneNumber)
+	if err != nil {
+		return nil, err
+	}
+	return &model.StartSmsSignInPayload{ExpiresAt: sent.ExpiresAt}, nil
+}
+
+// VerifySmsSignIn is the resolver for the verifySmsSignIn field.
+func (r *mutationResolver) VerifySmsSignIn(ctx context.Context, input model.VerifySmsSignInInput) (*model.SignInStepPayload, error) {
+	return loginStep(r.Service.VerifySMSSignIn(ctx, input.ApplicationID, input.PhoneNumber, input.Code))
+}
+
+// CreateSSOConnection is the resolver for the createSSOConnection field.
+func (r *mutationResolver) CreateSSOConnection(ctx context.Context, input model.CreateSSOConnectionInput) (*model.SSOConnectionPayload, error) {
+	c, err := r.Service.CreateSSOConnection(ctx, service.SSOConnectionInput{Name: &input.Name, Issuer: &input.Issuer, ClientID: &input.ClientID,
+		ClientSecret: input.ClientSecret, Scopes: input.Scopes, ClaimMapping: claimMapping(input.ClaimMapping)})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SSOConnectionPayload{SsoConnection: c}, nil
+}
+
+// UpdateSSOConnection is the resolver for the updateSSOConnection field.
+func (r *mutationResolver) UpdateSSOConnection(ctx context.Context, input model.UpdateSSOConnectionInput) (*model.SSOConnectionPayload, error) {
+	c, err := r.Service.UpdateSSOConnection(ctx, input.ID, service.SSOConnectionInput{Name: input.Name, Issuer: input.Issuer, ClientID: input.ClientID,
+		ClientSecret: input.ClientSecret, Scopes: input.Scopes, ClaimMapping: claimMapping(input.ClaimMapping)})
+	if err != nil {
+		return nil, err
+	}
+	return &model.SSOConnectionPayload{SsoConnection: c}, nil
+}
+
+// DeleteSSOConnection is the resolver for the deleteSSOConnection field.
+func (r *mutationResolver) DeleteSSOConnection(ctx context.Context, input model.DeleteSSOConnectionInput) (*model.DeleteSSOConnectionPayload, error) {
+	if err := r.Service.DeleteSSOConnection(ctx, input.ID); err != nil {
+		return nil, err
+	}
+	return &model.DeleteSSOConnectionPayload{DeletedSSOConnectionID: input.ID}, nil
+}
+
+// ResetUserMfa is the resolver for the resetUserMfa field.
+func (r *mutationResolver) ResetUserMfa(ctx context.Context, input model.ResetUserMfaInput) (*model.UpdateUserPayload, error) {
+	u, err := r.Service.ResetUserMFA(ctx, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateUserPayload{User: u}, nil
+}
+
 // RoleID is the resolver for the roleId field.
 func (r *policySourceResolver) RoleID(ctx context.Context, obj *service.PolicySource) (*string, error) {
 	return nonEmpty(obj.RoleID), nil
@@ -595,6 +682,11 @@ func (r *queryResolver) M2mMe(ctx context.Context) (*iam.M2MClient, error) {
 	return r.Service.M2MMe(ctx)
 }
 
+// SsoConnections is the resolver for the ssoConnections field.
+func (r *queryResolver) SsoConnections(ctx context.Context) ([]iam.SSOConnection, error) {
+	return r.Service.SSOConnections(ctx)
+}
+
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, first *int64, after *string, last *int64, before *string, filter *model.AuditEventFilter) (*service.AuditPage, error) {
 	var f iam.AuditFilter
@@ -646,6 +738,21 @@ func (r *roleConnectionResolver) Edges(ctx context.Context, obj *service.RolePag
 // PageInfo is the resolver for the pageInfo field.
 func (r *roleConnectionResolver) PageInfo(ctx context.Context, obj *service.RolePage) (*model.PageInfo, error) {
 	return pageInfo(obj.Paging), nil
+}
+
+// HasClientSecret is the resolver for the hasClientSecret field.
+func (r *sSOConnectionResolver) HasClientSecret(ctx context.Context, obj *iam.SSOConnection) (bool, error) {
+	return len(obj.ClientSecret) > 0, nil
+}
+
+// ClaimMapping is the resolver for the claimMapping field.
+func (r *sSOConnectionResolver) ClaimMapping(ctx context.Context, obj *iam.SSOConnection) ([]model.ClaimMapping, error) {
+	out := make([]model.ClaimMapping, 0, len(obj.ClaimMapping))
+	for claim, field := range obj.ClaimMapping {
+		out = append(out, model.ClaimMapping{Claim: claim, Field: field})
+	}
+	slices.SortFunc(out, func(a, b model.ClaimMapping) int { return strings.Compare(a.Claim, b.Claim) })
+	return out, nil
 }
 
 // GlobalID is the resolver for the globalId field.
@@ -741,6 +848,9 @@ func (r *Resolver) Role() RoleResolver { return &roleResolver{r} }
 // RoleConnection returns RoleConnectionResolver implementation.
 func (r *Resolver) RoleConnection() RoleConnectionResolver { return &roleConnectionResolver{r} }
 
+// SSOConnection returns SSOConnectionResolver implementation.
+func (r *Resolver) SSOConnection() SSOConnectionResolver { return &sSOConnectionResolver{r} }
+
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
@@ -763,6 +873,7 @@ type (
 	queryResolver                 struct{ *Resolver }
 	roleResolver                  struct{ *Resolver }
 	roleConnectionResolver        struct{ *Resolver }
+	sSOConnectionResolver         struct{ *Resolver }
 	userResolver                  struct{ *Resolver }
 	userConnectionResolver        struct{ *Resolver }
 )

@@ -59,6 +59,10 @@ type Application struct {
 	// SecretHash is the hash of the client secret (auth.HashSecret), ""
 	// while the application has none.
 	SecretHash string
+	// MFAEnabled asks every user for a TOTP code after the first factor;
+	// PasswordlessSMS lets users sign in with a code sent to their phone.
+	MFAEnabled      bool
+	PasswordlessSMS bool
 	Meta
 }
 
@@ -101,8 +105,32 @@ type User struct {
 	LastSignInAt  *time.Time
 	// Invitation is the open invitation ticket, if any.
 	Invitation *Ticket
+	// MFA is the user's second factor, nil when it has none.
+	MFA *MFA
+	// SSOSubject ("<connection id>/<upstream sub>") links the user to its
+	// identity at an SSO connection's provider; SSOData are that
+	// identity's claims, mapped to Atrium's names (SSOFields).
+	SSOSubject string
+	SSOData    map[string]any
 	Meta
 }
+
+// MFA is a user's TOTP second factor. The secrets are sealed (auth.Seal):
+// Secret once confirmed, Pending while an enrolment waits for its first
+// code. LastStep is the last TOTP time step accepted, so that a code is
+// never accepted twice; RecoveryCodes are the MACs of the unused recovery
+// codes.
+type MFA struct {
+	Secret           []byte
+	Pending          []byte
+	PendingExpiresAt time.Time
+	LastStep         int64
+	RecoveryCodes    []string
+	EnrolledAt       *time.Time
+}
+
+// Enrolled reports whether the user has a confirmed second factor.
+func (m *MFA) Enrolled() bool { return m != nil && len(m.Secret) > 0 }
 
 // Ticket is a single-use secret handed out as a link. Only its hash is
 // stored; a new ticket replaces the old one, so older links stop working.
@@ -174,6 +202,30 @@ type M2MClient struct {
 	// the old secret too.
 	SecretVersion int64
 	Meta
+}
+
+// SSOConnection is a project's connection to a customer's OpenID Connect
+// identity provider: its users sign in there and arrive as users of the
+// project.
+type SSOConnection struct {
+	ID        string
+	ProjectID string
+	// Name is unique within the project; it becomes the
+	// authenticationMethod of the users who arrive through it.
+	Name     string
+	Issuer   string
+	ClientID string
+	// ClientSecret is sealed (auth.Seal); nil for a public client.
+	ClientSecret []byte
+	Scopes       []string
+	// ClaimMapping maps upstream claims to Atrium's fields (SSOFields).
+	ClaimMapping map[string]string
+	Meta
+}
+
+// SSOFields are the fields an upstream claim can map to.
+func SSOFields() []string {
+	return []string{"email", "email_verified", "name", "given_name", "family_name", "phone_number", "picture", "locale"}
 }
 
 // AuditEvent records one state-changing operation. It names the fields an

@@ -43,6 +43,9 @@ type loginView struct {
 	// Message is a page without a form (an unknown request, logged out).
 	Message           string
 	ForgotURL, SignUp string
+	// TOTP is the second step of a login to an application with
+	// mfaEnabled (totp.go).
+	TOTP *totpView
 }
 
 // page serves the login and logged-out pages.
@@ -113,35 +116,60 @@ func (h *handler) loginForm(w http.ResponseWriter, r *http.Request, pid string) 
 // logIn checks the form's email and password, begins the browser session
 // and sends the browser on to the library's callback.
 func (h *handler) logIn(w http.ResponseWriter, r *http.Request, pid string) {
+	if r.PostFormValue("state") != "" {
+		h.secondFactor(w, r, pid)
+		return
+	}
 	id, email := r.PostFormValue("authRequest"), r.PostFormValue("email")
 	done, err := h.svc.LogIn(r.Context(), pid, id, email, r.PostFormValue("password"))
+	if err == nil && done.Step != nil {
+		h.totpStep(w, r, pid, done, "")
+		return
+	}
 	if err == nil {
-		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: done.Cookie, Path: "/p/" + pid + "/",
-			MaxAge: int(service.BrowserSessionTTL.Seconds()), HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+		h.setSession(w, pid, done.Cookie)
 		h.toCallback(w, r, done.Request)
 		return
 	}
-	req, rerr := h.svc.Authorization(r.Context(), pid, id)
-	if rerr != nil {
-		h.failed(w, r, rerr, "")
+	req, c, e := h.refused(w, r, pid, id, err, false)
+	if e == nil {
 		return
-	}
-	c, cerr := h.svc.OpenIDClient(r.Context(), pid, req.ClientID)
-	if cerr != nil {
-		h.failed(w, r, cerr, req.RedirectURI)
-		return
-	}
-	e, internal := iam.Public(err)
-	if internal || e.Code == iam.Internal || e.Code == iam.Unavailable {
-		h.failed(w, r, err, req.RedirectURI)
-		return
-	}
-	for k, vs := range e.HTTPHeaders() {
-		w.Header()[k] = vs
 	}
 	v := h.view(r.Context(), pid, req, c)
 	v.Email, v.Error = email, sentence(e.Message)
 	h.render(w, r, e.Code.HTTPStatus(), v, req.RedirectURI)
+}
+
+// refused reads the request and client of a form the service refused
+// with err, to show the form again with the error (and its headers); it
+// shows the error page instead, and answers a nil error, for an error the
+// form cannot fix (or any about the login state, when restart says so).
+func (h *handler) refused(w http.ResponseWriter, r *http.Request, pid, id string, err error, restart bool) (*iam.AuthRequest, *service.OpenIDClient, *iam.Error) {
+	req, rerr := h.svc.Authorization(r.Context(), pid, id)
+	if rerr != nil {
+		h.failed(w, r, rerr, "")
+		return nil, nil, nil
+	}
+	c, cerr := h.svc.OpenIDClient(r.Context(), pid, req.ClientID)
+	if cerr != nil {
+		h.failed(w, r, cerr, req.RedirectURI)
+		return nil, nil, nil
+	}
+	e, internal := iam.Public(err)
+	if internal || e.Code == iam.Internal || e.Code == iam.Unavailable || (restart && e.Field == "input.state") {
+		h.failed(w, r, err, req.RedirectURI)
+		return nil, nil, nil
+	}
+	for k, vs := range e.HTTPHeaders() {
+		w.Header()[k] = vs
+	}
+	return req, c, e
+}
+
+// setSession sets the cookie of a new browser session.
+func (h *handler) setSession(w http.ResponseWriter, pid, cookie string) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: cookie, Path: "/p/" + pid + "/",
+		MaxAge: int(service.BrowserSessionTTL.Seconds()), HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 }
 
 // view is the login page of a request.
@@ -161,8 +189,12 @@ func (h *handler) view(ctx context.Context, pid string, req *iam.AuthRequest, c 
 // toCallback sends the browser to the library's callback, which issues
 // the code to the application.
 func (h *handler) toCallback(w http.ResponseWriter, r *http.Request, req *iam.AuthRequest) {
-	to := issuer(h.base, req.ProjectID) + callbackPath + "?id=" + url.QueryEscape(req.ID)
-	http.Redirect(w, r, to, http.StatusSeeOther)
+	http.Redirect(w, r, h.callbackURL(req), http.StatusSeeOther)
+}
+
+// callbackURL is the library's callback of a done request.
+func (h *handler) callbackURL(req *iam.AuthRequest) string {
+	return issuer(h.base, req.ProjectID) + callbackPath + "?id=" + url.QueryEscape(req.ID)
 }
 
 // sameBrowser lets the callback issue a code only to the browser whose
@@ -206,6 +238,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, v *
 	if redirect != "" {
 		v.FormTargets = []string{redirect}
 	}
+	v.InlineImages = v.TOTP != nil && v.TOTP.QR != ""
 	loginPage.Render(sameOriginReferrer{w}, r, h.log, status, v)
 }
 

@@ -26,6 +26,8 @@ type applicationJSON struct {
 	AllowedWebOriginsURLs  []string `json:"allowedWebOriginsUrls"`
 	LogoURI                string   `json:"logoUri,omitempty"`
 	RefreshTokenEnabled    bool     `json:"refreshTokenEnabled"`
+	MFAEnabled             bool     `json:"mfaEnabled"`
+	PasswordlessSMS        bool     `json:"passwordlessSMS"`
 }
 
 func toApplication(a *iam.Application) applicationJSON {
@@ -33,7 +35,8 @@ func toApplication(a *iam.Application) applicationJSON {
 		LoginRedirectURI: a.LoginRedirectURI, LoginWithEmailEnabled: a.LoginWithEmailEnabled,
 		AllowedCallbackURLs: nonNil(a.AllowedCallbackURLs), AllowedCORSOriginsURLs: nonNil(a.AllowedCORSOriginsURLs),
 		ShouldSendInviteEmail: a.ShouldSendInviteEmail, AllowedLogoutURLs: nonNil(a.AllowedLogoutURLs),
-		AllowedWebOriginsURLs: nonNil(a.AllowedWebOriginsURLs), LogoURI: a.LogoURI, RefreshTokenEnabled: a.RefreshTokenEnabled}
+		AllowedWebOriginsURLs: nonNil(a.AllowedWebOriginsURLs), LogoURI: a.LogoURI, RefreshTokenEnabled: a.RefreshTokenEnabled,
+		MFAEnabled: a.MFAEnabled, PasswordlessSMS: a.PasswordlessSMS}
 }
 
 // applicationListItem is the SDK's ApplicationListItem.
@@ -58,6 +61,8 @@ type applicationInput struct {
 	AllowedWebOriginsURLs  []string `json:"allowedWebOriginsUrls"`
 	LogoURI                *string  `json:"logoUri"`
 	RefreshTokenEnabled    *bool    `json:"refreshTokenEnabled"`
+	MFAEnabled             *bool    `json:"mfaEnabled"`
+	PasswordlessSMS        *bool    `json:"passwordlessSMS"`
 }
 
 func (in applicationInput) service() service.ApplicationInput {
@@ -65,7 +70,7 @@ func (in applicationInput) service() service.ApplicationInput {
 		LoginWithEmailEnabled: in.LoginWithEmailEnabled, AllowedCallbackURLs: in.AllowedCallbackURLs,
 		AllowedCORSOriginsURLs: in.AllowedCORSOriginsURLs, ShouldSendInviteEmail: in.ShouldSendInviteEmail,
 		AllowedLogoutURLs: in.AllowedLogoutURLs, AllowedWebOriginsURLs: in.AllowedWebOriginsURLs, LogoURI: in.LogoURI,
-		RefreshTokenEnabled: in.RefreshTokenEnabled}
+		RefreshTokenEnabled: in.RefreshTokenEnabled, MFAEnabled: in.MFAEnabled, PasswordlessSMS: in.PasswordlessSMS}
 }
 
 // tokenInput is the body of the revoke endpoints.

@@ -54,12 +54,8 @@ func TestRoutesAreUseCases(t *testing.T) {
 			t.Errorf("%s calls the public use case %s", key, uc.Name)
 		}
 	}
-	want := []string{
-		"POST /user/{id}/reset-mfa",
-	}
-	slices.Sort(notYet)
-	if !slices.Equal(notYet, want) {
-		t.Errorf("routes not in Atrium yet: %v, want %v", notYet, want)
+	if len(notYet) > 0 {
+		t.Errorf("routes not in Atrium yet: %v; every route of the platform is served now", notYet)
 	}
 }
 

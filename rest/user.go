@@ -122,8 +122,15 @@ func userRoutes() []route {
 				return toUser(ctx, s, u)
 			})},
 		deletion("/user/{id}", "deleteUser", "Delete a user (its FHIR profile stays)", (*service.Service).DeleteUser),
-		notAvailable(http.MethodPost, "/user/{id}/reset-mfa", nil,
-			"Resetting a user's second factor", "multi-factor sign-in comes with Atrium's login issue"),
+		{method: http.MethodPost, path: "/user/{id}/reset-mfa", useCase: "resetUserMfa", status: http.StatusNoContent,
+			summary: "Remove a user's second factor (TOTP and recovery codes); it enrols again at its next sign-in",
+			handle: func(ctx context.Context, s *service.Service, q *request) (any, error) {
+				if err := q.decode(&struct{}{}); err != nil {
+					return nil, err
+				}
+				_, err := s.ResetUserMFA(ctx, q.path("id"))
+				return nil, err
+			}},
 		{method: http.MethodPost, path: "/user/{id}/reset-password-link", useCase: "userPasswordResetLink", status: http.StatusOK, answer: resetLinkJSON{}, body: resetLinkInput{},
 			summary: "A password reset link for an active user, valid one hour and once (older links stop working); nothing is emailed",
 			handle: withBody(func(ctx context.Context, s *service.Service, q *request, in *resetLinkInput) (any, error) {

@@ -33,6 +33,8 @@ type ApplicationInput struct {
 	AllowedWebOriginsURLs  []string
 	LogoURI                *string
 	RefreshTokenEnabled    *bool
+	MFAEnabled             *bool
+	PasswordlessSMS        *bool
 }
 
 // check validates the fields that are present.
@@ -117,6 +119,12 @@ func (in ApplicationInput) apply(a *iam.Application) {
 	}
 	if in.RefreshTokenEnabled != nil {
 		a.RefreshTokenEnabled = *in.RefreshTokenEnabled
+	}
+	if in.MFAEnabled != nil {
+		a.MFAEnabled = *in.MFAEnabled
+	}
+	if in.PasswordlessSMS != nil {
+		a.PasswordlessSMS = *in.PasswordlessSMS
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 // of the use cases that check a credential (an answer that waited for them
 // would take longer for an account that exists, or belongs to more
 // projects, than for one that does not, and so tell them apart), and
-// sweeping the sign-in throttle's finished windows. Close drains both.
+// sweeping the sign-in throttle's finished windows and ended SMS codes. Close drains both.
 
 // auditQueueLen bounds the events waiting to be written; when the queue is
 // full an event is written on the answer path instead, so none is lost.
@@ -69,6 +69,9 @@ func (s *Service) sweep() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			if _, err := s.db.Attempts().Sweep(ctx, s.now()); err != nil {
 				s.log.Warn("sweeping the sign-in throttle's finished windows", "error", err.Error())
+			}
+			if _, err := s.db.SMSCodes().Sweep(ctx, s.now()); err != nil {
+				s.log.Warn("sweeping ended SMS codes", "error", err.Error())
 			}
 			if _, err := s.db.SweepReplays(ctx); err != nil {
 				s.log.Warn("sweeping remembered answers", "error", err.Error())

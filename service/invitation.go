@@ -13,6 +13,7 @@ import (
 	"atrium/auth"
 	"atrium/iam"
 	"atrium/mail"
+	"atrium/sms"
 	"atrium/store"
 )
 
@@ -216,9 +217,17 @@ func (s *Service) invitationURL(ticket string) string {
 	return s.publicURL + InvitationPath + "?" + url.Values{"ticket": {ticket}}.Encode()
 }
 
-// sendInvitation hands the email to the mailer, which sends it off the
-// request path. It never logs the link.
+// sendInvitation hands the email to the mailer (or, for a user invited by
+// phone, the SMS to the sender), which sends it off the request path. It
+// never logs the link.
 func (s *Service) sendInvitation(ctx context.Context, send bool, p *iam.Project, app *iam.Application, u *iam.User, link string) {
+	if send && u.Email == "" && u.PhoneNumber != "" && s.texts != nil {
+		// Invited by phone: the link goes by SMS, through the same sender
+		// as sign-in codes.
+		s.texts.SendSMS(sms.Message{To: u.PhoneNumber, Body: fmt.Sprintf("%s invites you to %s: %s", p.Name, app.Name, link)})
+		s.log.InfoContext(ctx, "invitation sms queued", "user", u.ID)
+		return
+	}
 	if !send || u.Email == "" || s.mailer == nil {
 		return
 	}

@@ -205,6 +205,9 @@ type Login struct {
 	Client  *OpenIDClient
 	// Cookie is the new browser session's secret ("" when none began).
 	Cookie string
+	// Step is the second factor the application asks for (mfaEnabled):
+	// the login goes on with LogInSecondFactor; no session began yet.
+	Step *LoginStep
 }
 
 // LogIn checks a user's email and password for an authorization request
@@ -213,15 +216,7 @@ type Login struct {
 func (s *Service) LogIn(ctx context.Context, projectID, authRequestID, email, password string) (_ *Login, err error) {
 	_, op, err := s.begin(ctx, ucLogIn, "")
 	defer op.end(&err)
-	t, _, err := s.openIDTenant(ctx, op, projectID)
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.authRequest(ctx, t, authRequestID)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.openIDClient(ctx, t, r.ClientID)
+	t, r, c, err := s.loginRequest(ctx, op, projectID, authRequestID)
 	if err != nil {
 		return nil, err
 	}
@@ -232,13 +227,44 @@ func (s *Service) LogIn(ctx context.Context, projectID, authRequestID, email, pa
 	if err != nil {
 		return nil, err
 	}
+	if c.MFAEnabled {
+		st, err := s.step(ctx, t, c.Application, u, []string{AMRPassword})
+		if err != nil {
+			return nil, err
+		}
+		return &Login{Request: r, Client: c, Step: st}, nil
+	}
+	return s.beginBrowserSession(ctx, t, r, c, u.ID, []string{AMRPassword})
+}
+
+// loginRequest reads the authorization request a login form posts, and
+// its client.
+func (s *Service) loginRequest(ctx context.Context, op *op, projectID, authRequestID string) (*store.Tenant, *iam.AuthRequest, *OpenIDClient, error) {
+	t, _, err := s.openIDTenant(ctx, op, projectID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r, err := s.authRequest(ctx, t, authRequestID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := s.openIDClient(ctx, t, r.ClientID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return t, r, c, nil
+}
+
+// beginBrowserSession begins a browser session of a user who logged in
+// with the factors amr, and completes the authorization request with it.
+func (s *Service) beginBrowserSession(ctx context.Context, t *store.Tenant, r *iam.AuthRequest, c *OpenIDClient, userID string, amr []string) (*Login, error) {
 	secret, hash := auth.NewTicket()
 	now := s.now().Truncate(time.Millisecond)
-	bs := &iam.BrowserSession{ID: uuid.NewString(), UserID: u.ID, SecretHash: hash, AuthTime: now, AMR: []string{"pwd"}, ExpiresAt: now.Add(BrowserSessionTTL)}
+	bs := &iam.BrowserSession{ID: uuid.NewString(), UserID: userID, SecretHash: hash, AuthTime: now, AMR: amr, ExpiresAt: now.Add(BrowserSessionTTL)}
 	if err := t.BrowserSessions().Insert(ctx, bs); err != nil {
 		return nil, err
 	}
-	r, err = s.completeAuthRequest(ctx, t, r.ID, bs)
+	r, err := s.completeAuthRequest(ctx, t, r.ID, bs)
 	if err != nil {
 		return nil, err
 	}
@@ -273,6 +299,9 @@ func (s *Service) ResumeSession(ctx context.Context, projectID, authRequestID, c
 	}
 	if r.MaxAge != nil && s.now().Sub(bs.AuthTime) > time.Duration(*r.MaxAge)*time.Second {
 		return nil, ErrLoginRequired
+	}
+	if c.MFAEnabled && !slices.Contains(bs.AMR, AMRMFA) {
+		return nil, ErrLoginRequired // a session of one factor does not do for this application
 	}
 	if _, err := s.activeUser(ctx, projectID, bs.UserID); err != nil {
 		return nil, ErrLoginRequired

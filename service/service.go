@@ -43,6 +43,7 @@ type Service struct {
 	tokens   *auth.Tokens
 	sealer   *auth.Sealer
 	mailer   Mailer
+	texts    SMSSender
 	throttle *auth.Throttle
 	bg       *background
 	origins  *originCache
@@ -61,8 +62,11 @@ type Mailer interface {
 type Options struct {
 	Tokens *auth.Tokens
 	// Sealer seals what rests in the store but carries secrets.
-	Sealer    *auth.Sealer
-	Mailer    Mailer
+	Sealer *auth.Sealer
+	Mailer Mailer
+	// SMS sends text messages (sign-in codes, invitations by phone); nil
+	// sends none.
+	SMS       SMSSender
 	PublicURL string
 	InviteTTL time.Duration
 	// Clock tells the time of the domain's rules (ticket expiry, throttle
@@ -79,6 +83,7 @@ func New(db *store.DB, log *slog.Logger, o Options) *Service {
 		tokens:    o.Tokens,
 		sealer:    o.Sealer,
 		mailer:    o.Mailer,
+		texts:     o.SMS,
 		throttle:  auth.NewThrottle(db.Attempts(), accountLimit, addressLimit),
 		publicURL: strings.TrimRight(o.PublicURL, "/"),
 		inviteTTL: o.InviteTTL,

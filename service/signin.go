@@ -38,13 +38,18 @@ func (s *Service) publicApplication(ctx context.Context, id string) (*iam.Applic
 // SignIn checks a user's email and password and issues an access token bound
 // to the user's project. An unknown email and a wrong password fail the same
 // way after the same work, and repeated failures for one email are refused
-// for a while.
+// for a while. An application that asks for a second factor is refused:
+// its users sign in with StartSignIn and the steps after it.
 func (s *Service) SignIn(ctx context.Context, applicationID, email, password string) (_ *Session, err error) {
 	_, op, err := s.begin(ctx, ucSignIn, "")
 	defer op.end(&err)
 	app, err := s.publicApplication(ctx, applicationID)
 	if err != nil {
 		return nil, err
+	}
+	if app.MFAEnabled {
+		// Refused before the password is checked: no answer tells whether it was right.
+		return nil, iam.Errorf(iam.Forbidden, "this application asks for a second factor: sign in with startSignIn (or its login page)")
 	}
 	u, err := s.checkUserPassword(ctx, op, app.ProjectID, email, password)
 	if err != nil {

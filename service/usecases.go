@@ -177,4 +177,23 @@ var (
 	// Pages of roles and applications (roles and applications list them all).
 	ucRolesConnection        = useCase(UseCase{Name: "rolesConnection", Action: "IAM:ListAllRoles", Resource: "IAM:Role", Kinds: anyone})
 	ucApplicationsConnection = useCase(UseCase{Name: "applicationsConnection", Action: "App:ListAllApplications", Resource: "App:Application", Kinds: anyone})
+
+	// Sign-ins of more than one step (login.go), the TOTP second factor
+	// (mfa.go), SMS codes (smscode.go) and SSO connections (sso.go). The
+	// steps after the first factor carry a login state (login.go).
+	ucStartSignIn          = useCase(UseCase{Name: "startSignIn", Action: "App:SignIn", Target: "User", Fields: []string{"applicationId", "email", "password"}, ChecksCredential: true})
+	ucBeginTotpEnrolment   = useCase(UseCase{Name: "beginTotpEnrolment", Action: "App:EnrolMFA", Target: "User", Fields: []string{"state"}})
+	ucConfirmTotpEnrolment = useCase(UseCase{Name: "confirmTotpEnrolment", Action: "App:EnrolMFA", Target: "User", Fields: []string{"code", "state"}, ChecksCredential: true})
+	ucVerifyTotp           = useCase(UseCase{Name: "verifyTotp", Action: "App:VerifyMFA", Target: "User", Fields: []string{"code", "state"}, ChecksCredential: true})
+	ucUseRecoveryCode      = useCase(UseCase{Name: "useRecoveryCode", Action: "App:VerifyMFA", Target: "User", Fields: []string{"code", "state"}, ChecksCredential: true})
+	ucLogInSecondFactor    = useCase(UseCase{Name: "logInSecondFactor", Action: "App:VerifyMFA", Target: "User", Fields: []string{"authRequest", "code", "factor", "state"}, HTTP: "POST /p/{projectId}/login", ChecksCredential: true})
+	ucStartSmsSignIn       = useCase(UseCase{Name: "startSmsSignIn", Action: "App:StartSMSSignIn", Target: "User", Fields: []string{"applicationId", "phoneNumber"}, ChecksCredential: true})
+	ucVerifySmsSignIn      = useCase(UseCase{Name: "verifySmsSignIn", Action: "App:SignIn", Target: "User", Fields: []string{"applicationId", "code", "phoneNumber"}, ChecksCredential: true})
+	ucResetUserMfa         = useCase(UseCase{Name: "resetUserMfa", Action: "App:ResetUserMFA", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
+	// SSO connections are part of the project's settings: the catalogue has
+	// no actions of their own.
+	ucSSOConnections      = useCase(UseCase{Name: "ssoConnections", Action: "Project:GetProjectInfo", Resource: "Project:Settings", Kinds: anyone})
+	ucCreateSSOConnection = useCase(UseCase{Name: "createSSOConnection", Action: "Project:UpdateProjectInfo", Resource: "Project:Settings", Kinds: anyone, Target: "SSOConnection"})
+	ucUpdateSSOConnection = useCase(UseCase{Name: "updateSSOConnection", Action: "Project:UpdateProjectInfo", Resource: "Project:Settings", Kinds: anyone, Target: "SSOConnection"})
+	ucDeleteSSOConnection = useCase(UseCase{Name: "deleteSSOConnection", Action: "Project:UpdateProjectInfo", Resource: "Project:Settings", Kinds: anyone, Target: "SSOConnection"})
 )

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"slices"
 	"strings"
@@ -215,7 +216,48 @@ func calls() []call {
 			_, _, err := s.Nodes(ctx, []string{iam.GlobalID("Role", "r")})
 			return err
 		}},
+
+		{"startSignIn", "StartSignIn", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.StartSignIn(ctx, "no-such-app", "a@example.com", "a-long-password")
+		})},
+		{"beginTotpEnrolment", "BeginTOTPEnrolment", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.BeginTOTPEnrolment(ctx, "no-such-state")
+		})},
+		{"confirmTotpEnrolment", "ConfirmTOTPEnrolment", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.ConfirmTOTPEnrolment(ctx, "no-such-state", "123456")
+		})},
+		{"verifyTotp", "VerifyTOTP", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.VerifyTOTP(ctx, "no-such-state", "123456")
+		})},
+		{"useRecoveryCode", "UseRecoveryCode", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.UseRecoveryCode(ctx, "no-such-state", "abcde-fghjk")
+		})},
+		{"logInSecondFactor", "LogInSecondFactor", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.LogInSecondFactor(ctx, "no-such-project", "r", "no-such-state", service.FactorTOTP, "123456")
+		})},
+		{"startSmsSignIn", "StartSMSSignIn", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.StartSMSSignIn(ctx, "no-such-app", "+15555550123")
+		})},
+		{"verifySmsSignIn", "VerifySMSSignIn", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.VerifySMSSignIn(ctx, "no-such-app", "+15555550123", "123456")
+		})},
+		{"ssoConnections", "SSOConnections", one(func(ctx context.Context, s *service.Service) (any, error) { return s.SSOConnections(ctx) })},
+		{"createSSOConnection", "CreateSSOConnection", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.CreateSSOConnection(ctx, service.SSOConnectionInput{})
+		})},
+		{"updateSSOConnection", "UpdateSSOConnection", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.UpdateSSOConnection(ctx, "c", service.SSOConnectionInput{})
+		})},
+		{"deleteSSOConnection", "DeleteSSOConnection", func(ctx context.Context, s *service.Service) error { return s.DeleteSSOConnection(ctx, "c") }},
+		{"resetUserMfa", "ResetUserMFA", one(func(ctx context.Context, s *service.Service) (any, error) { return s.ResetUserMFA(ctx, "u") })},
 	}
+}
+
+// isStateError reports an answer about a login state: the steps after a
+// first factor are public, their proof is the state they are given.
+func isStateError(err error) bool {
+	var e *iam.Error
+	return errors.As(err, &e) && e.Field == "input.state"
 }
 
 // notUseCases are the exported methods that serve no use case of their
@@ -337,7 +379,7 @@ func TestEveryUseCaseChecksItsCaller(t *testing.T) {
 		}
 		anonymous := ran(t.Context())
 		if uc.Public() {
-			if code := iam.ErrorCode(anonymous); code == iam.Unauthenticated && anonymous != nil && !strings.Contains(anonymous.Error(), "wrong") && !strings.Contains(anonymous.Error(), "unknown client") {
+			if code := iam.ErrorCode(anonymous); code == iam.Unauthenticated && anonymous != nil && !strings.Contains(anonymous.Error(), "wrong") && !strings.Contains(anonymous.Error(), "unknown client") && !isStateError(anonymous) {
 				t.Errorf("%s is public, yet an anonymous call is refused: %v", uc.Name, anonymous)
 			}
 			continue

@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"errors"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"atrium/iam"
@@ -20,24 +18,14 @@ var applicationCodec = codec[iam.Application, applicationDoc]{toApplicationDoc, 
 
 // ListApplications returns the project's applications ordered by name.
 func (t *Tenant) ListApplications(ctx context.Context) ([]iam.Application, error) {
-	var docs []applicationDoc
-	err := t.collection(applicationsColl).find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}), &docs)
-	return applicationCodec.all(docs), err
+	return listByName(ctx, t, applicationsColl, applicationCodec)
 }
 
 // Application finds an application by its id, whatever its project: sign-in
 // and sign-up name only the application, and the application names its
 // project.
 func (d *DB) Application(ctx context.Context, id string) (*iam.Application, error) {
-	var a applicationDoc
-	err := d.db.Collection(applicationsColl).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&a)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	return fromApplicationDoc(&a), nil
+	return anyProjectByID(ctx, d, applicationsColl, applicationCodec, id)
 }
 
 // ApplicationOrigins returns every origin any application allows for CORS.

@@ -143,6 +143,8 @@ type applicationDoc struct {
 	LogoURI                string   `bson:"logoUri,omitempty"`
 	RefreshTokenEnabled    bool     `bson:"refreshTokenEnabled,omitempty"`
 	SecretHash             string   `bson:"secretHash,omitempty"`
+	MFAEnabled             bool     `bson:"mfaEnabled,omitempty"`
+	PasswordlessSMS        bool     `bson:"passwordlessSMS,omitempty"`
 	Meta                   metaDoc  `bson:",inline"`
 }
 
@@ -151,7 +153,7 @@ func toApplicationDoc(a *iam.Application) *applicationDoc {
 		LoginRedirectURI: a.LoginRedirectURI, LoginWithEmailEnabled: a.LoginWithEmailEnabled, AllowedCallbackURLs: a.AllowedCallbackURLs,
 		AllowedCORSOriginsURLs: a.AllowedCORSOriginsURLs, ShouldSendInviteEmail: a.ShouldSendInviteEmail, SecretHash: a.SecretHash,
 		AllowedLogoutURLs: a.AllowedLogoutURLs, AllowedWebOriginsURLs: a.AllowedWebOriginsURLs, LogoURI: a.LogoURI, RefreshTokenEnabled: a.RefreshTokenEnabled,
-		Meta: metaDoc(a.Meta)}
+		MFAEnabled: a.MFAEnabled, PasswordlessSMS: a.PasswordlessSMS, Meta: metaDoc(a.Meta)}
 }
 
 func fromApplicationDoc(d *applicationDoc) *iam.Application {
@@ -159,7 +161,7 @@ func fromApplicationDoc(d *applicationDoc) *iam.Application {
 		LoginRedirectURI: d.LoginRedirectURI, LoginWithEmailEnabled: d.LoginWithEmailEnabled, AllowedCallbackURLs: d.AllowedCallbackURLs,
 		AllowedCORSOriginsURLs: d.AllowedCORSOriginsURLs, ShouldSendInviteEmail: d.ShouldSendInviteEmail, SecretHash: d.SecretHash,
 		AllowedLogoutURLs: d.AllowedLogoutURLs, AllowedWebOriginsURLs: d.AllowedWebOriginsURLs, LogoURI: d.LogoURI, RefreshTokenEnabled: d.RefreshTokenEnabled,
-		Meta: iam.Meta(d.Meta)}
+		MFAEnabled: d.MFAEnabled, PasswordlessSMS: d.PasswordlessSMS, Meta: iam.Meta(d.Meta)}
 }
 
 type userDoc struct {
@@ -177,21 +179,49 @@ type userDoc struct {
 	PasswordHash         string         `bson:"passwordHash,omitempty"`
 	LastSignInAt         *time.Time     `bson:"lastSignInAt,omitempty"`
 	Invitation           *ticketDoc     `bson:"invitation,omitempty"`
+	MFA                  *mfaDoc        `bson:"mfa,omitempty"`
+	SSOSubject           string         `bson:"ssoSubject,omitempty"`
+	SSOData              map[string]any `bson:"ssoData,omitempty"`
 	Meta                 metaDoc        `bson:",inline"`
+}
+
+type mfaDoc struct {
+	Secret           []byte     `bson:"secret,omitempty"`
+	Pending          []byte     `bson:"pending,omitempty"`
+	PendingExpiresAt time.Time  `bson:"pendingExpiresAt,omitempty"`
+	LastStep         int64      `bson:"lastStep,omitempty"`
+	RecoveryCodes    []string   `bson:"recoveryCodes,omitempty"`
+	EnrolledAt       *time.Time `bson:"enrolledAt,omitempty"`
+}
+
+func toMFARef(m *iam.MFA) *mfaDoc {
+	if m == nil {
+		return nil
+	}
+	d := mfaDoc(*m)
+	return &d
+}
+
+func fromMFARef(d *mfaDoc) *iam.MFA {
+	if d == nil {
+		return nil
+	}
+	m := iam.MFA(*d)
+	return &m
 }
 
 func toUserDoc(u *iam.User) *userDoc {
 	return &userDoc{ID: u.ID, ProjectID: u.ProjectID, Name: u.Name, Email: u.Email, PhoneNumber: u.PhoneNumber,
 		AuthenticationMethod: u.AuthenticationMethod, Profile: u.Profile, AccessPolicy: toPolicyRef(u.AccessPolicy), RoleIDs: u.RoleIDs,
 		Status: u.Status, ApplicationID: u.ApplicationID, PasswordHash: u.PasswordHash, LastSignInAt: u.LastSignInAt,
-		Invitation: toTicketRef(u.Invitation), Meta: metaDoc(u.Meta)}
+		Invitation: toTicketRef(u.Invitation), MFA: toMFARef(u.MFA), SSOSubject: u.SSOSubject, SSOData: u.SSOData, Meta: metaDoc(u.Meta)}
 }
 
 func fromUserDoc(d *userDoc) *iam.User {
 	return &iam.User{ID: d.ID, ProjectID: d.ProjectID, Name: d.Name, Email: d.Email, PhoneNumber: d.PhoneNumber,
 		AuthenticationMethod: d.AuthenticationMethod, Profile: d.Profile, AccessPolicy: fromPolicyRef(d.AccessPolicy), RoleIDs: d.RoleIDs,
 		Status: d.Status, ApplicationID: d.ApplicationID, PasswordHash: d.PasswordHash, LastSignInAt: d.LastSignInAt,
-		Invitation: fromTicketRef(d.Invitation), Meta: iam.Meta(d.Meta)}
+		Invitation: fromTicketRef(d.Invitation), MFA: fromMFARef(d.MFA), SSOSubject: d.SSOSubject, SSOData: d.SSOData, Meta: iam.Meta(d.Meta)}
 }
 
 type profileDoc struct {

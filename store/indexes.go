@@ -24,6 +24,7 @@ func indexes() map[string][]mongo.IndexModel {
 			// "Unique when present": see uniqueKeys.
 			{Keys: bson.D{{Key: "emailKey", Value: 1}}, Options: options.Index().SetName("email_key").SetUnique(true).SetSparse(true)},
 			{Keys: bson.D{{Key: "phoneKey", Value: 1}}, Options: options.Index().SetName("phone_key").SetUnique(true).SetSparse(true)},
+			{Keys: bson.D{{Key: "ssoKey", Value: 1}}, Options: options.Index().SetName("sso_key").SetUnique(true).SetSparse(true)},
 			{Keys: bson.D{{Key: "invitation.hash", Value: 1}}, Options: options.Index().SetName("invitation").SetSparse(true)},
 			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "roleIds", Value: 1}}, Options: options.Index().SetName("project_roles")},
 			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("project_created")},
@@ -56,6 +57,9 @@ func indexes() map[string][]mongo.IndexModel {
 		},
 		applicationsColl: {
 			{Keys: bson.D{{Key: "clientId", Value: 1}}, Options: options.Index().SetName("client_id").SetUnique(true)},
+		},
+		ssoConnectionsColl: {
+			{Keys: bson.D{{Key: "projectId", Value: 1}, {Key: "name", Value: 1}}, Options: options.Index().SetName("project_name").SetUnique(true)},
 		},
 		// The OpenID provider's documents (oidc.go).
 		authRequestsColl: {

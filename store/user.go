@@ -37,6 +37,9 @@ func uniqueKeys(projectID string, v any) bson.D {
 	if u.PhoneNumber != "" {
 		d = append(d, bson.E{Key: "phoneKey", Value: projectID + "/" + u.PhoneNumber})
 	}
+	if u.SSOSubject != "" {
+		d = append(d, bson.E{Key: "ssoKey", Value: projectID + "/" + u.SSOSubject})
+	}
 	return d
 }
 
@@ -48,6 +51,12 @@ func (t *Tenant) UserByEmail(ctx context.Context, email string) (*iam.User, erro
 // UserByPhone finds the user with a phone number, or ErrNotFound.
 func (t *Tenant) UserByPhone(ctx context.Context, phone string) (*iam.User, error) {
 	return t.userBy(ctx, "phoneKey", phone)
+}
+
+// UserBySSOSubject finds the user linked to an upstream identity
+// ("<connection id>/<sub>"), or ErrNotFound.
+func (t *Tenant) UserBySSOSubject(ctx context.Context, subject string) (*iam.User, error) {
+	return t.userBy(ctx, "ssoKey", subject)
 }
 
 func (t *Tenant) userBy(ctx context.Context, key, value string) (*iam.User, error) {

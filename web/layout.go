@@ -66,6 +66,9 @@ type Layout struct {
 	// redirect after a form is sent, so the policy allows their origins
 	// (only absolute http(s) URLs with a plain host; others are left out).
 	FormTargets []string
+	// InlineImages lets the page show data: images (an enrolment's QR
+	// code).
+	InlineImages bool
 }
 
 // PageLayout returns the layout part of page data; embedding Layout
@@ -83,7 +86,8 @@ func (l *Layout) Logo() string {
 }
 
 // policy is the page's Content-Security-Policy: csp, with the logo's origin
-// as an image source and the form targets' origins as form actions.
+// (and data: for inline images) as image sources and the form targets'
+// origins as form actions.
 func (l *Layout) policy() string {
 	p := csp
 	for _, t := range l.FormTargets {
@@ -91,8 +95,15 @@ func (l *Layout) policy() string {
 			p = strings.Replace(p, "form-action 'self'", "form-action 'self' "+o, 1)
 		}
 	}
+	var images []string
+	if l.InlineImages {
+		images = append(images, "data:")
+	}
 	if o, ok := origin(l.Logo()); ok {
-		p += "; img-src " + o
+		images = append(images, o)
+	}
+	if len(images) > 0 {
+		p += "; img-src " + strings.Join(images, " ")
 	}
 	return p
 }

@@ -59,12 +59,35 @@ type AuditTarget struct {
 	ID   string `json:"id"`
 }
 
+type BeginTotpEnrolmentPayload struct {
+	// Base32, for typing into an authenticator app.
+	Secret string `json:"secret"`
+	// The otpauth:// URL of the secret.
+	OtpauthURL string `json:"otpauthUrl"`
+	// A PNG image of otpauthUrl, base64.
+	QRCode string `json:"qrCode"`
+	// Until when the enrolment waits for its code.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
 type CheckAccessInput struct {
 	Principal *PrincipalInput `json:"principal"`
 	// e.g. Project:UpdateProjectInfo
 	Action string `json:"action"`
 	// e.g. Project:Settings
 	Resource string `json:"resource"`
+}
+
+type ClaimMapping struct {
+	// The upstream claim, e.g. upn.
+	Claim string `json:"claim"`
+	// email, email_verified, name, given_name, family_name, phone_number, picture or locale.
+	Field string `json:"field"`
+}
+
+type ClaimMappingInput struct {
+	Claim string `json:"claim"`
+	Field string `json:"field"`
 }
 
 type CreateApplicationInput struct {
@@ -87,6 +110,10 @@ type CreateApplicationInput struct {
 	LogoURI               *string  `json:"logoUri,omitempty"`
 	// Default false.
 	RefreshTokenEnabled *bool `json:"refreshTokenEnabled,omitempty"`
+	// Default false.
+	MfaEnabled *bool `json:"mfaEnabled,omitempty"`
+	// Default false.
+	PasswordlessSms *bool `json:"passwordlessSMS,omitempty"`
 }
 
 type CreateApplicationPayload struct {
@@ -136,6 +163,20 @@ type CreateRolePayload struct {
 	Role *iam.Role `json:"role"`
 }
 
+type CreateSSOConnectionInput struct {
+	// 1 to 100 characters, unique within the project; not email or sms.
+	Name string `json:"name"`
+	// An https URL (http only on 127.0.0.1).
+	Issuer   string `json:"issuer"`
+	ClientID string `json:"clientId"`
+	// Kept sealed, never shown; absent for a public client (PKCE only).
+	ClientSecret *string `json:"clientSecret,omitempty"`
+	// Must hold openid. Default: openid email profile.
+	Scopes []string `json:"scopes,omitempty"`
+	// Default: email, email_verified, name, given_name and family_name, each from the claim of its name.
+	ClaimMapping []ClaimMappingInput `json:"claimMapping,omitempty"`
+}
+
 type DeleteApplicationInput struct {
 	ID string `json:"id"`
 }
@@ -159,6 +200,14 @@ type DeleteRoleInput struct {
 type DeleteRolePayload struct {
 	// The id of the deleted role.
 	DeletedRoleID string `json:"deletedRoleId"`
+}
+
+type DeleteSSOConnectionInput struct {
+	ID string `json:"id"`
+}
+
+type DeleteSSOConnectionPayload struct {
+	DeletedSSOConnectionID string `json:"deletedSSOConnectionId"`
 }
 
 type DeleteUserInput struct {
@@ -290,6 +339,10 @@ type ResendInvitationInput struct {
 	UserID string `json:"userId"`
 }
 
+type ResetUserMfaInput struct {
+	ID string `json:"id"`
+}
+
 type RevokeTokenInput struct {
 	// The application the token was issued to.
 	ID    string `json:"id"`
@@ -330,6 +383,16 @@ type RowError struct {
 	Field   *string `json:"field,omitempty"`
 }
 
+type SSOConnectionPayload struct {
+	SsoConnection *iam.SSOConnection `json:"ssoConnection"`
+}
+
+type SignInCodeInput struct {
+	State string `json:"state"`
+	// 6 digits (a recovery code: 10 letters and digits).
+	Code string `json:"code"`
+}
+
 type SignInDeveloperInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -354,6 +417,24 @@ type SignInPayload struct {
 	User        *iam.User `json:"user"`
 }
 
+type SignInStateInput struct {
+	State string `json:"state"`
+}
+
+type SignInStepPayload struct {
+	Next SignInNext `json:"next"`
+	// Pass it to the next step; null when next is DONE.
+	State *string `json:"state,omitempty"`
+	// Until when state is good (10 minutes).
+	StateExpiresAt *time.Time `json:"stateExpiresAt,omitempty"`
+	// How the user has signed in so far, in RFC 8176 values: pwd, sms, otp, mfa (and rec for a recovery code, fed for SSO).
+	Amr []string `json:"amr"`
+	// The session, when next is DONE.
+	Session *SignInPayload `json:"session,omitempty"`
+	// Shown once, by confirmTotpEnrolment.
+	RecoveryCodes []string `json:"recoveryCodes,omitempty"`
+}
+
 type SignUpInput struct {
 	ApplicationID string `json:"applicationId"`
 	Email         string `json:"email"`
@@ -361,6 +442,17 @@ type SignUpInput struct {
 	Password string `json:"password"`
 	// The user's FHIR Patient resource; a bare Patient when absent.
 	Resource map[string]any `json:"resource,omitempty"`
+}
+
+type StartSmsSignInInput struct {
+	ApplicationID string `json:"applicationId"`
+	// E.164, e.g. +15555550123.
+	PhoneNumber string `json:"phoneNumber"`
+}
+
+type StartSmsSignInPayload struct {
+	// Until when the code works.
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 type UpdateApplicationInput struct {
@@ -378,6 +470,8 @@ type UpdateApplicationInput struct {
 	// An empty string removes it.
 	LogoURI             *string `json:"logoUri,omitempty"`
 	RefreshTokenEnabled *bool   `json:"refreshTokenEnabled,omitempty"`
+	MfaEnabled          *bool   `json:"mfaEnabled,omitempty"`
+	PasswordlessSms     *bool   `json:"passwordlessSMS,omitempty"`
 }
 
 type UpdateApplicationPayload struct {
@@ -447,6 +541,17 @@ type UpdateRolePayload struct {
 	Role *iam.Role `json:"role"`
 }
 
+type UpdateSSOConnectionInput struct {
+	ID       string  `json:"id"`
+	Name     *string `json:"name,omitempty"`
+	Issuer   *string `json:"issuer,omitempty"`
+	ClientID *string `json:"clientId,omitempty"`
+	// An empty string removes the secret.
+	ClientSecret *string             `json:"clientSecret,omitempty"`
+	Scopes       []string            `json:"scopes,omitempty"`
+	ClaimMapping []ClaimMappingInput `json:"claimMapping,omitempty"`
+}
+
 type UpdateUserInput struct {
 	ID   string                     `json:"id"`
 	Name graphql.Omittable[*string] `json:"name,omitempty"`
@@ -502,6 +607,13 @@ type UserPasswordResetLinkPayload struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+type VerifySmsSignInInput struct {
+	ApplicationID string `json:"applicationId"`
+	PhoneNumber   string `json:"phoneNumber"`
+	// The 6 digits of the message.
+	Code string `json:"code"`
+}
+
 type OrderDirection string
 
 const (
@@ -552,6 +664,67 @@ func (e *OrderDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a sign-in needs next.
+type SignInNext string
+
+const (
+	// Signed in: the payload carries the session.
+	SignInNextDone SignInNext = "DONE"
+	// The user has no second factor yet: beginTotpEnrolment, then confirmTotpEnrolment.
+	SignInNextEnrolTotp SignInNext = "ENROL_TOTP"
+	// verifyTotp (or useRecoveryCode).
+	SignInNextVerifyTotp SignInNext = "VERIFY_TOTP"
+)
+
+var AllSignInNext = []SignInNext{
+	SignInNextDone,
+	SignInNextEnrolTotp,
+	SignInNextVerifyTotp,
+}
+
+func (e SignInNext) IsValid() bool {
+	switch e {
+	case SignInNextDone, SignInNextEnrolTotp, SignInNextVerifyTotp:
+		return true
+	}
+	return false
+}
+
+func (e SignInNext) String() string {
+	return string(e)
+}
+
+func (e *SignInNext) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SignInNext(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SignInNext", str)
+	}
+	return nil
+}
+
+func (e SignInNext) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SignInNext) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SignInNext) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -2,6 +2,7 @@
 // OYSTEHR_SDK, installed by .ci/run), a client on the Atrium under test, the
 // shapes of the SDK's response types (src/resources/types/*.ts of
 // @oystehr/sdk 4.2.6) and a small step runner that reports what it called.
+import { createHmac } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 
 const sdk = await import(pathToFileURL(process.env.OYSTEHR_SDK).href);
@@ -158,4 +159,18 @@ export async function graphql(query, variables, token = process.env.ATRIUM_TOKEN
   const body = await res.json();
   if (body.errors) throw new Error(`graphql: ${JSON.stringify(body.errors)}`);
   return body.data;
+}
+
+// totp computes the RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32
+// secret at time t (seconds), as an authenticator app does.
+export function totp(secret, t = Date.now() / 1000) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(t / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const off = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
 }

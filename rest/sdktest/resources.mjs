@@ -2,7 +2,7 @@
 // user, m2m and developer resources against a real Atrium, and checks each
 // answer against the SDK's types. Run by rest/sdk_test.go.
 import {
-  client, step, assert, shape, rejects, used, methodsOf, finish, graphql, baseUrl,
+  client, step, assert, shape, rejects, used, methodsOf, finish, graphql, baseUrl, totp,
   Version, Project, Role, RoleListItem, Application, ApplicationListItem, User, UserInviteResponse, UserListItem,
   M2m, M2mListItem, M2mListV2Item, Developer, DeveloperInviteResponse, DeveloperListItem, DeveloperListV2Item, listV2, arrayOf,
 } from './lib.mjs';
@@ -88,10 +88,10 @@ await step('application.rotateSecret answers a new secret each time, once', asyn
   assert(!JSON.stringify(again).includes(second.secret) && !('secret' in again) && !('secretHash' in again), JSON.stringify(again));
   await rejects(oy.application.rotateSecret({ id: '00000000-0000-4000-8000-000000000000' }), 404, /not found/);
 });
-await step('application.revokeRefreshToken, revokeAccessToken answer 501 (not available yet)', async () => {
+await step('application.revokeRefreshToken refuses a token Atrium did not issue; revokeAccessToken needs a token', async () => {
   used('application.revokeRefreshToken'); used('application.revokeAccessToken');
-  await rejects(oy.application.revokeRefreshToken({ id: ctx.app.id, token: 'x' }), 501, /not available/);
-  await rejects(oy.application.revokeAccessToken({ id: ctx.app.id }), 501, /not available/);
+  await rejects(oy.application.revokeRefreshToken({ id: ctx.app.id, token: 'x' }), 400, /not a refresh token/);
+  await rejects(oy.application.revokeAccessToken({ id: ctx.app.id }), 400);
 });
 
 // --- user ---
@@ -169,9 +169,25 @@ await step('user.me with a user token', async () => {
   assert(me.id === ctx.user.id, JSON.stringify(me));
   await rejects(oy.user.me(), 403);
 });
-await step('user.resetMfa answers 501 (not available yet)', async () => {
+await step('user.resetMfa removes the TOTP factor a user enrolled', async () => {
   used('user.resetMfa');
-  await rejects(oy.user.resetMfa({ id: ctx.user.id }), 501, /not available/);
+  const app = shape(await oy.application.update({ id: ctx.app.id, mfaEnabled: true }), Application, 'application.update(mfaEnabled)');
+  assert(app.mfaEnabled === true, JSON.stringify(app));
+  const start = 'mutation($a: ID!, $e: String!) { startSignIn(input: {applicationId: $a, email: $e, password: "correct horse battery"}) { next state } }';
+  let s = (await graphql(start, { a: ctx.app.id, e: email }, '', '')).startSignIn;
+  assert(s.next === 'ENROL_TOTP', JSON.stringify(s));
+  const e = (await graphql('mutation($s: String!) { beginTotpEnrolment(input: {state: $s}) { secret } }', { s: s.state }, '', '')).beginTotpEnrolment;
+  const done = (await graphql('mutation($s: String!, $c: String!) { confirmTotpEnrolment(input: {state: $s, code: $c}) { next amr recoveryCodes } }',
+    { s: s.state, c: totp(e.secret) }, '', '')).confirmTotpEnrolment;
+  assert(done.next === 'DONE' && done.recoveryCodes.length === 10 && done.amr.includes('otp'), JSON.stringify(done));
+  s = (await graphql(start, { a: ctx.app.id, e: email }, '', '')).startSignIn;
+  assert(s.next === 'VERIFY_TOTP', `enrolled: ${JSON.stringify(s)}`);
+  const answer = await oy.user.resetMfa({ id: ctx.user.id });
+  assert(answer === null || answer === undefined, `resetMfa answered ${JSON.stringify(answer)}`);
+  s = (await graphql(start, { a: ctx.app.id, e: email }, '', '')).startSignIn;
+  assert(s.next === 'ENROL_TOTP', `after the reset: ${JSON.stringify(s)}`);
+  await rejects(oy.user.resetMfa({ id: '00000000-0000-4000-8000-000000000000' }), 404);
+  await oy.application.update({ id: ctx.app.id, mfaEnabled: false });
 });
 await step('user.resetPasswordLink returns a working link; redirectUrl must be an application URL', async () => {
   used('user.resetPasswordLink');
