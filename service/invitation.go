@@ -164,7 +164,7 @@ func (s *Service) invite(ctx context.Context, sc *scope, at string, in InviteInp
 	if in.ShouldSendInviteEmail != nil {
 		send = *in.ShouldSendInviteEmail
 	}
-	s.sendInvitation(ctx, send, sc.Project, app, u, link)
+	s.sendInvitation(ctx, send, sc, app, u, link)
 	return &Invited{User: u, InvitationURL: link}, nil
 }
 
@@ -218,8 +218,13 @@ func (s *Service) invitationURL(ticket string) string {
 
 // sendInvitation hands the email to the mailer, which sends it off the
 // request path. It never logs the link.
-func (s *Service) sendInvitation(ctx context.Context, send bool, p *iam.Project, app *iam.Application, u *iam.User, link string) {
+func (s *Service) sendInvitation(ctx context.Context, send bool, sc *scope, app *iam.Application, u *iam.User, link string) {
 	if !send || u.Email == "" || s.mailer == nil {
+		return
+	}
+	p, err := sc.Project(ctx)
+	if err != nil {
+		s.log.ErrorContext(ctx, "invitation email not queued: reading the project", "user", u.ID, "error", err.Error())
 		return
 	}
 	s.mailer.SendInvitation(mail.Invitation{To: u.Email, URL: link, ProjectName: p.Name, ApplicationName: app.Name})
@@ -247,7 +252,7 @@ func (s *Service) ResendInvitation(ctx context.Context, userID string) (_ *Invit
 	}
 	link := s.invitationURL(ticket)
 	if app, err := sc.tenant.Applications().Get(ctx, u.ApplicationID); err == nil {
-		s.sendInvitation(ctx, app.ShouldSendInviteEmail, sc.Project, app, u, link)
+		s.sendInvitation(ctx, app.ShouldSendInviteEmail, sc, app, u, link)
 	}
 	return &Invited{User: u, InvitationURL: link}, nil
 }

@@ -42,17 +42,34 @@ func uniqueKeys(projectID string, v any) bson.D {
 
 // UserByEmail finds the user with a normalised email, or ErrNotFound.
 func (t *Tenant) UserByEmail(ctx context.Context, email string) (*iam.User, error) {
-	return t.userBy(ctx, "emailKey", email)
+	return t.userBy(ctx, emailField, email)
 }
 
 // UserByPhone finds the user with a phone number, or ErrNotFound.
 func (t *Tenant) UserByPhone(ctx context.Context, phone string) (*iam.User, error) {
-	return t.userBy(ctx, "phoneKey", phone)
+	return t.userBy(ctx, phoneField, phone)
 }
 
-func (t *Tenant) userBy(ctx context.Context, key, value string) (*iam.User, error) {
+// userBy finds the user whose derived key field f (see uniqueKeys) holds
+// value. On the per-project layout the directory maps the key to the user:
+// two reads by _id instead of a scan of the project's users.
+func (t *Tenant) userBy(ctx context.Context, f dirField, value string) (*iam.User, error) {
 	var u userDoc
-	if err := t.collection(usersColl).findOne(ctx, bson.D{{Key: key, Value: t.projectID + "/" + value}}, &u); err != nil {
+	value = t.projectID + "/" + value
+	if t.db.split {
+		_, raw, err := t.db.lookup(ctx, f, value)
+		if err != nil {
+			return nil, err
+		}
+		if p, _ := raw.Lookup("projectId").StringValueOK(); p != t.projectID {
+			return nil, ErrNotFound
+		}
+		if err := bson.Unmarshal(raw, &u); err != nil {
+			return nil, err
+		}
+		return fromUserDoc(&u), nil
+	}
+	if err := t.collection(usersColl).findOne(ctx, bson.D{{Key: f.path[0], Value: value}}, &u); err != nil {
 		return nil, err
 	}
 	return fromUserDoc(&u), nil
@@ -101,8 +118,8 @@ func (d *DB) byInvitation(ctx context.Context, kind, hash string, now time.Time,
 // documents of kind are kept per project, else by the ticket's index.
 // A ticket still held but past its time is ErrExpired.
 func (d *DB) ticketHolder(ctx context.Context, kind, hash string, now time.Time) (*mongo.Collection, bson.Raw, error) {
-	if d.split && directed[kind] != nil {
-		s, raw, err := d.lookup(ctx, kind, hash)
+	if d.split && kind == ticketField.kind {
+		s, raw, err := d.lookup(ctx, ticketField, hash)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -174,9 +191,9 @@ func (d *DB) acceptInvitation(ctx context.Context, kind, hash string, set bson.D
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, ErrNotFound
 	}
-	if err == nil && d.split && directed[kind] != nil {
+	if err == nil && d.split && kind == ticketField.kind {
 		projectID, _ := raw.Lookup("projectId").StringValueOK()
-		err = d.dropEntry(context.WithoutCancel(ctx), kind, hash, projectID, id, true)
+		err = d.dropEntry(context.WithoutCancel(ctx), ticketField, hash, projectID, id, true)
 	}
 	return raw, err
 }
