@@ -7,6 +7,7 @@ package api_test
 
 import (
 	"flag"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,9 @@ import (
 // tenantUsers are the project sizes BenchmarkTenant compares, e.g.
 // go test -run='^$' -bench=Tenant ./api/ -args -tenant.users=100,1000,10000
 var tenantUsers = flag.String("tenant.users", "100,1000", "comma-separated project sizes of BenchmarkTenant")
+
+// tenantRounds is how often each operation is measured at each size.
+var tenantRounds = flag.Int("tenant.rounds", 3, "rounds of BenchmarkTenant")
 
 func BenchmarkTenant(b *testing.B) {
 	var sizes []int
@@ -34,10 +38,11 @@ func BenchmarkTenant(b *testing.B) {
 		var batches []time.Duration
 		start := time.Now()
 		e := neighbourProject(b, atriumtest.NewServer(b), n, func(d time.Duration) { batches = append(batches, d) })
-		b.Logf("%d users invited in %s: %s", n, time.Since(start).Round(time.Millisecond), batchSummary(batches))
+		// Printed at once: a benchmark's own log comes only at its end.
+		fmt.Printf("%d users invited in %s: %s\n", n, time.Since(start).Round(time.Millisecond), batchSummary(batches))
 		ops[n] = neighbourOps(b, e)
 	}
-	for round := range neighbourRounds {
+	for round := range *tenantRounds {
 		order := slices.Clone(sizes)
 		if round%2 == 1 {
 			slices.Reverse(order)

@@ -51,28 +51,46 @@ func (t *Tenant) UserByPhone(ctx context.Context, phone string) (*iam.User, erro
 }
 
 // userBy finds the user whose derived key field f (see uniqueKeys) holds
-// value. On the per-project layout the directory maps the key to the user:
-// two reads by _id instead of a scan of the project's users.
+// value.
 func (t *Tenant) userBy(ctx context.Context, f dirField, value string) (*iam.User, error) {
-	var u userDoc
+	u, _, err := t.userByKey(ctx, f, value)
+	return u, err
+}
+
+// userByEmailRaw is UserByEmail with the stored document.
+func (t *Tenant) userByEmailRaw(ctx context.Context, email string) (*iam.User, bson.Raw, error) {
+	return t.userByKey(ctx, emailField, email)
+}
+
+// userByKey finds the user whose derived key field f holds value, with its
+// document. On the per-project layout the directory maps the key to the
+// user: two reads by _id instead of a scan of the project's users.
+func (t *Tenant) userByKey(ctx context.Context, f dirField, value string) (*iam.User, bson.Raw, error) {
 	value = t.projectID + "/" + value
+	var raw bson.Raw
+	var err error
 	if t.db.split {
-		_, raw, err := t.db.lookup(ctx, f, value)
-		if err != nil {
-			return nil, err
+		_, raw, err = t.db.lookup(ctx, f, value)
+		if err == nil {
+			if p, _ := raw.Lookup("projectId").StringValueOK(); p != t.projectID {
+				err = ErrNotFound
+			}
 		}
-		if p, _ := raw.Lookup("projectId").StringValueOK(); p != t.projectID {
-			return nil, ErrNotFound
+	} else {
+		s := t.collection(usersColl)
+		raw, err = s.c.FindOne(ctx, s.where(bson.D{{Key: f.path[0], Value: value}})).Raw()
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			err = ErrNotFound
 		}
-		if err := bson.Unmarshal(raw, &u); err != nil {
-			return nil, err
-		}
-		return fromUserDoc(&u), nil
 	}
-	if err := t.collection(usersColl).findOne(ctx, bson.D{{Key: f.path[0], Value: value}}, &u); err != nil {
-		return nil, err
+	if err != nil {
+		return nil, nil, err
 	}
-	return fromUserDoc(&u), nil
+	var u userDoc
+	if err := bson.Unmarshal(raw, &u); err != nil {
+		return nil, nil, err
+	}
+	return fromUserDoc(&u), raw, nil
 }
 
 // invitationFilter selects the holder of an unexpired invitation ticket.
@@ -237,10 +255,38 @@ func (t *Tenant) ListUsers(ctx context.Context, f iam.UserFilter, order iam.User
 	if !ok {
 		field = userOrders[iam.UsersByCreatedAt]
 	}
+	if t.byEmailOnly(f) {
+		// At most one user: found through the directory, not a scan.
+		p.field = field
+		if _, err := p.after(); err != nil || p.After != "" || p.Limit < 1 {
+			return nil, nil, err // the one user, if any, was on an earlier page
+		}
+		u, raw, err := t.userByEmailRaw(ctx, f.Email)
+		if errors.Is(err, ErrNotFound) {
+			return []iam.User{}, []string{}, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return []iam.User{*u}, []string{cursorAt(field, raw)}, nil
+	}
 	return list(ctx, t.collection(usersColl), userCodec, userFilter(f), field, p)
+}
+
+// byEmailOnly says whether a listing filters by email alone on the
+// per-project layout, where the directory finds the one user it can match.
+func (t *Tenant) byEmailOnly(f iam.UserFilter) bool {
+	return t.db.split && f.Email != "" && f == iam.UserFilter{Email: f.Email}
 }
 
 // CountUsers counts the users matching f.
 func (t *Tenant) CountUsers(ctx context.Context, f iam.UserFilter) (int64, error) {
+	if t.byEmailOnly(f) {
+		_, _, err := t.userByEmailRaw(ctx, f.Email)
+		if errors.Is(err, ErrNotFound) {
+			return 0, nil
+		}
+		return 1, err
+	}
 	return t.collection(usersColl).count(ctx, userFilter(f))
 }
