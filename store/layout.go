@@ -41,6 +41,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"atrium/store/embedded"
 )
 
 // directoryColl is the prefix of the directory's collections, which map
@@ -120,11 +122,13 @@ func (d *DB) coll(kind, projectID string) *mongo.Collection {
 	return d.db.Collection(kind)
 }
 
-// ready reconciles the indexes of a per-project collection the first time
-// this process writes to it (a read never creates a collection). Later
-// calls cost a map lookup.
+// ready prepares a collection the first time this process writes to it (a
+// read never creates a collection): a per-project collection gets its
+// indexes, and on the embedded engine every collection gets the _id index
+// its reads use (embedded.IDIndexer). Later calls cost a map lookup.
 func (d *DB) ready(ctx context.Context, c *mongo.Collection, kind string) error {
-	if !d.split || !perProject[kind] {
+	own := d.split && perProject[kind]
+	if !own && d.ids == nil {
 		return nil
 	}
 	if _, ok := d.readyColls.Load(c.Name()); ok {
@@ -135,11 +139,32 @@ func (d *DB) ready(ctx context.Context, c *mongo.Collection, kind string) error 
 	if _, ok := d.readyColls.Load(c.Name()); ok {
 		return nil
 	}
-	if err := d.reconcileCollection(ctx, c.Name(), indexes()[kind]); err != nil {
-		return err
+	if own {
+		if err := d.reconcileCollection(ctx, c.Name(), indexes()[kind]); err != nil {
+			return err
+		}
+	}
+	if d.ids != nil {
+		if err := d.indexIDs(ctx, c.Name()); err != nil {
+			return err
+		}
 	}
 	d.readyColls.Store(c.Name(), true)
 	return nil
+}
+
+// indexIDs adds the _id index to a collection of the embedded engine,
+// creating the collection first if it does not exist yet.
+func (d *DB) indexIDs(ctx context.Context, name string) error {
+	err := d.ids.Index(ctx, d.db.Name(), name)
+	if !errors.Is(err, embedded.ErrNoTable) {
+		return err
+	}
+	var ce mongo.CommandError
+	if err := d.db.CreateCollection(ctx, name); err != nil && !(errors.As(err, &ce) && ce.Code == 48) { // 48: NamespaceExists
+		return fmt.Errorf("store: creating %s: %w", name, err)
+	}
+	return d.ids.Index(ctx, d.db.Name(), name)
 }
 
 // dirEntry is one document of the directory.
@@ -188,6 +213,9 @@ func (f dirField) key(value string) string { return f.name + "/" + value }
 func (d *DB) claim(ctx context.Context, f dirField, value, projectID, docID string) (fresh bool, err error) {
 	e := dirEntry{Key: f.key(value), ProjectID: projectID, Kind: f.kind, Field: f.name, DocID: docID}
 	dir := d.dir(e.Key)
+	if err := d.ready(ctx, dir, directoryColl); err != nil {
+		return false, err
+	}
 	for range 2 {
 		_, err = dir.InsertOne(ctx, e)
 		if err == nil {
