@@ -5,9 +5,10 @@ package store
 // On MongoDB every kind of document is one collection shared by all
 // projects, and every query has an index that starts with projectId.
 //
-// The embedded engine (FerretDB v1.24.2 on SQLite) uses no index for reads:
-// any filter but exactly {_id: x} reads and decodes every document of the
-// collection. A shared collection would make one project's requests cost
+// The embedded engine (FerretDB v1.24.2 on SQLite) uses no index of its own
+// for reads: any filter but exactly {_id: x} reads and decodes every
+// document of the collection, and {_id: x} searches only the index Atrium
+// adds beside the engine's (embedded.IDIndexer). A shared collection would make one project's requests cost
 // in proportion to all projects' data. So there the documents that grow
 // with a project (users, profiles, roles, machine clients, audit events)
 // live in one collection per project, "<kind>.<projectId>", and the
@@ -46,10 +47,11 @@ import (
 )
 
 // directoryColl is the prefix of the directory's collections, which map
-// keys found without knowing the project to documents. The engine scans a
-// whole collection even for {_id: x} (in SQLite, without decoding), so the
-// directory is spread over 256 collections by the first byte of the key's
-// hash: a lookup reads one bucket, 1/256 of all projects' entries.
+// keys to documents. It is spread over 256 collections by the first byte of
+// the key's hash: the engine used to scan a whole collection even for
+// {_id: x}, and where the _id index is missing (a store opened on an
+// engine without its data directory) a lookup still reads only one bucket,
+// 1/256 of all projects' entries.
 const directoryColl = "directory"
 
 // dir is the directory collection that holds key.
@@ -308,8 +310,8 @@ func (d *DB) lookup(ctx context.Context, f dirField, value string) (scoped, bson
 	return s, raw, nil
 }
 
-// readiness is the per-process cache of per-project collections whose
-// indexes are reconciled.
+// readiness is the per-process cache of the collections DB.ready has
+// prepared.
 type readiness struct {
 	readyMu    sync.Mutex
 	readyColls sync.Map
