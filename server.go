@@ -41,8 +41,10 @@ func main() {
 	switch {
 	case len(os.Args) > 1 && os.Args[1] == "backup":
 		err = backup(os.Args[2:])
+	case len(os.Args) > 1 && os.Args[1] == "copy-to-mongodb":
+		err = copyToMongoDB(os.Args[2:])
 	case len(os.Args) > 1:
-		err = fmt.Errorf("unknown command %q; usage: atrium (serve, configured by the environment) or atrium backup <new dir>", os.Args[1])
+		err = fmt.Errorf("unknown command %q; usage: atrium (serve, configured by the environment), atrium backup <new dir> or atrium copy-to-mongodb", os.Args[1])
 	default:
 		err = run()
 	}

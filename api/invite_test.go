@@ -535,9 +535,12 @@ func TestInviteConcurrentDuplicates(t *testing.T) {
 
 // TestInviteLosingRaceKeepsWinnersProfile makes the interleaving of two
 // invitations of one email deterministic: A writes the profile, then its
-// user insert is held (inside the driver's command monitor) while B runs to
-// completion; then A's user insert fails on the unique email. A must not
-// remove the profile that B's user now references.
+// user insert is held (inside the driver's command monitor) while B writes
+// the same profile and goes on as far as it can. On MongoDB B then wins and
+// A's user insert fails on the unique email; on the embedded engine A has
+// claimed the email in the directory before its insert, so B waits for A
+// and loses. Either way exactly one wins, the other is a CONFLICT, and the
+// loser must not remove the profile that the winner's user references.
 func TestInviteLosingRaceKeepsWinnersProfile(t *testing.T) {
 	t.Parallel()
 	var (
@@ -546,19 +549,28 @@ func TestInviteLosingRaceKeepsWinnersProfile(t *testing.T) {
 		held     = make(chan struct{})
 		release  = make(chan struct{})
 		released sync.Once
+		bProfile = make(chan struct{})
+		bOnce    sync.Once
 	)
 	mon := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
 		if !armed.Load() || e.CommandName != "insert" {
 			return
 		}
-		if coll, _ := e.Command.Lookup("insert").StringValueOK(); collKind(coll) != "users" {
-			return
-		}
-		first := false
-		once.Do(func() { first = true })
-		if first {
-			close(held)
-			<-release
+		coll, _ := e.Command.Lookup("insert").StringValueOK()
+		switch collKind(coll) {
+		case "profiles":
+			select {
+			case <-held: // the profile write of B
+				bOnce.Do(func() { close(bProfile) })
+			default:
+			}
+		case "users":
+			first := false
+			once.Do(func() { first = true })
+			if first {
+				close(held)
+				<-release
+			}
 		}
 	}}
 	v := newIvSetup(t, atriumtest.WithMonitor(mon))
@@ -569,23 +581,45 @@ func TestInviteLosingRaceKeepsWinnersProfile(t *testing.T) {
 		r   *atriumtest.Response
 		err error
 	}
-	a := make(chan outcome, 1)
-	go func() {
+	invite := func(out chan<- outcome) {
 		r, err := v.s.Client(atriumtest.AdminSecret, v.s.Sandbox).Try(inviteMutation, map[string]any{"in": v.in("race@example.com", nil)})
-		a <- outcome{r, err}
-	}()
+		out <- outcome{r, err}
+	}
+	a, b := make(chan outcome, 1), make(chan outcome, 1)
+	go invite(a)
 	<-held // A has written the profile and waits to insert its user
-	var b struct{ InviteUser invitedView }
-	v.op.MustDo(t, inviteMutation, map[string]any{"in": v.in("race@example.com", nil)}, &b)
+	go invite(b)
+	var bGot *outcome
+	select {
+	case got := <-b: // B ran to completion past A
+		bGot = &got
+	case <-bProfile: // B has written the profile; it may now wait for A
+	}
 	released.Do(func() { close(release) })
-	got := <-a
-	if got.err != nil {
-		t.Fatal(got.err)
+	aGot := <-a
+	if bGot == nil {
+		got := <-b
+		bGot = &got
 	}
-	if got.r.Code() != "CONFLICT" {
-		t.Fatalf("the held invitation: %+v", got.r.Errors)
+	var winner struct{ InviteUser invitedView }
+	wins := 0
+	for name, got := range map[string]outcome{"A": aGot, "B": *bGot} {
+		switch {
+		case got.err != nil:
+			t.Fatal(got.err)
+		case len(got.r.Errors) == 0:
+			wins++
+			if err := json.Unmarshal(got.r.Data, &winner); err != nil {
+				t.Fatal(err)
+			}
+		case got.r.Code() != "CONFLICT":
+			t.Fatalf("invitation %s: %+v", name, got.r.Errors)
+		}
 	}
-	wantProfile(t, v.s, v.s.Sandbox, b.InviteUser.User.Profile, "Practitioner", "Snow")
+	if wins != 1 {
+		t.Fatalf("%d of the two invitations won", wins)
+	}
+	wantProfile(t, v.s, v.s.Sandbox, winner.InviteUser.User.Profile, "Practitioner", "Snow")
 }
 
 // TestInviteResponseListsRoles: the user in the invite response shows the

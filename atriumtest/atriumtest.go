@@ -40,6 +40,9 @@ import (
 
 var (
 	engineURI string
+	// engineDir is the data directory of the engine Main started ("" with
+	// MONGODB_URI).
+	engineDir string
 	dbCounter atomic.Int64
 )
 
@@ -69,7 +72,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer e.Stop()
-	engineURI = e.URI()
+	engineURI, engineDir = e.URI(), dir
 	return m.Run()
 }
 
@@ -206,11 +209,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		}
 		o.monitor = telemetry.CommandMonitor(o.tracer)
 	}
-	uri := engineURI
+	uri, dir := engineURI, engineDir
 	if o.storeURI != nil {
-		uri = o.storeURI(uri)
+		uri, dir = o.storeURI(uri), "" // another engine, or a proxy
 	}
-	db, err := store.Open(ctx, store.Options{URI: uri, Database: name, Monitor: o.monitor})
+	db, err := store.Open(ctx, store.Options{URI: uri, Database: name, Monitor: o.monitor, EngineDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ func TestSMSSenderSettings(t *testing.T) {
 	if err != nil || c.SMSSender != "dev" {
 		t.Fatalf("embedded default: %q %v", c.SMSSender, err)
 	}
-	c, err = config.Load(env(map[string]string{"MONGODB_URI": "mongodb://db:27017"}))
+	c, err = config.Load(env(map[string]string{"MONGODB_URI": "mongodb://db:27017", "ATRIUM_SEALING_SECRET": strings.Repeat("s", 32)}))
 	if err != nil || c.SMSSender != "off" {
 		t.Fatalf("MongoDB default: %q %v", c.SMSSender, err)
 	}

@@ -67,7 +67,7 @@ func (s *Service) InviteDeveloper(ctx context.Context, in DeveloperInput) (_ *In
 	if practitioner == nil {
 		practitioner = map[string]any{"resourceType": "Practitioner"}
 	}
-	profile, err := newProfile("input.practitioner", practitioner, []string{"Practitioner"}, sc.Project.ID, "developer/"+email)
+	profile, err := newProfile("input.practitioner", practitioner, []string{"Practitioner"}, sc.tenant.ProjectID(), "developer/"+email)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (s *Service) Developers(ctx context.Context, args PageArgs, f iam.Developer
 	page.Developers, page.Paging, err = listPage(args, desc, func(p store.Page) ([]iam.Membership, []string, error) {
 		return sc.tenant.ListMemberships(ctx, f, order, p)
 	})
-	noteProfiles(ctx, sc.Project.ID, page.Developers, func(m *iam.Membership) string { return m.Profile })
+	noteProfiles(ctx, sc.tenant.ProjectID(), page.Developers, func(m *iam.Membership) string { return m.Profile })
 	return page, err
 }
 
@@ -187,7 +187,7 @@ func (s *Service) UpdateDeveloper(ctx context.Context, id string, roles Optional
 			return nil, err
 		}
 	}
-	m, err := sc.tenant.Memberships().Update(ctx, store.MembershipID(sc.Project.ID, id), 0, func(m *iam.Membership) error {
+	m, err := sc.tenant.Memberships().Update(ctx, store.MembershipID(sc.tenant.ProjectID(), id), 0, func(m *iam.Membership) error {
 		if roles.Set {
 			m.RoleIDs = roleIDs
 		}

@@ -165,7 +165,7 @@ func (s *Service) invite(ctx context.Context, sc *scope, at string, in InviteInp
 	if in.ShouldSendInviteEmail != nil {
 		send = *in.ShouldSendInviteEmail
 	}
-	s.sendInvitation(ctx, send, sc.Project, app, u, link)
+	s.sendInvitation(ctx, send, sc, app, u, link)
 	return &Invited{User: u, InvitationURL: link}, nil
 }
 
@@ -220,15 +220,24 @@ func (s *Service) invitationURL(ticket string) string {
 // sendInvitation hands the email to the mailer (or, for a user invited by
 // phone, the SMS to the sender), which sends it off the request path. It
 // never logs the link.
-func (s *Service) sendInvitation(ctx context.Context, send bool, p *iam.Project, app *iam.Application, u *iam.User, link string) {
-	if send && u.Email == "" && u.PhoneNumber != "" && s.texts != nil {
+func (s *Service) sendInvitation(ctx context.Context, send bool, sc *scope, app *iam.Application, u *iam.User, link string) {
+	if !send {
+		return
+	}
+	smsInvite := u.Email == "" && u.PhoneNumber != "" && s.texts != nil
+	if !smsInvite && (u.Email == "" || s.mailer == nil) {
+		return
+	}
+	p, err := sc.Project(ctx)
+	if err != nil {
+		s.log.ErrorContext(ctx, "invitation not queued: reading the project", "user", u.ID, "error", err.Error())
+		return
+	}
+	if smsInvite {
 		// Invited by phone: the link goes by SMS, through the same sender
 		// as sign-in codes.
 		s.texts.SendSMS(sms.Message{To: u.PhoneNumber, Body: fmt.Sprintf("%s invites you to %s: %s", p.Name, app.Name, link)})
 		s.log.InfoContext(ctx, "invitation sms queued", "user", u.ID)
-		return
-	}
-	if !send || u.Email == "" || s.mailer == nil {
 		return
 	}
 	s.mailer.SendInvitation(mail.Invitation{To: u.Email, URL: link, ProjectName: p.Name, ApplicationName: app.Name})
@@ -256,7 +265,7 @@ func (s *Service) ResendInvitation(ctx context.Context, userID string) (_ *Invit
 	}
 	link := s.invitationURL(ticket)
 	if app, err := sc.tenant.Applications().Get(ctx, u.ApplicationID); err == nil {
-		s.sendInvitation(ctx, app.ShouldSendInviteEmail, sc.Project, app, u, link)
+		s.sendInvitation(ctx, app.ShouldSendInviteEmail, sc, app, u, link)
 	}
 	return &Invited{User: u, InvitationURL: link}, nil
 }

@@ -11,29 +11,46 @@ import (
 	"atrium/iam"
 )
 
-// roleKey names a role of a project.
-type roleKey struct{ project, id string }
+// The per-request loaders. Roles: a request that carries loaders
+// (WithLoaders) reads the roles of a project once, all of them in one store
+// round trip, the first time it needs any: the guard's policy of a user,
+// machine client or developer, and every roles{...} of a page, whatever its
+// size, come from that one read, and a request that resolves no roles reads
+// none. A project's roles are few next to its users (the roles query lists
+// them all in one page too). Profiles: every profile looked up while
+// resolving one request is fetched in one store round trip per project,
+// whatever the number of principals on the page.
+
+type loadersKey struct{}
 
 // profileKey names a profile of a project: its resource type and id.
 type profileKey struct{ project, resourceType, id string }
 
-type loadersKey struct{}
-
-// loaders are the batch loaders of one request.
+// loaders are the loaders of one request.
 type loaders struct {
-	roles    *dataloadgen.Loader[roleKey, iam.Role]
+	roles    roleSets
 	profiles *dataloadgen.Loader[profileKey, map[string]any]
 	pages    *profilePages
 }
 
-// WithLoaders returns ctx carrying fresh per-request batch loaders: every
-// role and every profile looked up while resolving one request is fetched
-// in one store round trip per project, whatever the number of principals
-// on the page.
+// roleSets are the roles of each project one request has read.
+type roleSets struct {
+	mu   sync.Mutex
+	sets map[string]*roleSet
+}
+
+// roleSet is the roles of one project, read once.
+type roleSet struct {
+	once  sync.Once
+	roles map[string]iam.Role
+	err   error
+}
+
+// WithLoaders returns ctx carrying fresh per-request loaders.
 func (s *Service) WithLoaders(ctx context.Context) context.Context {
 	pages := &profilePages{fetched: map[profileKey]map[string]any{}}
 	return context.WithValue(ctx, loadersKey{}, &loaders{
-		roles: dataloadgen.NewMappedLoader(s.fetchRoles, dataloadgen.WithWait(2*time.Millisecond)),
+		roles: roleSets{sets: map[string]*roleSet{}},
 		profiles: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []profileKey) (map[profileKey]map[string]any, error) {
 			return s.fetchProfiles(ctx, pages, keys)
 		}, dataloadgen.WithWait(2*time.Millisecond)),
@@ -41,49 +58,73 @@ func (s *Service) WithLoaders(ctx context.Context) context.Context {
 	})
 }
 
-func (s *Service) fetchRoles(ctx context.Context, keys []roleKey) (map[roleKey]iam.Role, error) {
-	byProject := map[string][]string{}
-	for _, k := range keys {
-		byProject[k.project] = append(byProject[k.project], k.id)
-	}
-	out := make(map[roleKey]iam.Role, len(keys))
-	for project, ids := range byProject {
-		roles, err := s.db.Tenant(project).RolesByID(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range roles {
-			out[roleKey{project, r.ID}] = r
-		}
-	}
-	return out, nil
-}
-
 func loadersOf(ctx context.Context) *loaders {
 	l, _ := ctx.Value(loadersKey{}).(*loaders)
 	return l
 }
 
-// loadRoles returns the roles with the ids in project, skipping ids whose
-// role no longer exists, batched when the context carries loaders.
-func loadRoles(ctx context.Context, s *Service, project string, ids []string) ([]iam.Role, error) {
+// rolesByID returns the roles of project with the given ids, in the order
+// of ids, skipping ids whose role no longer exists.
+func (s *Service) rolesByID(ctx context.Context, project string, ids []string) ([]iam.Role, error) {
 	l := loadersOf(ctx)
-	if l == nil {
-		roles, err := s.db.Tenant(project).RolesByID(ctx, ids)
-		return roles, domainError(err)
+	if l == nil || len(ids) == 0 {
+		found, err := s.db.Tenant(project).RolesByID(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		byID := make(map[string]iam.Role, len(found))
+		for _, r := range found {
+			byID[r.ID] = r
+		}
+		return inOrder(byID, ids), nil
 	}
+	sets := &l.roles
+	sets.mu.Lock()
+	set := sets.sets[project]
+	if set == nil {
+		set = &roleSet{}
+		sets.sets[project] = set
+	}
+	sets.mu.Unlock()
+	set.once.Do(func() {
+		all, err := s.db.Tenant(project).ListRoles(ctx)
+		set.roles, set.err = make(map[string]iam.Role, len(all)), err
+		for _, r := range all {
+			set.roles[r.ID] = r
+		}
+	})
+	if set.err != nil {
+		return nil, set.err
+	}
+	return inOrder(set.roles, ids), nil
+}
+
+// inOrder picks the roles with the ids from byID, in the order of ids.
+func inOrder(byID map[string]iam.Role, ids []string) []iam.Role {
 	out := make([]iam.Role, 0, len(ids))
 	for _, id := range ids {
-		r, err := l.roles.Load(ctx, roleKey{project, id})
-		if errors.Is(err, dataloadgen.ErrNotFound) {
-			continue
+		if r, ok := byID[id]; ok {
+			out = append(out, r)
 		}
-		if err != nil {
-			return nil, domainError(err)
-		}
-		out = append(out, r)
 	}
-	return out, nil
+	return out
+}
+
+// forgetRoles drops the request's roles of project after the request
+// changed one of them, so that what it resolves next sees the change.
+func forgetRoles(ctx context.Context, project string) {
+	if l := loadersOf(ctx); l != nil {
+		l.roles.mu.Lock()
+		delete(l.roles.sets, project)
+		l.roles.mu.Unlock()
+	}
+}
+
+// loadRoles returns the roles with the ids in project, skipping ids whose
+// role no longer exists.
+func loadRoles(ctx context.Context, s *Service, project string, ids []string) ([]iam.Role, error) {
+	roles, err := s.rolesByID(ctx, project, ids)
+	return roles, domainError(err)
 }
 
 // profilePages makes the profiles of a whole page cost one round trip

@@ -57,7 +57,7 @@ func (s *Service) M2MClients(ctx context.Context, args PageArgs, f iam.M2MFilter
 	page.Clients, page.Paging, err = listPage(args, desc, func(p store.Page) ([]iam.M2MClient, []string, error) {
 		return sc.tenant.ListM2MClients(ctx, f, order, p)
 	})
-	noteProfiles(ctx, sc.Project.ID, page.Clients, func(c *iam.M2MClient) string { return c.Profile })
+	noteProfiles(ctx, sc.tenant.ProjectID(), page.Clients, func(c *iam.M2MClient) string { return c.Profile })
 	return page, err
 }
 

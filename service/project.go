@@ -19,7 +19,7 @@ func (s *Service) Project(ctx context.Context) (_ *iam.Project, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return sc.Project, nil
+	return sc.Project(ctx)
 }
 
 // Projects lists the projects the caller may see.
@@ -189,7 +189,11 @@ func (s *Service) UpdateProject(ctx context.Context, in ProjectChanges) (_ *iam.
 			}
 		}
 	}
-	p, err := sc.tenant.Projects().Update(ctx, sc.Project.ID, expected, func(p *iam.Project) error {
+	current, err := sc.Project(ctx) // read by the guard already for the operator
+	if err != nil {
+		return nil, err
+	}
+	p, err := sc.tenant.Projects().UpdateFrom(ctx, current, expected, func(p *iam.Project) error {
 		if in.Name.Set {
 			p.Name = name
 		}

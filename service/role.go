@@ -71,6 +71,7 @@ func (s *Service) CreateRole(ctx context.Context, in NewRole) (_ *iam.Role, err 
 	if err != nil {
 		return nil, err
 	}
+	defer forgetRoles(ctx, sc.tenant.ProjectID()) // what the request resolves next sees the change
 	r := &iam.Role{ID: uuid.NewString(), AccessPolicy: access.Policy{Rule: []access.Rule{}}}
 	if r.Name, err = checkName("input.name", in.Name); err != nil {
 		return nil, err
@@ -107,6 +108,7 @@ func (s *Service) UpdateRole(ctx context.Context, id string, in RoleChanges) (_ 
 	if err != nil {
 		return nil, err
 	}
+	defer forgetRoles(ctx, sc.tenant.ProjectID()) // what the request resolves next sees the change
 	expected, err := expectedVersion(in.ExpectedVersion)
 	if err != nil {
 		return nil, err
@@ -150,6 +152,7 @@ func (s *Service) DeleteRole(ctx context.Context, id string) (err error) {
 	if err != nil {
 		return err
 	}
+	defer forgetRoles(ctx, sc.tenant.ProjectID()) // what the request resolves next sees the change
 	r, err := s.role(ctx, sc.tenant, id, "input.id")
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"atrium/access"
 	"atrium/auth"
@@ -14,8 +13,25 @@ import (
 // scope is an authorised operation: who acts, in which project.
 type scope struct {
 	Principal auth.Principal
-	Project   *iam.Project
 	tenant    *store.Tenant
+	project   *iam.Project // once read
+}
+
+// Project returns the project in scope, read the first time it is asked
+// for (the guard reads it for the operator only).
+func (sc *scope) Project(ctx context.Context) (*iam.Project, error) {
+	if sc.project != nil {
+		return sc.project, nil
+	}
+	p, err := sc.tenant.Project(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, projectNotFound(sc.tenant.ProjectID())
+	}
+	if err != nil {
+		return nil, err
+	}
+	sc.project = p
+	return p, nil
 }
 
 // effectivePolicy is the union of the calling principal's roles' policies
@@ -111,7 +127,7 @@ type sourcedPolicy struct {
 // order it holds them; ids of deleted roles are skipped) and its inline
 // policy, remembering where each rule comes from.
 func (s *Service) effective(ctx context.Context, t *store.Tenant, h holding) (sourcedPolicy, error) {
-	roles, err := t.RolesByID(ctx, h.roleIDs)
+	roles, err := s.rolesByID(ctx, t.ProjectID(), h.roleIDs)
 	if err != nil {
 		return sourcedPolicy{}, err
 	}
@@ -122,10 +138,8 @@ func (s *Service) effective(ctx context.Context, t *store.Tenant, h holding) (so
 		ep.sources, ep.offsets = append(ep.sources, src), append(ep.offsets, n)
 		parts, n = append(parts, p), n+len(p.Rule)
 	}
-	for _, id := range h.roleIDs {
-		if i := slices.IndexFunc(roles, func(r iam.Role) bool { return r.ID == id }); i >= 0 {
-			add(roles[i].AccessPolicy, PolicySource{Kind: "ROLE", RoleID: id, RoleName: roles[i].Name})
-		}
+	for _, r := range roles {
+		add(r.AccessPolicy, PolicySource{Kind: "ROLE", RoleID: r.ID, RoleName: r.Name})
 	}
 	if h.inline != nil {
 		add(*h.inline, PolicySource{Kind: "INLINE"})

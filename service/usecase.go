@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -83,27 +82,29 @@ func (s *Service) authorize(ctx context.Context, o *op, p *auth.Principal, grant
 	case projectID == "":
 		return nil, iam.Invalid("x-oystehr-project-id", "name the project in the x-oystehr-project-id header")
 	}
-	t := s.db.Tenant(projectID)
-	project, err := t.Project(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, projectNotFound(projectID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if p.Kind != auth.Operator {
-		policy, err := s.effectivePolicy(ctx, t, p)
+	sc := &scope{Principal: *p, tenant: s.db.Tenant(projectID)}
+	if p.Kind == auth.Operator {
+		// The operator belongs everywhere: the project must exist.
+		if _, err := sc.Project(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		// Any other caller's own document in the project (its user, machine
+		// client or membership, which only a project that exists can have;
+		// projects are never deleted) proves the project; use cases that
+		// need the project's document read it then.
+		policy, err := s.effectivePolicy(ctx, sc.tenant, p)
 		if err != nil {
 			return nil, err
 		}
 		// Only now is the caller known to belong to the project.
-		o.inProject(project.ID)
+		o.inProject(projectID)
 		if !slices.ContainsFunc(grants, func(g Grant) bool { return access.Can(policy, g.Action, g.Resource).Allowed }) {
 			return nil, iam.Errorf(iam.Forbidden, "%s on %s is not allowed by your access policy", grants[0].Action, grants[0].Resource)
 		}
 	}
-	o.inProject(project.ID)
-	return &scope{Principal: *p, Project: project, tenant: t}, nil
+	o.inProject(projectID)
+	return sc, nil
 }
 
 // principal returns the authenticated principal of the request.

@@ -25,7 +25,8 @@ func (s *Service) user(ctx context.Context, t *store.Tenant, id, field string) (
 	return u, asNotFound(err, "user", id, field)
 }
 
-// UserRoles resolves the roles a user holds, batched per request.
+// UserRoles resolves the roles a user holds, from the request's one read
+// of the project's roles (loader.go).
 func (s *Service) UserRoles(ctx context.Context, u *iam.User) ([]iam.Role, error) {
 	return loadRoles(ctx, s, u.ProjectID, u.RoleIDs)
 }
@@ -61,31 +62,8 @@ func (s *Service) Users(ctx context.Context, args PageArgs, f iam.UserFilter, or
 	if err != nil {
 		return nil, err
 	}
-	noteProfiles(ctx, sc.Project.ID, page.Users, func(u *iam.User) string { return u.Profile })
-	return page, s.primeRoles(ctx, sc.tenant, page.Users)
-}
-
-// primeRoles loads the roles of a whole page of users in one round trip and
-// hands them to the request's loader, so resolving roles{...} on the page
-// costs one read whatever the page size and however the resolvers are
-// scheduled.
-func (s *Service) primeRoles(ctx context.Context, t *store.Tenant, users []iam.User) error {
-	l := loadersOf(ctx)
-	if l == nil {
-		return nil
-	}
-	var ids []string
-	for _, u := range users {
-		ids = append(ids, u.RoleIDs...)
-	}
-	roles, err := t.RolesByID(ctx, dedupe(ids))
-	if err != nil {
-		return err
-	}
-	for _, r := range roles {
-		l.roles.Prime(roleKey{t.ProjectID(), r.ID}, r)
-	}
-	return nil
+	noteProfiles(ctx, sc.tenant.ProjectID(), page.Users, func(u *iam.User) string { return u.Profile })
+	return page, nil
 }
 
 // UserChanges is the input of UpdateUser; unset fields stay unchanged.

@@ -5,17 +5,22 @@ package store
 // On MongoDB every kind of document is one collection shared by all
 // projects, and every query has an index that starts with projectId.
 //
-// The embedded engine (FerretDB v1.24.2 on SQLite) uses no index for reads:
-// any filter but exactly {_id: x} reads and decodes every document of the
-// collection. A shared collection would make one project's requests cost
+// The embedded engine (FerretDB v1.24.2 on SQLite) uses no index of its own
+// for reads: any filter but exactly {_id: x} reads and decodes every
+// document of the collection, and {_id: x} searches only the index Atrium
+// adds beside the engine's (embedded.IDIndexer). A shared collection would make one project's requests cost
 // in proportion to all projects' data. So there the documents that grow
 // with a project (users, profiles, roles, machine clients, audit events)
-// live in one collection per project, "<kind>.<projectId>", and the few
-// lookups that do not know the project (an invitation ticket, a machine
-// client's clientId) go through the directory: one small document per key,
+// live in one collection per project, "<kind>.<projectId>", and the
+// lookups that would otherwise scan a project's collection, or do not know
+// the project at all, go through the directory: one small document per key,
 // found by _id (in one of 256 buckets), that names the project and the
-// document. The directory
-// also holds what must be unique across projects (a clientId).
+// document. Its keys are a user's invitation ticket, email and phone number
+// and a machine client's clientId. The directory also enforces what must be
+// unique: a clientId across projects, an email or phone number within one
+// (a user's key holds its project), before the document is written, so an
+// invitation learns that the person is a member without reading the
+// project's users.
 //
 // The directory entry is written before the document and removed after it
 // (no transactions): an entry whose document does not hold its key any more
@@ -37,13 +42,16 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"atrium/store/embedded"
 )
 
 // directoryColl is the prefix of the directory's collections, which map
-// keys found without knowing the project to documents. The engine scans a
-// whole collection even for {_id: x} (in SQLite, without decoding), so the
-// directory is spread over 256 collections by the first byte of the key's
-// hash: a lookup reads one bucket, 1/256 of all projects' entries.
+// keys to documents. It is spread over 256 collections by the first byte of
+// the key's hash: the engine used to scan a whole collection even for
+// {_id: x}, and where the _id index is missing (a store opened on an
+// engine without its data directory) a lookup still reads only one bucket,
+// 1/256 of all projects' entries.
 const directoryColl = "directory"
 
 // dir is the directory collection that holds key.
@@ -57,9 +65,39 @@ func (d *DB) dir(key string) *mongo.Collection {
 var perProject = map[string]bool{usersColl: true, profilesColl: true, rolesColl: true, auditColl: true, m2mColl: true, keysColl: true,
 	authRequestsColl: true, grantsColl: true, sessionsColl: true}
 
-// directed names, per kind, the field whose value the directory finds the
-// document by.
-var directed = map[string][]string{usersColl: {"invitation", "hash"}, m2mColl: {"clientId"}}
+// dirField is a field the directory finds documents of a kind by; the
+// keys of its entries are "<name>/<value>".
+type dirField struct {
+	name string
+	kind string
+	path []string
+}
+
+// The fields the directory keeps. A user's emailKey and phoneKey hold its
+// project (see uniqueKeys), as does its ssoKey, so those keys are unique within a project.
+var (
+	ticketField   = dirField{"users", usersColl, []string{"invitation", "hash"}}
+	emailField    = dirField{"users.email", usersColl, []string{"emailKey"}}
+	phoneField    = dirField{"users.phone", usersColl, []string{"phoneKey"}}
+	ssoField      = dirField{"users.sso", usersColl, []string{"ssoKey"}}
+	clientIDField = dirField{"m2mClients", m2mColl, []string{"clientId"}}
+)
+
+// directed lists, per kind, the fields the directory finds its documents
+// by, in the order their keys are claimed.
+var directed = map[string][]dirField{usersColl: {ticketField, emailField, phoneField, ssoField}, m2mColl: {clientIDField}}
+
+// fieldNamed is the directory field of an entry.
+func fieldNamed(name string) (dirField, bool) {
+	for _, fields := range directed {
+		for _, f := range fields {
+			if f.name == name {
+				return f, true
+			}
+		}
+	}
+	return dirField{}, false
+}
 
 // safeProjectID is a project id that can be part of a collection name as
 // it is; others (project ids come from request headers) are hashed.
@@ -99,11 +137,13 @@ func (d *DB) indexesOf(kind string) []mongo.IndexModel {
 	return indexes()[kind]
 }
 
-// ready reconciles the indexes of a per-project collection the first time
-// this process writes to it (a read never creates a collection). Later
-// calls cost a map lookup.
+// ready prepares a collection the first time this process writes to it (a
+// read never creates a collection): a per-project collection gets its
+// indexes, and on the embedded engine every collection gets the _id index
+// its reads use (embedded.IDIndexer). Later calls cost a map lookup.
 func (d *DB) ready(ctx context.Context, c *mongo.Collection, kind string) error {
-	if !d.split || !perProject[kind] {
+	own := d.split && perProject[kind]
+	if !own && d.ids == nil {
 		return nil
 	}
 	if _, ok := d.readyColls.Load(c.Name()); ok {
@@ -114,18 +154,40 @@ func (d *DB) ready(ctx context.Context, c *mongo.Collection, kind string) error 
 	if _, ok := d.readyColls.Load(c.Name()); ok {
 		return nil
 	}
-	if err := d.reconcileCollection(ctx, c.Name(), d.indexesOf(kind)); err != nil {
-		return err
+	if own {
+		if err := d.reconcileCollection(ctx, c.Name(), d.indexesOf(kind)); err != nil {
+			return err
+		}
+	}
+	if d.ids != nil {
+		if err := d.indexIDs(ctx, c.Name()); err != nil {
+			return err
+		}
 	}
 	d.readyColls.Store(c.Name(), true)
 	return nil
 }
 
+// indexIDs adds the _id index to a collection of the embedded engine,
+// creating the collection first if it does not exist yet.
+func (d *DB) indexIDs(ctx context.Context, name string) error {
+	err := d.ids.Index(ctx, d.db.Name(), name)
+	if !errors.Is(err, embedded.ErrNoTable) {
+		return err
+	}
+	var ce mongo.CommandError
+	if err := d.db.CreateCollection(ctx, name); err != nil && !(errors.As(err, &ce) && ce.Code == 48) { // 48: NamespaceExists
+		return fmt.Errorf("store: creating %s: %w", name, err)
+	}
+	return d.ids.Index(ctx, d.db.Name(), name)
+}
+
 // dirEntry is one document of the directory.
 type dirEntry struct {
-	Key       string `bson:"_id"` // kind/value
+	Key       string `bson:"_id"` // field name/value
 	ProjectID string `bson:"projectId"`
 	Kind      string `bson:"kind"`
+	Field     string `bson:"field"`
 	DocID     string `bson:"docId"`
 }
 
@@ -134,13 +196,9 @@ type dirEntry struct {
 // locks, which may be held while a key is claimed.
 var dirLocks = docLocks{seed: locks.seed}
 
-// directedValue is the value of the directed field of a document of kind.
-func directedValue(kind string, doc bson.Raw) string {
-	path, ok := directed[kind]
-	if !ok {
-		return ""
-	}
-	v, err := doc.LookupErr(path...)
+// value is the value of the field in doc, or "".
+func (f dirField) value(doc bson.Raw) string {
+	v, err := doc.LookupErr(f.path...)
 	if err != nil {
 		return ""
 	}
@@ -148,22 +206,38 @@ func directedValue(kind string, doc bson.Raw) string {
 	return s
 }
 
-// claim makes the directory map kind/value to the document, before the
-// document is written, and returns the unlock of the key (held until the
-// write is done, so that concurrent claims see each other's documents) and
-// whether the entry is new. A key held by another document that still
-// holds it is ErrDuplicate.
-func (d *DB) claim(ctx context.Context, kind, value, projectID, docID string) (unlock func(), fresh bool, err error) {
-	e := dirEntry{Key: kind + "/" + value, ProjectID: projectID, Kind: kind, DocID: docID}
-	unlock = dirLocks.lock(directoryColl, e.Key)
+// directedValues are the values of the directed fields of a document of
+// kind, in the order of directed[kind] ("" where it has none).
+func directedValues(kind string, doc bson.Raw) []string {
+	fields := directed[kind]
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = f.value(doc)
+	}
+	return out
+}
+
+// key is the directory key of the field's value.
+func (f dirField) key(value string) string { return f.name + "/" + value }
+
+// claim makes the directory map the field's value to the document, before
+// the document is written, and says whether the entry is new. The caller
+// holds the key's lock (dirLocks) until the write is done, so that
+// concurrent claims see each other's documents. A key held by another
+// document that still holds it is ErrDuplicate.
+func (d *DB) claim(ctx context.Context, f dirField, value, projectID, docID string) (fresh bool, err error) {
+	e := dirEntry{Key: f.key(value), ProjectID: projectID, Kind: f.kind, Field: f.name, DocID: docID}
 	dir := d.dir(e.Key)
+	if err := d.ready(ctx, dir, directoryColl); err != nil {
+		return false, err
+	}
 	for range 2 {
 		_, err = dir.InsertOne(ctx, e)
 		if err == nil {
-			return unlock, true, nil
+			return true, nil
 		}
 		if !mongo.IsDuplicateKeyError(err) {
-			break
+			return false, err
 		}
 		var old dirEntry
 		err = dir.FindOne(ctx, bson.D{{Key: "_id", Value: e.Key}}).Decode(&old)
@@ -171,33 +245,29 @@ func (d *DB) claim(ctx context.Context, kind, value, projectID, docID string) (u
 			continue // removed in between: insert again
 		}
 		if err != nil {
-			break
+			return false, err
 		}
 		if old.ProjectID == projectID && old.DocID == docID {
-			return unlock, false, nil
+			return false, nil
 		}
-		var holds bool
-		if holds, err = d.holds(ctx, old, value); err != nil {
-			break
+		holds, err := d.holds(ctx, old, value)
+		if err != nil {
+			return false, err
 		}
 		if holds {
-			err = fmt.Errorf("%w: %s is taken", ErrDuplicate, e.Key)
-			break
+			return false, fmt.Errorf("%w: %s is taken", ErrDuplicate, e.Key)
 		}
 		// A stale entry: take it over.
-		if _, err = dir.ReplaceOne(ctx, bson.D{{Key: "_id", Value: e.Key}}, e); err == nil {
-			return unlock, true, nil
-		}
-		break
+		_, err = dir.ReplaceOne(ctx, bson.D{{Key: "_id", Value: e.Key}}, e)
+		return err == nil, err
 	}
-	unlock()
-	return nil, false, err
+	return false, err
 }
 
-// dropEntry removes kind/value if it maps to the document. The caller holds
-// the key's lock, or takes it with lock.
-func (d *DB) dropEntry(ctx context.Context, kind, value, projectID, docID string, lock bool) error {
-	key := kind + "/" + value
+// dropEntry removes the field's value if it maps to the document. The
+// caller holds the key's lock, or takes it with lock.
+func (d *DB) dropEntry(ctx context.Context, f dirField, value, projectID, docID string, lock bool) error {
+	key := f.key(value)
 	if lock {
 		defer dirLocks.lock(directoryColl, key)()
 	}
@@ -216,6 +286,10 @@ func (d *DB) dropEntry(ctx context.Context, kind, value, projectID, docID string
 
 // holds reports whether the document an entry names still holds value.
 func (d *DB) holds(ctx context.Context, e dirEntry, value string) (bool, error) {
+	f, ok := fieldNamed(e.Field)
+	if !ok {
+		return false, nil // not an entry of this release: stale
+	}
 	raw, err := d.Tenant(e.ProjectID).collection(e.Kind).getRaw(ctx, e.DocID)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
@@ -223,14 +297,14 @@ func (d *DB) holds(ctx context.Context, e dirEntry, value string) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	return directedValue(e.Kind, raw) == value, nil
+	return f.value(raw) == value, nil
 }
 
-// lookup finds the document of kind whose directed field is value, through
-// the directory, and returns its collection with the document.
-func (d *DB) lookup(ctx context.Context, kind, value string) (scoped, bson.Raw, error) {
+// lookup finds the document whose field holds value, through the
+// directory, and returns its collection with the document.
+func (d *DB) lookup(ctx context.Context, f dirField, value string) (scoped, bson.Raw, error) {
 	var e dirEntry
-	key := kind + "/" + value
+	key := f.key(value)
 	err := d.dir(key).FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&e)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return scoped{}, nil, ErrNotFound
@@ -238,19 +312,19 @@ func (d *DB) lookup(ctx context.Context, kind, value string) (scoped, bson.Raw, 
 	if err != nil {
 		return scoped{}, nil, err
 	}
-	s := d.Tenant(e.ProjectID).collection(kind)
+	s := d.Tenant(e.ProjectID).collection(f.kind)
 	raw, err := s.getRaw(ctx, e.DocID)
 	if err != nil {
 		return scoped{}, nil, err
 	}
-	if directedValue(kind, raw) != value {
+	if f.value(raw) != value {
 		return scoped{}, nil, ErrNotFound // a stale entry
 	}
 	return s, raw, nil
 }
 
-// readiness is the per-process cache of per-project collections whose
-// indexes are reconciled.
+// readiness is the per-process cache of the collections DB.ready has
+// prepared.
 type readiness struct {
 	readyMu    sync.Mutex
 	readyColls sync.Map

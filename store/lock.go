@@ -2,6 +2,7 @@ package store
 
 import (
 	"hash/maphash"
+	"slices"
 	"sync"
 )
 
@@ -22,12 +23,30 @@ var locks = docLocks{seed: maphash.MakeSeed()}
 
 // lock locks the document id of collection and returns its unlock.
 func (l *docLocks) lock(collection, id string) func() {
-	var h maphash.Hash
-	h.SetSeed(l.seed)
-	h.WriteString(collection)
-	h.WriteByte(0)
-	h.WriteString(id)
-	m := &l.stripes[h.Sum64()%uint64(len(l.stripes))]
-	m.Lock()
-	return m.Unlock
+	return l.lockAll(collection, []string{id})
+}
+
+// lockAll locks the documents ids of collection together and returns the
+// unlock of all. Ids share stripes, so the stripes are taken once each and
+// in one order, which two callers holding overlapping sets agree on.
+func (l *docLocks) lockAll(collection string, ids []string) func() {
+	stripes := make([]int, 0, len(ids))
+	for _, id := range ids {
+		var h maphash.Hash
+		h.SetSeed(l.seed)
+		h.WriteString(collection)
+		h.WriteByte(0)
+		h.WriteString(id)
+		stripes = append(stripes, int(h.Sum64()%uint64(len(l.stripes))))
+	}
+	slices.Sort(stripes)
+	stripes = slices.Compact(stripes)
+	for _, i := range stripes {
+		l.stripes[i].Lock()
+	}
+	return func() {
+		for _, i := range stripes {
+			l.stripes[i].Unlock()
+		}
+	}
 }

@@ -48,7 +48,7 @@ func (d *DB) M2MClientByClientID(ctx context.Context, clientID string) (*iam.M2M
 	var err error
 	if d.split {
 		var raw bson.Raw
-		if _, raw, err = d.lookup(ctx, m2mColl, clientID); err == nil {
+		if _, raw, err = d.lookup(ctx, clientIDField, clientID); err == nil {
 			err = bson.Unmarshal(raw, &c)
 		}
 	} else {

@@ -75,12 +75,17 @@ func (d *DB) migrateKind(ctx context.Context, kind string) error {
 		if err := step(kind, "claim"); err != nil {
 			return err
 		}
-		if value := directedValue(kind, raw); value != "" {
-			unlock, _, err := d.claim(ctx, kind, value, projectID, id)
+		for i, value := range directedValues(kind, raw) {
+			if value == "" {
+				continue
+			}
+			f := directed[kind][i]
+			unlock := dirLocks.lock(directoryColl, f.key(value))
+			_, err := d.claim(ctx, f, value, projectID, id)
+			unlock()
 			if err != nil {
 				return err
 			}
-			unlock()
 		}
 		if err := step(kind, "copy"); err != nil {
 			return err

@@ -38,6 +38,10 @@ type Options struct {
 	Database string
 	// DataDir holds the embedded engine's files (unused with URI).
 	DataDir string
+	// EngineDir, with a URI, is the data directory of the embedded engine
+	// the URI points at (tests share one engine), so that the store adds
+	// its _id index there as it does on its own engine (embedded.IDIndexer).
+	EngineDir string
 	// EngineLogger receives the embedded engine's own logs.
 	EngineLogger *slog.Logger
 	// Monitor, when set, observes every command the driver sends (tests use
@@ -59,6 +63,8 @@ type DB struct {
 	split bool
 	// keepsSparse: the server records an index's sparse option.
 	keepsSparse bool
+	// ids indexes the embedded engine's tables by _id (nil elsewhere).
+	ids *embedded.IDIndexer
 	readiness
 }
 
@@ -86,6 +92,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, err
 	}
 	d.engine = engine
+	if engine != nil {
+		opts.EngineDir = opts.DataDir
+	}
 	if err := d.prepare(ctx, opts); err != nil {
 		d.Close(context.Background())
 		return nil, err
@@ -114,12 +123,21 @@ func (d *DB) prepare(ctx context.Context, opts Options) error {
 	}
 	d.keepsSparse = !ferret
 	d.split = ferret && !opts.sharedLayout
+	if d.split && opts.EngineDir != "" {
+		d.ids = embedded.NewIDIndexer(opts.EngineDir)
+	}
 	if d.split {
 		if err := d.migrate(ctx); err != nil {
 			return err
 		}
 	}
-	return d.ensureIndexes(ctx)
+	if err := d.ensureIndexes(ctx); err != nil {
+		return err
+	}
+	if d.ids != nil {
+		return d.ids.Index(ctx, d.db.Name())
+	}
+	return nil
 }
 
 func connect(ctx context.Context, uri, database string, monitor *event.CommandMonitor) (*DB, error) {
@@ -164,6 +182,9 @@ func (d *DB) Ping(ctx context.Context) error {
 // Close disconnects the driver and stops the embedded engine, if any.
 func (d *DB) Close(ctx context.Context) {
 	_ = d.client.Disconnect(ctx)
+	if d.ids != nil {
+		_ = d.ids.Close()
+	}
 	if d.engine != nil {
 		d.engine.Stop()
 	}

@@ -55,51 +55,77 @@ func (t *Tenant) collection(kind string) scoped {
 	return scoped{c: t.db.coll(kind, t.projectID), projectID: t.projectID, kind: kind, db: t.db}
 }
 
-// directedOf is the directory key value of a document about to be written,
-// or "" when the layout keeps no directory entry for it.
-func (s scoped) directedOf(doc bson.D) string {
+// directedOf are the directory values of a document about to be written
+// (see directedValues), or nil when the layout keeps no directory entries
+// for it.
+func (s scoped) directedOf(doc bson.D) []string {
 	if !s.db.split || directed[s.kind] == nil {
-		return ""
+		return nil
 	}
 	raw, err := bson.Marshal(doc)
 	if err != nil {
-		return ""
+		return nil
 	}
-	return directedValue(s.kind, raw)
+	return directedValues(s.kind, raw)
 }
 
 // write runs put, the write of doc (the document with the id), after the
-// collection's indexes are in place and doc's directory entry is claimed;
-// a new entry is removed again if put fails or matches nothing.
-func (s scoped) write(ctx context.Context, doc bson.D, id string, put func() (bool, error)) (bool, error) {
+// collection's indexes are in place and doc's directory entries are
+// claimed; new entries are removed again if put fails or matches nothing.
+// A key another document holds is ErrDuplicate, and nothing is written.
+func (s scoped) write(ctx context.Context, doc bson.D, id string, put func() (bool, error)) (ok bool, err error) {
 	if err := s.db.ready(ctx, s.c, s.kind); err != nil {
 		return false, err
 	}
-	value := s.directedOf(doc)
-	if value == "" {
-		return put()
-	}
-	unlock, fresh, err := s.db.claim(ctx, s.kind, value, s.projectID, id)
-	if err != nil {
-		return false, err
-	}
-	defer unlock()
-	ok, err := put()
-	if (err != nil || !ok) && fresh {
-		if derr := s.db.dropEntry(context.WithoutCancel(ctx), s.kind, value, s.projectID, id, false); derr != nil && err == nil {
-			err = derr
+	values := s.directedOf(doc)
+	var keys []string
+	for i, value := range values {
+		if value != "" {
+			keys = append(keys, directed[s.kind][i].key(value))
 		}
 	}
-	return ok, err
+	if len(keys) == 0 {
+		return put()
+	}
+	defer dirLocks.lockAll(directoryColl, keys)()
+	var fresh []int // indexes of the entries this write made
+	defer func() {
+		if err == nil && ok {
+			return
+		}
+		for _, i := range fresh {
+			if derr := s.db.dropEntry(context.WithoutCancel(ctx), directed[s.kind][i], values[i], s.projectID, id, false); derr != nil && err == nil {
+				err = derr
+			}
+		}
+	}()
+	for i, value := range values {
+		if value == "" {
+			continue
+		}
+		isNew, err := s.db.claim(ctx, directed[s.kind][i], value, s.projectID, id)
+		if err != nil {
+			return false, err
+		}
+		if isNew {
+			fresh = append(fresh, i)
+		}
+	}
+	return put()
 }
 
-// released removes the directory entry of a value the document no longer
-// holds (after the write that changed or removed it).
-func (s scoped) released(ctx context.Context, before, after, id string) error {
-	if before == "" || before == after {
-		return nil
+// released removes the directory entries of the values the document no
+// longer holds (after the write that changed or removed it).
+func (s scoped) released(ctx context.Context, before, after []string, id string) error {
+	for i, value := range before {
+		if value == "" || (i < len(after) && after[i] == value) {
+			continue
+		}
+		if err := s.db.dropEntry(context.WithoutCancel(ctx), directed[s.kind][i], value, s.projectID, id, true); err != nil {
+			return err
+		}
 	}
-	return s.db.dropEntry(context.WithoutCancel(ctx), s.kind, before, s.projectID, id, true)
+	return nil
 }
 
 // where prefixes a filter with the project condition.
@@ -262,15 +288,42 @@ func (r Repo[E, D]) reread(doc bson.D, v *E) error {
 // re-apply mutate, so no update is silently lost. Errors from mutate are
 // returned unchanged.
 func (r Repo[E, D]) Update(ctx context.Context, id string, expected int64, mutate func(*E) error) (*E, error) {
+	return r.update(ctx, id, nil, expected, mutate)
+}
+
+// UpdateFrom is Update starting from read, the entity as the caller last
+// read it (read itself is not changed): when nobody wrote it since, the
+// update costs no read.
+func (r Repo[E, D]) UpdateFrom(ctx context.Context, read *E, expected int64, mutate func(*E) error) (*E, error) {
+	doc, err := r.s.document(r.codec.to(read))
+	if err != nil {
+		return nil, err
+	}
+	v := new(E)
+	if err := r.reread(doc, v); err != nil { // a deep copy
+		return nil, err
+	}
+	return r.update(ctx, docID(doc), v, expected, mutate)
+}
+
+// update is Update, starting from v when it is not nil.
+func (r Repo[E, D]) update(ctx context.Context, id string, v *E, expected int64, mutate func(*E) error) (*E, error) {
 	defer locks.lock(r.s.c.Name(), id)()
 	const attempts = 5
 	for range attempts {
-		v, err := r.Get(ctx, id)
-		if err != nil {
-			return nil, err
+		given := v != nil
+		if !given {
+			var err error
+			if v, err = r.Get(ctx, id); err != nil {
+				return nil, err
+			}
 		}
 		m := r.codec.meta(v)
 		if expected > 0 && m.Version != expected {
+			if given { // the caller's copy may be older than the store
+				v = nil
+				continue
+			}
 			return nil, ErrStale
 		}
 		before, err := r.directed(v)
@@ -296,34 +349,35 @@ func (r Repo[E, D]) Update(ctx context.Context, id string, expected int64, mutat
 		if matched {
 			return v, r.s.released(ctx, before, r.s.directedOf(doc), id)
 		}
-		if expected > 0 {
+		if expected > 0 && !given {
 			return nil, ErrStale
 		}
+		v = nil // read again
 	}
 	return nil, ErrStale
 }
 
-// directed is the directory key value v holds as stored, if any.
-func (r Repo[E, D]) directed(v *E) (string, error) {
+// directed are the directory values v holds as stored, if any.
+func (r Repo[E, D]) directed(v *E) ([]string, error) {
 	if !r.s.db.split || directed[r.s.kind] == nil {
-		return "", nil
+		return nil, nil
 	}
 	doc, err := r.s.document(r.codec.to(v))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	return r.s.directedOf(doc), nil
 }
 
 // Delete removes the entity, or returns ErrNotFound.
 func (r Repo[E, D]) Delete(ctx context.Context, id string) error {
-	var before string
+	var before []string
 	if r.s.db.split && directed[r.s.kind] != nil {
 		raw, err := r.s.getRaw(ctx, id)
 		if err != nil {
 			return err
 		}
-		before = directedValue(r.s.kind, raw)
+		before = directedValues(r.s.kind, raw)
 	}
 	res, err := r.s.c.DeleteOne(ctx, r.s.where(bson.D{{Key: "_id", Value: id}}))
 	if err != nil {
@@ -332,7 +386,7 @@ func (r Repo[E, D]) Delete(ctx context.Context, id string) error {
 	if res.DeletedCount == 0 {
 		return ErrNotFound
 	}
-	return r.s.released(ctx, before, "", id)
+	return r.s.released(ctx, before, nil, id)
 }
 
 func mapWriteError(err error) error {

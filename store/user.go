@@ -45,26 +45,61 @@ func uniqueKeys(projectID string, v any) bson.D {
 
 // UserByEmail finds the user with a normalised email, or ErrNotFound.
 func (t *Tenant) UserByEmail(ctx context.Context, email string) (*iam.User, error) {
-	return t.userBy(ctx, "emailKey", email)
+	return t.userBy(ctx, emailField, email)
 }
 
 // UserByPhone finds the user with a phone number, or ErrNotFound.
 func (t *Tenant) UserByPhone(ctx context.Context, phone string) (*iam.User, error) {
-	return t.userBy(ctx, "phoneKey", phone)
+	return t.userBy(ctx, phoneField, phone)
 }
 
 // UserBySSOSubject finds the user linked to an upstream identity
 // ("<connection id>/<sub>"), or ErrNotFound.
 func (t *Tenant) UserBySSOSubject(ctx context.Context, subject string) (*iam.User, error) {
-	return t.userBy(ctx, "ssoKey", subject)
+	return t.userBy(ctx, ssoField, subject)
 }
 
-func (t *Tenant) userBy(ctx context.Context, key, value string) (*iam.User, error) {
-	var u userDoc
-	if err := t.collection(usersColl).findOne(ctx, bson.D{{Key: key, Value: t.projectID + "/" + value}}, &u); err != nil {
-		return nil, err
+// userBy finds the user whose derived key field f (see uniqueKeys) holds
+// value.
+func (t *Tenant) userBy(ctx context.Context, f dirField, value string) (*iam.User, error) {
+	u, _, err := t.userByKey(ctx, f, value)
+	return u, err
+}
+
+// userByEmailRaw is UserByEmail with the stored document.
+func (t *Tenant) userByEmailRaw(ctx context.Context, email string) (*iam.User, bson.Raw, error) {
+	return t.userByKey(ctx, emailField, email)
+}
+
+// userByKey finds the user whose derived key field f holds value, with its
+// document. On the per-project layout the directory maps the key to the
+// user: two reads by _id instead of a scan of the project's users.
+func (t *Tenant) userByKey(ctx context.Context, f dirField, value string) (*iam.User, bson.Raw, error) {
+	value = t.projectID + "/" + value
+	var raw bson.Raw
+	var err error
+	if t.db.split {
+		_, raw, err = t.db.lookup(ctx, f, value)
+		if err == nil {
+			if p, _ := raw.Lookup("projectId").StringValueOK(); p != t.projectID {
+				err = ErrNotFound
+			}
+		}
+	} else {
+		s := t.collection(usersColl)
+		raw, err = s.c.FindOne(ctx, s.where(bson.D{{Key: f.path[0], Value: value}})).Raw()
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			err = ErrNotFound
+		}
 	}
-	return fromUserDoc(&u), nil
+	if err != nil {
+		return nil, nil, err
+	}
+	var u userDoc
+	if err := bson.Unmarshal(raw, &u); err != nil {
+		return nil, nil, err
+	}
+	return fromUserDoc(&u), raw, nil
 }
 
 // invitationFilter selects the holder of an unexpired invitation ticket.
@@ -110,8 +145,8 @@ func (d *DB) byInvitation(ctx context.Context, kind, hash string, now time.Time,
 // documents of kind are kept per project, else by the ticket's index.
 // A ticket still held but past its time is ErrExpired.
 func (d *DB) ticketHolder(ctx context.Context, kind, hash string, now time.Time) (*mongo.Collection, bson.Raw, error) {
-	if d.split && directed[kind] != nil {
-		s, raw, err := d.lookup(ctx, kind, hash)
+	if d.split && kind == ticketField.kind {
+		s, raw, err := d.lookup(ctx, ticketField, hash)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -183,9 +218,9 @@ func (d *DB) acceptInvitation(ctx context.Context, kind, hash string, set bson.D
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, ErrNotFound
 	}
-	if err == nil && d.split && directed[kind] != nil {
+	if err == nil && d.split && kind == ticketField.kind {
 		projectID, _ := raw.Lookup("projectId").StringValueOK()
-		err = d.dropEntry(context.WithoutCancel(ctx), kind, hash, projectID, id, true)
+		err = d.dropEntry(context.WithoutCancel(ctx), ticketField, hash, projectID, id, true)
 	}
 	return raw, err
 }
@@ -225,10 +260,39 @@ func nameContains(s string) bson.E {
 // ListUsers returns one page of the users matching f in order, and the
 // cursor after each.
 func (t *Tenant) ListUsers(ctx context.Context, f iam.UserFilter, order iam.UserOrder, p Page) ([]iam.User, []string, error) {
-	return list(ctx, t.collection(usersColl), userCodec, userFilter(f), orderField(userOrders, order), p)
+	field := orderField(userOrders, order)
+	if t.byEmailOnly(f) {
+		// At most one user: found through the directory, not a scan.
+		p.field = field
+		if _, err := p.within(); err != nil || p.After != "" || p.Before != "" || p.Limit < 1 {
+			return nil, nil, err // the one user, if any, is the cursor's own
+		}
+		u, raw, err := t.userByEmailRaw(ctx, f.Email)
+		if errors.Is(err, ErrNotFound) {
+			return []iam.User{}, []string{}, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return []iam.User{*u}, []string{cursorAt(field, raw)}, nil
+	}
+	return list(ctx, t.collection(usersColl), userCodec, userFilter(f), field, p)
+}
+
+// byEmailOnly says whether a listing filters by email alone on the
+// per-project layout, where the directory finds the one user it can match.
+func (t *Tenant) byEmailOnly(f iam.UserFilter) bool {
+	return t.db.split && f.Email != "" && f == iam.UserFilter{Email: f.Email}
 }
 
 // CountUsers counts the users matching f.
 func (t *Tenant) CountUsers(ctx context.Context, f iam.UserFilter) (int64, error) {
+	if t.byEmailOnly(f) {
+		_, _, err := t.userByEmailRaw(ctx, f.Email)
+		if errors.Is(err, ErrNotFound) {
+			return 0, nil
+		}
+		return 1, err
+	}
 	return t.collection(usersColl).count(ctx, userFilter(f))
 }
