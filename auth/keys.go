@@ -131,41 +131,52 @@ func NewKeys(st KeyStore, sealer *Sealer, o KeyOptions) *Keys {
 // platform issuer), making the issuer's first key, or its next one when
 // the rotation is near.
 func (k *Keys) Signing(ctx context.Context, projectID string) (SigningKey, error) {
+	cur, _, err := k.current(ctx, projectID)
+	if err != nil {
+		return SigningKey{}, err
+	}
+	priv, err := k.private(cur)
+	if err != nil {
+		return SigningKey{}, err
+	}
+	return SigningKey{ID: cur.KeyID, Private: priv}, nil
+}
+
+// current returns the key projectID's issuer signs with now and its ring,
+// making the issuer's first key, or its next one when the rotation is near.
+func (k *Keys) current(ctx context.Context, projectID string) (*ringKey, *ring, error) {
 	for range 4 {
 		now := k.now()
 		r, err := k.ring(ctx, projectID, false)
 		if err != nil {
-			return SigningKey{}, err
+			return nil, nil, err
 		}
 		cur := r.current(now)
 		if cur == nil {
 			if err := k.create(ctx, projectID, 1, now, now); err != nil {
-				return SigningKey{}, err
+				return nil, nil, err
 			}
 			continue
 		}
 		if r.generation(cur.Generation+1) == nil && !now.Before(cur.ActiveAt.Add(k.rotation-k.lead)) {
 			activeAt := maxTime(cur.ActiveAt.Add(k.rotation), now.Add(k.lead))
 			if err := k.create(ctx, projectID, cur.Generation+1, now, activeAt); err != nil {
-				return SigningKey{}, err
+				return nil, nil, err
 			}
 			continue // cur still signs until the successor's ActiveAt
 		}
-		priv, err := k.private(cur)
-		if err != nil {
-			return SigningKey{}, err
-		}
-		return SigningKey{ID: cur.KeyID, Private: priv}, nil
+		return cur, r, nil
 	}
-	return SigningKey{}, fmt.Errorf("auth: the signing keys of issuer %q kept changing", projectID)
+	return nil, nil, fmt.Errorf("auth: the signing keys of issuer %q kept changing", projectID)
 }
 
 // Published returns the public halves of the keys projectID's issuer
 // publishes now: the signing key, its published successor, and superseded
-// keys whose tokens may not have expired yet. It never makes a key: an
-// issuer that has signed nothing publishes none.
+// keys whose tokens may not have expired yet. Like Signing, it makes the
+// issuer's first key (or its next, near the rotation), so that a verifier
+// that caches the set before the first token already holds its key.
 func (k *Keys) Published(ctx context.Context, projectID string) ([]jose.JSONWebKey, error) {
-	r, err := k.ring(ctx, projectID, false)
+	_, r, err := k.current(ctx, projectID)
 	if err != nil {
 		return nil, err
 	}
