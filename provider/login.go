@@ -229,25 +229,13 @@ func (h *handler) failed(w http.ResponseWriter, r *http.Request, err error, redi
 
 // render writes a page; redirect is where its form may end (the
 // application's callback, through the library's), which the page's
-// form-action must allow (web.Layout.FormTargets). Its referrer policy is
-// same-origin rather than the layout's no-referrer: under no-referrer a
-// browser posts the form with Origin: null, and where it sends no
-// Sec-Fetch-Site (a page served over plain http) CrossOriginProtection
-// then refuses the post. Nothing leaves the origin either way.
+// form-action must allow (web.Layout.FormTargets).
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, v *loginView, redirect string) {
 	if redirect != "" {
 		v.FormTargets = []string{redirect}
 	}
 	v.InlineImages = v.TOTP != nil && v.TOTP.QR != ""
-	loginPage.Render(sameOriginReferrer{w}, r, h.log, status, v)
-}
-
-// sameOriginReferrer sets the referrer policy of a page (see render).
-type sameOriginReferrer struct{ http.ResponseWriter }
-
-func (s sameOriginReferrer) WriteHeader(status int) {
-	s.ResponseWriter.Header().Set("Referrer-Policy", "same-origin")
-	s.ResponseWriter.WriteHeader(status)
+	loginPage.Render(w, r, h.log, status, v)
 }
 
 // sentence turns a domain message into a sentence for the page.

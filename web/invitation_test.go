@@ -26,7 +26,7 @@ func wantSecure(t *testing.T, p page) {
 		}
 	}
 	for name, want := range map[string]string{
-		"Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+		"Referrer-Policy": "same-origin", "X-Frame-Options": "DENY", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
 	} {
 		if got := h.Get(name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
@@ -117,8 +117,8 @@ func TestInvitationPageSetsThePassword(t *testing.T) {
 	inv := f.invite(t, f.app, "done@example.com")
 	p := submit(t, f.s, url.Values{"ticket": {inv.Ticket}, "password": {"finally-set-1"}, "confirm": {"finally-set-1"}})
 	p.wantRedirect(t, loginURL)
-	if p.header.Get("Referrer-Policy") != "no-referrer" {
-		t.Fatalf("the redirect may send a referrer: %v", p.header)
+	if p.header.Get("Referrer-Policy") != "same-origin" {
+		t.Fatalf("the redirect to another origin may send a referrer: %v", p.header)
 	}
 	if s := f.status(t, inv.UserID); s != "ACTIVE" {
 		t.Fatalf("status after setting the password: %s", s)

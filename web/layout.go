@@ -148,12 +148,16 @@ func (p *Page) Render(w http.ResponseWriter, r *http.Request, log *slog.Logger, 
 const csp = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // Secure sets the headers of every hosted page, rendered or not: no
-// referrer (URLs hold tickets), no framing, no caching, no sniffing, and the
-// content security policy above.
+// referrer beyond Atrium's own origin (URLs hold tickets), no framing, no
+// caching, no sniffing, and the content security policy above. The
+// referrer policy is same-origin, not no-referrer: under no-referrer a
+// browser posts a form with Origin: null, and where it sends no
+// Sec-Fetch-Site (a page served over plain http to a host that is not
+// loopback) CrossOriginProtection then refuses every post.
 func Secure(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", csp)
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
