@@ -5,7 +5,6 @@ package rest
 import (
 	"context"
 	"net/http"
-	"reflect"
 
 	"atrium/iam"
 	"atrium/service"
@@ -135,21 +134,6 @@ func revocation(path, useCase, summary string, revoke func(*service.Service, con
 			}
 			return messageJSON{Message: service.TokenRevoked}, nil
 		})}
-}
-
-// notAvailable is a route of the platform whose use case Atrium does not
-// have yet: it checks the body's shape, then answers 501 NOT_IMPLEMENTED.
-func notAvailable(method, path string, body any, what, why string) route {
-	return route{method: method, path: path, notYet: true, status: http.StatusNotImplemented, body: body,
-		summary: what + " (not available yet: " + why + ")",
-		handle: func(ctx context.Context, _ *service.Service, q *request) (any, error) {
-			if body != nil {
-				if err := q.decode(reflect.New(reflect.TypeOf(body)).Interface()); err != nil {
-					return nil, err
-				}
-			}
-			return nil, &notAvailableError{msg: what + " (" + method + " /v1" + path + ") is not available in Atrium yet: " + why}
-		}}
 }
 
 // nonNil keeps a list present in JSON even when empty.

@@ -161,11 +161,10 @@ type problem struct {
 }
 
 // Transport codes, beside the domain's closed set: the route does not exist
-// for that verb, or its use case is not in Atrium yet.
+// for that verb.
 const (
 	codeNotFound         = string(iam.NotFound)
 	codeMethodNotAllowed = "METHOD_NOT_ALLOWED"
-	codeNotImplemented   = "NOT_IMPLEMENTED"
 )
 
 func writeProblem(w http.ResponseWriter, status int, code, message, field string) {
@@ -176,11 +175,6 @@ func writeProblem(w http.ResponseWriter, status int, code, message, field string
 // field in the message too (the SDK shows only the message); anything else
 // is internal: logged, and answered with a generic message.
 func writeError(ctx context.Context, log *slog.Logger, w http.ResponseWriter, err error) {
-	var na *notAvailableError
-	if errors.As(err, &na) {
-		writeProblem(w, http.StatusNotImplemented, codeNotImplemented, na.msg, "")
-		return
-	}
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		writeProblem(w, http.StatusRequestEntityTooLarge, string(iam.BadUserInput), "body: request body too large (limit 1 MiB)", "body")
 		return

@@ -35,7 +35,7 @@ func openAPI(all []route) map[string]any {
 			// The domain's use case the operation runs (service.UseCases).
 			op["x-atrium-use-case"] = rt.useCase
 		}
-		if rt.useCase != "" || rt.notYet {
+		if rt.useCase != "" {
 			params = append(params, map[string]any{"$ref": "#/components/parameters/project"})
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
 		}
@@ -87,9 +87,6 @@ func operationID(rt route) string {
 func responses(rt route) map[string]any {
 	errRef := map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{
 		"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
-	if rt.notYet {
-		return map[string]any{"501": map[string]any{"description": "Not available in Atrium yet", "content": errRef["content"]}, "default": errRef}
-	}
 	ok := map[string]any{"description": "Success"}
 	if rt.status != http.StatusNoContent {
 		schema := map[string]any{"type": "object"}

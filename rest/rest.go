@@ -27,12 +27,8 @@ type route struct {
 	path string
 	// useCase names the entry of the domain's use-case table
 	// (service.UseCases) the route calls; "" only for routes outside the
-	// domain (the version, the API description) and for those not in
-	// Atrium yet (notYet).
+	// domain (the version, the API description).
 	useCase string
-	// notYet marks an endpoint of the platform whose use case Atrium does
-	// not have yet: it answers 501.
-	notYet  bool
 	summary string
 	// status is the answer on success: 200, or 204 with no body.
 	status int
@@ -143,12 +139,6 @@ type missRecorder struct {
 func (m *missRecorder) Header() http.Header         { return m.header }
 func (m *missRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (m *missRecorder) WriteHeader(code int)        { m.status = code }
-
-// notAvailableError is the answer of endpoints whose use case Atrium does
-// not have yet.
-type notAvailableError struct{ msg string }
-
-func (e *notAvailableError) Error() string { return e.msg }
 
 // deletion is the DELETE route of the entity whose id is the path's one
 // parameter: it answers 204.

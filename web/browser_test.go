@@ -5,72 +5,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"atrium/atriumtest"
 	"atrium/testenv"
 )
-
-// browserGuard bounds the whole browser session so a hung browser fails the
-// test instead of hanging it; no assertion depends on it.
-const browserGuard = 2 * time.Minute
-
-// findChromium returns the Chromium binary, or skips the test (fails it
-// where the environment requires a browser, as in CI: see testenv).
-func findChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	testenv.Missing(t, testenv.Browser, "Chromium not found (looked for /usr/bin/chromium, chromium, chromium-browser); install it: apt-get install -y chromium")
-	return ""
-}
-
-// newBrowser starts a headless Chromium with a fresh profile and no
-// background networking, and any extra flags; it is stopped when the test
-// ends.
-func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
-	t.Helper()
-	path := findChromium(t)
-	profile := t.TempDir()
-	out := &atriumtest.LogBuffer{}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-		chromedp.CombinedOutput(out),
-	)
-	opts = append(opts, extra...)
-	ctx, cancelGuard := context.WithTimeout(context.Background(), browserGuard)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	// Cleanups run last-registered first: the browser stops before its
-	// profile directory is removed.
-	t.Cleanup(func() {
-		cancelBrowser()
-		cancelAlloc()
-		cancelGuard()
-		if t.Failed() {
-			t.Logf("browser output:\n%s", out.String())
-		}
-	})
-	return bctx
-}
 
 // appLogin is an application's own login page on 127.0.0.1, which records
 // that a browser arrived.
@@ -98,7 +40,7 @@ func TestBrowserAcceptsInvitation(t *testing.T) {
 	app := f.createApp(t, "Browser App", login, false)
 	const email, password = "browser@example.com", "typed-in-chromium-1"
 	inv := f.invite(t, app, email)
-	ctx := newBrowser(t)
+	ctx := testenv.Chromium(t)
 
 	// The link's host is ATRIUM_PUBLIC_URL, which does not resolve here.
 	if err := chromedp.Do(ctx, chromedp.Navigate(local(t, f.s, inv.URL))); err != nil {
@@ -175,7 +117,7 @@ func TestBrowserForgotResetSignIn(t *testing.T) {
 	f, ts := mailFixture(t)
 	const email, password = "browser-reset@example.com", "typed-new-password-2"
 	f.member(t, email, "the-old-password-1")
-	ctx := newBrowser(t)
+	ctx := testenv.Chromium(t)
 
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(f.s.URL+f.hosted("forgot")),

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"atrium/atriumtest"
+	"atrium/testenv"
 )
 
 // offline makes every host but the loopback address unresolvable, as on a
@@ -29,7 +30,7 @@ var offline = chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127
 func TestGraphiQLOffline(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
-	ctx := newBrowser(t, offline, chromedp.WindowSize(1280, 900))
+	ctx := testenv.Chromium(t, offline, chromedp.WindowSize(1280, 900))
 
 	// Every request the page makes, and every error it logs (a script
 	// error, a load that failed, a Content-Security-Policy violation).
