@@ -103,11 +103,7 @@ func (a Attempts) Reset(ctx context.Context, key string) error {
 
 // Sweep deletes the windows that ended before now and returns how many.
 func (a Attempts) Sweep(ctx context.Context, now time.Time) (int64, error) {
-	res, err := a.coll.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now.UTC()}}}})
-	if err != nil {
-		return 0, err
-	}
-	return res.DeletedCount, nil
+	return deleteExpired(ctx, a.coll, now)
 }
 
 // live is the filter of key's window while it is open at now.

@@ -172,11 +172,11 @@ func (d *DB) SweepOpenID(ctx context.Context, now, requestsBefore time.Time) (in
 			}
 		}
 		for _, name := range names {
-			res, err := d.db.Collection(name).DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lt", Value: before}}}})
+			deleted, err := deleteExpired(ctx, d.db.Collection(name), before)
+			n += deleted
 			if err != nil {
 				return n, err
 			}
-			n += res.DeletedCount
 		}
 	}
 	return n, nil

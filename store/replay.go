@@ -94,9 +94,5 @@ func (t *Tenant) ReleaseReplay(ctx context.Context, key string) error {
 
 // SweepReplays removes every expired replay, of every project.
 func (d *DB) SweepReplays(ctx context.Context) (int64, error) {
-	res, err := d.db.Collection(replaysColl).DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lt", Value: now()}}}})
-	if err != nil {
-		return 0, err
-	}
-	return res.DeletedCount, nil
+	return deleteExpired(ctx, d.db.Collection(replaysColl), now())
 }

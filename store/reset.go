@@ -89,9 +89,5 @@ func (rs Resets) Use(ctx context.Context, handle, hash string, now time.Time) (*
 
 // Sweep deletes the tickets that expired before now and returns how many.
 func (rs Resets) Sweep(ctx context.Context, now time.Time) (int64, error) {
-	res, err := rs.coll.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now.UTC()}}}})
-	if err != nil {
-		return 0, err
-	}
-	return res.DeletedCount, nil
+	return deleteExpired(ctx, rs.coll, now)
 }

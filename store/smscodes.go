@@ -96,9 +96,5 @@ func (c SMSCodes) Try(ctx context.Context, key string, maxTries int, now time.Ti
 
 // Sweep deletes the codes that ended before now and returns how many.
 func (c SMSCodes) Sweep(ctx context.Context, now time.Time) (int64, error) {
-	res, err := c.coll.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: now.UTC()}}}})
-	if err != nil {
-		return 0, err
-	}
-	return res.DeletedCount, nil
+	return deleteExpired(ctx, c.coll, now)
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -193,4 +194,15 @@ func (d *DB) Close(ctx context.Context) {
 // Drop deletes the whole database (tests use it to clean up).
 func (d *DB) Drop(ctx context.Context) error {
 	return d.db.Drop(ctx)
+}
+
+// deleteExpired deletes the documents of c whose expiresAt is at or before
+// by, and returns how many: the one sweep of every collection of things
+// that end (throttle windows, codes, tickets, replays, logins).
+func deleteExpired(ctx context.Context, c *mongo.Collection, by time.Time) (int64, error) {
+	res, err := c.DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: by.UTC()}}}})
+	if err != nil {
+		return 0, err
+	}
+	return res.DeletedCount, nil
 }
