@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -31,7 +30,7 @@ func (d *DB) CopyTo(ctx context.Context, dst *DB) (int, error) {
 	sort.Strings(names)
 	n := 0
 	for _, name := range names {
-		if strings.HasPrefix(name, directoryColl+".") {
+		if name == directoryColl {
 			continue
 		}
 		target := name

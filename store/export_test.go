@@ -18,7 +18,7 @@ func OpenShared(ctx context.Context, opts Options) (*DB, error) {
 	return Open(ctx, opts)
 }
 
-// StopMigrationAt makes the move to the per-project layout fail at its
+// StopMigrationAt makes the start-up moves (migrate.go) fail at their
 // n-th write (counted from 1 over every kind), as a crash there would; 0
 // lets it run.
 func StopMigrationAt(n int) {

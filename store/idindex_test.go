@@ -87,7 +87,7 @@ func TestReadsByIDUseAnIndex(t *testing.T) {
 		}
 		kinds = append(kinds, table)
 	}
-	for _, want := range []string{"users.p1", "users.p2", "profiles.p2", "projects", "directory."} {
+	for _, want := range []string{"users.p1", "users.p2", "profiles.p2", "projects", "directory"} {
 		if !strings.Contains(strings.Join(kinds, " "), want) {
 			t.Errorf("no table of %s among %v", want, kinds)
 		}

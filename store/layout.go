@@ -14,8 +14,7 @@ package store
 // live in one collection per project, "<kind>.<projectId>", and the
 // lookups that would otherwise scan a project's collection, or do not know
 // the project at all, go through the directory: one small document per key,
-// found by _id (in one of 256 buckets), that names the project and the
-// document. Its keys are a user's invitation ticket, email and phone number
+// found by _id, that names the project and the document. Its keys are a user's invitation ticket, email and phone number
 // and a machine client's clientId. The directory also enforces what must be
 // unique: a clientId across projects, an email or phone number within one
 // (a user's key holds its project), before the document is written, so an
@@ -46,19 +45,20 @@ import (
 	"atrium/store/embedded"
 )
 
-// directoryColl is the prefix of the directory's collections, which map
-// keys to documents. It is spread over 256 collections by the first byte of
-// the key's hash: the engine used to scan a whole collection even for
-// {_id: x}, and where the _id index is missing (a store opened on an
-// engine without its data directory) a lookup still reads only one bucket,
-// 1/256 of all projects' entries.
+// directoryColl is the directory's collection, which maps keys to
+// documents. It is one collection, read by _id through the engine's _id
+// index (embedded.IDIndexer; a FerretDB reached through MONGODB_URI has no
+// such index and scans it, as it scans every read by _id). The release of 225f078 spread it over 256
+// collections, "directory.00" to "directory.ff", from before that index:
+// every new one changed the SQLite schema, which each of the engine's
+// connections then parsed again, whole, so a fresh data directory's first
+// few hundred users paid for up to 512 schema changes (TestUsersPaging
+// under -race: 144 s with the buckets, 80 s without). mergeDirectory
+// moves such buckets into the one collection at start-up.
 const directoryColl = "directory"
 
-// dir is the directory collection that holds key.
-func (d *DB) dir(key string) *mongo.Collection {
-	sum := sha256.Sum256([]byte(key))
-	return d.db.Collection(fmt.Sprintf("%s.%02x", directoryColl, sum[0]))
-}
+// directory is the directory's collection.
+func (d *DB) directory() *mongo.Collection { return d.db.Collection(directoryColl) }
 
 // perProject are the kinds of documents kept in a collection per project
 // on the embedded engine.
@@ -227,7 +227,7 @@ func (f dirField) key(value string) string { return f.name + "/" + value }
 // document that still holds it is ErrDuplicate.
 func (d *DB) claim(ctx context.Context, f dirField, value, projectID, docID string) (fresh bool, err error) {
 	e := dirEntry{Key: f.key(value), ProjectID: projectID, Kind: f.kind, Field: f.name, DocID: docID}
-	dir := d.dir(e.Key)
+	dir := d.directory()
 	if err := d.ready(ctx, dir, directoryColl); err != nil {
 		return false, err
 	}
@@ -271,7 +271,7 @@ func (d *DB) dropEntry(ctx context.Context, f dirField, value, projectID, docID 
 	if lock {
 		defer dirLocks.lock(directoryColl, key)()
 	}
-	dir := d.dir(key)
+	dir := d.directory()
 	var e dirEntry
 	err := dir.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&e)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -305,7 +305,7 @@ func (d *DB) holds(ctx context.Context, e dirEntry, value string) (bool, error) 
 func (d *DB) lookup(ctx context.Context, f dirField, value string) (scoped, bson.Raw, error) {
 	var e dirEntry
 	key := f.key(value)
-	err := d.dir(key).FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&e)
+	err := d.directory().FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Decode(&e)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return scoped{}, nil, ErrNotFound
 	}

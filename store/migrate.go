@@ -1,12 +1,14 @@
 package store
 
-// The move of embedded data written in the shared layout (releases before
-// the per-project layout of layout.go) to a collection per project.
+// The moves of embedded data written by earlier releases: from the shared
+// layout (before the per-project layout of layout.go) to a collection per
+// project, and of the directory's 256 buckets into its one collection.
 
 import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -38,6 +40,13 @@ func (d *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("store: listing collections: %w", err)
 	}
 	sort.Strings(names)
+	for _, name := range names {
+		if strings.HasPrefix(name, directoryColl+".") {
+			if err := d.mergeDirectory(ctx, name); err != nil {
+				return fmt.Errorf("store: moving %s into %s: %w", name, directoryColl, err)
+			}
+		}
+	}
 	for _, kind := range names {
 		if !perProject[kind] {
 			continue
@@ -47,6 +56,38 @@ func (d *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// mergeDirectory moves the entries of one of the directory's old buckets
+// ("directory.00" to "directory.ff", see directoryColl) into its one
+// collection, then drops the bucket. Entries are upserted by _id (a key
+// hashed to one bucket only), so a start after a crash copies again what
+// was left and converges.
+func (d *DB) mergeDirectory(ctx context.Context, bucket string) error {
+	cur, err := d.db.Collection(bucket).Find(ctx, bson.D{})
+	if err != nil {
+		return err
+	}
+	var entries []bson.Raw
+	if err := cur.All(ctx, &entries); err != nil {
+		return err
+	}
+	dir := d.directory()
+	if err := d.ready(ctx, dir, directoryColl); err != nil {
+		return err
+	}
+	for _, raw := range entries {
+		if err := step(directoryColl, "merge"); err != nil {
+			return err
+		}
+		if _, err := dir.ReplaceOne(ctx, bson.D{{Key: "_id", Value: raw.Lookup("_id")}}, raw, options.Replace().SetUpsert(true)); err != nil {
+			return mapWriteError(err)
+		}
+	}
+	if err := step(directoryColl, "drop"); err != nil {
+		return err
+	}
+	return d.db.Collection(bucket).Drop(ctx)
 }
 
 // migrateKind moves the shared collection of one kind.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -73,39 +74,12 @@ func writeOldLayout(t *testing.T, dir string) oldData {
 // by clientId, with the uniqueness rules still holding; a later start finds
 // nothing left to move.
 func TestMigrationFromSharedLayoutSurvivesStops(t *testing.T) {
-	ctx := context.Background()
 	orig := t.TempDir()
 	data := writeOldLayout(t, orig)
-	t.Cleanup(func() { store.StopMigrationAt(0) })
-
-	for n := 1; ; n++ {
-		dir := t.TempDir()
-		if err := os.CopyFS(dir, os.DirFS(orig)); err != nil {
-			t.Fatal(err)
-		}
-		store.StopMigrationAt(n)
-		db, err := openDir(t, dir)
-		store.StopMigrationAt(0)
-		if err == nil { // n is past the last write
-			db.Close(ctx)
-			if n < 20 {
-				t.Fatalf("the move had only %d writes", n-1)
-			}
-			break
-		}
-		if !strings.Contains(err.Error(), "stopped before") {
-			t.Fatalf("start stopped at write %d: %v", n, err)
-		}
-		for start := range 2 {
-			db, err := openDir(t, dir)
-			if err != nil {
-				t.Fatalf("start %d after a stop at write %d: %v", start, n, err)
-			}
-			checkMoved(t, db, data)
-			db.Close(ctx)
-		}
+	openAfterEachStop(t, orig, 20, func(dir string, n int) {
+		checkMovedTwice(t, dir, data)
 		withEngine(t, dir, func(raw *mongo.Database) {
-			names, err := raw.ListCollectionNames(ctx, bson.D{})
+			names, err := raw.ListCollectionNames(context.Background(), bson.D{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,9 +89,109 @@ func TestMigrationFromSharedLayoutSurvivesStops(t *testing.T) {
 				}
 			}
 		})
-		if t.Failed() || n > 100 {
+	})
+}
+
+// The directory of release 225f078 was spread over 256 collections,
+// "directory.<first byte of sha256(key)>". A start moves their entries into
+// the one directory collection and drops them; stopped at any one of its
+// writes, the next start goes on, and the keys find their documents (and
+// keep them unique) throughout.
+func TestDirectoryBucketsAreMergedAtStart(t *testing.T) {
+	ctx := context.Background()
+	orig := t.TempDir()
+	data := writeOldLayout(t, orig)
+	db, err := openDir(t, orig) // the per-project layout, with its directory
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close(ctx)
+	buckets := 0
+	withEngine(t, orig, func(raw *mongo.Database) {
+		cur, err := raw.Collection("directory").Find(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var entries []bson.Raw
+		if err := cur.All(ctx, &entries); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, e := range entries {
+			sum := sha256.Sum256([]byte(e.Lookup("_id").StringValue()))
+			bucket := fmt.Sprintf("directory.%02x", sum[0])
+			if _, err := raw.Collection(bucket).InsertOne(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			seen[bucket] = true
+		}
+		buckets = len(seen)
+		if err := raw.Collection("directory").Drop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if buckets < 5 {
+		t.Fatalf("test data: the old directory spreads over only %d buckets", buckets)
+	}
+	openAfterEachStop(t, orig, buckets, func(dir string, n int) {
+		checkMovedTwice(t, dir, data)
+		withEngine(t, dir, func(raw *mongo.Database) {
+			names, err := raw.ListCollectionNames(ctx, bson.D{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range names {
+				if strings.HasPrefix(name, "directory.") {
+					t.Errorf("after a stop at write %d the bucket %s is still there", n, name)
+				}
+			}
+		})
+	})
+}
+
+// openAfterEachStop starts the store on a copy of the data dir orig with
+// its start-up moves stopped at write n, for n = 1, 2, ... until a start
+// needs no more than n-1 writes (at least minWrites), and then runs after on
+// that copy.
+func openAfterEachStop(t *testing.T, orig string, minWrites int, after func(dir string, n int)) {
+	t.Helper()
+	t.Cleanup(func() { store.StopMigrationAt(0) })
+	for n := 1; ; n++ {
+		dir := t.TempDir()
+		if err := os.CopyFS(dir, os.DirFS(orig)); err != nil {
+			t.Fatal(err)
+		}
+		store.StopMigrationAt(n)
+		db, err := openDir(t, dir)
+		store.StopMigrationAt(0)
+		if err == nil { // n is past the last write
+			db.Close(context.Background())
+			if n <= minWrites {
+				t.Fatalf("the move had only %d writes, want at least %d", n-1, minWrites)
+			}
+			return
+		}
+		if !strings.Contains(err.Error(), "stopped before") {
+			t.Fatalf("start stopped at write %d: %v", n, err)
+		}
+		after(dir, n)
+		if t.Failed() || n > 200 {
 			t.FailNow()
 		}
+	}
+}
+
+// checkMovedTwice starts the store on dir twice and checks every document
+// and key of data each time.
+func checkMovedTwice(t *testing.T, dir string, data oldData) {
+	t.Helper()
+	for start := range 2 {
+		db, err := openDir(t, dir)
+		if err != nil {
+			t.Fatalf("start %d: %v", start, err)
+		}
+		checkMoved(t, db, data)
+		db.Close(context.Background())
 	}
 }
 
