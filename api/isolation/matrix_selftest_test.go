@@ -1,4 +1,4 @@
-package api_test
+package isolation_test
 
 import (
 	"encoding/json"

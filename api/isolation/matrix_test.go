@@ -1,4 +1,4 @@
-package api_test
+package isolation_test
 
 import (
 	"testing"
@@ -18,10 +18,10 @@ import (
 // list: an operation the synthesiser cannot build, or whose answer it cannot
 // judge, fails the test until it is covered (matrixCases).
 //
-// Its parts: the two projects (isolation_matrix_projects_test.go), the
-// synthesiser (…_synth_test.go) and the cases it needs help with
-// (…_cases_test.go), the judge (…_judge_test.go) and the judge's
-// self-test (…_selftest_test.go).
+// Its parts: the two projects (matrix_projects_test.go), the synthesiser
+// (matrix_synth_test.go) and the cases it needs help with
+// (matrix_cases_test.go), the judge (matrix_judge_test.go) and the judge's
+// self-test (matrix_selftest_test.go).
 func TestIsolationMatrix(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
