@@ -129,14 +129,14 @@ func rawServer(tb testing.TB) (*atriumtest.Server, *mongo.Database) {
 // createRole creates a role with full access through c.
 func createRole(t testing.TB, c *atriumtest.Client, name string) string {
 	t.Helper()
-	return atriumtest.CreateRole(t, c, name, atriumtest.Allow("*", "*"))
+	return atriumtest.CreateFullAccessRole(t, c, name)
 }
 
 // createApplication creates an application with a callback and a login
 // page through c.
 func createApplication(t testing.TB, c *atriumtest.Client, name string) string {
 	t.Helper()
-	return atriumtest.CreateApplication(t, c, client.CreateApplicationInput{Name: name, LoginRedirectUri: ptr("https://app.example.com/login")})
+	return atriumtest.CreateNamedApplication(t, c, name)
 }
 
 // invite invites email into app with one role, as a Practitioner named

@@ -134,6 +134,21 @@ func CreateRoleWith(t testing.TB, c graphql.Client, in client.CreateRoleInput) s
 	return res.CreateRole.Role.Id
 }
 
+// CreateFullAccessRole creates a role that allows everything through c and
+// returns its id.
+func CreateFullAccessRole(t testing.TB, c graphql.Client, name string) string {
+	t.Helper()
+	return CreateRole(t, c, name, Allow("*", "*"))
+}
+
+// CreateNamedApplication creates an application with a callback and a login
+// page through c and returns its id.
+func CreateNamedApplication(t testing.TB, c graphql.Client, name string) string {
+	t.Helper()
+	login := "https://app.example.com/login"
+	return CreateApplication(t, c, client.CreateApplicationInput{Name: name, LoginRedirectUri: &login})
+}
+
 // CreateApplication creates an application through c, with a callback URL
 // when in has none, and returns its id.
 func CreateApplication(t testing.TB, c graphql.Client, in client.CreateApplicationInput) string {

@@ -1,4 +1,4 @@
-package api_test
+package listing_test
 
 import (
 	"encoding/json"
@@ -119,7 +119,7 @@ func TestEveryConnectionPagesBackward(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
-	role := createRole(t, op, "Staff")
+	role := atriumtest.CreateFullAccessRole(t, op, "Staff")
 	const rows = 13
 	for i := range rows {
 		op.MustDo(t, `mutation($e: String!, $r: ID!) { inviteDeveloper(input: {email: $e, roles: [$r]}) { developer { id } } }`,
@@ -154,7 +154,7 @@ func TestPagingArguments(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
-	role := createRole(t, op, "Staff")
+	role := atriumtest.CreateFullAccessRole(t, op, "Staff")
 	for i := range 6 {
 		op.MustDo(t, `mutation($n: String!, $r: ID!) { createM2MClient(input: {name: $n, roles: [$r]}) { m2mClient { id } } }`,
 			map[string]any{"n": fmt.Sprintf("client %02d", i), "r": role}, nil)

@@ -1,4 +1,4 @@
-package api_test
+package listing_test
 
 import (
 	"cmp"
@@ -147,8 +147,8 @@ func TestUsersPaging(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
-	app := createApplication(t, op, "Portal")
-	roles := []string{createRole(t, op, "R0"), createRole(t, op, "R1"), createRole(t, op, "R2")}
+	app := atriumtest.CreateNamedApplication(t, op, "Portal")
+	roles := []string{atriumtest.CreateFullAccessRole(t, op, "R0"), atriumtest.CreateFullAccessRole(t, op, "R1"), atriumtest.CreateFullAccessRole(t, op, "R2")}
 
 	const total = 250
 	want := map[string]listedUser{}
@@ -230,7 +230,7 @@ func TestUsersPaging(t *testing.T) {
 	// A user of another project never shows up.
 	other := s.CreateProject(t, "Other")
 	otherOp := s.Operator(other)
-	atriumtest.Invite(t, otherOp, client.InviteUserInput{Email: ptr("zoe.000@example.org"), Username: ptr("Ann Smith"), ApplicationId: createApplication(t, otherOp, "Other"), Roles: []string{createRole(t, otherOp, "R")}})
+	atriumtest.Invite(t, otherOp, client.InviteUserInput{Email: ptr("zoe.000@example.org"), Username: ptr("Ann Smith"), ApplicationId: atriumtest.CreateNamedApplication(t, otherOp, "Other"), Roles: []string{atriumtest.CreateFullAccessRole(t, otherOp, "R")}})
 
 	// The data really differ between orders.
 	byCreated := pageAll(t, op, 100, nil, nil, total)
@@ -365,8 +365,8 @@ func TestUsersPageBackwardInEveryOrder(t *testing.T) {
 	t.Parallel()
 	s := atriumtest.NewServer(t)
 	op := s.Operator(s.Sandbox)
-	app := createApplication(t, op, "Portal")
-	role := createRole(t, op, "Staff")
+	app := atriumtest.CreateNamedApplication(t, op, "Portal")
+	role := atriumtest.CreateFullAccessRole(t, op, "Staff")
 	const total = 60
 	var rows []map[string]any
 	for i := range total {
