@@ -46,6 +46,9 @@ type loginView struct {
 	// TOTP is the second step of a login to an application with
 	// mfaEnabled (totp.go).
 	TOTP *totpView
+	// SMS is the SMS login (sms.go), when the application has
+	// passwordlessSMS.
+	SMS *smsView
 }
 
 // page serves the login and logged-out pages.
@@ -116,6 +119,10 @@ func (h *handler) loginForm(w http.ResponseWriter, r *http.Request, pid string) 
 // logIn checks the form's email and password, begins the browser session
 // and sends the browser on to the library's callback.
 func (h *handler) logIn(w http.ResponseWriter, r *http.Request, pid string) {
+	if step := r.PostFormValue("sms"); step != "" {
+		h.smsLogIn(w, r, pid, step)
+		return
+	}
 	if r.PostFormValue("state") != "" {
 		h.secondFactor(w, r, pid)
 		return
@@ -177,6 +184,9 @@ func (h *handler) view(ctx context.Context, pid string, req *iam.AuthRequest, c 
 	v := &loginView{Layout: web.Layout{Title: "Log in to " + c.Name, AppName: c.Name, LogoURI: c.LogoURI}, AuthRequest: req.ID}
 	if !c.LoginWithEmailEnabled {
 		v.Off = c.Name + " does not offer email and password login. Go back to the application and choose another way to log in."
+	}
+	if c.PasswordlessSMS {
+		v.SMS = &smsView{}
 	}
 	q := "?authRequest=" + url.QueryEscape(req.ID)
 	v.ForgotURL = "/p/" + pid + "/forgot" + q
