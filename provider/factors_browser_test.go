@@ -105,20 +105,6 @@ func landed(t *testing.T, ctx context.Context, z *authorization) string {
 	return u.Query().Get("code")
 }
 
-// tokenAMR exchanges a code the browser brought back and returns the ID
-// token's amr.
-func tokenAMR(t *testing.T, p *project, a app, code string, z *authorization) []string {
-	t.Helper()
-	r := p.rp(t, a)
-	tok, err := r.exchange(code, z)
-	atriumtest.Must(t, err)
-	var claims struct {
-		AMR []string `json:"amr"`
-	}
-	atriumtest.Must(t, r.idToken(t, tok).Claims(&claims))
-	return claims.AMR
-}
-
 // A user invited by phone opens the link its invitation text brings, then
 // logs in to the application with a code texted to it.
 func TestSMSLogInInChromium(t *testing.T) {
@@ -144,7 +130,7 @@ func TestSMSLogInInChromium(t *testing.T) {
 	step(t, ctx, "the code",
 		chromedp.SendKeys(chromedp.ID("sms-code"), code),
 		chromedp.Click(chromedp.ID("sms-verify")))
-	if amr := tokenAMR(t, f.project, f.sms, landed(t, ctx, z), z); !slices.Contains(amr, "sms") {
+	if amr := amrOf(t, f.project, f.sms, nil, landed(t, ctx, z), z); !slices.Contains(amr, "sms") {
 		t.Fatalf("amr %v after an SMS login in the browser", amr)
 	}
 }
@@ -185,7 +171,7 @@ func TestTOTPInChromium(t *testing.T) {
 		t.Fatalf("recovery codes %v", recovery)
 	}
 	step(t, ctx, "continue", chromedp.Click(chromedp.ID("continue")))
-	if amr := tokenAMR(t, p, a, landed(t, ctx, z), z); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) {
+	if amr := amrOf(t, p, a, nil, landed(t, ctx, z), z); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) {
 		t.Fatalf("amr %v after the enrolment", amr)
 	}
 
@@ -203,7 +189,7 @@ func TestTOTPInChromium(t *testing.T) {
 	next, err := totp.GenerateCode(secret, time.Now().Add(30*time.Second))
 	atriumtest.Must(t, err)
 	step(t, fresh, "the code", chromedp.SendKeys(chromedp.ID("code"), next), chromedp.Click(chromedp.ID("submit")))
-	if amr := tokenAMR(t, p, a, landed(t, fresh, z), z); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) {
+	if amr := amrOf(t, p, a, nil, landed(t, fresh, z), z); !slices.Equal(amr, []string{"pwd", "otp", "mfa"}) {
 		t.Fatalf("amr %v after a code", amr)
 	}
 
@@ -221,7 +207,7 @@ func TestTOTPInChromium(t *testing.T) {
 	step(t, fresh, "a recovery code",
 		chromedp.SendKeys(chromedp.ID("recovery"), recovery[0]),
 		chromedp.Click(chromedp.ID("use-recovery")))
-	if amr := tokenAMR(t, p, a, landed(t, fresh, z), z); !slices.Equal(amr, []string{"pwd", "rec", "mfa"}) {
+	if amr := amrOf(t, p, a, nil, landed(t, fresh, z), z); !slices.Equal(amr, []string{"pwd", "rec", "mfa"}) {
 		t.Fatalf("amr %v after a recovery code", amr)
 	}
 

@@ -3,7 +3,8 @@ package provider
 // The hosted login page, /p/{projectId}/login?authRequest=<id>, in the
 // application's name and logo (the shared layout of package web): email
 // and password, when the application has loginWithEmailEnabled, checked by
-// the service's logIn use case under the sign-in throttle. A browser that
+// the service's logIn use case under the sign-in throttle, and a text
+// message's code when it has passwordlessSMS (sms.go). A browser that
 // holds a session of the project is logged in without the form, unless the
 // request says prompt=login or its max_age has passed; with prompt=none and
 // no usable session the application hears login_required. The page and the

@@ -10,7 +10,6 @@ package provider_test
 // the code on an application with mfaEnabled.
 
 import (
-	"context"
 	"fmt"
 	"html"
 	"net/http"
@@ -38,10 +37,10 @@ var (
 // a user invited to it by phone, on a server whose clock the test moves.
 type smsLogin struct {
 	*project
-	clock  *atriumtest.Clock
-	sms    app
-	user   atriumtest.Invitation
-	texted map[string]int // messages read per number
+	clock *atriumtest.Clock
+	sms   app
+	user  atriumtest.Invitation
+	texts *atriumtest.Texts
 }
 
 func newSMSLogin(t *testing.T, in client.CreateApplicationInput) *smsLogin {
@@ -49,7 +48,7 @@ func newSMSLogin(t *testing.T, in client.CreateApplicationInput) *smsLogin {
 	clock := atriumtest.NewClock(time.Now())
 	s := atriumtest.NewServer(t, atriumtest.WithClock(clock))
 	p := newProject(t, s, "")
-	f := &smsLogin{project: p, clock: clock, texted: map[string]int{}}
+	f := &smsLogin{project: p, clock: clock, texts: s.Texts()}
 	if in.Name == "" {
 		in.Name = "Texting Clinic"
 	}
@@ -73,12 +72,7 @@ func (f *smsLogin) invite(t *testing.T, p *project, a app, phone string) atriumt
 // text waits for the next message to a number and returns its body.
 func (f *smsLogin) text(t *testing.T, phone string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	f.texted[phone]++
-	m, err := f.s.SMS.Await(ctx, phone, f.texted[phone])
-	atriumtest.Must(t, err)
-	return m.Body
+	return f.texts.Next(t, phone)
 }
 
 // code reads the code of the next message to a number.
@@ -283,8 +277,8 @@ func TestSMSLogInStaysInItsProject(t *testing.T) {
 	login, _ := smsStart(t, f.project, b, f.sms)
 	step := send(b, login, smsPhone)
 	code := f.code(t, smsPhone)
-	if n := len(f.s.SMS.Sent(smsPhone)); n != f.texted[smsPhone] {
-		t.Fatalf("%d messages to the number, want %d: another project's login texted it", n, f.texted[smsPhone])
+	if n := len(f.s.SMS.Sent(smsPhone)); n != f.texts.Read(smsPhone) {
+		t.Fatalf("%d messages to the number, want %d: another project's login texted it", n, f.texts.Read(smsPhone))
 	}
 	wantError(t, "this project's code on the other's login", verify(b, loginO, stateOf(t, stepO), code), http.StatusUnauthorized, "Wrong code.")
 	wantError(t, "this project's state on the other's login", verify(b, loginO, stateOf(t, step), code), http.StatusUnauthorized, "start again")
@@ -307,7 +301,7 @@ func TestSMSLogInFormFollowsTheApplication(t *testing.T) {
 		t.Fatalf("an application without passwordlessSMS: %.800s", off.Body)
 	}
 	wantError(t, "a code asked for on it", send(b, login, smsPhone), http.StatusForbidden, "SMS sign-in is turned off")
-	if sent := f.s.SMS.Sent(smsPhone); len(sent) != f.texted[smsPhone] {
+	if sent := f.s.SMS.Sent(smsPhone); len(sent) != f.texts.Read(smsPhone) {
 		t.Fatal("a code went out for an application without passwordlessSMS")
 	}
 
