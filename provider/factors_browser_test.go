@@ -30,16 +30,21 @@ import (
 // stepTimeout bounds one step of a browser flow (a page and its form).
 const stepTimeout = 20 * time.Second
 
-// appBrowser starts the application's loopback server (its callback page)
-// and a headless Chromium that reaches the test server as atrium.test and
-// that server as app.test.
-func appBrowser(t *testing.T, s *atriumtest.Server) context.Context {
+// appBrowser starts the application's loopback server (its callback page,
+// and its login page: a redirect to login when not empty) and a headless
+// Chromium that reaches the test server as atrium.test and that server as
+// app.test.
+func appBrowser(t *testing.T, s *atriumtest.Server, login string) context.Context {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		testenv.Missing(t, testenv.Network, err.Error())
 	}
 	app := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login" && login != "" {
+			http.Redirect(w, r, login, http.StatusFound)
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte(`<!doctype html><title>App</title><p id="callback">back in the application</p>`))
 	}))
@@ -105,20 +110,22 @@ func landed(t *testing.T, ctx context.Context, z *authorization) string {
 	return u.Query().Get("code")
 }
 
-// A user invited by phone opens the link its invitation text brings, then
-// logs in to the application with a code texted to it.
+// A user invited by phone opens the link its invitation text brings, goes
+// on to the application's login page, and logs in with a code texted to
+// it.
 func TestSMSLogInInChromium(t *testing.T) {
-	f := newSMSLogin(t, client.CreateApplicationInput{LoginWithEmailEnabled: ptr(false)})
-	ctx := appBrowser(t, f.s)
-
-	// The invitation's link (read from its text by newSMSLogin) opens.
-	step(t, ctx, "the invitation link", chromedp.Navigate(f.user.URL), chromedp.WaitVisible(chromedp.CSS("h1")))
-	if h := value(t, ctx, "the invitation page", chromedp.Text(chromedp.CSS("h1"))); !strings.Contains(h, "Texting Clinic") {
-		t.Fatalf("the invitation page says %q", h)
-	}
-
+	f := newSMSLogin(t, client.CreateApplicationInput{LoginWithEmailEnabled: ptr(false), LoginRedirectUri: ptr(appOrigin + "/login")})
 	authorize, z := f.authorizeURL(f.sms, nil)
-	step(t, ctx, "the login page", chromedp.Navigate(authorize), chromedp.WaitVisible(chromedp.ID("phone")))
+	ctx := appBrowser(t, f.s, authorize)
+
+	// The invitation's link (read from its text by newSMSLogin) names the
+	// number and leads to the application's login (loginRedirectUri),
+	// which sends the browser to /authorize and on to the login page.
+	step(t, ctx, "the invitation link", chromedp.Navigate(f.user.URL), chromedp.WaitVisible(chromedp.ID("invited-phone")))
+	if got := value(t, ctx, "the invitation page", chromedp.Text(chromedp.ID("invited-phone"))); got != smsPhone {
+		t.Fatalf("the invitation page names %q", got)
+	}
+	step(t, ctx, "the login page", chromedp.Click(chromedp.ID("login")), chromedp.WaitVisible(chromedp.ID("sms-send")))
 	if n := value(t, ctx, "the password field", chromedp.Evaluate[int](`document.querySelectorAll("#password").length`)); n != 0 {
 		t.Fatal("the login page of an application without email login shows a password field")
 	}
@@ -144,7 +151,7 @@ func TestTOTPInChromium(t *testing.T) {
 	s := atriumtest.NewServer(t)
 	p := newProject(t, s, "")
 	a := p.newApp(t, client.CreateApplicationInput{Name: "Secure Clinic", MfaEnabled: ptr(true)})
-	ctx := appBrowser(t, s)
+	ctx := appBrowser(t, s, "")
 	firstFactor := func(ctx context.Context, authorize string) {
 		t.Helper()
 		step(t, ctx, "the password",
