@@ -149,12 +149,30 @@ func TestSMSLogInOnTheLoginPage(t *testing.T) {
 	if form.StatusCode != http.StatusOK || !strings.Contains(form.Body, `id="sms-form"`) || !strings.Contains(form.Body, `name="password"`) {
 		t.Fatalf("the login page of an application with both: %d %.800s", form.StatusCode, form.Body)
 	}
+	// A number not in E.164 is refused on the form; a cross-site post of
+	// the form texts nothing.
+	bad := send(b, login, "555-0100")
+	wantError(t, "a number not in E.164", bad, http.StatusBadRequest, "E.164")
+	if !strings.Contains(bad.Body, `id="sms-form"`) || !strings.Contains(bad.Body, `value="555-0100"`) {
+		t.Fatalf("the form after a bad number: %.800s", bad.Body)
+	}
+	req, err := http.NewRequest(http.MethodPost, login.String(), strings.NewReader(url.Values{"authRequest": {login.Query().Get("authRequest")}, "sms": {"send"}, "phone": {smsPhone}}.Encode()))
+	atriumtest.Must(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Origin", "http://evil.test")
+	if res := b.do(req); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("a cross-site post: %d %.300s", res.StatusCode, res.Body)
+	}
 	step := send(b, login, smsPhone)
 	if step.StatusCode != http.StatusOK || !strings.Contains(step.Body, esc(smsPhone)) {
 		t.Fatalf("the code step: %d %.600s", step.StatusCode, step.Body)
 	}
 	state := stateOf(t, step)
 	code := f.code(t, smsPhone)
+	if sent := f.s.SMS.Sent(smsPhone); len(sent) != 2 { // the invitation, this code
+		t.Fatalf("%d messages to the number, want the invitation and one code", len(sent))
+	}
 	wrong := verify(b, login, state, otherCode(code))
 	wantError(t, "a wrong code", wrong, http.StatusUnauthorized, "Wrong code.")
 	if stateOf(t, wrong) != state {
