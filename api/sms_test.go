@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -30,12 +29,12 @@ const smsPhone = "+15555550100"
 // a test can stand for many addresses), an application with
 // passwordlessSMS and a user invited by phone.
 type smsFixture struct {
-	s      *atriumtest.Server
-	clock  *atriumtest.Clock
-	app    string
-	link   string
-	anon   *atriumtest.Client
-	texted map[string]int // messages read per number
+	s     *atriumtest.Server
+	clock *atriumtest.Clock
+	app   string
+	link  string
+	anon  *atriumtest.Client
+	texts *atriumtest.Texts
 }
 
 func newSMSFixture(t *testing.T) *smsFixture {
@@ -43,7 +42,7 @@ func newSMSFixture(t *testing.T) *smsFixture {
 	clock := atriumtest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	s := atriumtest.NewServer(t, atriumtest.WithClock(clock), atriumtest.WithTrustedLoopbackProxy())
 	op := s.Operator(s.Sandbox)
-	f := &smsFixture{s: s, clock: clock, anon: s.Client("", "").ForwardedFor("203.0.113.7"), texted: map[string]int{}}
+	f := &smsFixture{s: s, clock: clock, anon: s.Client("", "").ForwardedFor("203.0.113.7"), texts: s.Texts()}
 	f.app = createApplication(t, op, "Clinic")
 	op.MustDo(t, `mutation($id: ID!) { updateApplication(input: {id: $id, passwordlessSMS: true}) { application { id } } }`, map[string]any{"id": f.app}, nil)
 	inv := atriumtest.Invite(t, op, client.InviteUserInput{PhoneNumber: ptr(smsPhone), ApplicationId: f.app, Roles: []string{createRole(t, op, "Patients")},
@@ -55,12 +54,7 @@ func newSMSFixture(t *testing.T) *smsFixture {
 // text waits for the next message to a number and returns its body.
 func (f *smsFixture) text(t *testing.T, phone string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	f.texted[phone]++
-	m, err := f.s.SMS.Await(ctx, phone, f.texted[phone])
-	atriumtest.Must(t, err)
-	return m.Body
+	return f.texts.Next(t, phone)
 }
 
 var smsCodeRE = regexp.MustCompile(`^([0-9]{6}) is your Clinic sign-in code`)

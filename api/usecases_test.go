@@ -196,6 +196,8 @@ func walkOpenIDProvider(t *testing.T, s *atriumtest.Server, send func(string, *h
 	send("authorization", get("/login?authRequest="+url.QueryEscape(authRequest)))
 	send("resumeSession", get("/login?authRequest="+url.QueryEscape(authRequest)))
 	send("logInSecondFactor", post("/login", url.Values{"authRequest": {authRequest}, "state": {"made-up"}, "factor": {"totp"}, "code": {"123456"}}))
+	send("startSmsLogIn", post("/login", url.Values{"authRequest": {authRequest}, "sms": {"send"}, "phone": {"+15555550123"}}))
+	send("logInSms", post("/login", url.Values{"authRequest": {authRequest}, "sms": {"verify"}, "smsState": {"made-up"}, "code": {"123456"}}))
 	r, _ = send("logIn", post("/login", url.Values{"authRequest": {authRequest}, "email": {"walk.oidc@example.com"}, "password": {"walk-oidc-password"}}))
 	var cookie string
 	for _, c := range r.Cookies() {

@@ -3,7 +3,8 @@ package provider
 // The hosted login page, /p/{projectId}/login?authRequest=<id>, in the
 // application's name and logo (the shared layout of package web): email
 // and password, when the application has loginWithEmailEnabled, checked by
-// the service's logIn use case under the sign-in throttle. A browser that
+// the service's logIn use case under the sign-in throttle, and a text
+// message's code when it has passwordlessSMS (sms.go). A browser that
 // holds a session of the project is logged in without the form, unless the
 // request says prompt=login or its max_age has passed; with prompt=none and
 // no usable session the application hears login_required. The page and the
@@ -46,6 +47,9 @@ type loginView struct {
 	// TOTP is the second step of a login to an application with
 	// mfaEnabled (totp.go).
 	TOTP *totpView
+	// SMS is the SMS login (sms.go), when the application has
+	// passwordlessSMS.
+	SMS *smsView
 }
 
 // page serves the login and logged-out pages.
@@ -116,6 +120,10 @@ func (h *handler) loginForm(w http.ResponseWriter, r *http.Request, pid string) 
 // logIn checks the form's email and password, begins the browser session
 // and sends the browser on to the library's callback.
 func (h *handler) logIn(w http.ResponseWriter, r *http.Request, pid string) {
+	if step := r.PostFormValue("sms"); step != "" {
+		h.smsLogIn(w, r, pid, step)
+		return
+	}
 	if r.PostFormValue("state") != "" {
 		h.secondFactor(w, r, pid)
 		return
@@ -177,6 +185,9 @@ func (h *handler) view(ctx context.Context, pid string, req *iam.AuthRequest, c 
 	v := &loginView{Layout: web.Layout{Title: "Log in to " + c.Name, AppName: c.Name, LogoURI: c.LogoURI}, AuthRequest: req.ID}
 	if !c.LoginWithEmailEnabled {
 		v.Off = c.Name + " does not offer email and password login. Go back to the application and choose another way to log in."
+	}
+	if c.PasswordlessSMS {
+		v.SMS = &smsView{}
 	}
 	q := "?authRequest=" + url.QueryEscape(req.ID)
 	v.ForgotURL = "/p/" + pid + "/forgot" + q

@@ -280,6 +280,9 @@ type Invitation struct {
 	Developer   *iam.Developer
 	// Membership is the developer's place in the inviting project.
 	Membership *iam.Membership
+	// Phone is the number of a user invited by phone, who logs in with
+	// the codes texted to it (passwordlessSMS) and needs no password.
+	Phone string
 	// LoginURL is where an invited user signs in once it has accepted: its
 	// application's loginRedirectUri, else the project's first
 	// application's (HostedProject.LoginURL), else "". "" for developers.
@@ -336,6 +339,9 @@ func (s *Service) openInvitation(ctx context.Context, ticket string) (*Invitatio
 		return nil, err
 	}
 	inv.User, inv.Email = u, u.Email
+	if u.AuthenticationMethod == "sms" {
+		inv.Phone = u.PhoneNumber
+	}
 	return inv, s.describeInvitation(ctx, inv, u.ProjectID, u.ApplicationID)
 }
 

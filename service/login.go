@@ -105,16 +105,9 @@ func (s *Service) step(ctx context.Context, t *store.Tenant, app *iam.Applicatio
 			st.Next = SignInEnrolTOTP
 		}
 		st.ExpiresAt = s.now().Add(loginStateTTL).Truncate(time.Second)
-		raw, err := json.Marshal(loginState{ProjectID: app.ProjectID, ApplicationID: app.ID, UserID: u.ID, AMR: amr, Next: st.Next, ExpiresAt: st.ExpiresAt.Unix()})
-		if err != nil {
-			return nil, err
-		}
-		sealed, err := s.sealer.Seal(sealLoginState, raw)
-		if err != nil {
-			return nil, err
-		}
-		st.State = base64.RawURLEncoding.EncodeToString(sealed)
-		return st, nil
+		var err error
+		st.State, err = s.sealState(sealLoginState, loginState{ProjectID: app.ProjectID, ApplicationID: app.ID, UserID: u.ID, AMR: amr, Next: st.Next, ExpiresAt: st.ExpiresAt.Unix()})
+		return st, err
 	}
 	if second {
 		st.AMR = append(slices.Clone(amr), AMRMFA)
@@ -147,6 +140,31 @@ func (s *Service) withSession(ctx context.Context) func(*LoginStep, error) (*Log
 	}
 }
 
+// sealState seals v (as JSON) for a form to carry between two steps, in
+// the seal context kind, so that a state of one kind is no other.
+func (s *Service) sealState(kind string, v any) (string, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	sealed, err := s.sealer.Seal(kind, raw)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+// openState opens a state sealState made into v; false when it is not
+// one of the kind (made up, altered or of another kind).
+func (s *Service) openState(kind, state string, v any) bool {
+	sealed, err := base64.RawURLEncoding.DecodeString(state)
+	if err != nil {
+		return false
+	}
+	raw, err := s.sealer.Open(kind, sealed)
+	return err == nil && json.Unmarshal(raw, v) == nil
+}
+
 // loginAt is an open login state with what it names.
 type loginAt struct {
 	state loginState
@@ -158,20 +176,13 @@ type loginAt struct {
 // openLogin checks a login state for the step next and reads what it
 // names; the user must still be able to act.
 func (s *Service) openLogin(ctx context.Context, o *op, state string, next SignInNext) (*loginAt, error) {
-	sealed, err := base64.RawURLEncoding.DecodeString(state)
-	if err != nil {
-		return nil, errLoginState
-	}
-	raw, err := s.sealer.Open(sealLoginState, sealed)
-	if err != nil {
-		return nil, errLoginState
-	}
 	var l loginAt
-	if err := json.Unmarshal(raw, &l.state); err != nil || l.state.Next != next || !s.now().Before(time.Unix(l.state.ExpiresAt, 0)) {
+	if !s.openState(sealLoginState, state, &l.state) || l.state.Next != next || !s.now().Before(time.Unix(l.state.ExpiresAt, 0)) {
 		return nil, errLoginState
 	}
 	o.inProject(l.state.ProjectID)
 	o.target(l.state.UserID)
+	var err error
 	l.app, err = s.db.Application(ctx, l.state.ApplicationID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && l.app.ProjectID != l.state.ProjectID) {
 		return nil, errLoginState

@@ -56,15 +56,22 @@ func (s *Service) smsApplication(ctx context.Context, o *op, applicationID, phon
 	if err != nil {
 		return nil, "", err
 	}
+	phone, err = smsAllowed(o, app, phone)
+	return app, phone, err
+}
+
+// smsAllowed checks that the application allows SMS sign-in and the
+// phone number (E.164), which it answers normalised.
+func smsAllowed(o *op, app *iam.Application, phone string) (string, error) {
 	if !app.PasswordlessSMS {
-		return nil, "", iam.Errorf(iam.Forbidden, "SMS sign-in is turned off for this application")
+		return "", iam.Errorf(iam.Forbidden, "SMS sign-in is turned off for this application")
 	}
-	phone, err = checkPhone("input.phoneNumber", phone)
+	phone, err := checkPhone("input.phoneNumber", phone)
 	if err != nil {
-		return nil, "", err
+		return "", err
 	}
 	o.inProject(app.ProjectID)
-	return app, phone, nil
+	return phone, nil
 }
 
 // StartSMSSignIn sends a sign-in code to a phone number. The answer is the
@@ -76,6 +83,12 @@ func (s *Service) StartSMSSignIn(ctx context.Context, applicationID, phone strin
 	if err != nil {
 		return nil, err
 	}
+	return s.sendSMSCode(ctx, op, app, phone)
+}
+
+// sendSMSCode makes, stores and sends the code of an SMS sign-in, under the
+// sending limits (the phone number is checked already).
+func (s *Service) sendSMSCode(ctx context.Context, op *op, app *iam.Application, phone string) (*SMSCodeSent, error) {
 	if s.texts == nil {
 		return nil, iam.Errorf(iam.Unavailable, "this Atrium sends no text messages (ATRIUM_SMS_SENDER is off)")
 	}
@@ -113,27 +126,37 @@ func (s *Service) VerifySMSSignIn(ctx context.Context, applicationID, phone, cod
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCode(code); err != nil {
+	t, u, err := s.checkSMSCode(ctx, op, app, phone, code)
+	if err != nil {
 		return nil, err
+	}
+	return s.withSession(ctx)(s.step(ctx, t, app, u, []string{AMRSMS}))
+}
+
+// checkSMSCode checks a code sendSMSCode sent to the phone number (checked
+// already) and answers the number's user, who has now proven it.
+func (s *Service) checkSMSCode(ctx context.Context, op *op, app *iam.Application, phone, code string) (*store.Tenant, *iam.User, error) {
+	if err := checkCode(code); err != nil {
+		return nil, nil, err
 	}
 	key := smsKey(app.ProjectID, phone)
 	outcome, err := s.db.SMSCodes().Try(ctx, key, smsCodeTries, s.now(), func(mac string) bool { return s.sealer.MACMatches(key, code, mac) })
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	case outcome == store.CodeGone:
-		return nil, &iam.Error{Code: iam.Unauthenticated, Field: "input.code",
+		return nil, nil, &iam.Error{Code: iam.Unauthenticated, Field: "input.code",
 			Message: fmt.Sprintf("no code is open for this number: it expired, was used, had %d wrong tries or was replaced; ask for a new one", smsCodeTries)}
 	case outcome == store.CodeWrong:
-		return nil, errWrongCode
+		return nil, nil, errWrongCode
 	}
 	t := s.db.Tenant(app.ProjectID)
 	u, err := t.UserByPhone(ctx, phone)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errWrongCode // no code was sent: nobody can know it
+		return nil, nil, errWrongCode // no code was sent: nobody can know it
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	op.target(u.ID)
 	if u.Status == iam.Invited {
@@ -144,12 +167,12 @@ func (s *Service) VerifySMSSignIn(ctx context.Context, applicationID, phone, cod
 			}
 			return nil
 		}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if why := refusedUser(u); why != "" {
-		return nil, cannotAct(why)
+		return nil, nil, cannotAct(why)
 	}
 	op.actor(auth.User, u.ID)
-	return s.withSession(ctx)(s.step(ctx, t, app, u, []string{AMRSMS}))
+	return t, u, nil
 }

@@ -190,6 +190,10 @@ var (
 	ucStartSmsSignIn       = useCase(UseCase{Name: "startSmsSignIn", Action: "App:StartSMSSignIn", Target: "User", Fields: []string{"applicationId", "phoneNumber"}, ChecksCredential: true})
 	ucVerifySmsSignIn      = useCase(UseCase{Name: "verifySmsSignIn", Action: "App:SignIn", Target: "User", Fields: []string{"applicationId", "code", "phoneNumber"}, ChecksCredential: true})
 	ucResetUserMfa         = useCase(UseCase{Name: "resetUserMfa", Action: "App:ResetUserMFA", Resource: "App:User", ID: "input.id", Kinds: anyone, Target: "User"})
+	// The same SMS codes on the hosted login page (smslogin.go), bound to
+	// its authorization request.
+	ucStartSmsLogIn = useCase(UseCase{Name: "startSmsLogIn", Action: "App:StartSMSSignIn", Target: "User", Fields: []string{"authRequest", "phoneNumber"}, HTTP: "POST /p/{projectId}/login", ChecksCredential: true})
+	ucLogInSms      = useCase(UseCase{Name: "logInSms", Action: "App:SignIn", Target: "User", Fields: []string{"authRequest", "code", "state"}, HTTP: "POST /p/{projectId}/login", ChecksCredential: true})
 	// SSO connections are part of the project's settings: the catalogue has
 	// no actions of their own.
 	ucSSOConnections      = useCase(UseCase{Name: "ssoConnections", Action: "Project:GetProjectInfo", Resource: "Project:Settings", Kinds: anyone})

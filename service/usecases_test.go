@@ -241,6 +241,12 @@ func calls() []call {
 		{"verifySmsSignIn", "VerifySMSSignIn", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.VerifySMSSignIn(ctx, "no-such-app", "+15555550123", "123456")
 		})},
+		{"startSmsLogIn", "StartSMSLogIn", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.StartSMSLogIn(ctx, "no-such-project", "r", "+15555550123")
+		})},
+		{"logInSms", "LogInSMS", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.LogInSMS(ctx, "no-such-project", "r", "no-such-state", "123456")
+		})},
 		{"ssoConnections", "SSOConnections", one(func(ctx context.Context, s *service.Service) (any, error) { return s.SSOConnections(ctx) })},
 		{"createSSOConnection", "CreateSSOConnection", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.CreateSSOConnection(ctx, service.SSOConnectionInput{})

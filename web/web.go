@@ -1,8 +1,9 @@
 // Package web serves the pages a person opens in a browser: the hosted pages
 // on one shared layout (layout.go), such as the invitation page (this file),
-// where an invited user sets a password, and GraphiQL (graphiql.go). Pages
-// are self-contained (no external assets but an application's logo) and
-// work offline.
+// where an invited user sets a password (a user invited by phone, who logs
+// in with texted codes, is shown the way to its login instead), and
+// GraphiQL (graphiql.go). Pages are self-contained (no external assets but
+// an application's logo) and work offline.
 package web
 
 import (
@@ -80,6 +81,9 @@ type page struct {
 	status                             int
 	headers                            http.Header // Retry-After and the like
 	err                                error       // what stopped it, for the log
+	// Phone is the number of a user invited by phone, whose page offers
+	// the login (LoginURL) instead of a password.
+	Phone, LoginURL string
 }
 
 // pageFor builds the page for an invitation, or for the error that stopped
@@ -88,7 +92,10 @@ type page struct {
 func pageFor(inv *service.Invitation, ticket string, err error) page {
 	p := page{Layout: Layout{Title: "Set your password"}, Ticket: ticket, Action: service.InvitationPath, status: http.StatusOK}
 	if inv != nil {
-		p.ProjectName, p.Email = inv.ProjectName, inv.Email
+		p.ProjectName, p.Email, p.Phone, p.LoginURL = inv.ProjectName, inv.Email, inv.Phone, inv.LoginURL
+		if p.Phone != "" {
+			p.Title = "Your invitation"
+		}
 		if a := inv.Application; a != nil {
 			p.AppName = a.Name
 		}
