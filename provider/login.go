@@ -46,6 +46,8 @@ type loginView struct {
 	// TOTP is the second step of a login to an application with
 	// mfaEnabled (totp.go).
 	TOTP *totpView
+	// SSO are the project's connections, "Continue with <name>" (sso.go).
+	SSO []ssoButton
 }
 
 // page serves the login and logged-out pages.
@@ -183,6 +185,7 @@ func (h *handler) view(ctx context.Context, pid string, req *iam.AuthRequest, c 
 	if p, err := h.svc.OpenIDProvider(ctx, pid); err == nil && p.SignupEnabled {
 		v.SignUp = "/p/" + pid + "/signup" + q
 	}
+	v.SSO = h.ssoButtons(ctx, pid, req.ID)
 	return v
 }
 
