@@ -46,8 +46,9 @@ type loginView struct {
 	// TOTP is the second step of a login to an application with
 	// mfaEnabled (totp.go).
 	TOTP *totpView
-	// SSO are the project's connections, "Continue with <name>" (sso.go).
-	SSO []ssoButton
+	// SSO is the project's connections, "Continue with <name>", or the
+	// way on after a sign-in through one (sso.go).
+	SSO *ssoView
 }
 
 // page serves the login and logged-out pages.

@@ -5,8 +5,9 @@ package provider
 // /p/{projectId}/sso/{connectionId}?authRequest=<id>, which sends the
 // browser to the connection's upstream provider; the upstream sends it
 // back to /p/{projectId}/sso-callback (one redirect URI per project,
-// service.SSOCallbackPath), which signs the user in and goes on as the
-// password form does: to the application, or to the second factor's step.
+// service.SSOCallbackPath), which signs the user in and goes on, as the
+// password form does, to the second factor's step or to the application
+// (through a page that sends the browser on).
 // The service keeps the flow (state, nonce, PKCE verifier) server-side;
 // the browser keeps only the secret that binds the flow to it, in a
 // cookie of the project's path.
@@ -19,6 +20,7 @@ import (
 
 	"atrium/iam"
 	"atrium/service"
+	"atrium/web"
 )
 
 const (
@@ -28,21 +30,29 @@ const (
 	ssoCookie = "atrium_sso"
 )
 
+// ssoView is the page's part in single sign-on: the links to the
+// project's connections, or where a finished sign-in goes on to.
+type ssoView struct {
+	Buttons []ssoButton
+	// Continue is the library's callback of the done request.
+	Continue string
+}
+
 // ssoButton is a connection on the login page.
 type ssoButton struct{ Name, URL string }
 
 // ssoButtons are the login page's links to the project's connections.
-func (h *handler) ssoButtons(ctx context.Context, pid, authRequestID string) []ssoButton {
+func (h *handler) ssoButtons(ctx context.Context, pid, authRequestID string) *ssoView {
 	conns, err := h.svc.LoginSSOConnections(ctx, pid)
 	if err != nil {
 		h.log.WarnContext(ctx, "login page: SSO connections", "error", err.Error())
 		return nil
 	}
-	out := make([]ssoButton, len(conns))
+	v := &ssoView{Buttons: make([]ssoButton, len(conns))}
 	for i, c := range conns {
-		out[i] = ssoButton{Name: c.Name, URL: "/p/" + pid + ssoPath + url.PathEscape(c.ID) + "?authRequest=" + url.QueryEscape(authRequestID)}
+		v.Buttons[i] = ssoButton{Name: c.Name, URL: "/p/" + pid + ssoPath + url.PathEscape(c.ID) + "?authRequest=" + url.QueryEscape(authRequestID)}
 	}
-	return out
+	return v
 }
 
 // sso serves a connection's start and the callback from the upstream.
@@ -90,6 +100,11 @@ func (h *handler) ssoCallback(w http.ResponseWriter, r *http.Request, pid, brows
 		h.totpStep(w, r, pid, done, "")
 		return
 	}
+	// A page, not a redirect: the redirects since the upstream's login
+	// form are subject to that page's form-action, which does not name
+	// the application's callback (an Atrium upstream's does not).
 	h.setSession(w, pid, done.Cookie)
-	h.toCallback(w, r, done.Request)
+	v := &loginView{Layout: web.Layout{Title: "Signed in", AppName: done.Client.Name, LogoURI: done.Client.LogoURI},
+		Message: "You are signed in to " + done.Client.Name + ".", SSO: &ssoView{Continue: h.callbackURL(done.Request)}}
+	h.render(w, r, http.StatusOK, v, "")
 }

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"atrium/atriumtest"
@@ -133,8 +134,21 @@ func (f *sso) signIn(t *testing.T, b *browser, email string) (string, *authoriza
 	t.Helper()
 	up, z := f.toUpstream(t, b)
 	back := f.atUpstream(t, b, up, email)
+	return f.a.finish(t, b, f.signedIn(t, b, back), z), z
+}
+
+// signedIn follows the upstream's answer at a's SSO callback to the page
+// that sends the browser on, and returns where (the library's callback).
+func (f *sso) signedIn(t *testing.T, b *browser, back *url.URL) *url.URL {
+	t.Helper()
 	done := b.get(back.String())
-	return f.a.finish(t, b, done.redirect(t), z), z
+	next := continueLink.FindStringSubmatch(done.Body)
+	if done.StatusCode != http.StatusOK || next == nil || !strings.Contains(done.Body, `<meta http-equiv="refresh" content="0; url=`) {
+		t.Fatalf("a's SSO callback: %d %.500s", done.StatusCode, done.Body)
+	}
+	u, err := back.Parse(html.UnescapeString(next[1]))
+	atriumtest.Must(t, err)
+	return u
 }
 
 // user is a's user with the email.
