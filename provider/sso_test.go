@@ -95,33 +95,51 @@ func buttons(t *testing.T, b *browser, login *url.URL) map[string]*url.URL {
 // browser is sent to the upstream's authorize endpoint, returned.
 func (f *sso) toUpstream(t *testing.T, b *browser) (*url.URL, *authorization) {
 	t.Helper()
-	authorize, z := f.a.authorizeURL(f.a.app, nil)
-	login := f.a.loginPage(t, b, authorize)
-	start := buttons(t, b, login)[f.name]
-	if start == nil {
-		t.Fatalf("no Continue with %s on the login page", f.name)
-	}
-	up := b.get(start.String()).redirect(t)
-	q := up.Query()
-	if up.Path != "/p/"+f.idp.id+"/authorize" || q.Get("client_id") != f.idpApp.ClientID || q.Get("redirect_uri") != f.a.issuer+"/sso-callback" ||
-		q.Get("state") == "" || q.Get("nonce") == "" || q.Get("code_challenge") == "" || q.Get("code_challenge_method") != "S256" {
+	up, z := f.continueWith(t, b, f.name)
+	if up.Path != "/p/"+f.idp.id+"/authorize" || up.Query().Get("client_id") != f.idpApp.ClientID {
 		t.Fatalf("the SSO start sent the browser to %s", up)
 	}
 	return up, z
 }
 
-// atUpstream signs in at the upstream project and returns where it sends
-// the browser back (a's SSO callback, with a code).
+// continueWith starts a login at a and clicks "Continue with <name>", and
+// returns where the browser is sent: the upstream's authorization URL.
+func (f *sso) continueWith(t *testing.T, b *browser, name string) (*url.URL, *authorization) {
+	t.Helper()
+	authorize, z := f.a.authorizeURL(f.a.app, nil)
+	login := f.a.loginPage(t, b, authorize)
+	start := buttons(t, b, login)[name]
+	if start == nil {
+		t.Fatalf("no Continue with %s on the login page", name)
+	}
+	res := b.get(start.String())
+	if c := res.Header.Get("Cache-Control"); c != "no-store" {
+		t.Errorf("the SSO start's Cache-Control is %q", c)
+	}
+	up := res.redirect(t)
+	q := up.Query()
+	if q.Get("redirect_uri") != f.a.issuer+"/sso-callback" || q.Get("state") == "" || q.Get("nonce") == "" ||
+		q.Get("code_challenge") == "" || q.Get("code_challenge_method") != "S256" || q.Get("response_type") != "code" {
+		t.Fatalf("the SSO start sent the browser to %s", up)
+	}
+	return up, z
+}
+
+// atUpstream signs in at the upstream project (unless the browser's
+// session there does) and returns where it sends the browser back (a's
+// SSO callback, with a code).
 func (f *sso) atUpstream(t *testing.T, b *browser, up *url.URL, email string) *url.URL {
 	t.Helper()
 	login := b.get(up.String()).redirect(t)
 	if login.Path != "/p/"+f.idp.id+"/login" {
-		if login.Path == "/p/"+f.a.id+"/sso-callback" {
-			return login // the upstream's session signed in
-		}
 		t.Fatalf("the upstream sent the browser to %s", login)
 	}
-	cb := f.idp.logIn(t, b, login, email, password).redirect(t)
+	var cb *url.URL
+	if form := b.get(login.String()); form.StatusCode == http.StatusSeeOther {
+		cb = form.redirect(t) // the upstream's session
+	} else {
+		cb = f.idp.logIn(t, b, login, email, password).redirect(t)
+	}
 	back := b.get(cb.String()).redirect(t)
 	if back.Path != "/p/"+f.a.id+"/sso-callback" || back.Query().Get("code") == "" {
 		t.Fatalf("the upstream sent the browser back to %s", back)
