@@ -150,7 +150,7 @@ func TestSSOVerifiesTheIDTokenAndLinksByVerifiedEmail(t *testing.T) {
 		t.Helper()
 		idp.next(claims, breaks, otherKey)
 		b := newBrowser(t, f.s)
-		up, z := f.continueWith(t, b, "Test IdP")
+		up, z := f.continueWith(t, b, f.a.app, "Test IdP")
 		back := b.get(up.String()).redirect(t)
 		if back.Path != "/p/"+f.a.id+"/sso-callback" {
 			t.Fatalf("the test IdP sent the browser to %s", back)

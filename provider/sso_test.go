@@ -4,10 +4,9 @@ package provider_test
 // project of the same server as the upstream identity provider (its own
 // OpenID provider, its own hosted login page): the first sign-in makes the
 // user with the project's defaultSSOUserRole (or is refused without one),
-// the next finds it, the ID token says amr fed; a connection of another
-// project, a deleted connection, an upstream's refusal, and states that
-// are changed, used, expired or brought by another browser are refused on
-// a page, and nothing is made.
+// the next finds it, the ID token says amr fed, and an application with
+// mfaEnabled asks for its second factor after it. What is refused is in
+// sso_refusals_test.go, the flow in Chromium in sso_browser_test.go.
 
 import (
 	"context"
@@ -18,6 +17,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"atrium/atriumtest"
 	"atrium/client"
@@ -95,18 +97,18 @@ func buttons(t *testing.T, b *browser, login *url.URL) map[string]*url.URL {
 // browser is sent to the upstream's authorize endpoint, returned.
 func (f *sso) toUpstream(t *testing.T, b *browser) (*url.URL, *authorization) {
 	t.Helper()
-	up, z := f.continueWith(t, b, f.name)
+	up, z := f.continueWith(t, b, f.a.app, f.name)
 	if up.Path != "/p/"+f.idp.id+"/authorize" || up.Query().Get("client_id") != f.idpApp.ClientID {
 		t.Fatalf("the SSO start sent the browser to %s", up)
 	}
 	return up, z
 }
 
-// continueWith starts a login at a and clicks "Continue with <name>", and
+// continueWith starts a login to a's application and clicks "Continue with <name>", and
 // returns where the browser is sent: the upstream's authorization URL.
-func (f *sso) continueWith(t *testing.T, b *browser, name string) (*url.URL, *authorization) {
+func (f *sso) continueWith(t *testing.T, b *browser, a app, name string) (*url.URL, *authorization) {
 	t.Helper()
-	authorize, z := f.a.authorizeURL(f.a.app, nil)
+	authorize, z := f.a.authorizeURL(a, nil)
 	login := f.a.loginPage(t, b, authorize)
 	start := buttons(t, b, login)[name]
 	if start == nil {
@@ -208,4 +210,52 @@ func TestSSOFirstSignInMakesTheUserWithTheDefaultRole(t *testing.T) {
 	if n := f.users(t); n != before+1 {
 		t.Fatalf("%d users after a second sign-in of the same identity", n)
 	}
+}
+
+// An application with mfaEnabled asks for its second factor after the
+// upstream's sign-in too: the enrolment step, at the SSO callback, posts
+// to the login page; the ID token then says fed, otp, mfa.
+func TestSSOThenTOTP(t *testing.T) {
+	f := newSSO(t)
+	f.setDefaultRole(t)
+	a := f.a.newApp(t, client.CreateApplicationInput{Name: "Secure Clinic", MfaEnabled: ptr(true)})
+	b := newBrowser(t, f.s)
+	up, z := f.continueWith(t, b, a, f.name)
+	back := f.atUpstream(t, b, up, f.idpUser)
+	step := b.get(back.String())
+	if step.StatusCode != http.StatusOK || !strings.Contains(step.Body, `<img id="qr"`) || !strings.Contains(step.Body, `<form method="post" action="login" id="totp-form">`) {
+		t.Fatalf("after the upstream's sign-in: %d %.800s", step.StatusCode, step.Body)
+	}
+	for _, c := range step.Cookies() {
+		if c.Name == "atrium_session" {
+			t.Fatal("a session began before the second factor")
+		}
+	}
+	login, err := back.Parse("login") // the form's action
+	atriumtest.Must(t, err)
+	state := html.UnescapeString(stateField.FindStringSubmatch(step.Body)[1])
+	code, err := totp.GenerateCode(secretField.FindStringSubmatch(step.Body)[1], time.Now())
+	atriumtest.Must(t, err)
+	saved := b.post(login.String(), url.Values{"authRequest": {formAuthRequest(t, step)}, "state": {state}, "factor": {"enrol"}, "code": {code}})
+	next := continueLink.FindStringSubmatch(saved.Body)
+	if saved.StatusCode != http.StatusOK || next == nil {
+		t.Fatalf("after the enrolment: %d %.800s", saved.StatusCode, saved.Body)
+	}
+	cb, err := url.Parse(html.UnescapeString(next[1]))
+	atriumtest.Must(t, err)
+	if amr := amrOf(t, f.a, a, b, f.a.finish(t, b, login.ResolveReference(cb), z), z); !slices.Equal(amr, []string{"fed", "otp", "mfa"}) {
+		t.Fatalf("amr %v after SSO and TOTP", amr)
+	}
+}
+
+var authRequestField = regexp.MustCompile(`name="authRequest" value="([^"]+)"`)
+
+// formAuthRequest is the auth request a page's form posts.
+func formAuthRequest(t *testing.T, p page) string {
+	t.Helper()
+	m := authRequestField.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no authRequest field: %.300s", p.Body)
+	}
+	return html.UnescapeString(m[1])
 }
