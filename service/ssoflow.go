@@ -192,11 +192,11 @@ func (s *Service) FinishSSOSignIn(ctx context.Context, projectID string, cb SSOC
 		return nil, err
 	}
 	if cb.Error != "" {
-		msg := "the identity provider " + quote(conn.Name) + " refused the sign-in (" + printable(cb.Error, 64)
-		if d := printable(cb.ErrorDescription, 200); d != "" {
-			msg += ": " + d
+		why := upstreamText(cb.Error, 64)
+		if d := upstreamText(cb.ErrorDescription, 200); d != "" {
+			why += ": " + d
 		}
-		return nil, iam.Errorf(iam.Unauthenticated, "%s)", msg)
+		return nil, iam.Errorf(iam.Unauthenticated, "the identity provider %q refused the sign-in (%s)", conn.Name, why)
 	}
 	if cb.Code == "" {
 		return nil, iam.Invalid("code", "the identity provider sent no code")
@@ -286,16 +286,14 @@ func (s *Service) upstream(conn *iam.SSOConnection) (Upstream, error) {
 func (s *Service) upstreamError(ctx context.Context, conn *iam.SSOConnection, err error) error {
 	s.log.WarnContext(ctx, "SSO connection", "connection", conn.ID, "issuer", conn.Issuer, "error", err.Error())
 	if errors.Is(err, ErrUpstreamUnavailable) || errors.Is(err, context.DeadlineExceeded) {
-		return iam.Errorf(iam.Unavailable, "the identity provider %s did not answer; try again later", quote(conn.Name))
+		return iam.Errorf(iam.Unavailable, "the identity provider %q did not answer; try again later", conn.Name)
 	}
-	return iam.Errorf(iam.Unauthenticated, "the sign-in at %s could not be verified; go back to the application and start again", quote(conn.Name))
+	return iam.Errorf(iam.Unauthenticated, "the sign-in at %q could not be verified; go back to the application and start again", conn.Name)
 }
 
-func quote(s string) string { return "“" + s + "”" }
-
-// printable is at most n runes of s, without control characters (an
-// upstream's error text, shown on the page).
-func printable(s string, n int) string {
+// upstreamText is at most n runes of an upstream's error text, without
+// control characters, for the page.
+func upstreamText(s string, n int) string {
 	var b strings.Builder
 	for _, r := range s {
 		if n == 0 {
