@@ -195,6 +195,9 @@ func walkOpenIDProvider(t *testing.T, s *atriumtest.Server, send func(string, *h
 	authRequest := login.Query().Get("authRequest")
 	send("authorization", get("/login?authRequest="+url.QueryEscape(authRequest)))
 	send("resumeSession", get("/login?authRequest="+url.QueryEscape(authRequest)))
+	send("loginSsoConnections", get("/login?authRequest="+url.QueryEscape(authRequest)))
+	send("startSsoSignIn", get("/sso/no-such-connection?authRequest="+url.QueryEscape(authRequest)))
+	send("finishSsoSignIn", get("/sso-callback?state=made-up&code=x"))
 	send("logInSecondFactor", post("/login", url.Values{"authRequest": {authRequest}, "state": {"made-up"}, "factor": {"totp"}, "code": {"123456"}}))
 	r, _ = send("logIn", post("/login", url.Values{"authRequest": {authRequest}, "email": {"walk.oidc@example.com"}, "password": {"walk-oidc-password"}}))
 	var cookie string
