@@ -233,13 +233,13 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	// project as another's identity provider) under its public name.
 	var addr string // set before the server starts
 	var dialer net.Dialer
-	upstream := federation.New(federation.Options{Client: &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
-			if a == publicHost {
-				a = addr
-			}
-			return dialer.DialContext(ctx, network, a)
-		}}}})
+	reach := &http.Transport{DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
+		if a == publicHost {
+			a = addr
+		}
+		return dialer.DialContext(ctx, network, a)
+	}}
+	upstream := federation.New(federation.Options{Client: &http.Client{Transport: reach}})
 	svc := service.New(db, log, service.Options{Tokens: tokens, Sealer: sealer, Mailer: o.mailer, SMS: outbox, Federation: upstream,
 		PublicURL: PublicURL, InviteTTL: o.inviteTTL, Clock: o.clock.now()})
 	first, _, err := svc.Bootstrap(ctx)
@@ -264,6 +264,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	s := &Server{Server: hs, DB: db, Service: svc, Keys: keys, Tokens: tokens, Sandbox: first.ID, Log: logs, SMS: texts, database: name}
 	t.Cleanup(func() {
 		s.Close()
+		reach.CloseIdleConnections()
 		svc.Close(context.Background())
 		outbox.Close(context.Background())
 		if o.shared == nil {

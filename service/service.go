@@ -37,21 +37,22 @@ import (
 
 // Service is the entry point of every use case.
 type Service struct {
-	db     *store.DB
-	log    *slog.Logger
-	now    func() time.Time
-	tokens *auth.Tokens
-	sealer *auth.Sealer
-	mailer Mailer
-	texts  SMSSender
-	// federation is the relying party of the SSO connections (ssoflow.go).
-	federation Federation
-	throttle   *auth.Throttle
-	bg         *background
-	origins    *originCache
+	db       *store.DB
+	log      *slog.Logger
+	now      func() time.Time
+	tokens   *auth.Tokens
+	sealer   *auth.Sealer
+	mailer   Mailer
+	texts    SMSSender
+	throttle *auth.Throttle
+	bg       *background
+	origins  *originCache
 	// publicURL is the base of the links Atrium hands out.
 	publicURL string
 	inviteTTL time.Duration
+
+	// federation is the relying party of the SSO connections (ssoflow.go).
+	federation Federation
 }
 
 // Mailer sends emails off the request path.
@@ -68,32 +69,33 @@ type Options struct {
 	Mailer Mailer
 	// SMS sends text messages (sign-in codes, invitations by phone); nil
 	// sends none.
-	SMS SMSSender
-	// Federation signs users in through the project's SSO connections;
-	// nil offers none.
-	Federation Federation
-	PublicURL  string
-	InviteTTL  time.Duration
+	SMS       SMSSender
+	PublicURL string
+	InviteTTL time.Duration
 	// Clock tells the time of the domain's rules (ticket expiry, throttle
 	// windows); nil is the system clock. Tests move it instead of sleeping.
 	Clock func() time.Time
+
+	// Federation signs users in through the projects' SSO connections;
+	// nil offers none.
+	Federation Federation
 }
 
 // New returns a Service over db.
 func New(db *store.DB, log *slog.Logger, o Options) *Service {
 	s := &Service{
-		db:         db,
-		log:        log,
-		now:        func() time.Time { return time.Now().UTC() },
-		tokens:     o.Tokens,
-		sealer:     o.Sealer,
-		mailer:     o.Mailer,
-		texts:      o.SMS,
-		federation: o.Federation,
-		throttle:   auth.NewThrottle(db.Attempts(), accountLimit, addressLimit),
-		publicURL:  strings.TrimRight(o.PublicURL, "/"),
-		inviteTTL:  o.InviteTTL,
+		db:        db,
+		log:       log,
+		now:       func() time.Time { return time.Now().UTC() },
+		tokens:    o.Tokens,
+		sealer:    o.Sealer,
+		mailer:    o.Mailer,
+		texts:     o.SMS,
+		throttle:  auth.NewThrottle(db.Attempts(), accountLimit, addressLimit),
+		publicURL: strings.TrimRight(o.PublicURL, "/"),
+		inviteTTL: o.InviteTTL,
 	}
+	s.federation = o.Federation
 	if o.Clock != nil {
 		s.now = func() time.Time { return o.Clock().UTC() }
 	}
