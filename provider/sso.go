@@ -57,8 +57,8 @@ func (h *handler) ssoButtons(ctx context.Context, pid, authRequestID string) *ss
 
 // sso serves a connection's start and the callback from the upstream.
 func (h *handler) sso(w http.ResponseWriter, r *http.Request, pid, rest string) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		methodNotAllowed(w, "GET, HEAD")
+	if r.Method != http.MethodGet { // not even HEAD: each request starts or uses up a flow
+		methodNotAllowed(w, "GET")
 		return
 	}
 	var browser string

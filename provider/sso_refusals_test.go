@@ -108,6 +108,11 @@ func TestSSOStatesAreSingleUseAndBoundToTheBrowser(t *testing.T) {
 	refused(t, "a changed state", b.get(with(func(v url.Values) { v.Set("state", string(state)) })), http.StatusUnauthorized, "unknown, expired or finished")
 	refused(t, "no state", b.get(with(func(v url.Values) { v.Del("state") })), http.StatusUnauthorized, "unknown, expired or finished")
 	refused(t, "another browser", newBrowser(t, f.s).get(back.String()), http.StatusForbidden, "another browser")
+	head, err := http.NewRequest(http.MethodHead, back.String(), nil)
+	atriumtest.Must(t, err)
+	if res := b.do(head); res.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("HEAD of the callback: %d, want 405 (it would use the flow up)", res.StatusCode)
+	}
 
 	// The state and code came back to this browser: the flow works (once).
 	code := f.a.finish(t, b, f.signedIn(t, b, back), z)
