@@ -26,6 +26,7 @@ import (
 	"atrium/api"
 	"atrium/auth"
 	"atrium/config"
+	"atrium/federation"
 	"atrium/iam"
 	"atrium/mail"
 	"atrium/persisted"
@@ -132,7 +133,8 @@ func run() error {
 	sealer := auth.NewSealer(sealing)
 	keys := auth.NewKeys(db.SigningKeys(), sealer, auth.KeyOptions{Rotation: cfg.KeyRotation, MaxTokenLifetime: max(cfg.TokenTTL, service.OpenIDTokenTTL)})
 	tokens := auth.NewTokens(keys, auth.TokenOptions{BaseURL: cfg.PublicURL, Lifetime: cfg.TokenTTL})
-	opts := service.Options{Tokens: tokens, Sealer: sealer, Mailer: outbox, PublicURL: cfg.PublicURL, InviteTTL: cfg.InviteTTL}
+	opts := service.Options{Tokens: tokens, Sealer: sealer, Mailer: outbox, PublicURL: cfg.PublicURL, InviteTTL: cfg.InviteTTL,
+		Federation: federation.New(federation.Options{})}
 	if texts != nil {
 		opts.SMS = texts
 	}

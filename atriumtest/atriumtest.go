@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -29,6 +30,7 @@ import (
 	"atrium/api"
 	"atrium/auth"
 	"atrium/client"
+	"atrium/federation"
 	"atrium/persisted"
 	"atrium/requestid"
 	"atrium/service"
@@ -85,6 +87,9 @@ const AdminSecret = "test-operator-secret-0123456789"
 // PublicURL is the ATRIUM_PUBLIC_URL of every test server: the base of its
 // links and of its token issuers (PublicURL/p/<projectId>).
 const PublicURL = "http://atrium.test"
+
+// publicHost is PublicURL's host and port, as a dialer sees it.
+const publicHost = "atrium.test:80"
 
 // SealingSecret seals the private keys and remembered answers of every
 // test server.
@@ -224,7 +229,19 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	tokens := auth.NewTokens(keys, auth.TokenOptions{BaseURL: PublicURL, Lifetime: time.Hour, Clock: o.clock.now()})
 	texts := sms.NewDevSender(log, false)
 	outbox := sms.NewOutbox(texts, log)
-	svc := service.New(db, log, service.Options{Tokens: tokens, Sealer: sealer, Mailer: o.mailer, SMS: outbox, PublicURL: PublicURL, InviteTTL: o.inviteTTL, Clock: o.clock.now()})
+	// The SSO connections' relying party reaches the server itself (a
+	// project as another's identity provider) under its public name.
+	var addr string // set before the server starts
+	var dialer net.Dialer
+	reach := &http.Transport{DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
+		if a == publicHost {
+			a = addr
+		}
+		return dialer.DialContext(ctx, network, a)
+	}}
+	upstream := federation.New(federation.Options{Client: &http.Client{Transport: reach}})
+	svc := service.New(db, log, service.Options{Tokens: tokens, Sealer: sealer, Mailer: o.mailer, SMS: outbox, Federation: upstream,
+		PublicURL: PublicURL, InviteTTL: o.inviteTTL, Clock: o.clock.now()})
 	first, _, err := svc.Bootstrap(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -241,9 +258,13 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		PublicURL:        PublicURL,
 		TrustedDocuments: o.trusted,
 	})
-	s := &Server{Server: httptest.NewServer(h), DB: db, Service: svc, Keys: keys, Tokens: tokens, Sandbox: first.ID, Log: logs, SMS: texts, database: name}
+	hs := httptest.NewUnstartedServer(h)
+	addr = hs.Listener.Addr().String()
+	hs.Start()
+	s := &Server{Server: hs, DB: db, Service: svc, Keys: keys, Tokens: tokens, Sandbox: first.ID, Log: logs, SMS: texts, database: name}
 	t.Cleanup(func() {
 		s.Close()
+		reach.CloseIdleConnections()
 		svc.Close(context.Background())
 		outbox.Close(context.Background())
 		if o.shared == nil {

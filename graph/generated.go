@@ -409,6 +409,7 @@ type ComplexityRoot struct {
 	}
 
 	SSOConnection struct {
+		CallbackURL     func(childComplexity int) int
 		ClaimMapping    func(childComplexity int) int
 		ClientID        func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
@@ -647,6 +648,7 @@ type SSOConnectionResolver interface {
 	HasClientSecret(ctx context.Context, obj *iam.SSOConnection) (bool, error)
 
 	ClaimMapping(ctx context.Context, obj *iam.SSOConnection) ([]model.ClaimMapping, error)
+	CallbackURL(ctx context.Context, obj *iam.SSOConnection) (string, error)
 }
 type UserResolver interface {
 	GlobalID(ctx context.Context, obj *iam.User) (string, error)
@@ -2247,6 +2249,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RowError.Message(childComplexity), true
 
+	case "SSOConnection.callbackUrl":
+		if e.ComplexityRoot.SSOConnection.CallbackURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SSOConnection.CallbackURL(childComplexity), true
 	case "SSOConnection.claimMapping":
 		if e.ComplexityRoot.SSOConnection.ClaimMapping == nil {
 			break
@@ -3021,6 +3029,8 @@ type SSOConnection {
   scopes: [String!]!
   "Which upstream claim fills which of the user's fields (its ssoData)."
   claimMapping: [ClaimMapping!]!
+  "Where the provider sends the browser back after a sign-in: register it there as the client's redirect URI. Every connection of a project has the same one, <issuer>/sso-callback."
+  callbackUrl: String!
   createdAt: Time!
   updatedAt: Time!
   version: Int!
@@ -4423,6 +4433,8 @@ func (ec *executionContext) childFields_SSOConnection(ctx context.Context, field
 		return ec.fieldContext_SSOConnection_scopes(ctx, field)
 	case "claimMapping":
 		return ec.fieldContext_SSOConnection_claimMapping(ctx, field)
+	case "callbackUrl":
+		return ec.fieldContext_SSOConnection_callbackUrl(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_SSOConnection_createdAt(ctx, field)
 	case "updatedAt":
@@ -13896,6 +13908,29 @@ func (ec *executionContext) fieldContext_SSOConnection_claimMapping(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _SSOConnection_callbackUrl(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SSOConnection_callbackUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SSOConnection().CallbackURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SSOConnection_callbackUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SSOConnection", field, true, true, "String")
+}
+
 func (ec *executionContext) _SSOConnection_createdAt(ctx context.Context, field graphql.CollectedField, obj *iam.SSOConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21472,6 +21507,12 @@ func (ec *executionContext) _SSOConnection(ctx context.Context, sel ast.Selectio
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SSOConnection_claimMapping(ctx, field, obj)
+				})
+		case "callbackUrl":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SSOConnection_callbackUrl(ctx, field, obj)
 				})
 		case "createdAt":
 			out.Values[i] = ec._SSOConnection_createdAt(ctx, field, obj)

@@ -755,6 +755,11 @@ func (r *sSOConnectionResolver) ClaimMapping(ctx context.Context, obj *iam.SSOCo
 	return out, nil
 }
 
+// CallbackURL is the resolver for the callbackUrl field.
+func (r *sSOConnectionResolver) CallbackURL(ctx context.Context, obj *iam.SSOConnection) (string, error) {
+	return r.Service.SSOCallbackURL(obj.ProjectID), nil
+}
+
 // GlobalID is the resolver for the globalId field.
 func (r *userResolver) GlobalID(ctx context.Context, obj *iam.User) (string, error) {
 	return iam.GlobalID("User", obj.ID), nil

@@ -81,3 +81,25 @@ type BrowserSession struct {
 	ExpiresAt  time.Time
 	Meta
 }
+
+// SSOFlow is one sign-in through an SSO connection on its way to the
+// upstream identity provider and back: what the relying party must check
+// the answer against, kept server-side until the callback uses it (once).
+// Its id is the hash of the state sent upstream.
+type SSOFlow struct {
+	ID        string
+	ProjectID string
+	// ConnectionID is the connection signed in through, AuthRequestID the
+	// project's authorization request the sign-in completes.
+	ConnectionID  string
+	AuthRequestID string
+	Nonce         string
+	// CodeVerifier is the PKCE (S256) verifier of the challenge sent
+	// upstream.
+	CodeVerifier string
+	// BrowserHash is the hash of the secret the browser that started the
+	// flow holds in a cookie: only that browser may finish it.
+	BrowserHash string
+	ExpiresAt   time.Time
+	Meta
+}

@@ -50,7 +50,14 @@ type loginView struct {
 	// SMS is the SMS login (sms.go), when the application has
 	// passwordlessSMS.
 	SMS *smsView
+	// SSO is the project's connections, "Continue with <name>", or the
+	// way on after a sign-in through one (sso.go).
+	SSO *ssoView
 }
+
+// OtherWays reports whether the page offers a way in besides the
+// password: the SMS login or an SSO connection.
+func (v *loginView) OtherWays() bool { return v.SMS != nil || (v.SSO != nil && len(v.SSO.Buttons) > 0) }
 
 // page serves the login and logged-out pages.
 func (h *handler) page(w http.ResponseWriter, r *http.Request) {
@@ -194,6 +201,7 @@ func (h *handler) view(ctx context.Context, pid string, req *iam.AuthRequest, c 
 	if p, err := h.svc.OpenIDProvider(ctx, pid); err == nil && p.SignupEnabled {
 		v.SignUp = "/p/" + pid + "/signup" + q
 	}
+	v.SSO = h.ssoButtons(ctx, pid, req.ID)
 	return v
 }
 

@@ -135,6 +135,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rq.postLogoutRedirect = r.FormValue("post_logout_redirect_uri")
 	}
 	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, rq))
+	if rest == service.SSOCallbackPath || strings.HasPrefix(rest, ssoPath) {
+		h.sso(w, r, pid, rest) // sso.go
+		return
+	}
 	switch rest {
 	case loginPath, loggedOutPath:
 		h.pages.ServeHTTP(w, r)

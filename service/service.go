@@ -50,6 +50,9 @@ type Service struct {
 	// publicURL is the base of the links Atrium hands out.
 	publicURL string
 	inviteTTL time.Duration
+
+	// federation is the relying party of the SSO connections (ssoflow.go).
+	federation Federation
 }
 
 // Mailer sends emails off the request path.
@@ -72,6 +75,10 @@ type Options struct {
 	// Clock tells the time of the domain's rules (ticket expiry, throttle
 	// windows); nil is the system clock. Tests move it instead of sleeping.
 	Clock func() time.Time
+
+	// Federation signs users in through the projects' SSO connections;
+	// nil offers none.
+	Federation Federation
 }
 
 // New returns a Service over db.
@@ -88,6 +95,7 @@ func New(db *store.DB, log *slog.Logger, o Options) *Service {
 		publicURL: strings.TrimRight(o.PublicURL, "/"),
 		inviteTTL: o.InviteTTL,
 	}
+	s.federation = o.Federation
 	if o.Clock != nil {
 		s.now = func() time.Time { return o.Clock().UTC() }
 	}

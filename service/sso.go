@@ -57,13 +57,15 @@ func sealSSOSecret(id string) string { return "sso-secret/" + id }
 var scopeToken = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]{1,100}$`) // RFC 6749 §3.3
 
 // validIssuer accepts an https URL, or http on the loopback address (tests
-// and development), without query or fragment.
-func validIssuer(raw string) error {
+// and development) or for a project of this Atrium (an issuer under
+// publicURL, which is as secure as Atrium itself), without query or
+// fragment.
+func validIssuer(raw, publicURL string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return fmt.Errorf("%q is not an issuer URL (https://host[/path], no query or fragment)", raw)
 	}
-	if u.Scheme == "https" {
+	if u.Scheme == "https" || (publicURL != "" && strings.HasPrefix(raw, publicURL+"/p/")) {
 		return nil
 	}
 	if ip := net.ParseIP(u.Hostname()); u.Scheme == "http" && ip != nil && ip.IsLoopback() {
@@ -73,7 +75,8 @@ func validIssuer(raw string) error {
 }
 
 // check validates the fields that are present and returns them cleaned.
-func (in SSOConnectionInput) check() (SSOConnectionInput, error) {
+// publicURL is Atrium's own (validIssuer).
+func (in SSOConnectionInput) check(publicURL string) (SSOConnectionInput, error) {
 	if in.Name != nil {
 		name, err := checkName("input.name", *in.Name)
 		if err != nil {
@@ -85,7 +88,7 @@ func (in SSOConnectionInput) check() (SSOConnectionInput, error) {
 		in.Name = &name
 	}
 	if in.Issuer != nil {
-		if err := validIssuer(strings.TrimSpace(*in.Issuer)); err != nil {
+		if err := validIssuer(strings.TrimSpace(*in.Issuer), publicURL); err != nil {
 			return in, iam.Invalid("input.issuer", "%v", err)
 		}
 		issuer := strings.TrimSpace(*in.Issuer)
@@ -201,7 +204,7 @@ func (s *Service) CreateSSOConnection(ctx context.Context, in SSOConnectionInput
 			return nil, iam.Invalid(field, "is required")
 		}
 	}
-	if in, err = in.check(); err != nil {
+	if in, err = in.check(s.publicURL); err != nil {
 		return nil, err
 	}
 	c := &iam.SSOConnection{ID: uuid.NewString(), Scopes: slices.Clone(defaultSSOScopes), ClaimMapping: maps.Clone(defaultSSOClaimMapping)}
@@ -226,7 +229,7 @@ func (s *Service) UpdateSSOConnection(ctx context.Context, id string, in SSOConn
 		return nil, err
 	}
 	op.target(id)
-	if in, err = in.check(); err != nil {
+	if in, err = in.check(s.publicURL); err != nil {
 		return nil, err
 	}
 	c, err := sc.tenant.SSOConnections().Update(ctx, id, 0, func(c *iam.SSOConnection) error { return s.applySSO(in, c) })

@@ -255,6 +255,15 @@ func calls() []call {
 			return s.UpdateSSOConnection(ctx, "c", service.SSOConnectionInput{})
 		})},
 		{"deleteSSOConnection", "DeleteSSOConnection", func(ctx context.Context, s *service.Service) error { return s.DeleteSSOConnection(ctx, "c") }},
+		{"loginSsoConnections", "LoginSSOConnections", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.LoginSSOConnections(ctx, "no-such-project")
+		})},
+		{"startSsoSignIn", "StartSSOSignIn", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.StartSSOSignIn(ctx, "no-such-project", "c", "r", "")
+		})},
+		{"finishSsoSignIn", "FinishSSOSignIn", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.FinishSSOSignIn(ctx, "no-such-project", service.SSOCallback{State: "s", Code: "c"})
+		})},
 		{"resetUserMfa", "ResetUserMFA", one(func(ctx context.Context, s *service.Service) (any, error) { return s.ResetUserMFA(ctx, "u") })},
 	}
 }
@@ -283,6 +292,7 @@ var notUseCases = map[string]string{
 	"DeveloperProfile":     "a part of a developer some use case has already returned",
 	"M2MClientProfile":     "a part of a machine client some use case has already returned",
 	"Once":                 "runs a transport's request at most once per request id; the use case inside checks and audits",
+	"SSOCallbackURL":       "a part of an SSO connection some use case has already returned",
 }
 
 // Every exported method of Service either serves a use case of the table

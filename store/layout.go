@@ -63,7 +63,7 @@ func (d *DB) directory() *mongo.Collection { return d.db.Collection(directoryCol
 // perProject are the kinds of documents kept in a collection per project
 // on the embedded engine.
 var perProject = map[string]bool{usersColl: true, profilesColl: true, rolesColl: true, auditColl: true, m2mColl: true, keysColl: true,
-	authRequestsColl: true, grantsColl: true, sessionsColl: true}
+	authRequestsColl: true, grantsColl: true, sessionsColl: true, ssoFlowsColl: true}
 
 // dirField is a field the directory finds documents of a kind by; the
 // keys of its entries are "<name>/<value>".

@@ -157,12 +157,13 @@ func (t *Tenant) EndUserLogins(ctx context.Context, userID string) error {
 }
 
 // SweepOpenID deletes, in every project, the authorization requests that
-// expired before requestsBefore and the grants and browser sessions that
-// expired before now (the embedded engine has no TTL indexes). On the
-// embedded engine it visits each project's collection of those kinds.
+// expired before requestsBefore and the grants, browser sessions and SSO
+// flows (ssoflow.go) that expired before now (the embedded engine has no
+// TTL indexes). On the embedded engine it visits each project's collection
+// of those kinds.
 func (d *DB) SweepOpenID(ctx context.Context, now, requestsBefore time.Time) (int64, error) {
 	var n int64
-	for kind, before := range map[string]time.Time{authRequestsColl: requestsBefore, grantsColl: now, sessionsColl: now} {
+	for kind, before := range map[string]time.Time{authRequestsColl: requestsBefore, grantsColl: now, sessionsColl: now, ssoFlowsColl: now} {
 		names := []string{kind}
 		if d.split {
 			var err error
