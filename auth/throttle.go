@@ -44,9 +44,11 @@ func NewThrottle(attempts Attempts, account, address Limit) *Throttle {
 var ErrWrongPassword = iam.Errorf(iam.Unauthenticated, "wrong email or password")
 
 // tooMany is the answer once a limit is reached, with the limit to publish:
-// too many of what (failed sign-ins from your address).
+// too many of what (failed sign-ins from your address). The wait is never
+// more than the window: a parallel attempt that read the clock after this
+// one may have opened it, ending it a little over a window from now.
 func tooMany(what string, l Limit, expiresAt, now time.Time) error {
-	reset := max(expiresAt.Sub(now), time.Second)
+	reset := min(max(expiresAt.Sub(now), time.Second), l.Window)
 	return &iam.Error{
 		Code:       iam.RateLimited,
 		Message:    "too many " + what + "; try again later",
