@@ -3,11 +3,14 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
 	"atrium/atriumtest"
 	"atrium/client"
+	"atrium/service"
 )
 
 // SSO connections managed in GraphQL: defaults, the sealed secret that is
@@ -129,4 +132,27 @@ func TestSSOConnectionsInGraphQL(t *testing.T) {
 	if len(list.SsoConnections) != 1 {
 		t.Fatalf("after delete: %+v", list)
 	}
+}
+
+// A project holds at most service.MaxSSOConnections connections, since its
+// login page lists them all; deleting one makes room, and another project
+// is not held back by this one's.
+func TestSSOConnectionsPerProjectAreCapped(t *testing.T) {
+	t.Parallel()
+	s := atriumtest.NewServer(t)
+	op := s.Operator(s.Sandbox)
+	conn := func(i int) map[string]any {
+		return map[string]any{"name": fmt.Sprintf("IdP %02d", i), "issuer": "https://idp.example/" + strconv.Itoa(i), "clientId": "atrium"}
+	}
+	var first string
+	for i := range service.MaxSSOConnections {
+		if c := createSSO(t, op, conn(i)); i == 0 {
+			first = c.ID
+		}
+	}
+	expectError(t, op.Do(t, createSSODoc, map[string]any{"in": conn(service.MaxSSOConnections)}), "CONFLICT", "SSO connections", "delete one")
+	op.MustDo(t, deleteSSODoc, map[string]any{"id": first}, nil)
+	createSSO(t, op, conn(service.MaxSSOConnections))
+	other := s.Operator(s.CreateProject(t, "Other"))
+	createSSO(t, other, conn(0))
 }

@@ -190,9 +190,14 @@ func (s *Service) SSOConnections(ctx context.Context) (_ []iam.SSOConnection, er
 	return sc.tenant.ListSSOConnections(ctx)
 }
 
+// MaxSSOConnections is how many SSO connections a project holds at most:
+// its login page lists them all ("Continue with <name>").
+const MaxSSOConnections = 20
+
 // CreateSSOConnection adds a connection; name, issuer and clientId are
 // required, scopes default to openid email profile and the claim mapping
-// to the standard claims of the same names.
+// to the standard claims of the same names. A project holds at most
+// MaxSSOConnections (two creates at the same moment may pass it by one).
 func (s *Service) CreateSSOConnection(ctx context.Context, in SSOConnectionInput) (_ *iam.SSOConnection, err error) {
 	sc, op, err := s.begin(ctx, ucCreateSSOConnection, "")
 	defer op.end(&err)
@@ -206,6 +211,13 @@ func (s *Service) CreateSSOConnection(ctx context.Context, in SSOConnectionInput
 	}
 	if in, err = in.check(s.publicURL); err != nil {
 		return nil, err
+	}
+	existing, err := sc.tenant.ListSSOConnections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(existing) >= MaxSSOConnections {
+		return nil, iam.Errorf(iam.Conflict, "the project holds %d SSO connections, the most it may; delete one first", len(existing))
 	}
 	c := &iam.SSOConnection{ID: uuid.NewString(), Scopes: slices.Clone(defaultSSOScopes), ClaimMapping: maps.Clone(defaultSSOClaimMapping)}
 	if err := s.applySSO(in, c); err != nil {
