@@ -11,7 +11,8 @@
 // key set fetches) is kept per connection, at most Size connections for at
 // most TTL each, and dropped as soon as the connection changes (its
 // version). Every call to an upstream is bounded by the caller's context
-// and by the HTTP client's Timeout.
+// and by the HTTP client's Timeout; the library reads at most 1 MiB of each
+// answer (httphelper.MaxResponseBodySize, and x/oauth2's own limit).
 package federation
 
 import (

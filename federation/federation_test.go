@@ -3,8 +3,8 @@ package federation_test
 // What the relying party keeps of the upstreams and how long it waits for
 // them, against loopback discovery endpoints: one discovery per version of
 // a connection, a new one when the connection changes, at most Size
-// connections kept, and an upstream that does not answer in time is
-// service.ErrUpstreamUnavailable.
+// connections kept, an upstream that does not answer in time is
+// service.ErrUpstreamUnavailable, and so is one whose answer is too large.
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,5 +106,29 @@ func TestAnUpstreamThatDoesNotAnswerIsUnavailable(t *testing.T) {
 	}
 	if f.Len() != 0 {
 		t.Fatal("a failed discovery was kept")
+	}
+}
+
+// The library reads at most 1 MiB of an upstream's answer: a discovery
+// document padded past it is refused, and the upstream is not kept.
+func TestAnUpstreamsAnswerIsCapped(t *testing.T) {
+	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		pad := []byte(strings.Repeat(" ", 64<<10))
+		for i := 0; i < 64 && r.Context().Err() == nil; i++ { // 4 MiB of blanks, then the document
+			if _, err := w.Write(pad); err != nil {
+				return
+			}
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": "http://" + r.Host, "authorization_endpoint": "http://" + r.Host + "/authorize"})
+	}))
+	t.Cleanup(huge.Close)
+	f := federation.New(federation.Options{})
+	_, err := f.AuthURL(context.Background(), conn("c1", 1, huge.URL), "s", "n", "c")
+	if !errors.Is(err, service.ErrUpstreamUnavailable) || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("a 4 MiB discovery document: %v, want a refusal as too large", err)
+	}
+	if f.Len() != 0 {
+		t.Fatal("an upstream with a too large answer was kept")
 	}
 }
