@@ -195,7 +195,7 @@ func walkOpenIDProvider(t *testing.T, s *atriumtest.Server, send func(string, *h
 	authRequest := login.Query().Get("authRequest")
 	send("authorization", get("/login?authRequest="+url.QueryEscape(authRequest)))
 	send("resumeSession", get("/login?authRequest="+url.QueryEscape(authRequest)))
-	send("loginSsoConnections", get("/login?authRequest="+url.QueryEscape(authRequest)))
+	send("loginOptions", get("/login?authRequest="+url.QueryEscape(authRequest)))
 	send("startSsoSignIn", get("/sso/no-such-connection?authRequest="+url.QueryEscape(authRequest)))
 	send("finishSsoSignIn", get("/sso-callback?state=made-up&code=x"))
 	send("logInSecondFactor", post("/login", url.Values{"authRequest": {authRequest}, "state": {"made-up"}, "factor": {"totp"}, "code": {"123456"}}))

@@ -198,10 +198,15 @@ func (h *handler) view(ctx context.Context, pid string, req *iam.AuthRequest, c 
 	}
 	q := "?authRequest=" + url.QueryEscape(req.ID)
 	v.ForgotURL = "/p/" + pid + "/forgot" + q
-	if p, err := h.svc.OpenIDProvider(ctx, pid); err == nil && p.SignupEnabled {
+	o, err := h.svc.LoginOptions(ctx, pid)
+	if err != nil {
+		h.log.WarnContext(ctx, "login page: the project's options", "error", err.Error())
+		return v
+	}
+	if o.SignupEnabled {
 		v.SignUp = "/p/" + pid + "/signup" + q
 	}
-	v.SSO = h.ssoButtons(ctx, pid, req.ID)
+	v.SSO = ssoButtons(pid, req.ID, o.SSO)
 	return v
 }
 

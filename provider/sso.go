@@ -13,7 +13,6 @@ package provider
 // cookie of the project's path.
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -42,12 +41,7 @@ type ssoView struct {
 type ssoButton struct{ Name, URL string }
 
 // ssoButtons are the login page's links to the project's connections.
-func (h *handler) ssoButtons(ctx context.Context, pid, authRequestID string) *ssoView {
-	conns, err := h.svc.LoginSSOConnections(ctx, pid)
-	if err != nil {
-		h.log.WarnContext(ctx, "login page: SSO connections", "error", err.Error())
-		return nil
-	}
+func ssoButtons(pid, authRequestID string, conns []service.SSOOption) *ssoView {
 	v := &ssoView{Buttons: make([]ssoButton, len(conns))}
 	for i, c := range conns {
 		v.Buttons[i] = ssoButton{Name: c.Name, URL: "/p/" + pid + ssoPath + url.PathEscape(c.ID) + "?authRequest=" + url.QueryEscape(authRequestID)}

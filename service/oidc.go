@@ -105,6 +105,34 @@ func (s *Service) OpenIDProvider(ctx context.Context, projectID string) (_ *iam.
 	return p, err
 }
 
+// LoginOptions is what a project's login page offers whatever the
+// application: self-registration, and the project's SSO connections.
+type LoginOptions struct {
+	SignupEnabled bool
+	// SSO are the connections, "Continue with <name>", by name.
+	SSO []SSOOption
+}
+
+// LoginOptions reads, for a login page, the project once and its SSO
+// connections.
+func (s *Service) LoginOptions(ctx context.Context, projectID string) (_ *LoginOptions, err error) {
+	_, op, err := s.begin(ctx, ucLoginOptions, "")
+	defer op.end(&err)
+	t, p, err := s.openIDTenant(ctx, op, projectID)
+	if err != nil {
+		return nil, err
+	}
+	conns, err := t.ListSSOConnections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &LoginOptions{SignupEnabled: p.SignupEnabled, SSO: make([]SSOOption, len(conns))}
+	for i, c := range conns {
+		out.SSO[i] = SSOOption{ID: c.ID, Name: c.Name}
+	}
+	return out, nil
+}
+
 // OpenIDClient returns the project's application with the client id.
 func (s *Service) OpenIDClient(ctx context.Context, projectID, clientID string) (_ *OpenIDClient, err error) {
 	_, op, err := s.begin(ctx, ucOpenIDClient, "")

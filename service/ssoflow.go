@@ -73,28 +73,8 @@ func (s *Service) SSOCallbackURL(projectID string) string {
 	return strings.TrimRight(s.publicURL, "/") + "/p/" + projectID + SSOCallbackPath
 }
 
-// SSOOption is a connection as the login page offers it.
+// SSOOption is a connection as the login page offers it (LoginOptions).
 type SSOOption struct{ ID, Name string }
-
-// LoginSSOConnections lists the connections the project's login page
-// offers ("Continue with <name>"), by name.
-func (s *Service) LoginSSOConnections(ctx context.Context, projectID string) (_ []SSOOption, err error) {
-	_, op, err := s.begin(ctx, ucLoginSsoConnections, "")
-	defer op.end(&err)
-	t, _, err := s.openIDTenant(ctx, op, projectID)
-	if err != nil {
-		return nil, err
-	}
-	conns, err := t.ListSSOConnections(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]SSOOption, len(conns))
-	for i, c := range conns {
-		out[i] = SSOOption{ID: c.ID, Name: c.Name}
-	}
-	return out, nil
-}
 
 // SSOStart is where StartSSOSignIn sends the browser, and the secret the
 // browser must keep (in a cookie) to finish the sign-in.

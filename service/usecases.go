@@ -200,10 +200,11 @@ var (
 	ucCreateSSOConnection = useCase(UseCase{Name: "createSSOConnection", Action: "Project:UpdateProjectInfo", Resource: "Project:Settings", Kinds: anyone, Target: "SSOConnection"})
 	ucUpdateSSOConnection = useCase(UseCase{Name: "updateSSOConnection", Action: "Project:UpdateProjectInfo", Resource: "Project:Settings", Kinds: anyone, Target: "SSOConnection"})
 	ucDeleteSSOConnection = useCase(UseCase{Name: "deleteSSOConnection", Action: "Project:UpdateProjectInfo", Resource: "Project:Settings", Kinds: anyone, Target: "SSOConnection"})
-	// Signing in through a connection on the login page (ssoflow.go): the
-	// list of its buttons, the hop to the upstream provider, and the
-	// callback from it, which signs the user in.
-	ucLoginSsoConnections = useCase(UseCase{Name: "loginSsoConnections", HTTP: "GET /p/{projectId}/login"})
-	ucStartSsoSignIn      = useCase(UseCase{Name: "startSsoSignIn", HTTP: "GET /p/{projectId}/sso/{connectionId}"})
-	ucFinishSsoSignIn     = useCase(UseCase{Name: "finishSsoSignIn", Action: "App:SignIn", Target: "User", Fields: []string{"code", "state"}, HTTP: "GET /p/{projectId}" + SSOCallbackPath})
+	// What the login page offers besides the application's settings
+	// (oidc.go: signup, the buttons of the connections); signing in
+	// through a connection (ssoflow.go): the hop to the upstream provider,
+	// and the callback from it, which signs the user in.
+	ucLoginOptions    = useCase(UseCase{Name: "loginOptions", HTTP: "GET /p/{projectId}/login"})
+	ucStartSsoSignIn  = useCase(UseCase{Name: "startSsoSignIn", HTTP: "GET /p/{projectId}/sso/{connectionId}"})
+	ucFinishSsoSignIn = useCase(UseCase{Name: "finishSsoSignIn", Action: "App:SignIn", Target: "User", Fields: []string{"code", "state"}, HTTP: "GET /p/{projectId}" + SSOCallbackPath})
 )

@@ -255,8 +255,8 @@ func calls() []call {
 			return s.UpdateSSOConnection(ctx, "c", service.SSOConnectionInput{})
 		})},
 		{"deleteSSOConnection", "DeleteSSOConnection", func(ctx context.Context, s *service.Service) error { return s.DeleteSSOConnection(ctx, "c") }},
-		{"loginSsoConnections", "LoginSSOConnections", one(func(ctx context.Context, s *service.Service) (any, error) {
-			return s.LoginSSOConnections(ctx, "no-such-project")
+		{"loginOptions", "LoginOptions", one(func(ctx context.Context, s *service.Service) (any, error) {
+			return s.LoginOptions(ctx, "no-such-project")
 		})},
 		{"startSsoSignIn", "StartSSOSignIn", one(func(ctx context.Context, s *service.Service) (any, error) {
 			return s.StartSSOSignIn(ctx, "no-such-project", "c", "r", "")
